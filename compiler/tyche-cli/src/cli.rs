@@ -1,0 +1,119 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "tyche", version, about = "Tyche: a typed probabilistic programming language")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run inference on a model and summarise its posterior.
+    Run(RunArgs),
+    /// Parse and type check a program; print diagnostics.
+    Check(CheckArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    Enumerate,
+    Rejection,
+    Importance,
+    Smc,
+    Mh,
+    Pmmh,
+    Hmc,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Emit {
+    /// The syntax tree.
+    Ast,
+    /// The type of every top-level item.
+    Types,
+    /// The intermediate representation.
+    Ir,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ResamplerArg {
+    Systematic,
+    Multinomial,
+    Stratified,
+    Residual,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The program (`.ppl`).
+    pub file: PathBuf,
+    /// The zero-argument function to infer.
+    #[arg(long, default_value = "model")]
+    pub model: String,
+    /// Inference method (default: enumerate when every choice is finite and discrete, else smc).
+    #[arg(long, value_enum)]
+    pub method: Option<MethodArg>,
+    /// Particles for smc, importance and rejection.
+    #[arg(long)]
+    pub particles: Option<usize>,
+    /// Kept samples for mh (per chain).
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// Burn-in steps for mh.
+    #[arg(long)]
+    pub burn: Option<usize>,
+    /// Keep every k-th mh sample.
+    #[arg(long, default_value_t = 1)]
+    pub thin: usize,
+    /// Independent mh chains (run in parallel).
+    #[arg(long, default_value_t = 1)]
+    pub chains: usize,
+    /// Random seed; the same seed gives the same output.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Resampling scheme for smc.
+    #[arg(long, value_enum, default_value = "systematic")]
+    pub resampler: ResamplerArg,
+    /// Resample only when ESS/N falls below this fraction (default: after every observation).
+    #[arg(long)]
+    pub ess_threshold: Option<f64>,
+    /// MH rejuvenation moves per particle after each resampling (resample-move SMC).
+    #[arg(long, default_value_t = 0)]
+    pub rejuvenate: usize,
+    /// JSON file binding the program's `data` items.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Intervene: `NAME=VALUE` or `NAME[i]=VALUE`.
+    #[arg(long = "do", value_name = "NAME=VALUE")]
+    pub interventions: Vec<String>,
+    /// Condition a choice on a value.
+    #[arg(long = "observe", value_name = "NAME=VALUE")]
+    pub observations: Vec<String>,
+    /// Ask the counterfactual question with this intervention.
+    #[arg(long = "counterfactual", value_name = "NAME=VALUE")]
+    pub counterfactuals: Vec<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write one CSV row per draw to this file.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The program (`.ppl`).
+    pub file: PathBuf,
+    /// Print an intermediate form after checking.
+    #[arg(long, value_enum)]
+    pub emit: Option<Emit>,
+}

@@ -1,0 +1,202 @@
+//! `tyche run` and `tyche check`.
+
+use crate::cli::{CheckArgs, Cli, Command, Emit, Format, MethodArg, ResamplerArg, RunArgs};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use tyche_core::{render_all, Diagnostic, SourceMap};
+use tyche_driver::Compiled;
+
+/// Exit status for a diagnosed error in the program or its data.
+const DIAGNOSED: u8 = 1;
+/// Exit status for bad command-line usage (clap uses it too).
+const USAGE: u8 = 2;
+
+pub fn dispatch(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Check(args) => check(args),
+    }
+}
+
+fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn report(diags: &[Diagnostic], sources: &SourceMap) -> ExitCode {
+    eprint!("{}", render_all(diags, sources, color()));
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    if errors > 1 {
+        eprintln!("error: aborting due to {errors} previous errors");
+    }
+    ExitCode::from(DIAGNOSED)
+}
+
+fn usage(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(USAGE)
+}
+
+/// Reads and compiles a program file.
+fn load(path: &std::path::Path, sources: &mut SourceMap) -> Result<Compiled, ExitCode> {
+    let text = match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => {
+                eprintln!("error: {} is not valid UTF-8 text", path.display());
+                return Err(ExitCode::from(DIAGNOSED));
+            }
+        },
+        Err(e) => return Err(usage(format!("cannot read {}: {e}", path.display()))),
+    };
+    tyche_driver::compile_source(sources, &path.display().to_string(), &text).map_err(|d| report(&d, sources))
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let mut sources = SourceMap::new();
+    let compiled = match load(&args.file, &mut sources) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = match args.emit {
+        None => writeln!(out, "{}: ok", args.file.display()),
+        Some(Emit::Ir) => write!(out, "{}", compiled.ir),
+        Some(Emit::Ast) => writeln!(out, "{:#?}", compiled.ast.items.iter().filter(|i| i.span().file == compiled.file).collect::<Vec<_>>()),
+        Some(Emit::Types) => {
+            let mut lines = Vec::new();
+            for item in compiled.ast.items.iter().filter(|i| i.span().file == compiled.file) {
+                let name = &item.name().name;
+                if let Some(t) = compiled.types.items.get(name) {
+                    lines.push(format!("{name} : {t}"));
+                }
+            }
+            writeln!(out, "{}", lines.join("\n"))
+        }
+    };
+    ExitCode::SUCCESS
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let mut sources = SourceMap::new();
+    let compiled = match load(&args.file, &mut sources) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if !args.interventions.is_empty() || !args.observations.is_empty() || !args.counterfactuals.is_empty() {
+        eprintln!("error: --do, --observe and --counterfactual are not supported yet (model surgery is in progress)");
+        return ExitCode::from(DIAGNOSED);
+    }
+    let data = match &args.data {
+        None => None,
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => return usage(format!("cannot read data file {}: {e}", path.display())),
+            };
+            match tyche_driver::parse_data_file(&mut sources, &path.display().to_string(), &text) {
+                Ok(d) => Some(d),
+                Err(d) => return report(&[d], &sources),
+            }
+        }
+    };
+    let bound = match tyche_driver::bind_data(&compiled, &sources, data.as_ref().map(|(f, v)| (*f, v))) {
+        Ok(b) => b,
+        Err(d) => return report(&d, &sources),
+    };
+    let func = match tyche_driver::model(&compiled, &sources, &args.model) {
+        Ok(f) => f,
+        Err(d) => return report(&[d], &sources),
+    };
+    let globals = match tyche_driver::evaluate_globals(&compiled, &bound) {
+        Ok(g) => g,
+        Err(d) => return report(&[d], &sources),
+    };
+    let model = tyche_infer::Model::for_function(compiled.ir.clone(), globals, func);
+    let opts = match options(&args, &model) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let result = match tyche_infer::infer(&model, &opts) {
+        Ok(r) => r,
+        Err(d) => return report(&[d], &sources),
+    };
+    let ty = tyche_driver::result_type(&compiled, func);
+    let values: Vec<tyche_vm::Value> = result.draws.iter().map(|d| d.value.clone()).collect();
+    let weights: Vec<f64> = result.draws.iter().map(|d| d.log_weight).collect();
+    let traces: Vec<Vec<(String, tyche_vm::Value)>> = result
+        .draws
+        .iter()
+        .map(|d| d.trace.iter().map(|(a, v)| (a.display(&compiled.ir), v.clone())).collect())
+        .collect();
+    let draws = tyche_report::Draws { values: &values, log_weights: Some(&weights), traces: Some(&traces) };
+    let mut extra = serde_json::Map::new();
+    if let Some(stats) = &result.mcmc {
+        extra.insert("acceptance_rate".into(), stats.acceptance_rate.into());
+        extra.insert("chains".into(), stats.chains.into());
+        if let Some(rhat) = stats.rhat {
+            extra.insert("rhat".into(), rhat.into());
+        }
+    }
+    extra.insert("exact".into(), result.exact.into());
+    let info = tyche_report::RunInfo {
+        model: args.model.clone(),
+        method: opts.method.name().to_string(),
+        seed: args.seed,
+        log_evidence: result.log_evidence,
+        ess: result.ess,
+        backend: Some("interpreter".into()),
+        extra,
+    };
+    if let Some(path) = &args.output {
+        let written = std::fs::File::create(path).and_then(|f| tyche_report::write_csv(std::io::BufWriter::new(f), &draws));
+        if let Err(e) = written {
+            return usage(format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = match args.format {
+        Format::Json => writeln!(out, "{}", tyche_report::to_json(&info, &ty, &draws)),
+        Format::Text => write!(out, "{}", tyche_report::to_text(&info, &ty, &draws, 60)),
+    };
+    ExitCode::SUCCESS
+}
+
+/// Inference options from the command line; the default method is exact
+/// enumeration when the model allows it, else SMC.
+fn options(args: &RunArgs, model: &tyche_infer::Model) -> Result<tyche_infer::Options, ExitCode> {
+    use tyche_infer::{Method, Resampler};
+    let method = match args.method {
+        Some(MethodArg::Enumerate) => Method::Enumerate,
+        Some(MethodArg::Rejection) => Method::Rejection,
+        Some(MethodArg::Importance) => Method::Importance,
+        Some(MethodArg::Smc) => Method::Smc,
+        Some(MethodArg::Mh) => Method::Mh,
+        Some(MethodArg::Pmmh) => Method::Pmmh,
+        Some(MethodArg::Hmc) => Method::Hmc,
+        None => tyche_infer::default_method(model),
+    };
+    let mut opts = tyche_infer::Options { method, seed: args.seed, ..Default::default() };
+    if let Some(n) = args.particles.or(args.samples) {
+        if n == 0 {
+            return Err(usage("--particles and --samples must be positive"));
+        }
+        opts.particles = n;
+    }
+    if let Some(b) = args.burn {
+        opts.burn = b;
+    }
+    if args.chains == 0 || args.thin == 0 {
+        return Err(usage("--chains and --thin must be positive"));
+    }
+    opts.chains = args.chains;
+    opts.thin = args.thin;
+    opts.rejuvenate = args.rejuvenate;
+    opts.ess_threshold = args.ess_threshold;
+    opts.resampler = match args.resampler {
+        ResamplerArg::Systematic => Resampler::Systematic,
+        ResamplerArg::Multinomial => Resampler::Multinomial,
+        ResamplerArg::Stratified => Resampler::Stratified,
+        ResamplerArg::Residual => Resampler::Residual,
+    };
+    Ok(opts)
+}

@@ -1,0 +1,15 @@
+//! The compiler driver: source text in, a runnable model out.
+//!
+//! It strings the phases together — parse (with the standard-library
+//! prelude), type check, lower, verify — and prepares a run: binding
+//! `data` items from JSON, evaluating top-level constants, and picking the
+//! model function. The `tyche` command, the REPL and the embedding API all
+//! go through here, so they agree on what a program means.
+
+mod compile;
+mod data;
+mod globals;
+
+pub use compile::{compile, compile_source, Compiled, PRELUDE, PRELUDE_NAME};
+pub use data::{bind_data, parse_data_file, value_from_json};
+pub use globals::{evaluate_globals, model, result_type};

@@ -1,0 +1,368 @@
+//! Univariate CDFs and quantile functions, used for counterfactual noise
+//! coupling (`u = F(x)`, `x' = F'⁻¹(u)`).
+//!
+//! For discrete distributions `cdf(x) = P(X <= x)` and `quantile(u)` is the
+//! smallest `x` with `cdf(x) >= u` — computed by searching with the very
+//! same `cdf` function, so `quantile(cdf(x)) == x` for every `x` of positive
+//! probability whose CDF step is representable. `quantile(0)` is the
+//! smallest value of positive probability (not a value the distribution can
+//! never produce). Bernoulli is ordered `false < true`.
+//!
+//! Continuous quantiles use closed forms where they exist and otherwise a
+//! guess (AS 64 for the incomplete beta, Numerical Recipes for the gamma)
+//! polished by safeguarded Newton steps on the CDF tail that is smaller,
+//! so they stay accurate in both tails.
+
+use std::f64::consts::PI;
+
+use crate::special::{
+    gamma_p, gamma_p_inv, gamma_q, gamma_q_inv, inc_beta, inv_inc_beta, invert_increasing,
+    ln_beta, normal_cdf, normal_quantile,
+};
+use crate::{Dist, Outcome};
+
+impl Dist {
+    /// `P(X <= x)` for a univariate distribution; `None` for multivariate
+    /// ones, a NaN, or an [`Outcome`] of the wrong variant.
+    pub fn cdf(&self, x: &Outcome) -> Option<f64> {
+        Some(match (self, x) {
+            (_, Outcome::Real(x)) if x.is_nan() => return None,
+            (Dist::Normal { mu, sigma, .. }, &Outcome::Real(x)) => normal_cdf((x - mu) / sigma),
+            (Dist::LogNormal { mu, sigma, .. }, &Outcome::Real(x)) => {
+                if x <= 0.0 {
+                    0.0
+                } else {
+                    normal_cdf((x.ln() - mu) / sigma)
+                }
+            }
+            (Dist::Uniform { lo, hi, .. }, &Outcome::Real(x)) => {
+                if x <= *lo {
+                    0.0
+                } else if x >= *hi {
+                    1.0
+                } else {
+                    let w = hi - lo;
+                    let f = if w.is_finite() {
+                        (x - lo) / w
+                    } else {
+                        (0.5 * x - 0.5 * lo) / (0.5 * hi - 0.5 * lo)
+                    };
+                    f.clamp(0.0, 1.0)
+                }
+            }
+            (Dist::Beta { a, b, .. }, &Outcome::Real(x)) => inc_beta(x, *a, *b),
+            (Dist::Gamma { shape, rate, .. }, &Outcome::Real(x)) => {
+                if x <= 0.0 {
+                    0.0
+                } else {
+                    gamma_p(*shape, rate * x)
+                }
+            }
+            (Dist::InvGamma { shape, scale, .. }, &Outcome::Real(x)) => {
+                if x <= 0.0 {
+                    0.0
+                } else {
+                    gamma_q(*shape, scale / x)
+                }
+            }
+            (Dist::Exponential { rate, .. }, &Outcome::Real(x)) => {
+                if x <= 0.0 {
+                    0.0
+                } else {
+                    -(-rate * x).exp_m1()
+                }
+            }
+            (Dist::Cauchy { loc, scale, .. }, &Outcome::Real(x)) => {
+                let z = (x - loc) / scale;
+                if z < 0.0 {
+                    // 1/2 + atan(z)/π = atan(−1/z)/π, accurate far in the lower tail.
+                    (-1.0 / z).atan() / PI
+                } else {
+                    0.5 + z.atan() / PI
+                }
+            }
+            (Dist::StudentT { nu, mu, sigma, .. }, &Outcome::Real(x)) => {
+                let t = (x - mu) / sigma;
+                let tail = student_upper_tail(t.abs(), *nu);
+                if t < 0.0 {
+                    tail
+                } else {
+                    1.0 - tail
+                }
+            }
+            (Dist::Bernoulli { p, .. }, &Outcome::Bool(b)) => {
+                if b {
+                    1.0
+                } else {
+                    1.0 - p
+                }
+            }
+            (Dist::Binomial { .. }, &Outcome::Int(k))
+            | (Dist::Poisson { .. }, &Outcome::Int(k))
+            | (Dist::Geometric { .. }, &Outcome::Int(k))
+            | (Dist::Categorical { .. }, &Outcome::Int(k))
+            | (Dist::DiscreteUniform { .. }, &Outcome::Int(k)) => self.int_cdf(k),
+            _ => return None,
+        })
+    }
+
+    /// `P(X <= k)` for the integer-valued distributions (0 otherwise).
+    fn int_cdf(&self, k: i64) -> f64 {
+        match self {
+            Dist::Binomial { n, p, .. } => {
+                if k < 0 {
+                    0.0
+                } else if k >= *n || *p == 0.0 {
+                    1.0
+                } else if *p == 1.0 {
+                    0.0
+                } else {
+                    inc_beta(1.0 - p, (n - k) as f64, k as f64 + 1.0)
+                }
+            }
+            Dist::Poisson { rate, .. } => {
+                if k < 0 {
+                    0.0
+                } else if *rate == 0.0 {
+                    1.0
+                } else {
+                    gamma_q(k as f64 + 1.0, *rate)
+                }
+            }
+            Dist::Geometric { ln_q, .. } => {
+                if k < 0 {
+                    0.0
+                } else {
+                    -((k as f64 + 1.0) * ln_q).exp_m1()
+                }
+            }
+            Dist::Categorical { ps, .. } => {
+                if k < 0 {
+                    0.0
+                } else if k as u64 >= ps.len() as u64 - 1 {
+                    1.0
+                } else {
+                    ps[..=k as usize].iter().sum::<f64>().min(1.0)
+                }
+            }
+            Dist::DiscreteUniform { lo, hi, .. } => {
+                if k < *lo {
+                    0.0
+                } else if k >= *hi {
+                    1.0
+                } else {
+                    let count = (*hi as i128 - *lo as i128 + 1) as f64;
+                    (k as i128 - *lo as i128 + 1) as f64 / count
+                }
+            }
+            _ => 0.0,
+        }
+    }
+
+    /// The quantile function `F⁻¹(u)` for `u` in `[0, 1]`; `None` for
+    /// multivariate distributions and for `u` outside `[0, 1]` or NaN.
+    /// Continuous quantiles at 0 and 1 are the ends of the support (possibly
+    /// infinite).
+    pub fn quantile(&self, u: f64) -> Option<Outcome> {
+        if !(0.0..=1.0).contains(&u) {
+            return None;
+        }
+        Some(match self {
+            Dist::Normal { mu, sigma, .. } => Outcome::Real(mu + sigma * normal_quantile(u)),
+            Dist::LogNormal { mu, sigma, .. } => {
+                Outcome::Real((mu + sigma * normal_quantile(u)).exp())
+            }
+            Dist::Uniform { lo, hi, .. } => {
+                let w = hi - lo;
+                let x = if u >= 1.0 {
+                    *hi
+                } else if w.is_finite() {
+                    lo + u * w
+                } else {
+                    lo * (1.0 - u) + hi * u
+                };
+                Outcome::Real(x.clamp(*lo, *hi))
+            }
+            Dist::Beta { a, b, .. } => Outcome::Real(beta_quantile(u, *a, *b)),
+            Dist::Gamma { shape, rate, .. } => Outcome::Real(gamma_p_inv(*shape, u) / rate),
+            Dist::InvGamma { shape, scale, .. } => {
+                Outcome::Real(scale / gamma_q_inv(*shape, u))
+            }
+            Dist::Exponential { rate, .. } => Outcome::Real(-(-u).ln_1p() / rate),
+            Dist::Cauchy { loc, scale, .. } => {
+                let z = if u < 0.5 {
+                    -1.0 / (PI * u).tan()
+                } else if u > 0.5 {
+                    1.0 / (PI * (1.0 - u)).tan()
+                } else {
+                    0.0
+                };
+                Outcome::Real(loc + scale * z)
+            }
+            Dist::StudentT { nu, mu, sigma, .. } => {
+                let t = if u < 0.5 {
+                    -student_tail_inv(u, *nu)
+                } else if u > 0.5 {
+                    student_tail_inv(1.0 - u, *nu)
+                } else {
+                    0.0
+                };
+                Outcome::Real(mu + sigma * t)
+            }
+            Dist::Bernoulli { .. } => {
+                let k = discrete_quantile(u, 0, 1, 0, |k| self.cdf(&Outcome::Bool(k != 0)).unwrap_or(1.0));
+                Outcome::Bool(k == 1)
+            }
+            Dist::Binomial { n, p, .. } => {
+                let nf = *n as f64;
+                let guess = nf * p + (nf * p * (1.0 - p)).sqrt() * normal_quantile(u);
+                Outcome::Int(discrete_quantile(u, 0, *n, round_guess(guess), |k| self.int_cdf(k)))
+            }
+            Dist::Poisson { rate, .. } => {
+                let guess = rate + rate.sqrt() * normal_quantile(u);
+                Outcome::Int(discrete_quantile(u, 0, i64::MAX, round_guess(guess), |k| self.int_cdf(k)))
+            }
+            Dist::Geometric { ln_q, .. } => {
+                // cdf(k) >= u  ⟺  (k + 1) ln q <= ln(1 − u).
+                let guess = (-u).ln_1p() / ln_q - 1.0;
+                Outcome::Int(discrete_quantile(u, 0, i64::MAX, round_guess(guess.ceil()), |k| {
+                    self.int_cdf(k)
+                }))
+            }
+            Dist::Categorical { ps, .. } => {
+                let target = u.max(f64::MIN_POSITIVE);
+                let last = ps.len() - 1;
+                let mut cum = 0.0;
+                let mut k = last;
+                for (i, p) in ps.iter().enumerate() {
+                    cum += p;
+                    if i == last || cum.min(1.0) >= target {
+                        k = i;
+                        break;
+                    }
+                }
+                Outcome::Int(k as i64)
+            }
+            Dist::DiscreteUniform { lo, hi, .. } => {
+                let count = (*hi as i128 - *lo as i128 + 1) as f64;
+                let guess = *lo as f64 + (u * count).ceil() - 1.0;
+                Outcome::Int(discrete_quantile(u, *lo, *hi, round_guess(guess), |k| self.int_cdf(k)))
+            }
+            Dist::Dirichlet { .. } | Dist::MvNormal { .. } => return None,
+        })
+    }
+}
+
+/// A real guess as an `i64`, saturating (NaN gives 0).
+fn round_guess(x: f64) -> i64 {
+    if x.is_nan() {
+        0
+    } else {
+        x.round() as i64
+    }
+}
+
+/// The smallest `k` in `[lo, hi]` with `cdf(k) >= u` (with `cdf(hi)` taken
+/// as 1), for a non-decreasing `cdf`; `u = 0` is raised to the smallest
+/// positive number so the answer has positive probability. Searches
+/// outward from `guess` with doubling steps, then bisects.
+fn discrete_quantile(u: f64, lo: i64, hi: i64, guess: i64, cdf: impl Fn(i64) -> f64) -> i64 {
+    let u = u.max(f64::MIN_POSITIVE);
+    let ok = |k: i64| k >= hi || cdf(k) >= u;
+    let start = guess.clamp(lo, hi);
+    // Invariant once found: !ok(bad) (or bad == lo − 1), ok(good), bad < good.
+    let (mut bad, mut good);
+    if ok(start) {
+        good = start;
+        let mut step: i64 = 1;
+        loop {
+            if good == lo {
+                return lo;
+            }
+            let probe = good.saturating_sub(step).max(lo);
+            if ok(probe) {
+                good = probe;
+                step = step.saturating_mul(2);
+            } else {
+                bad = probe;
+                break;
+            }
+        }
+    } else {
+        bad = start;
+        let mut step: i64 = 1;
+        loop {
+            let probe = bad.saturating_add(step).min(hi);
+            if ok(probe) {
+                good = probe;
+                break;
+            }
+            bad = probe;
+            step = step.saturating_mul(2);
+        }
+    }
+    while good - bad > 1 {
+        let mid = bad + (good - bad) / 2;
+        if ok(mid) {
+            good = mid;
+        } else {
+            bad = mid;
+        }
+    }
+    good
+}
+
+/// `P(T > t)` for a standard Student-t with `nu` degrees of freedom and
+/// `t >= 0`, via the incomplete beta function in whichever argument is
+/// small: `½ I_{ν/(ν+t²)}(ν/2, ½) = ½ (1 − I_{t²/(ν+t²)}(½, ν/2))`.
+fn student_upper_tail(t: f64, nu: f64) -> f64 {
+    let t2 = t * t;
+    if t2 < nu {
+        0.5 * (1.0 - inc_beta(t2 / (nu + t2), 0.5, 0.5 * nu))
+    } else {
+        0.5 * inc_beta(nu / (nu + t2), 0.5 * nu, 0.5)
+    }
+}
+
+/// The `t >= 0` with `P(T > t) = p` for `p` in `(0, 0.5]`.
+fn student_tail_inv(p: f64, nu: f64) -> f64 {
+    if p <= 0.0 {
+        return f64::INFINITY;
+    }
+    let p2 = 2.0 * p;
+    let guess = if p2 < 0.5 {
+        let x = inv_inc_beta(p2, 0.5 * nu, 0.5);
+        (nu * (1.0 - x) / x).sqrt()
+    } else {
+        let y = inv_inc_beta(1.0 - p2, 0.5, 0.5 * nu);
+        (nu * y / (1.0 - y)).sqrt()
+    };
+    let guess = if guess.is_finite() && guess >= 0.0 { guess } else { 1.0 };
+    let log_norm = crate::construct::ln_gamma_half_ratio(0.5 * nu) - 0.5 * (nu * PI).ln();
+    invert_increasing(guess, 0.0, f64::INFINITY, |t| {
+        let r = p - student_upper_tail(t, nu);
+        let dens = (log_norm - 0.5 * (nu + 1.0) * (t * t / nu).ln_1p()).exp();
+        (r, dens)
+    })
+}
+
+/// The `x` with `I_x(a, b) = u`: AS 64's answer polished by Newton steps on
+/// the smaller tail.
+fn beta_quantile(u: f64, a: f64, b: f64) -> f64 {
+    if u <= 0.0 {
+        return 0.0;
+    }
+    if u >= 1.0 {
+        return 1.0;
+    }
+    let guess = inv_inc_beta(u, a, b);
+    let guess = if guess > 0.0 && guess < 1.0 { guess } else { a / (a + b) };
+    let lb = ln_beta(a, b);
+    let upper = u > 0.5;
+    let v = 1.0 - u;
+    invert_increasing(guess, 0.0, 1.0, |x| {
+        let r = if upper { v - inc_beta(1.0 - x, b, a) } else { inc_beta(x, a, b) - u };
+        let dens = ((a - 1.0) * x.ln() + (b - 1.0) * (-x).ln_1p() - lb).exp();
+        (r, dens)
+    })
+}

@@ -1,0 +1,484 @@
+//! The machine: frames, the instruction loop, and the effect protocol.
+
+use crate::ops;
+use crate::value::{Closure, DistValue, MethodSpec, Value};
+use std::sync::Arc;
+use tyche_core::{Diagnostic, Span};
+use tyche_dist::{Dist, Param};
+use tyche_ir::{Callee, FuncId, Instr, Intrinsic, NameId, Program, Reg, SiteId};
+
+/// Calls nested deeper than this are a diagnosed error (runaway
+/// recursion), not a crash. Tail calls do not count.
+pub const MAX_CALL_DEPTH: usize = 100_000;
+
+/// The address of a site's execution: its name and its occurrence index
+/// among executions of that name in this run (LANGUAGE.md §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Address {
+    pub name: NameId,
+    pub index: u32,
+}
+
+impl Address {
+    pub fn display(&self, program: &Program) -> String {
+        format!("{}[{}]", program.name(self.name), self.index)
+    }
+}
+
+/// What a suspended machine asks its driver to do.
+#[derive(Clone, Debug)]
+pub enum Effect {
+    /// Choose a value for a random choice; resume with [`Machine::resume`].
+    Sample { site: SiteId, addr: Address, dist: Arc<DistValue> },
+    /// Weight the run by `dist`'s density at `value`; resume with
+    /// [`Machine::run`].
+    Observe { site: SiteId, addr: Address, dist: Arc<DistValue>, value: Value },
+    /// Add `log_weight` to the run's log weight (`factor`, and
+    /// `condition` as 0 or -inf); resume with [`Machine::run`].
+    Factor { site: SiteId, addr: Address, log_weight: f64 },
+    /// A choice fixed by `do`: it takes `value` and adds no weight. Reported
+    /// so traces show it; resume with [`Machine::run`].
+    Intervened { site: SiteId, addr: Address, value: Value },
+    /// Run inference on `model`; resume with the posterior as a
+    /// `Value::Dist`.
+    Infer { method: MethodSpec, model: Value, span: Span },
+    /// The run finished with this value.
+    Done(Value),
+}
+
+/// Sentinel return register: the caller is a native (intrinsic) frame.
+const TO_NATIVE: Reg = Reg(u32::MAX);
+
+#[derive(Clone, Debug)]
+struct CodeFrame {
+    func: FuncId,
+    pc: u32,
+    regs: Vec<Value>,
+    /// Register of the caller that receives the result.
+    ret: Reg,
+}
+
+/// A running intrinsic: it calls `f` once per element and collects.
+#[derive(Clone, Debug)]
+struct NativeFrame {
+    op: Intrinsic,
+    f: Value,
+    xs: Arc<Vec<Value>>,
+    /// Elements processed so far (or calls made, for `repeat`).
+    i: usize,
+    n: usize,
+    acc: Value,
+    out: Vec<Value>,
+    ret: Reg,
+    span: Span,
+}
+
+#[derive(Clone, Debug)]
+enum Frame {
+    Code(CodeFrame),
+    Native(NativeFrame),
+}
+
+/// One execution of a program, suspended or running.
+#[derive(Clone)]
+pub struct Machine {
+    program: Arc<Program>,
+    globals: Arc<Vec<Value>>,
+    frames: Vec<Frame>,
+    /// Executions so far per name, for addresses.
+    counters: Vec<u32>,
+    /// Where the value of a pending `Sample`/`Infer` goes.
+    pending: Option<Reg>,
+    /// A value returned to a native frame, not yet consumed.
+    native_input: Option<Value>,
+    finished: bool,
+}
+
+fn err(span: Span, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(message).with_code("E0601").with_primary(span, "")
+}
+
+impl Machine {
+    /// A machine about to call `closure` with `args`.
+    pub fn new(program: Arc<Program>, globals: Arc<Vec<Value>>, closure: &Value, args: Vec<Value>) -> Result<Machine, Diagnostic> {
+        let counters = vec![0; program.names.len()];
+        let mut m = Machine { program, globals, frames: Vec::new(), counters, pending: None, native_input: None, finished: false };
+        m.push_call(closure, args, TO_NATIVE, Span::DUMMY)?;
+        Ok(m)
+    }
+
+    /// A machine about to run the zero-argument function `func`.
+    pub fn for_function(program: Arc<Program>, globals: Arc<Vec<Value>>, func: FuncId) -> Result<Machine, Diagnostic> {
+        let closure = Value::Closure(Arc::new(Closure { func, captures: Vec::new() }));
+        Machine::new(program, globals, &closure, Vec::new())
+    }
+
+    pub fn program(&self) -> &Arc<Program> {
+        &self.program
+    }
+
+    pub fn globals(&self) -> &Arc<Vec<Value>> {
+        &self.globals
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Resumes after `Sample` or `Infer` with the chosen value, and runs to
+    /// the next effect.
+    pub fn resume(&mut self, value: Value) -> Result<Effect, Diagnostic> {
+        if let Some(reg) = self.pending.take() {
+            self.set(reg, value);
+        }
+        self.run()
+    }
+
+    fn set(&mut self, reg: Reg, value: Value) {
+        match self.frames.last_mut() {
+            Some(Frame::Code(f)) => f.regs[reg.index()] = value,
+            _ => self.native_input = Some(value),
+        }
+    }
+
+    fn push_call(&mut self, callee: &Value, args: Vec<Value>, ret: Reg, span: Span) -> Result<(), Diagnostic> {
+        let Value::Closure(c) = callee else {
+            return Err(err(span, format!("cannot call a value of type {}", callee.type_name())));
+        };
+        let func = self.program.func(c.func);
+        if func.params as usize != args.len() {
+            return Err(err(span, format!("`{}` takes {} arguments but {} were supplied", func.name, func.params, args.len())));
+        }
+        if self.frames.len() >= MAX_CALL_DEPTH {
+            return Err(err(span, format!("recursion too deep: more than {MAX_CALL_DEPTH} nested calls"))
+                .with_note("is there a recursive call without a base case?"));
+        }
+        let mut regs = Vec::with_capacity(func.regs as usize);
+        regs.extend(args);
+        regs.extend(c.captures.iter().cloned());
+        regs.resize(func.regs as usize, Value::Unit);
+        self.frames.push(Frame::Code(CodeFrame { func: c.func, pc: 0, regs, ret }));
+        Ok(())
+    }
+
+    fn push_direct(&mut self, func: FuncId, args: Vec<Value>, ret: Reg, span: Span) -> Result<(), Diagnostic> {
+        if self.frames.len() >= MAX_CALL_DEPTH {
+            return Err(err(span, format!("recursion too deep: more than {MAX_CALL_DEPTH} nested calls"))
+                .with_note("is there a recursive call without a base case?"));
+        }
+        let n = self.program.func(func).regs as usize;
+        let mut regs = args;
+        regs.resize(n, Value::Unit);
+        self.frames.push(Frame::Code(CodeFrame { func, pc: 0, regs, ret }));
+        Ok(())
+    }
+
+    /// Pops the finished top frame and delivers its result to the caller.
+    /// Returns the final value when the outermost frame returns.
+    fn return_value(&mut self, value: Value) -> Option<Value> {
+        let ret = match self.frames.pop() {
+            Some(Frame::Code(f)) => f.ret,
+            Some(Frame::Native(n)) => n.ret,
+            None => TO_NATIVE,
+        };
+        if self.frames.is_empty() {
+            self.finished = true;
+            return Some(value);
+        }
+        self.set(ret, value);
+        None
+    }
+
+    fn next_address(&mut self, site: SiteId) -> Address {
+        let name = self.program.site(site).name;
+        let c = &mut self.counters[name.index()];
+        let addr = Address { name, index: *c };
+        *c += 1;
+        addr
+    }
+
+    /// Runs until the next effect.
+    pub fn run(&mut self) -> Result<Effect, Diagnostic> {
+        let program = Arc::clone(&self.program);
+        loop {
+            let frame = match self.frames.last_mut() {
+                Some(Frame::Code(f)) => f,
+                Some(Frame::Native(_)) => {
+                    if let Some(done) = self.step_native()? {
+                        return Ok(Effect::Done(done));
+                    }
+                    continue;
+                }
+                None => return Err(err(Span::DUMMY, "the run has already finished")),
+            };
+            let func = program.func(frame.func);
+            let pc = frame.pc as usize;
+            let instr = &func.code[pc];
+            let span = func.spans[pc];
+            frame.pc += 1;
+            let regs = &mut frame.regs;
+            macro_rules! r {
+                ($reg:expr) => {
+                    regs[$reg.index()]
+                };
+            }
+            match instr {
+                Instr::Const { dst, value } => {
+                    r!(dst) = match value {
+                        tyche_ir::Const::Unit => Value::Unit,
+                        tyche_ir::Const::Bool(b) => Value::Bool(*b),
+                        tyche_ir::Const::Int(i) => Value::Int(*i),
+                        tyche_ir::Const::Real(x) => Value::Real(*x),
+                        tyche_ir::Const::Str(s) => Value::Str(Arc::from(&**s)),
+                    }
+                }
+                Instr::Move { dst, src } => r!(dst) = r!(src).clone(),
+                Instr::Global { dst, global } => r!(dst) = self.globals[global.index()].clone(),
+                Instr::Closure { dst, func, captures } => {
+                    let captures = captures.iter().map(|c| r!(c).clone()).collect();
+                    r!(dst) = Value::Closure(Arc::new(Closure { func: *func, captures }));
+                }
+                Instr::Unary { dst, op, arg } => r!(dst) = ops::unary(*op, &r!(arg)).map_err(|m| err(span, m))?,
+                Instr::Binary { dst, op, lhs, rhs } => {
+                    r!(dst) = ops::binary(*op, &r!(lhs), &r!(rhs)).map_err(|m| err(span, m))?
+                }
+                Instr::Prim { dst, prim, args } => {
+                    let args: Vec<Value> = args.iter().map(|a| r!(a).clone()).collect();
+                    if *prim == tyche_ir::Prim::Print {
+                        eprintln!("{}", args[0]);
+                    }
+                    r!(dst) = ops::prim(*prim, &args).map_err(|m| err(span, m))?;
+                }
+                Instr::MakeDist { dst, kind, args } => {
+                    let d = make_dist(*kind, args.iter().map(|a| &regs[a.index()])).map_err(|m| err(span, m))?;
+                    r!(dst) = Value::Dist(Arc::new(DistValue::Prim(d)));
+                }
+                Instr::Array { dst, elems } => r!(dst) = Value::array(elems.iter().map(|e| r!(e).clone()).collect()),
+                Instr::Tuple { dst, elems } => r!(dst) = Value::tuple(elems.iter().map(|e| r!(e).clone()).collect()),
+                Instr::Index { dst, array, index } => {
+                    let v = match (&r!(array), &r!(index)) {
+                        (Value::Array(xs), Value::Int(i)) => match usize::try_from(*i).ok().and_then(|i| xs.get(i)) {
+                            Some(v) => v.clone(),
+                            None => {
+                                return Err(err(span, format!("index {i} out of bounds for an array of length {}", xs.len())))
+                            }
+                        },
+                        (a, i) => return Err(err(span, format!("cannot index {} by {}", a.type_name(), i.type_name()))),
+                    };
+                    r!(dst) = v;
+                }
+                Instr::Field { dst, tuple, field } => {
+                    let v = match &r!(tuple) {
+                        Value::Tuple(xs) => xs.get(*field as usize).cloned(),
+                        _ => None,
+                    };
+                    r!(dst) = v.ok_or_else(|| err(span, format!("no field {field}")))?;
+                }
+                Instr::Call { dst, callee, args, tail } => {
+                    let argv: Vec<Value> = args.iter().map(|a| r!(a).clone()).collect();
+                    let closure = match callee {
+                        Callee::Closure(c) => Some(r!(c).clone()),
+                        Callee::Direct(_) => None,
+                    };
+                    let ret = if *tail {
+                        let Some(Frame::Code(f)) = self.frames.pop() else { unreachable!("current frame is code") };
+                        f.ret
+                    } else {
+                        *dst
+                    };
+                    match (callee, closure) {
+                        (Callee::Direct(f), _) => self.push_direct(*f, argv, ret, span)?,
+                        (_, Some(c)) => self.push_call(&c, argv, ret, span)?,
+                        _ => unreachable!(),
+                    }
+                }
+                Instr::Intrinsic { dst, op, args } => {
+                    let argv: Vec<Value> = args.iter().map(|a| r!(a).clone()).collect();
+                    let native = start_native(*op, argv, *dst, span)?;
+                    self.frames.push(Frame::Native(native));
+                }
+                Instr::Jump { target } => frame.pc = *target,
+                Instr::Branch { cond, then_to, else_to } => {
+                    frame.pc = match r!(cond) {
+                        Value::Bool(true) => *then_to,
+                        Value::Bool(false) => *else_to,
+                        _ => return Err(err(span, "condition is not a Bool")),
+                    }
+                }
+                Instr::Return { value } => {
+                    let v = std::mem::replace(&mut r!(value), Value::Unit);
+                    if let Some(done) = self.return_value(v) {
+                        return Ok(Effect::Done(done));
+                    }
+                }
+                Instr::Sample { dst, site, dist } => {
+                    let d = as_dist(&r!(dist), span)?;
+                    self.pending = Some(*dst);
+                    let addr = self.next_address(*site);
+                    return Ok(Effect::Sample { site: *site, addr, dist: d });
+                }
+                Instr::Observe { site, dist, value } => {
+                    let d = as_dist(&r!(dist), span)?;
+                    let value = r!(value).clone();
+                    let addr = self.next_address(*site);
+                    return Ok(Effect::Observe { site: *site, addr, dist: d, value });
+                }
+                Instr::Factor { site, weight } => {
+                    let w = match r!(weight) {
+                        Value::Real(w) => w,
+                        Value::Int(i) => i as f64,
+                        _ => return Err(err(span, "factor needs a Real")),
+                    };
+                    if w.is_nan() {
+                        return Err(err(span, "factor weight is NaN"));
+                    }
+                    let addr = self.next_address(*site);
+                    return Ok(Effect::Factor { site: *site, addr, log_weight: w });
+                }
+                Instr::Condition { site, cond } => {
+                    let ok = matches!(r!(cond), Value::Bool(true));
+                    let addr = self.next_address(*site);
+                    return Ok(Effect::Factor { site: *site, addr, log_weight: if ok { 0.0 } else { f64::NEG_INFINITY } });
+                }
+                Instr::Infer { dst, method, model } => {
+                    let Value::Method(m) = r!(method) else { return Err(err(span, "infer needs a method")) };
+                    let model = r!(model).clone();
+                    self.pending = Some(*dst);
+                    return Ok(Effect::Infer { method: m, model, span });
+                }
+                Instr::Intervene { dst, site, dist, value, index } => {
+                    let addr = self.next_address(*site);
+                    if index.is_none_or(|i| i == addr.index) {
+                        let v = r!(value).clone();
+                        r!(dst) = v.clone();
+                        return Ok(Effect::Intervened { site: *site, addr, value: v });
+                    }
+                    let d = as_dist(&r!(dist), span)?;
+                    self.pending = Some(*dst);
+                    return Ok(Effect::Sample { site: *site, addr, dist: d });
+                }
+                Instr::ObserveChoice { dst, site, dist, value, index } => {
+                    let d = as_dist(&r!(dist), span)?;
+                    let addr = self.next_address(*site);
+                    if index.is_none_or(|i| i == addr.index) {
+                        let v = r!(value).clone();
+                        r!(dst) = v.clone();
+                        return Ok(Effect::Observe { site: *site, addr, dist: d, value: v });
+                    }
+                    self.pending = Some(*dst);
+                    return Ok(Effect::Sample { site: *site, addr, dist: d });
+                }
+            }
+        }
+    }
+
+    /// Advances the native frame on top: consume a returned value, then
+    /// either call the closure again or finish.
+    fn step_native(&mut self) -> Result<Option<Value>, Diagnostic> {
+        let input = self.native_input.take();
+        let Some(Frame::Native(n)) = self.frames.last_mut() else { unreachable!("top frame is native") };
+        if let Some(v) = input {
+            match n.op {
+                Intrinsic::Map | Intrinsic::Repeat => n.out.push(v),
+                Intrinsic::Filter => match v {
+                    Value::Bool(true) => n.out.push(n.xs[n.i].clone()),
+                    Value::Bool(false) => {}
+                    _ => return Err(err(n.span, "filter predicate must return a Bool")),
+                },
+                Intrinsic::Fold => n.acc = v,
+                Intrinsic::Scan => {
+                    n.out.push(v.clone());
+                    n.acc = v;
+                }
+            }
+            n.i += 1;
+        }
+        if n.i < n.n {
+            let args = match n.op {
+                Intrinsic::Map | Intrinsic::Filter => vec![n.xs[n.i].clone()],
+                Intrinsic::Fold | Intrinsic::Scan => vec![n.acc.clone(), n.xs[n.i].clone()],
+                Intrinsic::Repeat => vec![],
+            };
+            let (f, span) = (n.f.clone(), n.span);
+            self.push_call(&f, args, TO_NATIVE, span)?;
+            return Ok(None);
+        }
+        let result = match n.op {
+            Intrinsic::Fold => std::mem::replace(&mut n.acc, Value::Unit),
+            _ => Value::array(std::mem::take(&mut n.out)),
+        };
+        Ok(self.return_value(result))
+    }
+}
+
+fn as_dist(v: &Value, span: Span) -> Result<Arc<DistValue>, Diagnostic> {
+    match v {
+        Value::Dist(d) => Ok(Arc::clone(d)),
+        other => Err(err(span, format!("expected a distribution, found {}", other.type_name()))),
+    }
+}
+
+fn start_native(op: Intrinsic, mut args: Vec<Value>, ret: Reg, span: Span) -> Result<NativeFrame, Diagnostic> {
+    let (xs, n, acc, f) = match op {
+        Intrinsic::Repeat => {
+            let f = args.pop().unwrap_or(Value::Unit);
+            let n = match args[0] {
+                Value::Int(n) if n >= 0 => n as usize,
+                Value::Int(n) => return Err(err(span, format!("repeat count must be non-negative, got {n}"))),
+                _ => return Err(err(span, "repeat count must be an Int")),
+            };
+            (Arc::new(Vec::new()), n, Value::Unit, f)
+        }
+        _ => {
+            let f = args.pop().unwrap_or(Value::Unit);
+            let acc = if args.len() == 2 { args.pop().unwrap_or(Value::Unit) } else { Value::Unit };
+            let Value::Array(xs) = args.pop().unwrap_or(Value::Unit) else {
+                return Err(err(span, format!("{} needs an array", op.name())));
+            };
+            let n = xs.len();
+            (xs, n, acc, f)
+        }
+    };
+    Ok(NativeFrame { op, f, xs, i: 0, n, acc, out: Vec::with_capacity(n), ret, span })
+}
+
+/// Converts argument values and validates the distribution's parameters.
+fn make_dist<'a>(kind: tyche_dist::DistKind, args: impl Iterator<Item = &'a Value>) -> Result<Dist, String> {
+    let args: Vec<&Value> = args.collect();
+    // Vectors and matrices are converted into owned buffers first.
+    let vectors: Vec<Option<Vec<f64>>> = args
+        .iter()
+        .map(|v| match v {
+            Value::Array(xs) if xs.iter().all(|x| x.as_number().is_some()) => {
+                Some(xs.iter().map(|x| x.as_number().unwrap_or(f64::NAN)).collect())
+            }
+            _ => None,
+        })
+        .collect();
+    let matrices: Vec<Option<Vec<Vec<f64>>>> = args
+        .iter()
+        .map(|v| match v {
+            Value::Array(rows) => rows
+                .iter()
+                .map(|r| match r {
+                    Value::Array(xs) => xs.iter().map(|x| x.as_number()).collect::<Option<Vec<f64>>>(),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>(),
+            _ => None,
+        })
+        .collect();
+    let mut params = Vec::with_capacity(args.len());
+    for (i, v) in args.iter().enumerate() {
+        params.push(match v {
+            Value::Real(x) => Param::Real(*x),
+            Value::Int(n) => Param::Int(*n),
+            Value::Array(xs) if xs.iter().all(|x| matches!(x, Value::Array(_))) && !xs.is_empty() => {
+                Param::Matrix(matrices[i].as_deref().ok_or("expected a matrix of numbers")?)
+            }
+            Value::Array(_) => Param::Vector(vectors[i].as_deref().ok_or("expected an array of numbers")?),
+            other => return Err(format!("invalid parameter for {}: {}", kind.name(), other.type_name())),
+        });
+    }
+    Dist::new(kind, &params).map_err(|e| e.message)
+}
