@@ -1,22 +1,20 @@
-//! `tyche`: the command-line interface (LANGUAGE.md §10).
-//!
-//! Parses arguments with clap, runs the driver, and maps outcomes to exit
-//! codes: 0 success, 1 a diagnosed error in the program or its data, 2 bad
-//! usage. All work runs on a thread with a large stack so that deeply
-//! nested (but accepted) programs cannot overflow it.
-
-mod cli;
-mod run;
+//! The `tyche` binary: parse arguments and run on a thread with a large
+//! stack, so deeply nested (but accepted) programs cannot overflow it.
 
 use clap::Parser;
+use std::io::IsTerminal;
 use std::process::ExitCode;
+use tyche_cli::{cli::Cli, dispatch, Io};
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
-    // Front-end passes recurse over the syntax tree; give them room.
-    let worker = std::thread::Builder::new().stack_size(256 << 20).spawn(move || run::dispatch(args));
+    let args = Cli::parse();
+    let worker = std::thread::Builder::new().stack_size(256 << 20).spawn(move || {
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+        dispatch(args, &mut Io { out: &mut out, err: &mut err, color })
+    });
     match worker.map(|h| h.join()) {
-        Ok(Ok(code)) => code,
+        Ok(Ok(code)) => ExitCode::from(code),
         _ => {
             eprintln!("error: internal error in tyche (this is a bug; please report it)");
             ExitCode::from(101)

@@ -1,63 +1,67 @@
 //! `tyche run` and `tyche check`.
 
 use crate::cli::{CheckArgs, Cli, Command, Emit, Format, MethodArg, ResamplerArg, RunArgs};
-use std::io::{IsTerminal, Write};
-use std::process::ExitCode;
+use std::io::Write;
 use tyche_core::{render_all, Diagnostic, SourceMap};
 use tyche_driver::Compiled;
 
 /// Exit status for a diagnosed error in the program or its data.
-const DIAGNOSED: u8 = 1;
+pub const DIAGNOSED: u8 = 1;
 /// Exit status for bad command-line usage (clap uses it too).
-const USAGE: u8 = 2;
+pub const USAGE: u8 = 2;
 
-pub fn dispatch(cli: Cli) -> ExitCode {
+/// Where a command writes: standard output and standard error, or
+/// buffers in tests.
+pub struct Io<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    /// Colour diagnostics (only when stderr is a terminal).
+    pub color: bool,
+}
+
+pub fn dispatch(cli: Cli, io: &mut Io) -> u8 {
     match cli.command {
-        Command::Run(args) => run(args),
-        Command::Check(args) => check(args),
+        Command::Run(args) => run(args, io),
+        Command::Check(args) => check(args, io),
     }
 }
 
-fn color() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-}
-
-fn report(diags: &[Diagnostic], sources: &SourceMap) -> ExitCode {
-    eprint!("{}", render_all(diags, sources, color()));
+fn report(io: &mut Io, diags: &[Diagnostic], sources: &SourceMap) -> u8 {
+    let _ = write!(io.err, "{}", render_all(diags, sources, io.color));
     let errors = diags.iter().filter(|d| d.is_error()).count();
     if errors > 1 {
-        eprintln!("error: aborting due to {errors} previous errors");
+        let _ = writeln!(io.err, "error: aborting due to {errors} previous errors");
     }
-    ExitCode::from(DIAGNOSED)
+    DIAGNOSED
 }
 
-fn usage(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {msg}");
-    ExitCode::from(USAGE)
+fn usage(io: &mut Io, msg: impl std::fmt::Display) -> u8 {
+    let _ = writeln!(io.err, "error: {msg}");
+    USAGE
 }
 
 /// Reads and compiles a program file.
-fn load(path: &std::path::Path, sources: &mut SourceMap) -> Result<Compiled, ExitCode> {
+fn load(io: &mut Io, path: &std::path::Path, sources: &mut SourceMap) -> Result<Compiled, u8> {
     let text = match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(_) => {
-                eprintln!("error: {} is not valid UTF-8 text", path.display());
-                return Err(ExitCode::from(DIAGNOSED));
+                let _ = writeln!(io.err, "error: {} is not valid UTF-8 text", path.display());
+                return Err(DIAGNOSED);
             }
         },
-        Err(e) => return Err(usage(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => return Err(usage(io, format!("cannot read {}: {e}", path.display()))),
     };
-    tyche_driver::compile_source(sources, &path.display().to_string(), &text).map_err(|d| report(&d, sources))
+    tyche_driver::compile_source(sources, &path.display().to_string(), &text).map_err(|d| report(io, &d, sources))
 }
 
-fn check(args: CheckArgs) -> ExitCode {
+fn check(args: CheckArgs, io: &mut Io) -> u8 {
     let mut sources = SourceMap::new();
-    let compiled = match load(&args.file, &mut sources) {
+    let compiled = match load(io, &args.file, &mut sources) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let mut out = std::io::stdout().lock();
+    let out = &mut io.out;
     let _ = match args.emit {
         None => writeln!(out, "{}: ok", args.file.display()),
         Some(Emit::Ir) => write!(out, "{}", compiled.ir),
@@ -73,52 +77,52 @@ fn check(args: CheckArgs) -> ExitCode {
             writeln!(out, "{}", lines.join("\n"))
         }
     };
-    ExitCode::SUCCESS
+    0
 }
 
-fn run(args: RunArgs) -> ExitCode {
+fn run(args: RunArgs, io: &mut Io) -> u8 {
     let mut sources = SourceMap::new();
-    let compiled = match load(&args.file, &mut sources) {
+    let compiled = match load(io, &args.file, &mut sources) {
         Ok(c) => c,
         Err(code) => return code,
     };
     if !args.interventions.is_empty() || !args.observations.is_empty() || !args.counterfactuals.is_empty() {
-        eprintln!("error: --do, --observe and --counterfactual are not supported yet (model surgery is in progress)");
-        return ExitCode::from(DIAGNOSED);
+        let _ = writeln!(io.err, "error: --do, --observe and --counterfactual are not supported yet (model surgery is in progress)");
+        return DIAGNOSED;
     }
     let data = match &args.data {
         None => None,
         Some(path) => {
             let text = match std::fs::read_to_string(path) {
                 Ok(t) => t,
-                Err(e) => return usage(format!("cannot read data file {}: {e}", path.display())),
+                Err(e) => return usage(io, format!("cannot read data file {}: {e}", path.display())),
             };
             match tyche_driver::parse_data_file(&mut sources, &path.display().to_string(), &text) {
                 Ok(d) => Some(d),
-                Err(d) => return report(&[d], &sources),
+                Err(d) => return report(io, &[d], &sources),
             }
         }
     };
     let bound = match tyche_driver::bind_data(&compiled, &sources, data.as_ref().map(|(f, v)| (*f, v))) {
         Ok(b) => b,
-        Err(d) => return report(&d, &sources),
+        Err(d) => return report(io, &d, &sources),
     };
     let func = match tyche_driver::model(&compiled, &sources, &args.model) {
         Ok(f) => f,
-        Err(d) => return report(&[d], &sources),
+        Err(d) => return report(io, &[d], &sources),
     };
     let globals = match tyche_driver::evaluate_globals(&compiled, &bound) {
         Ok(g) => g,
-        Err(d) => return report(&[d], &sources),
+        Err(d) => return report(io, &[d], &sources),
     };
     let model = tyche_infer::Model::for_function(compiled.ir.clone(), globals, func);
-    let opts = match options(&args, &model) {
+    let opts = match options(&args, &model, io) {
         Ok(o) => o,
         Err(code) => return code,
     };
     let result = match tyche_infer::infer(&model, &opts) {
         Ok(r) => r,
-        Err(d) => return report(&[d], &sources),
+        Err(d) => return report(io, &[d], &sources),
     };
     let ty = tyche_driver::result_type(&compiled, func);
     let values: Vec<tyche_vm::Value> = result.draws.iter().map(|d| d.value.clone()).collect();
@@ -150,20 +154,20 @@ fn run(args: RunArgs) -> ExitCode {
     if let Some(path) = &args.output {
         let written = std::fs::File::create(path).and_then(|f| tyche_report::write_csv(std::io::BufWriter::new(f), &draws));
         if let Err(e) = written {
-            return usage(format!("cannot write {}: {e}", path.display()));
+            return usage(io, format!("cannot write {}: {e}", path.display()));
         }
     }
-    let mut out = std::io::stdout().lock();
+    let out = &mut io.out;
     let _ = match args.format {
         Format::Json => writeln!(out, "{}", tyche_report::to_json(&info, &ty, &draws)),
         Format::Text => write!(out, "{}", tyche_report::to_text(&info, &ty, &draws, 60)),
     };
-    ExitCode::SUCCESS
+    0
 }
 
 /// Inference options from the command line; the default method is exact
 /// enumeration when the model allows it, else SMC.
-fn options(args: &RunArgs, model: &tyche_infer::Model) -> Result<tyche_infer::Options, ExitCode> {
+fn options(args: &RunArgs, model: &tyche_infer::Model, io: &mut Io) -> Result<tyche_infer::Options, u8> {
     use tyche_infer::{Method, Resampler};
     let method = match args.method {
         Some(MethodArg::Enumerate) => Method::Enumerate,
@@ -178,7 +182,7 @@ fn options(args: &RunArgs, model: &tyche_infer::Model) -> Result<tyche_infer::Op
     let mut opts = tyche_infer::Options { method, seed: args.seed, ..Default::default() };
     if let Some(n) = args.particles.or(args.samples) {
         if n == 0 {
-            return Err(usage("--particles and --samples must be positive"));
+            return Err(usage(io, "--particles and --samples must be positive"));
         }
         opts.particles = n;
     }
@@ -186,7 +190,7 @@ fn options(args: &RunArgs, model: &tyche_infer::Model) -> Result<tyche_infer::Op
         opts.burn = b;
     }
     if args.chains == 0 || args.thin == 0 {
-        return Err(usage("--chains and --thin must be positive"));
+        return Err(usage(io, "--chains and --thin must be positive"));
     }
     opts.chains = args.chains;
     opts.thin = args.thin;

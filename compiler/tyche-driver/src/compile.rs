@@ -28,10 +28,8 @@ pub fn compile_source(sources: &mut SourceMap, name: &str, text: &str) -> Result
 
 /// Compiles an already-added file.
 pub fn compile(sources: &mut SourceMap, file: FileId) -> Result<Compiled, Vec<Diagnostic>> {
-    let prelude_file = match sources.files().find(|(_, f)| f.name == PRELUDE_NAME) {
-        Some((id, _)) => id,
-        None => sources.add(PRELUDE_NAME, PRELUDE),
-    };
+    let existing = sources.files().find(|(_, f)| f.name == PRELUDE_NAME).map(|(id, _)| id);
+    let prelude_file = existing.unwrap_or_else(|| sources.add(PRELUDE_NAME, PRELUDE));
     let (prelude, mut diags) = tyche_syntax::parse_program(prelude_file, PRELUDE, 0);
     let text = sources.text(file).to_string();
     let (user, user_diags) = tyche_syntax::parse_program(file, &text, prelude.expr_count);

@@ -380,7 +380,7 @@ impl<'a> Lowerer<'a> {
                     self.ctx().scopes.push((n.name.clone(), dst));
                 }
             }
-            Stmt::Sample { name, dist, span } => {
+            Stmt::Sample { name, dist, span, .. } => {
                 let d = self.lower(dist);
                 let ty = self.dist_value_type(dist);
                 let site = self.site(SiteKind::Sample, &name.name, ty, *span);

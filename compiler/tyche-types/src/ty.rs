@@ -66,7 +66,7 @@ pub(crate) enum UnifyError {
     /// Variable would occur in its own solution.
     Occurs(u32, Ty),
     /// A numeric variable met a non-numeric type.
-    NotNumeric(Ty),
+    NotNumeric,
     /// A comparable variable met a function, distribution or method.
     NotComparable(Ty),
 }
@@ -88,10 +88,6 @@ impl Subst {
             VarState::Unbound { kind, level } => Some((*kind, *level)),
             VarState::Bound(_) => None,
         }
-    }
-
-    pub(crate) fn var_count(&self) -> u32 {
-        self.vars.len() as u32
     }
 
     /// Follows bound variables at the top of a type only.
@@ -165,7 +161,7 @@ impl Subst {
             Kind::Any => {}
             Kind::Num => {
                 if !matches!(t, Ty::Int | Ty::Real | Ty::Error) {
-                    return Err(UnifyError::NotNumeric(self.zonk(t)));
+                    return Err(UnifyError::NotNumeric);
                 }
             }
             Kind::Eq => {
@@ -245,10 +241,17 @@ impl Subst {
     /// list): `fn add(a, b) { a + b }` is `(N, N) -> N`, but `let i = 3`
     /// and `fn three() { 3 }` default to `Int` here, so a variable never
     /// converts and no result type depends on what the caller expects.
-    pub(crate) fn generalize(&mut self, t: &Ty, level: u32) {
+    ///
+    /// Several types are generalised together (a recursive component of
+    /// top-level items) so "occurs in a parameter" is judged over all.
+    pub(crate) fn generalize_all(&mut self, ts: &[Ty], level: u32) {
         let mut in_params = Vec::new();
-        self.param_vars(t, false, &mut in_params);
-        self.generalize_walk(t, level, &in_params);
+        for t in ts {
+            self.param_vars(t, false, &mut in_params);
+        }
+        for t in ts {
+            self.generalize_walk(t, level, &in_params);
+        }
     }
 
     fn param_vars(&self, t: &Ty, inside: bool, out: &mut Vec<u32>) {
@@ -466,7 +469,7 @@ mod tests {
     fn numeric_rejects_bool_and_defaults_to_int() {
         let mut s = Subst::default();
         let n = s.fresh(Kind::Num, 1);
-        assert!(matches!(s.unify(&n, &Ty::Bool), Err(UnifyError::NotNumeric(_))));
+        assert!(matches!(s.unify(&n, &Ty::Bool), Err(UnifyError::NotNumeric)));
         let m = s.fresh(Kind::Num, 1);
         s.default_numeric();
         assert_eq!(s.zonk(&m), Ty::Int);
@@ -494,7 +497,7 @@ mod tests {
         let n = s.fresh(Kind::Num, 2);
         let m = s.fresh(Kind::Num, 2);
         let t = Ty::func(vec![n.clone()], Ty::Tuple(vec![n.clone(), m.clone()]));
-        s.generalize(&t, 1);
+        s.generalize_all(std::slice::from_ref(&t), 1);
         assert_eq!(s.var_info(0), Some((Kind::Num, GENERIC)));
         assert_eq!(s.zonk(&m), Ty::Int);
         let inst = s.instantiate(&t, 1);

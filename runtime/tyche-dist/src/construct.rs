@@ -105,9 +105,7 @@ impl<'a> Args<'_, 'a> {
     /// A non-empty vector.
     fn vector(&self, i: usize) -> Result<&'a [f64], ParamError> {
         match self.params[i] {
-            Param::Vector(v) if v.is_empty() => {
-                Err(self.err(format!("{} must not be empty", self.name(i))))
-            }
+            Param::Vector([]) => Err(self.err(format!("{} must not be empty", self.name(i)))),
             Param::Vector(v) => Ok(v),
             _ => Err(self.shape_err(i, "a vector of reals")),
         }
@@ -401,9 +399,9 @@ fn build_mv_normal(a: &Args) -> Result<Dist, ParamError> {
         }
     }
     let max_diag = (0..k).map(|i| rows[i][i].abs()).fold(0.0, f64::max);
-    for i in 0..k {
-        for j in 0..i {
-            let (x, y) = (rows[i][j], rows[j][i]);
+    for (i, row) in rows.iter().enumerate() {
+        for (j, &x) in row.iter().enumerate().take(i) {
+            let y = rows[j][i];
             let scale = x.abs().max(y.abs()).max(max_diag);
             if (x - y).abs() > SYMMETRY_TOLERANCE * scale {
                 return Err(a.err(format!(

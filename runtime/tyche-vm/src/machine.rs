@@ -189,13 +189,6 @@ impl Machine {
         None
     }
 
-    fn next_address(&mut self, site: SiteId) -> Address {
-        let name = self.program.site(site).name;
-        let c = &mut self.counters[name.index()];
-        let addr = Address { name, index: *c };
-        *c += 1;
-        addr
-    }
 
     /// Runs until the next effect.
     pub fn run(&mut self) -> Result<Effect, Diagnostic> {
@@ -314,13 +307,13 @@ impl Machine {
                 Instr::Sample { dst, site, dist } => {
                     let d = as_dist(&r!(dist), span)?;
                     self.pending = Some(*dst);
-                    let addr = self.next_address(*site);
+                    let addr = next_address(&program, &mut self.counters, *site);
                     return Ok(Effect::Sample { site: *site, addr, dist: d });
                 }
                 Instr::Observe { site, dist, value } => {
                     let d = as_dist(&r!(dist), span)?;
                     let value = r!(value).clone();
-                    let addr = self.next_address(*site);
+                    let addr = next_address(&program, &mut self.counters, *site);
                     return Ok(Effect::Observe { site: *site, addr, dist: d, value });
                 }
                 Instr::Factor { site, weight } => {
@@ -332,12 +325,12 @@ impl Machine {
                     if w.is_nan() {
                         return Err(err(span, "factor weight is NaN"));
                     }
-                    let addr = self.next_address(*site);
+                    let addr = next_address(&program, &mut self.counters, *site);
                     return Ok(Effect::Factor { site: *site, addr, log_weight: w });
                 }
                 Instr::Condition { site, cond } => {
                     let ok = matches!(r!(cond), Value::Bool(true));
-                    let addr = self.next_address(*site);
+                    let addr = next_address(&program, &mut self.counters, *site);
                     return Ok(Effect::Factor { site: *site, addr, log_weight: if ok { 0.0 } else { f64::NEG_INFINITY } });
                 }
                 Instr::Infer { dst, method, model } => {
@@ -347,7 +340,7 @@ impl Machine {
                     return Ok(Effect::Infer { method: m, model, span });
                 }
                 Instr::Intervene { dst, site, dist, value, index } => {
-                    let addr = self.next_address(*site);
+                    let addr = next_address(&program, &mut self.counters, *site);
                     if index.is_none_or(|i| i == addr.index) {
                         let v = r!(value).clone();
                         r!(dst) = v.clone();
@@ -359,7 +352,7 @@ impl Machine {
                 }
                 Instr::ObserveChoice { dst, site, dist, value, index } => {
                     let d = as_dist(&r!(dist), span)?;
-                    let addr = self.next_address(*site);
+                    let addr = next_address(&program, &mut self.counters, *site);
                     if index.is_none_or(|i| i == addr.index) {
                         let v = r!(value).clone();
                         r!(dst) = v.clone();
@@ -409,6 +402,15 @@ impl Machine {
         };
         Ok(self.return_value(result))
     }
+}
+
+/// The next address of `site`'s name in this run.
+fn next_address(program: &Program, counters: &mut [u32], site: SiteId) -> Address {
+    let name = program.site(site).name;
+    let c = &mut counters[name.index()];
+    let addr = Address { name, index: *c };
+    *c += 1;
+    addr
 }
 
 fn as_dist(v: &Value, span: Span) -> Result<Arc<DistValue>, Diagnostic> {

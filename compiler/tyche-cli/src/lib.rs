@@ -1,0 +1,47 @@
+//! `tyche`: the command-line interface (LANGUAGE.md §10), as a library so
+//! tests can run commands in-process.
+//!
+//! Maps outcomes to exit codes: 0 success, 1 a diagnosed error in the
+//! program or its data, 2 bad usage.
+
+pub mod cli;
+mod run;
+
+pub use run::{dispatch, Io, DIAGNOSED, USAGE};
+
+use clap::Parser;
+use std::io::Write;
+
+/// What a command printed and its exit status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub status: u8,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `tyche ARGS…` (without the program name) in-process with output
+/// captured, on a thread with the same large stack as the binary. Used by
+/// the tests and the REPL.
+pub fn run_command(args: &[&str]) -> Outcome {
+    let argv: Vec<String> = std::iter::once("tyche").chain(args.iter().copied()).map(String::from).collect();
+    let work = move || {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let status = match cli::Cli::try_parse_from(argv) {
+            Ok(cli) => dispatch(cli, &mut Io { out: &mut out, err: &mut err, color: false }),
+            Err(e) => {
+                let _ = write!(err, "{}", e.render());
+                if e.use_stderr() {
+                    USAGE
+                } else {
+                    0
+                }
+            }
+        };
+        Outcome { status, stdout: String::from_utf8_lossy(&out).into_owned(), stderr: String::from_utf8_lossy(&err).into_owned() }
+    };
+    match std::thread::Builder::new().stack_size(256 << 20).spawn(work).map(|h| h.join()) {
+        Ok(Ok(outcome)) => outcome,
+        _ => Outcome { status: 101, stdout: String::new(), stderr: "internal error (panic)".into() },
+    }
+}

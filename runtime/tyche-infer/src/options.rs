@@ -1,0 +1,160 @@
+//! [`Method`] and [`Options`]: which algorithm to run and its settings.
+
+use crate::population::Resampler;
+use std::fmt;
+use tyche_ir::MethodKind;
+
+/// An inference algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// Exact, by enumerating every execution path of a finite-discrete model.
+    Enumerate,
+    /// Rejection sampling (hard conditions and discrete observations).
+    Rejection,
+    /// Likelihood weighting: prior runs weighted by their likelihood.
+    Importance,
+    /// Sequential Monte Carlo (particle filter), optionally resample-move.
+    Smc,
+    /// Single-site lightweight Metropolis–Hastings.
+    Mh,
+    /// Particle marginal Metropolis–Hastings: MH over the choices made
+    /// before the first observation, SMC for the rest.
+    Pmmh,
+    /// Hamiltonian Monte Carlo (not available yet).
+    Hmc,
+}
+
+impl Method {
+    pub const ALL: [Method; 7] =
+        [Method::Enumerate, Method::Rejection, Method::Importance, Method::Smc, Method::Mh, Method::Pmmh, Method::Hmc];
+
+    /// The lower-case name used on the command line and in JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Enumerate => "enumerate",
+            Method::Rejection => "rejection",
+            Method::Importance => "importance",
+            Method::Smc => "smc",
+            Method::Mh => "mh",
+            Method::Pmmh => "pmmh",
+            Method::Hmc => "hmc",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// Whether the method's size parameter counts particles (else kept
+    /// samples).
+    pub fn uses_particles(self) -> bool {
+        self == Method::Smc
+    }
+}
+
+impl From<MethodKind> for Method {
+    fn from(kind: MethodKind) -> Method {
+        match kind {
+            MethodKind::Enumerate => Method::Enumerate,
+            MethodKind::Rejection => Method::Rejection,
+            MethodKind::Importance => Method::Importance,
+            MethodKind::Smc => Method::Smc,
+            MethodKind::Mh => Method::Mh,
+            MethodKind::Hmc => Method::Hmc,
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How MH proposes a new value for the choice it picked.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub enum Proposal {
+    /// Redraw it from its prior distribution (always valid; the default).
+    #[default]
+    Prior,
+    /// For real-valued continuous choices, a Gaussian random walk
+    /// `x' = x + scale · N(0, 1)`; other choices are redrawn from the prior.
+    Drift { scale: f64 },
+}
+
+/// Settings of an inference run. Fields a method does not use are ignored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    pub method: Method,
+    /// SMC particles (also the inner SMC of `Pmmh`).
+    pub particles: usize,
+    /// Draws: accepted runs (`Rejection`), prior runs (`Importance`), kept
+    /// states over all chains (`Mh`, `Pmmh`).
+    pub samples: usize,
+    /// MCMC iterations discarded at the start of each chain.
+    pub burn: usize,
+    /// Keep every `thin`-th MCMC state (1 keeps all).
+    pub thin: usize,
+    /// Independent MCMC chains, run in parallel (`Mh`, `Pmmh`).
+    pub chains: usize,
+    pub seed: u64,
+    pub resampler: Resampler,
+    /// SMC resamples when the effective sample size falls below
+    /// `threshold · particles`; `None` resamples after every observation.
+    pub ess_threshold: Option<f64>,
+    /// SMC: MH moves applied to every particle after each resampling
+    /// (resample-move SMC); 0 for a plain particle filter.
+    pub rejuvenate: usize,
+    /// MH proposal for the picked choice.
+    pub proposal: Proposal,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            method: Method::Smc,
+            particles: 1000,
+            samples: 1000,
+            burn: 500,
+            thin: 1,
+            chains: 4,
+            seed: 0,
+            resampler: Resampler::Systematic,
+            ess_threshold: None,
+            rejuvenate: 0,
+            proposal: Proposal::Prior,
+        }
+    }
+}
+
+impl Options {
+    /// Defaults for `method` with size parameter `n` (particles for `Smc`,
+    /// samples otherwise), as in `Smc(n)`.
+    pub fn for_method(method: Method, n: usize) -> Options {
+        let mut o = Options { method, ..Options::default() };
+        o.set_size(n);
+        o
+    }
+
+    /// Sets the method's size parameter (particles or samples).
+    pub fn set_size(&mut self, n: usize) {
+        if self.method.uses_particles() {
+            self.particles = n;
+        } else {
+            self.samples = n;
+        }
+    }
+
+    /// The options of a nested `infer(Method(n), …)`: defaults, one chain.
+    pub fn nested(method: Method, n: usize, seed: u64) -> Options {
+        let mut o = Options::for_method(method, n);
+        o.seed = seed;
+        o.chains = 1;
+        o
+    }
+
+    pub fn with_seed(mut self, seed: u64) -> Options {
+        self.seed = seed;
+        self
+    }
+}
