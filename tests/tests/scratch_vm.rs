@@ -32,3 +32,12 @@ fn forward() {
     println!("{:?}", run_forward("fn model() { Normal(0.0, -1.0) }"));
     println!("{:?}", run_forward("fn f(n: Int) -> Int { 1 + f(n + 1) }\nfn model() { f(0) }"));
 }
+
+#[test]
+fn surgery_forward() {
+    println!("{:?}", run_forward("fn model() { let x ~ Normal(0.0, 1.0); let y ~ Normal(x, 1.0); (x, y) }\nfn main2() { 1 }"));
+    let src = "fn inner() { let z ~ Normal(0.0, 1.0); z }\nfn m() { let x ~ Normal(0.0, 1.0); let zs = map([1,2,3], |i| inner()); (x, zs) }\nfn model() { let f = do(m, x = 5.0, z[1] = 7.0); f() }";
+    println!("{:?}", run_forward(src));
+    println!("{:?}", run_forward("fn m() { let x ~ Normal(0.0, 1.0); x }\nfn model() { let f = do(m, xx = 5.0); f() }"));
+    println!("{:?}", run_forward("fn m() { let x ~ Normal(0.0, 1.0); x }\nfn model() { let f = do(do(m, x = 5.0), x = 6.0); f() }"));
+}

@@ -5,8 +5,9 @@ use crate::free_vars::free_vars;
 use std::collections::{HashMap, HashSet};
 use tyche_core::{Diagnostic, SourceMap, Span};
 use tyche_dist::DistKind;
+use tyche_ir::surgery::{self, SurgeryEdit, SurgeryError};
 use tyche_ir::{
-    BinOp as IrBin, Callee, Const, FuncId, Function, Global, GlobalId, GlobalKind, Instr, Intrinsic, Prim, Reg, Site,
+    BinOp as IrBin, EditKind, Callee, Const, FuncId, Function, Global, GlobalId, GlobalKind, Instr, Intrinsic, Prim, Reg, Site,
     SiteId, SiteKind, Type, UnOp as IrUn,
 };
 use tyche_syntax::ast::{self, BinOp, Expr, ExprKind, Item, Stmt, UnOp};
@@ -69,7 +70,40 @@ pub struct Lowerer<'a> {
     /// Closures wrapping built-ins used as values (`map(xs, exp)`).
     wrappers: HashMap<String, FuncId>,
     stack: Vec<FnCtx>,
+    surgeries: Vec<PendingSurgery>,
     diags: Vec<Diagnostic>,
+}
+
+/// A `do`/`condition` whose copy is made once all code exists.
+struct PendingSurgery {
+    /// The function id reserved for the transformed model.
+    slot: FuncId,
+    root: FuncId,
+    kind: ast::SurgeryKind,
+    edits: Vec<(SurgeryEdit, Type, Span)>,
+    span: Span,
+}
+
+/// The user-facing message for a surgery that cannot apply.
+pub fn surgery_diagnostic(err: &SurgeryError, model: &str, span: Span) -> Diagnostic {
+    match err {
+        SurgeryError::UnknownName { name, known } => {
+            let mut d = Diagnostic::error(format!("no random choice named `{name}` in `{model}`"))
+                .with_code("E0704")
+                .with_primary(span, "no such choice");
+            if let Some(best) = tyche_core::suggest::best_match(name, known.iter().map(|s| s.as_str())) {
+                d = d.with_help(format!("did you mean `{best}`?"));
+            } else if known.is_empty() {
+                d = d.with_note(format!("`{model}` makes no random choices"));
+            } else {
+                d = d.with_note(format!("the choices of `{model}` are: {}", known.join(", ")));
+            }
+            d
+        }
+        SurgeryError::WrongType { name, expected, found } => Diagnostic::error("mismatched types")
+            .with_code("E0705")
+            .with_primary(span, format!("the choice `{name}` is {expected}, but the value is {found}")),
+    }
 }
 
 impl<'a> Lowerer<'a> {
@@ -83,6 +117,7 @@ impl<'a> Lowerer<'a> {
             global_ids: HashMap::new(),
             wrappers: HashMap::new(),
             stack: Vec::new(),
+            surgeries: Vec::new(),
             diags: Vec::new(),
         }
     }
@@ -136,6 +171,7 @@ impl<'a> Lowerer<'a> {
                 self.lower_body(id, &params, &[], &f.body);
             }
         }
+        self.apply_surgeries();
         (self.ir, self.diags)
     }
 
@@ -453,19 +489,9 @@ impl<'a> Lowerer<'a> {
                 dst
             }
             ExprKind::Lambda(params, body) => {
-                let captures: Vec<String> =
-                    free_vars(e).into_iter().filter(|n| self.stack.last().is_some_and(|c| c.lookup(n).is_some())).collect();
-                let capture_regs: Vec<Reg> =
-                    captures.iter().map(|n| self.stack.last().and_then(|c| c.lookup(n)).expect("filtered")).collect();
-                let owner = self.stack.last().map(|c| self.ir.funcs[c.func.index()].name.clone()).unwrap_or_default();
-                let (line, col) = self.sources.line_col(span);
-                let name = format!("{owner}$lambda@{line}:{col}");
-                let ty = self.expr_type(e).unwrap_or(Type::Unit);
-                let id = self.reserve(&name, params.len() as u32, captures.len() as u32, span, ty);
-                let pnames: Vec<String> = params.iter().map(|p| p.name.name.clone()).collect();
-                self.lower_body(id, &pnames, &captures, body);
+                let (func, captures) = self.lower_lambda(e, params, body);
                 let dst = self.reg();
-                self.emit(Instr::Closure { dst, func: id, captures: capture_regs }, span);
+                self.emit(Instr::Closure { dst, func, captures }, span);
                 dst
             }
             ExprKind::Call(f, args) => self.lower_call(e, f, args),
@@ -541,14 +567,127 @@ impl<'a> Lowerer<'a> {
                 self.emit(Instr::Unary { dst, op, arg }, span);
                 dst
             }
-            ExprKind::Surgery(kind, _, _) => {
+            ExprKind::Surgery(kind, model, args) => match self.lower_surgery(e, *kind, model, args) {
+                Some((func, captures)) => {
+                    let dst = self.reg();
+                    self.emit(Instr::Closure { dst, func, captures }, span);
+                    dst
+                }
+                None => self.constant(Const::Unit, span),
+            },
+        }
+    }
+
+    /// Lowers a lambda to its own function; returns it and the registers
+    /// its closure captures.
+    fn lower_lambda(&mut self, e: &Expr, params: &[ast::Param], body: &Expr) -> (FuncId, Vec<Reg>) {
+        let span = e.span;
+        let captures: Vec<String> =
+            free_vars(e).into_iter().filter(|n| self.stack.last().is_some_and(|c| c.lookup(n).is_some())).collect();
+        let capture_regs: Vec<Reg> =
+            captures.iter().map(|n| self.stack.last().and_then(|c| c.lookup(n)).expect("filtered")).collect();
+        let owner = self.stack.last().map(|c| self.ir.funcs[c.func.index()].name.clone()).unwrap_or_default();
+        let (line, col) = self.sources.line_col(span);
+        let name = format!("{owner}$lambda@{line}:{col}");
+        let ty = self.expr_type(e).unwrap_or(Type::Unit);
+        let id = self.reserve(&name, params.len() as u32, captures.len() as u32, span, ty);
+        let pnames: Vec<String> = params.iter().map(|p| p.name.name.clone()).collect();
+        self.lower_body(id, &pnames, &captures, body);
+        (id, capture_regs)
+    }
+
+    /// Lowers `do`/`condition(model, …)`: the model must be statically
+    /// known (a function name, a lambda, or another surgery), so the
+    /// transformation can copy the functions it reaches. The copy is made
+    /// after every function is lowered (see [`Lowerer::apply_surgeries`]);
+    /// here a function id is reserved for it and edits are recorded.
+    fn lower_surgery(&mut self, e: &Expr, kind: ast::SurgeryKind, model: &Expr, args: &[ast::SurgeryArg]) -> Option<(FuncId, Vec<Reg>)> {
+        let root = match &model.kind {
+            ExprKind::Var(name) => match self.resolve(name) {
+                Resolved::Func(id) => Some((id, Vec::new())),
+                _ => None,
+            },
+            ExprKind::Lambda(params, body) => Some(self.lower_lambda(model, params, body)),
+            ExprKind::Surgery(k, m, a) => self.lower_surgery(model, *k, m, a),
+            _ => None,
+        };
+        let Some((root, captures)) = root else {
+            self.diags.push(
+                Diagnostic::error(format!("the model given to `{}` must be a function name or a lambda", kind.keyword()))
+                    .with_code("E0702")
+                    .with_primary(model.span, "not statically known")
+                    .with_note("surgery copies and rewrites the model's code, so the compiler must see which function it is"),
+            );
+            return None;
+        };
+        let edit_kind = match kind {
+            ast::SurgeryKind::Do => EditKind::Do,
+            ast::SurgeryKind::Condition => EditKind::Observe,
+            ast::SurgeryKind::Counterfactual => {
                 self.diags.push(
-                    Diagnostic::error(format!("`{}` is not supported yet", kind.keyword()))
+                    Diagnostic::error("`counterfactual` is not supported yet")
                         .with_code("E0701")
-                        .with_primary(span, "model surgery is parsed and type checked, but cannot run yet")
-                        .with_note("interventions and counterfactuals are being implemented (see docs/causal.md)"),
+                        .with_primary(e.span, "counterfactual queries are parsed and type checked, but cannot run yet"),
                 );
-                self.constant(Const::Unit, span)
+                return None;
+            }
+        };
+        let mut edits = Vec::new();
+        for arg in args {
+            let locals: Vec<String> = free_vars(&arg.value)
+                .into_iter()
+                .filter(|n| self.stack.last().is_some_and(|c| c.lookup(n).is_some()))
+                .collect();
+            if let Some(local) = locals.first() {
+                self.diags.push(
+                    Diagnostic::error(format!("the value of `{}` depends on the local variable `{local}`", arg.name.name))
+                        .with_code("E0703")
+                        .with_primary(arg.value.span, "surgery values must be constants")
+                        .with_help("use a literal or a top-level `let` constant"),
+                );
+                continue;
+            }
+            let ty = self.expr_type(&arg.value).unwrap_or(Type::Unit);
+            let gname = format!("{}${}", kind.keyword(), self.ir.globals.len());
+            let init_ty = Type::func(vec![], ty.clone());
+            let init = self.reserve(&format!("{gname}$init"), 0, 0, arg.value.span, init_ty);
+            self.lower_body(init, &[], &[], &arg.value);
+            self.ir.globals.push(Global { name: gname, ty: ty.clone(), kind: GlobalKind::Const { init }, span: arg.span });
+            let value = GlobalId(self.ir.globals.len() as u32 - 1);
+            let index = arg.index.map(|(i, _)| i.min(u32::MAX as u64) as u32);
+            edits.push((SurgeryEdit { name: arg.name.name.clone(), index, kind: edit_kind, value }, ty, arg.name.span));
+        }
+        let root_fn = self.ir.func(root);
+        let (name, ty, ncaptures) = (format!("{}${}", root_fn.name, kind.keyword()), root_fn.ty.clone(), root_fn.captures);
+        let slot = self.reserve(&name, 0, ncaptures, e.span, ty);
+        self.surgeries.push(PendingSurgery { slot, root, kind, edits, span: e.span });
+        Some((slot, captures))
+    }
+
+    /// Performs the recorded surgeries, inner ones first (they were
+    /// recorded first), now that every function they reach has code.
+    fn apply_surgeries(&mut self) {
+        for s in std::mem::take(&mut self.surgeries) {
+            let model = self.ir.func(s.root).name.split('$').next().unwrap_or("").to_string();
+            let typed: Vec<(SurgeryEdit, Type)> = s.edits.iter().map(|(e, t, _)| (e.clone(), t.clone())).collect();
+            let errors = surgery::check(&self.ir, s.root, &typed);
+            for err in &errors {
+                let span = s
+                    .edits
+                    .iter()
+                    .find(|(e, _, _)| match err {
+                        SurgeryError::UnknownName { name, .. } | SurgeryError::WrongType { name, .. } => &e.name == name,
+                    })
+                    .map(|(_, _, sp)| *sp)
+                    .unwrap_or(s.span);
+                self.diags.push(surgery_diagnostic(err, &model, span));
+            }
+            if errors.is_empty() {
+                surgery::apply(&mut self.ir, s.root, Some(s.slot), &s.edits.iter().map(|(e, _, _)| e.clone()).collect::<Vec<_>>(), s.kind.keyword());
+            } else {
+                // Keep the IR well formed: the slot becomes the original model.
+                let original = self.ir.func(s.root).clone();
+                self.ir.funcs[s.slot.index()] = original;
             }
         }
     }

@@ -10,6 +10,7 @@
 mod builder;
 mod free_vars;
 
+pub use builder::surgery_diagnostic;
 use builder::Lowerer;
 use tyche_core::{Diagnostic, SourceMap};
 use tyche_syntax::ast;

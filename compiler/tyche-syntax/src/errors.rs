@@ -14,6 +14,8 @@ pub struct ErrorContext<'a> {
     pub toks: &'a [Spanned],
     /// The innermost bracket left open at end of file, if any.
     pub unclosed: Option<(Span, &'static str)>,
+    /// Closing brackets that close nothing (offset, explanation).
+    pub bad_closers: &'a [(usize, String)],
 }
 
 /// Tokens that can start an expression; an expected set containing most of
@@ -108,8 +110,10 @@ fn unexpected_token(l: usize, tok: &Tok, r: usize, expected: &[String], cx: &Err
         d = d.with_help("functions are defined at top level; inside an expression use a lambda `|x| …`");
     } else if matches!(tok, Tok::Ident(_)) && has("\"fn\"") && has("\"data\"") && !has("Ident") {
         d = d.with_help("a file holds `let`, `data` and `fn` items; put statements inside a function such as `fn model() { … }`");
-    } else if matches!(tok, Tok::RParen | Tok::RBracket | Tok::RBrace) && !has(&format!("\"{}\"", &cx.src[l..r])) {
-        d = d.with_help("this closing delimiter does not match an opening one");
+    } else if matches!(tok, Tok::Ident(_)) && expected == ["IntLit"] {
+        d = d.with_help("tuple fields are numbered: `t.0`, `t.1`, …");
+    } else if let Some((_, why)) = cx.bad_closers.iter().find(|c| c.0 == l) {
+        d = d.with_help(why.clone());
     }
     d
 }

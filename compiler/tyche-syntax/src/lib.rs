@@ -148,7 +148,13 @@ fn run(file: FileId, src: &str, start: Tok) -> (Option<Parsed>, Vec<Diagnostic>)
     let result = grammar::StartParser::new().parse(&mut ctx, stream);
     ctx.finish();
 
-    let cx = errors::ErrorContext { file, src, toks: &toks, unclosed: scan.unclosed };
+    let cx = errors::ErrorContext {
+        file,
+        src,
+        toks: &toks,
+        unclosed: scan.unclosed,
+        bad_closers: &scan.bad_closers,
+    };
     let mut raw = std::mem::take(&mut ctx.syntax_errors);
     let parsed = match result {
         Ok(p) => Some(p),
@@ -161,8 +167,10 @@ fn run(file: FileId, src: &str, start: Tok) -> (Option<Parsed>, Vec<Diagnostic>)
     raw.sort_by_key(errors::error_offset);
     raw.dedup_by_key(|e| errors::error_offset(e));
     let capped = error_count.get() >= MAX_SYNTAX_ERRORS;
-    if capped {
-        // The input was cut short on purpose: its "end" is not an error.
+    // An unterminated string or comment swallowed the rest of the file, or
+    // the input was cut short on purpose: its "end" is not news.
+    let swallowed = diags.iter().any(|d| matches!(d.code.as_deref(), Some("E0102" | "E0103")));
+    if capped || swallowed {
         raw.retain(|e| !matches!(e, lalrpop_util::ParseError::UnrecognizedEof { .. }));
     }
     diags.extend(raw.iter().filter_map(|e| errors::convert(e, &cx)));

@@ -16,6 +16,8 @@ use tyche_core::{Diagnostic, FileId, Span};
 pub struct Scan {
     /// The innermost bracket still open at the end of the file.
     pub unclosed: Option<(Span, &'static str)>,
+    /// Closing brackets that close nothing, by offset, with an explanation.
+    pub bad_closers: Vec<(usize, String)>,
 }
 
 pub fn prescan(file: FileId, toks: &[Spanned]) -> Result<Scan, Diagnostic> {
@@ -29,6 +31,7 @@ pub fn prescan(file: FileId, toks: &[Spanned]) -> Result<Scan, Diagnostic> {
     // Between a lambda's `|` and `|`, commas separate parameters, not
     // statements or arguments, so they must not reset the count.
     let mut in_params = false;
+    let mut bad_closers = Vec::new();
     for (s, tok, e) in toks {
         let span = Span::new(file, *s, *e);
         let prefix = !prev.is_some_and(Tok::ends_operand);
@@ -49,9 +52,31 @@ pub fn prescan(file: FileId, toks: &[Spanned]) -> Result<Scan, Diagnostic> {
                 }
             }
             Tok::RParen | Tok::RBracket | Tok::RBrace => {
-                if let Some((_, _, before)) = open.pop() {
-                    pending = before;
-                    base = open.last().map_or(0, |o| o.2);
+                let close = match tok {
+                    Tok::RParen => ")",
+                    Tok::RBracket => "]",
+                    _ => "}",
+                };
+                // Close the innermost bracket of this kind (brackets opened
+                // inside it and left open are abandoned); a closer with no
+                // such bracket closes nothing.
+                match open.iter().rposition(|o| o.1 == close) {
+                    Some(i) => {
+                        if let Some(inner) = open.last().filter(|o| o.1 != close) {
+                            let want = inner.1;
+                            bad_closers.push((*s, format!("this `{close}` cannot close the open `{}`; use `{want}`", opener(want))));
+                        }
+                        pending = open[i].2;
+                        open.truncate(i);
+                        base = open.last().map_or(0, |o| o.2);
+                    }
+                    None => bad_closers.push((
+                        *s,
+                        match open.last() {
+                            Some(o) => format!("this `{close}` cannot close the open `{}`; use `{}`", opener(o.1), o.1),
+                            None => format!("this `{close}` has no matching opening delimiter"),
+                        },
+                    )),
                 }
             }
             Tok::Comma if in_params => {}
@@ -76,5 +101,13 @@ pub fn prescan(file: FileId, toks: &[Spanned]) -> Result<Scan, Diagnostic> {
         }
         prev = Some(tok);
     }
-    Ok(Scan { unclosed: open.last().map(|o| (o.0, o.1)) })
+    Ok(Scan { unclosed: open.last().map(|o| (o.0, o.1)), bad_closers })
+}
+
+fn opener(close: &str) -> &'static str {
+    match close {
+        ")" => "(",
+        "]" => "[",
+        _ => "{",
+    }
 }

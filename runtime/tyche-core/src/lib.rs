@@ -8,6 +8,7 @@
 
 mod diagnostic;
 mod source;
+pub mod suggest;
 
 pub use diagnostic::{render, render_all, Diagnostic, Label, Severity};
 pub use source::{FileId, SourceMap, Span};

@@ -8,16 +8,16 @@
 //! smallest value of positive probability (not a value the distribution can
 //! never produce). Bernoulli is ordered `false < true`.
 //!
-//! Continuous quantiles use closed forms where they exist and otherwise a
-//! guess (AS 64 for the incomplete beta, Numerical Recipes for the gamma)
-//! polished by safeguarded Newton steps on the CDF tail that is smaller,
-//! so they stay accurate in both tails.
+//! Continuous quantiles use closed forms where they exist and otherwise
+//! safeguarded Newton iterations on the logarithm of whichever CDF tail is
+//! smaller (see `special::inv_inc_beta`, `special::gamma_p_inv`), so they
+//! stay accurate far into both tails.
 
 use std::f64::consts::PI;
 
 use crate::special::{
-    gamma_p, gamma_p_inv, gamma_q, gamma_q_inv, inc_beta, inv_inc_beta, invert_increasing,
-    ln_beta, normal_cdf, normal_quantile,
+    beta_lower_inv, beta_lower_inv_ln, gamma_p, gamma_p_inv, gamma_q, gamma_q_inv, inc_beta, inv_inc_beta, ln_beta,
+    normal_cdf, normal_quantile,
 };
 use crate::{Dist, Outcome};
 
@@ -183,7 +183,7 @@ impl Dist {
                 };
                 Outcome::Real(x.clamp(*lo, *hi))
             }
-            Dist::Beta { a, b, .. } => Outcome::Real(beta_quantile(u, *a, *b)),
+            Dist::Beta { a, b, .. } => Outcome::Real(inv_inc_beta(u, *a, *b)),
             Dist::Gamma { shape, rate, .. } => Outcome::Real(gamma_p_inv(*shape, u) / rate),
             Dist::InvGamma { shape, scale, .. } => {
                 Outcome::Real(scale / gamma_q_inv(*shape, u))
@@ -313,56 +313,40 @@ fn discrete_quantile(u: f64, lo: i64, hi: i64, guess: i64, cdf: impl Fn(i64) -> 
 }
 
 /// `P(T > t)` for a standard Student-t with `nu` degrees of freedom and
-/// `t >= 0`, via the incomplete beta function in whichever argument is
-/// small: `½ I_{ν/(ν+t²)}(ν/2, ½) = ½ (1 − I_{t²/(ν+t²)}(½, ν/2))`.
+/// `t >= 0`: `½ I_x(ν/2, ½)` with `x = ν/(ν+t²)`, or, where that is above
+/// ¼ (t small, so `x` rounds near 1), `½ (1 − I_y(½, ν/2))` with
+/// `y = t²/(ν+t²)` computed directly.
 fn student_upper_tail(t: f64, nu: f64) -> f64 {
     let t2 = t * t;
-    if t2 < nu {
-        0.5 * (1.0 - inc_beta(t2 / (nu + t2), 0.5, 0.5 * nu))
+    let a = 0.5 * nu;
+    // ln x, valid even where t² overflows.
+    let ln_x = nu.ln() - 2.0 * t.ln() - (nu / t2).ln_1p();
+    if ln_x < -600.0 {
+        // I_x(a, ½) = x^a / (a B(a, ½)) · (1 + O(x)), exact here.
+        return 0.5 * (a * ln_x - a.ln() - ln_beta(a, 0.5)).exp();
+    }
+    let tail = 0.5 * inc_beta(nu / (nu + t2), a, 0.5);
+    if tail <= 0.25 {
+        tail
     } else {
-        0.5 * inc_beta(nu / (nu + t2), 0.5 * nu, 0.5)
+        0.5 * (1.0 - inc_beta(t2 / (nu + t2), 0.5, a))
     }
 }
 
-/// The `t >= 0` with `P(T > t) = p` for `p` in `(0, 0.5]`.
+/// The `t >= 0` with `P(T > t) = p` for `p` in `(0, ½]`. With
+/// `x = ν/(ν+t²)`, `2p = I_x(ν/2, ½)`, and with `y = 1 − x = t²/(ν+t²)`,
+/// `1 − 2p = I_y(½, ν/2)`; solve whichever is a lower tail.
 fn student_tail_inv(p: f64, nu: f64) -> f64 {
     if p <= 0.0 {
         return f64::INFINITY;
     }
     let p2 = 2.0 * p;
-    let guess = if p2 < 0.5 {
-        let x = inv_inc_beta(p2, 0.5 * nu, 0.5);
-        (nu * (1.0 - x) / x).sqrt()
+    if p2 <= 0.5 {
+        // t = √(ν (1 − x) / x), in log space: x may underflow far in the tail.
+        let ln_x = beta_lower_inv_ln(0.5 * nu, 0.5, p2);
+        (0.5 * (nu.ln() + (-ln_x.exp()).ln_1p() - ln_x)).exp()
     } else {
-        let y = inv_inc_beta(1.0 - p2, 0.5, 0.5 * nu);
+        let y = beta_lower_inv(0.5, 0.5 * nu, 1.0 - p2);
         (nu * y / (1.0 - y)).sqrt()
-    };
-    let guess = if guess.is_finite() && guess >= 0.0 { guess } else { 1.0 };
-    let log_norm = crate::construct::ln_gamma_half_ratio(0.5 * nu) - 0.5 * (nu * PI).ln();
-    invert_increasing(guess, 0.0, f64::INFINITY, |t| {
-        let r = p - student_upper_tail(t, nu);
-        let dens = (log_norm - 0.5 * (nu + 1.0) * (t * t / nu).ln_1p()).exp();
-        (r, dens)
-    })
-}
-
-/// The `x` with `I_x(a, b) = u`: AS 64's answer polished by Newton steps on
-/// the smaller tail.
-fn beta_quantile(u: f64, a: f64, b: f64) -> f64 {
-    if u <= 0.0 {
-        return 0.0;
     }
-    if u >= 1.0 {
-        return 1.0;
-    }
-    let guess = inv_inc_beta(u, a, b);
-    let guess = if guess > 0.0 && guess < 1.0 { guess } else { a / (a + b) };
-    let lb = ln_beta(a, b);
-    let upper = u > 0.5;
-    let v = 1.0 - u;
-    invert_increasing(guess, 0.0, 1.0, |x| {
-        let r = if upper { v - inc_beta(1.0 - x, b, a) } else { inc_beta(x, a, b) - u };
-        let dens = ((a - 1.0) * x.ln() + (b - 1.0) * (-x).ln_1p() - lb).exp();
-        (r, dens)
-    })
 }

@@ -5,7 +5,7 @@ use std::f64::consts::{LN_2, PI};
 
 use nalgebra::DMatrix;
 
-use crate::special::{ln_beta, ln_gamma};
+use crate::special::{ln_beta, ln_gamma, stirlerr};
 use crate::{Dist, DistKind, Param, ParamError};
 
 /// `½ ln 2π`.
@@ -210,7 +210,7 @@ impl Dist {
                     p,
                     ln_p: p.ln(),
                     ln_q: (-p).ln_1p(),
-                    ln_n_fact: ln_gamma(n as f64 + 1.0),
+                    stirlerr_n: if n > 0 { stirlerr(n as f64) } else { 0.0 },
                 }
             }
             DistKind::Poisson => {

@@ -76,9 +76,10 @@ pub enum Dist {
     /// `Bernoulli(p)`; `ln_p = ln p`, `ln_q = ln(1 − p)`.
     #[non_exhaustive]
     Bernoulli { p: f64, ln_p: f64, ln_q: f64 },
-    /// `Binomial(n, p)`; `ln_n_fact = ln n!`.
+    /// `Binomial(n, p)`; `stirlerr_n` is Stirling's error for `n!`
+    /// (see [`special::stirlerr`]).
     #[non_exhaustive]
-    Binomial { n: i64, p: f64, ln_p: f64, ln_q: f64, ln_n_fact: f64 },
+    Binomial { n: i64, p: f64, ln_p: f64, ln_q: f64, stirlerr_n: f64 },
     /// `Poisson(rate)` (rate 0 is the point mass at 0).
     #[non_exhaustive]
     Poisson { rate: f64, ln_rate: f64 },

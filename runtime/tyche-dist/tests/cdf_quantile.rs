@@ -114,8 +114,10 @@ fn continuous_cdfs_match_statrs() {
     let check = |d: &Dist, f: &dyn Fn(f64) -> f64, name: &str| {
         for &x in &pts {
             let want = f(x);
-            // statrs' incomplete beta/gamma are good to ~1e-14 absolute.
-            assert_close(cdf_r(d, x), want, 1e-11, 1e-14, &format!("{name} cdf at {x}"));
+            // statrs' erfc is only good to ~1e-10 relative (its Φ(−3) is off
+            // by 4e-11), so this is a check for gross errors; exact values
+            // are checked in `cdfs_match_reference_values`.
+            assert_close(cdf_r(d, x), want, 1e-9, 1e-14, &format!("{name} cdf at {x}"));
         }
     };
     let o = sd::Normal::new(1.0, 2.0).unwrap();
@@ -141,6 +143,41 @@ fn continuous_cdfs_match_statrs() {
     for (nu, mu, s) in [(1.0, 0.0, 1.0), (4.5, 2.0, 3.0), (30.0, -1.0, 0.5)] {
         let o = sd::StudentsT::new(mu, s, nu).unwrap();
         check(&Dist::student_t(nu, mu, s).unwrap(), &|x| o.cdf(x), "StudentT");
+    }
+}
+
+#[test]
+fn cdfs_match_reference_values() {
+    // Reference values from the closed forms, evaluated to 17+ digits.
+    let n = Dist::normal(0.0, 1.0).unwrap();
+    assert_close(cdf_r(&n, -3.0), 1.349_898_031_630_094_5e-3, 1e-14, 0.0, "Φ(−3)");
+    assert_close(cdf_r(&n, -10.0), 7.619_853_024_160_527e-24, 1e-13, 0.0, "Φ(−10)");
+    assert_close(cdf_r(&n, 1.0), 0.841_344_746_068_542_9, 1e-15, 0.0, "Φ(1)");
+    // Exponential and Cauchy have elementary CDFs.
+    let e = Dist::exponential(2.0).unwrap();
+    assert_close(cdf_r(&e, 1e-10), -(-2e-10f64).exp_m1(), 1e-15, 0.0, "Exp cdf tiny");
+    let c = Dist::cauchy(0.0, 1.0).unwrap();
+    assert_close(cdf_r(&c, -1e10), 1.0 / (std::f64::consts::PI * 1e10), 1e-12, 0.0, "Cauchy far tail");
+    // Gamma(1, rate) is Exponential(rate); Gamma(k, 1) has the Poisson-sum CDF.
+    let g = Dist::gamma(1.0, 2.0).unwrap();
+    assert_close(cdf_r(&g, 0.7), -(-1.4f64).exp_m1(), 1e-14, 0.0, "Gamma(1,2) cdf");
+    let g = Dist::gamma(3.0, 1.0).unwrap();
+    let x: f64 = 2.5;
+    let want = 1.0 - (-x).exp() * (1.0 + x + x * x / 2.0);
+    assert_close(cdf_r(&g, x), want, 1e-14, 0.0, "Gamma(3,1) cdf");
+    // Beta(a, 1) has CDF x^a; Beta(1, 1) is uniform.
+    let b = Dist::beta(2.5, 1.0).unwrap();
+    assert_close(cdf_r(&b, 0.3), 0.3f64.powf(2.5), 1e-14, 0.0, "Beta(2.5,1) cdf");
+    assert_close(cdf_r(&b, 1e-6), 1e-15, 1e-12, 0.0, "Beta(2.5,1) cdf tiny");
+    // StudentT(1) is Cauchy; StudentT(2) has CDF 1/2 + t / (2 √(2 + t²)).
+    let t1 = Dist::student_t(1.0, 0.0, 1.0).unwrap();
+    for x in [-20.0, -1.0, 0.3, 4.0] {
+        assert_close(cdf_r(&t1, x), cdf_r(&c, x), 1e-13, 0.0, &format!("t1 vs Cauchy at {x}"));
+    }
+    let t2 = Dist::student_t(2.0, 0.0, 1.0).unwrap();
+    for x in [-1e3f64, -3.0, -0.5, 0.0, 0.5, 3.0] {
+        let want = 0.5 + x / (2.0 * (2.0 + x * x).sqrt());
+        assert_close(cdf_r(&t2, x), want, 1e-12, 1e-16, &format!("t2 cdf at {x}"));
     }
 }
 

@@ -31,8 +31,11 @@ fn incomplete_functions_match_statrs() {
     for (a, b) in [(0.5, 0.5), (2.0, 5.0), (10.0, 1.5), (0.1, 30.0)] {
         for x in [1e-6, 0.01, 0.2, 0.5, 0.8, 0.99] {
             assert_close(inc_beta(x, a, b), sf::beta::beta_reg(a, b, x), 1e-11, 1e-14, &format!("I_{x}({a},{b})"));
-            let back = inv_inc_beta(inc_beta(x, a, b), a, b);
-            assert_close(back, x, 1e-8, 1e-12, &format!("inv_inc_beta round trip {x} ({a},{b})"));
+            // Forward residual (the inverse itself is ill-conditioned where
+            // the CDF is flat, e.g. Beta(0.1, 30) at 0.5, where I ≈ 1 − 1e-10).
+            let p = inc_beta(x, a, b);
+            let back = inc_beta(inv_inc_beta(p, a, b), a, b);
+            assert_close(back, p, 1e-12, 1e-15, &format!("inv_inc_beta round trip {x} ({a},{b})"));
         }
     }
     assert_eq!((inc_beta(0.0, 2.0, 3.0), inc_beta(1.0, 2.0, 3.0)), (0.0, 1.0));
@@ -62,10 +65,18 @@ fn incomplete_functions_match_statrs() {
 
 #[test]
 fn error_and_normal_functions() {
-    for x in [-5.0, -1.0, -0.1, 0.0, 0.3, 1.0, 2.5, 6.0] {
-        assert_close(erf(x), sf::erf::erf(x), 1e-14, 1e-16, &format!("erf({x})"));
-        assert_close(erfc(x), sf::erf::erfc(x), 1e-13, 1e-300, &format!("erfc({x})"));
+    // statrs' erf is only good to ~1e-11 (its erf(1) is off by 7e-12), so
+    // compare loosely with it and tightly with reference values.
+    for x in [-5.0f64, -1.0, -0.1, 0.0, 0.3, 1.0, 2.5, 6.0] {
+        assert_close(erf(x), sf::erf::erf(x), 1e-10, 1e-16, &format!("erf({x})"));
+        assert_close(erfc(x), sf::erf::erfc(x), 1e-10, 1e-300, &format!("erfc({x})"));
+        assert_close(erf(x) + erfc(x), 1.0, 1e-15, 0.0, &format!("erf + erfc at {x}"));
     }
+    assert_close(erf(1.0), 0.842_700_792_949_714_869_3, 1e-15, 0.0, "erf(1)");
+    assert_close(erf(0.5), 0.520_499_877_813_046_537_7, 1e-15, 0.0, "erf(0.5)");
+    assert_close(erfc(2.0), 4.677_734_981_047_265_838e-3, 1e-15, 0.0, "erfc(2)");
+    assert_close(erfc(5.0), 1.537_459_794_428_034_850e-12, 1e-14, 0.0, "erfc(5)");
+    assert_close(erfc(10.0), 2.088_487_583_762_544_757e-45, 1e-14, 0.0, "erfc(10)");
     // Deep lower tail: Φ(−37.5) ≈ 4.6e-308, relative accuracy kept.
     assert!(normal_cdf(-37.5) > 0.0);
     assert_close(normal_cdf(-10.0), 7.619_853_024_160_527e-24, 1e-13, 0.0, "Φ(−10)");

@@ -101,8 +101,9 @@ impl<T: Record> Execution<T> {
         Step::Weighted { site, log_weight }
     }
 
-    /// Runs until `observations` observations have been made in total, or
-    /// to the end when `until` is `None` or the run finishes first.
+    /// Runs until `until` observations have been made in total, or to the
+    /// end when `until` is `None` or the run finishes first. Stops early
+    /// once the weight is zero (callers reject such runs).
     pub fn run_until<H: Handler>(
         &mut self,
         until: Option<usize>,
@@ -111,7 +112,7 @@ impl<T: Record> Execution<T> {
         ctx: &Ctx,
     ) -> Result<(), Diagnostic> {
         loop {
-            if until.is_some_and(|k| self.observations >= k) {
+            if until.is_some_and(|k| self.observations >= k) || self.log_likelihood == f64::NEG_INFINITY {
                 return Ok(());
             }
             if self.advance(h, rng, ctx)? == Step::Done {

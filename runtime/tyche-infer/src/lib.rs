@@ -1,1 +1,86 @@
-//! placeholder
+//! Tyche's inference layer: algorithms that drive the interpreter's
+//! [`Machine`](tyche_vm::Machine) and turn runs into posteriors.
+//!
+//! Built monad-bayes style from a few visible blocks, each with a
+//! mathematical contract (see `docs/inference.md`):
+//!
+//! | block | type | contract |
+//! |---|---|---|
+//! | model | [`Model`] | a zero-argument closure and its program |
+//! | handler | [`Handler`], [`Prior`], [`Replay`] | what `sample` means |
+//! | weighting / sequential | [`Execution`] | run to the end, or to the next observation; `log w = log p(y \| x)` under the prior |
+//! | trace | [`Trace`], [`SharedTrace`], [`Choice`] | choices by address with log probabilities |
+//! | population | [`Population`], [`Resampler`] | weighted particles, unbiased resampling, `log Ẑ` |
+//! | MH kernel | [`mh::propose`], [`mh::mh_step`] | single-site lightweight MH |
+//!
+//! and the algorithms as short compositions: [`Method::Enumerate`] (forks
+//! machines at each discrete choice), [`Method::Rejection`],
+//! [`Method::Importance`] (weighting × n), [`Method::Smc`] (sequential +
+//! population, optionally resample-move with MH), [`Method::Mh`] (traced
+//! MH chains), [`Method::Pmmh`] (MH over the parameters, SMC inside).
+//! Nested `infer` calls inside a model are answered by [`Ctx`].
+//!
+//! Reproducibility: every particle, chain and step draws from its own
+//! stream derived from `(seed, purpose, index)` ([`rng`]), and parallel
+//! work is collected in index order ([`par`]), so a seed determines the
+//! result bit for bit, whatever the number of threads.
+//!
+//! Architecture invariant: this crate never parses or type checks; it
+//! knows programs only through the IR and the interpreter's effects.
+
+mod enumerate;
+mod execution;
+mod handler;
+mod importance;
+pub mod mh;
+mod model;
+mod nested;
+mod options;
+mod par;
+mod pmmh;
+mod population;
+mod rejection;
+mod result;
+pub mod rng;
+pub mod smc;
+pub mod stats;
+mod trace;
+
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+
+pub use enumerate::{MAX_DEPTH as ENUMERATE_MAX_DEPTH, MAX_PATHS as ENUMERATE_MAX_PATHS};
+pub use execution::{Execution, Step};
+pub use handler::{Handler, Prior};
+pub use mh::Replay;
+pub use model::Model;
+pub use nested::{Ctx, MAX_NESTING};
+pub use options::{Method, Options, Proposal};
+pub use population::{Population, Resampler};
+pub use rejection::max_attempts as rejection_max_attempts;
+pub use result::{Draw, InferResult, McmcStats};
+pub use trace::{format_assignments, Choice, Record, SharedTrace, Trace};
+
+use tyche_core::Diagnostic;
+
+/// Runs inference on `model` with `opts`.
+pub fn infer(model: &Model, opts: &Options) -> Result<InferResult, Diagnostic> {
+    run(&Ctx::new(opts.seed), model, opts)
+}
+
+/// Runs inference in a context (nested calls share the top level's).
+pub fn run(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult, Diagnostic> {
+    match opts.method {
+        Method::Enumerate => enumerate::enumerate(ctx, model, opts),
+        Method::Rejection => rejection::rejection(ctx, model, opts),
+        Method::Importance => importance::importance(ctx, model, opts),
+        Method::Smc => smc::smc(ctx, model, opts),
+        Method::Mh => mh::mh(ctx, model, opts),
+        Method::Pmmh => pmmh::pmmh(ctx, model, opts),
+        Method::Hmc => Err(Diagnostic::error("Hmc is not available yet")
+            .with_code("E0700")
+            .with_help("use Mh, Smc or Importance for now")),
+    }
+}

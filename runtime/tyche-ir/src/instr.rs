@@ -15,7 +15,7 @@ pub enum Const {
     Bool(bool),
     Int(i64),
     Real(f64),
-    Str(std::rc::Rc<str>),
+    Str(std::sync::Arc<str>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -57,6 +57,30 @@ impl BinOp {
 pub enum UnOp {
     Neg,
     Not,
+}
+
+/// How surgery changed one sample site, for all its executions
+/// (`index: None`) or for one occurrence (`z[3]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edit {
+    pub index: Option<u32>,
+    pub kind: EditKind,
+    /// The global holding the value (evaluated once, before inference).
+    pub value: GlobalId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EditKind {
+    /// `do`: the choice takes the value and adds no weight.
+    Do,
+    /// `condition`: the choice is observed at the value.
+    Observe,
+}
+
+impl Edit {
+    pub fn matches(&self, occurrence: u32) -> bool {
+        self.index.is_none_or(|i| i == occurrence)
+    }
 }
 
 /// What a call instruction calls.
@@ -106,13 +130,13 @@ pub enum Instr {
     /// Run inference on the model closure in `model`; the result is a
     /// posterior distribution.
     Infer { dst: Reg, method: Reg, model: Reg },
-    /// A sample site after `do`: the choice takes `value` (a register
-    /// computed in place of the distribution) and adds no weight. Sites
-    /// selected by address carry the occurrence index: other occurrences
-    /// still sample from `dist`.
-    Intervene { dst: Reg, site: SiteId, dist: Reg, value: Reg, index: Option<u32> },
-    /// A sample site after `condition`: the choice is observed at `value`.
-    ObserveChoice { dst: Reg, site: SiteId, dist: Reg, value: Reg, index: Option<u32> },
+    /// A sample site after surgery (`do`, `condition`): the first edit
+    /// whose index matches this execution's occurrence index applies;
+    /// when none does, it samples from `dist` as before.
+    SampleEdited { dst: Reg, site: SiteId, dist: Reg, edits: Vec<Edit> },
+    /// No operation: what surgery leaves where an effect was removed
+    /// (observations in the counterfactual world). Keeps jump targets.
+    Nop,
 }
 
 impl Instr {
@@ -135,10 +159,9 @@ impl Instr {
             | Intrinsic { dst, .. }
             | Sample { dst, .. }
             | Infer { dst, .. }
-            | Intervene { dst, .. }
-            | ObserveChoice { dst, .. } => Some(*dst),
+            | SampleEdited { dst, .. } => Some(*dst),
             Call { dst, tail, .. } => (!tail).then_some(*dst),
-            Jump { .. } | Branch { .. } | Return { .. } | Observe { .. } | Factor { .. } | Condition { .. } => None,
+            Jump { .. } | Branch { .. } | Return { .. } | Observe { .. } | Factor { .. } | Condition { .. } | Nop => None,
         }
     }
 
@@ -146,7 +169,7 @@ impl Instr {
     pub fn uses(&self) -> Vec<Reg> {
         use Instr::*;
         match self {
-            Const { .. } | Global { .. } | Jump { .. } => vec![],
+            Const { .. } | Global { .. } | Jump { .. } | Nop => vec![],
             Move { src, .. } => vec![*src],
             Closure { captures, .. } => captures.clone(),
             Unary { arg, .. } => vec![*arg],
@@ -169,7 +192,7 @@ impl Instr {
             Factor { weight, .. } => vec![*weight],
             Condition { cond, .. } => vec![*cond],
             Infer { method, model, .. } => vec![*method, *model],
-            Intervene { dist, value, .. } | ObserveChoice { dist, value, .. } => vec![*dist, *value],
+            SampleEdited { dist, .. } => vec![*dist],
         }
     }
 
@@ -190,8 +213,7 @@ impl Instr {
             | Observe { site, .. }
             | Factor { site, .. }
             | Condition { site, .. }
-            | Intervene { site, .. }
-            | ObserveChoice { site, .. } => Some(*site),
+            | SampleEdited { site, .. } => Some(*site),
             _ => None,
         }
     }

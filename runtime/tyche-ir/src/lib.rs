@@ -12,8 +12,7 @@
 //! - **Runs can suspend.** Control flow is explicit (no host recursion), so
 //!   an interpreter can stop at any site and resume later, or be cloned.
 //! - **Surgery is rewriting.** `do` and `condition` replace site
-//!   instructions ([`Instr::Sample`] becomes [`Instr::Intervene`] or
-//!   [`Instr::ObserveChoice`]) in a copy of the functions a model reaches.
+//!   instructions ([`Instr::Sample`] becomes [`Instr::SampleEdited`]) in a copy of the functions a model reaches.
 //!
 //! [`print`](mod@print) gives the textual form (`tyche check --emit ir`) and
 //! [`verify`] checks the invariants every pass must keep.
@@ -23,11 +22,12 @@ pub mod instr;
 pub mod prim;
 pub mod print;
 pub mod program;
+pub mod surgery;
 pub mod ty;
 pub mod verify;
 
 pub use ids::{FuncId, GlobalId, NameId, Reg, SiteId};
-pub use instr::{BinOp, Callee, Const, Instr, UnOp};
+pub use instr::{BinOp, Callee, Const, Edit, EditKind, Instr, UnOp};
 pub use prim::{Intrinsic, MethodKind, Prim};
 pub use program::{Function, Global, GlobalKind, Program, Site, SiteKind};
 pub use ty::Type;

@@ -76,12 +76,17 @@ pub fn instr_to_string(program: &Program, instr: &Instr) -> String {
         Factor { site: s, weight } => format!("factor {} {weight}", site(*s)),
         Condition { site: s, cond } => format!("condition {} {cond}", site(*s)),
         Infer { dst, method, model } => format!("{dst} = infer {method}, {model}"),
-        Intervene { dst, site: s, dist, value, index: i } => {
-            format!("{dst} = intervene {}{} {dist} := {value}", site(*s), index(i))
+        SampleEdited { dst, site: s, dist, edits } => {
+            let edits: Vec<String> = edits
+                .iter()
+                .map(|e| {
+                    let kind = if e.kind == crate::instr::EditKind::Do { "do" } else { "observe" };
+                    format!("{kind}{} {}", index(&e.index), e.value)
+                })
+                .collect();
+            format!("{dst} = sample {} {dist} edited [{}]", site(*s), edits.join(", "))
         }
-        ObserveChoice { dst, site: s, dist, value, index: i } => {
-            format!("{dst} = observe_choice {}{} {dist} := {value}", site(*s), index(i))
-        }
+        Nop => "nop".to_string(),
     }
 }
 

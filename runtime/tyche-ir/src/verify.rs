@@ -75,6 +75,11 @@ pub fn verify(program: &Program, pass: &str) -> Result<(), String> {
                 Instr::Prim { prim, args, .. } if prim.arity() != args.len() => {
                     return fail(fi, i, format!("prim {} takes {} arguments", prim.name(), prim.arity()));
                 }
+                Instr::SampleEdited { edits, .. } => {
+                    if let Some(e) = edits.iter().find(|e| e.value.index() >= program.globals.len()) {
+                        return fail(fi, i, format!("edit reads missing global {}", e.value));
+                    }
+                }
                 Instr::Intrinsic { op, args, .. } if op.arity() != args.len() => {
                     return fail(fi, i, format!("intrinsic {} takes {} arguments", op.name(), op.arity()));
                 }

@@ -38,8 +38,15 @@ pub fn write_csv<W: Write>(out: W, draws: &Draws) -> io::Result<()> {
         }
     }
 
-    let header: Vec<&str> =
-        std::iter::once("weight").chain(result_cols.names.iter().chain(&choice_cols.names).map(String::as_str)).collect();
+    let header: Vec<&str> = std::iter::once("weight")
+        .chain(
+            result_cols
+                .names
+                .iter()
+                .chain(&choice_cols.names)
+                .map(String::as_str),
+        )
+        .collect();
     write_row(&mut out, header.iter().map(|h| quote(h)))?;
 
     // Second pass: one row per draw.
@@ -90,8 +97,14 @@ impl Columns {
 /// elements, `name.i` for tuple fields). Empty arrays have no leaves.
 fn flatten<'v>(name: String, v: &'v Value, out: &mut Vec<(String, &'v Value)>) {
     match v {
-        Value::Array(xs) => xs.iter().enumerate().for_each(|(i, x)| flatten(format!("{name}[{i}]"), x, out)),
-        Value::Tuple(xs) => xs.iter().enumerate().for_each(|(i, x)| flatten(format!("{name}.{i}"), x, out)),
+        Value::Array(xs) => xs
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| flatten(format!("{name}[{i}]"), x, out)),
+        Value::Tuple(xs) => xs
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| flatten(format!("{name}.{i}"), x, out)),
         _ => out.push((name, v)),
     }
 }
@@ -115,7 +128,10 @@ fn quote(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn write_row<'a, W: Write>(out: &mut W, fields: impl Iterator<Item = std::borrow::Cow<'a, str>>) -> io::Result<()> {
+fn write_row<'a, W: Write>(
+    out: &mut W,
+    fields: impl Iterator<Item = std::borrow::Cow<'a, str>>,
+) -> io::Result<()> {
     for (i, f) in fields.enumerate() {
         if i > 0 {
             out.write_all(b",")?;
@@ -144,11 +160,17 @@ mod tests {
         ];
         let lw = [-0.5, f64::NEG_INFINITY, -1.25];
         let traces = vec![
-            vec![("p[0]".to_string(), Value::Real(0.1)), ("z[0]".to_string(), Value::Int(3))],
+            vec![
+                ("p[0]".to_string(), Value::Real(0.1)),
+                ("z[0]".to_string(), Value::Int(3)),
+            ],
             vec![("p[0]".to_string(), Value::Real(2.0))],
             vec![
                 ("p[0]".to_string(), Value::Real(-1e-7)),
-                ("w[0]".to_string(), Value::array(vec![Value::Real(0.25), Value::Real(0.75)])),
+                (
+                    "w[0]".to_string(),
+                    Value::array(vec![Value::Real(0.25), Value::Real(0.75)]),
+                ),
             ],
         ];
         let draws = Draws::weighted(&vals, &lw).with_traces(&traces);
@@ -164,7 +186,10 @@ mod tests {
     #[test]
     fn unweighted_arrays_and_quoting() {
         let vals = vec![
-            Value::array(vec![Value::Str("a,b".into()), Value::Str("say \"hi\"".into())]),
+            Value::array(vec![
+                Value::Str("a,b".into()),
+                Value::Str("say \"hi\"".into()),
+            ]),
             Value::array(vec![Value::Str("plain".into())]),
         ];
         assert_eq!(
@@ -178,7 +203,14 @@ mod tests {
         let xs = [0.1 + 0.2, 1.0 / 3.0, 1e300, -0.0];
         let vals: Vec<Value> = xs.iter().map(|&x| Value::Real(x)).collect();
         let out = csv(&Draws::unweighted(&vals));
-        let parsed: Vec<f64> = out.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
-        assert_eq!(parsed.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), xs.map(f64::to_bits));
+        let parsed: Vec<f64> = out
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(
+            parsed.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            xs.map(f64::to_bits)
+        );
     }
 }

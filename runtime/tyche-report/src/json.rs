@@ -24,7 +24,10 @@ pub fn to_json(info: &RunInfo, ty: &Type, draws: &Draws) -> J {
     obj.insert("model".into(), J::from(info.model.as_str()));
     obj.insert("method".into(), J::from(info.method.as_str()));
     obj.insert("seed".into(), J::from(info.seed));
-    obj.insert("log_evidence".into(), info.log_evidence.map_or(J::Null, J::from));
+    obj.insert(
+        "log_evidence".into(),
+        info.log_evidence.map_or(J::Null, J::from),
+    );
     obj.insert("result".into(), result_json(ty, &summary));
     obj.insert("draws".into(), J::from(draws.values.len()));
     obj.insert("ess".into(), info.ess.map_or(J::Null, J::from));
@@ -79,11 +82,18 @@ fn result_json(ty: &Type, summary: &Summary) -> J {
     }
     match summary {
         Summary::Table(t) => {
-            let rows = t.iter().map(|(v, p)| json!({"value": value_to_json(v), "prob": p})).collect();
+            let rows = t
+                .iter()
+                .map(|(v, p)| json!({"value": value_to_json(v), "prob": p}))
+                .collect();
             r.insert("table".into(), J::Array(rows));
         }
         Summary::Number(n) => {
-            let bins = n.histogram.iter().map(|b| json!({"lo": b.lo, "hi": b.hi, "prob": b.prob})).collect();
+            let bins = n
+                .histogram
+                .iter()
+                .map(|b| json!({"lo": b.lo, "hi": b.hi, "prob": b.prob}))
+                .collect();
             r.insert("histogram".into(), J::Array(bins));
         }
         _ => {}
@@ -121,10 +131,16 @@ impl Stats {
         match s {
             Summary::Number(n) => Stats::Leaf(n.clone(), Kind::Real),
             Summary::Table(t) => {
-                let kind = if matches!(t.first(), Some((Value::Bool(_), _))) { Kind::Bool } else { Kind::Int };
+                let kind = if matches!(t.first(), Some((Value::Bool(_), _))) {
+                    Kind::Bool
+                } else {
+                    Kind::Int
+                };
                 table_stats(t).map_or(Stats::None, |n| Stats::Leaf(n, kind))
             }
-            Summary::Array(xs) | Summary::Tuple(xs) => Stats::Node(xs.iter().map(Stats::of).collect()),
+            Summary::Array(xs) | Summary::Tuple(xs) => {
+                Stats::Node(xs.iter().map(Stats::of).collect())
+            }
             Summary::Unit | Summary::Opaque | Summary::Empty => Stats::None,
         }
     }
@@ -154,7 +170,12 @@ mod tests {
     use super::*;
 
     fn info() -> RunInfo {
-        RunInfo { model: "model".into(), method: "smc".into(), seed: 42, ..RunInfo::default() }
+        RunInfo {
+            model: "model".into(),
+            method: "smc".into(),
+            seed: 42,
+            ..RunInfo::default()
+        }
     }
 
     fn keys(v: &J) -> Vec<&str> {
@@ -174,7 +195,19 @@ mod tests {
         info.extra.insert("seed".into(), J::from("nope"));
         let text = to_json(&info, &Type::Real, &Draws::unweighted(&vals)).to_string();
         let v: J = serde_json::from_str(&text).unwrap();
-        assert_eq!(keys(&v), ["draws", "ess", "log_evidence", "method", "model", "particles", "result", "seed"]);
+        assert_eq!(
+            keys(&v),
+            [
+                "draws",
+                "ess",
+                "log_evidence",
+                "method",
+                "model",
+                "particles",
+                "result",
+                "seed"
+            ]
+        );
         assert_eq!(v["model"], "model");
         assert_eq!(v["method"], "smc");
         assert_eq!(v["seed"], 42);
@@ -212,7 +245,10 @@ mod tests {
         let r = &v["result"];
         assert_eq!(r["type"], "Bool");
         assert_eq!(r["mean"], 0.75);
-        assert_eq!(r["table"], json!([{"value": false, "prob": 0.25}, {"value": true, "prob": 0.75}]));
+        assert_eq!(
+            r["table"],
+            json!([{"value": false, "prob": 0.25}, {"value": true, "prob": 0.75}])
+        );
 
         let vals: Vec<Value> = [3, 1, 3, 2].map(Value::Int).to_vec();
         let v = to_json(&info(), &Type::Int, &Draws::unweighted(&vals));
@@ -229,7 +265,10 @@ mod tests {
     #[test]
     fn compound_results_are_element_wise() {
         let draw = |a: f64, b: f64, n: i64| {
-            Value::tuple(vec![Value::array(vec![Value::Real(a), Value::Real(b)]), Value::Int(n)])
+            Value::tuple(vec![
+                Value::array(vec![Value::Real(a), Value::Real(b)]),
+                Value::Int(n),
+            ])
         };
         let vals = vec![draw(1.0, 10.0, 1), draw(3.0, 30.0, 3)];
         let ty = Type::Tuple(vec![Type::array(Type::Real), Type::Int]);

@@ -18,7 +18,9 @@ mod text;
 
 pub use csv::write_csv;
 pub use json::{to_json, value_to_json};
-pub use summary::{normalized_weights, summarize, table_stats, Bin, NumberSummary, Summary, QUANTILES};
+pub use summary::{
+    normalized_weights, summarize, table_stats, Bin, NumberSummary, Summary, QUANTILES,
+};
 pub use text::to_text;
 
 use tyche_vm::Value;
@@ -39,17 +41,28 @@ pub struct Draws<'a> {
 impl<'a> Draws<'a> {
     /// Equally weighted draws without traces.
     pub fn unweighted(values: &'a [Value]) -> Draws<'a> {
-        Draws { values, log_weights: None, traces: None }
+        Draws {
+            values,
+            log_weights: None,
+            traces: None,
+        }
     }
 
     /// Weighted draws without traces.
     pub fn weighted(values: &'a [Value], log_weights: &'a [f64]) -> Draws<'a> {
-        Draws { values, log_weights: Some(log_weights), traces: None }
+        Draws {
+            values,
+            log_weights: Some(log_weights),
+            traces: None,
+        }
     }
 
     /// The same draws with per-draw traces attached.
     pub fn with_traces(self, traces: &'a [Vec<(String, Value)>]) -> Draws<'a> {
-        Draws { traces: Some(traces), ..self }
+        Draws {
+            traces: Some(traces),
+            ..self
+        }
     }
 }
 

@@ -43,7 +43,10 @@ pub struct NumberSummary {
 impl NumberSummary {
     /// The quantile at `p` if `p` is one of [`QUANTILES`].
     pub fn quantile(&self, p: f64) -> Option<f64> {
-        QUANTILES.iter().position(|&q| q == p).map(|i| self.quantiles[i])
+        QUANTILES
+            .iter()
+            .position(|&q| q == p)
+            .map(|i| self.quantiles[i])
     }
 }
 
@@ -80,8 +83,12 @@ pub fn summarize(ty: &Type, draws: &Draws) -> Summary {
     let Some(weights) = normalized_weights(draws) else {
         return Summary::Empty;
     };
-    let (vals, ws): (Vec<&Value>, Vec<f64>) =
-        draws.values.iter().zip(weights).filter(|(_, w)| *w > 0.0).unzip();
+    let (vals, ws): (Vec<&Value>, Vec<f64>) = draws
+        .values
+        .iter()
+        .zip(weights)
+        .filter(|(_, w)| *w > 0.0)
+        .unzip();
     if vals.is_empty() {
         return Summary::Empty;
     }
@@ -99,7 +106,12 @@ pub fn normalized_weights(draws: &Draws) -> Option<Vec<f64>> {
     let Some(lw) = draws.log_weights else {
         return Some(vec![1.0 / n as f64; n]);
     };
-    let log_w = |i: usize| lw.get(i).copied().filter(|x| !x.is_nan()).unwrap_or(f64::NEG_INFINITY);
+    let log_w = |i: usize| {
+        lw.get(i)
+            .copied()
+            .filter(|x| !x.is_nan())
+            .unwrap_or(f64::NEG_INFINITY)
+    };
     let max = (0..n).map(log_w).fold(f64::NEG_INFINITY, f64::max);
     if max == f64::NEG_INFINITY {
         return None;
@@ -108,7 +120,11 @@ pub fn normalized_weights(draws: &Draws) -> Option<Vec<f64>> {
         .map(|i| {
             let l = log_w(i);
             if max == f64::INFINITY {
-                if l == f64::INFINITY { 1.0 } else { 0.0 }
+                if l == f64::INFINITY {
+                    1.0
+                } else {
+                    0.0
+                }
             } else {
                 (l - max).exp()
             }
@@ -149,13 +165,17 @@ fn summarize_at(ty: &Type, vals: &[&Value], w: &[f64]) -> Summary {
                     _ => None,
                 })
                 .collect();
-            xs.map_or(Summary::Opaque, |xs| Summary::Number(number_summary(&xs, w)))
+            xs.map_or(Summary::Opaque, |xs| {
+                Summary::Number(number_summary(&xs, w))
+            })
         }
         Type::Int | Type::Bool | Type::Str => {
             let fits = |v: &Value| {
                 matches!(
                     (ty, v),
-                    (Type::Int, Value::Int(_)) | (Type::Bool, Value::Bool(_)) | (Type::Str, Value::Str(_))
+                    (Type::Int, Value::Int(_))
+                        | (Type::Bool, Value::Bool(_))
+                        | (Type::Str, Value::Str(_))
                 )
             };
             if vals.iter().all(|v| fits(v)) {
@@ -173,7 +193,9 @@ fn summarize_at(ty: &Type, vals: &[&Value], w: &[f64]) -> Summary {
                     _ => None,
                 })
                 .collect();
-            let Some(arrays) = arrays else { return Summary::Opaque };
+            let Some(arrays) = arrays else {
+                return Summary::Opaque;
+            };
             let len = arrays[0].len();
             if arrays.iter().any(|xs| xs.len() != len) {
                 return Summary::Opaque;
@@ -195,7 +217,9 @@ fn summarize_at(ty: &Type, vals: &[&Value], w: &[f64]) -> Summary {
                     _ => None,
                 })
                 .collect();
-            let Some(tuples) = tuples else { return Summary::Opaque };
+            let Some(tuples) = tuples else {
+                return Summary::Opaque;
+            };
             Summary::Tuple(
                 elems
                     .iter()
@@ -263,7 +287,12 @@ pub(crate) fn cmp_values(a: &Value, b: &Value) -> Ordering {
 fn number_summary(xs: &[f64], w: &[f64]) -> NumberSummary {
     let total: f64 = w.iter().sum();
     let mean = xs.iter().zip(w).map(|(x, w)| x * w).sum::<f64>() / total;
-    let var = xs.iter().zip(w).map(|(x, w)| w * (x - mean) * (x - mean)).sum::<f64>() / total;
+    let var = xs
+        .iter()
+        .zip(w)
+        .map(|(x, w)| w * (x - mean) * (x - mean))
+        .sum::<f64>()
+        / total;
     let sd = var.max(0.0).sqrt();
 
     let mut order: Vec<usize> = (0..xs.len()).collect();
@@ -284,7 +313,14 @@ fn number_summary(xs: &[f64], w: &[f64]) -> NumberSummary {
     }
     let min = order.first().map_or(f64::NAN, |&i| xs[i]);
     let max = order.last().map_or(f64::NAN, |&i| xs[i]);
-    NumberSummary { mean, sd, quantiles, min, max, histogram: histogram(xs, w, total) }
+    NumberSummary {
+        mean,
+        sd,
+        quantiles,
+        min,
+        max,
+        histogram: histogram(xs, w, total),
+    }
 }
 
 /// Histogram of the finite values: at most [`TARGET_BINS`] bins of the
@@ -321,7 +357,11 @@ fn histogram(xs: &[f64], w: &[f64], total: f64) -> Vec<Bin> {
     probs
         .into_iter()
         .enumerate()
-        .map(|(i, prob)| Bin { lo: start + i as f64 * step, hi: start + (i + 1) as f64 * step, prob })
+        .map(|(i, prob)| Bin {
+            lo: start + i as f64 * step,
+            hi: start + (i + 1) as f64 * step,
+            prob,
+        })
         .collect()
 }
 
@@ -329,7 +369,10 @@ fn histogram(xs: &[f64], w: &[f64], total: f64) -> Vec<Bin> {
 fn nice_step(raw: f64) -> f64 {
     let base = 10f64.powf(raw.log10().floor());
     let m = raw / base;
-    let nice = [1.0, 2.0, 2.5, 5.0].into_iter().find(|&c| m <= c * (1.0 + 1e-9)).unwrap_or(10.0);
+    let nice = [1.0, 2.0, 2.5, 5.0]
+        .into_iter()
+        .find(|&c| m <= c * (1.0 + 1e-9))
+        .unwrap_or(10.0);
     nice * base
 }
 
@@ -404,22 +447,40 @@ mod tests {
         let n = number(summarize(&Type::Real, &Draws::weighted(&vals, &lw)));
         assert!(close(n.mean, 2.0) && n.max == 3.0);
         let none = [f64::NEG_INFINITY; 3];
-        assert_eq!(summarize(&Type::Real, &Draws::weighted(&vals, &none)), Summary::Empty);
-        assert_eq!(summarize(&Type::Real, &Draws::unweighted(&[])), Summary::Empty);
+        assert_eq!(
+            summarize(&Type::Real, &Draws::weighted(&vals, &none)),
+            Summary::Empty
+        );
+        assert_eq!(
+            summarize(&Type::Real, &Draws::unweighted(&[])),
+            Summary::Empty
+        );
     }
 
     #[test]
     fn bool_and_int_tables() {
         let vals: Vec<Value> = [true, false, true, true].map(Value::Bool).to_vec();
         let s = summarize(&Type::Bool, &Draws::unweighted(&vals));
-        assert_eq!(s, Summary::Table(vec![(Value::Bool(false), 0.25), (Value::Bool(true), 0.75)]));
+        assert_eq!(
+            s,
+            Summary::Table(vec![(Value::Bool(false), 0.25), (Value::Bool(true), 0.75)])
+        );
         let Summary::Table(t) = s else { unreachable!() };
         assert!(close(table_stats(&t).unwrap().mean, 0.75));
 
         let vals: Vec<Value> = [3, 1, 3, 2].map(Value::Int).to_vec();
         let lw = [0.0, 0.0, 0.0, 1.0f64.ln()];
-        let Summary::Table(t) = summarize(&Type::Int, &Draws::weighted(&vals, &lw)) else { panic!() };
-        assert_eq!(t, vec![(Value::Int(1), 0.25), (Value::Int(2), 0.25), (Value::Int(3), 0.5)]);
+        let Summary::Table(t) = summarize(&Type::Int, &Draws::weighted(&vals, &lw)) else {
+            panic!()
+        };
+        assert_eq!(
+            t,
+            vec![
+                (Value::Int(1), 0.25),
+                (Value::Int(2), 0.25),
+                (Value::Int(3), 0.5)
+            ]
+        );
         let stats = table_stats(&t).unwrap();
         assert!(close(stats.mean, 2.25));
         assert_eq!(stats.quantiles, [1.0, 1.0, 2.0, 3.0, 3.0]);
@@ -433,8 +494,12 @@ mod tests {
             Value::tuple(vec![arr(&[3.0, 30.0]), Value::Int(2)]),
         ];
         let ty = Type::Tuple(vec![Type::array(Type::Real), Type::Int]);
-        let Summary::Tuple(parts) = summarize(&ty, &Draws::unweighted(&vals)) else { panic!() };
-        let Summary::Array(elems) = &parts[0] else { panic!() };
+        let Summary::Tuple(parts) = summarize(&ty, &Draws::unweighted(&vals)) else {
+            panic!()
+        };
+        let Summary::Array(elems) = &parts[0] else {
+            panic!()
+        };
         assert!(close(number(elems[0].clone()).mean, 2.0));
         assert!(close(number(elems[1].clone()).mean, 20.0));
         assert!(matches!(&parts[1], Summary::Table(t) if t.len() == 2));
@@ -442,12 +507,21 @@ mod tests {
 
     #[test]
     fn ragged_arrays_and_functions_are_opaque() {
-        let vals = vec![Value::array(reals(&[1.0])), Value::array(reals(&[1.0, 2.0]))];
+        let vals = vec![
+            Value::array(reals(&[1.0])),
+            Value::array(reals(&[1.0, 2.0])),
+        ];
         let d = Draws::unweighted(&vals);
         assert_eq!(summarize(&Type::array(Type::Real), &d), Summary::Opaque);
-        let f = Value::Closure(Arc::new(tyche_vm::Closure { func: tyche_ir::FuncId(0), captures: vec![] }));
+        let f = Value::Closure(Arc::new(tyche_vm::Closure {
+            func: tyche_ir::FuncId(0),
+            captures: vec![],
+        }));
         let fs = vec![f];
-        assert_eq!(summarize(&Type::func(vec![], Type::Int), &Draws::unweighted(&fs)), Summary::Opaque);
+        assert_eq!(
+            summarize(&Type::func(vec![], Type::Int), &Draws::unweighted(&fs)),
+            Summary::Opaque
+        );
     }
 
     #[test]

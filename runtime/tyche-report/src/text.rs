@@ -23,16 +23,28 @@ const ELEMENT_ROWS: usize = 20;
 /// Partial block characters for 1/8 … 7/8 of a cell.
 const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 /// Extra keys shown in the method's parentheses, with their unit.
-const METHOD_PARAMS: [(&str, &str); 4] =
-    [("chains", "chains"), ("particles", "particles"), ("samples", "samples"), ("burn", "burn-in")];
+const METHOD_PARAMS: [(&str, &str); 4] = [
+    ("chains", "chains"),
+    ("particles", "particles"),
+    ("samples", "samples"),
+    ("burn", "burn-in"),
+];
 
 /// The text summary of a run; bars are sized to fit `width` columns.
 pub fn to_text(info: &RunInfo, ty: &Type, draws: &Draws, width: usize) -> String {
     let mut out = String::new();
     header(info, &mut out);
     let n = draws.values.len();
-    let kind = if draws.log_weights.is_some() { "weighted draw" } else { "draw" };
-    let _ = writeln!(out, "result: {ty}   ({n} {kind}{})", if n == 1 { "" } else { "s" });
+    let kind = if draws.log_weights.is_some() {
+        "weighted draw"
+    } else {
+        "draw"
+    };
+    let _ = writeln!(
+        out,
+        "result: {ty}   ({n} {kind}{})",
+        if n == 1 { "" } else { "s" }
+    );
     let summary = summarize(ty, draws);
     if summary == Summary::Empty {
         let why = if n == 0 {
@@ -42,7 +54,11 @@ pub fn to_text(info: &RunInfo, ty: &Type, draws: &Draws, width: usize) -> String
         };
         let _ = writeln!(out, "  no result: {why}");
     } else {
-        Renderer { out: &mut out, width }.render(&summary, ty, "result", 2);
+        Renderer {
+            out: &mut out,
+            width,
+        }
+        .render(&summary, ty, "result", 2);
     }
     out
 }
@@ -53,8 +69,16 @@ fn header(info: &RunInfo, out: &mut String) {
         .iter()
         .filter_map(|(key, unit)| info.extra.get(*key).map(|v| format!("{} {unit}", brief(v))))
         .collect();
-    let params = if params.is_empty() { String::new() } else { format!(" ({})", params.join(", ")) };
-    let _ = writeln!(out, "model: {}   method: {}{params}   seed: {}", info.model, info.method, info.seed);
+    let params = if params.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", params.join(", "))
+    };
+    let _ = writeln!(
+        out,
+        "model: {}   method: {}{params}   seed: {}",
+        info.model, info.method, info.seed
+    );
 
     let mut facts = Vec::new();
     if let Some(le) = info.log_evidence {
@@ -70,7 +94,11 @@ fn header(info: &RunInfo, out: &mut String) {
         if METHOD_PARAMS.iter().any(|(p, _)| p == k) {
             continue;
         }
-        let label = if k == "rhat" { "R-hat".to_string() } else { k.replace('_', " ") };
+        let label = if k == "rhat" {
+            "R-hat".to_string()
+        } else {
+            k.replace('_', " ")
+        };
         facts.push(format!("{label}: {}", brief(v)));
     }
     if !facts.is_empty() {
@@ -84,7 +112,11 @@ fn brief(v: &J) -> String {
     match v {
         J::Number(n) if n.is_f64() => {
             let x = n.as_f64().unwrap_or(f64::NAN);
-            if x != 0.0 && x.abs() < 1e-3 { format!("{x:.3e}") } else { fixed(x, 3) }
+            if x != 0.0 && x.abs() < 1e-3 {
+                format!("{x:.3e}")
+            } else {
+                fixed(x, 3)
+            }
         }
         J::String(s) => s.clone(),
         J::Array(xs) => format!("[{}]", xs.iter().map(brief).collect::<Vec<_>>().join(", ")),
@@ -136,10 +168,17 @@ impl Renderer<'_> {
     /// `mean … sd …` and the quantile line.
     fn moments(&mut self, n: &NumberSummary, indent: usize, int: bool) {
         let d = decimals(n);
-        self.line(indent, &format!("mean {}   sd {}", num(n.mean, d), num(n.sd, d)));
+        self.line(
+            indent,
+            &format!("mean {}   sd {}", num(n.mean, d), num(n.sd, d)),
+        );
         let q = |x: f64| if int { fixed(x, 0) } else { num(x, d) };
         let labels = ["5%", "25%", "50%", "75%", "95%"];
-        let parts: Vec<String> = labels.iter().zip(n.quantiles).map(|(l, x)| format!("{l:<4}{}", q(x))).collect();
+        let parts: Vec<String> = labels
+            .iter()
+            .zip(n.quantiles)
+            .map(|(l, x)| format!("{l:<4}{}", q(x)))
+            .collect();
         self.line(indent, &parts.join("   "));
     }
 
@@ -176,7 +215,13 @@ impl Renderer<'_> {
         if t.len() > TABLE_ROWS {
             let rest = 1.0 - probs.iter().sum::<f64>();
             let more = t.len() - TABLE_ROWS;
-            self.line(indent, &format!("… {more} more values (total probability {})", fixed(rest.max(0.0), 3)));
+            self.line(
+                indent,
+                &format!(
+                    "… {more} more values (total probability {})",
+                    fixed(rest.max(0.0), 3)
+                ),
+            );
         }
     }
 
@@ -186,7 +231,11 @@ impl Renderer<'_> {
         let bw = self.width.saturating_sub(indent + lw + 9).clamp(10, 40);
         let top = probs.iter().copied().fold(0.0, f64::max);
         for (l, &p) in labels.iter().zip(probs) {
-            let label = if right { format!("{l:>lw$}") } else { format!("{l:<lw$}") };
+            let label = if right {
+                format!("{l:>lw$}")
+            } else {
+                format!("{l:<lw$}")
+            };
             let b = bar(if top > 0.0 { p / top } else { 0.0 }, bw);
             self.line(indent, format!("{label}  {}  {b}", fixed(p, 3)).trim_end());
         }
@@ -196,8 +245,15 @@ impl Renderer<'_> {
     fn elements(&mut self, s: &Summary, ty: &Type, indent: usize) {
         let mut leaves = Vec::new();
         let total = collect_leaves(s, ty, String::new(), &mut leaves);
-        let rows: Vec<(String, Row)> = leaves.into_iter().map(|(label, s, t)| (label, row(s, &t))).collect();
-        let lw = rows.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
+        let rows: Vec<(String, Row)> = leaves
+            .into_iter()
+            .map(|(label, s, t)| (label, row(s, &t)))
+            .collect();
+        let lw = rows
+            .iter()
+            .map(|(l, _)| l.chars().count())
+            .max()
+            .unwrap_or(0);
         let heads = ["mean", "sd", "5%", "50%", "95%"];
         let mut cw = heads.map(str::len);
         for (_, r) in &rows {
@@ -208,9 +264,17 @@ impl Renderer<'_> {
             }
         }
         let join = |cells: &[String; 5]| {
-            cells.iter().zip(cw).map(|(c, w)| format!("{c:>w$}")).collect::<Vec<_>>().join("  ")
+            cells
+                .iter()
+                .zip(cw)
+                .map(|(c, w)| format!("{c:>w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
         };
-        self.line(indent, &format!("{:lw$}  {}", "", join(&heads.map(String::from))));
+        self.line(
+            indent,
+            &format!("{:lw$}  {}", "", join(&heads.map(String::from))),
+        );
         for (label, r) in &rows {
             let body = match r {
                 Row::Stats(cells) => join(cells),
@@ -234,20 +298,36 @@ fn row(s: &Summary, ty: &Type) -> Row {
     match s {
         Summary::Number(n) => {
             let d = decimals(n);
-            Row::Stats([n.mean, n.sd, n.quantiles[0], n.quantiles[2], n.quantiles[4]].map(|x| num(x, d)))
+            Row::Stats(
+                [n.mean, n.sd, n.quantiles[0], n.quantiles[2], n.quantiles[4]].map(|x| num(x, d)),
+            )
         }
         Summary::Table(t) => match (t.first(), table_stats(t)) {
             (Some((Value::Bool(_), _)), Some(n)) => {
                 let b = |x: f64| (x != 0.0).to_string();
-                Row::Stats([fixed(n.mean, 3), fixed(n.sd, 3), b(n.quantiles[0]), b(n.quantiles[2]), b(n.quantiles[4])])
+                Row::Stats([
+                    fixed(n.mean, 3),
+                    fixed(n.sd, 3),
+                    b(n.quantiles[0]),
+                    b(n.quantiles[2]),
+                    b(n.quantiles[4]),
+                ])
             }
             (_, Some(n)) => {
                 let d = decimals(&n);
                 let i = |x: f64| fixed(x, 0);
-                Row::Stats([num(n.mean, d), num(n.sd, d), i(n.quantiles[0]), i(n.quantiles[2]), i(n.quantiles[4])])
+                Row::Stats([
+                    num(n.mean, d),
+                    num(n.sd, d),
+                    i(n.quantiles[0]),
+                    i(n.quantiles[2]),
+                    i(n.quantiles[4]),
+                ])
             }
             (_, None) => match t.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
-                Some((Value::Str(v), p)) => Row::Note(format!("most likely {:?} ({})", &**v, fixed(*p, 3))),
+                Some((Value::Str(v), p)) => {
+                    Row::Note(format!("most likely {:?} ({})", &**v, fixed(*p, 3)))
+                }
                 Some((v, p)) => Row::Note(format!("most likely {v} ({})", fixed(*p, 3))),
                 None => Row::Note("-".into()),
             },
@@ -260,7 +340,12 @@ fn row(s: &Summary, ty: &Type) -> Row {
 
 /// Collects the first [`ELEMENT_ROWS`] scalar leaves of an array/tuple
 /// summary with labels like `[2].1`; returns the total number of leaves.
-fn collect_leaves<'s>(s: &'s Summary, ty: &Type, label: String, out: &mut Vec<(String, &'s Summary, Type)>) -> usize {
+fn collect_leaves<'s>(
+    s: &'s Summary,
+    ty: &Type,
+    label: String,
+    out: &mut Vec<(String, &'s Summary, Type)>,
+) -> usize {
     match s {
         Summary::Array(xs) | Summary::Tuple(xs) if !xs.is_empty() => {
             let is_array = matches!(s, Summary::Array(_));
@@ -315,7 +400,7 @@ fn bar(frac: f64, width: usize) -> String {
         eighths = 1;
     }
     let mut s = "█".repeat(eighths / 8);
-    if eighths % 8 > 0 {
+    if !eighths.is_multiple_of(8) {
         s.push(EIGHTHS[eighths % 8]);
     }
     s
@@ -324,7 +409,11 @@ fn bar(frac: f64, width: usize) -> String {
 /// Decimals for a number summary: three significant digits of the sd (or
 /// of the mean when the sd is zero).
 fn decimals(n: &NumberSummary) -> usize {
-    let scale = if n.sd > 0.0 && n.sd.is_finite() { n.sd } else { n.mean.abs() };
+    let scale = if n.sd > 0.0 && n.sd.is_finite() {
+        n.sd
+    } else {
+        n.mean.abs()
+    };
     if !(scale > 0.0 && scale.is_finite()) {
         return 2;
     }
@@ -367,7 +456,12 @@ mod tests {
     use super::*;
 
     fn info() -> RunInfo {
-        let mut info = RunInfo { model: "model".into(), method: "smc".into(), seed: 42, ..RunInfo::default() };
+        let mut info = RunInfo {
+            model: "model".into(),
+            method: "smc".into(),
+            seed: 42,
+            ..RunInfo::default()
+        };
         info.log_evidence = Some(-12.3412);
         info.ess = Some(812.54);
         info.extra.insert("particles".into(), J::from(1000));
@@ -406,7 +500,12 @@ result: Real   (10 draws)
     fn bool_result_snapshot() {
         let vals: Vec<Value> = [true, false, true, true, false].map(Value::Bool).to_vec();
         let lw = [0.0, 0.0, 0.0, 0.0, f64::NEG_INFINITY];
-        let info = RunInfo { model: "coin".into(), method: "importance".into(), seed: 7, ..RunInfo::default() };
+        let info = RunInfo {
+            model: "coin".into(),
+            method: "importance".into(),
+            seed: 7,
+            ..RunInfo::default()
+        };
         let text = to_text(&info, &Type::Bool, &Draws::weighted(&vals, &lw), 41);
         let expected = "\
 model: coin   method: importance   seed: 7
@@ -420,10 +519,20 @@ result: Bool   (5 weighted draws)
 
     #[test]
     fn int_tables_show_the_most_probable_values() {
-        let vals: Vec<Value> = (0..40).flat_map(|i| vec![Value::Int(i); 1 + (i as usize % 3)]).collect();
-        let text = to_text(&RunInfo::default(), &Type::Int, &Draws::unweighted(&vals), 80);
+        let vals: Vec<Value> = (0..40)
+            .flat_map(|i| vec![Value::Int(i); 1 + (i as usize % 3)])
+            .collect();
+        let text = to_text(
+            &RunInfo::default(),
+            &Type::Int,
+            &Draws::unweighted(&vals),
+            80,
+        );
         assert!(text.contains("mean "), "{text}");
-        assert!(text.contains("… 25 more values (total probability "), "{text}");
+        assert!(
+            text.contains("… 25 more values (total probability "),
+            "{text}"
+        );
         let rows = text.lines().filter(|l| l.contains('█')).count();
         assert_eq!(rows, 15, "{text}");
     }
@@ -431,15 +540,37 @@ result: Bool   (5 weighted draws)
     #[test]
     fn arrays_have_one_line_per_element() {
         let vals: Vec<Value> = (0..4)
-            .map(|d| Value::array((0..25).map(|i| Value::Real(f64::from(i) + f64::from(d) * 0.5)).collect()))
+            .map(|d| {
+                Value::array(
+                    (0..25)
+                        .map(|i| Value::Real(f64::from(i) + f64::from(d) * 0.5))
+                        .collect(),
+                )
+            })
             .collect();
-        let text = to_text(&RunInfo::default(), &Type::array(Type::Real), &Draws::unweighted(&vals), 80);
+        let text = to_text(
+            &RunInfo::default(),
+            &Type::array(Type::Real),
+            &Draws::unweighted(&vals),
+            80,
+        );
         let lines: Vec<&str> = text.lines().collect();
-        assert!(lines.iter().any(|l| l.trim_start().starts_with("[0] ")), "{text}");
-        assert!(lines.iter().any(|l| l.trim_start().starts_with("[19]")), "{text}");
+        assert!(
+            lines.iter().any(|l| l.trim_start().starts_with("[0] ")),
+            "{text}"
+        );
+        assert!(
+            lines.iter().any(|l| l.trim_start().starts_with("[19]")),
+            "{text}"
+        );
         assert!(!text.contains("[20]"), "{text}");
         assert!(text.contains("… 5 more"), "{text}");
-        assert!(lines.iter().any(|l| l.contains("mean") && l.contains("95%")), "{text}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("mean") && l.contains("95%")),
+            "{text}"
+        );
     }
 
     #[test]
@@ -450,16 +581,32 @@ result: Bool   (5 weighted draws)
         ];
         let ty = Type::Tuple(vec![Type::Real, Type::Bool]);
         let text = to_text(&RunInfo::default(), &ty, &Draws::unweighted(&vals), 80);
-        assert!(text.contains("result: (Real, Bool)   (2 draws)\n  result.0: Real\n    mean 1.500   sd 0.500\n"), "{text}");
-        assert!(text.contains("  result.1: Bool\n    false  0.500  "), "{text}");
+        assert!(
+            text.contains(
+                "result: (Real, Bool)   (2 draws)\n  result.0: Real\n    mean 1.500   sd 0.500\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  result.1: Bool\n    false  0.500  "),
+            "{text}"
+        );
     }
 
     #[test]
     fn zero_weight_runs_say_so() {
         let vals = vec![Value::Real(1.0)];
         let lw = [f64::NEG_INFINITY];
-        let text = to_text(&RunInfo::default(), &Type::Real, &Draws::weighted(&vals, &lw), 80);
-        assert!(text.contains("no result: every draw has zero weight"), "{text}");
+        let text = to_text(
+            &RunInfo::default(),
+            &Type::Real,
+            &Draws::weighted(&vals, &lw),
+            80,
+        );
+        assert!(
+            text.contains("no result: every draw has zero weight"),
+            "{text}"
+        );
     }
 
     #[test]

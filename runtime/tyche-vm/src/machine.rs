@@ -5,7 +5,7 @@ use crate::value::{Closure, DistValue, MethodSpec, Value};
 use std::sync::Arc;
 use tyche_core::{Diagnostic, Span};
 use tyche_dist::{Dist, Param};
-use tyche_ir::{Callee, FuncId, Instr, Intrinsic, NameId, Program, Reg, SiteId};
+use tyche_ir::{Callee, EditKind, FuncId, Instr, Intrinsic, NameId, Program, Reg, SiteId};
 
 /// Calls nested deeper than this are a diagnosed error (runaway
 /// recursion), not a crash. Tail calls do not count.
@@ -339,28 +339,29 @@ impl Machine {
                     self.pending = Some(*dst);
                     return Ok(Effect::Infer { method: m, model, span });
                 }
-                Instr::Intervene { dst, site, dist, value, index } => {
+                Instr::SampleEdited { dst, site, dist, edits } => {
                     let addr = next_address(&program, &mut self.counters, *site);
-                    if index.is_none_or(|i| i == addr.index) {
-                        let v = r!(value).clone();
-                        r!(dst) = v.clone();
-                        return Ok(Effect::Intervened { site: *site, addr, value: v });
+                    let edit = edits.iter().find(|e| e.matches(addr.index));
+                    match edit {
+                        Some(e) if e.kind == EditKind::Do => {
+                            let v = self.globals[e.value.index()].clone();
+                            r!(dst) = v.clone();
+                            return Ok(Effect::Intervened { site: *site, addr, value: v });
+                        }
+                        Some(e) => {
+                            let d = as_dist(&r!(dist), span)?;
+                            let v = self.globals[e.value.index()].clone();
+                            r!(dst) = v.clone();
+                            return Ok(Effect::Observe { site: *site, addr, dist: d, value: v });
+                        }
+                        None => {
+                            let d = as_dist(&r!(dist), span)?;
+                            self.pending = Some(*dst);
+                            return Ok(Effect::Sample { site: *site, addr, dist: d });
+                        }
                     }
-                    let d = as_dist(&r!(dist), span)?;
-                    self.pending = Some(*dst);
-                    return Ok(Effect::Sample { site: *site, addr, dist: d });
                 }
-                Instr::ObserveChoice { dst, site, dist, value, index } => {
-                    let d = as_dist(&r!(dist), span)?;
-                    let addr = next_address(&program, &mut self.counters, *site);
-                    if index.is_none_or(|i| i == addr.index) {
-                        let v = r!(value).clone();
-                        r!(dst) = v.clone();
-                        return Ok(Effect::Observe { site: *site, addr, dist: d, value: v });
-                    }
-                    self.pending = Some(*dst);
-                    return Ok(Effect::Sample { site: *site, addr, dist: d });
-                }
+                Instr::Nop => {}
             }
         }
     }

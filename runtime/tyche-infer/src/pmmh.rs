@@ -1,0 +1,157 @@
+//! Particle marginal Metropolis–Hastings (Andrieu, Doucet and Holenstein
+//! 2010), composed from the MH proposal and SMC.
+//!
+//! The choices made before the first observation are the parameters θ; the
+//! rest of the run is filtered by SMC. A state is (θ, Ẑ(θ), a path drawn
+//! from the final SMC population). A transition:
+//! 1. proposes θ' with the single-site MH proposal ([`crate::mh::propose`])
+//!    on the program stopped after its first observation;
+//! 2. runs SMC from that suspended run (its n particles start as clones),
+//!    giving `Ẑ(θ') = p(y₁ | θ') · Ẑ_SMC(y₂: | θ')`, an unbiased estimate
+//!    of `p(y | θ')`, and draws one path from the final population;
+//! 3. accepts with
+//!    `log α = log p(θ') + log Ẑ(θ') − log p(θ) − log Ẑ(θ) + correction`,
+//!    the MH correction of step 1 (|θ| sizes, fresh and stale choices).
+//!
+//! Because Ẑ is unbiased, the chain targets the exact posterior of θ (and,
+//! with the drawn path, of the whole trace) for any number of particles.
+//! When θ is empty (the first thing the model does is observe), step 1
+//! proposes nothing new and the method is particle independent MH.
+
+use crate::execution::Execution;
+use crate::handler::Prior;
+use crate::mh::{accept, mcmc_result, no_start, per_chain, propose, ChainOutput, Scratch, MAX_INIT_ATTEMPTS};
+use crate::model::Model;
+use crate::nested::Ctx;
+use crate::options::{Method, Options};
+use crate::par;
+use crate::population::{Population, Resampler};
+use crate::result::{Draw, InferResult};
+use crate::rng::{InferRng, Purpose, Seed};
+use crate::smc::{run_population, Particle, SmcConfig};
+use crate::trace::{SharedTrace, Trace};
+use rand::Rng;
+use tyche_core::Diagnostic;
+
+/// A PMMH state.
+struct State {
+    /// The run stopped after its first observation (or finished).
+    prefix: Execution<Trace>,
+    /// `log p(θ)`: the prior log probability of the prefix's choices.
+    log_prior: f64,
+    /// `log Ẑ(θ)`, including the first observation's weight.
+    log_z: f64,
+    path: Draw,
+}
+
+/// Runs SMC from a suspended prefix; `(log Ẑ, path)`, with `log Ẑ = −∞`
+/// when every particle died.
+fn estimate(
+    ctx: &Ctx,
+    model: &Model,
+    prefix: &Execution<Trace>,
+    cfg: &SmcConfig,
+    rng: &mut InferRng,
+) -> Result<(f64, Option<Draw>), Diagnostic> {
+    if prefix.is_done() {
+        let path = Draw {
+            value: prefix.result.clone().expect("finished"),
+            log_weight: 0.0,
+            trace: prefix.trace.assignments(),
+        };
+        return Ok((prefix.log_likelihood, Some(path)));
+    }
+    let particle = Particle {
+        machine: prefix.machine.clone(),
+        trace: SharedTrace::from_trace(&prefix.trace),
+        log_likelihood: prefix.log_likelihood,
+        observations: prefix.observations,
+        result: None,
+    };
+    let mut pop = Population::new(vec![particle; cfg.particles]);
+    pop.add_log_evidence(prefix.log_likelihood);
+    let out = run_population(ctx, model, pop, cfg, Seed(rng.next_u64()))?;
+    let log_z = out.population.log_evidence();
+    if log_z == f64::NEG_INFINITY {
+        return Ok((log_z, None));
+    }
+    let probs = out.population.probabilities();
+    let j = Resampler::Multinomial.ancestors(&probs, 1, rng)[0];
+    let p = &out.population.particles[j];
+    let path = Draw { value: p.result.clone().expect("finished"), log_weight: 0.0, trace: p.trace.assignments() };
+    Ok((log_z, Some(path)))
+}
+
+fn initial_state(ctx: &Ctx, model: &Model, cfg: &SmcConfig, rng: &mut InferRng) -> Result<State, Diagnostic> {
+    let start = model.start()?;
+    for _ in 0..MAX_INIT_ATTEMPTS {
+        let mut prefix = Execution::<Trace>::new(start.clone());
+        prefix.run_until(Some(1), &mut Prior, rng, ctx)?;
+        let log_prior = prefix.trace.log_prior();
+        if !(log_prior + prefix.log_likelihood).is_finite() {
+            continue;
+        }
+        if let (log_z, Some(path)) = estimate(ctx, model, &prefix, cfg, rng)? {
+            return Ok(State { prefix, log_prior, log_z, path });
+        }
+    }
+    Err(no_start("Pmmh"))
+}
+
+pub(crate) fn pmmh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult, Diagnostic> {
+    let cfg = SmcConfig::from_options(opts);
+    if opts.samples == 0 || cfg.particles == 0 {
+        return Err(Diagnostic::error("Pmmh needs at least one sample and one particle").with_code("E0750"));
+    }
+    let chains = opts.chains.max(1);
+    let outputs = par::map_tasks(chains, |c| {
+        let mut rng = Seed(opts.seed).stream(Purpose::Pmmh, c as u64).rng();
+        let keep = per_chain(opts.samples, chains, c);
+        let thin = opts.thin.max(1);
+        let mut state = initial_state(ctx, model, &cfg, &mut rng)?;
+        let mut scratch = Scratch::default();
+        let mut out = ChainOutput { draws: Vec::with_capacity(keep), accepted: 0, proposed: 0 };
+        for it in 0..opts.burn + keep * thin {
+            let ok = step(ctx, model, &mut state, &cfg, opts, &mut rng, &mut scratch)?;
+            if it >= opts.burn {
+                out.proposed += 1;
+                out.accepted += usize::from(ok);
+                if (it - opts.burn + 1) % thin == 0 {
+                    out.draws.push(state.path.clone());
+                }
+            }
+        }
+        Ok(out)
+    });
+    let outputs: Vec<ChainOutput> = outputs.into_iter().collect::<Result<_, Diagnostic>>()?;
+    Ok(mcmc_result(Method::Pmmh, outputs))
+}
+
+/// One PMMH transition; whether it was accepted.
+fn step(
+    ctx: &Ctx,
+    model: &Model,
+    state: &mut State,
+    cfg: &SmcConfig,
+    opts: &Options,
+    rng: &mut InferRng,
+    scratch: &mut Scratch,
+) -> Result<bool, Diagnostic> {
+    let (prefix, correction) = match propose(ctx, model, &state.prefix.trace, Some(1), opts.proposal, rng, scratch)? {
+        Some(p) => (p.exec, p.log_correction),
+        // No parameters: propose a fresh SMC run from the same prefix.
+        None => (state.prefix.clone(), 0.0),
+    };
+    let log_prior = prefix.trace.log_prior();
+    if correction == f64::NEG_INFINITY || !(log_prior + prefix.log_likelihood).is_finite() {
+        return Ok(false);
+    }
+    let (log_z, path) = estimate(ctx, model, &prefix, cfg, rng)?;
+    let Some(path) = path else { return Ok(false) };
+    let log_alpha = log_prior + log_z - state.log_prior - state.log_z + correction;
+    if !accept(log_alpha, rng) {
+        return Ok(false);
+    }
+    *state = State { prefix, log_prior, log_z, path };
+    Ok(true)
+}

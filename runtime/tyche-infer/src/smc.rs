@@ -1,0 +1,159 @@
+//! Sequential Monte Carlo: the particle filter and resample-move SMC, as a
+//! loop over the building blocks.
+//!
+//! ```text
+//! population ← n copies of the unstarted model, weight 1
+//! repeat
+//!     advance every live particle to (and including) its next observation,
+//!         multiplying its weight by the observation's likelihood
+//!     stop when every particle has finished (or has weight 0)
+//!     if ESS < threshold · n:  resample;  optionally rejuvenate (MH moves)
+//! ```
+//!
+//! Particles are suspended machines, so each observation is processed once
+//! per particle: O(n·T) work, never re-running from the start. Resampling
+//! clones machines (sharing values and trace history through `Arc`s). A
+//! particle that finishes early waits with its weight unchanged. The
+//! evidence estimate is the population's (see [`Population`]).
+//!
+//! The intermediate target after step t is the program run up to its t-th
+//! observation: `γₜ(x) = p(x₁:ₜ) Πₛ≤ₜ p(yₛ | …)` over the choices made so
+//! far; resample-move applies MH kernels invariant for exactly that target
+//! (re-running the prefix, [`crate::mh::move_particle`]).
+
+use crate::execution::{Execution, Step};
+use crate::handler::Prior;
+use crate::importance::{all_zero, weighted_draws};
+use crate::mh::move_particle;
+use crate::model::Model;
+use crate::nested::Ctx;
+use crate::options::{Method, Options, Proposal};
+use crate::par;
+use crate::population::{Population, Resampler};
+use crate::result::InferResult;
+use crate::rng::{Purpose, Seed};
+use crate::trace::SharedTrace;
+use tyche_core::Diagnostic;
+
+/// A particle: a suspended execution recording into a shared trace.
+pub type Particle = Execution<SharedTrace>;
+
+/// The SMC settings, taken from [`Options`].
+#[derive(Clone, Copy, Debug)]
+pub struct SmcConfig {
+    pub particles: usize,
+    pub resampler: Resampler,
+    pub ess_threshold: Option<f64>,
+    pub rejuvenate: usize,
+    pub proposal: Proposal,
+}
+
+impl SmcConfig {
+    pub fn from_options(opts: &Options) -> SmcConfig {
+        SmcConfig {
+            particles: opts.particles,
+            resampler: opts.resampler,
+            ess_threshold: opts.ess_threshold,
+            rejuvenate: opts.rejuvenate,
+            proposal: opts.proposal,
+        }
+    }
+}
+
+/// A finished SMC run.
+pub struct SmcOutput {
+    pub population: Population<Particle>,
+    /// See [`InferResult::ess`].
+    pub ess: f64,
+}
+
+pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult, Diagnostic> {
+    let cfg = SmcConfig::from_options(opts);
+    if cfg.particles == 0 {
+        return Err(Diagnostic::error("Smc needs at least one particle").with_code("E0730"));
+    }
+    let start = Particle::new(model.start()?);
+    let pop = Population::new(vec![start; cfg.particles]);
+    let out = run_population(ctx, model, pop, &cfg, Seed(opts.seed))?;
+    if out.population.log_evidence() == f64::NEG_INFINITY {
+        return Err(all_zero("Smc", cfg.particles));
+    }
+    Ok(InferResult {
+        method: Method::Smc,
+        draws: weighted_draws(&out.population),
+        log_evidence: Some(out.population.log_evidence()),
+        ess: Some(out.ess),
+        exact: false,
+        mcmc: None,
+    })
+}
+
+/// Runs SMC from `pop` (particles suspended anywhere, weights given) until
+/// every particle has finished, or every particle has weight zero (then
+/// the population's evidence is −∞); the streams are `seed / Smc / step / slot`,
+/// `seed / Resample / step` and `seed / Move / step / slot`.
+pub fn run_population(
+    ctx: &Ctx,
+    model: &Model,
+    mut pop: Population<Particle>,
+    cfg: &SmcConfig,
+    seed: Seed,
+) -> Result<SmcOutput, Diagnostic> {
+    let n = pop.len();
+    // The ESS to report: of the current weights if an observation weighted
+    // them since the last resampling, else of the weights before it.
+    let mut last_ess = pop.ess();
+    let mut weighted_since_resampling = false;
+    for step in 0u64.. {
+        let observations_before: usize = pop.particles.iter().map(|p| p.observations).sum();
+        let step_seed = seed.stream(Purpose::Smc, step);
+        let (particles, weights) = (&mut pop.particles, &mut pop.log_weights);
+        let mut slots: Vec<(&mut Particle, &mut f64)> = particles.iter_mut().zip(weights.iter_mut()).collect();
+        par::for_each_mut(&mut slots, |j, (p, lw)| {
+            // A dead particle stays dead; a finished one waits.
+            if **lw == f64::NEG_INFINITY || p.is_done() {
+                return Ok(());
+            }
+            let mut rng = step_seed.child(j as u64).rng();
+            if let Step::Weighted { log_weight, .. } = p.advance(&mut Prior, &mut rng, ctx)? {
+                **lw += log_weight;
+            }
+            Ok(())
+        })?;
+        drop(slots);
+        let observations_after: usize = pop.particles.iter().map(|p| p.observations).sum();
+        weighted_since_resampling |= observations_after != observations_before;
+        if pop.log_mean_weight() == f64::NEG_INFINITY {
+            // Every particle is dead: the estimate is zero. Callers decide
+            // whether that is an error (Smc) or a rejection (PMMH).
+            return Ok(SmcOutput { population: pop, ess: 0.0 });
+        }
+        let running = pop.particles.iter().zip(&pop.log_weights).any(|(p, &lw)| !p.is_done() && lw > f64::NEG_INFINITY);
+        if !running {
+            break;
+        }
+        let ess = pop.ess();
+        let resample = match cfg.ess_threshold {
+            None => true,
+            Some(t) => ess < t * n as f64,
+        };
+        if resample {
+            last_ess = ess;
+            weighted_since_resampling = false;
+            let mut rng = seed.stream(Purpose::Resample, step).rng();
+            pop.resample(cfg.resampler, &mut rng);
+            if cfg.rejuvenate > 0 {
+                let move_seed = seed.stream(Purpose::Move, step);
+                par::for_each_mut(&mut pop.particles, |j, p| {
+                    let mut rng = move_seed.child(j as u64).rng();
+                    if let Some(moved) = move_particle(ctx, model, p, cfg.rejuvenate, cfg.proposal, &mut rng)? {
+                        *p = moved;
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+    }
+    let ess = if weighted_since_resampling { pop.ess() } else { last_ess };
+    Ok(SmcOutput { population: pop, ess })
+}

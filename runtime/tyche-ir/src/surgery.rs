@@ -1,0 +1,173 @@
+//! Model surgery as a program transformation (LANGUAGE.md §9).
+//!
+//! `do(model, x = v)` and `condition(model, x = v)` become a *new* set of
+//! functions: every function the model reaches is copied, and in the
+//! copies each sample site named `x` becomes [`Instr::SampleEdited`], which
+//! holds the value (do) or observes it (condition). The original functions
+//! are untouched, so the surgically altered model and the original can be
+//! used side by side, and every inference method runs the new program
+//! unchanged. Later edits take precedence over earlier ones on the same
+//! site, which gives the laws: `do` twice equals once with the later value,
+//! and `do` after `condition` on a site is `do`.
+
+use crate::ids::{FuncId, GlobalId, SiteId};
+use crate::instr::{Callee, Edit, EditKind, Instr};
+use crate::program::{Program, SiteKind};
+use crate::ty::Type;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+/// One `name = value` or `name[index] = value` of a surgery.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurgeryEdit {
+    pub name: String,
+    pub index: Option<u32>,
+    pub kind: EditKind,
+    pub value: GlobalId,
+}
+
+/// Why a surgery cannot apply.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SurgeryError {
+    /// No sample site with this name is reachable from the model.
+    UnknownName { name: String, known: Vec<String> },
+    /// The value's type differs from the choice's.
+    WrongType { name: String, expected: Type, found: Type },
+}
+
+/// Functions reachable from `root` through direct calls and closures
+/// created along the way, `root` first.
+pub fn reachable(program: &Program, root: FuncId) -> Vec<FuncId> {
+    let mut seen = vec![false; program.funcs.len()];
+    let mut order = Vec::new();
+    let mut queue = VecDeque::from([root]);
+    while let Some(f) = queue.pop_front() {
+        if std::mem::replace(&mut seen[f.index()], true) {
+            continue;
+        }
+        order.push(f);
+        for instr in &program.func(f).code {
+            match instr {
+                Instr::Call { callee: Callee::Direct(g), .. } | Instr::Closure { func: g, .. } => queue.push_back(*g),
+                _ => {}
+            }
+        }
+    }
+    order
+}
+
+/// The random choices a model can make: name → value type, sorted.
+pub fn choices(program: &Program, root: FuncId) -> BTreeMap<String, Type> {
+    let mut out = BTreeMap::new();
+    for f in reachable(program, root) {
+        for instr in &program.func(f).code {
+            if let Instr::Sample { site, .. } | Instr::SampleEdited { site, .. } = instr {
+                let s = program.site(*site);
+                out.entry(program.name(s.name).to_string()).or_insert_with(|| s.ty.clone());
+            }
+        }
+    }
+    out
+}
+
+fn has_var(t: &Type) -> bool {
+    match t {
+        Type::Var(_) => true,
+        Type::Array(t) | Type::Dist(t) => has_var(t),
+        Type::Tuple(ts) => ts.iter().any(has_var),
+        Type::Fn(ps, r) => ps.iter().any(has_var) || has_var(r),
+        _ => false,
+    }
+}
+
+/// Checks `edits` against the model rooted at `root`: names must exist
+/// and values (of the given types) must match the choices' types.
+pub fn check(program: &Program, root: FuncId, edits: &[(SurgeryEdit, Type)]) -> Vec<SurgeryError> {
+    let known = choices(program, root);
+    let mut errors = Vec::new();
+    for (edit, ty) in edits {
+        match known.get(&edit.name) {
+            None => errors.push(SurgeryError::UnknownName { name: edit.name.clone(), known: known.keys().cloned().collect() }),
+            Some(expected) if expected != ty && !has_var(expected) && !has_var(ty) => errors.push(SurgeryError::WrongType {
+                name: edit.name.clone(),
+                expected: expected.clone(),
+                found: ty.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    errors
+}
+
+/// Applies `edits` to a copy of everything reachable from `root` and
+/// returns the copy of `root`. When `into` is given, the copy of `root` is
+/// written there (a function id reserved earlier, e.g. by lowering, so code
+/// could refer to the result before it existed). Names are assumed checked.
+pub fn apply(program: &mut Program, root: FuncId, into: Option<FuncId>, edits: &[SurgeryEdit], tag: &str) -> FuncId {
+    let funcs = reachable(program, root);
+    let mut map: HashMap<FuncId, FuncId> = HashMap::new();
+    for &f in &funcs {
+        let new = match (f == root, into) {
+            (true, Some(slot)) => slot,
+            _ => {
+                program.funcs.push(program.func(f).clone());
+                FuncId(program.funcs.len() as u32 - 1)
+            }
+        };
+        map.insert(f, new);
+    }
+    for &f in &funcs {
+        let new = map[&f];
+        let mut func = program.func(f).clone();
+        func.name = format!("{}${tag}", func.name);
+        for instr in &mut func.code {
+            match instr {
+                Instr::Call { callee: Callee::Direct(g), .. } | Instr::Closure { func: g, .. } => *g = map[g],
+                _ => {}
+            }
+            // Each copied site gets its own entry, owned by the copy.
+            if let Some(site) = instr.site() {
+                let mut info = program.site(site).clone();
+                info.func = new;
+                program.sites.push(info);
+                let copy = SiteId(program.sites.len() as u32 - 1);
+                set_site(instr, copy);
+            }
+            let (dst, site, dist, mut existing) = match instr {
+                Instr::Sample { dst, site, dist } => (*dst, *site, *dist, Vec::new()),
+                Instr::SampleEdited { dst, site, dist, edits } => (*dst, *site, *dist, std::mem::take(edits)),
+                _ => continue,
+            };
+            let name = program.name(program.site(site).name);
+            let mut new_edits: Vec<Edit> = edits
+                .iter()
+                .rev()
+                .filter(|e| e.name == name)
+                .map(|e| Edit { index: e.index, kind: e.kind, value: e.value })
+                .collect();
+            if new_edits.is_empty() && existing.is_empty() {
+                *instr = Instr::Sample { dst, site, dist };
+                continue;
+            }
+            new_edits.append(&mut existing);
+            *instr = Instr::SampleEdited { dst, site, dist, edits: new_edits };
+        }
+        program.funcs[new.index()] = func;
+    }
+    map[&root]
+}
+
+fn set_site(instr: &mut Instr, new: SiteId) {
+    match instr {
+        Instr::Sample { site, .. }
+        | Instr::Observe { site, .. }
+        | Instr::Factor { site, .. }
+        | Instr::Condition { site, .. }
+        | Instr::SampleEdited { site, .. } => *site = new,
+        _ => {}
+    }
+}
+
+/// Whether a site kind is a random choice (the only kind surgery edits).
+pub fn is_choice(kind: SiteKind) -> bool {
+    kind == SiteKind::Sample
+}
