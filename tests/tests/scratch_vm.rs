@@ -7,7 +7,7 @@ fn run_forward(src: &str) -> Result<Value, String> {
     let mut sources = SourceMap::new();
     let compiled = tyche_driver::compile_source(&mut sources, "t.ppl", src)
         .map_err(|d| tyche_core::render_all(&d, &sources, false))?;
-    let globals = tyche_driver::evaluate_globals(&compiled, &HashMap::new())
+    let globals = tyche_driver::evaluate_globals(&compiled.ir, &HashMap::new())
         .map_err(|d| tyche_core::render_all(&[d], &sources, false))?;
     let f = tyche_driver::model(&compiled, &sources, "model").map_err(|d| tyche_core::render_all(&[d], &sources, false))?;
     let mut m = Machine::for_function(compiled.ir.clone(), globals, f).unwrap();

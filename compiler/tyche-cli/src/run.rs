@@ -2,6 +2,8 @@
 
 use crate::cli::{CheckArgs, Cli, Command, Emit, Format, MethodArg, ResamplerArg, RunArgs};
 use std::io::Write;
+use std::sync::Arc;
+use tyche_ir::EditKind;
 use tyche_core::{render_all, Diagnostic, SourceMap};
 use tyche_driver::Compiled;
 
@@ -86,9 +88,19 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if !args.interventions.is_empty() || !args.observations.is_empty() || !args.counterfactuals.is_empty() {
-        let _ = writeln!(io.err, "error: --do, --observe and --counterfactual are not supported yet (model surgery is in progress)");
+    if !args.counterfactuals.is_empty() {
+        let _ = writeln!(io.err, "error: --counterfactual is not supported yet (see docs/causal.md)");
         return DIAGNOSED;
+    }
+    let mut edits = Vec::new();
+    let flags = [(&args.interventions, EditKind::Do), (&args.observations, EditKind::Observe)];
+    for (list, kind) in flags {
+        for arg in list {
+            match tyche_driver::parse_cli_edit(arg, kind) {
+                Ok(e) => edits.push(e),
+                Err(msg) => return usage(io, msg),
+            }
+        }
     }
     let data = match &args.data {
         None => None,
@@ -103,7 +115,7 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
             }
         }
     };
-    let bound = match tyche_driver::bind_data(&compiled, &sources, data.as_ref().map(|(f, v)| (*f, v))) {
+    let mut bound = match tyche_driver::bind_data(&compiled, &sources, data.as_ref().map(|(f, v)| (*f, v))) {
         Ok(b) => b,
         Err(d) => return report(io, &d, &sources),
     };
@@ -111,26 +123,37 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
         Ok(f) => f,
         Err(d) => return report(io, &[d], &sources),
     };
-    let globals = match tyche_driver::evaluate_globals(&compiled, &bound) {
+    let (program, func) = if edits.is_empty() {
+        (compiled.ir.clone(), func)
+    } else {
+        match tyche_driver::apply_cli_surgery(&compiled.ir, func, &edits) {
+            Ok((program, root, values)) => {
+                bound.extend(values);
+                (Arc::new(program), root)
+            }
+            Err(d) => return report(io, &d, &sources),
+        }
+    };
+    let globals = match tyche_driver::evaluate_globals(&program, &bound) {
         Ok(g) => g,
         Err(d) => return report(io, &[d], &sources),
     };
-    let model = tyche_infer::Model::for_function(compiled.ir.clone(), globals, func);
-    let opts = match options(&args, &model, io) {
+    let model = tyche_infer::Model::for_function(program.clone(), globals, func);
+    let mut opts = match options(&args, io) {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let result = match tyche_infer::infer(&model, &opts) {
+    let result = match run_inference(&model, &mut opts, args.method.is_none()) {
         Ok(r) => r,
         Err(d) => return report(io, &[d], &sources),
     };
-    let ty = tyche_driver::result_type(&compiled, func);
+    let ty = tyche_driver::result_type(&program, func);
     let values: Vec<tyche_vm::Value> = result.draws.iter().map(|d| d.value.clone()).collect();
     let weights: Vec<f64> = result.draws.iter().map(|d| d.log_weight).collect();
     let traces: Vec<Vec<(String, tyche_vm::Value)>> = result
         .draws
         .iter()
-        .map(|d| d.trace.iter().map(|(a, v)| (a.display(&compiled.ir), v.clone())).collect())
+        .map(|d| d.trace.iter().map(|(a, v)| (a.display(&program), v.clone())).collect())
         .collect();
     let draws = tyche_report::Draws { values: &values, log_weights: Some(&weights), traces: Some(&traces) };
     let mut extra = serde_json::Map::new();
@@ -167,7 +190,28 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
 
 /// Inference options from the command line; the default method is exact
 /// enumeration when the model allows it, else SMC.
-fn options(args: &RunArgs, model: &tyche_infer::Model, io: &mut Io) -> Result<tyche_infer::Options, u8> {
+/// Runs the chosen method. Without `--method`, exact enumeration is tried
+/// first and SMC is used when the model cannot be enumerated (a
+/// continuous or unbounded choice, or too many paths).
+fn run_inference(
+    model: &tyche_infer::Model,
+    opts: &mut tyche_infer::Options,
+    automatic: bool,
+) -> Result<tyche_infer::InferResult, Diagnostic> {
+    if !automatic {
+        return tyche_infer::infer(model, opts);
+    }
+    opts.method = tyche_infer::Method::Enumerate;
+    match tyche_infer::infer(model, opts) {
+        Err(d) if matches!(d.code.as_deref(), Some("E0702" | "E0703" | "E0704")) => {
+            opts.method = tyche_infer::Method::Smc;
+            tyche_infer::infer(model, opts)
+        }
+        other => other,
+    }
+}
+
+fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
     use tyche_infer::{Method, Resampler};
     let method = match args.method {
         Some(MethodArg::Enumerate) => Method::Enumerate,
@@ -177,14 +221,20 @@ fn options(args: &RunArgs, model: &tyche_infer::Model, io: &mut Io) -> Result<ty
         Some(MethodArg::Mh) => Method::Mh,
         Some(MethodArg::Pmmh) => Method::Pmmh,
         Some(MethodArg::Hmc) => Method::Hmc,
-        None => tyche_infer::default_method(model),
+        None => Method::Enumerate,
     };
     let mut opts = tyche_infer::Options { method, seed: args.seed, ..Default::default() };
-    if let Some(n) = args.particles.or(args.samples) {
-        if n == 0 {
-            return Err(usage(io, "--particles and --samples must be positive"));
-        }
+    if args.particles == Some(0) || args.samples == Some(0) {
+        return Err(usage(io, "--particles and --samples must be positive"));
+    }
+    if let Some(n) = args.particles {
         opts.particles = n;
+        // For importance and rejection, "particles" and "samples" are the
+        // same number of runs.
+        opts.samples = n;
+    }
+    if let Some(n) = args.samples {
+        opts.samples = n;
     }
     if let Some(b) = args.burn {
         opts.burn = b;

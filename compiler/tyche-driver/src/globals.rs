@@ -10,8 +10,7 @@ use tyche_vm::{Effect, Machine, Value};
 
 /// Computes every global in dependency order. Top-level constants must be
 /// deterministic: a random choice or observation in one is an error.
-pub fn evaluate_globals(compiled: &Compiled, bound: &HashMap<GlobalId, Value>) -> Result<Arc<Vec<Value>>, Diagnostic> {
-    let ir = &compiled.ir;
+pub fn evaluate_globals(ir: &Arc<tyche_ir::Program>, bound: &HashMap<GlobalId, Value>) -> Result<Arc<Vec<Value>>, Diagnostic> {
     let mut values: Vec<Value> = vec![Value::Unit; ir.globals.len()];
     for (i, g) in ir.globals.iter().enumerate() {
         let init = match (&g.kind, bound.get(&GlobalId(i as u32))) {
@@ -80,8 +79,8 @@ pub fn model(compiled: &Compiled, sources: &SourceMap, name: &str) -> Result<Fun
 }
 
 /// The model function's result type.
-pub fn result_type(compiled: &Compiled, func: FuncId) -> Type {
-    match &compiled.ir.func(func).ty {
+pub fn result_type(program: &tyche_ir::Program, func: FuncId) -> Type {
+    match &program.func(func).ty {
         Type::Fn(_, ret) => (**ret).clone(),
         other => other.clone(),
     }

@@ -89,7 +89,7 @@ pub fn surgery_diagnostic(err: &SurgeryError, model: &str, span: Span) -> Diagno
     match err {
         SurgeryError::UnknownName { name, known } => {
             let mut d = Diagnostic::error(format!("no random choice named `{name}` in `{model}`"))
-                .with_code("E0704")
+                .with_code("E0804")
                 .with_primary(span, "no such choice");
             if let Some(best) = tyche_core::suggest::best_match(name, known.iter().map(|s| s.as_str())) {
                 d = d.with_help(format!("did you mean `{best}`?"));
@@ -101,7 +101,7 @@ pub fn surgery_diagnostic(err: &SurgeryError, model: &str, span: Span) -> Diagno
             d
         }
         SurgeryError::WrongType { name, expected, found } => Diagnostic::error("mismatched types")
-            .with_code("E0705")
+            .with_code("E0805")
             .with_primary(span, format!("the choice `{name}` is {expected}, but the value is {found}")),
     }
 }
@@ -614,7 +614,7 @@ impl<'a> Lowerer<'a> {
         let Some((root, captures)) = root else {
             self.diags.push(
                 Diagnostic::error(format!("the model given to `{}` must be a function name or a lambda", kind.keyword()))
-                    .with_code("E0702")
+                    .with_code("E0802")
                     .with_primary(model.span, "not statically known")
                     .with_note("surgery copies and rewrites the model's code, so the compiler must see which function it is"),
             );
@@ -626,7 +626,7 @@ impl<'a> Lowerer<'a> {
             ast::SurgeryKind::Counterfactual => {
                 self.diags.push(
                     Diagnostic::error("`counterfactual` is not supported yet")
-                        .with_code("E0701")
+                        .with_code("E0801")
                         .with_primary(e.span, "counterfactual queries are parsed and type checked, but cannot run yet"),
                 );
                 return None;
@@ -641,7 +641,7 @@ impl<'a> Lowerer<'a> {
             if let Some(local) = locals.first() {
                 self.diags.push(
                     Diagnostic::error(format!("the value of `{}` depends on the local variable `{local}`", arg.name.name))
-                        .with_code("E0703")
+                        .with_code("E0803")
                         .with_primary(arg.value.span, "surgery values must be constants")
                         .with_help("use a literal or a top-level `let` constant"),
                 );

@@ -305,6 +305,16 @@ impl Ctx {
         self.ty(t, arg.1 + 1)
     }
 
+    pub fn nested_fn(&mut self, l: usize, r: usize) {
+        let span = self.span(l, r);
+        self.diags.push(
+            Diagnostic::error("functions cannot be nested")
+                .with_code("E0210")
+                .with_primary(span, "a `fn` inside a block")
+                .with_help("move it to the top level, or bind a lambda: `let f = |x| …;`"),
+        );
+    }
+
     // ---- top level ----
 
     /// A top-level declaration in a file: statement-only forms are

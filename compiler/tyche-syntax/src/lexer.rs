@@ -289,6 +289,20 @@ pub fn lex(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
                 continue;
             }
             Err(RawError::UnknownChar) => {
+                // A run of unknown characters is one error.
+                if let Some((_, Tok::Error, prev_end)) = toks.last_mut() {
+                    if *prev_end == s {
+                        *prev_end = e;
+                        let last = diags.last_mut().filter(|d| d.code.as_deref() == Some("E0101"));
+                        if let Some(label) = last.and_then(|d| d.labels.first_mut()) {
+                            let start = label.span.start as usize;
+                            label.span = sp(start, e);
+                            let run: String = src[start..e].chars().flat_map(char::escape_debug).collect();
+                            diags.last_mut().expect("just seen").message = format!("unknown characters `{run}`");
+                        }
+                        continue;
+                    }
+                }
                 let c = text.chars().next().unwrap_or('\u{FFFD}');
                 let shown: String = c.escape_debug().collect();
                 let mut d = Diagnostic::error(format!("unknown character `{shown}`"))
@@ -399,8 +413,21 @@ pub fn lex(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
         };
         toks.push((s, tok, e));
     }
+    if diags.len() > MAX_LEX_ERRORS {
+        let at = diags[MAX_LEX_ERRORS].primary_span().unwrap_or(sp(0, 0));
+        diags.truncate(MAX_LEX_ERRORS);
+        diags.push(
+            Diagnostic::error(format!("too many lexical errors (more than {MAX_LEX_ERRORS}); not all are shown"))
+                .with_code("E0108")
+                .with_primary(at, "further errors not shown")
+                .with_note("is this a Tyche source file?"),
+        );
+    }
     (toks, diags)
 }
+
+/// Beyond this many lexical errors only a summary is reported.
+const MAX_LEX_ERRORS: usize = 50;
 
 pub(crate) fn int_too_large(span: Span) -> Diagnostic {
     Diagnostic::error("integer literal is too large")

@@ -436,12 +436,16 @@ impl Checker {
                     .with_note("a value cannot have a type that contains its own type, such as a function applied to itself")
             }
             UnifyError::NotComparable(t) => {
-                let (e, f, t) = (quote(&mut n, expected), quote(&mut n, found), n.show(&t));
+                let e = match self.s.resolve(expected) {
+                    Ty::Var(_) => "a comparable type".to_string(),
+                    _ => quote(&mut n, expected),
+                };
+                let (f, t) = (quote(&mut n, found), n.show(&t));
                 Diagnostic::error(message.unwrap_or("mismatched types"))
                     .with_code("E0301")
                     .with_primary(span, format!("expected {e}, found {f}"))
                     .with_note(format!(
-                        "this value is compared with `==`, but values of type `{t}` cannot be compared (functions, distributions and methods are not comparable)"
+                        "this value is compared with `==`, but `{t}` is not comparable (functions, distributions and methods are not)"
                     ))
             }
             UnifyError::Mismatch | UnifyError::NotNumeric => {
@@ -500,11 +504,32 @@ impl Checker {
         match &e.kind {
             ExprKind::Lambda(params, body) => {
                 if let Ty::Fn(ps, r) = self.s.resolve(expected) {
-                    if ps.len() == params.len() {
-                        let t = self.lambda(params, body, Some((&ps, &r)));
+                    let t = if ps.len() == params.len() {
+                        self.lambda(params, body, Some((&ps, &r)))
+                    } else {
+                        // Say "wrong number of parameters", not two long types.
+                        let t = self.lambda(params, body, None);
+                        let want = self.show(expected);
+                        let mut d = Diagnostic::error(ctx.message.clone().unwrap_or_else(|| "mismatched types".into()))
+                            .with_code("E0301")
+                            .with_primary(
+                                e.span,
+                                format!(
+                                    "expected a function taking {}, found one taking {}",
+                                    count(ps.len(), "argument"),
+                                    params.len()
+                                ),
+                            )
+                            .with_note(format!("the expected type is `{want}`"));
+                        if let Some((s, l)) = &ctx.label {
+                            d = d.with_secondary(*s, l.clone());
+                        }
+                        self.diags.push(d);
                         self.record(e, &t);
-                        return self.expect(e, expected, &t, ctx);
-                    }
+                        return expected.clone();
+                    };
+                    self.record(e, &t);
+                    return self.expect(e, expected, &t, ctx);
                 }
             }
             ExprKind::Block(stmts, tail) => {
@@ -796,12 +821,12 @@ impl Checker {
             let pt = self.s.instantiate(&prev.ty, self.level);
             if self.s.unify(&pt, t).is_err() {
                 let mut n = Namer::new(&self.s);
-                let (here, there) = (n.show(t), n.show(&pt));
+                let (here, there) = (has_type(&mut n, t), has_type(&mut n, &pt));
                 self.diags.push(
                     Diagnostic::error(format!("the random choice `{name}` is used with two different types"))
                         .with_code("E0311")
-                        .with_primary(span, format!("here `{name}` has type `{here}`"))
-                        .with_secondary(prev.span, format!("but here it has type `{there}`"))
+                        .with_primary(span, format!("here `{name}` {here}"))
+                        .with_secondary(prev.span, format!("but here it {there}"))
                         .with_help("a choice name has one type throughout the program; rename one of them"),
                 );
             }
@@ -899,8 +924,10 @@ impl Checker {
             Lt | Le | Gt | Ge | Add | Sub | Mul | Div | Rem | Pow => {
                 let lt = self.infer(l);
                 let rt = self.infer(r);
+                // One message per operator: the right operand is only
+                // judged once the left one makes sense.
                 let lok = self.require_numeric(&sym, l, &lt);
-                let rok = self.require_numeric(&sym, r, &rt);
+                let rok = lok && self.require_numeric(&sym, r, &rt);
                 if lok && rok {
                     self.same_operands(&sym, l, &lt, r, &rt);
                 }
@@ -1066,6 +1093,14 @@ fn quote(n: &mut Namer, t: &Ty) -> String {
         "a number".to_string()
     } else {
         format!("`{s}`")
+    }
+}
+
+/// "has type `T`", or "is a number" for an undecided numeric type.
+fn has_type(n: &mut Namer, t: &Ty) -> String {
+    match quote(n, t) {
+        q if q.starts_with('`') => format!("has type {q}"),
+        q => format!("is {q}"),
     }
 }
 

@@ -265,7 +265,7 @@ fn deep_nesting_is_fine() {
     src.push_str("[0].0 }");
     let c = ok(&src);
     assert_eq!(c.item("f"), "() -> Int");
-    assert!(c.item("g").starts_with("() -> ([([("));
+    assert!(c.item("g").starts_with("() -> [([("));
 }
 
 #[test]

@@ -4,11 +4,28 @@
 //! Gamma draw divided by the rate). Dirichlet is normalised Gammas (in log
 //! space when an alpha is below one, so tiny alphas do not underflow to
 //! 0/0), MvNormal is `mu + L z` with the Cholesky factor `L`.
+//!
+//! Draws that floating point would round onto a boundary of the support or
+//! past the largest float are clamped into the open support (e.g. a
+//! `Gamma(0.01, 1)` draw below 1e-308 becomes the smallest positive float,
+//! a `Beta` draw that rounds to 1 becomes the largest float below 1), so
+//! the log density of every sample is finite.
 
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
 use crate::{Dist, Outcome};
+
+/// The smallest positive `f64` (a subnormal).
+const TINY: f64 = 5e-324;
+/// The largest `f64` below 1.
+const BELOW_ONE: f64 = 1.0 - f64::EPSILON / 2.0;
+
+/// Clamps a positive draw into `(0, ∞)`.
+#[inline]
+fn positive(x: f64) -> f64 {
+    x.clamp(TINY, f64::MAX)
+}
 
 /// A standard Gamma(shape, 1) draw.
 #[inline]
@@ -40,7 +57,7 @@ impl Dist {
             }
             Dist::LogNormal { mu, sigma, .. } => {
                 let z: f64 = StandardNormal.sample(rng);
-                Outcome::Real((mu + sigma * z).exp())
+                Outcome::Real(positive((mu + sigma * z).exp()))
             }
             Dist::Uniform { lo, hi, .. } => {
                 let u: f64 = rng.random();
@@ -50,22 +67,24 @@ impl Dist {
             }
             Dist::Beta { a, b, .. } => {
                 let x = rand_distr::Beta::new(*a, *b).map_or(f64::NAN, |d| d.sample(rng));
-                Outcome::Real(x)
+                Outcome::Real(x.clamp(TINY, BELOW_ONE))
             }
-            Dist::Gamma { shape, rate, .. } => Outcome::Real(std_gamma(*shape, rng) / rate),
-            Dist::InvGamma { shape, scale, .. } => Outcome::Real(scale / std_gamma(*shape, rng)),
+            Dist::Gamma { shape, rate, .. } => Outcome::Real(positive(std_gamma(*shape, rng) / rate)),
+            Dist::InvGamma { shape, scale, .. } => {
+                Outcome::Real(positive(scale / std_gamma(*shape, rng)))
+            }
             Dist::Exponential { rate, .. } => {
                 let e: f64 = Exp1.sample(rng);
-                Outcome::Real(e / rate)
+                Outcome::Real((e / rate).min(f64::MAX))
             }
             Dist::Cauchy { loc, scale, .. } => {
                 // Ratio of independent standard normals is standard Cauchy.
                 let x = rand_distr::Cauchy::new(0.0, 1.0).map_or(f64::NAN, |d| d.sample(rng));
-                Outcome::Real(loc + scale * x)
+                Outcome::Real((loc + scale * x).clamp(-f64::MAX, f64::MAX))
             }
             Dist::StudentT { nu, mu, sigma, .. } => {
                 let t = rand_distr::StudentT::new(*nu).map_or(f64::NAN, |d| d.sample(rng));
-                Outcome::Real(mu + sigma * t)
+                Outcome::Real((mu + sigma * t).clamp(-f64::MAX, f64::MAX))
             }
             Dist::Bernoulli { p, .. } => {
                 let u: f64 = rng.random();
@@ -128,7 +147,7 @@ fn sample_dirichlet<R: Rng + ?Sized>(alpha: &[f64], rng: &mut R) -> Vec<f64> {
         let mut g: Vec<f64> = alpha.iter().map(|&a| std_gamma(a, rng)).collect();
         let sum: f64 = g.iter().sum();
         if sum > 0.0 && sum.is_finite() {
-            g.iter_mut().for_each(|x| *x /= sum);
+            g.iter_mut().for_each(|x| *x = (*x / sum).max(TINY));
             return g;
         }
     }
@@ -138,8 +157,8 @@ fn sample_dirichlet<R: Rng + ?Sized>(alpha: &[f64], rng: &mut R) -> Vec<f64> {
     if !lse.is_finite() {
         // Every log-Gamma underflowed: all mass on the largest one.
         let best = (0..lg.len()).fold(0, |b, i| if lg[i] > lg[b] { i } else { b });
-        return (0..lg.len()).map(|i| if i == best { 1.0 } else { 0.0 }).collect();
+        return (0..lg.len()).map(|i| if i == best { 1.0 } else { TINY }).collect();
     }
-    lg.iter_mut().for_each(|x| *x = (*x - lse).exp());
+    lg.iter_mut().for_each(|x| *x = (*x - lse).exp().max(TINY));
     lg
 }

@@ -81,13 +81,15 @@ fn error_and_normal_functions() {
     assert!(normal_cdf(-37.5) > 0.0);
     assert_close(normal_cdf(-10.0), 7.619_853_024_160_527e-24, 1e-13, 0.0, "Φ(−10)");
     assert_close(normal_ccdf(10.0), 7.619_853_024_160_527e-24, 1e-13, 0.0, "1 − Φ(10)");
-    for z in [-38.0, -20.0, -8.0, -3.0, -1.0, -0.2, 0.0, 0.2, 1.0, 3.0, 8.0] {
+    for z in [-37.0, -20.0, -8.0, -3.0, -1.0, -0.2, 0.0, 0.2, 1.0, 3.0, 8.0] {
         let u = normal_cdf(z);
         if u < 1.0 - 1e-10 {
             let tol = if z < 0.0 { 1e-13 } else { 1e-9 };
             assert_close(normal_quantile(u), z, tol, 1e-14, &format!("Φ⁻¹(Φ({z}))"));
         }
-        assert_close(normal_quantile_upper(normal_ccdf(z)), z, 1e-12, 1e-14, &format!("upper({z})"));
+        if normal_ccdf(z) < 1.0 - 1e-10 {
+            assert_close(normal_quantile_upper(normal_ccdf(z)), z, 1e-12, 1e-14, &format!("upper({z})"));
+        }
     }
     assert_eq!(normal_quantile(0.0), f64::NEG_INFINITY);
     assert_eq!(normal_quantile(1.0), f64::INFINITY);

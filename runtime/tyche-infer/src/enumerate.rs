@@ -151,9 +151,16 @@ fn support(program: &Program, site: SiteId, dist: &DistValue) -> Result<Vec<(Val
         let s = program.site(site);
         let name = program.name(s.name);
         let (what, why) = match dist {
-            DistValue::Posterior(_) => ("choice", "it samples an approximate posterior, which has no exact support"),
-            DistValue::Prim(d) if !d.is_discrete() => ("continuous choice", "enumeration needs finitely many values"),
-            DistValue::Prim(_) => ("choice", "its support is infinite"),
+            DistValue::Posterior(_) => {
+                ("choice", "it samples an approximate posterior, which has no exact support".to_string())
+            }
+            DistValue::Prim(d) if !d.is_discrete() => {
+                ("continuous choice", "enumeration needs finitely many values".to_string())
+            }
+            DistValue::Prim(d) => match d.support_size() {
+                Some(k) => ("choice", format!("its support has {k} values, too many to enumerate")),
+                None => ("choice", "its support is infinite".to_string()),
+            },
         };
         return Err(Diagnostic::error(format!(
             "Enumerate cannot handle the {what} `{name}` ({})",

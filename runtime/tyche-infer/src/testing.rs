@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tyche_core::{FileId, Span};
 use tyche_dist::DistKind;
 use tyche_ir::{
-    BinOp, Callee, Const, FuncId, Function, Global, GlobalId, GlobalKind, Instr, Intrinsic, Prim, Program, Reg,
+    BinOp, Callee, Const, Edit, EditKind, FuncId, Function, Global, GlobalId, GlobalKind, Instr, Intrinsic, Prim, Program, Reg,
     Site, SiteId, SiteKind, Type,
 };
 use tyche_vm::Value;
@@ -172,11 +172,13 @@ impl Fb<'_> {
         self.emit(Instr::Condition { site, cond });
     }
 
-    /// A `do`-fixed choice: takes `value` at every occurrence.
-    pub fn intervene(&mut self, name: &str, dist: Reg, value: Reg) -> Reg {
+    /// A sample site edited by surgery: `do` (kind `Do`) or `condition`
+    /// (kind `Observe`) with the value of `global`, at occurrence `index`
+    /// or every occurrence.
+    pub fn sample_edited(&mut self, name: &str, dist: Reg, kind: EditKind, global: GlobalId, index: Option<u32>) -> Reg {
         let site = self.prog.site(SiteKind::Sample, name, self.func);
         let dst = self.reg();
-        self.emit(Instr::Intervene { dst, site, dist, value, index: None });
+        self.emit(Instr::SampleEdited { dst, site, dist, edits: vec![Edit { index, kind, value: global }] });
         dst
     }
 

@@ -1,0 +1,97 @@
+//! Surgery from the command line (`--do`, `--observe`): the same IR
+//! transformation as `do(…)`/`condition(…)` in the language, with values
+//! given as literals and bound like data items.
+
+use crate::data::value_from_json;
+use std::collections::HashMap;
+use tyche_core::Diagnostic;
+use tyche_ir::surgery::{self, SurgeryEdit, SurgeryError};
+use tyche_ir::{EditKind, FuncId, Global, GlobalId, GlobalKind, Program};
+use tyche_vm::Value;
+
+/// A parsed `NAME=VALUE` or `NAME[i]=VALUE` argument.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CliEdit {
+    pub name: String,
+    pub index: Option<u32>,
+    pub value: serde_json::Value,
+    pub kind: EditKind,
+}
+
+/// Parses `NAME=VALUE`; the error is a usage message.
+pub fn parse_cli_edit(arg: &str, kind: EditKind) -> Result<CliEdit, String> {
+    let (target, value) = arg.split_once('=').ok_or_else(|| format!("expected NAME=VALUE, got `{arg}`"))?;
+    let target = target.trim();
+    let (name, index) = match target.split_once('[') {
+        Some((name, rest)) => {
+            let digits = rest.strip_suffix(']').ok_or_else(|| format!("expected `{name}[INDEX]`, got `{target}`"))?;
+            let index = digits.trim().parse::<u32>().map_err(|_| format!("`{digits}` is not an occurrence index"))?;
+            (name.trim(), Some(index))
+        }
+        None => (target, None),
+    };
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '@' || c == ':');
+    if !valid {
+        return Err(format!("`{name}` is not a choice name"));
+    }
+    let value = serde_json::from_str(value.trim())
+        .map_err(|_| format!("`{}` is not a literal value (try 1.0, 3, true, [1.0, 2.0])", value.trim()))?;
+    Ok(CliEdit { name: name.to_string(), index, value, kind })
+}
+
+/// Applies command-line edits to a copy of `program` rooted at `root`.
+/// Returns the new program, the new root, and the values of the globals
+/// the edits added (to bind before evaluating globals).
+pub fn apply_cli_surgery(
+    program: &Program,
+    root: FuncId,
+    edits: &[CliEdit],
+) -> Result<(Program, FuncId, HashMap<GlobalId, Value>), Vec<Diagnostic>> {
+    let mut program = program.clone();
+    let choices = surgery::choices(&program, root);
+    let model = program.func(root).name.clone();
+    let mut diags = Vec::new();
+    let mut bound = HashMap::new();
+    let mut ir_edits = Vec::new();
+    for edit in edits {
+        let flag = if edit.kind == EditKind::Do { "--do" } else { "--observe" };
+        let Some(ty) = choices.get(&edit.name) else {
+            let err = SurgeryError::UnknownName { name: edit.name.clone(), known: choices.keys().cloned().collect() };
+            let mut d = tyche_lower::surgery_diagnostic(&err, &model, tyche_core::Span::DUMMY);
+            d.labels.clear();
+            diags.push(d.with_note(format!("in `{flag} {}`", edit.name)));
+            continue;
+        };
+        match value_from_json(ty, &edit.value, &edit.name) {
+            Ok(v) => {
+                program.globals.push(Global {
+                    name: format!("{flag} {}", edit.name),
+                    ty: ty.clone(),
+                    kind: GlobalKind::Data { default: None },
+                    span: tyche_core::Span::DUMMY,
+                });
+                let id = GlobalId(program.globals.len() as u32 - 1);
+                bound.insert(id, v);
+                ir_edits.push(SurgeryEdit { name: edit.name.clone(), index: edit.index, kind: edit.kind, value: id });
+            }
+            Err(msg) => diags.push(Diagnostic::error(format!("mismatched types in `{flag}`")).with_code("E0805").with_note(msg)),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    // `--do` applies first, then `--observe` (LANGUAGE.md §10).
+    let mut root = root;
+    for kind in [EditKind::Do, EditKind::Observe] {
+        let these: Vec<SurgeryEdit> = ir_edits.iter().filter(|e| e.kind == kind).cloned().collect();
+        if !these.is_empty() {
+            let tag = if kind == EditKind::Do { "do" } else { "condition" };
+            root = surgery::apply(&mut program, root, None, &these, tag);
+        }
+    }
+    if let Err(msg) = tyche_ir::verify(&program, "command-line surgery") {
+        return Err(vec![Diagnostic::error(format!("internal compiler error: {msg}"))]);
+    }
+    Ok((program, root, bound))
+}
