@@ -9,7 +9,8 @@ fn run_forward(src: &str) -> Result<Value, String> {
         .map_err(|d| tyche_core::render_all(&d, &sources, false))?;
     let globals = tyche_driver::evaluate_globals(&compiled.ir, &HashMap::new())
         .map_err(|d| tyche_core::render_all(&[d], &sources, false))?;
-    let f = tyche_driver::model(&compiled, &sources, "model").map_err(|d| tyche_core::render_all(&[d], &sources, false))?;
+    let f = tyche_driver::model(&compiled, &sources, "model")
+        .map_err(|d| tyche_core::render_all(&[d], &sources, false))?;
     let mut m = Machine::for_function(compiled.ir.clone(), globals, f).unwrap();
     let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(1);
     let mut eff = m.run();
@@ -30,7 +31,10 @@ fn forward() {
     println!("{:?}", run_forward("fn model() { let xs = [1, 2]; xs[5] }"));
     println!("{:?}", run_forward("fn model() { 1 / 0 }"));
     println!("{:?}", run_forward("fn model() { Normal(0.0, -1.0) }"));
-    println!("{:?}", run_forward("fn f(n: Int) -> Int { 1 + f(n + 1) }\nfn model() { f(0) }"));
+    println!(
+        "{:?}",
+        run_forward("fn f(n: Int) -> Int { 1 + f(n + 1) }\nfn model() { f(0) }")
+    );
 }
 
 #[test]
@@ -38,6 +42,11 @@ fn surgery_forward() {
     println!("{:?}", run_forward("fn model() { let x ~ Normal(0.0, 1.0); let y ~ Normal(x, 1.0); (x, y) }\nfn main2() { 1 }"));
     let src = "fn inner() { let z ~ Normal(0.0, 1.0); z }\nfn m() { let x ~ Normal(0.0, 1.0); let zs = map([1,2,3], |i| inner()); (x, zs) }\nfn model() { let f = do(m, x = 5.0, z[1] = 7.0); f() }";
     println!("{:?}", run_forward(src));
-    println!("{:?}", run_forward("fn m() { let x ~ Normal(0.0, 1.0); x }\nfn model() { let f = do(m, xx = 5.0); f() }"));
+    println!(
+        "{:?}",
+        run_forward(
+            "fn m() { let x ~ Normal(0.0, 1.0); x }\nfn model() { let f = do(m, xx = 5.0); f() }"
+        )
+    );
     println!("{:?}", run_forward("fn m() { let x ~ Normal(0.0, 1.0); x }\nfn model() { let f = do(do(m, x = 5.0), x = 6.0); f() }"));
 }

@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "tyche", version, about = "Tyche: a typed probabilistic programming language")]
+#[command(
+    name = "tyche",
+    version,
+    about = "Tyche: a typed probabilistic programming language"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -24,11 +24,21 @@ pub struct Outcome {
 /// captured, on a thread with the same large stack as the binary. Used by
 /// the tests and the REPL.
 pub fn run_command(args: &[&str]) -> Outcome {
-    let argv: Vec<String> = std::iter::once("tyche").chain(args.iter().copied()).map(String::from).collect();
+    let argv: Vec<String> = std::iter::once("tyche")
+        .chain(args.iter().copied())
+        .map(String::from)
+        .collect();
     let work = move || {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let status = match cli::Cli::try_parse_from(argv) {
-            Ok(cli) => dispatch(cli, &mut Io { out: &mut out, err: &mut err, color: false }),
+            Ok(cli) => dispatch(
+                cli,
+                &mut Io {
+                    out: &mut out,
+                    err: &mut err,
+                    color: false,
+                },
+            ),
             Err(e) => {
                 let _ = write!(err, "{}", e.render());
                 if e.use_stderr() {
@@ -38,10 +48,22 @@ pub fn run_command(args: &[&str]) -> Outcome {
                 }
             }
         };
-        Outcome { status, stdout: String::from_utf8_lossy(&out).into_owned(), stderr: String::from_utf8_lossy(&err).into_owned() }
+        Outcome {
+            status,
+            stdout: String::from_utf8_lossy(&out).into_owned(),
+            stderr: String::from_utf8_lossy(&err).into_owned(),
+        }
     };
-    match std::thread::Builder::new().stack_size(256 << 20).spawn(work).map(|h| h.join()) {
+    match std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(work)
+        .map(|h| h.join())
+    {
         Ok(Ok(outcome)) => outcome,
-        _ => Outcome { status: 101, stdout: String::new(), stderr: "internal error (panic)".into() },
+        _ => Outcome {
+            status: 101,
+            stdout: String::new(),
+            stderr: "internal error (panic)".into(),
+        },
     }
 }

@@ -8,11 +8,20 @@ use tyche_cli::{cli::Cli, dispatch, Io};
 
 fn main() -> ExitCode {
     let args = Cli::parse();
-    let worker = std::thread::Builder::new().stack_size(256 << 20).spawn(move || {
-        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
-        dispatch(args, &mut Io { out: &mut out, err: &mut err, color })
-    });
+    let worker = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            dispatch(
+                args,
+                &mut Io {
+                    out: &mut out,
+                    err: &mut err,
+                    color,
+                },
+            )
+        });
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => ExitCode::from(code),
         _ => {

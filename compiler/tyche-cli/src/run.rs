@@ -3,9 +3,9 @@
 use crate::cli::{CheckArgs, Cli, Command, Emit, Format, MethodArg, ResamplerArg, RunArgs};
 use std::io::Write;
 use std::sync::Arc;
-use tyche_ir::EditKind;
 use tyche_core::{render_all, Diagnostic, SourceMap};
 use tyche_driver::Compiled;
+use tyche_ir::EditKind;
 
 /// Exit status for a diagnosed error in the program or its data.
 pub const DIAGNOSED: u8 = 1;
@@ -54,7 +54,8 @@ fn load(io: &mut Io, path: &std::path::Path, sources: &mut SourceMap) -> Result<
         },
         Err(e) => return Err(usage(io, format!("cannot read {}: {e}", path.display()))),
     };
-    tyche_driver::compile_source(sources, &path.display().to_string(), &text).map_err(|d| report(io, &d, sources))
+    tyche_driver::compile_source(sources, &path.display().to_string(), &text)
+        .map_err(|d| report(io, &d, sources))
 }
 
 fn check(args: CheckArgs, io: &mut Io) -> u8 {
@@ -67,10 +68,24 @@ fn check(args: CheckArgs, io: &mut Io) -> u8 {
     let _ = match args.emit {
         None => writeln!(out, "{}: ok", args.file.display()),
         Some(Emit::Ir) => write!(out, "{}", compiled.ir),
-        Some(Emit::Ast) => writeln!(out, "{:#?}", compiled.ast.items.iter().filter(|i| i.span().file == compiled.file).collect::<Vec<_>>()),
+        Some(Emit::Ast) => writeln!(
+            out,
+            "{:#?}",
+            compiled
+                .ast
+                .items
+                .iter()
+                .filter(|i| i.span().file == compiled.file)
+                .collect::<Vec<_>>()
+        ),
         Some(Emit::Types) => {
             let mut lines = Vec::new();
-            for item in compiled.ast.items.iter().filter(|i| i.span().file == compiled.file) {
+            for item in compiled
+                .ast
+                .items
+                .iter()
+                .filter(|i| i.span().file == compiled.file)
+            {
                 let name = &item.name().name;
                 if let Some(t) = compiled.types.items.get(name) {
                     lines.push(format!("{name} : {t}"));
@@ -88,16 +103,19 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if !args.counterfactuals.is_empty() {
-        let _ = writeln!(io.err, "error: --counterfactual is not supported yet (see docs/causal.md)");
-        return DIAGNOSED;
-    }
     let mut edits = Vec::new();
-    let flags = [(&args.interventions, EditKind::Do), (&args.observations, EditKind::Observe)];
-    for (list, kind) in flags {
+    let flags = [
+        (&args.interventions, EditKind::Do, false),
+        (&args.observations, EditKind::Observe, false),
+        (&args.counterfactuals, EditKind::Do, true),
+    ];
+    for (list, kind, counterfactual) in flags {
         for arg in list {
             match tyche_driver::parse_cli_edit(arg, kind) {
-                Ok(e) => edits.push(e),
+                Ok(e) => edits.push(tyche_driver::CliEdit {
+                    counterfactual,
+                    ..e
+                }),
                 Err(msg) => return usage(io, msg),
             }
         }
@@ -107,7 +125,9 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
         Some(path) => {
             let text = match std::fs::read_to_string(path) {
                 Ok(t) => t,
-                Err(e) => return usage(io, format!("cannot read data file {}: {e}", path.display())),
+                Err(e) => {
+                    return usage(io, format!("cannot read data file {}: {e}", path.display()))
+                }
             };
             match tyche_driver::parse_data_file(&mut sources, &path.display().to_string(), &text) {
                 Ok(d) => Some(d),
@@ -115,10 +135,11 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
             }
         }
     };
-    let mut bound = match tyche_driver::bind_data(&compiled, &sources, data.as_ref().map(|(f, v)| (*f, v))) {
-        Ok(b) => b,
-        Err(d) => return report(io, &d, &sources),
-    };
+    let mut bound =
+        match tyche_driver::bind_data(&compiled, &sources, data.as_ref().map(|(f, v)| (*f, v))) {
+            Ok(b) => b,
+            Err(d) => return report(io, &d, &sources),
+        };
     let func = match tyche_driver::model(&compiled, &sources, &args.model) {
         Ok(f) => f,
         Err(d) => return report(io, &[d], &sources),
@@ -153,9 +174,18 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
     let traces: Vec<Vec<(String, tyche_vm::Value)>> = result
         .draws
         .iter()
-        .map(|d| d.trace.iter().map(|(a, v)| (a.display(&program), v.clone())).collect())
+        .map(|d| {
+            d.trace
+                .iter()
+                .map(|(a, v)| (a.display(&program), v.clone()))
+                .collect()
+        })
         .collect();
-    let draws = tyche_report::Draws { values: &values, log_weights: Some(&weights), traces: Some(&traces) };
+    let draws = tyche_report::Draws {
+        values: &values,
+        log_weights: Some(&weights),
+        traces: Some(&traces),
+    };
     let mut extra = serde_json::Map::new();
     if let Some(stats) = &result.mcmc {
         extra.insert("acceptance_rate".into(), stats.acceptance_rate.into());
@@ -175,7 +205,8 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
         extra,
     };
     if let Some(path) = &args.output {
-        let written = std::fs::File::create(path).and_then(|f| tyche_report::write_csv(std::io::BufWriter::new(f), &draws));
+        let written = std::fs::File::create(path)
+            .and_then(|f| tyche_report::write_csv(std::io::BufWriter::new(f), &draws));
         if let Err(e) = written {
             return usage(io, format!("cannot write {}: {e}", path.display()));
         }
@@ -223,7 +254,11 @@ fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
         Some(MethodArg::Hmc) => Method::Hmc,
         None => Method::Enumerate,
     };
-    let mut opts = tyche_infer::Options { method, seed: args.seed, ..Default::default() };
+    let mut opts = tyche_infer::Options {
+        method,
+        seed: args.seed,
+        ..Default::default()
+    };
     if args.particles == Some(0) || args.samples == Some(0) {
         return Err(usage(io, "--particles and --samples must be positive"));
     }

@@ -21,14 +21,21 @@ pub struct Compiled {
 
 /// Compiles `text` as a file named `name`, adding it (and the prelude) to
 /// `sources`. On failure returns every diagnostic found.
-pub fn compile_source(sources: &mut SourceMap, name: &str, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
+pub fn compile_source(
+    sources: &mut SourceMap,
+    name: &str,
+    text: &str,
+) -> Result<Compiled, Vec<Diagnostic>> {
     let file = sources.add(name, text);
     compile(sources, file)
 }
 
 /// Compiles an already-added file.
 pub fn compile(sources: &mut SourceMap, file: FileId) -> Result<Compiled, Vec<Diagnostic>> {
-    let existing = sources.files().find(|(_, f)| f.name == PRELUDE_NAME).map(|(id, _)| id);
+    let existing = sources
+        .files()
+        .find(|(_, f)| f.name == PRELUDE_NAME)
+        .map(|(id, _)| id);
     let prelude_file = existing.unwrap_or_else(|| sources.add(PRELUDE_NAME, PRELUDE));
     let (prelude, mut diags) = tyche_syntax::parse_program(prelude_file, PRELUDE, 0);
     let text = sources.text(file).to_string();
@@ -39,10 +46,17 @@ pub fn compile(sources: &mut SourceMap, file: FileId) -> Result<Compiled, Vec<Di
     }
     // A user definition replaces a prelude function of the same name.
     let user_names: HashSet<&str> = user.items.iter().map(|i| i.name().name.as_str()).collect();
-    let mut items: Vec<Item> =
-        prelude.items.iter().filter(|i| !user_names.contains(i.name().name.as_str())).cloned().collect();
+    let mut items: Vec<Item> = prelude
+        .items
+        .iter()
+        .filter(|i| !user_names.contains(i.name().name.as_str()))
+        .cloned()
+        .collect();
     items.extend(user.items.iter().cloned());
-    let program = ast::Program { items, expr_count: user.expr_count };
+    let program = ast::Program {
+        items,
+        expr_count: user.expr_count,
+    };
 
     let (types, type_diags) = tyche_types::check_program(&program);
     if type_diags.iter().any(|d| d.is_error()) {
@@ -53,8 +67,17 @@ pub fn compile(sources: &mut SourceMap, file: FileId) -> Result<Compiled, Vec<Di
         return Err(lower_diags);
     }
     if let Err(msg) = tyche_ir::verify(&ir, "lowering") {
-        return Err(vec![Diagnostic::error(format!("internal compiler error: {msg}"))
-            .with_note("this is a bug in Tyche; please report it with the program")]);
+        return Err(vec![Diagnostic::error(format!(
+            "internal compiler error: {msg}"
+        ))
+        .with_note(
+            "this is a bug in Tyche; please report it with the program",
+        )]);
     }
-    Ok(Compiled { ast: program, types, ir: Arc::new(ir), file })
+    Ok(Compiled {
+        ast: program,
+        types,
+        ir: Arc::new(ir),
+        file,
+    })
 }

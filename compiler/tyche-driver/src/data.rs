@@ -12,7 +12,11 @@ use tyche_ir::{GlobalId, GlobalKind, Type};
 use tyche_vm::Value;
 
 /// Parses a data file, adding it to `sources` so errors can point into it.
-pub fn parse_data_file(sources: &mut SourceMap, name: &str, text: &str) -> Result<(FileId, serde_json::Value), Diagnostic> {
+pub fn parse_data_file(
+    sources: &mut SourceMap,
+    name: &str,
+    text: &str,
+) -> Result<(FileId, serde_json::Value), Diagnostic> {
     let file = sources.add(name, text);
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(v @ serde_json::Value::Object(_)) => Ok((file, v)),
@@ -70,7 +74,11 @@ pub fn value_from_json(ty: &Type, json: &serde_json::Value, path: &str) -> Resul
                 .collect::<Result<_, _>>()?,
         ),
         (Type::Tuple(ts), J::Array(xs)) => {
-            return Err(format!("`{path}` should be a {}-tuple {ty}, found an array of {} elements", ts.len(), xs.len()))
+            return Err(format!(
+                "`{path}` should be a {}-tuple {ty}, found an array of {} elements",
+                ts.len(),
+                xs.len()
+            ))
         }
         _ => return Err(mismatch()),
     })
@@ -115,16 +123,19 @@ pub fn bind_data(
     let mut bound = HashMap::new();
     let mut diags = Vec::new();
     for (i, g) in ir.globals.iter().enumerate() {
-        let GlobalKind::Data { default } = &g.kind else { continue };
+        let GlobalKind::Data { default } = &g.kind else {
+            continue;
+        };
         match object.get(&g.name) {
             Some(json) => match value_from_json(&g.ty, json, &g.name) {
                 Ok(v) => {
                     bound.insert(GlobalId(i as u32), v);
                 }
                 Err(msg) => {
-                    let mut d = Diagnostic::error(format!("ill-typed value for data item `{}`", g.name))
-                        .with_code("E0503")
-                        .with_primary(g.span, format!("declared as {} here", g.ty));
+                    let mut d =
+                        Diagnostic::error(format!("ill-typed value for data item `{}`", g.name))
+                            .with_code("E0503")
+                            .with_primary(g.span, format!("declared as {} here", g.ty));
                     if let Some(f) = file {
                         d = d.with_secondary(key_span(sources, f, &g.name), msg.clone());
                     }
@@ -132,13 +143,19 @@ pub fn bind_data(
                 }
             },
             None if default.is_none() => diags.push(
-                Diagnostic::error(format!("missing value for data item `{}: {}`", g.name, g.ty))
-                    .with_code("E0504")
-                    .with_primary(g.span, "declared here without a default")
-                    .with_help(match file {
-                        Some(f) => format!("add a key \"{}\" to {}", g.name, sources.name(f)),
-                        None => format!("pass a JSON file with a key \"{}\": `--data FILE.json`", g.name),
-                    }),
+                Diagnostic::error(format!(
+                    "missing value for data item `{}: {}`",
+                    g.name, g.ty
+                ))
+                .with_code("E0504")
+                .with_primary(g.span, "declared here without a default")
+                .with_help(match file {
+                    Some(f) => format!("add a key \"{}\" to {}", g.name, sources.name(f)),
+                    None => format!(
+                        "pass a JSON file with a key \"{}\": `--data FILE.json`",
+                        g.name
+                    ),
+                }),
             ),
             None => {}
         }
@@ -152,12 +169,17 @@ pub fn bind_data(
     for key in object.keys() {
         if !known.contains(&key.as_str()) {
             let file = file.expect("keys come from a file");
-            let mut d = Diagnostic::error(format!("data file has a value `{key}` that matches no `data` item"))
-                .with_code("E0505")
-                .with_primary(key_span(sources, file, key), "not declared in the program");
+            let mut d = Diagnostic::error(format!(
+                "data file has a value `{key}` that matches no `data` item"
+            ))
+            .with_code("E0505")
+            .with_primary(key_span(sources, file, key), "not declared in the program");
             d = match known.is_empty() {
                 true => d.with_help(format!("declare it in the program: `data {key}: TYPE;`")),
-                false => d.with_note(format!("the program's data items are: {}", known.join(", "))),
+                false => d.with_note(format!(
+                    "the program's data items are: {}",
+                    known.join(", ")
+                )),
             };
             diags.push(d);
         }

@@ -10,7 +10,10 @@ use tyche_vm::{Effect, Machine, Value};
 
 /// Computes every global in dependency order. Top-level constants must be
 /// deterministic: a random choice or observation in one is an error.
-pub fn evaluate_globals(ir: &Arc<tyche_ir::Program>, bound: &HashMap<GlobalId, Value>) -> Result<Arc<Vec<Value>>, Diagnostic> {
+pub fn evaluate_globals(
+    ir: &Arc<tyche_ir::Program>,
+    bound: &HashMap<GlobalId, Value>,
+) -> Result<Arc<Vec<Value>>, Diagnostic> {
     let mut values: Vec<Value> = vec![Value::Unit; ir.globals.len()];
     for (i, g) in ir.globals.iter().enumerate() {
         let init = match (&g.kind, bound.get(&GlobalId(i as u32))) {
@@ -26,18 +29,34 @@ pub fn evaluate_globals(ir: &Arc<tyche_ir::Program>, bound: &HashMap<GlobalId, V
         values[i] = match m.run()? {
             Effect::Done(v) => v,
             Effect::Infer { span, .. } => {
-                return Err(Diagnostic::error(format!("top-level constant `{}` runs inference", g.name))
-                    .with_code("E0602")
-                    .with_primary(span, "inference is not allowed in a top-level constant")
-                    .with_help("call `infer` inside a function instead"))
+                return Err(Diagnostic::error(format!(
+                    "top-level constant `{}` runs inference",
+                    g.name
+                ))
+                .with_code("E0602")
+                .with_primary(span, "inference is not allowed in a top-level constant")
+                .with_help("call `infer` inside a function instead"))
             }
-            Effect::Sample { site, .. } | Effect::Observe { site, .. } | Effect::Factor { site, .. } | Effect::Intervened { site, .. } => {
+            Effect::Sample { site, .. }
+            | Effect::Observe { site, .. }
+            | Effect::Factor { site, .. }
+            | Effect::Intervened { site, .. } => {
                 let site = ir.site(site);
-                return Err(Diagnostic::error(format!("top-level constant `{}` is random", g.name))
-                    .with_code("E0602")
-                    .with_primary(site.span, format!("this {} runs when `{}` is computed", site.kind.name(), g.name))
-                    .with_secondary(g.span, "constants are computed once, before inference")
-                    .with_help("move the random part into a function such as `model`"));
+                return Err(Diagnostic::error(format!(
+                    "top-level constant `{}` is random",
+                    g.name
+                ))
+                .with_code("E0602")
+                .with_primary(
+                    site.span,
+                    format!(
+                        "this {} runs when `{}` is computed",
+                        site.kind.name(),
+                        g.name
+                    ),
+                )
+                .with_secondary(g.span, "constants are computed once, before inference")
+                .with_help("move the random part into a function such as `model`"));
             }
         };
     }
@@ -58,23 +77,38 @@ pub fn model(compiled: &Compiled, sources: &SourceMap, name: &str) -> Result<Fun
         .collect();
     let Some(def) = user_fns.iter().find(|f| f.name.name == name) else {
         let file = sources.name(compiled.file);
-        let mut d = Diagnostic::error(format!("no function `{name}` to infer in {file}")).with_code("E0404");
-        let candidates: Vec<&str> = user_fns.iter().filter(|f| f.params.is_empty()).map(|f| f.name.name.as_str()).collect();
+        let mut d = Diagnostic::error(format!("no function `{name}` to infer in {file}"))
+            .with_code("E0404");
+        let candidates: Vec<&str> = user_fns
+            .iter()
+            .filter(|f| f.params.is_empty())
+            .map(|f| f.name.name.as_str())
+            .collect();
         d = if candidates.is_empty() {
             d.with_help("define a model: `fn model() { … }`")
         } else {
-            d.with_note(format!("zero-argument functions here: {}", candidates.join(", ")))
-                .with_help("pick one with `--model NAME`")
+            d.with_note(format!(
+                "zero-argument functions here: {}",
+                candidates.join(", ")
+            ))
+            .with_help("pick one with `--model NAME`")
         };
         return Err(d);
     };
     if !def.params.is_empty() {
-        return Err(Diagnostic::error(format!("`{name}` takes arguments, so it cannot be a model"))
-            .with_code("E0405")
-            .with_primary(def.name.span, format!("`{name}` has {} parameters", def.params.len()))
-            .with_help("a model is a zero-argument function; wrap it: `fn model() { f(…) }`"));
+        return Err(Diagnostic::error(format!(
+            "`{name}` takes arguments, so it cannot be a model"
+        ))
+        .with_code("E0405")
+        .with_primary(
+            def.name.span,
+            format!("`{name}` has {} parameters", def.params.len()),
+        )
+        .with_help("a model is a zero-argument function; wrap it: `fn model() { f(…) }`"));
     }
-    let id = ir.func_by_name(name).expect("every user function is lowered");
+    let id = ir
+        .func_by_name(name)
+        .expect("every user function is lowered");
     Ok(id)
 }
 

@@ -16,28 +16,52 @@ pub struct CliEdit {
     pub index: Option<u32>,
     pub value: serde_json::Value,
     pub kind: EditKind,
+    /// A `--counterfactual` edit (kind is then `Do`).
+    pub counterfactual: bool,
 }
 
 /// Parses `NAME=VALUE`; the error is a usage message.
 pub fn parse_cli_edit(arg: &str, kind: EditKind) -> Result<CliEdit, String> {
-    let (target, value) = arg.split_once('=').ok_or_else(|| format!("expected NAME=VALUE, got `{arg}`"))?;
+    let (target, value) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got `{arg}`"))?;
     let target = target.trim();
     let (name, index) = match target.split_once('[') {
         Some((name, rest)) => {
-            let digits = rest.strip_suffix(']').ok_or_else(|| format!("expected `{name}[INDEX]`, got `{target}`"))?;
-            let index = digits.trim().parse::<u32>().map_err(|_| format!("`{digits}` is not an occurrence index"))?;
+            let digits = rest
+                .strip_suffix(']')
+                .ok_or_else(|| format!("expected `{name}[INDEX]`, got `{target}`"))?;
+            let index = digits
+                .trim()
+                .parse::<u32>()
+                .map_err(|_| format!("`{digits}` is not an occurrence index"))?;
             (name.trim(), Some(index))
         }
         None => (target, None),
     };
-    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '@' || c == ':');
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '@' || c == ':');
     if !valid {
         return Err(format!("`{name}` is not a choice name"));
     }
-    let value = serde_json::from_str(value.trim())
-        .map_err(|_| format!("`{}` is not a literal value (try 1.0, 3, true, [1.0, 2.0])", value.trim()))?;
-    Ok(CliEdit { name: name.to_string(), index, value, kind })
+    let value = serde_json::from_str(value.trim()).map_err(|_| {
+        format!(
+            "`{}` is not a literal value (try 1.0, 3, true, [1.0, 2.0])",
+            value.trim()
+        )
+    })?;
+    Ok(CliEdit {
+        name: name.to_string(),
+        index,
+        value,
+        kind,
+        counterfactual: false,
+    })
 }
 
 /// Applies command-line edits to a copy of `program` rooted at `root`.
@@ -55,9 +79,16 @@ pub fn apply_cli_surgery(
     let mut bound = HashMap::new();
     let mut ir_edits = Vec::new();
     for edit in edits {
-        let flag = if edit.kind == EditKind::Do { "--do" } else { "--observe" };
+        let flag = match (edit.counterfactual, edit.kind) {
+            (true, _) => "--counterfactual",
+            (false, EditKind::Do) => "--do",
+            (false, EditKind::Observe) => "--observe",
+        };
         let Some(ty) = choices.get(&edit.name) else {
-            let err = SurgeryError::UnknownName { name: edit.name.clone(), known: choices.keys().cloned().collect() };
+            let err = SurgeryError::UnknownName {
+                name: edit.name.clone(),
+                known: choices.keys().cloned().collect(),
+            };
             let mut d = tyche_lower::surgery_diagnostic(&err, &model, tyche_core::Span::DUMMY);
             d.labels.clear();
             diags.push(d.with_note(format!("in `{flag} {}`", edit.name)));
@@ -73,25 +104,56 @@ pub fn apply_cli_surgery(
                 });
                 let id = GlobalId(program.globals.len() as u32 - 1);
                 bound.insert(id, v);
-                ir_edits.push(SurgeryEdit { name: edit.name.clone(), index: edit.index, kind: edit.kind, value: id });
+                ir_edits.push((
+                    edit.counterfactual,
+                    SurgeryEdit {
+                        name: edit.name.clone(),
+                        index: edit.index,
+                        kind: edit.kind,
+                        value: id,
+                    },
+                ));
             }
-            Err(msg) => diags.push(Diagnostic::error(format!("mismatched types in `{flag}`")).with_code("E0805").with_note(msg)),
+            Err(msg) => diags.push(
+                Diagnostic::error(format!("mismatched types in `{flag}`"))
+                    .with_code("E0805")
+                    .with_note(msg),
+            ),
         }
     }
     if !diags.is_empty() {
         return Err(diags);
     }
-    // `--do` applies first, then `--observe` (LANGUAGE.md §10).
+    // `--do` applies first, then `--observe`; `--counterfactual` asks its
+    // question of the result (LANGUAGE.md §10).
     let mut root = root;
     for kind in [EditKind::Do, EditKind::Observe] {
-        let these: Vec<SurgeryEdit> = ir_edits.iter().filter(|e| e.kind == kind).cloned().collect();
+        let these: Vec<SurgeryEdit> = ir_edits
+            .iter()
+            .filter(|(cf, e)| !cf && e.kind == kind)
+            .map(|(_, e)| e.clone())
+            .collect();
         if !these.is_empty() {
-            let tag = if kind == EditKind::Do { "do" } else { "condition" };
+            let tag = if kind == EditKind::Do {
+                "do"
+            } else {
+                "condition"
+            };
             root = surgery::apply(&mut program, root, None, &these, tag);
         }
     }
+    let question: Vec<SurgeryEdit> = ir_edits
+        .iter()
+        .filter(|(cf, _)| *cf)
+        .map(|(_, e)| e.clone())
+        .collect();
+    if !question.is_empty() {
+        root = surgery::counterfactual(&mut program, root, None, &question);
+    }
     if let Err(msg) = tyche_ir::verify(&program, "command-line surgery") {
-        return Err(vec![Diagnostic::error(format!("internal compiler error: {msg}"))]);
+        return Err(vec![Diagnostic::error(format!(
+            "internal compiler error: {msg}"
+        ))]);
     }
     Ok((program, root, bound))
 }

@@ -7,8 +7,8 @@ use tyche_core::{Diagnostic, SourceMap, Span};
 use tyche_dist::DistKind;
 use tyche_ir::surgery::{self, SurgeryEdit, SurgeryError};
 use tyche_ir::{
-    BinOp as IrBin, EditKind, Callee, Const, FuncId, Function, Global, GlobalId, GlobalKind, Instr, Intrinsic, Prim, Reg, Site,
-    SiteId, SiteKind, Type, UnOp as IrUn,
+    BinOp as IrBin, Callee, Const, EditKind, FuncId, Function, Global, GlobalId, GlobalKind, Instr,
+    Intrinsic, Prim, Reg, Site, SiteId, SiteKind, Type, UnOp as IrUn,
 };
 use tyche_syntax::ast::{self, BinOp, Expr, ExprKind, Item, Stmt, UnOp};
 use tyche_types::TypeInfo;
@@ -25,7 +25,11 @@ struct FnCtx {
 
 impl FnCtx {
     fn lookup(&self, name: &str) -> Option<Reg> {
-        self.scopes.iter().rev().find(|(n, _)| n == name).map(|(_, r)| *r)
+        self.scopes
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, r)| *r)
     }
 }
 
@@ -57,7 +61,10 @@ fn builtin(name: &str) -> Option<Builtin> {
     if let Some(d) = DistKind::from_name(name) {
         return Some(Builtin::Dist(d));
     }
-    ["sample", "observe", "factor", "condition", "infer"].into_iter().find(|s| *s == name).map(Builtin::Special)
+    ["sample", "observe", "factor", "condition", "infer"]
+        .into_iter()
+        .find(|s| *s == name)
+        .map(Builtin::Special)
 }
 
 pub struct Lowerer<'a> {
@@ -91,18 +98,30 @@ pub fn surgery_diagnostic(err: &SurgeryError, model: &str, span: Span) -> Diagno
             let mut d = Diagnostic::error(format!("no random choice named `{name}` in `{model}`"))
                 .with_code("E0804")
                 .with_primary(span, "no such choice");
-            if let Some(best) = tyche_core::suggest::best_match(name, known.iter().map(|s| s.as_str())) {
+            if let Some(best) =
+                tyche_core::suggest::best_match(name, known.iter().map(|s| s.as_str()))
+            {
                 d = d.with_help(format!("did you mean `{best}`?"));
             } else if known.is_empty() {
                 d = d.with_note(format!("`{model}` makes no random choices"));
             } else {
-                d = d.with_note(format!("the choices of `{model}` are: {}", known.join(", ")));
+                d = d.with_note(format!(
+                    "the choices of `{model}` are: {}",
+                    known.join(", ")
+                ));
             }
             d
         }
-        SurgeryError::WrongType { name, expected, found } => Diagnostic::error("mismatched types")
+        SurgeryError::WrongType {
+            name,
+            expected,
+            found,
+        } => Diagnostic::error("mismatched types")
             .with_code("E0805")
-            .with_primary(span, format!("the choice `{name}` is {expected}, but the value is {found}")),
+            .with_primary(
+                span,
+                format!("the choice `{name}` is {expected}, but the value is {found}"),
+            ),
     }
 }
 
@@ -126,7 +145,12 @@ impl<'a> Lowerer<'a> {
         // Reserve ids first: items may refer to each other in any order.
         for item in &self.ast.items {
             if let Item::Fn(f) = item {
-                let ty = self.types.items.get(&f.name.name).cloned().unwrap_or(Type::Unit);
+                let ty = self
+                    .types
+                    .items
+                    .get(&f.name.name)
+                    .cloned()
+                    .unwrap_or(Type::Unit);
                 let id = self.reserve(&f.name.name, f.params.len() as u32, 0, f.span, ty);
                 self.fn_ids.insert(f.name.name.clone(), id);
             }
@@ -134,15 +158,26 @@ impl<'a> Lowerer<'a> {
         let order = self.global_order();
         for &i in &order {
             let (name, ty, span) = match &self.ast.items[i] {
-                Item::Let { name, span, .. } | Item::Data { name, span, .. } => {
-                    (name.name.clone(), self.types.items.get(&name.name).cloned().unwrap_or(Type::Unit), *span)
-                }
+                Item::Let { name, span, .. } | Item::Data { name, span, .. } => (
+                    name.name.clone(),
+                    self.types
+                        .items
+                        .get(&name.name)
+                        .cloned()
+                        .unwrap_or(Type::Unit),
+                    *span,
+                ),
                 Item::Fn(_) => continue,
             };
             let id = GlobalId(self.ir.globals.len() as u32);
             self.global_ids.insert(name.clone(), id);
             // Placeholder kind; initialisers are lowered below.
-            self.ir.globals.push(Global { name, ty, kind: GlobalKind::Data { default: None }, span });
+            self.ir.globals.push(Global {
+                name,
+                ty,
+                kind: GlobalKind::Data { default: None },
+                span,
+            });
         }
         for &i in &order {
             let item = &self.ast.items[i];
@@ -208,11 +243,17 @@ impl<'a> Lowerer<'a> {
             }
             globals
         };
-        let globals: Vec<usize> =
-            (0..self.ast.items.len()).filter(|&i| !matches!(self.ast.items[i], Item::Fn(_))).collect();
+        let globals: Vec<usize> = (0..self.ast.items.len())
+            .filter(|&i| !matches!(self.ast.items[i], Item::Fn(_)))
+            .collect();
         let mut order = Vec::new();
         let mut state: HashMap<usize, u8> = HashMap::new(); // 1 visiting, 2 done
-        fn visit(i: usize, deps_of: &dyn Fn(usize) -> Vec<usize>, state: &mut HashMap<usize, u8>, order: &mut Vec<usize>) {
+        fn visit(
+            i: usize,
+            deps_of: &dyn Fn(usize) -> Vec<usize>,
+            state: &mut HashMap<usize, u8>,
+            order: &mut Vec<usize>,
+        ) {
             if state.contains_key(&i) {
                 return;
             }
@@ -250,7 +291,13 @@ impl<'a> Lowerer<'a> {
             scopes.push((name.clone(), Reg(i as u32)));
         }
         let regs = (params.len() + captures.len()) as u32;
-        self.stack.push(FnCtx { func: id, code: Vec::new(), spans: Vec::new(), regs, scopes });
+        self.stack.push(FnCtx {
+            func: id,
+            code: Vec::new(),
+            spans: Vec::new(),
+            regs,
+            scopes,
+        });
         self.lower_tail(body);
         let ctx = self.stack.pop().expect("context pushed above");
         let f = &mut self.ir.funcs[id.index()];
@@ -291,7 +338,11 @@ impl<'a> Lowerer<'a> {
 
     fn patch_branch(&mut self, at: u32, then_to: u32, else_to: u32) {
         match &mut self.ctx().code[at as usize] {
-            Instr::Branch { then_to: t, else_to: e, .. } => {
+            Instr::Branch {
+                then_to: t,
+                else_to: e,
+                ..
+            } => {
                 *t = then_to;
                 *e = else_to;
             }
@@ -306,13 +357,23 @@ impl<'a> Lowerer<'a> {
     }
 
     fn expr_type(&self, e: &Expr) -> Option<Type> {
-        self.types.expr_types.get(e.id.0 as usize).cloned().flatten()
+        self.types
+            .expr_types
+            .get(e.id.0 as usize)
+            .cloned()
+            .flatten()
     }
 
     fn site(&mut self, kind: SiteKind, name: &str, ty: Type, span: Span) -> SiteId {
         let name = self.ir.intern(name);
         let func = self.stack.last().expect("inside a function").func;
-        self.ir.sites.push(Site { kind, name, func, ty, span });
+        self.ir.sites.push(Site {
+            kind,
+            name,
+            func,
+            ty,
+            span,
+        });
         SiteId(self.ir.sites.len() as u32 - 1)
     }
 
@@ -359,7 +420,14 @@ impl<'a> Lowerer<'a> {
             }
             ExprKind::If(c, t, f) => {
                 let cond = self.lower(c);
-                let br = self.emit(Instr::Branch { cond, then_to: 0, else_to: 0 }, e.span);
+                let br = self.emit(
+                    Instr::Branch {
+                        cond,
+                        then_to: 0,
+                        else_to: 0,
+                    },
+                    e.span,
+                );
                 let then_to = self.here();
                 self.lower_tail(t);
                 let else_to = self.here();
@@ -380,7 +448,15 @@ impl<'a> Lowerer<'a> {
                 };
                 let args = args.iter().map(|a| self.lower(a)).collect();
                 let dst = Reg(0);
-                self.emit(Instr::Call { dst, callee, args, tail: true }, e.span);
+                self.emit(
+                    Instr::Call {
+                        dst,
+                        callee,
+                        args,
+                        tail: true,
+                    },
+                    e.span,
+                );
             }
             _ => {
                 let r = self.lower(e);
@@ -412,11 +488,20 @@ impl<'a> Lowerer<'a> {
                 let t = self.lower(value);
                 for (i, n) in names.iter().enumerate() {
                     let dst = self.reg();
-                    self.emit(Instr::Field { dst, tuple: t, field: i as u32 }, *span);
+                    self.emit(
+                        Instr::Field {
+                            dst,
+                            tuple: t,
+                            field: i as u32,
+                        },
+                        *span,
+                    );
                     self.ctx().scopes.push((n.name.clone(), dst));
                 }
             }
-            Stmt::Sample { name, dist, span, .. } => {
+            Stmt::Sample {
+                name, dist, span, ..
+            } => {
                 let d = self.lower(dist);
                 let ty = self.dist_value_type(dist);
                 let site = self.site(SiteKind::Sample, &name.name, ty, *span);
@@ -442,7 +527,11 @@ impl<'a> Lowerer<'a> {
         let span = e.span;
         match &e.kind {
             ExprKind::Int(i) => {
-                let value = if self.expr_type(e) == Some(Type::Real) { Const::Real(*i as f64) } else { Const::Int(*i) };
+                let value = if self.expr_type(e) == Some(Type::Real) {
+                    Const::Real(*i as f64)
+                } else {
+                    Const::Int(*i)
+                };
                 self.constant(value, span)
             }
             ExprKind::Real(x) => self.constant(Const::Real(*x), span),
@@ -465,7 +554,14 @@ impl<'a> Lowerer<'a> {
             ExprKind::If(c, t, f) => {
                 let cond = self.lower(c);
                 let dst = self.reg();
-                let br = self.emit(Instr::Branch { cond, then_to: 0, else_to: 0 }, span);
+                let br = self.emit(
+                    Instr::Branch {
+                        cond,
+                        then_to: 0,
+                        else_to: 0,
+                    },
+                    span,
+                );
                 let then_to = self.here();
                 let tv = self.lower(t);
                 self.emit(Instr::Move { dst, src: tv }, span);
@@ -485,13 +581,27 @@ impl<'a> Lowerer<'a> {
             ExprKind::Range(a, b) => {
                 let args = vec![self.lower(a), self.lower(b)];
                 let dst = self.reg();
-                self.emit(Instr::Prim { dst, prim: Prim::Range, args }, span);
+                self.emit(
+                    Instr::Prim {
+                        dst,
+                        prim: Prim::Range,
+                        args,
+                    },
+                    span,
+                );
                 dst
             }
             ExprKind::Lambda(params, body) => {
                 let (func, captures) = self.lower_lambda(e, params, body);
                 let dst = self.reg();
-                self.emit(Instr::Closure { dst, func, captures }, span);
+                self.emit(
+                    Instr::Closure {
+                        dst,
+                        func,
+                        captures,
+                    },
+                    span,
+                );
                 dst
             }
             ExprKind::Call(f, args) => self.lower_call(e, f, args),
@@ -516,7 +626,14 @@ impl<'a> Lowerer<'a> {
             ExprKind::Field(t, field, _) => {
                 let tuple = self.lower(t);
                 let dst = self.reg();
-                self.emit(Instr::Field { dst, tuple, field: *field }, span);
+                self.emit(
+                    Instr::Field {
+                        dst,
+                        tuple,
+                        field: *field,
+                    },
+                    span,
+                );
                 dst
             }
             ExprKind::Binary(op @ (BinOp::And | BinOp::Or), a, b) => {
@@ -524,7 +641,14 @@ impl<'a> Lowerer<'a> {
                 let lhs = self.lower(a);
                 let dst = self.reg();
                 self.emit(Instr::Move { dst, src: lhs }, span);
-                let br = self.emit(Instr::Branch { cond: lhs, then_to: 0, else_to: 0 }, span);
+                let br = self.emit(
+                    Instr::Branch {
+                        cond: lhs,
+                        then_to: 0,
+                        else_to: 0,
+                    },
+                    span,
+                );
                 let rhs_at = self.here();
                 let rhs = self.lower(b);
                 self.emit(Instr::Move { dst, src: rhs }, span);
@@ -567,10 +691,18 @@ impl<'a> Lowerer<'a> {
                 self.emit(Instr::Unary { dst, op, arg }, span);
                 dst
             }
-            ExprKind::Surgery(kind, model, args) => match self.lower_surgery(e, *kind, model, args) {
+            ExprKind::Surgery(kind, model, args) => match self.lower_surgery(e, *kind, model, args)
+            {
                 Some((func, captures)) => {
                     let dst = self.reg();
-                    self.emit(Instr::Closure { dst, func, captures }, span);
+                    self.emit(
+                        Instr::Closure {
+                            dst,
+                            func,
+                            captures,
+                        },
+                        span,
+                    );
                     dst
                 }
                 None => self.constant(Const::Unit, span),
@@ -582,11 +714,24 @@ impl<'a> Lowerer<'a> {
     /// its closure captures.
     fn lower_lambda(&mut self, e: &Expr, params: &[ast::Param], body: &Expr) -> (FuncId, Vec<Reg>) {
         let span = e.span;
-        let captures: Vec<String> =
-            free_vars(e).into_iter().filter(|n| self.stack.last().is_some_and(|c| c.lookup(n).is_some())).collect();
-        let capture_regs: Vec<Reg> =
-            captures.iter().map(|n| self.stack.last().and_then(|c| c.lookup(n)).expect("filtered")).collect();
-        let owner = self.stack.last().map(|c| self.ir.funcs[c.func.index()].name.clone()).unwrap_or_default();
+        let captures: Vec<String> = free_vars(e)
+            .into_iter()
+            .filter(|n| self.stack.last().is_some_and(|c| c.lookup(n).is_some()))
+            .collect();
+        let capture_regs: Vec<Reg> = captures
+            .iter()
+            .map(|n| {
+                self.stack
+                    .last()
+                    .and_then(|c| c.lookup(n))
+                    .expect("filtered")
+            })
+            .collect();
+        let owner = self
+            .stack
+            .last()
+            .map(|c| self.ir.funcs[c.func.index()].name.clone())
+            .unwrap_or_default();
         let (line, col) = self.sources.line_col(span);
         let name = format!("{owner}$lambda@{line}:{col}");
         let ty = self.expr_type(e).unwrap_or(Type::Unit);
@@ -601,7 +746,13 @@ impl<'a> Lowerer<'a> {
     /// transformation can copy the functions it reaches. The copy is made
     /// after every function is lowered (see [`Lowerer::apply_surgeries`]);
     /// here a function id is reserved for it and edits are recorded.
-    fn lower_surgery(&mut self, e: &Expr, kind: ast::SurgeryKind, model: &Expr, args: &[ast::SurgeryArg]) -> Option<(FuncId, Vec<Reg>)> {
+    fn lower_surgery(
+        &mut self,
+        e: &Expr,
+        kind: ast::SurgeryKind,
+        model: &Expr,
+        args: &[ast::SurgeryArg],
+    ) -> Option<(FuncId, Vec<Reg>)> {
         let root = match &model.kind {
             ExprKind::Var(name) => match self.resolve(name) {
                 Resolved::Func(id) => Some((id, Vec::new())),
@@ -623,14 +774,7 @@ impl<'a> Lowerer<'a> {
         let edit_kind = match kind {
             ast::SurgeryKind::Do => EditKind::Do,
             ast::SurgeryKind::Condition => EditKind::Observe,
-            ast::SurgeryKind::Counterfactual => {
-                self.diags.push(
-                    Diagnostic::error("`counterfactual` is not supported yet")
-                        .with_code("E0801")
-                        .with_primary(e.span, "counterfactual queries are parsed and type checked, but cannot run yet"),
-                );
-                return None;
-            }
+            ast::SurgeryKind::Counterfactual => EditKind::Do,
         };
         let mut edits = Vec::new();
         for arg in args {
@@ -640,10 +784,13 @@ impl<'a> Lowerer<'a> {
                 .collect();
             if let Some(local) = locals.first() {
                 self.diags.push(
-                    Diagnostic::error(format!("the value of `{}` depends on the local variable `{local}`", arg.name.name))
-                        .with_code("E0803")
-                        .with_primary(arg.value.span, "surgery values must be constants")
-                        .with_help("use a literal or a top-level `let` constant"),
+                    Diagnostic::error(format!(
+                        "the value of `{}` depends on the local variable `{local}`",
+                        arg.name.name
+                    ))
+                    .with_code("E0803")
+                    .with_primary(arg.value.span, "surgery values must be constants")
+                    .with_help("use a literal or a top-level `let` constant"),
                 );
                 continue;
             }
@@ -652,15 +799,39 @@ impl<'a> Lowerer<'a> {
             let init_ty = Type::func(vec![], ty.clone());
             let init = self.reserve(&format!("{gname}$init"), 0, 0, arg.value.span, init_ty);
             self.lower_body(init, &[], &[], &arg.value);
-            self.ir.globals.push(Global { name: gname, ty: ty.clone(), kind: GlobalKind::Const { init }, span: arg.span });
+            self.ir.globals.push(Global {
+                name: gname,
+                ty: ty.clone(),
+                kind: GlobalKind::Const { init },
+                span: arg.span,
+            });
             let value = GlobalId(self.ir.globals.len() as u32 - 1);
             let index = arg.index.map(|(i, _)| i.min(u32::MAX as u64) as u32);
-            edits.push((SurgeryEdit { name: arg.name.name.clone(), index, kind: edit_kind, value }, ty, arg.name.span));
+            edits.push((
+                SurgeryEdit {
+                    name: arg.name.name.clone(),
+                    index,
+                    kind: edit_kind,
+                    value,
+                },
+                ty,
+                arg.name.span,
+            ));
         }
         let root_fn = self.ir.func(root);
-        let (name, ty, ncaptures) = (format!("{}${}", root_fn.name, kind.keyword()), root_fn.ty.clone(), root_fn.captures);
+        let (name, ty, ncaptures) = (
+            format!("{}${}", root_fn.name, kind.keyword()),
+            root_fn.ty.clone(),
+            root_fn.captures,
+        );
         let slot = self.reserve(&name, 0, ncaptures, e.span, ty);
-        self.surgeries.push(PendingSurgery { slot, root, kind, edits, span: e.span });
+        self.surgeries.push(PendingSurgery {
+            slot,
+            root,
+            kind,
+            edits,
+            span: e.span,
+        });
         Some((slot, captures))
     }
 
@@ -668,22 +839,37 @@ impl<'a> Lowerer<'a> {
     /// recorded first), now that every function they reach has code.
     fn apply_surgeries(&mut self) {
         for s in std::mem::take(&mut self.surgeries) {
-            let model = self.ir.func(s.root).name.split('$').next().unwrap_or("").to_string();
-            let typed: Vec<(SurgeryEdit, Type)> = s.edits.iter().map(|(e, t, _)| (e.clone(), t.clone())).collect();
+            let model = self
+                .ir
+                .func(s.root)
+                .name
+                .split('$')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let typed: Vec<(SurgeryEdit, Type)> = s
+                .edits
+                .iter()
+                .map(|(e, t, _)| (e.clone(), t.clone()))
+                .collect();
             let errors = surgery::check(&self.ir, s.root, &typed);
             for err in &errors {
                 let span = s
                     .edits
                     .iter()
                     .find(|(e, _, _)| match err {
-                        SurgeryError::UnknownName { name, .. } | SurgeryError::WrongType { name, .. } => &e.name == name,
+                        SurgeryError::UnknownName { name, .. }
+                        | SurgeryError::WrongType { name, .. } => &e.name == name,
                     })
                     .map(|(_, _, sp)| *sp)
                     .unwrap_or(s.span);
                 self.diags.push(surgery_diagnostic(err, &model, span));
             }
-            if errors.is_empty() {
-                surgery::apply(&mut self.ir, s.root, Some(s.slot), &s.edits.iter().map(|(e, _, _)| e.clone()).collect::<Vec<_>>(), s.kind.keyword());
+            let edits: Vec<SurgeryEdit> = s.edits.iter().map(|(e, _, _)| e.clone()).collect();
+            if errors.is_empty() && s.kind == ast::SurgeryKind::Counterfactual {
+                surgery::counterfactual(&mut self.ir, s.root, Some(s.slot), &edits);
+            } else if errors.is_empty() {
+                surgery::apply(&mut self.ir, s.root, Some(s.slot), &edits, s.kind.keyword());
             } else {
                 // Keep the IR well formed: the slot becomes the original model.
                 let original = self.ir.func(s.root).clone();
@@ -697,7 +883,14 @@ impl<'a> Lowerer<'a> {
             Resolved::Local(r) => r,
             Resolved::Func(func) => {
                 let dst = self.reg();
-                self.emit(Instr::Closure { dst, func, captures: vec![] }, span);
+                self.emit(
+                    Instr::Closure {
+                        dst,
+                        func,
+                        captures: vec![],
+                    },
+                    span,
+                );
                 dst
             }
             Resolved::Global(global) => {
@@ -707,18 +900,34 @@ impl<'a> Lowerer<'a> {
             }
             Resolved::Builtin(Builtin::Prim(Prim::Enumerate)) => {
                 let dst = self.reg();
-                self.emit(Instr::Prim { dst, prim: Prim::Enumerate, args: vec![] }, span);
+                self.emit(
+                    Instr::Prim {
+                        dst,
+                        prim: Prim::Enumerate,
+                        args: vec![],
+                    },
+                    span,
+                );
                 dst
             }
             Resolved::Builtin(b) => {
                 let func = self.wrapper(name, b, span);
                 let dst = self.reg();
-                self.emit(Instr::Closure { dst, func, captures: vec![] }, span);
+                self.emit(
+                    Instr::Closure {
+                        dst,
+                        func,
+                        captures: vec![],
+                    },
+                    span,
+                );
                 dst
             }
             Resolved::Unknown => {
                 self.diags.push(
-                    Diagnostic::error(format!("cannot find `{name}` in this scope")).with_code("E0401").with_primary(span, "not found"),
+                    Diagnostic::error(format!("cannot find `{name}` in this scope"))
+                        .with_code("E0401")
+                        .with_primary(span, "not found"),
                 );
                 self.constant(Const::Unit, span)
             }
@@ -737,14 +946,30 @@ impl<'a> Lowerer<'a> {
             Builtin::Special("sample" | "factor" | "condition") => 1,
             Builtin::Special(_) => 2,
         };
-        let id = self.reserve(&format!("{name}$builtin"), arity as u32, 0, span, Type::Unit);
+        let id = self.reserve(
+            &format!("{name}$builtin"),
+            arity as u32,
+            0,
+            span,
+            Type::Unit,
+        );
         self.wrappers.insert(name.to_string(), id);
         let params: Vec<String> = (0..arity).map(|i| format!("${i}")).collect();
         // The body is the call `name($0, $1, …)`, built as syntax so every
         // built-in is lowered by the one code path.
-        let mk = |kind| Expr { id: ast::ExprId(u32::MAX), span, kind };
-        let args = params.iter().map(|p| mk(ExprKind::Var(p.clone()))).collect();
-        let body = mk(ExprKind::Call(Box::new(mk(ExprKind::Var(name.to_string()))), args));
+        let mk = |kind| Expr {
+            id: ast::ExprId(u32::MAX),
+            span,
+            kind,
+        };
+        let args = params
+            .iter()
+            .map(|p| mk(ExprKind::Var(p.clone())))
+            .collect();
+        let body = mk(ExprKind::Call(
+            Box::new(mk(ExprKind::Var(name.to_string()))),
+            args,
+        ));
         self.lower_body(id, &params, &[], &body);
         id
     }
@@ -757,7 +982,14 @@ impl<'a> Lowerer<'a> {
                 let array = self.lower(iter);
                 let start = self.constant(Const::Int(0), span);
                 let end = self.reg();
-                self.emit(Instr::Prim { dst: end, prim: Prim::Len, args: vec![array] }, span);
+                self.emit(
+                    Instr::Prim {
+                        dst: end,
+                        prim: Prim::Len,
+                        args: vec![array],
+                    },
+                    span,
+                );
                 (Some(array), start, end)
             }
         };
@@ -765,13 +997,35 @@ impl<'a> Lowerer<'a> {
         self.emit(Instr::Move { dst: i, src: start }, span);
         let one = self.constant(Const::Int(1), span);
         let cond = self.reg();
-        let top = self.emit(Instr::Binary { dst: cond, op: IrBin::Lt, lhs: i, rhs: end }, span);
-        let br = self.emit(Instr::Branch { cond, then_to: 0, else_to: 0 }, span);
+        let top = self.emit(
+            Instr::Binary {
+                dst: cond,
+                op: IrBin::Lt,
+                lhs: i,
+                rhs: end,
+            },
+            span,
+        );
+        let br = self.emit(
+            Instr::Branch {
+                cond,
+                then_to: 0,
+                else_to: 0,
+            },
+            span,
+        );
         let body_at = self.here();
         let xr = match array {
             Some(array) => {
                 let xr = self.reg();
-                self.emit(Instr::Index { dst: xr, array, index: i }, x.span);
+                self.emit(
+                    Instr::Index {
+                        dst: xr,
+                        array,
+                        index: i,
+                    },
+                    x.span,
+                );
                 xr
             }
             None => {
@@ -783,7 +1037,15 @@ impl<'a> Lowerer<'a> {
         self.ctx().scopes.push((x.name.clone(), xr));
         self.lower(body);
         self.ctx().scopes.pop();
-        self.emit(Instr::Binary { dst: i, op: IrBin::Add, lhs: i, rhs: one }, span);
+        self.emit(
+            Instr::Binary {
+                dst: i,
+                op: IrBin::Add,
+                lhs: i,
+                rhs: one,
+            },
+            span,
+        );
         self.emit(Instr::Jump { target: top }, span);
         let end_at = self.here();
         self.patch_branch(br, body_at, end_at);
@@ -806,7 +1068,15 @@ impl<'a> Lowerer<'a> {
             };
             let args = args.iter().map(|a| self.lower(a)).collect();
             let dst = self.reg();
-            self.emit(Instr::Call { dst, callee, args, tail: false }, span);
+            self.emit(
+                Instr::Call {
+                    dst,
+                    callee,
+                    args,
+                    tail: false,
+                },
+                span,
+            );
             return dst;
         };
         match b {
@@ -830,7 +1100,14 @@ impl<'a> Lowerer<'a> {
                 let (d, v) = (self.lower(&args[0]), self.lower(&args[1]));
                 let name = self.positional_name("observe", span);
                 let site = self.site(SiteKind::Observe, &name, Type::Unit, span);
-                self.emit(Instr::Observe { site, dist: d, value: v }, span);
+                self.emit(
+                    Instr::Observe {
+                        site,
+                        dist: d,
+                        value: v,
+                    },
+                    span,
+                );
                 self.constant(Const::Unit, span)
             }
             Builtin::Special("factor") => {

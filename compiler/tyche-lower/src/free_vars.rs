@@ -22,7 +22,12 @@ fn use_name(name: &str, bound: &[String], out: &mut Vec<String>, seen: &mut Hash
 fn walk(e: &Expr, bound: &mut Vec<String>, out: &mut Vec<String>, seen: &mut HashSet<String>) {
     match &e.kind {
         ExprKind::Var(name) => use_name(name, bound, out, seen),
-        ExprKind::Int(_) | ExprKind::Real(_) | ExprKind::Bool(_) | ExprKind::Str(_) | ExprKind::Unit | ExprKind::Error => {}
+        ExprKind::Int(_)
+        | ExprKind::Real(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Str(_)
+        | ExprKind::Unit
+        | ExprKind::Error => {}
         ExprKind::Block(stmts, tail) => {
             let depth = bound.len();
             for s in stmts {
@@ -74,7 +79,9 @@ fn walk(e: &Expr, bound: &mut Vec<String>, out: &mut Vec<String>, seen: &mut Has
             walk(f, bound, out, seen);
             args.iter().for_each(|a| walk(a, bound, out, seen));
         }
-        ExprKind::Array(xs) | ExprKind::Tuple(xs) => xs.iter().for_each(|a| walk(a, bound, out, seen)),
+        ExprKind::Array(xs) | ExprKind::Tuple(xs) => {
+            xs.iter().for_each(|a| walk(a, bound, out, seen))
+        }
         ExprKind::Field(a, _, _) | ExprKind::Unary(_, a) => walk(a, bound, out, seen),
         ExprKind::Surgery(_, m, args) => {
             walk(m, bound, out, seen);

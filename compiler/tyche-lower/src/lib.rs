@@ -17,6 +17,10 @@ use tyche_syntax::ast;
 use tyche_types::TypeInfo;
 
 /// Lowers a checked program. The result passes [`tyche_ir::verify`].
-pub fn lower(program: &ast::Program, types: &TypeInfo, sources: &SourceMap) -> (tyche_ir::Program, Vec<Diagnostic>) {
+pub fn lower(
+    program: &ast::Program,
+    types: &TypeInfo,
+    sources: &SourceMap,
+) -> (tyche_ir::Program, Vec<Diagnostic>) {
     Lowerer::new(program, types, sources).run()
 }

@@ -27,9 +27,19 @@ pub struct Program {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
     /// `let NAME [: T] = EXPR;`
-    Let { name: Ident, ty: Option<TypeExpr>, value: Expr, span: Span },
+    Let {
+        name: Ident,
+        ty: Option<TypeExpr>,
+        value: Expr,
+        span: Span,
+    },
     /// `data NAME: TYPE [= EXPR];`
-    Data { name: Ident, ty: TypeExpr, default: Option<Expr>, span: Span },
+    Data {
+        name: Ident,
+        ty: TypeExpr,
+        default: Option<Expr>,
+        span: Span,
+    },
     /// `fn NAME(PARAM[: TYPE], …) [-> TYPE] BLOCK`
     Fn(FnDef),
 }
@@ -86,7 +96,11 @@ impl TypeExpr {
     pub fn span(&self) -> Span {
         match self {
             TypeExpr::Named(i) => i.span,
-            TypeExpr::Unit(s) | TypeExpr::Array(_, s) | TypeExpr::Tuple(_, s) | TypeExpr::Fn(_, _, s) | TypeExpr::Dist(_, s) => *s,
+            TypeExpr::Unit(s)
+            | TypeExpr::Array(_, s)
+            | TypeExpr::Tuple(_, s)
+            | TypeExpr::Fn(_, _, s)
+            | TypeExpr::Dist(_, s) => *s,
         }
     }
 }
@@ -210,11 +224,25 @@ pub enum ExprKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Stmt {
     /// `let x [: T] = e;`
-    Let { name: Ident, ty: Option<TypeExpr>, value: Expr, span: Span },
+    Let {
+        name: Ident,
+        ty: Option<TypeExpr>,
+        value: Expr,
+        span: Span,
+    },
     /// `let (a, b, …) = e;`
-    LetTuple { names: Vec<Ident>, value: Expr, span: Span },
+    LetTuple {
+        names: Vec<Ident>,
+        value: Expr,
+        span: Span,
+    },
     /// `let x [: T] ~ D;` — a named random choice.
-    Sample { name: Ident, ty: Option<TypeExpr>, dist: Expr, span: Span },
+    Sample {
+        name: Ident,
+        ty: Option<TypeExpr>,
+        dist: Expr,
+        span: Span,
+    },
     /// `e;` (or a block-like expression without `;`).
     Expr(Expr),
 }

@@ -40,8 +40,17 @@ pub enum StmtPiece {
 /// only the REPL accepts at top level.
 pub enum TopDecl {
     Item(Item),
-    Sample { name: Ident, ty: Option<TypeExpr>, dist: Expr, span: Span },
-    Tuple { names: Vec<Ident>, value: Expr, span: Span },
+    Sample {
+        name: Ident,
+        ty: Option<TypeExpr>,
+        dist: Expr,
+        span: Span,
+    },
+    Tuple {
+        names: Vec<Ident>,
+        value: Expr,
+        span: Span,
+    },
 }
 
 /// What the start symbol produces.
@@ -84,7 +93,10 @@ impl Ctx {
     }
 
     pub fn ident(&self, name: String, l: usize, r: usize) -> Ident {
-        Ident { name, span: self.span(l, r) }
+        Ident {
+            name,
+            span: self.span(l, r),
+        }
     }
 
     /// Records a syntax error the parser recovered from.
@@ -118,9 +130,17 @@ impl Ctx {
             // The children are at most MAX_EXPR_DEPTH deep, so dropping
             // them here is bounded recursion.
             drop(kind);
-            return Expr { id: ExprId(1), span, kind: ExprKind::Error };
+            return Expr {
+                id: ExprId(1),
+                span,
+                kind: ExprKind::Error,
+            };
         }
-        Expr { id: ExprId(depth), span, kind }
+        Expr {
+            id: ExprId(depth),
+            span,
+            kind,
+        }
     }
 
     pub fn mk(&mut self, kind: ExprKind, l: usize, r: usize) -> Expr {
@@ -132,7 +152,12 @@ impl Ctx {
         self.mk(ExprKind::Error, l, r)
     }
 
-    pub fn recovered_expr(&mut self, e: ErrorRecovery<usize, Tok, NoError>, l: usize, r: usize) -> Expr {
+    pub fn recovered_expr(
+        &mut self,
+        e: ErrorRecovery<usize, Tok, NoError>,
+        l: usize,
+        r: usize,
+    ) -> Expr {
         self.recovered(e);
         self.error_expr(l, r)
     }
@@ -211,7 +236,13 @@ impl Ctx {
         self.mk(ExprKind::Tuple(rest), l, r)
     }
 
-    pub fn block(&mut self, pieces: Vec<StmtPiece>, tail: Option<Expr>, l: usize, r: usize) -> Expr {
+    pub fn block(
+        &mut self,
+        pieces: Vec<StmtPiece>,
+        tail: Option<Expr>,
+        l: usize,
+        r: usize,
+    ) -> Expr {
         let mut stmts = Vec::with_capacity(pieces.len());
         let mut tail = tail;
         let last_is_block_like = matches!(pieces.last(), Some(StmtPiece::BlockLike(_)));
@@ -282,7 +313,11 @@ impl Ctx {
 
     pub fn fn_type(&mut self, params: Vec<Ty>, ret: Ty, l: usize, r: usize) -> Ty {
         let d = 1 + params.iter().map(|t| t.1).max().unwrap_or(0).max(ret.1);
-        let t = TypeExpr::Fn(params.into_iter().map(|t| t.0).collect(), Box::new(ret.0), self.span(l, r));
+        let t = TypeExpr::Fn(
+            params.into_iter().map(|t| t.0).collect(),
+            Box::new(ret.0),
+            self.span(l, r),
+        );
         self.ty(t, d)
     }
 
@@ -295,9 +330,12 @@ impl Ctx {
     pub fn generic_type(&mut self, name: Ident, arg: Ty, l: usize, r: usize) -> Ty {
         if name.name != "Dist" {
             self.diags.push(
-                Diagnostic::error(format!("type `{}` does not take a type argument", name.name))
-                    .with_code("E0208")
-                    .with_primary(name.span, "only `Dist<T>` has a type argument"),
+                Diagnostic::error(format!(
+                    "type `{}` does not take a type argument",
+                    name.name
+                ))
+                .with_code("E0208")
+                .with_primary(name.span, "only `Dist<T>` has a type argument"),
             );
             return (TypeExpr::Named(name), 1);
         }
@@ -351,19 +389,45 @@ impl Ctx {
         self.end_item();
         match d {
             TopDecl::Item(i) => out.push(i),
-            TopDecl::Sample { name, ty, dist, span } => {
+            TopDecl::Sample {
+                name,
+                ty,
+                dist,
+                span,
+            } => {
                 let callee = self.expr(ExprKind::Var("sample".to_string()), span);
                 let label = self.expr(ExprKind::Str(name.name.clone()), name.span);
                 let value = self.expr(ExprKind::Call(Box::new(callee), vec![label, dist]), span);
-                out.push(Item::Let { name, ty, value, span });
+                out.push(Item::Let {
+                    name,
+                    ty,
+                    value,
+                    span,
+                });
             }
             TopDecl::Tuple { names, value, span } => {
-                let hidden = Ident { name: format!("$tuple{}_{}", span.file.0, span.start), span };
-                out.push(Item::Let { name: hidden.clone(), ty: None, value, span });
+                let hidden = Ident {
+                    name: format!("$tuple{}_{}", span.file.0, span.start),
+                    span,
+                };
+                out.push(Item::Let {
+                    name: hidden.clone(),
+                    ty: None,
+                    value,
+                    span,
+                });
                 for (i, name) in names.into_iter().enumerate() {
                     let var = self.expr(ExprKind::Var(hidden.name.clone()), name.span);
-                    let value = self.expr(ExprKind::Field(Box::new(var), i as u32, name.span), name.span);
-                    out.push(Item::Let { name, ty: None, value, span });
+                    let value = self.expr(
+                        ExprKind::Field(Box::new(var), i as u32, name.span),
+                        name.span,
+                    );
+                    out.push(Item::Let {
+                        name,
+                        ty: None,
+                        value,
+                        span,
+                    });
                 }
             }
         }
@@ -371,10 +435,12 @@ impl Ctx {
 }
 
 fn too_deep(span: Span, what: &str) -> Diagnostic {
-    Diagnostic::error(format!("{what} nested too deeply (more than {MAX_EXPR_DEPTH} levels)"))
-        .with_code("E0204")
-        .with_primary(span, "this is too deep")
-        .with_help("split it into smaller parts with `let` bindings or functions")
+    Diagnostic::error(format!(
+        "{what} nested too deeply (more than {MAX_EXPR_DEPTH} levels)"
+    ))
+    .with_code("E0204")
+    .with_primary(span, "this is too deep")
+    .with_help("split it into smaller parts with `let` bindings or functions")
 }
 
 /// The largest depth among a node's direct children (their ids hold their
@@ -403,12 +469,15 @@ fn max_child_depth(kind: &ExprKind) -> u32 {
             s.max(tail.as_deref().map_or(0, d))
         }
         ExprKind::If(c, t, e) => d(c).max(d(t)).max(e.as_deref().map_or(0, d)),
-        ExprKind::For(_, a, b) | ExprKind::Range(a, b) | ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
-            d(a).max(d(b))
-        }
+        ExprKind::For(_, a, b)
+        | ExprKind::Range(a, b)
+        | ExprKind::Index(a, b)
+        | ExprKind::Binary(_, a, b) => d(a).max(d(b)),
         ExprKind::Lambda(_, b) | ExprKind::Field(b, _, _) | ExprKind::Unary(_, b) => d(b),
         ExprKind::Call(f, args) => d(f).max(ds(args)),
         ExprKind::Array(es) | ExprKind::Tuple(es) => ds(es),
-        ExprKind::Surgery(_, m, args) => d(m).max(args.iter().map(|a| d(&a.value)).max().unwrap_or(0)),
+        ExprKind::Surgery(_, m, args) => {
+            d(m).max(args.iter().map(|a| d(&a.value)).max().unwrap_or(0))
+        }
     }
 }

@@ -21,15 +21,32 @@ pub struct ErrorContext<'a> {
 /// Tokens that can start an expression; an expected set containing most of
 /// them is shown as "expression".
 const EXPR_START: &[&str] = &[
-    "Ident", "IntLit", "RealLit", "StrLit", "LexError", "\"true\"", "\"false\"", "\"(\"", "\"[\"", "\"{\"",
-    "\"-\"", "\"!\"", "\"|\"", "\"||\"", "\"if\"", "\"for\"", "\"do\"", "\"condition\"", "\"counterfactual\"",
+    "Ident",
+    "IntLit",
+    "RealLit",
+    "StrLit",
+    "LexError",
+    "\"true\"",
+    "\"false\"",
+    "\"(\"",
+    "\"[\"",
+    "\"{\"",
+    "\"-\"",
+    "\"!\"",
+    "\"|\"",
+    "\"||\"",
+    "\"if\"",
+    "\"for\"",
+    "\"do\"",
+    "\"condition\"",
+    "\"counterfactual\"",
 ];
 
 /// Binary operators; an expected set containing all of them is shown as
 /// "an operator".
 const BINARY_OPS: &[&str] = &[
-    "\"||\"", "\"&&\"", "\"==\"", "\"!=\"", "\"<\"", "\"<=\"", "\">\"", "\">=\"", "\"+\"", "\"-\"", "\"*\"",
-    "\"/\"", "\"%\"", "\"^\"",
+    "\"||\"", "\"&&\"", "\"==\"", "\"!=\"", "\"<\"", "\"<=\"", "\">\"", "\">=\"", "\"+\"", "\"-\"",
+    "\"*\"", "\"/\"", "\"%\"", "\"^\"",
 ];
 
 const COMPARISONS: &[Tok] = &[Tok::EqEq, Tok::Ne, Tok::Lt, Tok::Le, Tok::Gt, Tok::Ge];
@@ -38,7 +55,10 @@ const COMPARISONS: &[Tok] = &[Tok::EqEq, Tok::Ne, Tok::Lt, Tok::Le, Tok::Gt, Tok
 /// error that was already reported.
 pub fn convert(err: &RawParseError, cx: &ErrorContext) -> Option<Diagnostic> {
     match err {
-        ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
+        } => {
             if *tok == Tok::Error {
                 return None;
             }
@@ -50,7 +70,9 @@ pub fn convert(err: &RawParseError, cx: &ErrorContext) -> Option<Diagnostic> {
             }
             Some(unexpected_token(*l, tok, *r, &[], cx))
         }
-        ParseError::UnrecognizedEof { location, expected } => Some(unexpected_eof(*location, expected, cx)),
+        ParseError::UnrecognizedEof { location, expected } => {
+            Some(unexpected_eof(*location, expected, cx))
+        }
         ParseError::InvalidToken { location } => Some(
             Diagnostic::error("invalid token")
                 .with_code("E0201")
@@ -64,17 +86,29 @@ pub fn convert(err: &RawParseError, cx: &ErrorContext) -> Option<Diagnostic> {
 pub fn error_offset(err: &RawParseError) -> usize {
     match err {
         ParseError::UnrecognizedToken { token, .. } | ParseError::ExtraToken { token } => token.0,
-        ParseError::UnrecognizedEof { location, .. } | ParseError::InvalidToken { location } => *location,
+        ParseError::UnrecognizedEof { location, .. } | ParseError::InvalidToken { location } => {
+            *location
+        }
         ParseError::User { error } => match *error {},
     }
 }
 
-fn unexpected_token(l: usize, tok: &Tok, r: usize, expected: &[String], cx: &ErrorContext) -> Diagnostic {
+fn unexpected_token(
+    l: usize,
+    tok: &Tok,
+    r: usize,
+    expected: &[String],
+    cx: &ErrorContext,
+) -> Diagnostic {
     let span = Span::new(cx.file, l, r);
     let found = describe(tok, &cx.src[l..r]);
     let list = expected_list(expected);
     let has = |t: &str| expected.iter().any(|e| e == t);
-    let prev = cx.toks.iter().rev().find(|t| t.2 <= l && !matches!(t.1, Tok::StartProgram | Tok::StartRepl));
+    let prev = cx
+        .toks
+        .iter()
+        .rev()
+        .find(|t| t.2 <= l && !matches!(t.1, Tok::StartProgram | Tok::StartRepl));
 
     // A missing `;` before a new line is the most common slip: say so.
     let newline_before = prev.is_some_and(|p| cx.src[p.2..l].contains('\n'));
@@ -98,7 +132,9 @@ fn unexpected_token(l: usize, tok: &Tok, r: usize, expected: &[String], cx: &Err
         _ if list.len() <= 4 => format!("expected one of {}", list.join(", ")),
         _ => "unexpected token".to_string(),
     };
-    let mut d = Diagnostic::error(message).with_code("E0201").with_primary(span, label);
+    let mut d = Diagnostic::error(message)
+        .with_code("E0201")
+        .with_primary(span, label);
 
     if *tok == Tok::Assign && has("\"==\"") {
         d = d.with_help("to compare two values, use `==`");
@@ -107,7 +143,9 @@ fn unexpected_token(l: usize, tok: &Tok, r: usize, expected: &[String], cx: &Err
     } else if COMPARISONS.contains(tok) && !has(&format!("\"{}\"", &cx.src[l..r])) {
         d = d.with_help("comparison operators cannot be chained: use `a < b && b < c`");
     } else if *tok == Tok::Fn && !has("\"fn\"") {
-        d = d.with_help("functions are defined at top level; inside an expression use a lambda `|x| …`");
+        d = d.with_help(
+            "functions are defined at top level; inside an expression use a lambda `|x| …`",
+        );
     } else if matches!(tok, Tok::Ident(_)) && has("\"fn\"") && has("\"data\"") && !has("Ident") {
         d = d.with_help("a file holds `let`, `data` and `fn` items; put statements inside a function such as `fn model() { … }`");
     } else if matches!(tok, Tok::Ident(_)) && expected == ["IntLit"] {
@@ -131,7 +169,10 @@ fn unexpected_eof(location: usize, expected: &[String], cx: &ErrorContext) -> Di
         .with_code("E0202")
         .with_primary(Span::new(cx.file, end, end), label);
     if let Some((span, close)) = cx.unclosed {
-        d = d.with_secondary(span, format!("unclosed delimiter; expected a matching `{close}`"));
+        d = d.with_secondary(
+            span,
+            format!("unclosed delimiter; expected a matching `{close}`"),
+        );
     }
     d
 }
@@ -167,7 +208,11 @@ fn expected_list(expected: &[String]) -> Vec<String> {
         set.retain(|t| !EXPR_START.contains(t));
         tail.push("expression".to_string());
     }
-    if BINARY_OPS.iter().filter(|op| **op != "\"-\"" && **op != "\"||\"").all(|op| set.contains(op)) {
+    if BINARY_OPS
+        .iter()
+        .filter(|op| **op != "\"-\"" && **op != "\"||\"")
+        .all(|op| set.contains(op))
+    {
         set.retain(|t| !BINARY_OPS.contains(t));
         tail.push("an operator".to_string());
     }
@@ -182,7 +227,12 @@ fn expected_list(expected: &[String]) -> Vec<String> {
         })
         .collect();
     // Punctuation first, then words; each in code-point order of the text.
-    out.sort_by_key(|s| (s.starts_with(|c: char| c.is_alphabetic()), s.trim_matches('`').to_string()));
+    out.sort_by_key(|s| {
+        (
+            s.starts_with(|c: char| c.is_alphabetic()),
+            s.trim_matches('`').to_string(),
+        )
+    });
     out.dedup();
     out.extend(tail);
     out

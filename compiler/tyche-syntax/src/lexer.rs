@@ -293,12 +293,16 @@ pub fn lex(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
                 if let Some((_, Tok::Error, prev_end)) = toks.last_mut() {
                     if *prev_end == s {
                         *prev_end = e;
-                        let last = diags.last_mut().filter(|d| d.code.as_deref() == Some("E0101"));
+                        let last = diags
+                            .last_mut()
+                            .filter(|d| d.code.as_deref() == Some("E0101"));
                         if let Some(label) = last.and_then(|d| d.labels.first_mut()) {
                             let start = label.span.start as usize;
                             label.span = sp(start, e);
-                            let run: String = src[start..e].chars().flat_map(char::escape_debug).collect();
-                            diags.last_mut().expect("just seen").message = format!("unknown characters `{run}`");
+                            let run: String =
+                                src[start..e].chars().flat_map(char::escape_debug).collect();
+                            diags.last_mut().expect("just seen").message =
+                                format!("unknown characters `{run}`");
                         }
                         continue;
                     }
@@ -417,10 +421,12 @@ pub fn lex(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
         let at = diags[MAX_LEX_ERRORS].primary_span().unwrap_or(sp(0, 0));
         diags.truncate(MAX_LEX_ERRORS);
         diags.push(
-            Diagnostic::error(format!("too many lexical errors (more than {MAX_LEX_ERRORS}); not all are shown"))
-                .with_code("E0108")
-                .with_primary(at, "further errors not shown")
-                .with_note("is this a Tyche source file?"),
+            Diagnostic::error(format!(
+                "too many lexical errors (more than {MAX_LEX_ERRORS}); not all are shown"
+            ))
+            .with_code("E0108")
+            .with_primary(at, "further errors not shown")
+            .with_note("is this a Tyche source file?"),
         );
     }
     (toks, diags)
@@ -437,7 +443,13 @@ pub(crate) fn int_too_large(span: Span) -> Diagnostic {
 }
 
 /// Decodes the escapes of the string body `src[start..end]`.
-fn unescape(file: FileId, src: &str, start: usize, end: usize, diags: &mut Vec<Diagnostic>) -> String {
+fn unescape(
+    file: FileId,
+    src: &str,
+    start: usize,
+    end: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> String {
     let body = &src[start..end];
     let mut out = String::with_capacity(body.len());
     let mut chars = body.char_indices();

@@ -28,7 +28,14 @@ mod walk;
 mod tests;
 
 lalrpop_util::lalrpop_mod!(
-    #[allow(clippy::all, unused_parens, unused_imports, unused_variables, dead_code, unused_mut)]
+    #[allow(
+        clippy::all,
+        unused_parens,
+        unused_imports,
+        unused_variables,
+        dead_code,
+        unused_mut
+    )]
     grammar
 );
 
@@ -67,8 +74,15 @@ pub enum ReplInput {
 /// ExprIds are assigned densely starting at `first_expr_id`;
 /// `Program::expr_count` is one past the last id used (so a second file
 /// parsed with `first_expr_id = prev.expr_count` gets disjoint ids).
-pub fn parse_program(file: FileId, src: &str, first_expr_id: u32) -> (ast::Program, Vec<Diagnostic>) {
-    let empty = ast::Program { items: Vec::new(), expr_count: first_expr_id };
+pub fn parse_program(
+    file: FileId,
+    src: &str,
+    first_expr_id: u32,
+) -> (ast::Program, Vec<Diagnostic>) {
+    let empty = ast::Program {
+        items: Vec::new(),
+        expr_count: first_expr_id,
+    };
     let (parsed, mut diags) = run(file, src, Tok::StartProgram);
     let mut items = match parsed {
         Some(Parsed::Program(items)) => items,
@@ -83,17 +97,28 @@ pub fn parse_program(file: FileId, src: &str, first_expr_id: u32) -> (ast::Progr
         std::mem::forget(items);
         return (empty, diags);
     }
-    (ast::Program { items, expr_count: next }, diags)
+    (
+        ast::Program {
+            items,
+            expr_count: next,
+        },
+        diags,
+    )
 }
 
 /// Parses one REPL line: items (`fn`/`let`/`data`, one or more), a
 /// statement `let x = e;` / `let x ~ D;` / `let (a, b) = e;` (which become
-/// items), or a single expression optionally followed by `;`.
+/// items), or a single expression optionally followed by `;`. The line's
+/// final `;` may be left out (`let x = 1`).
 ///
 /// Returns `None` for a blank line or when there are errors, the next free
 /// expression id, and the diagnostics. [`is_incomplete`] tells whether the
 /// errors only mean the input stopped too early (for multi-line entry).
-pub fn parse_repl(file: FileId, src: &str, first_expr_id: u32) -> (Option<ReplInput>, u32, Vec<Diagnostic>) {
+pub fn parse_repl(
+    file: FileId,
+    src: &str,
+    first_expr_id: u32,
+) -> (Option<ReplInput>, u32, Vec<Diagnostic>) {
     let (parsed, diags) = run(file, src, Tok::StartRepl);
     if diags.iter().any(Diagnostic::is_error) {
         return (None, first_expr_id, diags);
@@ -119,7 +144,9 @@ pub fn parse_repl(file: FileId, src: &str, first_expr_id: u32) -> (Option<ReplIn
 pub fn is_incomplete(diags: &[Diagnostic]) -> bool {
     let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
     !errors.is_empty()
-        && errors.iter().all(|d| matches!(d.code.as_deref(), Some("E0202" | "E0102" | "E0103")))
+        && errors
+            .iter()
+            .all(|d| matches!(d.code.as_deref(), Some("E0202" | "E0102" | "E0103")))
 }
 
 /// Lexes, pre-scans and parses; `None` when nothing could be parsed (too
@@ -138,13 +165,20 @@ fn run(file: FileId, src: &str, start: Tok) -> (Option<Parsed>, Vec<Diagnostic>)
             return (None, diags);
         }
     };
-    if start == Tok::StartRepl && toks.is_empty() {
+    let repl = start == Tok::StartRepl;
+    if repl && toks.is_empty() {
         return (None, diags);
     }
 
     let error_count = Rc::new(Cell::new(0usize));
     let mut ctx = Ctx::new(file, error_count.clone());
-    let stream = TokenStream { toks: &toks, pos: 0, start: Some(start), errors: error_count.clone(), capped: false };
+    let stream = TokenStream {
+        toks: &toks,
+        pos: 0,
+        start: Some(start),
+        errors: error_count.clone(),
+        capped: false,
+    };
     let result = grammar::StartParser::new().parse(&mut ctx, stream);
     ctx.finish();
 
@@ -169,18 +203,32 @@ fn run(file: FileId, src: &str, start: Tok) -> (Option<Parsed>, Vec<Diagnostic>)
     let capped = error_count.get() >= MAX_SYNTAX_ERRORS;
     // An unterminated string or comment swallowed the rest of the file, or
     // the input was cut short on purpose: its "end" is not news.
-    let swallowed = diags.iter().any(|d| matches!(d.code.as_deref(), Some("E0102" | "E0103")));
+    let swallowed = diags
+        .iter()
+        .any(|d| matches!(d.code.as_deref(), Some("E0102" | "E0103")));
     if capped || swallowed {
         raw.retain(|e| !matches!(e, lalrpop_util::ParseError::UnrecognizedEof { .. }));
+    }
+    // At the REPL a line may omit its final `;` (`let x = 1`): where the
+    // file ends and a `;` would do, the parser already assumed one.
+    if repl && parsed.is_some() {
+        raw.retain(|e| match e {
+            lalrpop_util::ParseError::UnrecognizedEof { expected, .. } => {
+                !expected.iter().any(|t| t == "\";\"")
+            }
+            _ => true,
+        });
     }
     diags.extend(raw.iter().filter_map(|e| errors::convert(e, &cx)));
     diags.append(&mut ctx.diags);
     if capped {
         let at = raw.last().map_or(0, errors::error_offset);
         diags.push(
-            Diagnostic::error(format!("too many syntax errors (more than {MAX_SYNTAX_ERRORS}); stopped here"))
-                .with_code("E0209")
-                .with_primary(Span::new(file, at, at), "parsing stopped here"),
+            Diagnostic::error(format!(
+                "too many syntax errors (more than {MAX_SYNTAX_ERRORS}); stopped here"
+            ))
+            .with_code("E0209")
+            .with_primary(Span::new(file, at, at), "parsing stopped here"),
         );
     }
     sort(&mut diags);

@@ -45,10 +45,14 @@ pub fn prescan(file: FileId, toks: &[Spanned]) -> Result<Scan, Diagnostic> {
                 open.push((span, close, pending));
                 base = pending;
                 if open.len() > MAX_NESTING {
-                    return Err(Diagnostic::error(format!("nesting too deep (more than {MAX_NESTING} levels)"))
-                        .with_code("E0203")
-                        .with_primary(span, "this bracket is too deeply nested")
-                        .with_help("split the expression into smaller parts with `let` bindings or functions"));
+                    return Err(Diagnostic::error(format!(
+                        "nesting too deep (more than {MAX_NESTING} levels)"
+                    ))
+                    .with_code("E0203")
+                    .with_primary(span, "this bracket is too deeply nested")
+                    .with_help(
+                        "split the expression into smaller parts with `let` bindings or functions",
+                    ));
                 }
             }
             Tok::RParen | Tok::RBracket | Tok::RBrace => {
@@ -64,7 +68,13 @@ pub fn prescan(file: FileId, toks: &[Spanned]) -> Result<Scan, Diagnostic> {
                     Some(i) => {
                         if let Some(inner) = open.last().filter(|o| o.1 != close) {
                             let want = inner.1;
-                            bad_closers.push((*s, format!("this `{close}` cannot close the open `{}`; use `{want}`", opener(want))));
+                            bad_closers.push((
+                                *s,
+                                format!(
+                                    "this `{close}` cannot close the open `{}`; use `{want}`",
+                                    opener(want)
+                                ),
+                            ));
                         }
                         pending = open[i].2;
                         open.truncate(i);
@@ -73,7 +83,11 @@ pub fn prescan(file: FileId, toks: &[Spanned]) -> Result<Scan, Diagnostic> {
                     None => bad_closers.push((
                         *s,
                         match open.last() {
-                            Some(o) => format!("this `{close}` cannot close the open `{}`; use `{}`", opener(o.1), o.1),
+                            Some(o) => format!(
+                                "this `{close}` cannot close the open `{}`; use `{}`",
+                                opener(o.1),
+                                o.1
+                            ),
                             None => format!("this `{close}` has no matching opening delimiter"),
                         },
                     )),
@@ -101,7 +115,10 @@ pub fn prescan(file: FileId, toks: &[Spanned]) -> Result<Scan, Diagnostic> {
         }
         prev = Some(tok);
     }
-    Ok(Scan { unclosed: open.last().map(|o| (o.0, o.1)), bad_closers })
+    Ok(Scan {
+        unclosed: open.last().map(|o| (o.0, o.1)),
+        bad_closers,
+    })
 }
 
 fn opener(close: &str) -> &'static str {

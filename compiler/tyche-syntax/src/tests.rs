@@ -41,7 +41,10 @@ fn sexpr(e: &Expr) -> String {
             s + ")"
         }
         ExprKind::Array(es) => format!("[{}]", es.iter().map(sexpr).collect::<Vec<_>>().join(" ")),
-        ExprKind::Tuple(es) => format!("(tuple {})", es.iter().map(sexpr).collect::<Vec<_>>().join(" ")),
+        ExprKind::Tuple(es) => format!(
+            "(tuple {})",
+            es.iter().map(sexpr).collect::<Vec<_>>().join(" ")
+        ),
         ExprKind::Index(a, i) => format!("(index {} {})", sexpr(a), sexpr(i)),
         ExprKind::Field(a, i, _) => format!("(. {} {i})", sexpr(a)),
         ExprKind::Binary(op, a, b) => format!("({} {} {})", op.symbol(), sexpr(a), sexpr(b)),
@@ -51,7 +54,9 @@ fn sexpr(e: &Expr) -> String {
             let mut s = format!("({} {}", k.keyword(), sexpr(m));
             for a in args {
                 match a.index {
-                    Some((i, _)) => s.push_str(&format!(" {}[{i}]={}", a.name.name, sexpr(&a.value))),
+                    Some((i, _)) => {
+                        s.push_str(&format!(" {}[{i}]={}", a.name.name, sexpr(&a.value)))
+                    }
                     None => s.push_str(&format!(" {}={}", a.name.name, sexpr(&a.value))),
                 }
             }
@@ -78,7 +83,11 @@ fn ty(t: &TypeExpr) -> String {
         TypeExpr::Array(t, _) => format!("[{}]", ty(t)),
         TypeExpr::Tuple(ts, _) => format!("({})", ts.iter().map(ty).collect::<Vec<_>>().join(", ")),
         TypeExpr::Fn(ps, r, _) => {
-            format!("(fn ({}) {})", ps.iter().map(ty).collect::<Vec<_>>().join(", "), ty(r))
+            format!(
+                "(fn ({}) {})",
+                ps.iter().map(ty).collect::<Vec<_>>().join(", "),
+                ty(r)
+            )
         }
         TypeExpr::Dist(t, _) => format!("Dist<{}>", ty(t)),
     }
@@ -86,31 +95,67 @@ fn ty(t: &TypeExpr) -> String {
 
 fn stmt(s: &Stmt) -> String {
     match s {
-        Stmt::Let { name, ty: Some(t), value, .. } => format!("(let {}:{} {});", name.name, ty(t), sexpr(value)),
-        Stmt::Let { name, ty: None, value, .. } => format!("(let {} {});", name.name, sexpr(value)),
+        Stmt::Let {
+            name,
+            ty: Some(t),
+            value,
+            ..
+        } => format!("(let {}:{} {});", name.name, ty(t), sexpr(value)),
+        Stmt::Let {
+            name,
+            ty: None,
+            value,
+            ..
+        } => format!("(let {} {});", name.name, sexpr(value)),
         Stmt::LetTuple { names, value, .. } => {
             let ns: Vec<&str> = names.iter().map(|n| n.name.as_str()).collect();
             format!("(let ({}) {});", ns.join(" "), sexpr(value))
         }
-        Stmt::Sample { name, ty: Some(t), dist, .. } => format!("(~ {}:{} {});", name.name, ty(t), sexpr(dist)),
-        Stmt::Sample { name, ty: None, dist, .. } => format!("(~ {} {});", name.name, sexpr(dist)),
+        Stmt::Sample {
+            name,
+            ty: Some(t),
+            dist,
+            ..
+        } => format!("(~ {}:{} {});", name.name, ty(t), sexpr(dist)),
+        Stmt::Sample {
+            name,
+            ty: None,
+            dist,
+            ..
+        } => format!("(~ {} {});", name.name, sexpr(dist)),
         Stmt::Expr(e) => format!("{};", sexpr(e)),
     }
 }
 
 fn item(i: &Item) -> String {
     match i {
-        Item::Let { name, ty: t, value, .. } => match t {
+        Item::Let {
+            name, ty: t, value, ..
+        } => match t {
             Some(t) => format!("(let {}:{} {})", name.name, ty(t), sexpr(value)),
             None => format!("(let {} {})", name.name, sexpr(value)),
         },
-        Item::Data { name, ty: t, default, .. } => match default {
+        Item::Data {
+            name,
+            ty: t,
+            default,
+            ..
+        } => match default {
             Some(d) => format!("(data {}:{} {})", name.name, ty(t), sexpr(d)),
             None => format!("(data {}:{})", name.name, ty(t)),
         },
         Item::Fn(f) => {
-            let ret = f.ret.as_ref().map(|t| format!(" -> {}", ty(t))).unwrap_or_default();
-            format!("(fn {} [{}]{ret} {})", f.name.name, params(&f.params), sexpr(&f.body))
+            let ret = f
+                .ret
+                .as_ref()
+                .map(|t| format!(" -> {}", ty(t)))
+                .unwrap_or_default();
+            format!(
+                "(fn {} [{}]{ret} {})",
+                f.name.name,
+                params(&f.params),
+                sexpr(&f.body)
+            )
         }
     }
 }
@@ -120,12 +165,21 @@ const F: FileId = FileId(0);
 /// Parses a file that must be free of diagnostics.
 fn ok(src: &str) -> Program {
     let (p, diags) = parse_program(F, src, 0);
-    assert!(diags.is_empty(), "unexpected diagnostics for {src:?}:\n{}", show(src, &diags));
+    assert!(
+        diags.is_empty(),
+        "unexpected diagnostics for {src:?}:\n{}",
+        show(src, &diags)
+    );
     p
 }
 
 fn items(src: &str) -> String {
-    ok(src).items.iter().map(item).collect::<Vec<_>>().join("\n")
+    ok(src)
+        .items
+        .iter()
+        .map(item)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The s-expression of `src` parsed as an expression (`let _ = src;`).
@@ -202,22 +256,32 @@ fn surgery_forms() {
         ex("infer(Enumerate, condition(do(model, s = true), c = true))"),
         "(call infer Enumerate (condition (do model s=true) c=true))"
     );
-    assert_eq!(ex("do(model, x = 1.0, z[3] = true)"), "(do model x=1.0 z[3]=true)");
+    assert_eq!(
+        ex("do(model, x = 1.0, z[3] = true)"),
+        "(do model x=1.0 z[3]=true)"
+    );
     assert_eq!(ex("condition(model, y = 2.0,)"), "(condition model y=2.0)");
     assert_eq!(ex("counterfactual(m, x = 0.0)"), "(counterfactual m x=0.0)");
     assert_eq!(ex("do(m)"), "(do m)");
     assert_eq!(ex("counterfactual(m)"), "(counterfactual m)");
     // One argument: the ordinary `condition` function.
     assert_eq!(ex("condition(x > 0.5)"), "(call condition (> x 0.5))");
-    assert_eq!(ex("do(|| model(), x = -1)"), "(do (fn [] (call model)) x=-1)");
+    assert_eq!(
+        ex("do(|| model(), x = -1)"),
+        "(do (fn [] (call model)) x=-1)"
+    );
 }
 
 #[test]
 fn surgery_arg_spans() {
     let src = "let m = do(model, z[3] = true);";
     let p = ok(src);
-    let Item::Let { value, .. } = &p.items[0] else { panic!() };
-    let ExprKind::Surgery(SurgeryKind::Do, _, args) = &value.kind else { panic!() };
+    let Item::Let { value, .. } = &p.items[0] else {
+        panic!()
+    };
+    let ExprKind::Surgery(SurgeryKind::Do, _, args) = &value.kind else {
+        panic!()
+    };
     let snip = |s: Span| &src[s.start as usize..s.end as usize];
     assert_eq!(snip(args[0].span), "z[3] = true");
     assert_eq!(snip(args[0].index.unwrap().1), "3");
@@ -255,7 +319,10 @@ fn statements() {
     // Block-like statements need no `;`; last without `;` is the value.
     assert_eq!(ex("{ if a { 1 } else { 2 } }"), "{=> (if a {=> 1} {=> 2})}");
     assert_eq!(ex("{ if a { 1 } else { 2 }; }"), "{(if a {=> 1} {=> 2});}");
-    assert_eq!(ex("{ for i in 0..3 { f(i); } x }"), "{(for i (.. 0 3) {(call f i);}); => x}");
+    assert_eq!(
+        ex("{ for i in 0..3 { f(i); } x }"),
+        "{(for i (.. 0 3) {(call f i);}); => x}"
+    );
     assert_eq!(ex("{ { 1 } - 1 }"), "{{=> 1}; => -1}");
     assert_eq!(ex("{ if c { a } (b) }"), "{(if c {=> a}); => b}");
     assert_eq!(ex("{ x }"), "{=> x}");
@@ -269,7 +336,10 @@ fn if_else_chains() {
         "(if a {=> 1} (if b {=> 2} {=> 3}))"
     );
     assert_eq!(ex("if a == 1 { x }"), "(if (== a 1) {=> x})");
-    assert_eq!(ex("1 + if a { 1 } else { 2 }"), "(+ 1 (if a {=> 1} {=> 2}))");
+    assert_eq!(
+        ex("1 + if a { 1 } else { 2 }"),
+        "(+ 1 (if a {=> 1} {=> 2}))"
+    );
 }
 
 // ---------------------------------------------------------------- precedence
@@ -360,13 +430,21 @@ fn comments() {
 
 #[test]
 fn non_associative_comparisons_and_ranges() {
-    for src in ["let x = a < b < c;", "let x = a == b == c;", "let x = 0..1..2;"] {
+    for src in [
+        "let x = a < b < c;",
+        "let x = a == b == c;",
+        "let x = 0..1..2;",
+    ] {
         let d = errs(src);
         assert_eq!(d.len(), 1, "{src}: {}", show(src, &d));
         assert_eq!(d[0].code.as_deref(), Some("E0201"));
     }
     let d = errs("let x = a < b < c;");
-    assert!(d[0].notes.iter().any(|n| n.contains("cannot be chained")), "{:?}", d[0]);
+    assert!(
+        d[0].notes.iter().any(|n| n.contains("cannot be chained")),
+        "{:?}",
+        d[0]
+    );
 }
 
 // ---------------------------------------------------------------- spans and ids
@@ -381,18 +459,31 @@ fn spans_cover_source_text() {
     assert_eq!(snip(f.name.span), "f");
     assert_eq!(snip(f.params[0].ty.as_ref().unwrap().span()), "Int");
     assert_eq!(snip(f.body.span), &src[src.find('{').unwrap()..]);
-    let ExprKind::Block(stmts, Some(tail)) = &f.body.kind else { panic!() };
-    let Stmt::Let { value, span, name, .. } = &stmts[0] else { panic!() };
+    let ExprKind::Block(stmts, Some(tail)) = &f.body.kind else {
+        panic!()
+    };
+    let Stmt::Let {
+        value, span, name, ..
+    } = &stmts[0]
+    else {
+        panic!()
+    };
     assert_eq!(snip(*span), "let y = g(a, 2) * -x[1];");
     assert_eq!(snip(name.span), "y");
     assert_eq!(snip(value.span), "g(a, 2) * -x[1]");
-    let ExprKind::Binary(BinOp::Mul, l, r) = &value.kind else { panic!() };
+    let ExprKind::Binary(BinOp::Mul, l, r) = &value.kind else {
+        panic!()
+    };
     assert_eq!(snip(l.span), "g(a, 2)");
     assert_eq!(snip(r.span), "-x[1]");
-    let ExprKind::Unary(_, inner) = &r.kind else { panic!() };
+    let ExprKind::Unary(_, inner) = &r.kind else {
+        panic!()
+    };
     assert_eq!(snip(inner.span), "x[1]");
     assert_eq!(snip(tail.span), "if y > 0 { y } else { 0 }");
-    let ExprKind::Call(callee, args) = &l.kind else { panic!() };
+    let ExprKind::Call(callee, args) = &l.kind else {
+        panic!()
+    };
     assert_eq!(snip(callee.span), "g");
     assert_eq!(snip(args[1].span), "2");
     assert_eq!(p.items[0].span(), f.span);
@@ -403,11 +494,17 @@ fn spans_of_fields_and_folded_literals() {
     let src = "let v = t.0.1 + -2.5;";
     let p = ok(src);
     let snip = |s: Span| &src[s.start as usize..s.end as usize];
-    let Item::Let { value, span, .. } = &p.items[0] else { panic!() };
+    let Item::Let { value, span, .. } = &p.items[0] else {
+        panic!()
+    };
     assert_eq!(snip(*span), src);
-    let ExprKind::Binary(_, l, r) = &value.kind else { panic!() };
+    let ExprKind::Binary(_, l, r) = &value.kind else {
+        panic!()
+    };
     assert_eq!(snip(l.span), "t.0.1");
-    let ExprKind::Field(inner, 1, fs) = &l.kind else { panic!() };
+    let ExprKind::Field(inner, 1, fs) = &l.kind else {
+        panic!()
+    };
     assert_eq!(snip(*fs), "1");
     assert_eq!(snip(inner.span), "t.0");
     assert_eq!(snip(r.span), "-2.5");
@@ -433,9 +530,10 @@ fn ids(e: &Expr, out: &mut Vec<u32>) {
             kids.extend([&**c, &**t]);
             kids.extend(e.as_deref());
         }
-        ExprKind::For(_, a, b) | ExprKind::Range(a, b) | ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
-            kids.extend([&**a, &**b])
-        }
+        ExprKind::For(_, a, b)
+        | ExprKind::Range(a, b)
+        | ExprKind::Index(a, b)
+        | ExprKind::Binary(_, a, b) => kids.extend([&**a, &**b]),
         ExprKind::Lambda(_, b) | ExprKind::Field(b, _, _) | ExprKind::Unary(_, b) => kids.push(b),
         ExprKind::Call(f, a) => {
             kids.push(f);
@@ -458,7 +556,9 @@ fn program_ids(p: &Program) -> Vec<u32> {
     for i in &p.items {
         match i {
             Item::Let { value, .. } => ids(value, &mut out),
-            Item::Data { default: Some(d), .. } => ids(d, &mut out),
+            Item::Data {
+                default: Some(d), ..
+            } => ids(d, &mut out),
             Item::Data { .. } => {}
             Item::Fn(f) => ids(&f.body, &mut out),
         }
@@ -472,12 +572,19 @@ fn expr_ids_are_dense_and_offset() {
     let (p, d) = parse_program(F, src, 0);
     assert!(d.is_empty());
     let v = program_ids(&p);
-    assert_eq!(v, (0..v.len() as u32).collect::<Vec<_>>(), "pre-order, dense");
+    assert_eq!(
+        v,
+        (0..v.len() as u32).collect::<Vec<_>>(),
+        "pre-order, dense"
+    );
     assert_eq!(p.expr_count, v.len() as u32);
 
     let (q, _) = parse_program(FileId(1), src, p.expr_count);
     let w = program_ids(&q);
-    assert_eq!(w, (p.expr_count..p.expr_count + v.len() as u32).collect::<Vec<_>>());
+    assert_eq!(
+        w,
+        (p.expr_count..p.expr_count + v.len() as u32).collect::<Vec<_>>()
+    );
     assert_eq!(q.expr_count, 2 * p.expr_count);
 }
 
@@ -526,6 +633,38 @@ fn garbage_at_top_level_recovers_at_next_item() {
 }
 
 #[test]
+fn nested_fn_and_bad_params_recover() {
+    let src = "fn model() { fn inner(x) { x } 2 }\nfn f(a b) { 1 }\nfn g() { 3 }";
+    let (p, d) = parse_program(F, src, 0);
+    assert_eq!(
+        p.items.iter().map(item).collect::<Vec<_>>(),
+        [
+            "(fn model [] {=> 2})",
+            "(fn f [] {=> 1})",
+            "(fn g [] {=> 3})"
+        ],
+        "{}",
+        show(src, &d)
+    );
+    let codes: Vec<_> = d.iter().map(|d| d.code.as_deref().unwrap()).collect();
+    assert_eq!(codes, ["E0210", "E0201"]);
+}
+
+#[test]
+fn unknown_character_runs_are_one_error() {
+    let d = errs("let x = a @#$ b;\nlet y = ``;");
+    let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        ["unknown characters `@#$`", "unknown characters ````"]
+    );
+    let junk: String = "@ ".repeat(1000);
+    let d = errs(&junk);
+    assert_eq!(d.len(), 51);
+    assert_eq!(d[50].code.as_deref(), Some("E0108"));
+}
+
+#[test]
 fn lexical_errors() {
     let d = errs("let x = 1 @ 2;");
     assert_eq!(d.len(), 1, "{d:?}");
@@ -551,7 +690,10 @@ fn lexical_errors() {
     assert_eq!(d[0].code.as_deref(), Some("E0103"));
 
     let d = errs("let s = \"open");
-    assert!(d.iter().any(|d| d.code.as_deref() == Some("E0102")), "{d:?}");
+    assert!(
+        d.iter().any(|d| d.code.as_deref() == Some("E0102")),
+        "{d:?}"
+    );
 
     let d = errs("let x = 1e999;");
     assert_eq!(d[0].code.as_deref(), Some("E0106"));
@@ -668,7 +810,9 @@ fn rendered_diagnostics() {
 fn repl_lines() {
     let (r, next, d) = parse_repl(F, "1 + 2", 10);
     assert!(d.is_empty());
-    let Some(ReplInput::Expr(e)) = r else { panic!() };
+    let Some(ReplInput::Expr(e)) = r else {
+        panic!()
+    };
     assert_eq!(sexpr(&e), "(+ 1 2)");
     assert_eq!(next, 13);
 
@@ -678,21 +822,34 @@ fn repl_lines() {
 
     let (r, next, d) = parse_repl(F, "fn f(x) { x } let y = f(2);", 0);
     assert!(d.is_empty());
-    let Some(ReplInput::Items(is)) = r else { panic!() };
-    assert_eq!(is.iter().map(item).collect::<Vec<_>>(), ["(fn f [x] {=> x})", "(let y (call f 2))"]);
+    let Some(ReplInput::Items(is)) = r else {
+        panic!()
+    };
+    assert_eq!(
+        is.iter().map(item).collect::<Vec<_>>(),
+        ["(fn f [x] {=> x})", "(let y (call f 2))"]
+    );
     assert_eq!(next, 5);
 
     let (r, _, d) = parse_repl(F, "let p ~ Beta(1, 1);", 0);
     assert!(d.is_empty());
-    let Some(ReplInput::Items(is)) = r else { panic!() };
+    let Some(ReplInput::Items(is)) = r else {
+        panic!()
+    };
     assert_eq!(item(&is[0]), "(let p (call sample \"p\" (call Beta 1 1)))");
 
     let (r, _, d) = parse_repl(F, "let (a, b) = (1, 2);", 0);
     assert!(d.is_empty());
-    let Some(ReplInput::Items(is)) = r else { panic!() };
+    let Some(ReplInput::Items(is)) = r else {
+        panic!()
+    };
     assert_eq!(
         is.iter().map(item).collect::<Vec<_>>(),
-        ["(let $tuple0_0 (tuple 1 2))", "(let a (. $tuple0_0 0))", "(let b (. $tuple0_0 1))"]
+        [
+            "(let $tuple0_0 (tuple 1 2))",
+            "(let a (. $tuple0_0 0))",
+            "(let b (. $tuple0_0 1))"
+        ]
     );
 
     let (r, next, d) = parse_repl(F, "  // nothing\n", 5);
@@ -701,6 +858,23 @@ fn repl_lines() {
     let (r, next, d) = parse_repl(F, "if x { 1 } else { 2 }", 0);
     assert!(d.is_empty() && next == 6);
     assert!(matches!(r, Some(ReplInput::Expr(_))));
+}
+
+#[test]
+fn repl_final_semicolon_is_optional() {
+    let src = "let x = 1 + 2";
+    let (r, next, d) = parse_repl(F, src, 0);
+    assert!(d.is_empty(), "{d:?}");
+    let Some(ReplInput::Items(is)) = r else {
+        panic!()
+    };
+    assert_eq!(item(&is[0]), "(let x (+ 1 2))");
+    assert_eq!(is[0].span(), Span::new(F, 0, src.len()));
+    assert_eq!(next, 3);
+    let (r, _, d) = parse_repl(F, "let p ~ Beta(1, 1)", 0);
+    assert!(d.is_empty() && r.is_some(), "{d:?}");
+    // Not in files.
+    assert_eq!(errs("let x = 1")[0].code.as_deref(), Some("E0202"));
 }
 
 #[test]
@@ -724,23 +898,47 @@ const DEEP: usize = 100_000;
 
 fn deep_cases() -> Vec<(String, &'static str)> {
     vec![
-        ("let x = ".to_string() + &"(".repeat(DEEP) + "1" + &")".repeat(DEEP) + ";", "E0203"),
+        (
+            "let x = ".to_string() + &"(".repeat(DEEP) + "1" + &")".repeat(DEEP) + ";",
+            "E0203",
+        ),
         ("let x = ".to_string() + &"(".repeat(DEEP), "E0203"),
         ("let x = ".to_string() + &"[".repeat(DEEP), "E0203"),
         ("fn f() ".to_string() + &"{".repeat(DEEP), "E0203"),
         ("let x = ".to_string() + &"-".repeat(DEEP) + "1;", "E0204"),
-        ("let x = ".to_string() + &"!".repeat(DEEP) + "true;", "E0204"),
+        (
+            "let x = ".to_string() + &"!".repeat(DEEP) + "true;",
+            "E0204",
+        ),
         ("let x = ".to_string() + &"-".repeat(DEEP) + ")", "E0204"),
         ("let x = 1".to_string() + &"+1".repeat(DEEP) + ";", "E0204"),
         ("let x = 1".to_string() + &"^1".repeat(DEEP) + ";", "E0204"),
-        ("let x = 1".to_string() + &"-1".repeat(DEEP) + " + ;", "E0204"),
+        (
+            "let x = 1".to_string() + &"-1".repeat(DEEP) + " + ;",
+            "E0204",
+        ),
         ("let x = f".to_string() + &"(1)".repeat(DEEP) + ";", "E0204"),
         ("let x = t".to_string() + &".0".repeat(DEEP) + ";", "E0204"),
-        ("let x = ".to_string() + &"|x| ".repeat(DEEP) + "1;", "E0204"),
-        ("let x = ".to_string() + &"|x, y| ".repeat(DEEP) + "1;", "E0204"),
-        ("let x = ".to_string() + &"if a {} else ".repeat(DEEP) + "{};", "E0204"),
-        ("data x: ".to_string() + &"() -> ".repeat(DEEP) + "Int;", "E0204"),
-        ("data x: ".to_string() + &"Dist<".repeat(DEEP) + "Int;", "E0204"),
+        (
+            "let x = ".to_string() + &"|x| ".repeat(DEEP) + "1;",
+            "E0204",
+        ),
+        (
+            "let x = ".to_string() + &"|x, y| ".repeat(DEEP) + "1;",
+            "E0204",
+        ),
+        (
+            "let x = ".to_string() + &"if a {} else ".repeat(DEEP) + "{};",
+            "E0204",
+        ),
+        (
+            "data x: ".to_string() + &"() -> ".repeat(DEEP) + "Int;",
+            "E0204",
+        ),
+        (
+            "data x: ".to_string() + &"Dist<".repeat(DEEP) + "Int;",
+            "E0204",
+        ),
     ]
 }
 
@@ -782,15 +980,24 @@ fn deep_inputs_on_the_main_thread_stack() {
 
 #[test]
 fn nesting_at_the_limit_is_fine() {
-    let src = "let x = ".to_string() + &"(".repeat(MAX_NESTING) + "1" + &")".repeat(MAX_NESTING) + ";";
+    let src =
+        "let x = ".to_string() + &"(".repeat(MAX_NESTING) + "1" + &")".repeat(MAX_NESTING) + ";";
     assert_eq!(items(&src), "(let x 1)");
     let src = "let x = ".to_string() + &"[".repeat(MAX_NESTING) + &"]".repeat(MAX_NESTING) + ";";
     assert!(errs(&src).is_empty());
-    let d = errs(&("let x = ".to_string() + &"(".repeat(MAX_NESTING + 1) + "1" + &")".repeat(MAX_NESTING + 1) + ";"));
+    let d = errs(
+        &("let x = ".to_string()
+            + &"(".repeat(MAX_NESTING + 1)
+            + "1"
+            + &")".repeat(MAX_NESTING + 1)
+            + ";"),
+    );
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].message, "nesting too deep (more than 256 levels)");
     // A long but flat program is fine.
-    let src = "fn model() {\n".to_string() + &"let x ~ Normal(-1.0, 2.0^-1);\nif x > 0 { f(-x) } else { g(!b) }\n".repeat(3000) + "}";
+    let src = "fn model() {\n".to_string()
+        + &"let x ~ Normal(-1.0, 2.0^-1);\nif x > 0 { f(-x) } else { g(!b) }\n".repeat(3000)
+        + "}";
     assert!(errs(&src).is_empty());
     let src = "let x = 1".to_string() + &" + 1".repeat(900) + ";";
     assert!(errs(&src).is_empty());

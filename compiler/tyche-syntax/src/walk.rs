@@ -37,7 +37,10 @@ fn children_mut(kind: &mut ExprKind) -> Vec<&mut Expr> {
                 out.push(e);
             }
         }
-        ExprKind::For(_, a, b) | ExprKind::Range(a, b) | ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+        ExprKind::For(_, a, b)
+        | ExprKind::Range(a, b)
+        | ExprKind::Index(a, b)
+        | ExprKind::Binary(_, a, b) => {
             out.push(a);
             out.push(b);
         }
@@ -85,5 +88,9 @@ pub fn renumber<'a>(roots: impl IntoIterator<Item = &'a mut Expr>, next: &mut u3
 
 /// Renumbers all items; returns the greatest expression depth.
 pub fn renumber_items(items: &mut [Item], next: &mut u32) -> usize {
-    items.iter_mut().map(|i| renumber(item_roots(i), next)).max().unwrap_or(0)
+    items
+        .iter_mut()
+        .map(|i| renumber(item_roots(i), next))
+        .max()
+        .unwrap_or(0)
 }

@@ -7,6 +7,8 @@ fn scratch() {
         let mut map = SourceMap::new();
         map.add("t.ppl", src);
         println!("################ {src}\n items: {}", p.items.len());
-        for x in &d { print!("{}", render(x, &map, false)); }
+        for x in &d {
+            print!("{}", render(x, &map, false));
+        }
     }
 }

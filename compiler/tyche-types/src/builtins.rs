@@ -7,24 +7,66 @@
 use crate::ty::{Kind, Subst, Ty};
 
 const REAL_TO_REAL: &[&str] = &[
-    "exp", "log", "sqrt", "floor", "ceil", "sigmoid", "logit", "lgamma", "log1p", "expm1", "sin", "cos", "tan",
-    "atan", "tanh",
+    "exp", "log", "sqrt", "floor", "ceil", "sigmoid", "logit", "lgamma", "log1p", "expm1", "sin",
+    "cos", "tan", "atan", "tanh",
 ];
-const REAL2_DISTS: &[&str] = &["Normal", "LogNormal", "Uniform", "Beta", "Gamma", "InvGamma", "Cauchy"];
+const REAL2_DISTS: &[&str] = &[
+    "Normal",
+    "LogNormal",
+    "Uniform",
+    "Beta",
+    "Gamma",
+    "InvGamma",
+    "Cauchy",
+];
 const METHODS: &[&str] = &["Rejection", "Importance", "Smc", "Mh", "Hmc"];
 
 /// Every builtin name, in a stable order.
 pub fn builtin_names() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = vec![
-        "len", "sum", "product", "min", "max", "abs", "real", "int", "pow", "log_sum_exp", "range", "print", "map",
-        "filter", "fold", "scan", "zip", "repeat",
+        "len",
+        "sum",
+        "product",
+        "min",
+        "max",
+        "abs",
+        "real",
+        "int",
+        "pow",
+        "log_sum_exp",
+        "range",
+        "print",
+        "map",
+        "filter",
+        "fold",
+        "scan",
+        "zip",
+        "repeat",
     ];
     v.extend_from_slice(REAL_TO_REAL);
     v.extend_from_slice(REAL2_DISTS);
     v.extend_from_slice(&[
-        "Exponential", "StudentT", "Bernoulli", "Binomial", "Poisson", "Geometric", "Categorical",
-        "DiscreteUniform", "Dirichlet", "MvNormal", "sample", "observe", "factor", "condition", "log_prob", "prob",
-        "mean", "log_evidence", "samples", "infer", "Enumerate",
+        "Exponential",
+        "StudentT",
+        "Bernoulli",
+        "Binomial",
+        "Poisson",
+        "Geometric",
+        "Categorical",
+        "DiscreteUniform",
+        "Dirichlet",
+        "MvNormal",
+        "sample",
+        "observe",
+        "factor",
+        "condition",
+        "log_prob",
+        "prob",
+        "mean",
+        "log_evidence",
+        "samples",
+        "infer",
+        "Enumerate",
     ]);
     v.extend_from_slice(METHODS);
     v
@@ -62,9 +104,18 @@ pub(crate) fn builtin_type(s: &mut Subst, name: &str) -> Option<Ty> {
         "print" => f(vec![a], Unit),
         "map" => f(vec![arr(a.clone()), f(vec![a], b.clone())], arr(b)),
         "filter" => f(vec![arr(a.clone()), f(vec![a.clone()], Bool)], arr(a)),
-        "fold" => f(vec![arr(a.clone()), b.clone(), f(vec![b.clone(), a], b.clone())], b),
-        "scan" => f(vec![arr(a.clone()), b.clone(), f(vec![b.clone(), a], b.clone())], arr(b)),
-        "zip" => f(vec![arr(a.clone()), arr(b.clone())], arr(Ty::Tuple(vec![a, b]))),
+        "fold" => f(
+            vec![arr(a.clone()), b.clone(), f(vec![b.clone(), a], b.clone())],
+            b,
+        ),
+        "scan" => f(
+            vec![arr(a.clone()), b.clone(), f(vec![b.clone(), a], b.clone())],
+            arr(b),
+        ),
+        "zip" => f(
+            vec![arr(a.clone()), arr(b.clone())],
+            arr(Ty::Tuple(vec![a, b])),
+        ),
         "repeat" => f(vec![Int, f(vec![], a.clone())], arr(a)),
         "Exponential" => f(vec![Real], dist(Real)),
         "StudentT" => f(vec![Real, Real, Real], dist(Real)),

@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 
 use tyche_core::{Diagnostic, Span};
-use tyche_syntax::ast::{BinOp, Expr, ExprKind, Ident, Item, Param, Stmt, SurgeryArg, SurgeryKind, TypeExpr, UnOp};
+use tyche_syntax::ast::{
+    BinOp, Expr, ExprKind, Ident, Item, Param, Stmt, SurgeryArg, SurgeryKind, TypeExpr, UnOp,
+};
 
 use crate::builtins::{builtin_names, builtin_type};
 use crate::deps::{item_free_names, sccs};
@@ -74,7 +76,12 @@ impl Checker {
         let mut s = Subst::default();
         let builtins = builtin_names()
             .into_iter()
-            .map(|n| (n, builtin_type(&mut s, n).expect("every builtin has a type")))
+            .map(|n| {
+                (
+                    n,
+                    builtin_type(&mut s, n).expect("every builtin has a type"),
+                )
+            })
             .collect();
         Checker {
             s,
@@ -109,11 +116,17 @@ impl Checker {
             if let Some(&first) = owner.get(name.name.as_str()) {
                 is_dup[i] = true;
                 self.diags.push(
-                    Diagnostic::error(format!("the name `{}` is defined more than once", name.name))
-                        .with_code("E0402")
-                        .with_primary(name.span, format!("`{}` redefined here", name.name))
-                        .with_secondary(items[first].name().span, format!("previous definition of `{}` here", name.name))
-                        .with_help("give one of them a different name"),
+                    Diagnostic::error(format!(
+                        "the name `{}` is defined more than once",
+                        name.name
+                    ))
+                    .with_code("E0402")
+                    .with_primary(name.span, format!("`{}` redefined here", name.name))
+                    .with_secondary(
+                        items[first].name().span,
+                        format!("previous definition of `{}` here", name.name),
+                    )
+                    .with_help("give one of them a different name"),
                 );
             } else {
                 owner.insert(&name.name, i);
@@ -124,7 +137,10 @@ impl Checker {
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                let mut e: Vec<usize> = item_free_names(item).iter().filter_map(|n| owner.get(n.as_str()).copied()).collect();
+                let mut e: Vec<usize> = item_free_names(item)
+                    .iter()
+                    .filter_map(|n| owner.get(n.as_str()).copied())
+                    .collect();
                 e.sort_unstable();
                 self_loop[i] = e.contains(&i);
                 e
@@ -147,16 +163,32 @@ impl Checker {
         let t = self.infer(e);
         self.level -= 1;
         let diags = self.finish();
-        let t = if diags.iter().any(|d| d.is_error()) { None } else { self.s.export(&t) };
+        let t = if diags.iter().any(|d| d.is_error()) {
+            None
+        } else {
+            self.s.export(&t)
+        };
         (t, diags)
     }
 
     /// Everything known so far, fully resolved.
     pub fn type_info(&self) -> TypeInfo {
         TypeInfo {
-            expr_types: self.expr_types.iter().map(|t| t.as_ref().and_then(|t| self.s.export(t))).collect(),
-            items: self.globals.iter().filter_map(|(n, g)| Some((n.clone(), self.s.export(&g.ty)?))).collect(),
-            choice_types: self.choices.iter().filter_map(|(n, c)| Some((n.clone(), self.s.export(&c.ty)?))).collect(),
+            expr_types: self
+                .expr_types
+                .iter()
+                .map(|t| t.as_ref().and_then(|t| self.s.export(t)))
+                .collect(),
+            items: self
+                .globals
+                .iter()
+                .filter_map(|(n, g)| Some((n.clone(), self.s.export(&g.ty)?)))
+                .collect(),
+            choice_types: self
+                .choices
+                .iter()
+                .filter_map(|(n, c)| Some((n.clone(), self.s.export(&c.ty)?)))
+                .collect(),
             numeric_vars: self.s.generic_numeric_vars().collect(),
         }
     }
@@ -178,23 +210,40 @@ impl Checker {
     fn finish(&mut self) -> Vec<Diagnostic> {
         self.s.default_numeric();
         let mut d = std::mem::take(&mut self.diags);
-        d.sort_by_key(|d| d.primary_span().map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.start)));
+        d.sort_by_key(|d| {
+            d.primary_span()
+                .map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.start))
+        });
         d
     }
 
     // ----- top level -------------------------------------------------------
 
     fn check_component(&mut self, items: &[Item], comp: &[usize], is_dup: &[bool], cyclic: bool) {
-        let is_const = |i: &Item| matches!(i, Item::Let { .. } | Item::Data { default: Some(_), .. });
+        let is_const = |i: &Item| {
+            matches!(
+                i,
+                Item::Let { .. }
+                    | Item::Data {
+                        default: Some(_),
+                        ..
+                    }
+            )
+        };
         if cyclic {
             if let Some(&c) = comp.iter().find(|&&i| is_const(&items[i])) {
                 let name = items[c].name();
                 let msg = if comp.len() == 1 {
                     format!("the constant `{}` is defined in terms of itself", name.name)
                 } else {
-                    format!("the constant `{}` depends on itself through a cycle", name.name)
+                    format!(
+                        "the constant `{}` depends on itself through a cycle",
+                        name.name
+                    )
                 };
-                let mut d = Diagnostic::error(msg).with_code("E0312").with_primary(name.span, "cycle starts here");
+                let mut d = Diagnostic::error(msg)
+                    .with_code("E0312")
+                    .with_primary(name.span, "cycle starts here");
                 for &o in comp.iter().filter(|&&o| o != c) {
                     let n = items[o].name();
                     d = d.with_secondary(n.span, format!("`{}` is part of the cycle", n.name));
@@ -223,7 +272,13 @@ impl Checker {
             };
             if !is_dup[i] {
                 let name = items[i].name();
-                self.globals.insert(name.name.clone(), Global { ty: t.clone(), span: name.span });
+                self.globals.insert(
+                    name.name.clone(),
+                    Global {
+                        ty: t.clone(),
+                        span: name.span,
+                    },
+                );
             }
             mono.push(t);
         }
@@ -231,17 +286,27 @@ impl Checker {
             let t = mono[k].clone();
             match &items[i] {
                 Item::Fn(f) => {
-                    let Ty::Fn(ps, r) = t else { unreachable!("fn items get function types") };
+                    let Ty::Fn(ps, r) = t else {
+                        unreachable!("fn items get function types")
+                    };
                     self.bind_params(&f.params, &ps);
-                    let ctx = f.ret.as_ref().map(|a| annotation_ctx(a.span(), &self.show(&r))).unwrap_or_default();
+                    let ctx = f
+                        .ret
+                        .as_ref()
+                        .map(|a| annotation_ctx(a.span(), &self.show(&r)))
+                        .unwrap_or_default();
                     self.check(&f.body, &r, &ctx);
                     self.locals.clear();
                 }
-                Item::Let { ty: Some(a), value, .. } => {
+                Item::Let {
+                    ty: Some(a), value, ..
+                } => {
                     let ctx = annotation_ctx(a.span(), &self.show(&t));
                     self.check(value, &t, &ctx);
                 }
-                Item::Let { ty: None, value, .. } => {
+                Item::Let {
+                    ty: None, value, ..
+                } => {
                     // Inferred, not checked, so an `if` reports its two
                     // branches against each other. (`t` is only constrained
                     // already when the constant is in a reported cycle.)
@@ -288,7 +353,12 @@ impl Checker {
 
     fn unknown_name(&mut self, name: &str, span: Span) {
         let locals: Vec<&str> = self.locals.iter().rev().map(|l| l.name.as_str()).collect();
-        let mut globals: Vec<&str> = self.globals.keys().map(|s| s.as_str()).chain(self.pending.iter().map(|s| s.as_str())).collect();
+        let mut globals: Vec<&str> = self
+            .globals
+            .keys()
+            .map(|s| s.as_str())
+            .chain(self.pending.iter().map(|s| s.as_str()))
+            .collect();
         globals.sort_unstable();
         globals.dedup();
         let builtins = builtin_names();
@@ -303,7 +373,10 @@ impl Checker {
     }
 
     fn push_local(&mut self, name: &Ident, ty: Ty) {
-        self.locals.push(Local { name: name.name.clone(), ty });
+        self.locals.push(Local {
+            name: name.name.clone(),
+            ty,
+        });
     }
 
     /// Reports a name bound twice in one parameter list or tuple pattern.
@@ -312,10 +385,13 @@ impl Checker {
         for n in names {
             if let Some(first) = seen.iter().find(|s| s.name == n.name) {
                 self.diags.push(
-                    Diagnostic::error(format!("identifier `{}` is bound more than once in this {what}", n.name))
-                        .with_code("E0403")
-                        .with_primary(n.span, "used as a name more than once")
-                        .with_secondary(first.span, "first bound here"),
+                    Diagnostic::error(format!(
+                        "identifier `{}` is bound more than once in this {what}",
+                        n.name
+                    ))
+                    .with_code("E0403")
+                    .with_primary(n.span, "used as a name more than once")
+                    .with_secondary(first.span, "first bound here"),
                 );
             } else {
                 seen.push(n);
@@ -357,12 +433,16 @@ impl Checker {
                     Ty::Error
                 }
                 other => {
-                    let mut d = Diagnostic::error(format!("cannot find type `{other}` in this scope"))
-                        .with_code("E0313")
-                        .with_primary(id.span, "not a known type");
+                    let mut d =
+                        Diagnostic::error(format!("cannot find type `{other}` in this scope"))
+                            .with_code("E0313")
+                            .with_primary(id.span, "not a known type");
                     let alias = match other {
-                        "Float" | "float" | "Double" | "double" | "f64" | "f32" | "Number" | "Num" => Some("Real"),
-                        "Integer" | "integer" | "i64" | "i32" | "isize" | "usize" | "Nat" => Some("Int"),
+                        "Float" | "float" | "Double" | "double" | "f64" | "f32" | "Number"
+                        | "Num" => Some("Real"),
+                        "Integer" | "integer" | "i64" | "i32" | "isize" | "usize" | "Nat" => {
+                            Some("Int")
+                        }
                         "Str" | "str" | "string" => Some("String"),
                         "Boolean" | "boolean" => Some("Bool"),
                         _ => best_match(other, ["Int", "Real", "Bool", "String", "Method"]),
@@ -419,13 +499,24 @@ impl Checker {
         if let Some((s, l)) = &ctx.label {
             d = d.with_secondary(*s, l.clone());
         }
-        if let Some(h) = ctx.help.clone().or_else(|| self.conversion_help(expected, found, at)) {
+        if let Some(h) = ctx
+            .help
+            .clone()
+            .or_else(|| self.conversion_help(expected, found, at))
+        {
             d = d.with_help(h);
         }
         self.diags.push(d);
     }
 
-    fn unify_diag(&self, err: UnifyError, span: Span, expected: &Ty, found: &Ty, message: Option<&str>) -> Diagnostic {
+    fn unify_diag(
+        &self,
+        err: UnifyError,
+        span: Span,
+        expected: &Ty,
+        found: &Ty,
+        message: Option<&str>,
+    ) -> Diagnostic {
         let mut n = Namer::new(&self.s);
         match err {
             UnifyError::Occurs(v, t) => {
@@ -465,7 +556,9 @@ impl Checker {
         };
         match (self.s.zonk(expected), self.s.zonk(found), var) {
             (Ty::Real, Ty::Int, Some(x)) => Some(format!("use `real({x})`")),
-            (Ty::Real, Ty::Int, None) => Some("an `Int` never converts to `Real` implicitly; use `real(…)`".into()),
+            (Ty::Real, Ty::Int, None) => {
+                Some("an `Int` never converts to `Real` implicitly; use `real(…)`".into())
+            }
             (Ty::Int, Ty::Real, Some(x)) => Some(format!("use `int({x})`")),
             (Ty::Array(a), Ty::Array(b), Some(x)) if *a == Ty::Real && *b == Ty::Int => {
                 Some(format!("use `map({x}, real)`"))
@@ -476,7 +569,14 @@ impl Checker {
 
     /// Unifies against a type of a known shape (array, function, …); when
     /// `found` is not of that shape at all, says so in words.
-    fn expect_shape(&mut self, e: &Expr, found: &Ty, shape: &Ty, what: &str, message: &str) -> bool {
+    fn expect_shape(
+        &mut self,
+        e: &Expr,
+        found: &Ty,
+        shape: &Ty,
+        what: &str,
+        message: &str,
+    ) -> bool {
         match self.s.unify(shape, found) {
             Ok(()) => true,
             Err(err) => {
@@ -510,17 +610,21 @@ impl Checker {
                         // Say "wrong number of parameters", not two long types.
                         let t = self.lambda(params, body, None);
                         let want = self.show(expected);
-                        let mut d = Diagnostic::error(ctx.message.clone().unwrap_or_else(|| "mismatched types".into()))
-                            .with_code("E0301")
-                            .with_primary(
-                                e.span,
-                                format!(
-                                    "expected a function taking {}, found one taking {}",
-                                    count(ps.len(), "argument"),
-                                    params.len()
-                                ),
-                            )
-                            .with_note(format!("the expected type is `{want}`"));
+                        let mut d = Diagnostic::error(
+                            ctx.message
+                                .clone()
+                                .unwrap_or_else(|| "mismatched types".into()),
+                        )
+                        .with_code("E0301")
+                        .with_primary(
+                            e.span,
+                            format!(
+                                "expected a function taking {}, found one taking {}",
+                                count(ps.len(), "argument"),
+                                params.len()
+                            ),
+                        )
+                        .with_note(format!("the expected type is `{want}`"));
                         if let Some((s, l)) = &ctx.label {
                             d = d.with_secondary(*s, l.clone());
                         }
@@ -612,7 +716,13 @@ impl Checker {
             ExprKind::For(x, iter, body) => {
                 let it = self.infer(iter);
                 let elem = self.fresh();
-                self.expect_shape(iter, &it, &Ty::array(elem.clone()), "an array", "`for` loops iterate over arrays");
+                self.expect_shape(
+                    iter,
+                    &it,
+                    &Ty::array(elem.clone()),
+                    "an array",
+                    "`for` loops iterate over arrays",
+                );
                 let mark = self.locals.len();
                 self.push_local(x, elem);
                 self.infer(body);
@@ -627,11 +737,19 @@ impl Checker {
             ExprKind::Lambda(params, body) => self.lambda(params, body, None),
             ExprKind::Call(f, args) => self.call(e, f, args),
             ExprKind::Array(es) => {
-                let Some((first, rest)) = es.split_first() else { return Ty::array(self.fresh()) };
+                let Some((first, rest)) = es.split_first() else {
+                    return Ty::array(self.fresh());
+                };
                 let t = self.infer(first);
                 let ctx = Ctx {
-                    label: Some((tail_expr(first).span, "expected because of the first element".into())),
-                    help: Some("all elements of an array have one type; use a tuple for mixed values".into()),
+                    label: Some((
+                        tail_expr(first).span,
+                        "expected because of the first element".into(),
+                    )),
+                    help: Some(
+                        "all elements of an array have one type; use a tuple for mixed values"
+                            .into(),
+                    ),
                     ..Ctx::default()
                 };
                 for x in rest {
@@ -643,7 +761,13 @@ impl Checker {
             ExprKind::Index(a, i) => {
                 let at = self.infer(a);
                 let elem = self.fresh();
-                let ok = self.expect_shape(a, &at, &Ty::array(elem.clone()), "an array", "cannot index into this value");
+                let ok = self.expect_shape(
+                    a,
+                    &at,
+                    &Ty::array(elem.clone()),
+                    "an array",
+                    "cannot index into this value",
+                );
                 self.check(i, &Ty::Int, &Ctx::default());
                 if ok {
                     elem
@@ -736,7 +860,11 @@ impl Checker {
             let mut d = Diagnostic::error(format!(
                 "this function takes {} but {} supplied",
                 count(ps.len(), "argument"),
-                if args.len() == 1 { "1 was".to_string() } else { format!("{} were", args.len()) }
+                if args.len() == 1 {
+                    "1 was".to_string()
+                } else {
+                    format!("{} were", args.len())
+                }
             ))
             .with_code("E0302")
             .with_primary(e.span, format!("expected {}", count(ps.len(), "argument")));
@@ -801,11 +929,17 @@ impl Checker {
                 self.diags.push(
                     Diagnostic::error(format!(
                         "this function takes 1 or 2 arguments but {} supplied",
-                        if args.len() == 1 { "1 was".to_string() } else { format!("{} were", args.len()) }
+                        if args.len() == 1 {
+                            "1 was".to_string()
+                        } else {
+                            format!("{} were", args.len())
+                        }
                     ))
                     .with_code("E0302")
                     .with_primary(e.span, "expected 1 or 2 arguments")
-                    .with_note("`sample(D)` draws anonymously; `sample(\"name\", D)` names the choice"),
+                    .with_note(
+                        "`sample(D)` draws anonymously; `sample(\"name\", D)` names the choice",
+                    ),
                 );
                 args.iter().for_each(|a| {
                     self.infer(a);
@@ -823,15 +957,25 @@ impl Checker {
                 let mut n = Namer::new(&self.s);
                 let (here, there) = (has_type(&mut n, t), has_type(&mut n, &pt));
                 self.diags.push(
-                    Diagnostic::error(format!("the random choice `{name}` is used with two different types"))
-                        .with_code("E0311")
-                        .with_primary(span, format!("here `{name}` {here}"))
-                        .with_secondary(prev.span, format!("but here it {there}"))
-                        .with_help("a choice name has one type throughout the program; rename one of them"),
+                    Diagnostic::error(format!(
+                        "the random choice `{name}` is used with two different types"
+                    ))
+                    .with_code("E0311")
+                    .with_primary(span, format!("here `{name}` {here}"))
+                    .with_secondary(prev.span, format!("but here it {there}"))
+                    .with_help(
+                        "a choice name has one type throughout the program; rename one of them",
+                    ),
                 );
             }
         } else {
-            self.choices.insert(name.to_string(), Choice { ty: t.clone(), span });
+            self.choices.insert(
+                name.to_string(),
+                Choice {
+                    ty: t.clone(),
+                    span,
+                },
+            );
         }
     }
 
@@ -886,7 +1030,10 @@ impl Checker {
         self.diags.push(
             Diagnostic::error(format!("cannot apply {op} to a value of type {shown}"))
                 .with_code("E0307")
-                .with_primary(tail_expr(e).span, format!("expected `Int` or `Real`, found {shown}")),
+                .with_primary(
+                    tail_expr(e).span,
+                    format!("expected `Int` or `Real`, found {shown}"),
+                ),
         );
         false
     }
@@ -908,15 +1055,17 @@ impl Checker {
                     if let Err(UnifyError::NotComparable(bad)) = self.s.unify(&q, &lt) {
                         let mut n = Namer::new(&self.s);
                         let (whole, bad) = (n.show(&lt), n.show(&bad));
-                        let mut d = Diagnostic::error(format!("values of type `{whole}` cannot be compared with {sym}"))
-                            .with_code("E0308")
-                            .with_primary(tail_expr(l).span, format!("this has type `{whole}`"));
+                        let mut d = Diagnostic::error(format!(
+                            "values of type `{whole}` cannot be compared with {sym}"
+                        ))
+                        .with_code("E0308")
+                        .with_primary(tail_expr(l).span, format!("this has type `{whole}`"));
                         if whole != bad {
                             d = d.with_note(format!("`{bad}` is not comparable"));
                         }
-                        self.diags.push(
-                            d.with_note("functions, distributions and inference methods cannot be compared"),
-                        );
+                        self.diags.push(d.with_note(
+                            "functions, distributions and inference methods cannot be compared",
+                        ));
                     }
                 }
                 Ty::Bool
@@ -943,7 +1092,9 @@ impl Checker {
 
     /// Both operands of a binary operator have one type.
     fn same_operands(&mut self, sym: &str, l: &Expr, lt: &Ty, r: &Expr, rt: &Ty) -> bool {
-        let Err(err) = self.s.unify(lt, rt) else { return true };
+        let Err(err) = self.s.unify(lt, rt) else {
+            return true;
+        };
         let (lz, rz) = (self.s.zonk(lt), self.s.zonk(rt));
         let mut d = self.unify_diag(err, tail_expr(r).span, lt, rt, None);
         let shown = quote(&mut Namer::new(&self.s), lt);
@@ -981,8 +1132,15 @@ impl Checker {
             let vt = self.infer(&a.value);
             if let Some(c) = self.choices.get(&a.name.name).cloned() {
                 let ct = self.s.instantiate(&c.ty, self.level);
-                let label = format!("the random choice `{}` has type `{}`", a.name.name, self.show(&ct));
-                let ctx = Ctx { label: Some((c.span, label)), ..Ctx::default() };
+                let label = format!(
+                    "the random choice `{}` has type `{}`",
+                    a.name.name,
+                    self.show(&ct)
+                );
+                let ctx = Ctx {
+                    label: Some((c.span, label)),
+                    ..Ctx::default()
+                };
                 self.expect(&a.value, &ct, &vt, &ctx);
             }
         }
@@ -1000,7 +1158,9 @@ impl Checker {
             Stmt::Expr(e) => {
                 self.infer(e);
             }
-            Stmt::Let { name, ty, value, .. } => {
+            Stmt::Let {
+                name, ty, value, ..
+            } => {
                 self.level += 1;
                 let t = match ty {
                     Some(a) => {
@@ -1035,7 +1195,10 @@ impl Checker {
                                 .with_code("E0309")
                                 .with_primary(
                                     tail_expr(value).span,
-                                    format!("expected a tuple of {}, found {shown}", count(n, "element")),
+                                    format!(
+                                        "expected a tuple of {}, found {shown}",
+                                        count(n, "element")
+                                    ),
                                 )
                                 .with_secondary(
                                     names.first().unwrap().span.to(names.last().unwrap().span),
@@ -1062,7 +1225,13 @@ impl Checker {
                     None => {
                         let v = self.fresh();
                         let dt = self.infer(dist);
-                        self.expect_shape(dist, &dt, &Ty::dist(v.clone()), "a distribution", "mismatched types");
+                        self.expect_shape(
+                            dist,
+                            &dt,
+                            &Ty::dist(v.clone()),
+                            "a distribution",
+                            "mismatched types",
+                        );
                         v
                     }
                 };
@@ -1074,7 +1243,13 @@ impl Checker {
 }
 
 fn annotation_ctx(span: Span, shown: &str) -> Ctx {
-    Ctx { label: Some((span, format!("expected `{shown}` because of this annotation"))), ..Ctx::default() }
+    Ctx {
+        label: Some((
+            span,
+            format!("expected `{shown}` because of this annotation"),
+        )),
+        ..Ctx::default()
+    }
 }
 
 /// Where a value really comes from: the tail of a block, so a mismatch

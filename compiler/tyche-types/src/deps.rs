@@ -93,7 +93,9 @@ fn free_names(e: &Expr, bound: &mut Vec<String>, out: &mut HashSet<String>) {
             free_names(f, bound, out);
             args.iter().for_each(|a| free_names(a, bound, out));
         }
-        ExprKind::Array(es) | ExprKind::Tuple(es) => es.iter().for_each(|a| free_names(a, bound, out)),
+        ExprKind::Array(es) | ExprKind::Tuple(es) => {
+            es.iter().for_each(|a| free_names(a, bound, out))
+        }
         ExprKind::Field(e, _, _) | ExprKind::Unary(_, e) => free_names(e, bound, out),
         ExprKind::Surgery(_, m, args) => {
             free_names(m, bound, out);
@@ -177,7 +179,9 @@ mod tests {
     #[test]
     fn long_chain_does_not_overflow() {
         let n = 200_000;
-        let edges: Vec<Vec<usize>> = (0..n).map(|i| if i + 1 < n { vec![i + 1] } else { vec![] }).collect();
+        let edges: Vec<Vec<usize>> = (0..n)
+            .map(|i| if i + 1 < n { vec![i + 1] } else { vec![] })
+            .collect();
         let c = sccs(&edges);
         assert_eq!(c.len(), n);
         assert_eq!(c[0], vec![n - 1]);

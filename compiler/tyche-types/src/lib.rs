@@ -88,11 +88,21 @@ pub fn display_type(t: &tyche_ir::Type, numeric: &HashSet<u32>) -> String {
     }
     let mut map = Vec::new();
     let mut s = rename(t, &mut map).to_string();
-    let nums: Vec<String> =
-        map.iter().enumerate().filter(|(_, v)| numeric.contains(v)).map(|(i, _)| ty::var_name(i)).collect();
+    let nums: Vec<String> = map
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| numeric.contains(v))
+        .map(|(i, _)| ty::var_name(i))
+        .collect();
     if !nums.is_empty() {
         s.push_str(" where ");
-        s.push_str(&nums.iter().map(|n| format!("{n}: Num")).collect::<Vec<_>>().join(", "));
+        s.push_str(
+            &nums
+                .iter()
+                .map(|n| format!("{n}: Num"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
     }
     s
 }

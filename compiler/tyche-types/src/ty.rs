@@ -122,7 +122,10 @@ impl Subst {
             (Ty::Var(x), Ty::Var(y)) => {
                 let (kx, lx) = self.var_info(*x).expect("resolved");
                 let (ky, ly) = self.var_info(*y).expect("resolved");
-                self.vars[*y as usize] = VarState::Unbound { kind: kx.max(ky), level: lx.min(ly) };
+                self.vars[*y as usize] = VarState::Unbound {
+                    kind: kx.max(ky),
+                    level: lx.min(ly),
+                };
                 self.vars[*x as usize] = VarState::Bound(b.clone());
                 Ok(())
             }
@@ -201,7 +204,10 @@ impl Subst {
         match self.resolve(t) {
             Ty::Var(v) => {
                 if let Some((kind, level)) = self.var_info(v) {
-                    self.vars[v as usize] = VarState::Unbound { kind: kind.max(k), level };
+                    self.vars[v as usize] = VarState::Unbound {
+                        kind: kind.max(k),
+                        level,
+                    };
                 }
             }
             Ty::Array(e) | Ty::Dist(e) => self.raise_kind(&e, k),
@@ -279,15 +285,21 @@ impl Subst {
                         if kind == Kind::Num && !in_params.contains(&v) {
                             self.vars[v as usize] = VarState::Bound(Ty::Int);
                         } else {
-                            self.vars[v as usize] = VarState::Unbound { kind, level: GENERIC };
+                            self.vars[v as usize] = VarState::Unbound {
+                                kind,
+                                level: GENERIC,
+                            };
                         }
                     }
                 }
             }
             Ty::Array(e) | Ty::Dist(e) => self.generalize_walk(&e, level, in_params),
-            Ty::Tuple(ts) => ts.iter().for_each(|t| self.generalize_walk(t, level, in_params)),
+            Ty::Tuple(ts) => ts
+                .iter()
+                .for_each(|t| self.generalize_walk(t, level, in_params)),
             Ty::Fn(ps, r) => {
-                ps.iter().for_each(|t| self.generalize_walk(t, level, in_params));
+                ps.iter()
+                    .for_each(|t| self.generalize_walk(t, level, in_params));
                 self.generalize_walk(&r, level, in_params)
             }
             _ => {}
@@ -334,7 +346,11 @@ impl Subst {
     /// (the end-of-program default).
     pub(crate) fn default_numeric(&mut self) {
         for cell in &mut self.vars {
-            if let VarState::Unbound { kind: Kind::Num, level } = cell {
+            if let VarState::Unbound {
+                kind: Kind::Num,
+                level,
+            } = cell
+            {
                 if *level != GENERIC {
                     *cell = VarState::Bound(Ty::Int);
                 }
@@ -345,7 +361,10 @@ impl Subst {
     /// The quantified numeric variables (what `TypeInfo::numeric_vars` reports).
     pub(crate) fn generic_numeric_vars(&self) -> impl Iterator<Item = u32> + '_ {
         self.vars.iter().enumerate().filter_map(|(i, c)| match c {
-            VarState::Unbound { kind: Kind::Num, level: GENERIC } => Some(i as u32),
+            VarState::Unbound {
+                kind: Kind::Num,
+                level: GENERIC,
+            } => Some(i as u32),
             _ => None,
         })
     }
@@ -364,7 +383,10 @@ impl Subst {
             Ty::Array(e) => Type::array(self.export(&e)?),
             Ty::Dist(e) => Type::dist(self.export(&e)?),
             Ty::Tuple(ts) => Type::Tuple(ts.iter().map(|t| self.export(t)).collect::<Option<_>>()?),
-            Ty::Fn(ps, r) => Type::func(ps.iter().map(|t| self.export(t)).collect::<Option<_>>()?, self.export(&r)?),
+            Ty::Fn(ps, r) => Type::func(
+                ps.iter().map(|t| self.export(t)).collect::<Option<_>>()?,
+                self.export(&r)?,
+            ),
             Ty::Error => return None,
         })
     }
@@ -379,7 +401,10 @@ pub(crate) struct Namer<'s> {
 
 impl<'s> Namer<'s> {
     pub(crate) fn new(subst: &'s Subst) -> Self {
-        Namer { subst, names: HashMap::new() }
+        Namer {
+            subst,
+            names: HashMap::new(),
+        }
     }
 
     pub(crate) fn show(&mut self, t: &Ty) -> String {
@@ -461,7 +486,8 @@ mod tests {
     fn unify_binds_and_zonks() {
         let mut s = Subst::default();
         let a = s.fresh(Kind::Any, 1);
-        s.unify(&Ty::array(a.clone()), &Ty::array(Ty::Real)).unwrap();
+        s.unify(&Ty::array(a.clone()), &Ty::array(Ty::Real))
+            .unwrap();
         assert_eq!(s.zonk(&a), Ty::Real);
     }
 
@@ -469,7 +495,10 @@ mod tests {
     fn numeric_rejects_bool_and_defaults_to_int() {
         let mut s = Subst::default();
         let n = s.fresh(Kind::Num, 1);
-        assert!(matches!(s.unify(&n, &Ty::Bool), Err(UnifyError::NotNumeric)));
+        assert!(matches!(
+            s.unify(&n, &Ty::Bool),
+            Err(UnifyError::NotNumeric)
+        ));
         let m = s.fresh(Kind::Num, 1);
         s.default_numeric();
         assert_eq!(s.zonk(&m), Ty::Int);
@@ -479,7 +508,10 @@ mod tests {
     fn occurs_check() {
         let mut s = Subst::default();
         let a = s.fresh(Kind::Any, 1);
-        assert!(matches!(s.unify(&a, &Ty::array(a.clone())), Err(UnifyError::Occurs(..))));
+        assert!(matches!(
+            s.unify(&a, &Ty::array(a.clone())),
+            Err(UnifyError::Occurs(..))
+        ));
     }
 
     #[test]
@@ -488,7 +520,10 @@ mod tests {
         let a = s.fresh(Kind::Eq, 1);
         let b = s.fresh(Kind::Any, 1);
         s.unify(&a, &Ty::array(b.clone())).unwrap();
-        assert!(matches!(s.unify(&b, &Ty::func(vec![], Ty::Int)), Err(UnifyError::NotComparable(_))));
+        assert!(matches!(
+            s.unify(&b, &Ty::func(vec![], Ty::Int)),
+            Err(UnifyError::NotComparable(_))
+        ));
     }
 
     #[test]
@@ -510,6 +545,9 @@ mod tests {
         let a = s.fresh(Kind::Any, 1);
         let b = s.fresh(Kind::Any, 1);
         let mut n = Namer::new(&s);
-        assert_eq!(n.show(&Ty::func(vec![b.clone(), a.clone()], b)), "('a, 'b) -> 'a");
+        assert_eq!(
+            n.show(&Ty::func(vec![b.clone(), a.clone()], b)),
+            "('a, 'b) -> 'a"
+        );
     }
 }

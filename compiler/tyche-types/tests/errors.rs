@@ -4,7 +4,6 @@
 mod common;
 use common::{check, errors};
 
-
 #[test]
 fn mismatch_in_call_argument() {
     assert_eq!(
@@ -510,7 +509,9 @@ fn choice_used_with_two_types() {
 #[test]
 fn choice_used_with_two_types_across_functions() {
     assert_eq!(
-        errors("fn f(d) { let x ~ d; x + 1 }\nfn g() { let x = sample(\"x\", Bernoulli(0.5)); x }\n"),
+        errors(
+            "fn f(d) { let x ~ d; x + 1 }\nfn g() { let x = sample(\"x\", Bernoulli(0.5)); x }\n"
+        ),
         r#"error[E0311]: the random choice `x` is used with two different types
   ┌─ test.ppl:2:25
   │
@@ -964,6 +965,7 @@ fn observe_value_type() {
   │
 1 │ fn f() { observe(Bernoulli(0.5), 1) }
   │                                  ^ expected `Bool`, found a number
+
 "#
     );
 }
@@ -971,7 +973,7 @@ fn observe_value_type() {
 #[test]
 fn one_mistake_one_message() {
     // An unknown name poisons nothing downstream, in its function or callers.
-    let c = check("fn f() { let x = nromal; let y = x + 1; let z = y(3); Normal(z, x[0]).0 }\nfn g() { f() + sample(f()) }");
+    let c = check("fn f() { let x = nromal; let y = x + 1; let z = y(3); Normal(z, x[0]) }\nfn g() { sample(f()) + 1.0 }");
     assert_eq!(c.codes(), ["E0401"]);
     // A function whose body is wrong still has its declared type for callers.
     let c = check("fn bad() -> Real { true }\nfn main() { bad() + 1.0 }");
@@ -991,8 +993,15 @@ let k = 1 + \"s\";
 fn c() { (1, 2).5 }
 fn d() { len(1, 2) }",
     );
-    assert_eq!(c.codes(), ["E0401", "E0301", "E0301", "E0307", "E0305", "E0302"]);
-    let lines: Vec<usize> = c.diags.iter().map(|d| c.map.line_col(d.primary_span().unwrap()).0).collect();
+    assert_eq!(
+        c.codes(),
+        ["E0401", "E0301", "E0301", "E0307", "E0305", "E0302"]
+    );
+    let lines: Vec<usize> = c
+        .diags
+        .iter()
+        .map(|d| c.map.line_col(d.primary_span().unwrap()).0)
+        .collect();
     assert_eq!(lines, [1, 2, 3, 4, 5, 6]);
 }
 

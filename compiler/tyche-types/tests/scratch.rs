@@ -7,7 +7,9 @@ fn scratch() {
         let f = map.add("test.ppl", src.to_string());
         let (p, pd) = tyche_syntax::parse_program(f, src, 0);
         println!("@@@@ {i}");
-        if !pd.is_empty() { println!("PARSE: {}", render_all(&pd, &map, false)); }
+        if !pd.is_empty() {
+            println!("PARSE: {}", render_all(&pd, &map, false));
+        }
         let (_info, d) = tyche_types::check_program(&p);
         println!("{}", render_all(&d, &map, false));
     }

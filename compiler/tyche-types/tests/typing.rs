@@ -1,7 +1,7 @@
 //! Well-typed programs: what the checker infers for each rule.
 
 mod common;
-use common::{is_int_literal, ok};
+use common::{check, is_int_literal, ok};
 use tyche_syntax::ast::ExprKind;
 
 #[test]
@@ -23,7 +23,10 @@ fn integer_literal_defaults_to_int() {
     assert_eq!(c.item("n"), "Int");
     assert_eq!(c.item("f"), "() -> Int");
     assert_eq!(c.item("three"), "() -> Int");
-    assert_eq!(c.types_of(is_int_literal), ["Int", "Int", "Int", "Int", "Int"]);
+    assert_eq!(
+        c.types_of(is_int_literal),
+        ["Int", "Int", "Int", "Int", "Int"]
+    );
 }
 
 #[test]
@@ -63,13 +66,21 @@ fn main() { (add(1, 2), add(1.5, 2.0), inc(2), inc(0.5), add(1, 2.5)) }");
 #[test]
 fn numeric_builtins() {
     let c = ok("fn f(xs: [Real], ns: [Int]) { (sum(xs), sum(ns), product([1, 2]), min(1, 2.5), max(3, 4), abs(-2), abs(-2.5)) }");
-    assert_eq!(c.item("f"), "([Real], [Int]) -> (Real, Int, Int, Real, Int, Int, Real)");
+    assert_eq!(
+        c.item("f"),
+        "([Real], [Int]) -> (Real, Int, Int, Real, Int, Int, Real)"
+    );
 }
 
 #[test]
 fn arithmetic_comparison_and_logic() {
-    let c = ok("fn f(x: Real, n: Int) { (x ^ 2, n % 3, n / 2, x < 1, -x, !(n >= 2) || x == 0.5 && true) }");
-    assert_eq!(c.item("f"), "(Real, Int) -> (Real, Int, Int, Bool, Real, Bool)");
+    let c = ok(
+        "fn f(x: Real, n: Int) { (x ^ 2, n % 3, n / 2, x < 1, -x, !(n >= 2) || x == 0.5 && true) }",
+    );
+    assert_eq!(
+        c.item("f"),
+        "(Real, Int) -> (Real, Int, Int, Bool, Real, Bool)"
+    );
 }
 
 #[test]
@@ -81,7 +92,10 @@ let r: Real = 1;
 data ys: [Real];
 data n: Int = 3;");
     assert_eq!(c.item("f"), "(Real) -> Real");
-    assert_eq!(c.item("g"), "((Int) -> Bool, [(Int, String)]) -> Dist<Bool>");
+    assert_eq!(
+        c.item("g"),
+        "((Int) -> Bool, [(Int, String)]) -> Dist<Bool>"
+    );
     assert_eq!(c.item("k"), "(Method) -> ()");
     assert_eq!(c.item("r"), "Real");
     assert_eq!(c.item("ys"), "[Real]");
@@ -141,9 +155,11 @@ fn h() { let r = range(0, 3); r }");
 
 #[test]
 fn tuples_fields_and_destructuring() {
-    let c = ok("fn f() { let t = (1, true, 2.5); let (a, b, r) = t; (t.1, t.2 + r, a) }
+    let c = ok(
+        "fn f() { let t = (1, true, 2.5); let (a, b, r) = t; (t.1, t.2 + r, a) }
 fn g(xs: [Real], ys: [Bool]) { map(zip(xs, ys), |p| p.0) }
-fn swap(p: (Int, Bool)) { (p.1, p.0) }");
+fn swap(p: (Int, Bool)) { (p.1, p.0) }",
+    );
     assert_eq!(c.item("f"), "() -> (Bool, Real, Int)");
     assert_eq!(c.item("g"), "([Real], [Bool]) -> [Real]");
     assert_eq!(c.item("swap"), "((Int, Bool)) -> (Bool, Int)");
@@ -159,7 +175,10 @@ fn higher_order_builtins() {
     let draws = repeat(3, || sample(Normal(0, 1)));
     (ys, evens, total, running, draws, len(xs))
 }");
-    assert_eq!(c.item("f"), "([Int]) -> ([Real], [Int], Real, [Int], [Real], Int)");
+    assert_eq!(
+        c.item("f"),
+        "([Int]) -> ([Real], [Int], Real, [Int], [Real], Int)"
+    );
 }
 
 #[test]
@@ -196,7 +215,10 @@ fn main() {
 }
 fn dists() { (Exponential(1), StudentT(3, 0, 1), Geometric(0.5), Dirichlet([1, 1]), MvNormal([0, 0], [[1, 0], [0, 1]]), LogNormal(0, 1), InvGamma(1, 1), Cauchy(0, 1), Beta(1, 1)) }"#);
     assert_eq!(c.item("model"), "() -> (Int, Real, Real, Real)");
-    assert_eq!(c.item("main"), "() -> ((Int, Real, Real, Real), Real, Real, [Int], Real)");
+    assert_eq!(
+        c.item("main"),
+        "() -> ((Int, Real, Real, Real), Real, Real, [Int], Real)"
+    );
     assert_eq!(
         c.item("dists"),
         "() -> (Dist<Real>, Dist<Real>, Dist<Int>, Dist<[Real]>, Dist<[Real]>, Dist<Real>, Dist<Real>, Dist<Real>, Dist<Real>)"
@@ -214,7 +236,10 @@ fn main() {
     let b = counterfactual(model, x = 0, y[0] = 5, unknown = 3);
     (a, b)
 }");
-    assert_eq!(c.item("main"), "() -> (Dist<(Bool, Real)>, () -> (Bool, Real))");
+    assert_eq!(
+        c.item("main"),
+        "() -> (Dist<(Bool, Real)>, () -> (Bool, Real))"
+    );
     // The literals given for `x` and `y[0]` are Reals: they are those choices' values.
     let lits = c.types_of(|e| matches!(e.kind, ExprKind::Int(1 | 5 | 0 | 3)));
     assert_eq!(lits.len(), 7);
@@ -232,7 +257,9 @@ fn main() { let sum = 2.5; let sample = |n| n + 1; (len(3), sum * 2, sample(4)) 
 fn polymorphic_bodies_keep_their_variables() {
     let c = ok("fn add(a, b) { a + b }");
     let t = c.info.items["add"].clone();
-    let tyche_ir::Type::Fn(ps, r) = t else { panic!() };
+    let tyche_ir::Type::Fn(ps, r) = t else {
+        panic!()
+    };
     let tyche_ir::Type::Var(v) = *r else { panic!() };
     assert_eq!(ps, vec![tyche_ir::Type::Var(v), tyche_ir::Type::Var(v)]);
     assert!(c.info.numeric_vars.contains(&v));
@@ -243,7 +270,9 @@ fn polymorphic_bodies_keep_their_variables() {
 
 #[test]
 fn every_expression_gets_a_type() {
-    let c = ok("fn f(xs: [Real]) { let t = (1, [xs]); for x in xs { if x > 0.0 { print(x) } } t.1[0] }");
+    let c = ok(
+        "fn f(xs: [Real]) { let t = (1, [xs]); for x in xs { if x > 0.0 { print(x) } } t.1[0] }",
+    );
     assert!(c.info.expr_types.iter().all(|t| t.is_some()));
 }
 
@@ -266,12 +295,36 @@ fn deep_nesting_is_fine() {
     let c = ok(&src);
     assert_eq!(c.item("f"), "() -> Int");
     assert!(c.item("g").starts_with("() -> [([("));
+
+    // Deep unary chains and curried lambdas (deep types, too).
+    let src = format!(
+        "fn f() {{ {}1 }}\nfn g() {{ {}true }}\nfn h() {{ {}0.5 }}",
+        "-".repeat(900),
+        "!".repeat(900),
+        "|x| ".repeat(450)
+    );
+    let c = check(&src);
+    assert!(c.diags.is_empty(), "{}", c.rendered());
+    assert_eq!(c.item("f"), "() -> Int");
+    assert!(c.item("h").ends_with(") -> Real"));
 }
 
 #[test]
 fn builtin_names_are_complete() {
     let names = tyche_types::builtin_names();
-    for n in ["len", "map", "Normal", "MvNormal", "sample", "observe", "infer", "Enumerate", "Hmc", "tanh", "repeat"] {
+    for n in [
+        "len",
+        "map",
+        "Normal",
+        "MvNormal",
+        "sample",
+        "observe",
+        "infer",
+        "Enumerate",
+        "Hmc",
+        "tanh",
+        "repeat",
+    ] {
         assert!(names.contains(&n), "{n}");
     }
 }

@@ -52,12 +52,20 @@ impl Diagnostic {
 
     /// Adds the primary label (where the problem is).
     pub fn with_primary(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { span, message: message.into(), primary: true });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+            primary: true,
+        });
         self
     }
 
     pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { span, message: message.into(), primary: false });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+            primary: false,
+        });
         self
     }
 
@@ -90,24 +98,37 @@ impl<'a> Files<'a> for MapFiles<'a> {
     type Source = &'a str;
 
     fn name(&'a self, id: FileId) -> Result<&'a str, FilesError> {
-        self.0.get(id).map(|f| f.name.as_str()).ok_or(FilesError::FileMissing)
+        self.0
+            .get(id)
+            .map(|f| f.name.as_str())
+            .ok_or(FilesError::FileMissing)
     }
 
     fn source(&'a self, id: FileId) -> Result<&'a str, FilesError> {
-        self.0.get(id).map(|f| f.text.as_str()).ok_or(FilesError::FileMissing)
+        self.0
+            .get(id)
+            .map(|f| f.text.as_str())
+            .ok_or(FilesError::FileMissing)
     }
 
     fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, FilesError> {
         let f = self.0.get(id).ok_or(FilesError::FileMissing)?;
-        Ok(f.line_starts().partition_point(|&s| s <= byte_index).saturating_sub(1))
+        Ok(f.line_starts()
+            .partition_point(|&s| s <= byte_index)
+            .saturating_sub(1))
     }
 
-    fn line_range(&'a self, id: FileId, line_index: usize) -> Result<std::ops::Range<usize>, FilesError> {
+    fn line_range(
+        &'a self,
+        id: FileId,
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, FilesError> {
         let f = self.0.get(id).ok_or(FilesError::FileMissing)?;
         let starts = f.line_starts();
-        let start = *starts
-            .get(line_index)
-            .ok_or(FilesError::LineTooLarge { given: line_index, max: starts.len() - 1 })?;
+        let start = *starts.get(line_index).ok_or(FilesError::LineTooLarge {
+            given: line_index,
+            max: starts.len() - 1,
+        })?;
         let end = starts.get(line_index + 1).copied().unwrap_or(f.text.len());
         Ok(start..end)
     }
@@ -132,7 +153,11 @@ fn to_codespan(d: &Diagnostic, map: &SourceMap) -> cs::Diagnostic<FileId> {
             let len = map.text(l.span.file).len();
             let start = (l.span.start as usize).min(len);
             let end = (l.span.end as usize).clamp(start, len);
-            let style = if l.primary { cs::LabelStyle::Primary } else { cs::LabelStyle::Secondary };
+            let style = if l.primary {
+                cs::LabelStyle::Primary
+            } else {
+                cs::LabelStyle::Secondary
+            };
             cs::Label::new(style, l.span.file, start..end).with_message(&l.message)
         })
         .collect();
@@ -142,7 +167,11 @@ fn to_codespan(d: &Diagnostic, map: &SourceMap) -> cs::Diagnostic<FileId> {
 /// Renders one diagnostic as rustc-style text (no colour when `color` is
 /// false, which is what tests and pipes get).
 pub fn render(d: &Diagnostic, map: &SourceMap, color: bool) -> String {
-    let mut buf = if color { termcolor::Buffer::ansi() } else { termcolor::Buffer::no_color() };
+    let mut buf = if color {
+        termcolor::Buffer::ansi()
+    } else {
+        termcolor::Buffer::no_color()
+    };
     let config = term::Config::default();
     let files = MapFiles(map);
     if term::emit_to_write_style(&mut buf, &config, &files, &to_codespan(d, map)).is_err() {
@@ -154,5 +183,8 @@ pub fn render(d: &Diagnostic, map: &SourceMap, color: bool) -> String {
 
 /// Renders several diagnostics, separated as rustc does.
 pub fn render_all(ds: &[Diagnostic], map: &SourceMap, color: bool) -> String {
-    ds.iter().map(|d| render(d, map, color)).collect::<Vec<_>>().join("")
+    ds.iter()
+        .map(|d| render(d, map, color))
+        .collect::<Vec<_>>()
+        .join("")
 }

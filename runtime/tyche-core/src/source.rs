@@ -16,16 +16,28 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
-        Span { file, start: start as u32, end: end as u32 }
+        Span {
+            file,
+            start: start as u32,
+            end: end as u32,
+        }
     }
 
     /// The smallest span covering both (same file assumed).
     pub fn to(self, other: Span) -> Span {
-        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     /// A span that points at nothing in particular (synthesised code).
-    pub const DUMMY: Span = Span { file: FileId(u32::MAX), start: 0, end: 0 };
+    pub const DUMMY: Span = Span {
+        file: FileId(u32::MAX),
+        start: 0,
+        end: 0,
+    };
 
     pub fn is_dummy(&self) -> bool {
         self.file.0 == u32::MAX
@@ -63,7 +75,11 @@ impl SourceMap {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        self.files.push(SourceFile { name: name.into(), text, line_starts });
+        self.files.push(SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        });
         FileId(self.files.len() as u32 - 1)
     }
 
@@ -80,20 +96,34 @@ impl SourceMap {
     }
 
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
     }
 
     /// The source text a span covers ("" for spans outside the map).
     pub fn snippet(&self, span: Span) -> &str {
-        self.text(span.file).get(span.start as usize..span.end as usize).unwrap_or("")
+        self.text(span.file)
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
     }
 
     /// 1-based line and column of a span's start.
     pub fn line_col(&self, span: Span) -> (usize, usize) {
-        let Some(file) = self.get(span.file) else { return (0, 0) };
+        let Some(file) = self.get(span.file) else {
+            return (0, 0);
+        };
         let pos = span.start as usize;
-        let line = file.line_starts.partition_point(|&s| s <= pos).saturating_sub(1);
-        let col = file.text.get(file.line_starts[line]..pos).map(|s| s.chars().count()).unwrap_or(0);
+        let line = file
+            .line_starts
+            .partition_point(|&s| s <= pos)
+            .saturating_sub(1);
+        let col = file
+            .text
+            .get(file.line_starts[line]..pos)
+            .map(|s| s.chars().count())
+            .unwrap_or(0);
         (line + 1, col + 1)
     }
 

@@ -29,7 +29,10 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// The closest candidate within a third of the name's length (at least 1,
 /// as rustc does). Earlier candidates win ties, so callers list the most
 /// relevant scopes first. A case-only difference always qualifies.
-pub fn best_match<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn best_match<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = name.chars().count().max(3) / 3;
     let lower = name.to_lowercase();
     let mut best: Option<(usize, &str)> = None;
@@ -37,7 +40,11 @@ pub fn best_match<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>)
         if c == name {
             continue;
         }
-        let d = if c.to_lowercase() == lower { 0 } else { edit_distance(name, c) };
+        let d = if c.to_lowercase() == lower {
+            0
+        } else {
+            edit_distance(name, c)
+        };
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
@@ -59,7 +66,10 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(best_match("nromal", ["Normal", "normal", "len"]), Some("normal"));
+        assert_eq!(
+            best_match("nromal", ["Normal", "normal", "len"]),
+            Some("normal")
+        );
         assert_eq!(best_match("normal", ["Normal", "len"]), Some("Normal"));
         assert_eq!(best_match("xyzzy", ["len", "map"]), None);
         assert_eq!(best_match("lenn", ["len", "map"]), Some("len"));

@@ -16,8 +16,8 @@
 use std::f64::consts::PI;
 
 use crate::special::{
-    beta_lower_inv, beta_lower_inv_ln, gamma_p, gamma_p_inv, gamma_q, gamma_q_inv, inc_beta, inv_inc_beta, ln_beta,
-    normal_cdf, normal_quantile,
+    beta_lower_inv, beta_lower_inv_ln, gamma_p, gamma_p_inv, gamma_q, gamma_q_inv, inc_beta,
+    inv_inc_beta, ln_beta, normal_cdf, normal_quantile,
 };
 use crate::{Dist, Outcome};
 
@@ -185,9 +185,7 @@ impl Dist {
             }
             Dist::Beta { a, b, .. } => Outcome::Real(inv_inc_beta(u, *a, *b)),
             Dist::Gamma { shape, rate, .. } => Outcome::Real(gamma_p_inv(*shape, u) / rate),
-            Dist::InvGamma { shape, scale, .. } => {
-                Outcome::Real(scale / gamma_q_inv(*shape, u))
-            }
+            Dist::InvGamma { shape, scale, .. } => Outcome::Real(scale / gamma_q_inv(*shape, u)),
             Dist::Exponential { rate, .. } => Outcome::Real(-(-u).ln_1p() / rate),
             Dist::Cauchy { loc, scale, .. } => {
                 let z = if u < 0.5 {
@@ -210,24 +208,34 @@ impl Dist {
                 Outcome::Real(mu + sigma * t)
             }
             Dist::Bernoulli { .. } => {
-                let k = discrete_quantile(u, 0, 1, 0, |k| self.cdf(&Outcome::Bool(k != 0)).unwrap_or(1.0));
+                let k = discrete_quantile(u, 0, 1, 0, |k| {
+                    self.cdf(&Outcome::Bool(k != 0)).unwrap_or(1.0)
+                });
                 Outcome::Bool(k == 1)
             }
             Dist::Binomial { n, p, .. } => {
                 let nf = *n as f64;
                 let guess = nf * p + (nf * p * (1.0 - p)).sqrt() * normal_quantile(u);
-                Outcome::Int(discrete_quantile(u, 0, *n, round_guess(guess), |k| self.int_cdf(k)))
+                Outcome::Int(discrete_quantile(u, 0, *n, round_guess(guess), |k| {
+                    self.int_cdf(k)
+                }))
             }
             Dist::Poisson { rate, .. } => {
                 let guess = rate + rate.sqrt() * normal_quantile(u);
-                Outcome::Int(discrete_quantile(u, 0, i64::MAX, round_guess(guess), |k| self.int_cdf(k)))
+                Outcome::Int(discrete_quantile(u, 0, i64::MAX, round_guess(guess), |k| {
+                    self.int_cdf(k)
+                }))
             }
             Dist::Geometric { ln_q, .. } => {
                 // cdf(k) >= u  ⟺  (k + 1) ln q <= ln(1 − u).
                 let guess = (-u).ln_1p() / ln_q - 1.0;
-                Outcome::Int(discrete_quantile(u, 0, i64::MAX, round_guess(guess.ceil()), |k| {
-                    self.int_cdf(k)
-                }))
+                Outcome::Int(discrete_quantile(
+                    u,
+                    0,
+                    i64::MAX,
+                    round_guess(guess.ceil()),
+                    |k| self.int_cdf(k),
+                ))
             }
             Dist::Categorical { ps, .. } => {
                 let target = u.max(f64::MIN_POSITIVE);
@@ -246,7 +254,9 @@ impl Dist {
             Dist::DiscreteUniform { lo, hi, .. } => {
                 let count = (*hi as i128 - *lo as i128 + 1) as f64;
                 let guess = *lo as f64 + (u * count).ceil() - 1.0;
-                Outcome::Int(discrete_quantile(u, *lo, *hi, round_guess(guess), |k| self.int_cdf(k)))
+                Outcome::Int(discrete_quantile(u, *lo, *hi, round_guess(guess), |k| {
+                    self.int_cdf(k)
+                }))
             }
             Dist::Dirichlet { .. } | Dist::MvNormal { .. } => return None,
         })

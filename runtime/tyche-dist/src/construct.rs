@@ -37,7 +37,11 @@ struct Args<'p, 'a> {
 
 impl<'a> Args<'_, 'a> {
     fn err(&self, msg: String) -> ParamError {
-        ParamError::new(format!("invalid parameter for {}: {}", self.kind.name(), msg))
+        ParamError::new(format!(
+            "invalid parameter for {}: {}",
+            self.kind.name(),
+            msg
+        ))
     }
 
     fn name(&self, i: usize) -> &'static str {
@@ -45,7 +49,12 @@ impl<'a> Args<'_, 'a> {
     }
 
     fn shape_err(&self, i: usize, want: &str) -> ParamError {
-        self.err(format!("{} must be {}, got {}", self.name(i), want, self.params[i].describe()))
+        self.err(format!(
+            "{} must be {}, got {}",
+            self.name(i),
+            want,
+            self.params[i].describe()
+        ))
     }
 
     /// A finite real (an `Int` is converted).
@@ -56,7 +65,11 @@ impl<'a> Args<'_, 'a> {
             _ => return Err(self.shape_err(i, "a real number")),
         };
         if !x.is_finite() {
-            return Err(self.err(format!("{} must be finite, got {}", self.name(i), fmt_num(x))));
+            return Err(self.err(format!(
+                "{} must be finite, got {}",
+                self.name(i),
+                fmt_num(x)
+            )));
         }
         Ok(x)
     }
@@ -65,7 +78,11 @@ impl<'a> Args<'_, 'a> {
     fn positive(&self, i: usize) -> Result<f64, ParamError> {
         let x = self.real(i)?;
         if x <= 0.0 {
-            return Err(self.err(format!("{} must be positive, got {}", self.name(i), fmt_num(x))));
+            return Err(self.err(format!(
+                "{} must be positive, got {}",
+                self.name(i),
+                fmt_num(x)
+            )));
         }
         Ok(x)
     }
@@ -92,12 +109,17 @@ impl<'a> Args<'_, 'a> {
         match self.params[i] {
             Param::Int(k) => Ok(k),
             // 2^63 is exactly representable; anything below it converts exactly.
-            Param::Real(x) if x.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x) => {
+            Param::Real(x)
+                if x.fract() == 0.0
+                    && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x) =>
+            {
                 Ok(x as i64)
             }
-            Param::Real(x) => {
-                Err(self.err(format!("{} must be an integer, got {}", self.name(i), fmt_num(x))))
-            }
+            Param::Real(x) => Err(self.err(format!(
+                "{} must be an integer, got {}",
+                self.name(i),
+                fmt_num(x)
+            ))),
             _ => Err(self.shape_err(i, "an integer")),
         }
     }
@@ -141,12 +163,20 @@ impl Dist {
             DistKind::Normal => {
                 let mu = a.real(0)?;
                 let sigma = a.positive(1)?;
-                Dist::Normal { mu, sigma, log_norm: -sigma.ln() - HALF_LN_2PI }
+                Dist::Normal {
+                    mu,
+                    sigma,
+                    log_norm: -sigma.ln() - HALF_LN_2PI,
+                }
             }
             DistKind::LogNormal => {
                 let mu = a.real(0)?;
                 let sigma = a.positive(1)?;
-                Dist::LogNormal { mu, sigma, log_norm: -sigma.ln() - HALF_LN_2PI }
+                Dist::LogNormal {
+                    mu,
+                    sigma,
+                    log_norm: -sigma.ln() - HALF_LN_2PI,
+                }
             }
             DistKind::Uniform => {
                 let lo = a.real(0)?;
@@ -159,33 +189,59 @@ impl Dist {
                     )));
                 }
                 let width = hi - lo;
-                let ln_width =
-                    if width.is_finite() { width.ln() } else { (0.5 * hi - 0.5 * lo).ln() + LN_2 };
-                Dist::Uniform { lo, hi, log_norm: -ln_width }
+                let ln_width = if width.is_finite() {
+                    width.ln()
+                } else {
+                    (0.5 * hi - 0.5 * lo).ln() + LN_2
+                };
+                Dist::Uniform {
+                    lo,
+                    hi,
+                    log_norm: -ln_width,
+                }
             }
             DistKind::Beta => {
                 let alpha = a.positive(0)?;
                 let beta = a.positive(1)?;
-                Dist::Beta { a: alpha, b: beta, ln_beta: ln_beta(alpha, beta) }
+                Dist::Beta {
+                    a: alpha,
+                    b: beta,
+                    ln_beta: ln_beta(alpha, beta),
+                }
             }
             DistKind::Gamma => {
                 let shape = a.positive(0)?;
                 let rate = a.positive(1)?;
-                Dist::Gamma { shape, rate, log_norm: shape * rate.ln() - ln_gamma(shape) }
+                Dist::Gamma {
+                    shape,
+                    rate,
+                    log_norm: shape * rate.ln() - ln_gamma(shape),
+                }
             }
             DistKind::InvGamma => {
                 let shape = a.positive(0)?;
                 let scale = a.positive(1)?;
-                Dist::InvGamma { shape, scale, log_norm: shape * scale.ln() - ln_gamma(shape) }
+                Dist::InvGamma {
+                    shape,
+                    scale,
+                    log_norm: shape * scale.ln() - ln_gamma(shape),
+                }
             }
             DistKind::Exponential => {
                 let rate = a.positive(0)?;
-                Dist::Exponential { rate, ln_rate: rate.ln() }
+                Dist::Exponential {
+                    rate,
+                    ln_rate: rate.ln(),
+                }
             }
             DistKind::Cauchy => {
                 let loc = a.real(0)?;
                 let scale = a.positive(1)?;
-                Dist::Cauchy { loc, scale, log_norm: -(PI.ln() + scale.ln()) }
+                Dist::Cauchy {
+                    loc,
+                    scale,
+                    log_norm: -(PI.ln() + scale.ln()),
+                }
             }
             DistKind::StudentT => {
                 let nu = a.positive(0)?;
@@ -193,11 +249,20 @@ impl Dist {
                 let sigma = a.positive(2)?;
                 let log_norm =
                     ln_gamma_half_ratio(0.5 * nu) - 0.5 * (nu.ln() + PI.ln()) - sigma.ln();
-                Dist::StudentT { nu, mu, sigma, log_norm }
+                Dist::StudentT {
+                    nu,
+                    mu,
+                    sigma,
+                    log_norm,
+                }
             }
             DistKind::Bernoulli => {
                 let p = a.probability(0)?;
-                Dist::Bernoulli { p, ln_p: p.ln(), ln_q: (-p).ln_1p() }
+                Dist::Bernoulli {
+                    p,
+                    ln_p: p.ln(),
+                    ln_q: (-p).ln_1p(),
+                }
             }
             DistKind::Binomial => {
                 let n = a.int(0)?;
@@ -225,14 +290,21 @@ impl Dist {
                         fmt_num(rate)
                     )));
                 }
-                Dist::Poisson { rate, ln_rate: rate.ln() }
+                Dist::Poisson {
+                    rate,
+                    ln_rate: rate.ln(),
+                }
             }
             DistKind::Geometric => {
                 let p = a.probability(0)?;
                 if p == 0.0 {
                     return Err(a.err("p must be in (0, 1], got 0".to_string()));
                 }
-                Dist::Geometric { p, ln_p: p.ln(), ln_q: (-p).ln_1p() }
+                Dist::Geometric {
+                    p,
+                    ln_p: p.ln(),
+                    ln_q: (-p).ln_1p(),
+                }
             }
             DistKind::Categorical => {
                 let ws = a.vector(0)?;
@@ -265,7 +337,11 @@ impl Dist {
                     )));
                 }
                 let count = (hi as i128 - lo as i128 + 1) as f64;
-                Dist::DiscreteUniform { lo, hi, log_norm: -count.ln() }
+                Dist::DiscreteUniform {
+                    lo,
+                    hi,
+                    log_norm: -count.ln(),
+                }
             }
             DistKind::Dirichlet => {
                 let alpha = a.vector(0)?;
@@ -281,7 +357,10 @@ impl Dist {
                     sum += x;
                     sum_ln_gamma += ln_gamma(x);
                 }
-                Dist::Dirichlet { alpha: alpha.to_vec(), log_norm: ln_gamma(sum) - sum_ln_gamma }
+                Dist::Dirichlet {
+                    alpha: alpha.to_vec(),
+                    log_norm: ln_gamma(sum) - sum_ln_gamma,
+                }
             }
             DistKind::MvNormal => build_mv_normal(&a)?,
         })
@@ -309,7 +388,10 @@ impl Dist {
     }
     /// `InvGamma(shape, scale)`.
     pub fn inv_gamma(shape: f64, scale: f64) -> Result<Dist, ParamError> {
-        Dist::new(DistKind::InvGamma, &[Param::Real(shape), Param::Real(scale)])
+        Dist::new(
+            DistKind::InvGamma,
+            &[Param::Real(shape), Param::Real(scale)],
+        )
     }
     /// `Exponential(rate)`.
     pub fn exponential(rate: f64) -> Result<Dist, ParamError> {
@@ -321,7 +403,10 @@ impl Dist {
     }
     /// `StudentT(nu, mu, sigma)`.
     pub fn student_t(nu: f64, mu: f64, sigma: f64) -> Result<Dist, ParamError> {
-        Dist::new(DistKind::StudentT, &[Param::Real(nu), Param::Real(mu), Param::Real(sigma)])
+        Dist::new(
+            DistKind::StudentT,
+            &[Param::Real(nu), Param::Real(mu), Param::Real(sigma)],
+        )
     }
     /// `Bernoulli(p)`.
     pub fn bernoulli(p: f64) -> Result<Dist, ParamError> {
@@ -394,7 +479,10 @@ fn build_mv_normal(a: &Args) -> Result<Dist, ParamError> {
         }
         for (j, &c) in row.iter().enumerate() {
             if !c.is_finite() {
-                return Err(a.err(format!("cov must be finite, got cov[{i}][{j}] = {}", fmt_num(c))));
+                return Err(a.err(format!(
+                    "cov must be finite, got cov[{i}][{j}] = {}",
+                    fmt_num(c)
+                )));
             }
         }
     }
@@ -426,5 +514,10 @@ fn build_mv_normal(a: &Args) -> Result<Dist, ParamError> {
         half_ln_det += d.ln();
     }
     let log_norm = -(k as f64) * HALF_LN_2PI - half_ln_det;
-    Ok(Dist::MvNormal { mu: mu.to_vec(), cov, chol, log_norm })
+    Ok(Dist::MvNormal {
+        mu: mu.to_vec(),
+        cov,
+        chol,
+        log_norm,
+    })
 }

@@ -52,14 +52,28 @@ impl Dist {
     /// dimension above 16.
     pub fn log_prob(&self, x: &Outcome) -> f64 {
         match (self, x) {
-            (Dist::Normal { mu, sigma, log_norm }, &Outcome::Real(x)) => {
+            (
+                Dist::Normal {
+                    mu,
+                    sigma,
+                    log_norm,
+                },
+                &Outcome::Real(x),
+            ) => {
                 if x.is_nan() {
                     return NEG_INF;
                 }
                 let z = (x - mu) / sigma;
                 log_norm - 0.5 * z * z
             }
-            (Dist::LogNormal { mu, sigma, log_norm }, &Outcome::Real(x)) => {
+            (
+                Dist::LogNormal {
+                    mu,
+                    sigma,
+                    log_norm,
+                },
+                &Outcome::Real(x),
+            ) => {
                 if !(x > 0.0 && x.is_finite()) {
                     return NEG_INF;
                 }
@@ -80,13 +94,27 @@ impl Dist {
                 }
                 mul_ln(a - 1.0, x.ln()) + mul_ln(b - 1.0, (-x).ln_1p()) - ln_beta
             }
-            (Dist::Gamma { shape, rate, log_norm }, &Outcome::Real(x)) => {
+            (
+                Dist::Gamma {
+                    shape,
+                    rate,
+                    log_norm,
+                },
+                &Outcome::Real(x),
+            ) => {
                 if !(x >= 0.0 && x.is_finite()) {
                     return NEG_INF;
                 }
                 log_norm + mul_ln(shape - 1.0, x.ln()) - rate * x
             }
-            (Dist::InvGamma { shape, scale, log_norm }, &Outcome::Real(x)) => {
+            (
+                Dist::InvGamma {
+                    shape,
+                    scale,
+                    log_norm,
+                },
+                &Outcome::Real(x),
+            ) => {
                 if !(x > 0.0 && x.is_finite()) {
                     return NEG_INF;
                 }
@@ -98,13 +126,28 @@ impl Dist {
                 }
                 ln_rate - rate * x
             }
-            (Dist::Cauchy { loc, scale, log_norm }, &Outcome::Real(x)) => {
+            (
+                Dist::Cauchy {
+                    loc,
+                    scale,
+                    log_norm,
+                },
+                &Outcome::Real(x),
+            ) => {
                 if !x.is_finite() {
                     return NEG_INF;
                 }
                 log_norm - ln1p_sq_over((x - loc) / scale, 1.0)
             }
-            (Dist::StudentT { nu, mu, sigma, log_norm }, &Outcome::Real(x)) => {
+            (
+                Dist::StudentT {
+                    nu,
+                    mu,
+                    sigma,
+                    log_norm,
+                },
+                &Outcome::Real(x),
+            ) => {
                 if !x.is_finite() {
                     return NEG_INF;
                 }
@@ -117,7 +160,16 @@ impl Dist {
                     *ln_q
                 }
             }
-            (Dist::Binomial { n, p, ln_p, ln_q, stirlerr_n }, &Outcome::Int(k)) => {
+            (
+                Dist::Binomial {
+                    n,
+                    p,
+                    ln_p,
+                    ln_q,
+                    stirlerr_n,
+                },
+                &Outcome::Int(k),
+            ) => {
                 if k < 0 || k > *n {
                     return NEG_INF;
                 }
@@ -133,7 +185,11 @@ impl Dist {
                 // Loader's saddle-point form: no cancellation between ln Γ terms.
                 let (nf, kf) = (*n as f64, k as f64);
                 let m = nf - kf;
-                stirlerr_n - stirlerr(kf) - stirlerr(m) - bd0(kf, nf * p) - bd0(m, nf * (1.0 - p))
+                stirlerr_n
+                    - stirlerr(kf)
+                    - stirlerr(m)
+                    - bd0(kf, nf * p)
+                    - bd0(m, nf * (1.0 - p))
                     - 0.5 * (LN_2PI + kf.ln() + (-kf / nf).ln_1p())
             }
             (Dist::Poisson { rate, .. }, &Outcome::Int(k)) => {
@@ -171,9 +227,12 @@ impl Dist {
             (Dist::Dirichlet { alpha, log_norm }, Outcome::Vector(x)) => {
                 dirichlet_log_prob(alpha, *log_norm, x)
             }
-            (Dist::MvNormal { mu, chol, log_norm, .. }, Outcome::Vector(x)) => {
-                mv_normal_log_prob(mu, chol, *log_norm, x)
-            }
+            (
+                Dist::MvNormal {
+                    mu, chol, log_norm, ..
+                },
+                Outcome::Vector(x),
+            ) => mv_normal_log_prob(mu, chol, *log_norm, x),
             _ => NEG_INF,
         }
     }

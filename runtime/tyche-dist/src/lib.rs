@@ -59,10 +59,18 @@ pub enum Dist {
     Beta { a: f64, b: f64, ln_beta: f64 },
     /// `Gamma(shape, rate)`; `log_norm = shape ln rate − ln Γ(shape)`.
     #[non_exhaustive]
-    Gamma { shape: f64, rate: f64, log_norm: f64 },
+    Gamma {
+        shape: f64,
+        rate: f64,
+        log_norm: f64,
+    },
     /// `InvGamma(shape, scale)`; `log_norm = shape ln scale − ln Γ(shape)`.
     #[non_exhaustive]
-    InvGamma { shape: f64, scale: f64, log_norm: f64 },
+    InvGamma {
+        shape: f64,
+        scale: f64,
+        log_norm: f64,
+    },
     /// `Exponential(rate)`.
     #[non_exhaustive]
     Exponential { rate: f64, ln_rate: f64 },
@@ -72,14 +80,25 @@ pub enum Dist {
     /// `StudentT(nu, mu, sigma)`;
     /// `log_norm = ln Γ((ν+1)/2) − ln Γ(ν/2) − ½ ln(νπ) − ln σ`.
     #[non_exhaustive]
-    StudentT { nu: f64, mu: f64, sigma: f64, log_norm: f64 },
+    StudentT {
+        nu: f64,
+        mu: f64,
+        sigma: f64,
+        log_norm: f64,
+    },
     /// `Bernoulli(p)`; `ln_p = ln p`, `ln_q = ln(1 − p)`.
     #[non_exhaustive]
     Bernoulli { p: f64, ln_p: f64, ln_q: f64 },
     /// `Binomial(n, p)`; `stirlerr_n` is Stirling's error for `n!`
     /// (see [`special::stirlerr`]).
     #[non_exhaustive]
-    Binomial { n: i64, p: f64, ln_p: f64, ln_q: f64, stirlerr_n: f64 },
+    Binomial {
+        n: i64,
+        p: f64,
+        ln_p: f64,
+        ln_q: f64,
+        stirlerr_n: f64,
+    },
     /// `Poisson(rate)` (rate 0 is the point mass at 0).
     #[non_exhaustive]
     Poisson { rate: f64, ln_rate: f64 },
@@ -98,7 +117,12 @@ pub enum Dist {
     /// `MvNormal(mu, cov)`; `chol` is the lower Cholesky factor `L` of `cov`
     /// (`cov = L Lᵀ`), `log_norm = −½ k ln 2π − ½ ln det cov`.
     #[non_exhaustive]
-    MvNormal { mu: Vec<f64>, cov: DMatrix<f64>, chol: DMatrix<f64>, log_norm: f64 },
+    MvNormal {
+        mu: Vec<f64>,
+        cov: DMatrix<f64>,
+        chol: DMatrix<f64>,
+        log_norm: f64,
+    },
 }
 
 impl Dist {

@@ -77,9 +77,7 @@ impl Dist {
             Dist::Binomial { n, p, .. } => *n as f64 * p,
             Dist::Poisson { rate, .. } => *rate,
             Dist::Geometric { p, .. } => (1.0 - p) / p,
-            Dist::Categorical { ps, .. } => {
-                ps.iter().enumerate().map(|(k, p)| k as f64 * p).sum()
-            }
+            Dist::Categorical { ps, .. } => ps.iter().enumerate().map(|(k, p)| k as f64 * p).sum(),
             Dist::DiscreteUniform { lo, hi, .. } => 0.5 * *lo as f64 + 0.5 * *hi as f64,
             Dist::Dirichlet { alpha, .. } => {
                 let s: f64 = alpha.iter().sum();
@@ -135,7 +133,10 @@ impl Dist {
             Dist::Geometric { p, .. } => (1.0 - p) / (p * p),
             Dist::Categorical { ps, .. } => {
                 let m: f64 = ps.iter().enumerate().map(|(k, p)| k as f64 * p).sum();
-                ps.iter().enumerate().map(|(k, p)| (k as f64 - m).powi(2) * p).sum()
+                ps.iter()
+                    .enumerate()
+                    .map(|(k, p)| (k as f64 - m).powi(2) * p)
+                    .sum()
             }
             Dist::DiscreteUniform { lo, hi, .. } => {
                 let n = (*hi as i128 - *lo as i128 + 1) as f64;

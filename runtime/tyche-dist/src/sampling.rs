@@ -62,14 +62,20 @@ impl Dist {
             Dist::Uniform { lo, hi, .. } => {
                 let u: f64 = rng.random();
                 let width = hi - lo;
-                let x = if width.is_finite() { lo + u * width } else { lo * (1.0 - u) + hi * u };
+                let x = if width.is_finite() {
+                    lo + u * width
+                } else {
+                    lo * (1.0 - u) + hi * u
+                };
                 Outcome::Real(x.clamp(*lo, *hi))
             }
             Dist::Beta { a, b, .. } => {
                 let x = rand_distr::Beta::new(*a, *b).map_or(f64::NAN, |d| d.sample(rng));
                 Outcome::Real(x.clamp(TINY, BELOW_ONE))
             }
-            Dist::Gamma { shape, rate, .. } => Outcome::Real(positive(std_gamma(*shape, rng) / rate)),
+            Dist::Gamma { shape, rate, .. } => {
+                Outcome::Real(positive(std_gamma(*shape, rng) / rate))
+            }
             Dist::InvGamma { shape, scale, .. } => {
                 Outcome::Real(positive(scale / std_gamma(*shape, rng)))
             }
@@ -157,7 +163,9 @@ fn sample_dirichlet<R: Rng + ?Sized>(alpha: &[f64], rng: &mut R) -> Vec<f64> {
     if !lse.is_finite() {
         // Every log-Gamma underflowed: all mass on the largest one.
         let best = (0..lg.len()).fold(0, |b, i| if lg[i] > lg[b] { i } else { b });
-        return (0..lg.len()).map(|i| if i == best { 1.0 } else { TINY }).collect();
+        return (0..lg.len())
+            .map(|i| if i == best { 1.0 } else { TINY })
+            .collect();
     }
     lg.iter_mut().for_each(|x| *x = (*x - lse).exp().max(TINY));
     lg

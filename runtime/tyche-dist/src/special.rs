@@ -23,7 +23,8 @@ pub fn digamma(x: f64) -> f64 {
             return f64::NAN;
         }
         // Reflection: ψ(1 − x) − ψ(x) = π cot(πx).
-        return special::Gamma::digamma(1.0 - x) - std::f64::consts::PI / (std::f64::consts::PI * x).tan();
+        return special::Gamma::digamma(1.0 - x)
+            - std::f64::consts::PI / (std::f64::consts::PI * x).tan();
     }
     special::Gamma::digamma(x)
 }
@@ -69,7 +70,11 @@ pub fn log_sum_exp(xs: &[f64]) -> f64 {
 pub fn log_add_exp(a: f64, b: f64) -> f64 {
     let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
     if hi.is_infinite() {
-        return if a.is_nan() || b.is_nan() { f64::NAN } else { hi };
+        return if a.is_nan() || b.is_nan() {
+            f64::NAN
+        } else {
+            hi
+        };
     }
     if lo.is_nan() || hi.is_nan() {
         return f64::NAN;
@@ -348,7 +353,11 @@ pub(crate) fn beta_lower_inv_ln(a: f64, b: f64, p: f64) -> f64 {
             1.0 - (b * w * (1.0 - p)).powf(1.0 / b)
         }
     };
-    let y0 = if x0 > 1e-10 && x0 < 1.0 && x0.is_finite() { x0.ln() } else { y_tail.min(-1e-3) };
+    let y0 = if x0 > 1e-10 && x0 < 1.0 && x0.is_finite() {
+        x0.ln()
+    } else {
+        y_tail.min(-1e-3)
+    };
     invert_increasing(y0, f64::NEG_INFINITY, 0.0, |y| {
         let x = y.exp();
         if x <= 0.0 {
@@ -499,7 +508,11 @@ fn gamma_inv(a: f64, p: f64, q: f64) -> f64 {
             // P = x^a / Γ(a + 1) · (1 + O(x)): exact in double precision.
             return y_tail.exp();
         }
-        let y0 = if guess > 1e-10 && guess.is_finite() { guess.ln() } else { y_tail };
+        let y0 = if guess > 1e-10 && guess.is_finite() {
+            guess.ln()
+        } else {
+            y_tail
+        };
         let y = invert_increasing(y0, f64::NEG_INFINITY, f64::INFINITY, |y| {
             let x = y.exp();
             if x <= 0.0 {
@@ -511,7 +524,11 @@ fn gamma_inv(a: f64, p: f64, q: f64) -> f64 {
         y.exp()
     } else {
         let ln_q = q.ln();
-        let x0 = if guess.is_finite() && guess > 0.0 { guess } else { a.max(1.0) };
+        let x0 = if guess.is_finite() && guess > 0.0 {
+            guess
+        } else {
+            a.max(1.0)
+        };
         invert_increasing(x0, 0.0, f64::INFINITY, |x| {
             let (_, lq) = ln_gamma_pq(a, x);
             (ln_q - lq, (ln_dens(x) - lq).exp())

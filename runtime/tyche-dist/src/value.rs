@@ -69,7 +69,9 @@ pub struct ParamError {
 impl ParamError {
     /// An error with the given message.
     pub fn new(message: impl Into<String>) -> ParamError {
-        ParamError { message: message.into() }
+        ParamError {
+            message: message.into(),
+        }
     }
 }
 

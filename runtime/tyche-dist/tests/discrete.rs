@@ -42,14 +42,26 @@ fn infinite_supports_sum_to_one() {
         let d = Dist::poisson(rate).unwrap();
         assert!(d.support().is_none() && d.support_size().is_none());
         let top = (rate + 40.0 * rate.sqrt() + 50.0) as i64;
-        assert_close(total_mass(&d, (0..=top).map(Outcome::Int)), 1.0, 1e-12, 0.0, &format!("Poisson({rate})"));
+        assert_close(
+            total_mass(&d, (0..=top).map(Outcome::Int)),
+            1.0,
+            1e-12,
+            0.0,
+            &format!("Poisson({rate})"),
+        );
     }
     for p in [1.0, 0.5, 0.05] {
         let d = Dist::geometric(p).unwrap();
         assert!(d.support().is_none());
         // Tail mass beyond `top` is (1 − p)^(top + 1) < 1e-16.
         let top = (40.0 / p) as i64;
-        assert_close(total_mass(&d, (0..=top).map(Outcome::Int)), 1.0, 1e-12, 0.0, &format!("Geometric({p})"));
+        assert_close(
+            total_mass(&d, (0..=top).map(Outcome::Int)),
+            1.0,
+            1e-12,
+            0.0,
+            &format!("Geometric({p})"),
+        );
     }
 }
 
@@ -64,14 +76,20 @@ fn supports_are_ascending_and_typed() {
         (0..=3).map(Outcome::Int).collect::<Vec<_>>()
     );
     assert_eq!(
-        Dist::categorical(&[1.0, 0.0, 1.0]).unwrap().support().unwrap(),
+        Dist::categorical(&[1.0, 0.0, 1.0])
+            .unwrap()
+            .support()
+            .unwrap(),
         (0..3).map(Outcome::Int).collect::<Vec<_>>()
     );
     assert_eq!(
         Dist::discrete_uniform(-1, 2).unwrap().support().unwrap(),
         (-1..=2).map(Outcome::Int).collect::<Vec<_>>()
     );
-    for d in [Dist::normal(0.0, 1.0).unwrap(), Dist::dirichlet(&[1.0, 1.0]).unwrap()] {
+    for d in [
+        Dist::normal(0.0, 1.0).unwrap(),
+        Dist::dirichlet(&[1.0, 1.0]).unwrap(),
+    ] {
         assert!(d.support().is_none() && d.support_size().is_none());
     }
 }
@@ -102,5 +120,10 @@ fn kinds_know_discreteness_and_value_types() {
     assert_eq!(Dist::normal(0.0, 1.0).unwrap().value_type_name(), "Real");
     assert!(!Dist::normal(0.0, 1.0).unwrap().is_discrete());
     assert_eq!(Dist::dirichlet(&[1.0]).unwrap().value_type_name(), "[Real]");
-    assert_eq!(Dist::mv_normal(&[0.0], &[vec![1.0]]).unwrap().value_type_name(), "[Real]");
+    assert_eq!(
+        Dist::mv_normal(&[0.0], &[vec![1.0]])
+            .unwrap()
+            .value_type_name(),
+        "[Real]"
+    );
 }

@@ -31,7 +31,9 @@ fn random_dist(kind: DistKind, rng: &mut StdRng) -> Dist {
     };
     let r = Param::Real;
     let d = match kind {
-        DistKind::Normal | DistKind::LogNormal => Dist::new(kind, &[r(signed(rng) * 1e-3), r(scale(rng) * 1e-3)]),
+        DistKind::Normal | DistKind::LogNormal => {
+            Dist::new(kind, &[r(signed(rng) * 1e-3), r(scale(rng) * 1e-3)])
+        }
         DistKind::Uniform => {
             let lo = signed(rng);
             Dist::new(kind, &[r(lo), r(lo + scale(rng))])
@@ -41,20 +43,50 @@ fn random_dist(kind: DistKind, rng: &mut StdRng) -> Dist {
         }
         DistKind::Exponential => Dist::new(kind, &[r(scale(rng))]),
         DistKind::Cauchy => Dist::new(kind, &[r(signed(rng)), r(scale(rng))]),
-        DistKind::StudentT => Dist::new(kind, &[r(scale(rng) * 1e-2), r(signed(rng)), r(scale(rng))]),
+        DistKind::StudentT => {
+            Dist::new(kind, &[r(scale(rng) * 1e-2), r(signed(rng)), r(scale(rng))])
+        }
         DistKind::Bernoulli => Dist::new(kind, &[r(unit(rng))]),
-        DistKind::Binomial => Dist::new(kind, &[Param::Int(rng.random_range(0..100_000)), r(unit(rng))]),
-        DistKind::Poisson => Dist::new(kind, &[r(if rng.random::<f64>() < 0.1 { 0.0 } else { scale(rng) })]),
+        DistKind::Binomial => Dist::new(
+            kind,
+            &[Param::Int(rng.random_range(0..100_000)), r(unit(rng))],
+        ),
+        DistKind::Poisson => Dist::new(
+            kind,
+            &[r(if rng.random::<f64>() < 0.1 {
+                0.0
+            } else {
+                scale(rng)
+            })],
+        ),
         DistKind::Geometric => Dist::new(kind, &[r(unit(rng).max(1e-9))]),
         DistKind::Categorical => {
             let n = rng.random_range(1..20);
-            let ws: Vec<f64> = (0..n).map(|_| if rng.random::<f64>() < 0.3 { 0.0 } else { scale(rng) }).collect();
-            let ws = if ws.iter().all(|&w| w == 0.0) { vec![1.0] } else { ws };
+            let ws: Vec<f64> = (0..n)
+                .map(|_| {
+                    if rng.random::<f64>() < 0.3 {
+                        0.0
+                    } else {
+                        scale(rng)
+                    }
+                })
+                .collect();
+            let ws = if ws.iter().all(|&w| w == 0.0) {
+                vec![1.0]
+            } else {
+                ws
+            };
             Dist::categorical(&ws)
         }
         DistKind::DiscreteUniform => {
             let lo = rng.random_range(-1_000_000i64..1_000_000);
-            Dist::new(kind, &[Param::Int(lo), Param::Int(lo + rng.random_range(0..1_000_000))])
+            Dist::new(
+                kind,
+                &[
+                    Param::Int(lo),
+                    Param::Int(lo + rng.random_range(0..1_000_000)),
+                ],
+            )
         }
         DistKind::Dirichlet => {
             let n = rng.random_range(1..8);
@@ -64,12 +96,15 @@ fn random_dist(kind: DistKind, rng: &mut StdRng) -> Dist {
         DistKind::MvNormal => {
             let k = rng.random_range(1..6);
             // A random positive-definite covariance A Aᵀ + εI.
-            let a: Vec<Vec<f64>> = (0..k).map(|_| (0..k).map(|_| rng.random_range(-2.0..2.0)).collect()).collect();
+            let a: Vec<Vec<f64>> = (0..k)
+                .map(|_| (0..k).map(|_| rng.random_range(-2.0..2.0)).collect())
+                .collect();
             let cov: Vec<Vec<f64>> = (0..k)
                 .map(|i| {
                     (0..k)
                         .map(|j| {
-                            (0..k).map(|l| a[i][l] * a[j][l]).sum::<f64>() + if i == j { 0.1 } else { 0.0 }
+                            (0..k).map(|l| a[i][l] * a[j][l]).sum::<f64>()
+                                + if i == j { 0.1 } else { 0.0 }
                         })
                         .collect()
                 })
@@ -91,7 +126,9 @@ fn random_point(d: &Dist, rng: &mut StdRng) -> Outcome {
             _ => signed(rng),
         }),
         _ => match d.sample(rng) {
-            Outcome::Vector(v) => Outcome::Vector(v.iter().map(|x| x * rng.random_range(0.5..1.5)).collect()),
+            Outcome::Vector(v) => {
+                Outcome::Vector(v.iter().map(|x| x * rng.random_range(0.5..1.5)).collect())
+            }
             other => other,
         },
     }
@@ -115,7 +152,9 @@ fn random_parameters_never_panic_or_give_nan() {
             }
             if d.kind().is_discrete() || d.value_type_name() == "Real" {
                 for u in [0.0, 1e-300, 1e-12, 0.3, 0.5, 0.9, 1.0 - 1e-12, 1.0] {
-                    let q = d.quantile(u).unwrap_or_else(|| panic!("{d:?}: no quantile({u})"));
+                    let q = d
+                        .quantile(u)
+                        .unwrap_or_else(|| panic!("{d:?}: no quantile({u})"));
                     if let Outcome::Real(v) = q {
                         assert!(!v.is_nan(), "{d:?}: quantile({u}) is NaN");
                     }
@@ -123,13 +162,23 @@ fn random_parameters_never_panic_or_give_nan() {
                         let lp = d.log_prob(&q);
                         assert!(!lp.is_nan(), "{d:?}: log_prob(quantile({u})) is NaN");
                         if d.is_discrete() {
-                            assert!(lp > f64::NEG_INFINITY, "{d:?}: quantile({u}) = {q:?} has no mass");
+                            assert!(
+                                lp > f64::NEG_INFINITY,
+                                "{d:?}: quantile({u}) = {q:?} has no mass"
+                            );
                         }
                     }
                 }
             }
-            assert!(d.mean().is_none_or(|m| m.as_f64().is_none_or(|v| !v.is_nan())), "{d:?}: NaN mean");
-            assert!(d.variance().is_none_or(|v| !v.is_nan() && v >= 0.0), "{d:?}: bad variance");
+            assert!(
+                d.mean()
+                    .is_none_or(|m| m.as_f64().is_none_or(|v| !v.is_nan())),
+                "{d:?}: NaN mean"
+            );
+            assert!(
+                d.variance().is_none_or(|v| !v.is_nan() && v >= 0.0),
+                "{d:?}: bad variance"
+            );
         }
     }
 }

@@ -23,7 +23,10 @@ fn check_univariate(d: &Dist, seed: u64) {
     let xs = draws(d, seed);
     for x in &xs {
         let lp = d.log_prob(x);
-        assert!(lp > f64::NEG_INFINITY && !lp.is_nan(), "{d:?}: sample {x:?} has log_prob {lp}");
+        assert!(
+            lp > f64::NEG_INFINITY && !lp.is_nan(),
+            "{d:?}: sample {x:?} has log_prob {lp}"
+        );
     }
     let vals: Vec<f64> = xs.iter().map(|x| x.as_f64().unwrap()).collect();
     let n = N as f64;
@@ -81,7 +84,10 @@ fn gamma_uses_rate_not_scale() {
     let xs = draws(&d, 7);
     let mean = xs.iter().map(|x| x.as_f64().unwrap()).sum::<f64>() / N as f64;
     // sd = √2/4, standard error = 0.354/√N ≈ 8e-4.
-    assert!((mean - 0.5).abs() < 5.0 * (2f64.sqrt() / 4.0) / (N as f64).sqrt(), "mean {mean}");
+    assert!(
+        (mean - 0.5).abs() < 5.0 * (2f64.sqrt() / 4.0) / (N as f64).sqrt(),
+        "mean {mean}"
+    );
 }
 
 #[test]
@@ -106,26 +112,58 @@ fn discrete_samples_match_moments_and_cdf() {
 fn degenerate_discrete_parameters_sample_their_point_mass() {
     let mut rng = StdRng::seed_from_u64(1);
     for _ in 0..1000 {
-        assert_eq!(Dist::bernoulli(0.0).unwrap().sample(&mut rng), Outcome::Bool(false));
-        assert_eq!(Dist::bernoulli(1.0).unwrap().sample(&mut rng), Outcome::Bool(true));
-        assert_eq!(Dist::binomial(7, 1.0).unwrap().sample(&mut rng), Outcome::Int(7));
-        assert_eq!(Dist::binomial(0, 0.5).unwrap().sample(&mut rng), Outcome::Int(0));
-        assert_eq!(Dist::poisson(0.0).unwrap().sample(&mut rng), Outcome::Int(0));
-        assert_eq!(Dist::geometric(1.0).unwrap().sample(&mut rng), Outcome::Int(0));
-        assert_ne!(Dist::categorical(&[1.0, 0.0, 1.0]).unwrap().sample(&mut rng), Outcome::Int(1));
-        assert_eq!(Dist::discrete_uniform(4, 4).unwrap().sample(&mut rng), Outcome::Int(4));
+        assert_eq!(
+            Dist::bernoulli(0.0).unwrap().sample(&mut rng),
+            Outcome::Bool(false)
+        );
+        assert_eq!(
+            Dist::bernoulli(1.0).unwrap().sample(&mut rng),
+            Outcome::Bool(true)
+        );
+        assert_eq!(
+            Dist::binomial(7, 1.0).unwrap().sample(&mut rng),
+            Outcome::Int(7)
+        );
+        assert_eq!(
+            Dist::binomial(0, 0.5).unwrap().sample(&mut rng),
+            Outcome::Int(0)
+        );
+        assert_eq!(
+            Dist::poisson(0.0).unwrap().sample(&mut rng),
+            Outcome::Int(0)
+        );
+        assert_eq!(
+            Dist::geometric(1.0).unwrap().sample(&mut rng),
+            Outcome::Int(0)
+        );
+        assert_ne!(
+            Dist::categorical(&[1.0, 0.0, 1.0])
+                .unwrap()
+                .sample(&mut rng),
+            Outcome::Int(1)
+        );
+        assert_eq!(
+            Dist::discrete_uniform(4, 4).unwrap().sample(&mut rng),
+            Outcome::Int(4)
+        );
     }
 }
 
 #[test]
 fn dirichlet_samples_are_on_the_simplex_with_the_right_mean() {
-    for (seed, alpha) in [(1u64, vec![2.0, 3.0, 5.0]), (2, vec![0.1, 0.2, 0.3, 0.4]), (3, vec![1e-3, 1e-3])] {
+    for (seed, alpha) in [
+        (1u64, vec![2.0, 3.0, 5.0]),
+        (2, vec![0.1, 0.2, 0.3, 0.4]),
+        (3, vec![1e-3, 1e-3]),
+    ] {
         let d = Dist::dirichlet(&alpha).unwrap();
         let xs = draws(&d, seed);
         let a0: f64 = alpha.iter().sum();
         let mut sums = vec![0.0; alpha.len()];
         for x in &xs {
-            let Outcome::Vector(v) = x else { panic!("not a vector: {x:?}") };
+            let Outcome::Vector(v) = x else {
+                panic!("not a vector: {x:?}")
+            };
             let total: f64 = v.iter().sum();
             assert!((total - 1.0).abs() < 1e-12, "{v:?} sums to {total}");
             assert!(v.iter().all(|&c| (0.0..=1.0).contains(&c)));
@@ -140,7 +178,10 @@ fn dirichlet_samples_are_on_the_simplex_with_the_right_mean() {
             let var = a * (a0 - a) / (a0 * a0 * (a0 + 1.0));
             let got = sums[i] / N as f64;
             let se = (var / N as f64).sqrt();
-            assert!((got - mean).abs() <= 5.0 * se, "Dirichlet{alpha:?}[{i}]: {got} vs {mean} ± 5·{se}");
+            assert!(
+                (got - mean).abs() <= 5.0 * se,
+                "Dirichlet{alpha:?}[{i}]: {got} vs {mean} ± 5·{se}"
+            );
         }
     }
 }
@@ -148,7 +189,11 @@ fn dirichlet_samples_are_on_the_simplex_with_the_right_mean() {
 #[test]
 fn mv_normal_samples_have_the_right_mean_and_covariance() {
     let mu = [1.0, -2.0, 0.5];
-    let cov = vec![vec![2.0, 0.6, -0.3], vec![0.6, 1.0, 0.2], vec![-0.3, 0.2, 0.5]];
+    let cov = vec![
+        vec![2.0, 0.6, -0.3],
+        vec![0.6, 1.0, 0.2],
+        vec![-0.3, 0.2, 0.5],
+    ];
     let d = Dist::mv_normal(&mu, &cov).unwrap();
     let xs: Vec<Vec<f64>> = draws(&d, 11)
         .into_iter()
@@ -158,15 +203,29 @@ fn mv_normal_samples_have_the_right_mean_and_covariance() {
         })
         .collect();
     let n = N as f64;
-    let means: Vec<f64> = (0..3).map(|i| xs.iter().map(|x| x[i]).sum::<f64>() / n).collect();
+    let means: Vec<f64> = (0..3)
+        .map(|i| xs.iter().map(|x| x[i]).sum::<f64>() / n)
+        .collect();
     for i in 0..3 {
         let se = (cov[i][i] / n).sqrt();
-        assert!((means[i] - mu[i]).abs() <= 5.0 * se, "mean[{i}] = {}", means[i]);
+        assert!(
+            (means[i] - mu[i]).abs() <= 5.0 * se,
+            "mean[{i}] = {}",
+            means[i]
+        );
         for j in 0..3 {
-            let c = xs.iter().map(|x| (x[i] - mu[i]) * (x[j] - mu[j])).sum::<f64>() / n;
+            let c = xs
+                .iter()
+                .map(|x| (x[i] - mu[i]) * (x[j] - mu[j]))
+                .sum::<f64>()
+                / n;
             // For jointly normal variables Var((x_i − μ_i)(x_j − μ_j)) = Σ_ii Σ_jj + Σ_ij².
             let se = ((cov[i][i] * cov[j][j] + cov[i][j] * cov[i][j]) / n).sqrt();
-            assert!((c - cov[i][j]).abs() <= 5.0 * se, "cov[{i}][{j}] = {c}, want {}", cov[i][j]);
+            assert!(
+                (c - cov[i][j]).abs() <= 5.0 * se,
+                "cov[{i}][{j}] = {c}, want {}",
+                cov[i][j]
+            );
         }
     }
 }

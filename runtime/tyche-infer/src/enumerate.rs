@@ -61,7 +61,11 @@ impl Results {
     }
 }
 
-pub(crate) fn enumerate(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult, Diagnostic> {
+pub(crate) fn enumerate(
+    ctx: &Ctx,
+    model: &Model,
+    opts: &Options,
+) -> Result<InferResult, Diagnostic> {
     // Approximate inference nested inside gets its randomness here, in
     // depth-first order: deterministic.
     let mut rng = Seed(opts.seed).stream(Purpose::Enumerate, 0).rng();
@@ -91,7 +95,12 @@ pub(crate) fn enumerate(ctx: &Ctx, model: &Model, opts: &Options) -> Result<Infe
                                 if stack.len() >= MAX_DEPTH {
                                     return Err(too_deep(program, site));
                                 }
-                                stack.push(Branch { machine: m, options, next: 0, log_weight: lw });
+                                stack.push(Branch {
+                                    machine: m,
+                                    options,
+                                    next: 0,
+                                    log_weight: lw,
+                                });
                                 break;
                             }
                         }
@@ -111,7 +120,11 @@ pub(crate) fn enumerate(ctx: &Ctx, model: &Model, opts: &Options) -> Result<Infe
                         m.run()?
                     }
                     Effect::Intervened { .. } => m.run()?,
-                    Effect::Infer { method, model: closure, span } => {
+                    Effect::Infer {
+                        method,
+                        model: closure,
+                        span,
+                    } => {
                         let posterior = ctx.infer_effect(&m, method, closure, span, &mut rng)?;
                         m.resume(posterior)?
                     }
@@ -146,19 +159,28 @@ pub(crate) fn enumerate(ctx: &Ctx, model: &Model, opts: &Options) -> Result<Infe
 
 /// The values of a choice's support with nonzero probability, or a
 /// diagnostic naming the site when there is no finite support.
-fn support(program: &Program, site: SiteId, dist: &DistValue) -> Result<Vec<(Value, f64)>, Diagnostic> {
+fn support(
+    program: &Program,
+    site: SiteId,
+    dist: &DistValue,
+) -> Result<Vec<(Value, f64)>, Diagnostic> {
     let Some(values) = dist.support() else {
         let s = program.site(site);
         let name = program.name(s.name);
         let (what, why) = match dist {
-            DistValue::Posterior(_) => {
-                ("choice", "it samples an approximate posterior, which has no exact support".to_string())
-            }
-            DistValue::Prim(d) if !d.is_discrete() => {
-                ("continuous choice", "enumeration needs finitely many values".to_string())
-            }
+            DistValue::Posterior(_) => (
+                "choice",
+                "it samples an approximate posterior, which has no exact support".to_string(),
+            ),
+            DistValue::Prim(d) if !d.is_discrete() => (
+                "continuous choice",
+                "enumeration needs finitely many values".to_string(),
+            ),
             DistValue::Prim(d) => match d.support_size() {
-                Some(k) => ("choice", format!("its support has {k} values, too many to enumerate")),
+                Some(k) => (
+                    "choice",
+                    format!("its support has {k} values, too many to enumerate"),
+                ),
                 None => ("choice", "its support is infinite".to_string()),
             },
         };
@@ -185,7 +207,10 @@ fn too_deep(program: &Program, site: SiteId) -> Diagnostic {
         "Enumerate gave up: more than {MAX_DEPTH} nested random choices on one execution path"
     ))
     .with_code("E0704")
-    .with_primary(s.span, format!("`{}` is still branching here", program.name(s.name)))
+    .with_primary(
+        s.span,
+        format!("`{}` is still branching here", program.name(s.name)),
+    )
     .with_note("a recursion without a bound on its depth has infinitely many paths")
     .with_help("use a sampling method such as Smc, Importance or Rejection")
 }
@@ -193,15 +218,28 @@ fn too_deep(program: &Program, site: SiteId) -> Diagnostic {
 fn finish(results: Results) -> Result<InferResult, Diagnostic> {
     let log_z = log_sum_exp(&results.log_mass);
     if log_z == f64::NEG_INFINITY || log_z.is_nan() {
-        return Err(Diagnostic::error("Enumerate: every execution has probability zero")
-            .with_code("E0705")
-            .with_note("the conditions and observations can never all hold together"));
+        return Err(
+            Diagnostic::error("Enumerate: every execution has probability zero")
+                .with_code("E0705")
+                .with_note("the conditions and observations can never all hold together"),
+        );
     }
     let draws = results
         .values
         .into_iter()
         .zip(results.log_mass)
-        .map(|(value, lm)| Draw { value, log_weight: lm - log_z, trace: Vec::new() })
+        .map(|(value, lm)| Draw {
+            value,
+            log_weight: lm - log_z,
+            trace: Vec::new(),
+        })
         .collect();
-    Ok(InferResult { method: Method::Enumerate, draws, log_evidence: Some(log_z), ess: None, exact: true, mcmc: None })
+    Ok(InferResult {
+        method: Method::Enumerate,
+        draws,
+        log_evidence: Some(log_z),
+        ess: None,
+        exact: true,
+        mcmc: None,
+    })
 }

@@ -51,7 +51,13 @@ pub enum Step {
 impl<T: Record> Execution<T> {
     /// An execution about to start `machine`.
     pub fn new(machine: Machine) -> Execution<T> {
-        Execution { machine, trace: T::default(), log_likelihood: 0.0, observations: 0, result: None }
+        Execution {
+            machine,
+            trace: T::default(),
+            log_likelihood: 0.0,
+            observations: 0,
+            result: None,
+        }
     }
 
     pub fn is_done(&self) -> bool {
@@ -59,7 +65,12 @@ impl<T: Record> Execution<T> {
     }
 
     /// Runs to (and including) the next observation, or to the end.
-    pub fn advance<H: Handler>(&mut self, h: &mut H, rng: &mut InferRng, ctx: &Ctx) -> Result<Step, Diagnostic> {
+    pub fn advance<H: Handler>(
+        &mut self,
+        h: &mut H,
+        rng: &mut InferRng,
+        ctx: &Ctx,
+    ) -> Result<Step, Diagnostic> {
         if self.result.is_some() {
             return Ok(Step::Done);
         }
@@ -68,19 +79,39 @@ impl<T: Record> Execution<T> {
             effect = match effect {
                 Effect::Sample { site, addr, dist } => {
                     let (value, log_prob) = h.sample(addr, &dist, rng);
-                    self.trace.push(Choice { addr, site, value: value.clone(), log_prob, dist: Some(dist) });
+                    self.trace.push(Choice {
+                        addr,
+                        site,
+                        value: value.clone(),
+                        log_prob,
+                        dist: Some(dist),
+                    });
                     self.machine.resume(value)?
                 }
-                Effect::Observe { site, dist, value, .. } => {
+                Effect::Observe {
+                    site, dist, value, ..
+                } => {
                     let log_weight = h.observe(&dist, &value);
                     return Ok(self.weigh(site, log_weight));
                 }
-                Effect::Factor { site, log_weight, .. } => return Ok(self.weigh(site, log_weight)),
+                Effect::Factor {
+                    site, log_weight, ..
+                } => return Ok(self.weigh(site, log_weight)),
                 Effect::Intervened { site, addr, value } => {
-                    self.trace.push(Choice { addr, site, value, log_prob: 0.0, dist: None });
+                    self.trace.push(Choice {
+                        addr,
+                        site,
+                        value,
+                        log_prob: 0.0,
+                        dist: None,
+                    });
                     self.machine.run()?
                 }
-                Effect::Infer { method, model, span } => {
+                Effect::Infer {
+                    method,
+                    model,
+                    span,
+                } => {
                     let posterior = ctx.infer_effect(&self.machine, method, model, span, rng)?;
                     self.machine.resume(posterior)?
                 }
@@ -95,7 +126,11 @@ impl<T: Record> Execution<T> {
     fn weigh(&mut self, site: SiteId, log_weight: f64) -> Step {
         // NaN weights cannot arise from the machine (factor rejects NaN) but
         // a NaN density would poison every sum downstream: treat as zero.
-        let log_weight = if log_weight.is_nan() { f64::NEG_INFINITY } else { log_weight };
+        let log_weight = if log_weight.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            log_weight
+        };
         self.log_likelihood += log_weight;
         self.observations += 1;
         Step::Weighted { site, log_weight }
@@ -112,7 +147,9 @@ impl<T: Record> Execution<T> {
         ctx: &Ctx,
     ) -> Result<(), Diagnostic> {
         loop {
-            if until.is_some_and(|k| self.observations >= k) || self.log_likelihood == f64::NEG_INFINITY {
+            if until.is_some_and(|k| self.observations >= k)
+                || self.log_likelihood == f64::NEG_INFINITY
+            {
                 return Ok(());
             }
             if self.advance(h, rng, ctx)? == Step::Done {
@@ -123,7 +160,12 @@ impl<T: Record> Execution<T> {
 
     /// Runs to completion. Stops early (leaving the run unfinished) once
     /// the weight is zero, since nothing can revive it.
-    pub fn run_to_end<H: Handler>(&mut self, h: &mut H, rng: &mut InferRng, ctx: &Ctx) -> Result<(), Diagnostic> {
+    pub fn run_to_end<H: Handler>(
+        &mut self,
+        h: &mut H,
+        rng: &mut InferRng,
+        ctx: &Ctx,
+    ) -> Result<(), Diagnostic> {
         while self.log_likelihood > f64::NEG_INFINITY {
             if self.advance(h, rng, ctx)? == Step::Done {
                 break;

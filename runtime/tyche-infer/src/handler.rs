@@ -29,7 +29,12 @@ pub trait Handler {
 pub struct Prior;
 
 impl Handler for Prior {
-    fn sample(&mut self, _addr: Address, dist: &Arc<DistValue>, rng: &mut InferRng) -> (Value, f64) {
+    fn sample(
+        &mut self,
+        _addr: Address,
+        dist: &Arc<DistValue>,
+        rng: &mut InferRng,
+    ) -> (Value, f64) {
         let v = dist.sample(rng);
         let lp = dist.log_prob(&v);
         (v, lp)

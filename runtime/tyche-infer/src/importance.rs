@@ -17,7 +17,11 @@ use crate::rng::{Purpose, Seed};
 use crate::trace::SharedTrace;
 use tyche_core::Diagnostic;
 
-pub(crate) fn importance(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult, Diagnostic> {
+pub(crate) fn importance(
+    ctx: &Ctx,
+    model: &Model,
+    opts: &Options,
+) -> Result<InferResult, Diagnostic> {
     let n = opts.samples;
     if n == 0 {
         return Err(Diagnostic::error("Importance needs at least one sample").with_code("E0710"));
@@ -31,7 +35,16 @@ pub(crate) fn importance(ctx: &Ctx, model: &Model, opts: &Options) -> Result<Inf
         Ok(exec)
     });
     let runs: Vec<Execution<SharedTrace>> = runs.into_iter().collect::<Result<_, Diagnostic>>()?;
-    let log_weights = runs.iter().map(|e| if e.is_done() { e.log_likelihood } else { f64::NEG_INFINITY }).collect();
+    let log_weights = runs
+        .iter()
+        .map(|e| {
+            if e.is_done() {
+                e.log_likelihood
+            } else {
+                f64::NEG_INFINITY
+            }
+        })
+        .collect();
     let pop = Population::from_weighted(runs, log_weights);
     let log_z = pop.log_evidence();
     if log_z == f64::NEG_INFINITY {

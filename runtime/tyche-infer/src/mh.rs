@@ -67,7 +67,9 @@ impl Handler for Replay<'_> {
     fn sample(&mut self, addr: Address, dist: &Arc<DistValue>, rng: &mut InferRng) -> (Value, f64) {
         let old = self.index.get(&addr).map(|&i| (i, &self.old.choices[i]));
         if addr == self.target {
-            if let (Proposal::Drift { scale }, Some((i, c)), DistValue::Prim(d)) = (self.proposal, old, &**dist) {
+            if let (Proposal::Drift { scale }, Some((i, c)), DistValue::Prim(d)) =
+                (self.proposal, old, &**dist)
+            {
                 if let (Value::Real(x), false) = (&c.value, d.is_discrete()) {
                     // Symmetric: its q terms cancel, so it is neither fresh
                     // nor stale.
@@ -79,8 +81,12 @@ impl Handler for Replay<'_> {
             }
             return self.fresh(dist, rng);
         }
-        let Some((i, c)) = old else { return self.fresh(dist, rng) };
-        let Some(old_dist) = &c.dist else { return self.fresh(dist, rng) };
+        let Some((i, c)) = old else {
+            return self.fresh(dist, rng);
+        };
+        let Some(old_dist) = &c.dist else {
+            return self.fresh(dist, rng);
+        };
         let lp = dist.log_prob(&c.value);
         if lp > f64::NEG_INFINITY {
             self.used[i] = true;
@@ -143,7 +149,9 @@ pub fn propose(
     let k = rng.random_range(0..n_old);
     let (_, target) = old.random_choice(k).expect("k < number of random choices");
     scratch.index.clear();
-    scratch.index.extend(old.choices.iter().enumerate().map(|(i, c)| (c.addr, i)));
+    scratch
+        .index
+        .extend(old.choices.iter().enumerate().map(|(i, c)| (c.addr, i)));
     scratch.used.clear();
     scratch.used.resize(old.choices.len(), false);
     let mut replay = Replay {
@@ -158,14 +166,25 @@ pub fn propose(
     let mut exec = Execution::<Trace>::new(model.start()?);
     exec.run_until(until, &mut replay, rng, ctx)?;
     if replay.reverse_impossible {
-        return Ok(Some(Proposed { exec, log_correction: f64::NEG_INFINITY }));
+        return Ok(Some(Proposed {
+            exec,
+            log_correction: f64::NEG_INFINITY,
+        }));
     }
     let log_q_fresh = replay.log_q_fresh;
-    let stale: f64 =
-        old.choices.iter().zip(&scratch.used).filter(|(c, used)| c.is_random() && !**used).map(|(c, _)| c.log_prob).sum();
+    let stale: f64 = old
+        .choices
+        .iter()
+        .zip(&scratch.used)
+        .filter(|(c, used)| c.is_random() && !**used)
+        .map(|(c, _)| c.log_prob)
+        .sum();
     let n_new = exec.trace.random.max(1);
     let log_correction = (n_old as f64).ln() - (n_new as f64).ln() + stale - log_q_fresh;
-    Ok(Some(Proposed { exec, log_correction }))
+    Ok(Some(Proposed {
+        exec,
+        log_correction,
+    }))
 }
 
 /// The state of a chain: an execution and its `log p(x)`.
@@ -219,7 +238,10 @@ pub fn mh_step(
     }
     let ok = accept(new_joint - state.log_joint + p.log_correction, rng);
     if ok {
-        *state = ChainState { exec: p.exec, log_joint: new_joint };
+        *state = ChainState {
+            exec: p.exec,
+            log_joint: new_joint,
+        };
     }
     Ok(Some(ok))
 }
@@ -235,7 +257,11 @@ pub fn move_particle(
     proposal: Proposal,
     rng: &mut InferRng,
 ) -> Result<Option<Particle>, Diagnostic> {
-    let until = if p.is_done() { None } else { Some(p.observations) };
+    let until = if p.is_done() {
+        None
+    } else {
+        Some(p.observations)
+    };
     let exec = Execution {
         machine: p.machine.clone(),
         trace: p.trace.to_trace(),
@@ -263,7 +289,11 @@ pub fn move_particle(
 }
 
 /// A first state with nonzero probability, from prior runs.
-pub(crate) fn initial_state(ctx: &Ctx, model: &Model, rng: &mut InferRng) -> Result<ChainState, Diagnostic> {
+pub(crate) fn initial_state(
+    ctx: &Ctx,
+    model: &Model,
+    rng: &mut InferRng,
+) -> Result<ChainState, Diagnostic> {
     let start = model.start()?;
     for _ in 0..MAX_INIT_ATTEMPTS {
         let mut exec = Execution::<Trace>::new(start.clone());
@@ -308,9 +338,21 @@ pub(crate) fn mh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult
         let mut state = initial_state(ctx, model, &mut rng)?;
         let mut scratch = Scratch::default();
         let thin = opts.thin.max(1);
-        let mut out = ChainOutput { draws: Vec::with_capacity(keep), accepted: 0, proposed: 0 };
+        let mut out = ChainOutput {
+            draws: Vec::with_capacity(keep),
+            accepted: 0,
+            proposed: 0,
+        };
         for it in 0..opts.burn + keep * thin {
-            let r = mh_step(ctx, model, &mut state, None, opts.proposal, &mut rng, &mut scratch)?;
+            let r = mh_step(
+                ctx,
+                model,
+                &mut state,
+                None,
+                opts.proposal,
+                &mut rng,
+                &mut scratch,
+            )?;
             if it >= opts.burn {
                 if let Some(ok) = r {
                     out.proposed += 1;
@@ -330,14 +372,22 @@ pub(crate) fn mh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult
 /// Concatenates chains and computes the MCMC diagnostics.
 pub(crate) fn mcmc_result(method: Method, outputs: Vec<ChainOutput>) -> InferResult {
     let chains = outputs.len();
-    let (accepted, proposed) = outputs.iter().fold((0, 0), |(a, p), o| (a + o.accepted, p + o.proposed));
-    let numeric: Option<Vec<Vec<f64>>> =
-        outputs.iter().map(|o| o.draws.iter().map(|d| d.value.as_number()).collect()).collect();
+    let (accepted, proposed) = outputs
+        .iter()
+        .fold((0, 0), |(a, p), o| (a + o.accepted, p + o.proposed));
+    let numeric: Option<Vec<Vec<f64>>> = outputs
+        .iter()
+        .map(|o| o.draws.iter().map(|d| d.value.as_number()).collect())
+        .collect();
     let (rhat, ess) = match &numeric {
         Some(cs) => (split_rhat(cs), mcmc_ess(cs)),
         None => (None, None),
     };
-    let acceptance_rate = if proposed == 0 { 1.0 } else { accepted as f64 / proposed as f64 };
+    let acceptance_rate = if proposed == 0 {
+        1.0
+    } else {
+        accepted as f64 / proposed as f64
+    };
     let draws = outputs.into_iter().flat_map(|o| o.draws).collect();
     InferResult {
         method,
@@ -345,6 +395,11 @@ pub(crate) fn mcmc_result(method: Method, outputs: Vec<ChainOutput>) -> InferRes
         log_evidence: None,
         ess,
         exact: false,
-        mcmc: Some(McmcStats { acceptance_rate, rhat, ess, chains }),
+        mcmc: Some(McmcStats {
+            acceptance_rate,
+            rhat,
+            ess,
+            chains,
+        }),
     }
 }

@@ -17,23 +17,43 @@ pub struct Model {
 
 impl Model {
     pub fn new(program: Arc<Program>, globals: Arc<Vec<Value>>, entry: Value) -> Model {
-        Model { program, globals, entry }
+        Model {
+            program,
+            globals,
+            entry,
+        }
     }
 
     /// The model that runs the top-level zero-argument function `func`.
     pub fn for_function(program: Arc<Program>, globals: Arc<Vec<Value>>, func: FuncId) -> Model {
-        let entry = Value::Closure(Arc::new(Closure { func, captures: Vec::new() }));
-        Model { program, globals, entry }
+        let entry = Value::Closure(Arc::new(Closure {
+            func,
+            captures: Vec::new(),
+        }));
+        Model {
+            program,
+            globals,
+            entry,
+        }
     }
 
     /// The same program and globals with another entry closure (nested
     /// inference runs the closure passed to `infer` this way).
     pub fn with_entry(&self, entry: Value) -> Model {
-        Model { program: Arc::clone(&self.program), globals: Arc::clone(&self.globals), entry }
+        Model {
+            program: Arc::clone(&self.program),
+            globals: Arc::clone(&self.globals),
+            entry,
+        }
     }
 
     /// A fresh machine about to run the model from its beginning.
     pub fn start(&self) -> Result<Machine, Diagnostic> {
-        Machine::new(Arc::clone(&self.program), Arc::clone(&self.globals), &self.entry, Vec::new())
+        Machine::new(
+            Arc::clone(&self.program),
+            Arc::clone(&self.globals),
+            &self.entry,
+            Vec::new(),
+        )
     }
 }

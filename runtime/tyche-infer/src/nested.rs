@@ -48,7 +48,11 @@ pub struct Ctx {
 impl Ctx {
     /// The context of a top-level inference with this seed.
     pub fn new(seed: u64) -> Ctx {
-        Ctx { depth: 0, base_seed: seed, cache: Arc::default() }
+        Ctx {
+            depth: 0,
+            base_seed: seed,
+            cache: Arc::default(),
+        }
     }
 
     pub fn depth(&self) -> usize {
@@ -66,14 +70,24 @@ impl Ctx {
         rng: &mut InferRng,
     ) -> Result<Value, Diagnostic> {
         if self.depth >= MAX_NESTING {
-            return Err(Diagnostic::error(format!("inference nested more than {MAX_NESTING} levels deep"))
-                .with_code("E0701")
-                .with_primary(span, "this `infer` call")
-                .with_note("does a model run inference on itself without a base case?"));
+            return Err(Diagnostic::error(format!(
+                "inference nested more than {MAX_NESTING} levels deep"
+            ))
+            .with_code("E0701")
+            .with_primary(span, "this `infer` call")
+            .with_note("does a model run inference on itself without a base case?"));
         }
-        let model = Model::new(Arc::clone(machine.program()), Arc::clone(machine.globals()), closure);
+        let model = Model::new(
+            Arc::clone(machine.program()),
+            Arc::clone(machine.globals()),
+            closure,
+        );
         let exact = spec.kind == MethodKind::Enumerate;
-        let seed = if exact { self.base_seed } else { rng.next_u64() };
+        let seed = if exact {
+            self.base_seed
+        } else {
+            rng.next_u64()
+        };
         let key = match (&model.entry, exact) {
             (Value::Closure(c), true) => Some((seed, c.func, c.captures.clone())),
             _ => None,
@@ -84,7 +98,11 @@ impl Ctx {
             }
         }
         let opts = Options::nested(Method::from(spec.kind), spec.n as usize, seed);
-        let inner = Ctx { depth: self.depth + 1, base_seed: seed, cache: Arc::clone(&self.cache) };
+        let inner = Ctx {
+            depth: self.depth + 1,
+            base_seed: seed,
+            cache: Arc::clone(&self.cache),
+        };
         let result = crate::run(&inner, &model, &opts).map_err(|d| locate(d, span))?;
         let dist = Arc::new(DistValue::Posterior(result.to_posterior()));
         if let Some(k) = key {

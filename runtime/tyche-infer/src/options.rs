@@ -25,8 +25,15 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 7] =
-        [Method::Enumerate, Method::Rejection, Method::Importance, Method::Smc, Method::Mh, Method::Pmmh, Method::Hmc];
+    pub const ALL: [Method; 7] = [
+        Method::Enumerate,
+        Method::Rejection,
+        Method::Importance,
+        Method::Smc,
+        Method::Mh,
+        Method::Pmmh,
+        Method::Hmc,
+    ];
 
     /// The lower-case name used on the command line and in JSON output.
     pub fn name(self) -> &'static str {
@@ -131,7 +138,10 @@ impl Options {
     /// Defaults for `method` with size parameter `n` (particles for `Smc`,
     /// samples otherwise), as in `Smc(n)`.
     pub fn for_method(method: Method, n: usize) -> Options {
-        let mut o = Options { method, ..Options::default() };
+        let mut o = Options {
+            method,
+            ..Options::default()
+        };
         o.set_size(n);
         o
     }

@@ -26,7 +26,11 @@ pub fn for_each_mut<T: Send>(
     f: impl Fn(usize, &mut T) -> Result<(), Diagnostic> + Sync + Send,
 ) -> Result<(), Diagnostic> {
     let results: Vec<Result<(), Diagnostic>> = if items.len() >= PARALLEL_THRESHOLD {
-        items.par_iter_mut().enumerate().map(|(i, x)| f(i, x)).collect()
+        items
+            .par_iter_mut()
+            .enumerate()
+            .map(|(i, x)| f(i, x))
+            .collect()
     } else {
         items.iter_mut().enumerate().map(|(i, x)| f(i, x)).collect()
     };

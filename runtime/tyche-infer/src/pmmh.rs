@@ -20,7 +20,9 @@
 
 use crate::execution::Execution;
 use crate::handler::Prior;
-use crate::mh::{accept, mcmc_result, no_start, per_chain, propose, ChainOutput, Scratch, MAX_INIT_ATTEMPTS};
+use crate::mh::{
+    accept, mcmc_result, no_start, per_chain, propose, ChainOutput, Scratch, MAX_INIT_ATTEMPTS,
+};
 use crate::model::Model;
 use crate::nested::Ctx;
 use crate::options::{Method, Options};
@@ -78,11 +80,20 @@ fn estimate(
     let probs = out.population.probabilities();
     let j = Resampler::Multinomial.ancestors(&probs, 1, rng)[0];
     let p = &out.population.particles[j];
-    let path = Draw { value: p.result.clone().expect("finished"), log_weight: 0.0, trace: p.trace.assignments() };
+    let path = Draw {
+        value: p.result.clone().expect("finished"),
+        log_weight: 0.0,
+        trace: p.trace.assignments(),
+    };
     Ok((log_z, Some(path)))
 }
 
-fn initial_state(ctx: &Ctx, model: &Model, cfg: &SmcConfig, rng: &mut InferRng) -> Result<State, Diagnostic> {
+fn initial_state(
+    ctx: &Ctx,
+    model: &Model,
+    cfg: &SmcConfig,
+    rng: &mut InferRng,
+) -> Result<State, Diagnostic> {
     let start = model.start()?;
     for _ in 0..MAX_INIT_ATTEMPTS {
         let mut prefix = Execution::<Trace>::new(start.clone());
@@ -92,7 +103,12 @@ fn initial_state(ctx: &Ctx, model: &Model, cfg: &SmcConfig, rng: &mut InferRng) 
             continue;
         }
         if let (log_z, Some(path)) = estimate(ctx, model, &prefix, cfg, rng)? {
-            return Ok(State { prefix, log_prior, log_z, path });
+            return Ok(State {
+                prefix,
+                log_prior,
+                log_z,
+                path,
+            });
         }
     }
     Err(no_start("Pmmh"))
@@ -101,7 +117,9 @@ fn initial_state(ctx: &Ctx, model: &Model, cfg: &SmcConfig, rng: &mut InferRng) 
 pub(crate) fn pmmh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult, Diagnostic> {
     let cfg = SmcConfig::from_options(opts);
     if opts.samples == 0 || cfg.particles == 0 {
-        return Err(Diagnostic::error("Pmmh needs at least one sample and one particle").with_code("E0750"));
+        return Err(
+            Diagnostic::error("Pmmh needs at least one sample and one particle").with_code("E0750"),
+        );
     }
     let chains = opts.chains.max(1);
     let outputs = par::map_tasks(chains, |c| {
@@ -110,7 +128,11 @@ pub(crate) fn pmmh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResu
         let thin = opts.thin.max(1);
         let mut state = initial_state(ctx, model, &cfg, &mut rng)?;
         let mut scratch = Scratch::default();
-        let mut out = ChainOutput { draws: Vec::with_capacity(keep), accepted: 0, proposed: 0 };
+        let mut out = ChainOutput {
+            draws: Vec::with_capacity(keep),
+            accepted: 0,
+            proposed: 0,
+        };
         for it in 0..opts.burn + keep * thin {
             let ok = step(ctx, model, &mut state, &cfg, opts, &mut rng, &mut scratch)?;
             if it >= opts.burn {
@@ -137,7 +159,15 @@ fn step(
     rng: &mut InferRng,
     scratch: &mut Scratch,
 ) -> Result<bool, Diagnostic> {
-    let (prefix, correction) = match propose(ctx, model, &state.prefix.trace, Some(1), opts.proposal, rng, scratch)? {
+    let (prefix, correction) = match propose(
+        ctx,
+        model,
+        &state.prefix.trace,
+        Some(1),
+        opts.proposal,
+        rng,
+        scratch,
+    )? {
         Some(p) => (p.exec, p.log_correction),
         // No parameters: propose a fresh SMC run from the same prefix.
         None => (state.prefix.clone(), 0.0),
@@ -152,6 +182,11 @@ fn step(
     if !accept(log_alpha, rng) {
         return Ok(false);
     }
-    *state = State { prefix, log_prior, log_z, path };
+    *state = State {
+        prefix,
+        log_prior,
+        log_z,
+        path,
+    };
     Ok(true)
 }

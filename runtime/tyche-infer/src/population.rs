@@ -40,9 +40,14 @@ impl Resampler {
     }
 
     pub fn from_name(name: &str) -> Option<Resampler> {
-        [Resampler::Systematic, Resampler::Multinomial, Resampler::Stratified, Resampler::Residual]
-            .into_iter()
-            .find(|r| r.name() == name)
+        [
+            Resampler::Systematic,
+            Resampler::Multinomial,
+            Resampler::Stratified,
+            Resampler::Residual,
+        ]
+        .into_iter()
+        .find(|r| r.name() == name)
     }
 
     /// `n` ancestor indices in increasing order, for normalised
@@ -54,7 +59,12 @@ impl Resampler {
 
     /// As [`ancestors`](Self::ancestors), with the uniforms supplied by
     /// `uniform` (each in [0, 1)); tests drive it with chosen values.
-    pub fn ancestors_with(self, probs: &[f64], n: usize, uniform: &mut dyn FnMut() -> f64) -> Vec<usize> {
+    pub fn ancestors_with(
+        self,
+        probs: &[f64],
+        n: usize,
+        uniform: &mut dyn FnMut() -> f64,
+    ) -> Vec<usize> {
         let total: f64 = probs.iter().sum();
         if n == 0 || probs.is_empty() || total <= 0.0 || !total.is_finite() {
             return Vec::new();
@@ -117,7 +127,12 @@ fn walk(probs: &[f64], total: f64, points: impl Iterator<Item = f64>) -> Vec<usi
     out
 }
 
-fn multinomial(probs: &[f64], total: f64, n: usize, uniform: &mut dyn FnMut() -> f64) -> Vec<usize> {
+fn multinomial(
+    probs: &[f64],
+    total: f64,
+    n: usize,
+    uniform: &mut dyn FnMut() -> f64,
+) -> Vec<usize> {
     let mut points: Vec<f64> = (0..n).map(|_| uniform()).collect();
     points.sort_unstable_by(f64::total_cmp);
     walk(probs, total, points.into_iter())
@@ -137,12 +152,24 @@ impl<P: Clone> Population<P> {
     /// Particles of weight 1 each.
     pub fn new(particles: Vec<P>) -> Population<P> {
         let n = particles.len();
-        Population { particles, log_weights: vec![0.0; n], log_z: 0.0 }
+        Population {
+            particles,
+            log_weights: vec![0.0; n],
+            log_z: 0.0,
+        }
     }
 
     pub fn from_weighted(particles: Vec<P>, log_weights: Vec<f64>) -> Population<P> {
-        assert_eq!(particles.len(), log_weights.len(), "one weight per particle");
-        Population { particles, log_weights, log_z: 0.0 }
+        assert_eq!(
+            particles.len(),
+            log_weights.len(),
+            "one weight per particle"
+        );
+        Population {
+            particles,
+            log_weights,
+            log_z: 0.0,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -178,7 +205,10 @@ impl<P: Clone> Population<P> {
         if lse == f64::NEG_INFINITY {
             return vec![0.0; self.len()];
         }
-        self.log_weights.iter().map(|&lw| (lw - lse).exp()).collect()
+        self.log_weights
+            .iter()
+            .map(|&lw| (lw - lse).exp())
+            .collect()
     }
 
     /// Kish's effective sample size `(Σw)² / Σw²` (0 without mass).
@@ -208,11 +238,18 @@ impl<P: Clone> Population<P> {
         for &a in ancestors {
             remaining[a] += 1;
         }
-        let mut old: Vec<Option<P>> = std::mem::take(&mut self.particles).into_iter().map(Some).collect();
+        let mut old: Vec<Option<P>> = std::mem::take(&mut self.particles)
+            .into_iter()
+            .map(Some)
+            .collect();
         let mut particles = Vec::with_capacity(ancestors.len());
         for &a in ancestors {
             remaining[a] -= 1;
-            let p = if remaining[a] == 0 { old[a].take() } else { old[a].clone() };
+            let p = if remaining[a] == 0 {
+                old[a].take()
+            } else {
+                old[a].clone()
+            };
             particles.push(p.expect("an ancestor is moved only after its last copy"));
         }
         self.particles = particles;

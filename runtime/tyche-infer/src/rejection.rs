@@ -39,7 +39,11 @@ enum Attempt {
     Density(SiteId, f64),
 }
 
-pub(crate) fn rejection(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult, Diagnostic> {
+pub(crate) fn rejection(
+    ctx: &Ctx,
+    model: &Model,
+    opts: &Options,
+) -> Result<InferResult, Diagnostic> {
     let n = opts.samples;
     if n == 0 {
         return Err(Diagnostic::error("Rejection needs at least one sample").with_code("E0720"));
@@ -53,8 +57,12 @@ pub(crate) fn rejection(ctx: &Ctx, model: &Model, opts: &Options) -> Result<Infe
         let mut exec = Execution::<SharedTrace>::new(start.clone());
         loop {
             match exec.advance(&mut Prior, &mut rng, ctx)? {
-                Step::Weighted { site, log_weight } if log_weight > 0.0 => return Ok(Attempt::Density(site, log_weight)),
-                Step::Weighted { .. } if exec.log_likelihood < log_u => return Ok(Attempt::Rejected),
+                Step::Weighted { site, log_weight } if log_weight > 0.0 => {
+                    return Ok(Attempt::Density(site, log_weight))
+                }
+                Step::Weighted { .. } if exec.log_likelihood < log_u => {
+                    return Ok(Attempt::Rejected)
+                }
                 Step::Weighted { .. } => {}
                 Step::Done => break,
             }
@@ -113,7 +121,11 @@ fn density_error(model: &Model, site: SiteId, log_weight: f64) -> Diagnostic {
         .with_code("E0722")
         .with_primary(
             s.span,
-            format!("this {} has weight {:.4} > 1 (a density, not a probability)", s.kind.name(), log_weight.exp()),
+            format!(
+                "this {} has weight {:.4} > 1 (a density, not a probability)",
+                s.kind.name(),
+                log_weight.exp()
+            ),
         )
         .with_help("use Importance or Smc for continuous observations")
 }

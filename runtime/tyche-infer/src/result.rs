@@ -79,7 +79,12 @@ impl InferResult {
 
     /// The posterior probability that the result equals `v`.
     pub fn prob(&self, v: &Value) -> f64 {
-        self.draws.iter().zip(self.probabilities()).filter(|(d, _)| &d.value == v).map(|(_, p)| p).sum()
+        self.draws
+            .iter()
+            .zip(self.probabilities())
+            .filter(|(d, _)| &d.value == v)
+            .map(|(_, p)| p)
+            .sum()
     }
 
     /// The result as a distribution value (equal values merged), as

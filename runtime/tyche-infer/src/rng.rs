@@ -32,7 +32,9 @@ impl Seed {
     /// The child stream `self / tag`.
     pub fn child(self, tag: u64) -> Seed {
         // Mix the tag before combining so that (a, b) and (b, a) differ.
-        Seed(splitmix64(self.0 ^ splitmix64(tag.wrapping_add(0x632B_E59B_D9B4_E019))))
+        Seed(splitmix64(
+            self.0 ^ splitmix64(tag.wrapping_add(0x632B_E59B_D9B4_E019)),
+        ))
     }
 
     /// `self / purpose / index`.

@@ -108,7 +108,8 @@ pub fn run_population(
         let observations_before: usize = pop.particles.iter().map(|p| p.observations).sum();
         let step_seed = seed.stream(Purpose::Smc, step);
         let (particles, weights) = (&mut pop.particles, &mut pop.log_weights);
-        let mut slots: Vec<(&mut Particle, &mut f64)> = particles.iter_mut().zip(weights.iter_mut()).collect();
+        let mut slots: Vec<(&mut Particle, &mut f64)> =
+            particles.iter_mut().zip(weights.iter_mut()).collect();
         par::for_each_mut(&mut slots, |j, (p, lw)| {
             // A dead particle stays dead; a finished one waits.
             if **lw == f64::NEG_INFINITY || p.is_done() {
@@ -126,9 +127,16 @@ pub fn run_population(
         if pop.log_mean_weight() == f64::NEG_INFINITY {
             // Every particle is dead: the estimate is zero. Callers decide
             // whether that is an error (Smc) or a rejection (PMMH).
-            return Ok(SmcOutput { population: pop, ess: 0.0 });
+            return Ok(SmcOutput {
+                population: pop,
+                ess: 0.0,
+            });
         }
-        let running = pop.particles.iter().zip(&pop.log_weights).any(|(p, &lw)| !p.is_done() && lw > f64::NEG_INFINITY);
+        let running = pop
+            .particles
+            .iter()
+            .zip(&pop.log_weights)
+            .any(|(p, &lw)| !p.is_done() && lw > f64::NEG_INFINITY);
         if !running {
             break;
         }
@@ -146,7 +154,9 @@ pub fn run_population(
                 let move_seed = seed.stream(Purpose::Move, step);
                 par::for_each_mut(&mut pop.particles, |j, p| {
                     let mut rng = move_seed.child(j as u64).rng();
-                    if let Some(moved) = move_particle(ctx, model, p, cfg.rejuvenate, cfg.proposal, &mut rng)? {
+                    if let Some(moved) =
+                        move_particle(ctx, model, p, cfg.rejuvenate, cfg.proposal, &mut rng)?
+                    {
                         *p = moved;
                     }
                     Ok(())
@@ -154,6 +164,13 @@ pub fn run_population(
             }
         }
     }
-    let ess = if weighted_since_resampling { pop.ess() } else { last_ess };
-    Ok(SmcOutput { population: pop, ess })
+    let ess = if weighted_since_resampling {
+        pop.ess()
+    } else {
+        last_ess
+    };
+    Ok(SmcOutput {
+        population: pop,
+        ess,
+    })
 }

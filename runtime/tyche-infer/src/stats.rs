@@ -17,7 +17,10 @@ pub fn log_sum_exp(xs: &[f64]) -> f64 {
 
 /// Kish's effective sample size `(Σw)² / Σw²` of log weights.
 pub fn kish_ess(log_weights: &[f64]) -> f64 {
-    let max = log_weights.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let max = log_weights
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
     if !max.is_finite() {
         return 0.0;
     }
@@ -45,7 +48,11 @@ fn pooled(chains: &[&[f64]]) -> (f64, f64) {
     let n = chains[0].len() as f64;
     let w = chains.iter().map(|c| variance(c)).sum::<f64>() / chains.len() as f64;
     let means: Vec<f64> = chains.iter().map(|c| mean(c)).collect();
-    let b_over_n = if chains.len() > 1 { variance(&means) } else { 0.0 };
+    let b_over_n = if chains.len() > 1 {
+        variance(&means)
+    } else {
+        0.0
+    };
     (w, (n - 1.0) / n * w + b_over_n)
 }
 
@@ -59,7 +66,10 @@ pub fn split_rhat(chains: &[Vec<f64>]) -> Option<f64> {
     if half < 2 {
         return None;
     }
-    let halves: Vec<&[f64]> = chains.iter().flat_map(|c| [&c[..half], &c[half..2 * half]]).collect();
+    let halves: Vec<&[f64]> = chains
+        .iter()
+        .flat_map(|c| [&c[..half], &c[half..2 * half]])
+        .collect();
     let (w, var_plus) = pooled(&halves);
     if w <= 0.0 || !w.is_finite() {
         return None;
@@ -70,7 +80,10 @@ pub fn split_rhat(chains: &[Vec<f64>]) -> Option<f64> {
 /// Autocovariance of `xs` at `lag` (biased estimator, divisor n).
 fn autocov(xs: &[f64], m: f64, lag: usize) -> f64 {
     let n = xs.len();
-    (0..n - lag).map(|i| (xs[i] - m) * (xs[i + lag] - m)).sum::<f64>() / n as f64
+    (0..n - lag)
+        .map(|i| (xs[i] - m) * (xs[i + lag] - m))
+        .sum::<f64>()
+        / n as f64
 }
 
 /// Multi-chain effective sample size (chains truncated to the shortest):
@@ -89,7 +102,12 @@ pub fn mcmc_ess(chains: &[Vec<f64>]) -> Option<f64> {
     }
     let means: Vec<f64> = cs.iter().map(|c| mean(c)).collect();
     let rho = |t: usize| {
-        let acov = cs.iter().zip(&means).map(|(c, &m)| autocov(c, m, t)).sum::<f64>() / cs.len() as f64;
+        let acov = cs
+            .iter()
+            .zip(&means)
+            .map(|(c, &m)| autocov(c, m, t))
+            .sum::<f64>()
+            / cs.len() as f64;
         // Chain variances use divisor n−1 in W; the lag-0 autocovariance
         // uses n; Stan corrects by the same factor.
         let acov = acov * n as f64 / (n as f64 - 1.0);
@@ -123,7 +141,10 @@ mod tests {
         let xs = [-1.0, 0.5, 2.0];
         let direct = xs.iter().map(|x: &f64| x.exp()).sum::<f64>().ln();
         assert!((log_sum_exp(&xs) - direct).abs() < 1e-14);
-        assert_eq!(log_sum_exp(&[f64::NEG_INFINITY, f64::NEG_INFINITY]), f64::NEG_INFINITY);
+        assert_eq!(
+            log_sum_exp(&[f64::NEG_INFINITY, f64::NEG_INFINITY]),
+            f64::NEG_INFINITY
+        );
         assert_eq!(log_sum_exp(&[]), f64::NEG_INFINITY);
         assert!((log_sum_exp(&[1000.0, 1000.0]) - (1000.0 + 2f64.ln())).abs() < 1e-12);
     }
@@ -140,7 +161,9 @@ mod tests {
     fn rhat_and_ess_of_independent_chains() {
         use rand::{RngExt, SeedableRng};
         let mut rng = crate::rng::InferRng::seed_from_u64(7);
-        let chains: Vec<Vec<f64>> = (0..4).map(|_| (0..2000).map(|_| rng.random::<f64>()).collect()).collect();
+        let chains: Vec<Vec<f64>> = (0..4)
+            .map(|_| (0..2000).map(|_| rng.random::<f64>()).collect())
+            .collect();
         let r = split_rhat(&chains).unwrap();
         // For iid chains R-hat − 1 is O(1/n): well under 0.01 here.
         assert!((r - 1.0).abs() < 0.01, "rhat {r}");
@@ -149,8 +172,11 @@ mod tests {
         // percent.
         assert!((ess - 8000.0).abs() < 1000.0, "ess {ess}");
         // Shifted chains do not mix: R-hat far above 1.
-        let shifted: Vec<Vec<f64>> =
-            chains.iter().enumerate().map(|(k, c)| c.iter().map(|x| x + k as f64).collect()).collect();
+        let shifted: Vec<Vec<f64>> = chains
+            .iter()
+            .enumerate()
+            .map(|(k, c)| c.iter().map(|x| x + k as f64).collect())
+            .collect();
         assert!(split_rhat(&shifted).unwrap() > 1.5);
     }
 
@@ -171,7 +197,10 @@ mod tests {
             .collect();
         let ess = mcmc_ess(&[chain]).unwrap();
         let expected = n as f64 / 3.0;
-        assert!((ess / expected - 1.0).abs() < 0.15, "ess {ess} vs {expected}");
+        assert!(
+            (ess / expected - 1.0).abs() < 0.15,
+            "ess {ess} vs {expected}"
+        );
     }
 
     pub(crate) fn normal(rng: &mut crate::rng::InferRng) -> f64 {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use tyche_core::{FileId, Span};
 use tyche_dist::DistKind;
 use tyche_ir::{
-    BinOp, Callee, Const, Edit, EditKind, FuncId, Function, Global, GlobalId, GlobalKind, Instr, Intrinsic, Prim, Program, Reg,
-    Site, SiteId, SiteKind, Type,
+    BinOp, Callee, Const, Edit, EditKind, FuncId, Function, Global, GlobalId, GlobalKind, Instr,
+    Intrinsic, Prim, Program, Reg, Site, SiteId, SiteKind, Type,
 };
 use tyche_vm::Value;
 
@@ -38,7 +38,11 @@ impl Prog {
 
     fn span(&mut self) -> Span {
         self.next_span += 10;
-        Span::new(FileId(0), self.next_span as usize, self.next_span as usize + 5)
+        Span::new(
+            FileId(0),
+            self.next_span as usize,
+            self.next_span as usize + 5,
+        )
     }
 
     /// Reserves a function (its body comes later, so calls can refer to it).
@@ -60,20 +64,37 @@ impl Prog {
     pub fn body(&mut self, func: FuncId) -> Fb<'_> {
         let f = &self.program.funcs[func.index()];
         let regs = f.params + f.captures;
-        Fb { prog: self, func, code: vec![], regs, labels: vec![] }
+        Fb {
+            prog: self,
+            func,
+            code: vec![],
+            regs,
+            labels: vec![],
+        }
     }
 
     /// A `data` global; its value is supplied to [`Prog::model`].
     pub fn data(&mut self, name: &str) -> GlobalId {
         let span = self.span();
-        self.program.globals.push(Global { name: name.into(), ty: Type::Unit, kind: GlobalKind::Data { default: None }, span });
+        self.program.globals.push(Global {
+            name: name.into(),
+            ty: Type::Unit,
+            kind: GlobalKind::Data { default: None },
+            span,
+        });
         GlobalId(self.program.globals.len() as u32 - 1)
     }
 
     pub fn site(&mut self, kind: SiteKind, name: &str, func: FuncId) -> SiteId {
         let name = self.program.intern(name);
         let span = self.span();
-        self.program.sites.push(Site { kind, name, func, ty: Type::Unit, span });
+        self.program.sites.push(Site {
+            kind,
+            name,
+            func,
+            ty: Type::Unit,
+            span,
+        });
         SiteId(self.program.sites.len() as u32 - 1)
     }
 
@@ -133,13 +154,21 @@ impl Fb<'_> {
 
     pub fn prim(&mut self, prim: Prim, args: &[Reg]) -> Reg {
         let dst = self.reg();
-        self.emit(Instr::Prim { dst, prim, args: args.to_vec() });
+        self.emit(Instr::Prim {
+            dst,
+            prim,
+            args: args.to_vec(),
+        });
         dst
     }
 
     pub fn dist(&mut self, kind: DistKind, args: &[Reg]) -> Reg {
         let dst = self.reg();
-        self.emit(Instr::MakeDist { dst, kind, args: args.to_vec() });
+        self.emit(Instr::MakeDist {
+            dst,
+            kind,
+            args: args.to_vec(),
+        });
         dst
     }
 
@@ -175,40 +204,75 @@ impl Fb<'_> {
     /// A sample site edited by surgery: `do` (kind `Do`) or `condition`
     /// (kind `Observe`) with the value of `global`, at occurrence `index`
     /// or every occurrence.
-    pub fn sample_edited(&mut self, name: &str, dist: Reg, kind: EditKind, global: GlobalId, index: Option<u32>) -> Reg {
+    pub fn sample_edited(
+        &mut self,
+        name: &str,
+        dist: Reg,
+        kind: EditKind,
+        global: GlobalId,
+        index: Option<u32>,
+    ) -> Reg {
         let site = self.prog.site(SiteKind::Sample, name, self.func);
         let dst = self.reg();
-        self.emit(Instr::SampleEdited { dst, site, dist, edits: vec![Edit { index, kind, value: global }] });
+        self.emit(Instr::SampleEdited {
+            dst,
+            site,
+            dist,
+            edits: vec![Edit {
+                index,
+                kind,
+                value: global,
+            }],
+        });
         dst
     }
 
     pub fn call(&mut self, f: FuncId, args: &[Reg]) -> Reg {
         let dst = self.reg();
-        self.emit(Instr::Call { dst, callee: Callee::Direct(f), args: args.to_vec(), tail: false });
+        self.emit(Instr::Call {
+            dst,
+            callee: Callee::Direct(f),
+            args: args.to_vec(),
+            tail: false,
+        });
         dst
     }
 
     pub fn closure(&mut self, func: FuncId, captures: &[Reg]) -> Reg {
         let dst = self.reg();
-        self.emit(Instr::Closure { dst, func, captures: captures.to_vec() });
+        self.emit(Instr::Closure {
+            dst,
+            func,
+            captures: captures.to_vec(),
+        });
         dst
     }
 
     pub fn intrinsic(&mut self, op: Intrinsic, args: &[Reg]) -> Reg {
         let dst = self.reg();
-        self.emit(Instr::Intrinsic { dst, op, args: args.to_vec() });
+        self.emit(Instr::Intrinsic {
+            dst,
+            op,
+            args: args.to_vec(),
+        });
         dst
     }
 
     pub fn array(&mut self, elems: &[Reg]) -> Reg {
         let dst = self.reg();
-        self.emit(Instr::Array { dst, elems: elems.to_vec() });
+        self.emit(Instr::Array {
+            dst,
+            elems: elems.to_vec(),
+        });
         dst
     }
 
     pub fn tuple(&mut self, elems: &[Reg]) -> Reg {
         let dst = self.reg();
-        self.emit(Instr::Tuple { dst, elems: elems.to_vec() });
+        self.emit(Instr::Tuple {
+            dst,
+            elems: elems.to_vec(),
+        });
         dst
     }
 
@@ -244,7 +308,16 @@ impl Fb<'_> {
     }
 
     pub fn branch(&mut self, cond: Reg, then_to: Label, else_to: Label) {
-        self.emit(Instr::Branch { cond, then_to: then_to.0, else_to: else_to.0 });
+        self.emit(Instr::Branch {
+            cond,
+            then_to: then_to.0,
+            else_to: else_to.0,
+        });
+    }
+
+    /// A `return value` in the middle of the body.
+    pub fn early_return(&mut self, value: Reg) {
+        self.emit(Instr::Return { value });
     }
 
     /// `return value`, and installs the body.
@@ -255,7 +328,9 @@ impl Fb<'_> {
         for i in &mut self.code {
             match i {
                 Instr::Jump { target } => *target = resolve(*target),
-                Instr::Branch { then_to, else_to, .. } => {
+                Instr::Branch {
+                    then_to, else_to, ..
+                } => {
                     *then_to = resolve(*then_to);
                     *else_to = resolve(*else_to);
                 }

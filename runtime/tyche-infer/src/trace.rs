@@ -58,7 +58,11 @@ impl Trace {
         if self.random == self.choices.len() {
             return self.choices.get(k).map(|c| (k, c));
         }
-        self.choices.iter().enumerate().filter(|(_, c)| c.is_random()).nth(k)
+        self.choices
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_random())
+            .nth(k)
     }
 
     /// Σ log p over the random choices: the prior part of log p(trace).
@@ -68,7 +72,10 @@ impl Trace {
 
     /// (address, value) pairs, as [`Draw::trace`](crate::Draw::trace) holds them.
     pub fn assignments(&self) -> Vec<(Address, Value)> {
-        self.choices.iter().map(|c| (c.addr, c.value.clone())).collect()
+        self.choices
+            .iter()
+            .map(|c| (c.addr, c.value.clone()))
+            .collect()
     }
 
     pub fn clear(&mut self) {
@@ -90,7 +97,9 @@ struct Node {
 
 impl Record for SharedTrace {
     fn push(&mut self, choice: Choice) {
-        let prev = SharedTrace { head: self.head.take() };
+        let prev = SharedTrace {
+            head: self.head.take(),
+        };
         self.head = Some(Arc::new(Node { choice, prev }));
     }
 }
@@ -124,7 +133,8 @@ impl SharedTrace {
     }
 
     pub fn assignments(&self) -> Vec<(Address, Value)> {
-        let mut out: Vec<(Address, Value)> = self.iter_rev().map(|c| (c.addr, c.value.clone())).collect();
+        let mut out: Vec<(Address, Value)> =
+            self.iter_rev().map(|c| (c.addr, c.value.clone())).collect();
         out.reverse();
         out
     }
@@ -146,11 +156,17 @@ impl Drop for SharedTrace {
 
 impl std::fmt::Debug for SharedTrace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.to_trace().choices.iter().map(|c| (c.addr, &c.value))).finish()
+        f.debug_list()
+            .entries(self.to_trace().choices.iter().map(|c| (c.addr, &c.value)))
+            .finish()
     }
 }
 
 /// Formats assignments as `x[0]=1.5, z[1]=true` (for messages and tests).
 pub fn format_assignments(program: &Program, trace: &[(Address, Value)]) -> String {
-    trace.iter().map(|(a, v)| format!("{}={}", a.display(program), v)).collect::<Vec<_>>().join(", ")
+    trace
+        .iter()
+        .map(|(a, v)| format!("{}={}", a.display(program), v))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

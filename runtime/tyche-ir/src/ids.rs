@@ -25,6 +25,14 @@ macro_rules! id {
 
 id!(FuncId, "f", "A function of the program.");
 id!(Reg, "r", "A register of the current function's frame.");
-id!(SiteId, "site", "A probabilistic site (sample, observe, factor, condition).");
-id!(NameId, "n", "An interned choice name; addresses are `name[index]`.");
+id!(
+    SiteId,
+    "site",
+    "A probabilistic site (sample, observe, factor, condition)."
+);
+id!(
+    NameId,
+    "n",
+    "An interned choice name; addresses are `name[index]`."
+);
 id!(GlobalId, "g", "A top-level constant or data item.");

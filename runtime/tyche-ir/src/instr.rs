@@ -94,46 +94,137 @@ pub enum Callee {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Instr {
-    Const { dst: Reg, value: Const },
-    Move { dst: Reg, src: Reg },
+    Const {
+        dst: Reg,
+        value: Const,
+    },
+    Move {
+        dst: Reg,
+        src: Reg,
+    },
     /// Read a top-level constant or data item.
-    Global { dst: Reg, global: GlobalId },
+    Global {
+        dst: Reg,
+        global: GlobalId,
+    },
     /// Build a closure of `func`, copying `captures` into its capture
     /// registers (closures capture by value; values are immutable).
-    Closure { dst: Reg, func: FuncId, captures: Vec<Reg> },
-    Unary { dst: Reg, op: UnOp, arg: Reg },
-    Binary { dst: Reg, op: BinOp, lhs: Reg, rhs: Reg },
-    Prim { dst: Reg, prim: Prim, args: Vec<Reg> },
+    Closure {
+        dst: Reg,
+        func: FuncId,
+        captures: Vec<Reg>,
+    },
+    Unary {
+        dst: Reg,
+        op: UnOp,
+        arg: Reg,
+    },
+    Binary {
+        dst: Reg,
+        op: BinOp,
+        lhs: Reg,
+        rhs: Reg,
+    },
+    Prim {
+        dst: Reg,
+        prim: Prim,
+        args: Vec<Reg>,
+    },
     /// Construct and validate a distribution.
-    MakeDist { dst: Reg, kind: DistKind, args: Vec<Reg> },
-    Array { dst: Reg, elems: Vec<Reg> },
-    Tuple { dst: Reg, elems: Vec<Reg> },
-    Index { dst: Reg, array: Reg, index: Reg },
-    Field { dst: Reg, tuple: Reg, field: u32 },
+    MakeDist {
+        dst: Reg,
+        kind: DistKind,
+        args: Vec<Reg>,
+    },
+    Array {
+        dst: Reg,
+        elems: Vec<Reg>,
+    },
+    Tuple {
+        dst: Reg,
+        elems: Vec<Reg>,
+    },
+    Index {
+        dst: Reg,
+        array: Reg,
+        index: Reg,
+    },
+    Field {
+        dst: Reg,
+        tuple: Reg,
+        field: u32,
+    },
     /// Call and write the result to `dst`. A tail call replaces the
     /// current frame (so tail recursion runs in constant space); its
     /// `dst` is unused.
-    Call { dst: Reg, callee: Callee, args: Vec<Reg>, tail: bool },
+    Call {
+        dst: Reg,
+        callee: Callee,
+        args: Vec<Reg>,
+        tail: bool,
+    },
     /// A built-in that calls closures (map, fold, …).
-    Intrinsic { dst: Reg, op: Intrinsic, args: Vec<Reg> },
-    Jump { target: u32 },
-    Branch { cond: Reg, then_to: u32, else_to: u32 },
-    Return { value: Reg },
+    Intrinsic {
+        dst: Reg,
+        op: Intrinsic,
+        args: Vec<Reg>,
+    },
+    Jump {
+        target: u32,
+    },
+    Branch {
+        cond: Reg,
+        then_to: u32,
+        else_to: u32,
+    },
+    Return {
+        value: Reg,
+    },
     /// Draw a random choice from the distribution in `dist`.
-    Sample { dst: Reg, site: SiteId, dist: Reg },
+    Sample {
+        dst: Reg,
+        site: SiteId,
+        dist: Reg,
+    },
     /// Condition on `value` having been drawn from `dist`.
-    Observe { site: SiteId, dist: Reg, value: Reg },
+    Observe {
+        site: SiteId,
+        dist: Reg,
+        value: Reg,
+    },
     /// Add `weight` to the log weight.
-    Factor { site: SiteId, weight: Reg },
+    Factor {
+        site: SiteId,
+        weight: Reg,
+    },
     /// Reject the run unless `cond` holds.
-    Condition { site: SiteId, cond: Reg },
+    Condition {
+        site: SiteId,
+        cond: Reg,
+    },
     /// Run inference on the model closure in `model`; the result is a
     /// posterior distribution.
-    Infer { dst: Reg, method: Reg, model: Reg },
+    Infer {
+        dst: Reg,
+        method: Reg,
+        model: Reg,
+    },
     /// A sample site after surgery (`do`, `condition`): the first edit
     /// whose index matches this execution's occurrence index applies;
     /// when none does, it samples from `dist` as before.
-    SampleEdited { dst: Reg, site: SiteId, dist: Reg, edits: Vec<Edit> },
+    SampleEdited {
+        dst: Reg,
+        site: SiteId,
+        dist: Reg,
+        edits: Vec<Edit>,
+    },
+    /// Counterfactual queries: switch the run to the factual world (start
+    /// recording each choice's exogenous noise) or to the counterfactual
+    /// world (replay the recorded noise through the new distributions,
+    /// with address counters restarted so the worlds' addresses align).
+    World {
+        counterfactual: bool,
+    },
     /// No operation: what surgery leaves where an effect was removed
     /// (observations in the counterfactual world). Keeps jump targets.
     Nop,
@@ -161,7 +252,14 @@ impl Instr {
             | Infer { dst, .. }
             | SampleEdited { dst, .. } => Some(*dst),
             Call { dst, tail, .. } => (!tail).then_some(*dst),
-            Jump { .. } | Branch { .. } | Return { .. } | Observe { .. } | Factor { .. } | Condition { .. } | Nop => None,
+            Jump { .. }
+            | Branch { .. }
+            | Return { .. }
+            | Observe { .. }
+            | Factor { .. }
+            | Condition { .. }
+            | Nop
+            | World { .. } => None,
         }
     }
 
@@ -169,7 +267,7 @@ impl Instr {
     pub fn uses(&self) -> Vec<Reg> {
         use Instr::*;
         match self {
-            Const { .. } | Global { .. } | Jump { .. } | Nop => vec![],
+            Const { .. } | Global { .. } | Jump { .. } | Nop | World { .. } => vec![],
             Move { src, .. } => vec![*src],
             Closure { captures, .. } => captures.clone(),
             Unary { arg, .. } => vec![*arg],
@@ -200,7 +298,9 @@ impl Instr {
     pub fn targets(&self) -> Vec<u32> {
         match self {
             Instr::Jump { target } => vec![*target],
-            Instr::Branch { then_to, else_to, .. } => vec![*then_to, *else_to],
+            Instr::Branch {
+                then_to, else_to, ..
+            } => vec![*then_to, *else_to],
             _ => vec![],
         }
     }
@@ -220,6 +320,12 @@ impl Instr {
 
     /// Whether control can fall through to the next instruction.
     pub fn falls_through(&self) -> bool {
-        !matches!(self, Instr::Jump { .. } | Instr::Branch { .. } | Instr::Return { .. } | Instr::Call { tail: true, .. })
+        !matches!(
+            self,
+            Instr::Jump { .. }
+                | Instr::Branch { .. }
+                | Instr::Return { .. }
+                | Instr::Call { tail: true, .. }
+        )
     }
 }

@@ -87,8 +87,13 @@ pub enum Intrinsic {
 }
 
 impl Intrinsic {
-    pub const ALL: &'static [Intrinsic] =
-        &[Intrinsic::Map, Intrinsic::Filter, Intrinsic::Fold, Intrinsic::Scan, Intrinsic::Repeat];
+    pub const ALL: &'static [Intrinsic] = &[
+        Intrinsic::Map,
+        Intrinsic::Filter,
+        Intrinsic::Fold,
+        Intrinsic::Scan,
+        Intrinsic::Repeat,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {

@@ -14,7 +14,10 @@ use crate::program::{Function, GlobalKind, Program};
 use std::fmt::{self, Write};
 
 fn regs(rs: &[Reg]) -> String {
-    rs.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
+    rs.iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl fmt::Display for Const {
@@ -36,18 +39,39 @@ pub fn instr_to_string(program: &Program, instr: &Instr) -> String {
         let site = program.site(s);
         format!("{s} \"{}\"", program.name(site.name))
     };
-    let fname = |id: FuncId| program.funcs.get(id.index()).map(|f| f.name.as_str()).unwrap_or("?");
+    let fname = |id: FuncId| {
+        program
+            .funcs
+            .get(id.index())
+            .map(|f| f.name.as_str())
+            .unwrap_or("?")
+    };
     let index = |i: &Option<u32>| i.map(|i| format!("[{i}]")).unwrap_or_default();
     match instr {
         Const { dst, value } => format!("{dst} = const {value}"),
         Move { dst, src } => format!("{dst} = {src}"),
         Global { dst, global } => {
-            let name = program.globals.get(global.index()).map(|g| g.name.as_str()).unwrap_or("?");
+            let name = program
+                .globals
+                .get(global.index())
+                .map(|g| g.name.as_str())
+                .unwrap_or("?");
             format!("{dst} = global {global} ({name})")
         }
-        Closure { dst, func, captures } => format!("{dst} = closure {func} ({}) [{}]", fname(*func), regs(captures)),
+        Closure {
+            dst,
+            func,
+            captures,
+        } => format!(
+            "{dst} = closure {func} ({}) [{}]",
+            fname(*func),
+            regs(captures)
+        ),
         Unary { dst, op, arg } => {
-            format!("{dst} = {} {arg}", if *op == UnOp::Neg { "neg" } else { "not" })
+            format!(
+                "{dst} = {} {arg}",
+                if *op == UnOp::Neg { "neg" } else { "not" }
+            )
         }
         Binary { dst, op, lhs, rhs } => format!("{dst} = {} {lhs}, {rhs}", op.name()),
         Prim { dst, prim, args } => format!("{dst} = prim {}({})", prim.name(), regs(args)),
@@ -56,7 +80,12 @@ pub fn instr_to_string(program: &Program, instr: &Instr) -> String {
         Tuple { dst, elems } => format!("{dst} = tuple ({})", regs(elems)),
         Index { dst, array, index } => format!("{dst} = index {array}[{index}]"),
         Field { dst, tuple, field } => format!("{dst} = field {tuple}.{field}"),
-        Call { dst, callee, args, tail } => {
+        Call {
+            dst,
+            callee,
+            args,
+            tail,
+        } => {
             let target = match callee {
                 Callee::Direct(f) => format!("{f} ({})", fname(*f)),
                 Callee::Closure(r) => format!("{r}"),
@@ -69,24 +98,55 @@ pub fn instr_to_string(program: &Program, instr: &Instr) -> String {
         }
         Intrinsic { dst, op, args } => format!("{dst} = intrinsic {}({})", op.name(), regs(args)),
         Jump { target } => format!("jump {target}"),
-        Branch { cond, then_to, else_to } => format!("branch {cond}, {then_to}, {else_to}"),
+        Branch {
+            cond,
+            then_to,
+            else_to,
+        } => format!("branch {cond}, {then_to}, {else_to}"),
         Return { value } => format!("return {value}"),
         Sample { dst, site: s, dist } => format!("{dst} = sample {} {dist}", site(*s)),
-        Observe { site: s, dist, value } => format!("observe {} {dist}, {value}", site(*s)),
+        Observe {
+            site: s,
+            dist,
+            value,
+        } => format!("observe {} {dist}, {value}", site(*s)),
         Factor { site: s, weight } => format!("factor {} {weight}", site(*s)),
         Condition { site: s, cond } => format!("condition {} {cond}", site(*s)),
         Infer { dst, method, model } => format!("{dst} = infer {method}, {model}"),
-        SampleEdited { dst, site: s, dist, edits } => {
+        SampleEdited {
+            dst,
+            site: s,
+            dist,
+            edits,
+        } => {
             let edits: Vec<String> = edits
                 .iter()
                 .map(|e| {
-                    let kind = if e.kind == crate::instr::EditKind::Do { "do" } else { "observe" };
+                    let kind = if e.kind == crate::instr::EditKind::Do {
+                        "do"
+                    } else {
+                        "observe"
+                    };
                     format!("{kind}{} {}", index(&e.index), e.value)
                 })
                 .collect();
-            format!("{dst} = sample {} {dist} edited [{}]", site(*s), edits.join(", "))
+            format!(
+                "{dst} = sample {} {dist} edited [{}]",
+                site(*s),
+                edits.join(", ")
+            )
         }
         Nop => "nop".to_string(),
+        World { counterfactual } => {
+            format!(
+                "world {}",
+                if *counterfactual {
+                    "counterfactual"
+                } else {
+                    "factual"
+                }
+            )
+        }
     }
 }
 
@@ -112,18 +172,25 @@ impl fmt::Display for Program {
                 f,
                 "; site{i}: {} \"{}\" : {} in {}",
                 site.kind.name(),
-                self.names.get(site.name.index()).map(|s| s.as_str()).unwrap_or("?"),
+                self.names
+                    .get(site.name.index())
+                    .map(|s| s.as_str())
+                    .unwrap_or("?"),
                 site.ty,
                 site.func
             )?;
         }
         for (i, g) in self.globals.iter().enumerate() {
             match &g.kind {
-                GlobalKind::Const { init } => writeln!(f, "global g{i} {}: {} = call {init}", g.name, g.ty)?,
+                GlobalKind::Const { init } => {
+                    writeln!(f, "global g{i} {}: {} = call {init}", g.name, g.ty)?
+                }
                 GlobalKind::Data { default: Some(d) } => {
                     writeln!(f, "data g{i} {}: {} default call {d}", g.name, g.ty)?
                 }
-                GlobalKind::Data { default: None } => writeln!(f, "data g{i} {}: {}", g.name, g.ty)?,
+                GlobalKind::Data { default: None } => {
+                    writeln!(f, "data g{i} {}: {}", g.name, g.ty)?
+                }
             }
         }
         for (i, func) in self.funcs.iter().enumerate() {

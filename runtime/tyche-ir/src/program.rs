@@ -101,15 +101,24 @@ impl Program {
     }
 
     pub fn func_by_name(&self, name: &str) -> Option<FuncId> {
-        self.funcs.iter().position(|f| f.name == name).map(|i| FuncId(i as u32))
+        self.funcs
+            .iter()
+            .position(|f| f.name == name)
+            .map(|i| FuncId(i as u32))
     }
 
     pub fn global_by_name(&self, name: &str) -> Option<GlobalId> {
-        self.globals.iter().position(|g| g.name == name).map(|i| GlobalId(i as u32))
+        self.globals
+            .iter()
+            .position(|g| g.name == name)
+            .map(|i| GlobalId(i as u32))
     }
 
     pub fn name_id(&self, name: &str) -> Option<NameId> {
-        self.names.iter().position(|n| n == name).map(|i| NameId(i as u32))
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| NameId(i as u32))
     }
 
     /// Interns a choice name.

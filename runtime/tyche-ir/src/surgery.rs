@@ -31,7 +31,11 @@ pub enum SurgeryError {
     /// No sample site with this name is reachable from the model.
     UnknownName { name: String, known: Vec<String> },
     /// The value's type differs from the choice's.
-    WrongType { name: String, expected: Type, found: Type },
+    WrongType {
+        name: String,
+        expected: Type,
+        found: Type,
+    },
 }
 
 /// Functions reachable from `root` through direct calls and closures
@@ -47,7 +51,11 @@ pub fn reachable(program: &Program, root: FuncId) -> Vec<FuncId> {
         order.push(f);
         for instr in &program.func(f).code {
             match instr {
-                Instr::Call { callee: Callee::Direct(g), .. } | Instr::Closure { func: g, .. } => queue.push_back(*g),
+                Instr::Call {
+                    callee: Callee::Direct(g),
+                    ..
+                }
+                | Instr::Closure { func: g, .. } => queue.push_back(*g),
                 _ => {}
             }
         }
@@ -62,7 +70,8 @@ pub fn choices(program: &Program, root: FuncId) -> BTreeMap<String, Type> {
         for instr in &program.func(f).code {
             if let Instr::Sample { site, .. } | Instr::SampleEdited { site, .. } = instr {
                 let s = program.site(*site);
-                out.entry(program.name(s.name).to_string()).or_insert_with(|| s.ty.clone());
+                out.entry(program.name(s.name).to_string())
+                    .or_insert_with(|| s.ty.clone());
             }
         }
     }
@@ -86,12 +95,17 @@ pub fn check(program: &Program, root: FuncId, edits: &[(SurgeryEdit, Type)]) -> 
     let mut errors = Vec::new();
     for (edit, ty) in edits {
         match known.get(&edit.name) {
-            None => errors.push(SurgeryError::UnknownName { name: edit.name.clone(), known: known.keys().cloned().collect() }),
-            Some(expected) if expected != ty && !has_var(expected) && !has_var(ty) => errors.push(SurgeryError::WrongType {
+            None => errors.push(SurgeryError::UnknownName {
                 name: edit.name.clone(),
-                expected: expected.clone(),
-                found: ty.clone(),
+                known: known.keys().cloned().collect(),
             }),
+            Some(expected) if expected != ty && !has_var(expected) && !has_var(ty) => {
+                errors.push(SurgeryError::WrongType {
+                    name: edit.name.clone(),
+                    expected: expected.clone(),
+                    found: ty.clone(),
+                })
+            }
             Some(_) => {}
         }
     }
@@ -102,7 +116,13 @@ pub fn check(program: &Program, root: FuncId, edits: &[(SurgeryEdit, Type)]) -> 
 /// returns the copy of `root`. When `into` is given, the copy of `root` is
 /// written there (a function id reserved earlier, e.g. by lowering, so code
 /// could refer to the result before it existed). Names are assumed checked.
-pub fn apply(program: &mut Program, root: FuncId, into: Option<FuncId>, edits: &[SurgeryEdit], tag: &str) -> FuncId {
+pub fn apply(
+    program: &mut Program,
+    root: FuncId,
+    into: Option<FuncId>,
+    edits: &[SurgeryEdit],
+    tag: &str,
+) -> FuncId {
     let funcs = reachable(program, root);
     let mut map: HashMap<FuncId, FuncId> = HashMap::new();
     for &f in &funcs {
@@ -121,7 +141,11 @@ pub fn apply(program: &mut Program, root: FuncId, into: Option<FuncId>, edits: &
         func.name = format!("{}${tag}", func.name);
         for instr in &mut func.code {
             match instr {
-                Instr::Call { callee: Callee::Direct(g), .. } | Instr::Closure { func: g, .. } => *g = map[g],
+                Instr::Call {
+                    callee: Callee::Direct(g),
+                    ..
+                }
+                | Instr::Closure { func: g, .. } => *g = map[g],
                 _ => {}
             }
             // Each copied site gets its own entry, owned by the copy.
@@ -134,7 +158,12 @@ pub fn apply(program: &mut Program, root: FuncId, into: Option<FuncId>, edits: &
             }
             let (dst, site, dist, mut existing) = match instr {
                 Instr::Sample { dst, site, dist } => (*dst, *site, *dist, Vec::new()),
-                Instr::SampleEdited { dst, site, dist, edits } => (*dst, *site, *dist, std::mem::take(edits)),
+                Instr::SampleEdited {
+                    dst,
+                    site,
+                    dist,
+                    edits,
+                } => (*dst, *site, *dist, std::mem::take(edits)),
                 _ => continue,
             };
             let name = program.name(program.site(site).name);
@@ -142,14 +171,23 @@ pub fn apply(program: &mut Program, root: FuncId, into: Option<FuncId>, edits: &
                 .iter()
                 .rev()
                 .filter(|e| e.name == name)
-                .map(|e| Edit { index: e.index, kind: e.kind, value: e.value })
+                .map(|e| Edit {
+                    index: e.index,
+                    kind: e.kind,
+                    value: e.value,
+                })
                 .collect();
             if new_edits.is_empty() && existing.is_empty() {
                 *instr = Instr::Sample { dst, site, dist };
                 continue;
             }
             new_edits.append(&mut existing);
-            *instr = Instr::SampleEdited { dst, site, dist, edits: new_edits };
+            *instr = Instr::SampleEdited {
+                dst,
+                site,
+                dist,
+                edits: new_edits,
+            };
         }
         program.funcs[new.index()] = func;
     }
@@ -170,4 +208,100 @@ fn set_site(instr: &mut Instr, new: SiteId) {
 /// Whether a site kind is a random choice (the only kind surgery edits).
 pub fn is_choice(kind: SiteKind) -> bool {
     kind == SiteKind::Sample
+}
+
+/// Builds the twin-network model of `counterfactual(root, edits)` (§9):
+/// a function that runs the factual world (`root` unchanged, recording the
+/// noise of every choice), then the counterfactual world: a copy of
+/// `root` in which observations add no weight, conditioned choices are
+/// recomputed from their noise, and `edits` are applied as interventions.
+/// Returns the new model function (written to `into` when given).
+pub fn counterfactual(
+    program: &mut Program,
+    root: FuncId,
+    into: Option<FuncId>,
+    edits: &[SurgeryEdit],
+) -> FuncId {
+    // The counterfactual world: copy, strip evidence, then intervene.
+    let world = apply(program, root, None, &[], "world");
+    for f in reachable(program, world) {
+        for instr in &mut program.funcs[f.index()].code {
+            match instr {
+                Instr::Observe { .. } | Instr::Factor { .. } | Instr::Condition { .. } => {
+                    *instr = Instr::Nop
+                }
+                Instr::SampleEdited {
+                    dst,
+                    site,
+                    dist,
+                    edits,
+                } => {
+                    edits.retain(|e| e.kind == EditKind::Do);
+                    if edits.is_empty() {
+                        *instr = Instr::Sample {
+                            dst: *dst,
+                            site: *site,
+                            dist: *dist,
+                        };
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let world = apply(program, world, None, edits, "do");
+    let base = program.func(root).clone();
+    let c = base.captures;
+    let captures: Vec<crate::Reg> = (0..c).map(crate::Reg).collect();
+    let (factual_fn, factual_val, world_fn) = (crate::Reg(c), crate::Reg(c + 1), crate::Reg(c + 2));
+    let code = vec![
+        Instr::World {
+            counterfactual: false,
+        },
+        Instr::Closure {
+            dst: factual_fn,
+            func: root,
+            captures: captures.clone(),
+        },
+        Instr::Call {
+            dst: factual_val,
+            callee: Callee::Closure(factual_fn),
+            args: vec![],
+            tail: false,
+        },
+        Instr::World {
+            counterfactual: true,
+        },
+        Instr::Closure {
+            dst: world_fn,
+            func: world,
+            captures,
+        },
+        Instr::Call {
+            dst: world_fn,
+            callee: Callee::Closure(world_fn),
+            args: vec![],
+            tail: true,
+        },
+    ];
+    let func = crate::Function {
+        name: format!("{}$counterfactual", base.name),
+        params: 0,
+        captures: c,
+        regs: c + 3,
+        spans: vec![base.span; code.len()],
+        code,
+        span: base.span,
+        ty: base.ty,
+    };
+    match into {
+        Some(slot) => {
+            program.funcs[slot.index()] = func;
+            slot
+        }
+        None => {
+            program.funcs.push(func);
+            FuncId(program.funcs.len() as u32 - 1)
+        }
+    }
 }

@@ -10,7 +10,9 @@ use crate::program::{Program, SiteKind};
 pub fn verify(program: &Program, pass: &str) -> Result<(), String> {
     let fail = |f: usize, i: usize, msg: String| {
         let name = &program.funcs[f].name;
-        Err(format!("IR verifier (after {pass}): f{f} {name} at {i}: {msg}"))
+        Err(format!(
+            "IR verifier (after {pass}): f{f} {name} at {i}: {msg}"
+        ))
     };
     for (gi, g) in program.globals.iter().enumerate() {
         let inits = match &g.kind {
@@ -19,13 +21,17 @@ pub fn verify(program: &Program, pass: &str) -> Result<(), String> {
         };
         for init in inits {
             if init.index() >= program.funcs.len() {
-                return Err(format!("IR verifier (after {pass}): global g{gi} names missing function {init}"));
+                return Err(format!(
+                    "IR verifier (after {pass}): global g{gi} names missing function {init}"
+                ));
             }
         }
     }
     for (si, site) in program.sites.iter().enumerate() {
         if site.name.index() >= program.names.len() || site.func.index() >= program.funcs.len() {
-            return Err(format!("IR verifier (after {pass}): site{si} has a dangling name or function"));
+            return Err(format!(
+                "IR verifier (after {pass}): site{si} has a dangling name or function"
+            ));
         }
     }
     for (fi, func) in program.funcs.iter().enumerate() {
@@ -33,7 +39,11 @@ pub fn verify(program: &Program, pass: &str) -> Result<(), String> {
             return fail(fi, 0, "spans and code differ in length".into());
         }
         if func.params + func.captures > func.regs {
-            return fail(fi, 0, "parameters and captures exceed the register count".into());
+            return fail(
+                fi,
+                0,
+                "parameters and captures exceed the register count".into(),
+            );
         }
         match func.code.last() {
             Some(last) if !last.falls_through() => {}
@@ -42,7 +52,11 @@ pub fn verify(program: &Program, pass: &str) -> Result<(), String> {
         for (i, instr) in func.code.iter().enumerate() {
             for r in instr.uses().into_iter().chain(instr.dst()) {
                 if r.0 >= func.regs {
-                    return fail(fi, i, format!("register {r} out of range (regs={})", func.regs));
+                    return fail(
+                        fi,
+                        i,
+                        format!("register {r} out of range (regs={})", func.regs),
+                    );
                 }
             }
             for t in instr.targets() {
@@ -52,16 +66,26 @@ pub fn verify(program: &Program, pass: &str) -> Result<(), String> {
             }
             let check_func = |f: FuncId| f.index() < program.funcs.len();
             match instr {
-                Instr::Call { callee: Callee::Direct(f), args, .. } => {
+                Instr::Call {
+                    callee: Callee::Direct(f),
+                    args,
+                    ..
+                } => {
                     if !check_func(*f) {
                         return fail(fi, i, format!("call to missing function {f}"));
                     }
                     let callee = &program.funcs[f.index()];
                     if callee.captures != 0 || callee.params as usize != args.len() {
-                        return fail(fi, i, format!("direct call to {f} with {} arguments", args.len()));
+                        return fail(
+                            fi,
+                            i,
+                            format!("direct call to {f} with {} arguments", args.len()),
+                        );
                     }
                 }
-                Instr::Closure { func: f, captures, .. } => {
+                Instr::Closure {
+                    func: f, captures, ..
+                } => {
                     if !check_func(*f) {
                         return fail(fi, i, format!("closure of missing function {f}"));
                     }
@@ -73,15 +97,26 @@ pub fn verify(program: &Program, pass: &str) -> Result<(), String> {
                     return fail(fi, i, format!("missing global {global}"));
                 }
                 Instr::Prim { prim, args, .. } if prim.arity() != args.len() => {
-                    return fail(fi, i, format!("prim {} takes {} arguments", prim.name(), prim.arity()));
+                    return fail(
+                        fi,
+                        i,
+                        format!("prim {} takes {} arguments", prim.name(), prim.arity()),
+                    );
                 }
                 Instr::SampleEdited { edits, .. } => {
-                    if let Some(e) = edits.iter().find(|e| e.value.index() >= program.globals.len()) {
+                    if let Some(e) = edits
+                        .iter()
+                        .find(|e| e.value.index() >= program.globals.len())
+                    {
                         return fail(fi, i, format!("edit reads missing global {}", e.value));
                     }
                 }
                 Instr::Intrinsic { op, args, .. } if op.arity() != args.len() => {
-                    return fail(fi, i, format!("intrinsic {} takes {} arguments", op.name(), op.arity()));
+                    return fail(
+                        fi,
+                        i,
+                        format!("intrinsic {} takes {} arguments", op.name(), op.arity()),
+                    );
                 }
                 _ => {}
             }
@@ -96,7 +131,15 @@ pub fn verify(program: &Program, pass: &str) -> Result<(), String> {
                     _ => SiteKind::Sample,
                 };
                 if info.kind != expected {
-                    return fail(fi, i, format!("{site} is a {} site, used as {}", info.kind.name(), expected.name()));
+                    return fail(
+                        fi,
+                        i,
+                        format!(
+                            "{site} is a {} site, used as {}",
+                            info.kind.name(),
+                            expected.name()
+                        ),
+                    );
                 }
                 if info.func.index() != fi {
                     return fail(fi, i, format!("{site} belongs to {}", info.func));

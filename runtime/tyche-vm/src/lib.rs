@@ -15,6 +15,7 @@
 
 mod machine;
 mod ops;
+mod twin;
 mod value;
 
 pub use machine::{Address, Effect, Machine, MAX_CALL_DEPTH};

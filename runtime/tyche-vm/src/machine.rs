@@ -1,6 +1,7 @@
 //! The machine: frames, the instruction loop, and the effect protocol.
 
 use crate::ops;
+use crate::twin::{couple, noise_of, Coupled, Twin};
 use crate::value::{Closure, DistValue, MethodSpec, Value};
 use std::sync::Arc;
 use tyche_core::{Diagnostic, Span};
@@ -29,19 +30,40 @@ impl Address {
 #[derive(Clone, Debug)]
 pub enum Effect {
     /// Choose a value for a random choice; resume with [`Machine::resume`].
-    Sample { site: SiteId, addr: Address, dist: Arc<DistValue> },
+    Sample {
+        site: SiteId,
+        addr: Address,
+        dist: Arc<DistValue>,
+    },
     /// Weight the run by `dist`'s density at `value`; resume with
     /// [`Machine::run`].
-    Observe { site: SiteId, addr: Address, dist: Arc<DistValue>, value: Value },
+    Observe {
+        site: SiteId,
+        addr: Address,
+        dist: Arc<DistValue>,
+        value: Value,
+    },
     /// Add `log_weight` to the run's log weight (`factor`, and
     /// `condition` as 0 or -inf); resume with [`Machine::run`].
-    Factor { site: SiteId, addr: Address, log_weight: f64 },
+    Factor {
+        site: SiteId,
+        addr: Address,
+        log_weight: f64,
+    },
     /// A choice fixed by `do`: it takes `value` and adds no weight. Reported
     /// so traces show it; resume with [`Machine::run`].
-    Intervened { site: SiteId, addr: Address, value: Value },
+    Intervened {
+        site: SiteId,
+        addr: Address,
+        value: Value,
+    },
     /// Run inference on `model`; resume with the posterior as a
     /// `Value::Dist`.
-    Infer { method: MethodSpec, model: Value, span: Span },
+    Infer {
+        method: MethodSpec,
+        model: Value,
+        span: Span,
+    },
     /// The run finished with this value.
     Done(Value),
 }
@@ -92,24 +114,49 @@ pub struct Machine {
     /// A value returned to a native frame, not yet consumed.
     native_input: Option<Value>,
     finished: bool,
+    /// Present while running a counterfactual query's twin worlds.
+    twin: Option<Box<Twin>>,
 }
 
 fn err(span: Span, message: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(message).with_code("E0601").with_primary(span, "")
+    Diagnostic::error(message)
+        .with_code("E0601")
+        .with_primary(span, "")
 }
 
 impl Machine {
     /// A machine about to call `closure` with `args`.
-    pub fn new(program: Arc<Program>, globals: Arc<Vec<Value>>, closure: &Value, args: Vec<Value>) -> Result<Machine, Diagnostic> {
+    pub fn new(
+        program: Arc<Program>,
+        globals: Arc<Vec<Value>>,
+        closure: &Value,
+        args: Vec<Value>,
+    ) -> Result<Machine, Diagnostic> {
         let counters = vec![0; program.names.len()];
-        let mut m = Machine { program, globals, frames: Vec::new(), counters, pending: None, native_input: None, finished: false };
+        let mut m = Machine {
+            program,
+            globals,
+            frames: Vec::new(),
+            counters,
+            pending: None,
+            native_input: None,
+            finished: false,
+            twin: None,
+        };
         m.push_call(closure, args, TO_NATIVE, Span::DUMMY)?;
         Ok(m)
     }
 
     /// A machine about to run the zero-argument function `func`.
-    pub fn for_function(program: Arc<Program>, globals: Arc<Vec<Value>>, func: FuncId) -> Result<Machine, Diagnostic> {
-        let closure = Value::Closure(Arc::new(Closure { func, captures: Vec::new() }));
+    pub fn for_function(
+        program: Arc<Program>,
+        globals: Arc<Vec<Value>>,
+        func: FuncId,
+    ) -> Result<Machine, Diagnostic> {
+        let closure = Value::Closure(Arc::new(Closure {
+            func,
+            captures: Vec::new(),
+        }));
         Machine::new(program, globals, &closure, Vec::new())
     }
 
@@ -128,6 +175,11 @@ impl Machine {
     /// Resumes after `Sample` or `Infer` with the chosen value, and runs to
     /// the next effect.
     pub fn resume(&mut self, value: Value) -> Result<Effect, Diagnostic> {
+        if let Some(twin) = &mut self.twin {
+            if let Some((addr, dist)) = twin.pending.take() {
+                Arc::make_mut(&mut twin.tape).insert(addr, noise_of(&dist, &value));
+            }
+        }
         if let Some(reg) = self.pending.take() {
             self.set(reg, value);
         }
@@ -141,35 +193,74 @@ impl Machine {
         }
     }
 
-    fn push_call(&mut self, callee: &Value, args: Vec<Value>, ret: Reg, span: Span) -> Result<(), Diagnostic> {
+    fn push_call(
+        &mut self,
+        callee: &Value,
+        args: Vec<Value>,
+        ret: Reg,
+        span: Span,
+    ) -> Result<(), Diagnostic> {
         let Value::Closure(c) = callee else {
-            return Err(err(span, format!("cannot call a value of type {}", callee.type_name())));
+            return Err(err(
+                span,
+                format!("cannot call a value of type {}", callee.type_name()),
+            ));
         };
         let func = self.program.func(c.func);
         if func.params as usize != args.len() {
-            return Err(err(span, format!("`{}` takes {} arguments but {} were supplied", func.name, func.params, args.len())));
+            return Err(err(
+                span,
+                format!(
+                    "`{}` takes {} arguments but {} were supplied",
+                    func.name,
+                    func.params,
+                    args.len()
+                ),
+            ));
         }
         if self.frames.len() >= MAX_CALL_DEPTH {
-            return Err(err(span, format!("recursion too deep: more than {MAX_CALL_DEPTH} nested calls"))
-                .with_note("is there a recursive call without a base case?"));
+            return Err(err(
+                span,
+                format!("recursion too deep: more than {MAX_CALL_DEPTH} nested calls"),
+            )
+            .with_note("is there a recursive call without a base case?"));
         }
         let mut regs = Vec::with_capacity(func.regs as usize);
         regs.extend(args);
         regs.extend(c.captures.iter().cloned());
         regs.resize(func.regs as usize, Value::Unit);
-        self.frames.push(Frame::Code(CodeFrame { func: c.func, pc: 0, regs, ret }));
+        self.frames.push(Frame::Code(CodeFrame {
+            func: c.func,
+            pc: 0,
+            regs,
+            ret,
+        }));
         Ok(())
     }
 
-    fn push_direct(&mut self, func: FuncId, args: Vec<Value>, ret: Reg, span: Span) -> Result<(), Diagnostic> {
+    fn push_direct(
+        &mut self,
+        func: FuncId,
+        args: Vec<Value>,
+        ret: Reg,
+        span: Span,
+    ) -> Result<(), Diagnostic> {
         if self.frames.len() >= MAX_CALL_DEPTH {
-            return Err(err(span, format!("recursion too deep: more than {MAX_CALL_DEPTH} nested calls"))
-                .with_note("is there a recursive call without a base case?"));
+            return Err(err(
+                span,
+                format!("recursion too deep: more than {MAX_CALL_DEPTH} nested calls"),
+            )
+            .with_note("is there a recursive call without a base case?"));
         }
         let n = self.program.func(func).regs as usize;
         let mut regs = args;
         regs.resize(n, Value::Unit);
-        self.frames.push(Frame::Code(CodeFrame { func, pc: 0, regs, ret }));
+        self.frames.push(Frame::Code(CodeFrame {
+            func,
+            pc: 0,
+            regs,
+            ret,
+        }));
         Ok(())
     }
 
@@ -188,7 +279,6 @@ impl Machine {
         self.set(ret, value);
         None
     }
-
 
     /// Runs until the next effect.
     pub fn run(&mut self) -> Result<Effect, Diagnostic> {
@@ -227,11 +317,20 @@ impl Machine {
                 }
                 Instr::Move { dst, src } => r!(dst) = r!(src).clone(),
                 Instr::Global { dst, global } => r!(dst) = self.globals[global.index()].clone(),
-                Instr::Closure { dst, func, captures } => {
+                Instr::Closure {
+                    dst,
+                    func,
+                    captures,
+                } => {
                     let captures = captures.iter().map(|c| r!(c).clone()).collect();
-                    r!(dst) = Value::Closure(Arc::new(Closure { func: *func, captures }));
+                    r!(dst) = Value::Closure(Arc::new(Closure {
+                        func: *func,
+                        captures,
+                    }));
                 }
-                Instr::Unary { dst, op, arg } => r!(dst) = ops::unary(*op, &r!(arg)).map_err(|m| err(span, m))?,
+                Instr::Unary { dst, op, arg } => {
+                    r!(dst) = ops::unary(*op, &r!(arg)).map_err(|m| err(span, m))?
+                }
                 Instr::Binary { dst, op, lhs, rhs } => {
                     r!(dst) = ops::binary(*op, &r!(lhs), &r!(rhs)).map_err(|m| err(span, m))?
                 }
@@ -243,20 +342,38 @@ impl Machine {
                     r!(dst) = ops::prim(*prim, &args).map_err(|m| err(span, m))?;
                 }
                 Instr::MakeDist { dst, kind, args } => {
-                    let d = make_dist(*kind, args.iter().map(|a| &regs[a.index()])).map_err(|m| err(span, m))?;
+                    let d = make_dist(*kind, args.iter().map(|a| &regs[a.index()]))
+                        .map_err(|m| err(span, m))?;
                     r!(dst) = Value::Dist(Arc::new(DistValue::Prim(d)));
                 }
-                Instr::Array { dst, elems } => r!(dst) = Value::array(elems.iter().map(|e| r!(e).clone()).collect()),
-                Instr::Tuple { dst, elems } => r!(dst) = Value::tuple(elems.iter().map(|e| r!(e).clone()).collect()),
+                Instr::Array { dst, elems } => {
+                    r!(dst) = Value::array(elems.iter().map(|e| r!(e).clone()).collect())
+                }
+                Instr::Tuple { dst, elems } => {
+                    r!(dst) = Value::tuple(elems.iter().map(|e| r!(e).clone()).collect())
+                }
                 Instr::Index { dst, array, index } => {
                     let v = match (&r!(array), &r!(index)) {
-                        (Value::Array(xs), Value::Int(i)) => match usize::try_from(*i).ok().and_then(|i| xs.get(i)) {
-                            Some(v) => v.clone(),
-                            None => {
-                                return Err(err(span, format!("index {i} out of bounds for an array of length {}", xs.len())))
+                        (Value::Array(xs), Value::Int(i)) => {
+                            match usize::try_from(*i).ok().and_then(|i| xs.get(i)) {
+                                Some(v) => v.clone(),
+                                None => {
+                                    return Err(err(
+                                        span,
+                                        format!(
+                                            "index {i} out of bounds for an array of length {}",
+                                            xs.len()
+                                        ),
+                                    ))
+                                }
                             }
-                        },
-                        (a, i) => return Err(err(span, format!("cannot index {} by {}", a.type_name(), i.type_name()))),
+                        }
+                        (a, i) => {
+                            return Err(err(
+                                span,
+                                format!("cannot index {} by {}", a.type_name(), i.type_name()),
+                            ))
+                        }
                     };
                     r!(dst) = v;
                 }
@@ -267,14 +384,21 @@ impl Machine {
                     };
                     r!(dst) = v.ok_or_else(|| err(span, format!("no field {field}")))?;
                 }
-                Instr::Call { dst, callee, args, tail } => {
+                Instr::Call {
+                    dst,
+                    callee,
+                    args,
+                    tail,
+                } => {
                     let argv: Vec<Value> = args.iter().map(|a| r!(a).clone()).collect();
                     let closure = match callee {
                         Callee::Closure(c) => Some(r!(c).clone()),
                         Callee::Direct(_) => None,
                     };
                     let ret = if *tail {
-                        let Some(Frame::Code(f)) = self.frames.pop() else { unreachable!("current frame is code") };
+                        let Some(Frame::Code(f)) = self.frames.pop() else {
+                            unreachable!("current frame is code")
+                        };
                         f.ret
                     } else {
                         *dst
@@ -291,7 +415,11 @@ impl Machine {
                     self.frames.push(Frame::Native(native));
                 }
                 Instr::Jump { target } => frame.pc = *target,
-                Instr::Branch { cond, then_to, else_to } => {
+                Instr::Branch {
+                    cond,
+                    then_to,
+                    else_to,
+                } => {
                     frame.pc = match r!(cond) {
                         Value::Bool(true) => *then_to,
                         Value::Bool(false) => *else_to,
@@ -306,15 +434,49 @@ impl Machine {
                 }
                 Instr::Sample { dst, site, dist } => {
                     let d = as_dist(&r!(dist), span)?;
-                    self.pending = Some(*dst);
                     let addr = next_address(&program, &mut self.counters, *site);
-                    return Ok(Effect::Sample { site: *site, addr, dist: d });
+                    match self
+                        .twin
+                        .as_deref_mut()
+                        .map(|t| choose_twin(t, addr, &d))
+                        .unwrap_or(Coupled::Fresh)
+                    {
+                        Coupled::Fixed(v) => {
+                            r!(dst) = v.clone();
+                            return Ok(Effect::Intervened {
+                                site: *site,
+                                addr,
+                                value: v,
+                            });
+                        }
+                        Coupled::Dist(c) => {
+                            self.pending = Some(*dst);
+                            return Ok(Effect::Sample {
+                                site: *site,
+                                addr,
+                                dist: c,
+                            });
+                        }
+                        Coupled::Fresh => {
+                            self.pending = Some(*dst);
+                            return Ok(Effect::Sample {
+                                site: *site,
+                                addr,
+                                dist: d,
+                            });
+                        }
+                    }
                 }
                 Instr::Observe { site, dist, value } => {
                     let d = as_dist(&r!(dist), span)?;
                     let value = r!(value).clone();
                     let addr = next_address(&program, &mut self.counters, *site);
-                    return Ok(Effect::Observe { site: *site, addr, dist: d, value });
+                    return Ok(Effect::Observe {
+                        site: *site,
+                        addr,
+                        dist: d,
+                        value,
+                    });
                 }
                 Instr::Factor { site, weight } => {
                     let w = match r!(weight) {
@@ -326,42 +488,117 @@ impl Machine {
                         return Err(err(span, "factor weight is NaN"));
                     }
                     let addr = next_address(&program, &mut self.counters, *site);
-                    return Ok(Effect::Factor { site: *site, addr, log_weight: w });
+                    return Ok(Effect::Factor {
+                        site: *site,
+                        addr,
+                        log_weight: w,
+                    });
                 }
                 Instr::Condition { site, cond } => {
                     let ok = matches!(r!(cond), Value::Bool(true));
                     let addr = next_address(&program, &mut self.counters, *site);
-                    return Ok(Effect::Factor { site: *site, addr, log_weight: if ok { 0.0 } else { f64::NEG_INFINITY } });
+                    return Ok(Effect::Factor {
+                        site: *site,
+                        addr,
+                        log_weight: if ok { 0.0 } else { f64::NEG_INFINITY },
+                    });
                 }
                 Instr::Infer { dst, method, model } => {
-                    let Value::Method(m) = r!(method) else { return Err(err(span, "infer needs a method")) };
+                    let Value::Method(m) = r!(method) else {
+                        return Err(err(span, "infer needs a method"));
+                    };
                     let model = r!(model).clone();
                     self.pending = Some(*dst);
-                    return Ok(Effect::Infer { method: m, model, span });
+                    return Ok(Effect::Infer {
+                        method: m,
+                        model,
+                        span,
+                    });
                 }
-                Instr::SampleEdited { dst, site, dist, edits } => {
+                Instr::SampleEdited {
+                    dst,
+                    site,
+                    dist,
+                    edits,
+                } => {
                     let addr = next_address(&program, &mut self.counters, *site);
                     let edit = edits.iter().find(|e| e.matches(addr.index));
                     match edit {
                         Some(e) if e.kind == EditKind::Do => {
                             let v = self.globals[e.value.index()].clone();
                             r!(dst) = v.clone();
-                            return Ok(Effect::Intervened { site: *site, addr, value: v });
+                            return Ok(Effect::Intervened {
+                                site: *site,
+                                addr,
+                                value: v,
+                            });
                         }
                         Some(e) => {
                             let d = as_dist(&r!(dist), span)?;
                             let v = self.globals[e.value.index()].clone();
                             r!(dst) = v.clone();
-                            return Ok(Effect::Observe { site: *site, addr, dist: d, value: v });
+                            if let Some(twin) =
+                                self.twin.as_deref_mut().filter(|t| !t.counterfactual)
+                            {
+                                Arc::make_mut(&mut twin.tape).insert(addr, noise_of(&d, &v));
+                            }
+                            return Ok(Effect::Observe {
+                                site: *site,
+                                addr,
+                                dist: d,
+                                value: v,
+                            });
                         }
                         None => {
                             let d = as_dist(&r!(dist), span)?;
-                            self.pending = Some(*dst);
-                            return Ok(Effect::Sample { site: *site, addr, dist: d });
+                            match self
+                                .twin
+                                .as_deref_mut()
+                                .map(|t| choose_twin(t, addr, &d))
+                                .unwrap_or(Coupled::Fresh)
+                            {
+                                Coupled::Fixed(v) => {
+                                    r!(dst) = v.clone();
+                                    return Ok(Effect::Intervened {
+                                        site: *site,
+                                        addr,
+                                        value: v,
+                                    });
+                                }
+                                Coupled::Dist(c) => {
+                                    self.pending = Some(*dst);
+                                    return Ok(Effect::Sample {
+                                        site: *site,
+                                        addr,
+                                        dist: c,
+                                    });
+                                }
+                                Coupled::Fresh => {
+                                    self.pending = Some(*dst);
+                                    return Ok(Effect::Sample {
+                                        site: *site,
+                                        addr,
+                                        dist: d,
+                                    });
+                                }
+                            }
                         }
                     }
                 }
                 Instr::Nop => {}
+                Instr::World { counterfactual } => {
+                    if *counterfactual {
+                        // Addresses restart so each counterfactual choice
+                        // meets the noise of its factual twin.
+                        self.counters.iter_mut().for_each(|c| *c = 0);
+                    }
+                    let tape = self.twin.take().map(|t| t.tape).unwrap_or_default();
+                    self.twin = Some(Box::new(Twin {
+                        counterfactual: *counterfactual,
+                        tape,
+                        pending: None,
+                    }));
+                }
             }
         }
     }
@@ -370,7 +607,9 @@ impl Machine {
     /// either call the closure again or finish.
     fn step_native(&mut self) -> Result<Option<Value>, Diagnostic> {
         let input = self.native_input.take();
-        let Some(Frame::Native(n)) = self.frames.last_mut() else { unreachable!("top frame is native") };
+        let Some(Frame::Native(n)) = self.frames.last_mut() else {
+            unreachable!("top frame is native")
+        };
         if let Some(v) = input {
             match n.op {
                 Intrinsic::Map | Intrinsic::Repeat => n.out.push(v),
@@ -405,6 +644,19 @@ impl Machine {
     }
 }
 
+/// A choice in a counterfactual run: recorded in the factual world,
+/// coupled through its noise in the counterfactual one.
+fn choose_twin(twin: &mut Twin, addr: Address, dist: &Arc<DistValue>) -> Coupled {
+    if !twin.counterfactual {
+        twin.pending = Some((addr, Arc::clone(dist)));
+        return Coupled::Fresh;
+    }
+    match twin.tape.get(&addr) {
+        Some(noise) => couple(dist, noise),
+        None => Coupled::Fresh,
+    }
+}
+
 /// The next address of `site`'s name in this run.
 fn next_address(program: &Program, counters: &mut [u32], site: SiteId) -> Address {
     let name = program.site(site).name;
@@ -417,24 +669,41 @@ fn next_address(program: &Program, counters: &mut [u32], site: SiteId) -> Addres
 fn as_dist(v: &Value, span: Span) -> Result<Arc<DistValue>, Diagnostic> {
     match v {
         Value::Dist(d) => Ok(Arc::clone(d)),
-        other => Err(err(span, format!("expected a distribution, found {}", other.type_name()))),
+        other => Err(err(
+            span,
+            format!("expected a distribution, found {}", other.type_name()),
+        )),
     }
 }
 
-fn start_native(op: Intrinsic, mut args: Vec<Value>, ret: Reg, span: Span) -> Result<NativeFrame, Diagnostic> {
+fn start_native(
+    op: Intrinsic,
+    mut args: Vec<Value>,
+    ret: Reg,
+    span: Span,
+) -> Result<NativeFrame, Diagnostic> {
     let (xs, n, acc, f) = match op {
         Intrinsic::Repeat => {
             let f = args.pop().unwrap_or(Value::Unit);
             let n = match args[0] {
                 Value::Int(n) if n >= 0 => n as usize,
-                Value::Int(n) => return Err(err(span, format!("repeat count must be non-negative, got {n}"))),
+                Value::Int(n) => {
+                    return Err(err(
+                        span,
+                        format!("repeat count must be non-negative, got {n}"),
+                    ))
+                }
                 _ => return Err(err(span, "repeat count must be an Int")),
             };
             (Arc::new(Vec::new()), n, Value::Unit, f)
         }
         _ => {
             let f = args.pop().unwrap_or(Value::Unit);
-            let acc = if args.len() == 2 { args.pop().unwrap_or(Value::Unit) } else { Value::Unit };
+            let acc = if args.len() == 2 {
+                args.pop().unwrap_or(Value::Unit)
+            } else {
+                Value::Unit
+            };
             let Value::Array(xs) = args.pop().unwrap_or(Value::Unit) else {
                 return Err(err(span, format!("{} needs an array", op.name())));
             };
@@ -442,19 +711,34 @@ fn start_native(op: Intrinsic, mut args: Vec<Value>, ret: Reg, span: Span) -> Re
             (xs, n, acc, f)
         }
     };
-    Ok(NativeFrame { op, f, xs, i: 0, n, acc, out: Vec::with_capacity(n), ret, span })
+    Ok(NativeFrame {
+        op,
+        f,
+        xs,
+        i: 0,
+        n,
+        acc,
+        out: Vec::with_capacity(n),
+        ret,
+        span,
+    })
 }
 
 /// Converts argument values and validates the distribution's parameters.
-fn make_dist<'a>(kind: tyche_dist::DistKind, args: impl Iterator<Item = &'a Value>) -> Result<Dist, String> {
+fn make_dist<'a>(
+    kind: tyche_dist::DistKind,
+    args: impl Iterator<Item = &'a Value>,
+) -> Result<Dist, String> {
     let args: Vec<&Value> = args.collect();
     // Vectors and matrices are converted into owned buffers first.
     let vectors: Vec<Option<Vec<f64>>> = args
         .iter()
         .map(|v| match v {
-            Value::Array(xs) if xs.iter().all(|x| x.as_number().is_some()) => {
-                Some(xs.iter().map(|x| x.as_number().unwrap_or(f64::NAN)).collect())
-            }
+            Value::Array(xs) if xs.iter().all(|x| x.as_number().is_some()) => Some(
+                xs.iter()
+                    .map(|x| x.as_number().unwrap_or(f64::NAN))
+                    .collect(),
+            ),
             _ => None,
         })
         .collect();
@@ -464,7 +748,10 @@ fn make_dist<'a>(kind: tyche_dist::DistKind, args: impl Iterator<Item = &'a Valu
             Value::Array(rows) => rows
                 .iter()
                 .map(|r| match r {
-                    Value::Array(xs) => xs.iter().map(|x| x.as_number()).collect::<Option<Vec<f64>>>(),
+                    Value::Array(xs) => xs
+                        .iter()
+                        .map(|x| x.as_number())
+                        .collect::<Option<Vec<f64>>>(),
                     _ => None,
                 })
                 .collect::<Option<Vec<_>>>(),
@@ -476,11 +763,27 @@ fn make_dist<'a>(kind: tyche_dist::DistKind, args: impl Iterator<Item = &'a Valu
         params.push(match v {
             Value::Real(x) => Param::Real(*x),
             Value::Int(n) => Param::Int(*n),
-            Value::Array(xs) if xs.iter().all(|x| matches!(x, Value::Array(_))) && !xs.is_empty() => {
-                Param::Matrix(matrices[i].as_deref().ok_or("expected a matrix of numbers")?)
+            Value::Array(xs)
+                if xs.iter().all(|x| matches!(x, Value::Array(_))) && !xs.is_empty() =>
+            {
+                Param::Matrix(
+                    matrices[i]
+                        .as_deref()
+                        .ok_or("expected a matrix of numbers")?,
+                )
             }
-            Value::Array(_) => Param::Vector(vectors[i].as_deref().ok_or("expected an array of numbers")?),
-            other => return Err(format!("invalid parameter for {}: {}", kind.name(), other.type_name())),
+            Value::Array(_) => Param::Vector(
+                vectors[i]
+                    .as_deref()
+                    .ok_or("expected an array of numbers")?,
+            ),
+            other => {
+                return Err(format!(
+                    "invalid parameter for {}: {}",
+                    kind.name(),
+                    other.type_name()
+                ))
+            }
         });
     }
     Dist::new(kind, &params).map_err(|e| e.message)

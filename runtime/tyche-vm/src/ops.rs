@@ -34,13 +34,19 @@ fn array(v: &Value) -> Result<&Arc<Vec<Value>>, String> {
 fn dist(v: &Value) -> Result<&DistValue, String> {
     match v {
         Value::Dist(d) => Ok(d),
-        other => Err(format!("expected a distribution, found {}", other.type_name())),
+        other => Err(format!(
+            "expected a distribution, found {}",
+            other.type_name()
+        )),
     }
 }
 
 pub fn unary(op: UnOp, a: &Value) -> OpResult {
     match (op, a) {
-        (UnOp::Neg, Value::Int(i)) => i.checked_neg().map(Value::Int).ok_or_else(|| "integer overflow in negation".into()),
+        (UnOp::Neg, Value::Int(i)) => i
+            .checked_neg()
+            .map(Value::Int)
+            .ok_or_else(|| "integer overflow in negation".into()),
         (UnOp::Neg, Value::Real(x)) => Ok(Value::Real(-x)),
         (UnOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
         (_, v) => Err(format!("cannot apply {:?} to {}", op, v.type_name())),
@@ -58,7 +64,9 @@ fn int_arith(op: BinOp, a: i64, b: i64) -> OpResult {
         BinOp::Rem => a.checked_rem(b).ok_or_else(overflow)?,
         BinOp::Pow => {
             if b < 0 {
-                return Err(format!("negative exponent {b} in integer power (use reals: `real(x) ^ real(y)`)"));
+                return Err(format!(
+                    "negative exponent {b} in integer power (use reals: `real(x) ^ real(y)`)"
+                ));
             }
             let e = u32::try_from(b).map_err(|_| overflow())?;
             a.checked_pow(e).ok_or_else(overflow)?
@@ -112,8 +120,12 @@ pub fn equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Real(x), Value::Real(y)) => x == y,
         (Value::Int(i), Value::Real(y)) | (Value::Real(y), Value::Int(i)) => *i as f64 == *y,
-        (Value::Array(xs), Value::Array(ys)) => xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| equal(x, y)),
-        (Value::Tuple(xs), Value::Tuple(ys)) => xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| equal(x, y)),
+        (Value::Array(xs), Value::Array(ys)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| equal(x, y))
+        }
+        (Value::Tuple(xs), Value::Tuple(ys)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| equal(x, y))
+        }
         _ => a == b,
     }
 }
@@ -129,7 +141,12 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> OpResult {
         _ => match op {
             BinOp::Eq => Ok(Value::Bool(equal(a, b))),
             BinOp::Ne => Ok(Value::Bool(!equal(a, b))),
-            _ => Err(format!("cannot apply `{}` to {} and {}", symbol(op), a.type_name(), b.type_name())),
+            _ => Err(format!(
+                "cannot apply `{}` to {} and {}",
+                symbol(op),
+                a.type_name(),
+                b.type_name()
+            )),
         },
     }
 }
@@ -163,7 +180,10 @@ fn method(kind: MethodKind, args: &[Value]) -> OpResult {
         Some(v) => {
             let n = int(v)?;
             if n <= 0 {
-                return Err(format!("{}({n}): the number of samples must be positive", kind_label(kind)));
+                return Err(format!(
+                    "{}({n}): the number of samples must be positive",
+                    kind_label(kind)
+                ));
             }
             n as u64
         }
@@ -201,10 +221,17 @@ pub fn prim(p: Prim, args: &[Value]) -> OpResult {
                     return Ok(Value::Real(f64::NAN));
                 }
             }
-            Ok(if pick_first { args[0].clone() } else { args[1].clone() })
+            Ok(if pick_first {
+                args[0].clone()
+            } else {
+                args[1].clone()
+            })
         }
         Abs => match &args[0] {
-            Value::Int(i) => i.checked_abs().map(Value::Int).ok_or_else(|| "integer overflow in abs".into()),
+            Value::Int(i) => i
+                .checked_abs()
+                .map(Value::Int)
+                .ok_or_else(|| "integer overflow in abs".into()),
             v => Ok(Value::Real(real(v)?.abs())),
         },
         Real => Ok(Value::Real(real(&args[0])?)),
@@ -232,7 +259,10 @@ pub fn prim(p: Prim, args: &[Value]) -> OpResult {
         Tanh => real_fn(args, f64::tanh),
         Pow => Ok(Value::Real(real(&args[0])?.powf(real(&args[1])?))),
         LogSumExp => {
-            let xs = array(&args[0])?.iter().map(real).collect::<Result<Vec<_>, _>>()?;
+            let xs = array(&args[0])?
+                .iter()
+                .map(real)
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(Value::Real(special::log_sum_exp(&xs)))
         }
         Range => {
@@ -244,14 +274,22 @@ pub fn prim(p: Prim, args: &[Value]) -> OpResult {
         }
         Zip => {
             let (xs, ys) = (array(&args[0])?, array(&args[1])?);
-            Ok(Value::array(xs.iter().zip(ys.iter()).map(|(x, y)| Value::tuple(vec![x.clone(), y.clone()])).collect()))
+            Ok(Value::array(
+                xs.iter()
+                    .zip(ys.iter())
+                    .map(|(x, y)| Value::tuple(vec![x.clone(), y.clone()]))
+                    .collect(),
+            ))
         }
         Print => Ok(Value::Unit),
         LogProb => Ok(Value::Real(dist(&args[0])?.log_prob(&args[1]))),
         Prob => {
             let d = dist(&args[0])?;
             if !d.is_discrete() {
-                return Err(format!("prob needs a discrete distribution; {} is continuous (use log_prob)", d.name()));
+                return Err(format!(
+                    "prob needs a discrete distribution; {} is continuous (use log_prob)",
+                    d.name()
+                ));
             }
             Ok(Value::Real(d.log_prob(&args[1]).exp()))
         }
@@ -259,11 +297,16 @@ pub fn prim(p: Prim, args: &[Value]) -> OpResult {
             DistValue::Prim(d) => match d.mean() {
                 Some(o) => {
                     let v = Value::from_outcome(o);
-                    v.as_number().map(Value::Real).ok_or_else(|| format!("mean of {} is not a number", d.kind().name()))
+                    v.as_number()
+                        .map(Value::Real)
+                        .ok_or_else(|| format!("mean of {} is not a number", d.kind().name()))
                 }
                 None => Err(format!("{} has no mean", d.kind().name())),
             },
-            DistValue::Posterior(p) => p.mean().map(Value::Real).ok_or_else(|| "mean of a non-numeric posterior".into()),
+            DistValue::Posterior(p) => p
+                .mean()
+                .map(Value::Real)
+                .ok_or_else(|| "mean of a non-numeric posterior".into()),
         },
         LogEvidence => match dist(&args[0])? {
             DistValue::Posterior(p) => match p.log_evidence {
@@ -274,7 +317,10 @@ pub fn prim(p: Prim, args: &[Value]) -> OpResult {
         },
         Samples => match dist(&args[0])? {
             DistValue::Posterior(p) => Ok(Value::array(p.draws.clone())),
-            DistValue::Prim(d) => Err(format!("samples needs a posterior from infer, not {}", d.kind().name())),
+            DistValue::Prim(d) => Err(format!(
+                "samples needs a posterior from infer, not {}",
+                d.kind().name()
+            )),
         },
         Enumerate => method(MethodKind::Enumerate, args),
         Rejection => method(MethodKind::Rejection, args),

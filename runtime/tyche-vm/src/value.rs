@@ -67,13 +67,25 @@ pub struct Posterior {
 
 impl Posterior {
     /// Builds a posterior from draws and their (unnormalised) log weights.
-    pub fn from_weighted(draws: Vec<Value>, log_weights: &[f64], log_evidence: Option<f64>, exact: bool) -> Posterior {
-        let max = log_weights.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    pub fn from_weighted(
+        draws: Vec<Value>,
+        log_weights: &[f64],
+        log_evidence: Option<f64>,
+        exact: bool,
+    ) -> Posterior {
+        let max = log_weights
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
         let mut index: HashMap<Value, usize> = HashMap::new();
         let mut values = Vec::new();
         let mut probs: Vec<f64> = Vec::new();
         for (v, &lw) in draws.iter().zip(log_weights) {
-            let w = if max.is_finite() { (lw - max).exp() } else { 1.0 };
+            let w = if max.is_finite() {
+                (lw - max).exp()
+            } else {
+                1.0
+            };
             match index.get(v) {
                 Some(&i) => probs[i] += w,
                 None => {
@@ -95,7 +107,15 @@ impl Posterior {
                 acc
             })
             .collect();
-        Posterior { values, probs, cumulative, index, log_evidence, exact, draws }
+        Posterior {
+            values,
+            probs,
+            cumulative,
+            index,
+            log_evidence,
+            exact,
+            draws,
+        }
     }
 
     pub fn prob(&self, v: &Value) -> f64 {
@@ -103,8 +123,12 @@ impl Posterior {
     }
 
     pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> Value {
-        let u: f64 = rand::RngExt::random::<f64>(rng) * self.cumulative.last().copied().unwrap_or(1.0);
-        let i = self.cumulative.partition_point(|&c| c <= u).min(self.values.len().saturating_sub(1));
+        let u: f64 =
+            rand::RngExt::random::<f64>(rng) * self.cumulative.last().copied().unwrap_or(1.0);
+        let i = self
+            .cumulative
+            .partition_point(|&c| c <= u)
+            .min(self.values.len().saturating_sub(1));
         self.values.get(i).cloned().unwrap_or(Value::Unit)
     }
 
@@ -139,7 +163,9 @@ impl DistValue {
     /// The finite support, when there is one (for enumeration).
     pub fn support(&self) -> Option<Vec<Value>> {
         match self {
-            DistValue::Prim(d) => d.support().map(|s| s.into_iter().map(Value::from_outcome).collect()),
+            DistValue::Prim(d) => d
+                .support()
+                .map(|s| s.into_iter().map(Value::from_outcome).collect()),
             DistValue::Posterior(p) if p.exact => Some(p.values.clone()),
             DistValue::Posterior(_) => None,
         }
@@ -175,7 +201,11 @@ impl Value {
             Value::Bool(b) => Outcome::Bool(*b),
             Value::Int(i) => Outcome::Int(*i),
             Value::Real(x) => Outcome::Real(*x),
-            Value::Array(xs) => Outcome::Vector(xs.iter().map(|x| x.as_number()).collect::<Option<Vec<_>>>()?),
+            Value::Array(xs) => Outcome::Vector(
+                xs.iter()
+                    .map(|x| x.as_number())
+                    .collect::<Option<Vec<_>>>()?,
+            ),
             _ => return None,
         })
     }

@@ -21,16 +21,27 @@ impl Checked {
 
     /// An item's type as people read it.
     pub fn item(&self, name: &str) -> String {
-        let t = self.info.items.get(name).unwrap_or_else(|| panic!("no item `{name}`"));
+        let t = self
+            .info
+            .items
+            .get(name)
+            .unwrap_or_else(|| panic!("no item `{name}`"));
         display_type(t, &self.info.numeric_vars)
     }
 
     pub fn choice(&self, name: &str) -> String {
-        self.info.choice_types.get(name).unwrap_or_else(|| panic!("no choice `{name}`")).to_string()
+        self.info
+            .choice_types
+            .get(name)
+            .unwrap_or_else(|| panic!("no choice `{name}`"))
+            .to_string()
     }
 
     pub fn codes(&self) -> Vec<String> {
-        self.diags.iter().map(|d| d.code.clone().unwrap_or_default()).collect()
+        self.diags
+            .iter()
+            .map(|d| d.code.clone().unwrap_or_default())
+            .collect()
     }
 
     /// Types recorded for every expression matching `pred`, in source order.
@@ -39,7 +50,9 @@ impl Checked {
         for item in &self.program.items {
             match item {
                 Item::Let { value, .. } => walk(value, &mut found),
-                Item::Data { default: Some(d), .. } => walk(d, &mut found),
+                Item::Data {
+                    default: Some(d), ..
+                } => walk(d, &mut found),
                 Item::Data { .. } => {}
                 Item::Fn(f) => walk(&f.body, &mut found),
             }
@@ -79,7 +92,10 @@ fn walk<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
                 go(f)
             }
         }
-        ExprKind::For(_, a, b) | ExprKind::Range(a, b) | ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+        ExprKind::For(_, a, b)
+        | ExprKind::Range(a, b)
+        | ExprKind::Index(a, b)
+        | ExprKind::Binary(_, a, b) => {
             go(a);
             go(b)
         }
@@ -102,16 +118,29 @@ pub fn check(src: &str) -> Checked {
     let mut map = SourceMap::new();
     let file = map.add("test.ppl", src);
     let (program, pd) = tyche_syntax::parse_program(file, src, 0);
-    assert!(pd.is_empty(), "syntax errors:\n{}", render_all(&pd, &map, false));
+    assert!(
+        pd.is_empty(),
+        "syntax errors:\n{}",
+        render_all(&pd, &map, false)
+    );
     let (info, diags) = check_program(&program);
     assert_eq!(info.expr_types.len(), program.expr_count as usize);
-    Checked { program, info, diags, map }
+    Checked {
+        program,
+        info,
+        diags,
+        map,
+    }
 }
 
 /// Checks a program that must have no diagnostics.
 pub fn ok(src: &str) -> Checked {
     let c = check(src);
-    assert!(c.diags.is_empty(), "unexpected diagnostics:\n{}", c.rendered());
+    assert!(
+        c.diags.is_empty(),
+        "unexpected diagnostics:\n{}",
+        c.rendered()
+    );
     c
 }
 

@@ -1,0 +1,1077 @@
+//! `tyche graph`: a model's dependency structure as a Graphviz DOT graph.
+//!
+//! The graph is computed statically from the IR (`tyche_ir::Program`) by a
+//! fixed-point taint analysis:
+//!
+//! - **Nodes** are the model's random choices (one per choice *name*, so
+//!   every occurrence `z[0]`, `z[1]`, … of a name is one node), its
+//!   observations (`observe` statements and choices observed by
+//!   `condition`), its `factor`s and `condition(b)`s, and its return value.
+//! - **Edges** are data flow: a choice feeds a site when the register that
+//!   holds the choice's value flows — through moves, arithmetic, arrays,
+//!   tuples, closures' captures, call arguments and results, `map`/`fold`
+//!   and friends — into the site's distribution (its parameters) or its
+//!   observed value. Implicit flows count as data flow: a register written
+//!   under `if c { … }` depends on `c`. A site that merely *executes* under
+//!   a branch on `c` (or in a function called there) gets a dashed
+//!   **control** edge from `c` instead, e.g. the coin that decides whether
+//!   a recursion goes on.
+//! - **Surgery** shows: a choice intervened on (`do`, for every
+//!   occurrence) is a box `x := value` with no incoming edges — the wires
+//!   `do` cuts are gone; a choice observed by `condition` is shaded and
+//!   labelled with its value; a choice edited on some occurrences only
+//!   (`z[1] := 7.0`) is dashed and lists its edits.
+//! - **Nested inference** (`infer(M, m)` inside the model) is a cluster of
+//!   its own: the inner model's choices are a different world, and the
+//!   posterior it returns is a node the outer model's sites can depend on.
+//!
+//! The analysis is flow-insensitive per register (registers are mutable
+//! slots), context-insensitive per function (one summary per function and
+//! world) and tracks which functions a register may hold (closure values),
+//! so it over-approximates: every real dependency is an edge, and a few
+//! edges may be spurious.
+
+use crate::run::Io;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tyche_core::{render_all, Diagnostic, SourceMap};
+use tyche_ir::{Callee, EditKind, Edit, FuncId, GlobalId, GlobalKind, Instr, Intrinsic, NameId, Program, Reg, SiteId, SiteKind};
+
+/// `tyche graph FILE [--model NAME] [--do NAME=VALUE]… [--observe NAME=VALUE]… [-o OUT.dot]`
+#[derive(clap::Args, Debug)]
+pub struct GraphArgs {
+    /// The program (`.ppl`).
+    pub file: PathBuf,
+    /// The zero-argument function whose structure to draw.
+    #[arg(long, default_value = "model")]
+    pub model: String,
+    /// Intervene before drawing: `NAME=VALUE` or `NAME[i]=VALUE`.
+    #[arg(long = "do", value_name = "NAME=VALUE")]
+    pub interventions: Vec<String>,
+    /// Condition a choice on a value before drawing.
+    #[arg(long = "observe", value_name = "NAME=VALUE")]
+    pub observations: Vec<String>,
+    /// JSON file binding the program's `data` items (only used to print
+    /// the values of interventions that depend on data).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Write the DOT graph here instead of standard output (and, when
+    /// Graphviz's `dot` is installed, an SVG next to it).
+    #[arg(short = 'o', long = "output", value_name = "OUT.dot")]
+    pub output: Option<PathBuf>,
+}
+
+// ---------------------------------------------------------------------
+// The command
+// ---------------------------------------------------------------------
+
+fn report(io: &mut Io, diags: &[Diagnostic], sources: &SourceMap) -> u8 {
+    let _ = write!(io.err, "{}", render_all(diags, sources, io.color));
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    if errors > 1 {
+        let _ = writeln!(io.err, "error: aborting due to {errors} previous errors");
+    }
+    crate::DIAGNOSED
+}
+
+fn usage(io: &mut Io, msg: impl std::fmt::Display) -> u8 {
+    let _ = writeln!(io.err, "error: {msg}");
+    crate::USAGE
+}
+
+/// Runs `tyche graph`.
+pub fn command(args: GraphArgs, io: &mut Io) -> u8 {
+    let mut sources = SourceMap::new();
+    let text = match std::fs::read(&args.file) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = writeln!(io.err, "error: {} is not valid UTF-8 text", args.file.display());
+                return crate::DIAGNOSED;
+            }
+        },
+        Err(e) => return usage(io, format!("cannot read {}: {e}", args.file.display())),
+    };
+    let compiled = match tyche_driver::compile_source(&mut sources, &args.file.display().to_string(), &text) {
+        Ok(c) => c,
+        Err(d) => return report(io, &d, &sources),
+    };
+    let mut edits = Vec::new();
+    for (list, kind) in [(&args.interventions, EditKind::Do), (&args.observations, EditKind::Observe)] {
+        for arg in list {
+            match tyche_driver::parse_cli_edit(arg, kind) {
+                Ok(e) => edits.push(e),
+                Err(msg) => return usage(io, msg),
+            }
+        }
+    }
+    // Data only matters for printing values: a program whose data is not
+    // supplied still has a structure to draw.
+    let mut bound = match &args.data {
+        None => tyche_driver::bind_data(&compiled, &sources, None).unwrap_or_default(),
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => return usage(io, format!("cannot read data file {}: {e}", path.display())),
+            };
+            let data = match tyche_driver::parse_data_file(&mut sources, &path.display().to_string(), &text) {
+                Ok(d) => d,
+                Err(d) => return report(io, &[d], &sources),
+            };
+            match tyche_driver::bind_data(&compiled, &sources, Some((data.0, &data.1))) {
+                Ok(b) => b,
+                Err(d) => return report(io, &d, &sources),
+            }
+        }
+    };
+    let func = match tyche_driver::model(&compiled, &sources, &args.model) {
+        Ok(f) => f,
+        Err(d) => return report(io, &[d], &sources),
+    };
+    let (program, root) = if edits.is_empty() {
+        (compiled.ir.clone(), func)
+    } else {
+        match tyche_driver::apply_cli_surgery(&compiled.ir, func, &edits) {
+            Ok((program, root, values)) => {
+                bound.extend(values);
+                (Arc::new(program), root)
+            }
+            Err(d) => return report(io, &d, &sources),
+        }
+    };
+    // Values of interventions, for the labels: evaluated when the globals
+    // can be (they are deterministic), else read off the IR.
+    let evaluated = tyche_driver::evaluate_globals(&program, &bound).ok();
+    let label = |g: GlobalId| -> String {
+        if let Some(v) = bound.get(&g) {
+            return v.to_string();
+        }
+        match &evaluated {
+            Some(values) if g.index() < values.len() => values[g.index()].to_string(),
+            _ => static_value(&program, g),
+        }
+    };
+    let graph = analyze(&program, root, &label);
+    let title = match edits.is_empty() {
+        true => args.model.clone(),
+        false => program.func(root).name.clone(),
+    };
+    let dot = graph.to_dot(&title);
+    match &args.output {
+        None => {
+            let _ = write!(io.out, "{dot}");
+        }
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &dot) {
+                return usage(io, format!("cannot write {}: {e}", path.display()));
+            }
+            let svg = path.with_extension("svg");
+            match render_svg(path, &svg) {
+                Ok(()) => {
+                    let _ = writeln!(io.err, "wrote {} and {}", path.display(), svg.display());
+                }
+                Err(why) => {
+                    let _ = writeln!(io.err, "wrote {} ({why})", path.display());
+                }
+            }
+        }
+    }
+    0
+}
+
+/// Runs Graphviz (`dot -Tsvg`), if it is installed.
+fn render_svg(dot: &Path, svg: &Path) -> Result<(), String> {
+    let status = std::process::Command::new("dot")
+        .arg("-Tsvg")
+        .arg(dot)
+        .arg("-o")
+        .arg(svg)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output();
+    match status {
+        Err(_) => Err("Graphviz `dot` is not installed, so no SVG was written".into()),
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(format!("`dot -Tsvg` failed: {}", String::from_utf8_lossy(&out.stderr).trim())),
+    }
+}
+
+/// A global's value read off its initialiser, when that is a literal
+/// (possibly negated); otherwise `…`.
+pub fn static_value(program: &Program, g: GlobalId) -> String {
+    let Some(global) = program.globals.get(g.index()) else { return "…".into() };
+    let GlobalKind::Const { init } = global.kind else { return "…".into() };
+    let code = &program.func(init).code;
+    let Some(Instr::Return { value }) = code.iter().rev().find(|i| matches!(i, Instr::Return { .. })) else {
+        return "…".into();
+    };
+    let def = |r: Reg| code.iter().rev().find(|i| i.dst() == Some(r));
+    match def(*value) {
+        Some(Instr::Const { value, .. }) => value.to_string(),
+        Some(Instr::Unary { op: tyche_ir::UnOp::Neg, arg, .. }) => match def(*arg) {
+            Some(Instr::Const { value, .. }) => format!("-{value}"),
+            _ => "…".into(),
+        },
+        _ => "…".into(),
+    }
+}
+
+// ---------------------------------------------------------------------
+// The graph
+// ---------------------------------------------------------------------
+
+/// How surgery left a random choice (over all its static sites).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChoiceStatus {
+    /// Drawn from its distribution.
+    Random,
+    /// `do` on every occurrence: holds the value(s), no incoming edges.
+    Intervened(Vec<String>),
+    /// `condition` on every occurrence: observed at the value(s).
+    Observed(Vec<String>),
+    /// Edited on some occurrences only (`z[1] := 7.0`, `z[2] = true`).
+    Partial(Vec<String>),
+}
+
+/// What a node stands for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    /// A random choice, by name.
+    Choice { name: String, status: ChoiceStatus },
+    /// An `observe(D, v)` statement (its site name, `observe@L:C`).
+    Observe { name: String },
+    /// A `factor(w)` statement.
+    Factor { name: String },
+    /// A `condition(b)` statement.
+    Condition { name: String },
+    /// The value the model (or a nested model) returns.
+    Return,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// The world (0: the model; others: models run by nested `infer`).
+    pub world: usize,
+    pub kind: NodeKind,
+}
+
+impl Node {
+    /// The choice name or site name (`return` for the return value).
+    pub fn name(&self) -> &str {
+        match &self.kind {
+            NodeKind::Choice { name, .. }
+            | NodeKind::Observe { name }
+            | NodeKind::Factor { name }
+            | NodeKind::Condition { name } => name,
+            NodeKind::Return => "return",
+        }
+    }
+}
+
+/// A dependency: `from` feeds `to`'s distribution or value (data), or
+/// decides whether `to` runs at all (control).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Edge {
+    pub from: usize,
+    pub to: usize,
+    pub control: bool,
+}
+
+/// A model run by nested inference: which `infer` and which model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct World {
+    pub label: String,
+    pub parent: Option<usize>,
+}
+
+/// The dependency graph of a model.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Graph {
+    pub nodes: Vec<Node>,
+    pub edges: Vec<Edge>,
+    pub worlds: Vec<World>,
+}
+
+impl Graph {
+    /// The node of the choice (or site) `name` in world 0.
+    pub fn node(&self, name: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.world == 0 && n.name() == name)
+    }
+
+    /// Names of the nodes with an edge into `name` (world 0).
+    pub fn parents(&self, name: &str) -> BTreeSet<String> {
+        let Some(to) = self.node(name) else { return BTreeSet::new() };
+        self.edges.iter().filter(|e| e.to == to).map(|e| self.nodes[e.from].name().to_string()).collect()
+    }
+
+    /// Names of the nodes with a data (solid) edge into `name` (world 0).
+    pub fn data_parents(&self, name: &str) -> BTreeSet<String> {
+        let Some(to) = self.node(name) else { return BTreeSet::new() };
+        self.edges.iter().filter(|e| e.to == to && !e.control).map(|e| self.nodes[e.from].name().to_string()).collect()
+    }
+
+    /// The graph in Graphviz DOT.
+    pub fn to_dot(&self, title: &str) -> String {
+        let mut s = String::new();
+        s.push_str(&format!("digraph {} {{\n", quote(title)));
+        s.push_str("  rankdir=TB;\n");
+        s.push_str("  node [fontname=\"Helvetica\"];\n");
+        s.push_str("  edge [fontname=\"Helvetica\"];\n");
+        s.push_str(&format!("  label={}; labelloc=t;\n", quote(&format!("dependencies of {title}"))));
+        for (w, world) in self.worlds.iter().enumerate() {
+            if w == 0 {
+                for (i, n) in self.nodes.iter().enumerate().filter(|(_, n)| n.world == 0) {
+                    s.push_str(&format!("  {}\n", node_dot(i, n)));
+                }
+            } else {
+                s.push_str(&format!("  subgraph cluster_{w} {{\n    label={};\n    style=rounded; color=gray50;\n", quote(&world.label)));
+                for (i, n) in self.nodes.iter().enumerate().filter(|(_, n)| n.world == w) {
+                    s.push_str(&format!("    {}\n", node_dot(i, n)));
+                }
+                s.push_str("  }\n");
+            }
+        }
+        for e in &self.edges {
+            let style = if e.control { " [style=dashed]" } else { "" };
+            s.push_str(&format!("  n{} -> n{}{style};\n", e.from, e.to));
+        }
+        s.push_str("}\n");
+        s
+    }
+}
+
+fn quote(s: &str) -> String {
+    let mut q = String::with_capacity(s.len() + 2);
+    q.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            '\n' => q.push_str("\\n"),
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
+fn node_dot(i: usize, n: &Node) -> String {
+    let (label, attrs) = match &n.kind {
+        NodeKind::Choice { name, status } => match status {
+            ChoiceStatus::Random => (name.clone(), "shape=ellipse".to_string()),
+            ChoiceStatus::Intervened(vs) => (format!("{name} := {}", vs.join(" | ")), "shape=box, style=bold".to_string()),
+            ChoiceStatus::Observed(vs) => {
+                (format!("{name} = {}", vs.join(" | ")), "shape=ellipse, style=filled, fillcolor=gray80".to_string())
+            }
+            ChoiceStatus::Partial(es) => (format!("{name}\n{}", es.join("\n")), "shape=ellipse, style=dashed".to_string()),
+        },
+        NodeKind::Observe { name } => (name.clone(), "shape=box, style=\"rounded,filled\", fillcolor=gray80".to_string()),
+        NodeKind::Factor { name } => (name.clone(), "shape=diamond".to_string()),
+        NodeKind::Condition { name } => (name.clone(), "shape=octagon".to_string()),
+        NodeKind::Return => {
+            let label = if n.world == 0 { "return" } else { "posterior" };
+            (label.to_string(), "shape=doubleoctagon".to_string())
+        }
+    };
+    format!("n{i} [label={}, {attrs}];", quote(&label))
+}
+
+// ---------------------------------------------------------------------
+// The analysis
+// ---------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Key {
+    Choice(usize, NameId),
+    Site(usize, SiteId),
+    Return(usize),
+}
+
+/// What a register may hold: values derived from these nodes, and
+/// closures of these functions.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Val {
+    taint: BTreeSet<usize>,
+    funcs: BTreeSet<FuncId>,
+}
+
+impl Val {
+    fn join(&mut self, other: &Val) -> bool {
+        let (a, b) = (self.taint.len(), self.funcs.len());
+        self.taint.extend(other.taint.iter().copied());
+        self.funcs.extend(other.funcs.iter().copied());
+        self.taint.len() != a || self.funcs.len() != b
+    }
+
+    fn taint(t: &BTreeSet<usize>) -> Val {
+        Val { taint: t.clone(), funcs: BTreeSet::new() }
+    }
+}
+
+/// The summary of one function in one world.
+struct State {
+    world: usize,
+    func: FuncId,
+    regs: Vec<Val>,
+    ret: Val,
+    /// Nodes deciding whether this function runs at all.
+    ctx: BTreeSet<usize>,
+}
+
+struct Analysis<'p> {
+    program: &'p Program,
+    states: Vec<State>,
+    index: HashMap<(usize, FuncId), usize>,
+    /// Captured values per function (shared by every world).
+    captures: HashMap<FuncId, Vec<Val>>,
+    /// For each instruction, the branches it is control dependent on.
+    cdeps: HashMap<FuncId, Arc<Vec<Vec<u32>>>>,
+    keys: Vec<Key>,
+    key_index: HashMap<Key, usize>,
+    worlds: Vec<World>,
+    world_of_infer: HashMap<(FuncId, u32), usize>,
+    /// Entry functions of each world.
+    entries: Vec<BTreeSet<FuncId>>,
+    changed: bool,
+}
+
+/// Computes the dependency graph of the model `root` of `program`.
+/// `value` renders the value of a surgery edit's global.
+pub fn analyze(program: &Program, root: FuncId, value: &dyn Fn(GlobalId) -> String) -> Graph {
+    let mut a = Analysis {
+        program,
+        states: Vec::new(),
+        index: HashMap::new(),
+        captures: HashMap::new(),
+        cdeps: HashMap::new(),
+        keys: Vec::new(),
+        key_index: HashMap::new(),
+        worlds: vec![World { label: program.func(root).name.clone(), parent: None }],
+        world_of_infer: HashMap::new(),
+        entries: vec![BTreeSet::from([root])],
+        changed: true,
+    };
+    a.state(0, root);
+    a.node(Key::Return(0));
+    // Every transfer only grows finite sets, so this terminates.
+    while a.changed {
+        a.changed = false;
+        let mut i = 0;
+        while i < a.states.len() {
+            a.step(i);
+            i += 1;
+        }
+    }
+    a.finish(value)
+}
+
+impl<'p> Analysis<'p> {
+    fn node(&mut self, key: Key) -> usize {
+        if let Some(&i) = self.key_index.get(&key) {
+            return i;
+        }
+        self.keys.push(key);
+        self.key_index.insert(key, self.keys.len() - 1);
+        self.keys.len() - 1
+    }
+
+    fn state(&mut self, world: usize, func: FuncId) -> usize {
+        if let Some(&i) = self.index.get(&(world, func)) {
+            return i;
+        }
+        let f = self.program.func(func);
+        self.states.push(State { world, func, regs: vec![Val::default(); f.regs as usize], ret: Val::default(), ctx: BTreeSet::new() });
+        self.index.insert((world, func), self.states.len() - 1);
+        if !self.cdeps.contains_key(&func) {
+            self.cdeps.insert(func, Arc::new(control_dependences(f)));
+        }
+        self.changed = true;
+        self.states.len() - 1
+    }
+
+    fn join_reg(&mut self, s: usize, r: Reg, v: &Val) {
+        if let Some(slot) = self.states[s].regs.get_mut(r.index()) {
+            if slot.join(v) {
+                self.changed = true;
+            }
+        }
+    }
+
+    fn join_ret(&mut self, s: usize, v: &Val) {
+        if self.states[s].ret.join(v) {
+            self.changed = true;
+        }
+    }
+
+    fn join_ctx(&mut self, s: usize, t: &BTreeSet<usize>) {
+        let ctx = &mut self.states[s].ctx;
+        let n = ctx.len();
+        ctx.extend(t.iter().copied());
+        if ctx.len() != n {
+            self.changed = true;
+        }
+    }
+
+    fn reg(&self, s: usize, r: Reg) -> Val {
+        self.states[s].regs.get(r.index()).cloned().unwrap_or_default()
+    }
+
+    /// Nodes that decide whether instruction `pc` of state `s` runs.
+    fn ctrl(&self, s: usize, pc: usize) -> BTreeSet<usize> {
+        let st = &self.states[s];
+        let mut t = st.ctx.clone();
+        let code = &self.program.func(st.func).code;
+        for &b in &self.cdeps[&st.func][pc] {
+            if let Some(Instr::Branch { cond, .. }) = code.get(b as usize) {
+                if let Some(v) = st.regs.get(cond.index()) {
+                    t.extend(v.taint.iter().copied());
+                }
+            }
+        }
+        t
+    }
+
+    /// Binds a call's arguments and context in callee `g` (world `w`);
+    /// returns the callee's state.
+    fn enter(&mut self, w: usize, g: FuncId, args: &[Val], ctx: &BTreeSet<usize>) -> usize {
+        let t = self.state(w, g);
+        let params = self.program.func(g).params as usize;
+        if args.len() == params {
+            for (i, v) in args.iter().enumerate() {
+                self.join_reg(t, Reg(i as u32), v);
+            }
+        }
+        self.join_ctx(t, ctx);
+        t
+    }
+
+    fn step(&mut self, s: usize) {
+        let (world, func) = (self.states[s].world, self.states[s].func);
+        let f = self.program.func(func);
+        // Captured values arrive through the closures that were built.
+        if let Some(caps) = self.captures.get(&func).cloned() {
+            for (i, v) in caps.iter().enumerate() {
+                self.join_reg(s, Reg(f.params + i as u32), v);
+            }
+        }
+        for (pc, instr) in f.code.iter().enumerate() {
+            let ctrl = self.ctrl(s, pc);
+            let implicit = Val::taint(&ctrl);
+            match instr {
+                Instr::Sample { dst, site, .. } | Instr::SampleEdited { dst, site, .. } => {
+                    let n = self.node(Key::Choice(world, self.program.site(*site).name));
+                    self.join_reg(s, *dst, &Val { taint: BTreeSet::from([n]), funcs: BTreeSet::new() });
+                }
+                Instr::Observe { site, .. } | Instr::Factor { site, .. } | Instr::Condition { site, .. } => {
+                    self.node(Key::Site(world, *site));
+                }
+                Instr::Closure { dst, func: g, captures } => {
+                    let mut v = implicit.clone();
+                    v.funcs.insert(*g);
+                    self.join_reg(s, *dst, &v);
+                    let vals: Vec<Val> = captures.iter().map(|r| self.reg(s, *r)).collect();
+                    let entry = self.captures.entry(*g).or_insert_with(|| vec![Val::default(); vals.len()]);
+                    for (slot, v) in entry.iter_mut().zip(&vals) {
+                        if slot.join(v) {
+                            self.changed = true;
+                        }
+                    }
+                    // A closure may be called anywhere it flows; make sure
+                    // its body is analysed in this world at least.
+                    self.state(world, *g);
+                }
+                Instr::Move { dst, src } => {
+                    let mut v = self.reg(s, *src);
+                    v.join(&implicit);
+                    self.join_reg(s, *dst, &v);
+                }
+                Instr::Array { dst, elems } | Instr::Tuple { dst, elems } => {
+                    let mut v = implicit.clone();
+                    for e in elems {
+                        v.join(&self.reg(s, *e));
+                    }
+                    self.join_reg(s, *dst, &v);
+                }
+                Instr::Index { dst, array, index } => {
+                    let mut v = self.reg(s, *array);
+                    v.taint.extend(self.reg(s, *index).taint);
+                    v.join(&implicit);
+                    self.join_reg(s, *dst, &v);
+                }
+                Instr::Field { dst, tuple, .. } => {
+                    let mut v = self.reg(s, *tuple);
+                    v.join(&implicit);
+                    self.join_reg(s, *dst, &v);
+                }
+                Instr::Call { dst, callee, args, tail } => {
+                    let argv: Vec<Val> = args.iter().map(|r| self.reg(s, *r)).collect();
+                    let (targets, mut cctx) = match callee {
+                        Callee::Direct(g) => (vec![*g], ctrl.clone()),
+                        Callee::Closure(r) => {
+                            let v = self.reg(s, *r);
+                            let mut c = ctrl.clone();
+                            c.extend(v.taint.iter().copied());
+                            (v.funcs.into_iter().collect(), c)
+                        }
+                    };
+                    cctx.extend(self.states[s].ctx.iter().copied());
+                    let mut result = implicit.clone();
+                    for g in targets {
+                        let t = self.enter(world, g, &argv, &cctx);
+                        result.join(&self.states[t].ret.clone());
+                    }
+                    if *tail {
+                        self.join_ret(s, &result);
+                    } else {
+                        self.join_reg(s, *dst, &result);
+                    }
+                }
+                Instr::Intrinsic { dst, op, args } => {
+                    let Some(fr) = args.last() else { continue };
+                    let fv = self.reg(s, *fr);
+                    let first = args.first().map(|r| self.reg(s, *r)).unwrap_or_default();
+                    let init = if args.len() == 3 { self.reg(s, args[1]) } else { Val::default() };
+                    let mut cctx = ctrl.clone();
+                    cctx.extend(fv.taint.iter().copied());
+                    if *op == Intrinsic::Repeat {
+                        cctx.extend(first.taint.iter().copied());
+                    }
+                    let mut result = implicit.clone();
+                    for g in fv.funcs.iter().copied().collect::<Vec<_>>() {
+                        let t = self.state(world, g);
+                        let ret = self.states[t].ret.clone();
+                        let argv: Vec<Val> = match op {
+                            Intrinsic::Map | Intrinsic::Filter => vec![first.clone()],
+                            Intrinsic::Fold | Intrinsic::Scan => {
+                                let mut acc = init.clone();
+                                acc.join(&ret);
+                                vec![acc, first.clone()]
+                            }
+                            Intrinsic::Repeat => vec![],
+                        };
+                        self.enter(world, g, &argv, &cctx);
+                        match op {
+                            Intrinsic::Filter => result.taint.extend(ret.taint.iter().copied()),
+                            _ => {
+                                result.join(&ret);
+                            }
+                        }
+                    }
+                    match op {
+                        Intrinsic::Filter => {
+                            result.join(&first);
+                        }
+                        Intrinsic::Fold | Intrinsic::Scan => {
+                            result.join(&init);
+                        }
+                        Intrinsic::Map | Intrinsic::Repeat => {}
+                    }
+                    self.join_reg(s, *dst, &result);
+                }
+                Instr::Return { value } => {
+                    let mut v = self.reg(s, *value);
+                    v.join(&implicit);
+                    self.join_ret(s, &v);
+                }
+                Instr::Infer { dst, method, model } => {
+                    let w = match self.world_of_infer.get(&(func, pc as u32)) {
+                        Some(&w) => w,
+                        None => {
+                            self.worlds.push(World { label: "infer".into(), parent: Some(world) });
+                            self.entries.push(BTreeSet::new());
+                            let w = self.worlds.len() - 1;
+                            self.world_of_infer.insert((func, pc as u32), w);
+                            self.node(Key::Return(w));
+                            self.changed = true;
+                            w
+                        }
+                    };
+                    let mv = self.reg(s, *model);
+                    let mut result = implicit.clone();
+                    result.taint.extend(self.reg(s, *method).taint);
+                    result.taint.extend(mv.taint.iter().copied());
+                    result.taint.insert(self.node(Key::Return(w)));
+                    for g in mv.funcs.iter().copied() {
+                        if self.entries[w].insert(g) {
+                            self.changed = true;
+                        }
+                        self.enter(w, g, &[], &BTreeSet::new());
+                    }
+                    self.join_reg(s, *dst, &result);
+                }
+                other => {
+                    // Everything else computes its result from its operands
+                    // (constants, globals, arithmetic, built-ins, dists).
+                    if let Some(dst) = other.dst() {
+                        let mut v = implicit.clone();
+                        for u in other.uses() {
+                            v.taint.extend(self.reg(s, u).taint);
+                        }
+                        self.join_reg(s, dst, &v);
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(mut self, value: &dyn Fn(GlobalId) -> String) -> Graph {
+        let program = self.program;
+        let mut edges: BTreeSet<Edge> = BTreeSet::new();
+        // Per choice node: the status of each static site of it.
+        let mut statuses: BTreeMap<usize, Vec<SiteStatus>> = BTreeMap::new();
+        for s in 0..self.states.len() {
+            let (world, func) = (self.states[s].world, self.states[s].func);
+            let f = program.func(func);
+            for (pc, instr) in f.code.iter().enumerate() {
+                let ctrl = self.ctrl(s, pc);
+                let (to, data, cut) = match instr {
+                    Instr::Sample { site, dist, .. } => {
+                        let to = self.node(Key::Choice(world, program.site(*site).name));
+                        statuses.entry(to).or_default().push(SiteStatus::Random);
+                        (to, self.reg(s, *dist).taint, false)
+                    }
+                    Instr::SampleEdited { site, dist, edits, .. } => {
+                        let to = self.node(Key::Choice(world, program.site(*site).name));
+                        let status = classify(edits);
+                        let cut = matches!(status, SiteStatus::All(EditKind::Do, _));
+                        statuses.entry(to).or_default().push(status);
+                        (to, self.reg(s, *dist).taint, cut)
+                    }
+                    Instr::Observe { site, dist, value } => {
+                        let to = self.node(Key::Site(world, *site));
+                        let mut t = self.reg(s, *dist).taint;
+                        t.extend(self.reg(s, *value).taint);
+                        (to, t, false)
+                    }
+                    Instr::Factor { site, weight: r, .. } | Instr::Condition { site, cond: r } => {
+                        (self.node(Key::Site(world, *site)), self.reg(s, *r).taint, false)
+                    }
+                    _ => continue,
+                };
+                if cut {
+                    continue;
+                }
+                for &from in &data {
+                    edges.insert(Edge { from, to, control: false });
+                }
+                for &from in ctrl.difference(&data) {
+                    edges.insert(Edge { from, to, control: true });
+                }
+            }
+        }
+        // Return values.
+        for w in 0..self.worlds.len() {
+            let to = self.node(Key::Return(w));
+            let mut data = BTreeSet::new();
+            for g in self.entries[w].clone() {
+                if let Some(&s) = self.index.get(&(w, g)) {
+                    data.extend(self.states[s].ret.taint.iter().copied());
+                }
+            }
+            for from in data {
+                edges.insert(Edge { from, to, control: false });
+            }
+            if w > 0 {
+                let names: Vec<String> = self.entries[w].iter().map(|g| model_label(&program.func(*g).name)).collect();
+                self.worlds[w].label = format!("infer({})", names.join(" | "));
+            } else {
+                self.worlds[0].label = model_label(&self.worlds[0].label);
+            }
+        }
+        // A fully intervened choice has no incoming edges at all, even
+        // when another site of the same name would have had some.
+        let mut nodes = Vec::with_capacity(self.keys.len());
+        for (i, key) in self.keys.iter().enumerate() {
+            let node = match *key {
+                Key::Choice(world, name) => {
+                    let status = choice_status(statuses.get(&i).map(|v| v.as_slice()).unwrap_or(&[]), value);
+                    Node { world, kind: NodeKind::Choice { name: program.name(name).to_string(), status } }
+                }
+                Key::Site(world, site) => {
+                    let info = program.site(site);
+                    let name = program.name(info.name).to_string();
+                    let kind = match info.kind {
+                        SiteKind::Observe => NodeKind::Observe { name },
+                        SiteKind::Factor => NodeKind::Factor { name },
+                        SiteKind::Condition => NodeKind::Condition { name },
+                        SiteKind::Sample => NodeKind::Choice { name, status: ChoiceStatus::Random },
+                    };
+                    Node { world, kind }
+                }
+                Key::Return(world) => Node { world, kind: NodeKind::Return },
+            };
+            nodes.push(node);
+        }
+        let intervened: BTreeSet<usize> = nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matches!(n.kind, NodeKind::Choice { status: ChoiceStatus::Intervened(_), .. }))
+            .map(|(i, _)| i)
+            .collect();
+        edges.retain(|e| !intervened.contains(&e.to));
+        // Observation sites of the same name in one world (a site copied
+        // by surgery, say) are one node; renumber in a stable order:
+        // by world, then choices before other sites, then name.
+        let mut order: Vec<usize> = (0..nodes.len()).collect();
+        let rank = |n: &Node| match n.kind {
+            NodeKind::Choice { .. } => 0,
+            NodeKind::Observe { .. } | NodeKind::Factor { .. } | NodeKind::Condition { .. } => 1,
+            NodeKind::Return => 2,
+        };
+        order.sort_by(|&a, &b| {
+            let (na, nb) = (&nodes[a], &nodes[b]);
+            (na.world, rank(na), na.name()).cmp(&(nb.world, rank(nb), nb.name())).then(a.cmp(&b))
+        });
+        let mut new_index = vec![0; nodes.len()];
+        let mut out_nodes: Vec<Node> = Vec::new();
+        for &old in &order {
+            let n = &nodes[old];
+            match out_nodes.iter().position(|m| m == n) {
+                Some(j) => new_index[old] = j,
+                None => {
+                    new_index[old] = out_nodes.len();
+                    out_nodes.push(n.clone());
+                }
+            }
+        }
+        let edges: BTreeSet<Edge> =
+            edges.into_iter().map(|e| Edge { from: new_index[e.from], to: new_index[e.to], control: e.control }).collect();
+        // A data edge makes a control edge between the same nodes redundant.
+        let edges: Vec<Edge> =
+            edges.iter().copied().filter(|e| !e.control || !edges.contains(&Edge { control: false, ..*e })).collect();
+        Graph { nodes: out_nodes, edges, worlds: self.worlds }
+    }
+}
+
+/// How one static sample site was edited.
+#[derive(Clone, Debug, PartialEq)]
+enum SiteStatus {
+    Random,
+    /// Every occurrence edited the same way (the value's global).
+    All(EditKind, GlobalId),
+    /// Some occurrences edited: (occurrence or all, kind, value).
+    Some(Vec<(Option<u32>, EditKind, GlobalId)>),
+}
+
+/// The first matching edit applies (see `Instr::SampleEdited`): a site is
+/// wholly edited by kind K when an all-occurrence edit of kind K comes
+/// before any edit of another kind.
+fn classify(edits: &[Edit]) -> SiteStatus {
+    for (i, e) in edits.iter().enumerate() {
+        if e.index.is_none() {
+            if edits[..i].iter().all(|p| p.kind == e.kind) {
+                return SiteStatus::All(e.kind, e.value);
+            }
+            break;
+        }
+    }
+    // The edits that can apply: indexed ones not shadowed by an earlier
+    // edit of the same occurrence, up to the first all-occurrence edit.
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for e in edits {
+        match e.index {
+            Some(i) => {
+                if seen.insert(i) {
+                    out.push((Some(i), e.kind, e.value));
+                }
+            }
+            None => {
+                out.push((None, e.kind, e.value));
+                break;
+            }
+        }
+    }
+    if out.is_empty() {
+        SiteStatus::Random
+    } else {
+        SiteStatus::Some(out)
+    }
+}
+
+fn choice_status(sites: &[SiteStatus], value: &dyn Fn(GlobalId) -> String) -> ChoiceStatus {
+    let dedup = |mut v: Vec<String>| {
+        let mut seen = BTreeSet::new();
+        v.retain(|x| seen.insert(x.clone()));
+        v
+    };
+    let all_of = |kind: EditKind| -> Option<Vec<String>> {
+        if sites.is_empty() {
+            return None;
+        }
+        sites
+            .iter()
+            .map(|s| match s {
+                SiteStatus::All(k, g) if *k == kind => Some(value(*g)),
+                _ => None,
+            })
+            .collect()
+    };
+    if let Some(vs) = all_of(EditKind::Do) {
+        return ChoiceStatus::Intervened(dedup(vs));
+    }
+    if let Some(vs) = all_of(EditKind::Observe) {
+        return ChoiceStatus::Observed(dedup(vs));
+    }
+    let mut notes = Vec::new();
+    for s in sites {
+        let edits: Vec<(Option<u32>, EditKind, GlobalId)> = match s {
+            SiteStatus::Random => continue,
+            SiteStatus::All(k, g) => vec![(None, *k, *g)],
+            SiteStatus::Some(es) => es.clone(),
+        };
+        for (i, k, g) in edits {
+            let at = i.map(|i| format!("[{i}]")).unwrap_or_else(|| "[*]".into());
+            let op = if k == EditKind::Do { ":=" } else { "=" };
+            notes.push(format!("{at} {op} {}", value(g)));
+        }
+    }
+    if notes.is_empty() {
+        ChoiceStatus::Random
+    } else {
+        ChoiceStatus::Partial(dedup(notes))
+    }
+}
+
+/// `full$do$condition` → `condition(do(full))`; `m$lambda@3:5` → `lambda@3:5`.
+fn model_label(name: &str) -> String {
+    let mut parts = name.split('$');
+    let mut label = parts.next().unwrap_or("").to_string();
+    for p in parts {
+        match p {
+            "do" | "condition" | "counterfactual" => label = format!("{p}({label})"),
+            "world" => {}
+            other => label = other.to_string(),
+        }
+    }
+    label
+}
+
+/// For each instruction, the branches (instruction indices) it is control
+/// dependent on: `i` depends on branch `b` when one of `b`'s successors
+/// leads to `i` on every path while the other need not (Ferrante, Ottenstein
+/// and Warren), computed from the post-dominator tree (Cooper, Harvey and
+/// Kennedy's algorithm on the reversed graph).
+fn control_dependences(f: &tyche_ir::Function) -> Vec<Vec<u32>> {
+    let n = f.code.len();
+    let exit = n;
+    let succ: Vec<Vec<usize>> = (0..n)
+        .map(|i| {
+            let instr = &f.code[i];
+            let mut s: Vec<usize> = instr.targets().into_iter().map(|t| (t as usize).min(exit)).collect();
+            if instr.falls_through() {
+                s.push((i + 1).min(exit));
+            }
+            if s.is_empty() {
+                s.push(exit);
+            }
+            s.dedup();
+            s
+        })
+        .collect();
+    let mut pred: Vec<Vec<usize>> = vec![Vec::new(); n + 1];
+    for (i, ss) in succ.iter().enumerate() {
+        for &s in ss {
+            pred[s].push(i);
+        }
+    }
+    // Post-order of a DFS from the exit over reversed edges (iterative).
+    const NONE: usize = usize::MAX;
+    let mut post = vec![NONE; n + 1];
+    let mut order = Vec::with_capacity(n + 1);
+    let mut visited = vec![false; n + 1];
+    let mut stack: Vec<(usize, usize)> = vec![(exit, 0)];
+    visited[exit] = true;
+    while let Some(&mut (v, ref mut k)) = stack.last_mut() {
+        if *k < pred[v].len() {
+            let p = pred[v][*k];
+            *k += 1;
+            if !visited[p] {
+                visited[p] = true;
+                stack.push((p, 0));
+            }
+        } else {
+            post[v] = order.len();
+            order.push(v);
+            stack.pop();
+        }
+    }
+    let mut ipdom = vec![NONE; n + 1];
+    ipdom[exit] = exit;
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &v in order.iter().rev() {
+            if v == exit {
+                continue;
+            }
+            let mut new = NONE;
+            for &s in &succ[v] {
+                if ipdom[s] == NONE {
+                    continue;
+                }
+                new = if new == NONE {
+                    s
+                } else {
+                    let (mut a, mut b) = (new, s);
+                    while a != b {
+                        while post[a] < post[b] {
+                            a = ipdom[a];
+                        }
+                        while post[b] < post[a] {
+                            b = ipdom[b];
+                        }
+                    }
+                    a
+                };
+            }
+            if new != NONE && ipdom[v] != new {
+                ipdom[v] = new;
+                changed = true;
+            }
+        }
+    }
+    let mut deps: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let forward_from = |start: usize, deps: &mut Vec<Vec<u32>>, b: usize| {
+        // Conservative for code that never reaches the exit: everything
+        // reachable from `start` depends on `b`.
+        let mut seen = vec![false; n + 1];
+        let mut stack = vec![start];
+        while let Some(v) = stack.pop() {
+            if v >= n || std::mem::replace(&mut seen[v], true) {
+                continue;
+            }
+            deps[v].push(b as u32);
+            stack.extend(succ[v].iter().copied());
+        }
+    };
+    for b in 0..n {
+        if !matches!(f.code[b], Instr::Branch { .. }) || succ[b].len() < 2 {
+            continue;
+        }
+        let stop = ipdom[b];
+        for &s in &succ[b] {
+            if stop == NONE {
+                forward_from(s, &mut deps, b);
+                continue;
+            }
+            let mut x = s;
+            while x != stop && x < n {
+                if ipdom[x] == NONE {
+                    forward_from(x, &mut deps, b);
+                    break;
+                }
+                deps[x].push(b as u32);
+                x = ipdom[x];
+            }
+        }
+    }
+    for d in &mut deps {
+        d.sort_unstable();
+        d.dedup();
+    }
+    deps
+}
