@@ -550,7 +550,8 @@ impl<'p> Analysis<'p> {
 
     fn step(&mut self, s: usize) {
         let (world, func) = (self.states[s].world, self.states[s].func);
-        let f = self.program.func(func);
+        let program = self.program;
+        let f = program.func(func);
         // Captured values arrive through the closures that were built.
         if let Some(caps) = self.captures.get(&func).cloned() {
             for (i, v) in caps.iter().enumerate() {
@@ -562,7 +563,7 @@ impl<'p> Analysis<'p> {
             let implicit = Val::taint(&ctrl);
             match instr {
                 Instr::Sample { dst, site, .. } | Instr::SampleEdited { dst, site, .. } => {
-                    let n = self.node(Key::Choice(world, self.program.site(*site).name));
+                    let n = self.node(Key::Choice(world, program.site(*site).name));
                     self.join_reg(s, *dst, &Val { taint: BTreeSet::from([n]), funcs: BTreeSet::new() });
                 }
                 Instr::Observe { site, .. } | Instr::Factor { site, .. } | Instr::Condition { site, .. } => {
@@ -985,10 +986,11 @@ fn control_dependences(f: &tyche_ir::Function) -> Vec<Vec<u32>> {
     let mut visited = vec![false; n + 1];
     let mut stack: Vec<(usize, usize)> = vec![(exit, 0)];
     visited[exit] = true;
-    while let Some(&mut (v, ref mut k)) = stack.last_mut() {
-        if *k < pred[v].len() {
-            let p = pred[v][*k];
-            *k += 1;
+    while let Some(top) = stack.last_mut() {
+        let (v, k) = *top;
+        if k < pred[v].len() {
+            let p = pred[v][k];
+            top.1 += 1;
             if !visited[p] {
                 visited[p] = true;
                 stack.push((p, 0));
