@@ -20,6 +20,8 @@ pub enum Command {
     Run(RunArgs),
     /// Parse and type check a program; print diagnostics.
     Check(CheckArgs),
+    /// Draw a model's dependency structure (random choices, observations, return value) as Graphviz DOT.
+    Graph(crate::graph::GraphArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

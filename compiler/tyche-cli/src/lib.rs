@@ -5,6 +5,7 @@
 //! program or its data, 2 bad usage.
 
 pub mod cli;
+pub mod graph;
 mod run;
 
 pub use run::{dispatch, Io, DIAGNOSED, USAGE};

@@ -25,6 +25,7 @@ pub fn dispatch(cli: Cli, io: &mut Io) -> u8 {
     match cli.command {
         Command::Run(args) => run(args, io),
         Command::Check(args) => check(args, io),
+        Command::Graph(args) => crate::graph::command(args, io),
     }
 }
 
