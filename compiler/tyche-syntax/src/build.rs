@@ -297,12 +297,23 @@ impl Ctx {
         (t, depth)
     }
 
-    /// `( … )` without a following `->`: unit, grouping or tuple.
-    pub fn paren_type(&mut self, mut ts: Vec<Ty>, l: usize, r: usize) -> Ty {
+    /// `( … )` without a following `->`: unit, grouping or tuple;
+    /// `(T,)` is reported (there are no 1-tuples).
+    pub fn paren_type(&mut self, mut ts: Vec<Ty>, trailing_comma: bool, l: usize, r: usize) -> Ty {
         let span = self.span(l, r);
         match ts.len() {
             0 => (TypeExpr::Unit(span), 1),
-            1 => ts.pop().expect("one element"),
+            1 => {
+                if trailing_comma {
+                    self.diags.push(
+                        Diagnostic::error("one-element tuple types are not supported")
+                            .with_code("E0207")
+                            .with_primary(span, "a tuple type needs at least two elements")
+                            .with_help("remove the `,` to write the element type itself"),
+                    );
+                }
+                ts.pop().expect("one element")
+            }
             _ => {
                 let d = 1 + ts.iter().map(|t| t.1).max().unwrap_or(0);
                 let t = TypeExpr::Tuple(ts.into_iter().map(|t| t.0).collect(), span);

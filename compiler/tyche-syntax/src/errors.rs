@@ -18,6 +18,22 @@ pub struct ErrorContext<'a> {
     pub bad_closers: &'a [(usize, String)],
 }
 
+impl ErrorContext<'_> {
+    /// Whether a lexical error precedes `offset` in the same statement: a
+    /// syntax error there is most likely its echo (`3 @ 4` leaves `3 4`).
+    fn after_lex_error(&self, offset: usize) -> bool {
+        let end = self.toks.partition_point(|t| t.0 < offset);
+        for t in self.toks[..end].iter().rev() {
+            match t.1 {
+                Tok::Error => return true,
+                Tok::Semi | Tok::LBrace | Tok::RBrace => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+}
+
 /// Tokens that can start an expression; an expected set containing most of
 /// them is shown as "expression".
 const EXPR_START: &[&str] = &[
@@ -59,13 +75,13 @@ pub fn convert(err: &RawParseError, cx: &ErrorContext) -> Option<Diagnostic> {
             token: (l, tok, r),
             expected,
         } => {
-            if *tok == Tok::Error {
+            if *tok == Tok::Error || cx.after_lex_error(*l) {
                 return None;
             }
             Some(unexpected_token(*l, tok, *r, expected, cx))
         }
         ParseError::ExtraToken { token: (l, tok, r) } => {
-            if *tok == Tok::Error {
+            if *tok == Tok::Error || cx.after_lex_error(*l) {
                 return None;
             }
             Some(unexpected_token(*l, tok, *r, &[], cx))

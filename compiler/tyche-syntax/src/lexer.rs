@@ -122,7 +122,8 @@ pub enum RawError {
 /// Raw token shapes; values are decoded in [`lex`].
 #[derive(Logos, Clone, Copy, Debug, PartialEq)]
 #[logos(error = RawError)]
-#[logos(skip r"[ \t\r\n\x0C]+")]
+// Whitespace, including a byte-order mark some editors put first.
+#[logos(skip r"[ \t\r\n\x0C\u{FEFF}]+")]
 #[logos(skip(r"//[^\n]*", allow_greedy = true))]
 #[logos(skip("/\\*", callback = block_comment))]
 enum Raw {

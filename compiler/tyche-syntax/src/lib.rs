@@ -3,14 +3,16 @@
 //! The parser never gives up on the first error: [`parse_program`] returns
 //! the best tree it could build plus every diagnostic it found.
 //!
-//! Diagnostic codes: E01xx are lexical (E0101 unknown character, E0102
-//! unterminated string, E0103 unterminated block comment, E0104 unknown
-//! escape, E0105 integer too large, E0106 real out of range, E0107 file too
-//! large, E0108 too many lexical errors); E02xx are syntactic (E0201 unexpected token, E0202 unexpected
-//! end of file, E0203 brackets nested too deeply, E0204 expression nested
-//! too deeply, E0205 bad tuple field, E0206 statement at top level, E0207
-//! one-element tuple, E0208 type argument on a type other than `Dist`,
-//! E0209 too many syntax errors, E0210 nested `fn`).
+//! Diagnostic codes (stable; tests and tools match on them):
+//! - lexical: E0101 unknown character, E0102 unterminated string, E0103
+//!   unterminated block comment, E0104 unknown escape, E0105 integer too
+//!   large, E0106 real out of range, E0107 file too large, E0108 too many
+//!   lexical errors;
+//! - syntactic: E0201 unexpected token, E0202 unexpected end of file, E0203
+//!   brackets nested too deeply, E0204 expression nested too deeply, E0205
+//!   bad tuple field, E0206 statement at top level, E0207 one-element tuple,
+//!   E0208 type argument on a type other than `Dist`, E0209 too many syntax
+//!   errors, E0210 nested `fn`.
 //!
 //! Files: `lexer.rs` (tokens), `grammar.lalrpop` (grammar), `build.rs`
 //! (tree construction for the grammar's actions), `limits.rs` (nesting

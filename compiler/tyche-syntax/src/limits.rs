@@ -67,30 +67,21 @@ pub fn prescan(file: FileId, toks: &[Spanned]) -> Result<Scan, Diagnostic> {
                 match open.iter().rposition(|o| o.1 == close) {
                     Some(i) => {
                         if let Some(inner) = open.last().filter(|o| o.1 != close) {
-                            let want = inner.1;
-                            bad_closers.push((
-                                *s,
-                                format!(
-                                    "this `{close}` cannot close the open `{}`; use `{want}`",
-                                    opener(want)
-                                ),
-                            ));
+                            let why = format!(
+                                "`{}` is still open here; close it with `{}` first",
+                                opener(inner.1),
+                                inner.1
+                            );
+                            bad_closers.push((*s, why));
                         }
                         pending = open[i].2;
                         open.truncate(i);
                         base = open.last().map_or(0, |o| o.2);
                     }
-                    None => bad_closers.push((
-                        *s,
-                        match open.last() {
-                            Some(o) => format!(
-                                "this `{close}` cannot close the open `{}`; use `{}`",
-                                opener(o.1),
-                                o.1
-                            ),
-                            None => format!("this `{close}` has no matching opening delimiter"),
-                        },
-                    )),
+                    None => {
+                        let why = format!("this `{close}` has no matching `{}`", opener(close));
+                        bad_closers.push((*s, why));
+                    }
                 }
             }
             Tok::Comma if in_params => {}

@@ -306,6 +306,14 @@ fn items_and_types() {
          (fn id [x y:String] -> () {})\n\
          (fn h [k:(fn (Int) (fn (Real) Bool)) u:()] {=> k})"
     );
+    assert_eq!(
+        items("data f: (Int, Real,) -> (Int, Bool,);"),
+        "(data f:(fn (Int, Real) (Int, Bool)))"
+    );
+    assert_eq!(items("data f: (Int,) -> Int;"), "(data f:(fn (Int) Int))");
+    let d = errs("fn model() -> (Int,) { (1,) }");
+    let codes: Vec<_> = d.iter().map(|d| d.code.as_deref().unwrap()).collect();
+    assert_eq!(codes, ["E0207", "E0207"]);
 }
 
 #[test]
@@ -392,6 +400,14 @@ fn precedence() {
         ("f()", "(call f)"),
         ("f(a, b,)", "(call f a b)"),
         ("a || b || c", "(|| (|| a b) c)"),
+        ("a - -1", "(- a -1)"),
+        ("a-1", "(- a 1)"),
+        ("xs[-1]", "(index xs -1)"),
+        ("-if c { 1 } else { 2 }", "(neg (if c {=> 1} {=> 2}))"),
+        ("|x| if x { 1 } else { 2 }", "(fn [x] (if x {=> 1} {=> 2}))"),
+        ("(|x| x)(1)", "(call (fn [x] x) 1)"),
+        ("|x| x (1)", "(fn [x] (call x 1))"),
+        ("!f(x) && g", "(&& (not (call f x)) g)"),
     ];
     for (src, want) in cases {
         assert_eq!(ex(src), want, "for {src}");
@@ -418,6 +434,14 @@ fn literals() {
     for (src, want) in cases {
         assert_eq!(ex(src), want, "for {src}");
     }
+}
+
+#[test]
+fn byte_order_mark_and_crlf() {
+    assert_eq!(
+        items("\u{feff}let x = 1;\r\nlet y = 2; // c\r\n"),
+        "(let x 1)\n(let y 2)"
+    );
 }
 
 #[test]
@@ -670,6 +694,12 @@ fn lexical_errors() {
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0].message, "unknown character `@`");
     assert_eq!(d[0].code.as_deref(), Some("E0101"));
+
+    // The parser does not echo a lexical error in the same statement.
+    let d = errs("fn f() {\n    let x = 3 @ 4;\n    true & false\n}");
+    let codes: Vec<_> = d.iter().map(|d| d.code.as_deref().unwrap()).collect();
+    assert_eq!(codes, ["E0101", "E0101"]);
+    assert!(d[1].notes.iter().any(|n| n.contains("`&&`")));
 
     let d = errs("let s = \"abc\\q\";");
     assert_eq!(d.len(), 1);
@@ -1014,4 +1044,42 @@ fn too_deep_expression_becomes_error_node() {
     // The rest of the items are intact and ids are still dense.
     let v = program_ids(&p);
     assert_eq!(v, (0..v.len() as u32).collect::<Vec<_>>());
+}
+
+// ---------------------------------------------------------------- the repository's programs
+
+/// Every `.ppl` file under `dir` (relative to the workspace root), if the
+/// directory exists.
+fn ppl_files(dir: &str) -> Vec<(std::path::PathBuf, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(dir);
+    let Ok(entries) = std::fs::read_dir(&root) else {
+        return Vec::new();
+    };
+    let mut out: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ppl"))
+        .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn repository_programs_parse() {
+    for dir in ["stdlib", "examples", "tests/corpus/valid"] {
+        for (path, text) in ppl_files(dir) {
+            let (_, d) = parse_program(F, &text, 0);
+            assert!(d.is_empty(), "{}:\n{}", path.display(), show(&text, &d));
+        }
+    }
+    for (path, text) in ppl_files("tests/corpus/invalid") {
+        let (_, d) = parse_program(F, &text, 0);
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("parse_") {
+            assert!(!d.is_empty(), "{name} should not parse");
+        }
+    }
 }
