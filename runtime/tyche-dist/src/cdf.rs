@@ -16,8 +16,8 @@
 use std::f64::consts::PI;
 
 use crate::special::{
-    beta_lower_inv, beta_lower_inv_ln, gamma_p, gamma_p_inv, gamma_q, gamma_q_inv, inc_beta,
-    inv_inc_beta, ln_beta, normal_cdf, normal_quantile,
+    beta_lower_inv_ln, beta_upper_inv_ln, gamma_p, gamma_p_inv, gamma_q, gamma_q_inv, inc_beta,
+    inc_beta_pq, inv_inc_beta, ln_beta, normal_cdf, normal_quantile,
 };
 use crate::{Dist, Outcome};
 
@@ -323,40 +323,42 @@ fn discrete_quantile(u: f64, lo: i64, hi: i64, guess: i64, cdf: impl Fn(i64) -> 
 }
 
 /// `P(T > t)` for a standard Student-t with `nu` degrees of freedom and
-/// `t >= 0`: `½ I_x(ν/2, ½)` with `x = ν/(ν+t²)`, or, where that is above
-/// ¼ (t small, so `x` rounds near 1), `½ (1 − I_y(½, ν/2))` with
-/// `y = t²/(ν+t²)` computed directly.
+/// `t >= 0`: `½ I_x(ν/2, ½)` with `x = ν/(ν+t²)` when `t² >= ν` (so
+/// `x <= ½` is well represented), else `½ (1 − I_y(½, ν/2))` with the small
+/// `y = t²/(ν+t²)` and the upper tail computed directly.
 fn student_upper_tail(t: f64, nu: f64) -> f64 {
     let t2 = t * t;
     let a = 0.5 * nu;
+    if t2 < nu {
+        return 0.5 * inc_beta_pq(t2 / (nu + t2), 0.5, a).1;
+    }
     // ln x, valid even where t² overflows.
     let ln_x = nu.ln() - 2.0 * t.ln() - (nu / t2).ln_1p();
     if ln_x < -600.0 {
         // I_x(a, ½) = x^a / (a B(a, ½)) · (1 + O(x)), exact here.
         return 0.5 * (a * ln_x - a.ln() - ln_beta(a, 0.5)).exp();
     }
-    let tail = 0.5 * inc_beta(nu / (nu + t2), a, 0.5);
-    if tail <= 0.25 {
-        tail
-    } else {
-        0.5 * (1.0 - inc_beta(t2 / (nu + t2), 0.5, a))
-    }
+    0.5 * inc_beta(nu / (nu + t2), a, 0.5)
 }
 
 /// The `t >= 0` with `P(T > t) = p` for `p` in `(0, ½]`. With
-/// `x = ν/(ν+t²)`, `2p = I_x(ν/2, ½)`, and with `y = 1 − x = t²/(ν+t²)`,
-/// `1 − 2p = I_y(½, ν/2)`; solve whichever is a lower tail.
+/// `x = ν/(ν+t²)`, `2p = I_x(ν/2, ½)`; with `y = 1 − x = t²/(ν+t²)`,
+/// `2p = 1 − I_y(½, ν/2)`. Solve for `ln x` first (accurate when `x <= ½`,
+/// i.e. `t² >= ν`, however large `t` is); if `x` is above ½, solve for the
+/// small `y` instead, so `1 − x` never has to be formed.
 fn student_tail_inv(p: f64, nu: f64) -> f64 {
     if p <= 0.0 {
         return f64::INFINITY;
     }
     let p2 = 2.0 * p;
-    if p2 <= 0.5 {
+    let ln_x = beta_lower_inv_ln(0.5 * nu, 0.5, p2);
+    if ln_x <= -std::f64::consts::LN_2 {
         // t = √(ν (1 − x) / x), in log space: x may underflow far in the tail.
-        let ln_x = beta_lower_inv_ln(0.5 * nu, 0.5, p2);
         (0.5 * (nu.ln() + (-ln_x.exp()).ln_1p() - ln_x)).exp()
     } else {
-        let y = beta_lower_inv(0.5, 0.5 * nu, 1.0 - p2);
+        // y < ½ solves 1 − I_y(½, ν/2) = 2p, with the upper tail computed
+        // directly (1 − 2p would lose a small p).
+        let y = beta_upper_inv_ln(0.5, 0.5 * nu, p2).exp();
         (nu * y / (1.0 - y)).sqrt()
     }
 }

@@ -32,15 +32,22 @@ fn mul_ln(c: f64, ln_v: f64) -> f64 {
     }
 }
 
-/// `ln(1 + z²/nu)` without overflow for huge `|z|`.
+/// `ln(1 + z²/nu)` for `z = (x − loc)/scale`, without overflow when `z`
+/// (or even `x − loc`) is beyond the float range.
 #[inline]
-fn ln1p_sq_over(z: f64, nu: f64) -> f64 {
+fn ln1p_sq_over(x: f64, loc: f64, scale: f64, nu: f64) -> f64 {
+    let z = (x - loc) / scale;
     let t = z * z / nu;
     if t.is_finite() {
-        t.ln_1p()
-    } else {
-        2.0 * z.abs().ln() - nu.ln()
+        return t.ln_1p();
     }
+    let d = x - loc;
+    let ln_abs_d = if d.is_finite() {
+        d.abs().ln()
+    } else {
+        (0.5 * x - 0.5 * loc).abs().ln() + std::f64::consts::LN_2
+    };
+    2.0 * (ln_abs_d - scale.ln()) - nu.ln()
 }
 
 impl Dist {
@@ -137,7 +144,7 @@ impl Dist {
                 if !x.is_finite() {
                     return NEG_INF;
                 }
-                log_norm - ln1p_sq_over((x - loc) / scale, 1.0)
+                log_norm - ln1p_sq_over(x, *loc, *scale, 1.0)
             }
             (
                 Dist::StudentT {
@@ -151,7 +158,7 @@ impl Dist {
                 if !x.is_finite() {
                     return NEG_INF;
                 }
-                log_norm - 0.5 * (nu + 1.0) * ln1p_sq_over((x - mu) / sigma, *nu)
+                log_norm - 0.5 * (nu + 1.0) * ln1p_sq_over(x, *mu, *sigma, *nu)
             }
             (Dist::Bernoulli { ln_p, ln_q, .. }, &Outcome::Bool(b)) => {
                 if b {

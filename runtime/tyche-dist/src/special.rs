@@ -4,10 +4,11 @@
 //! exponentiate and take a logarithm again, the normal quantile is Wichura's
 //! AS 241 (about 1e-16 relative), and the regularised incomplete gamma
 //! function computes whichever of P and Q is the smaller tail directly, so
-//! both are accurate to a few ulps relative. Gamma, error and incomplete beta
+//! both are accurate to a few ulps relative; the incomplete beta function
+//! does the same with a continued fraction. Gamma, digamma and error
 //! functions come from the `special` crate.
 
-use special::{Beta as _, Error as _};
+use special::Error as _;
 
 /// `ln |Γ(x)|`. For `x > 0` this is `ln Γ(x)`.
 #[inline]
@@ -277,20 +278,70 @@ pub fn ln_choose(n: f64, k: f64) -> f64 {
     ln_gamma(n + 1.0) - ln_gamma(k + 1.0) - ln_gamma(n - k + 1.0)
 }
 
-/// The regularised incomplete beta function `I_x(a, b)` (AS 63). Values
-/// below one half are accurate relative; for the upper tail evaluate
-/// `inc_beta(1 − x, b, a)` instead of `1 − inc_beta(x, a, b)`.
+/// The regularised incomplete beta function `I_x(a, b)`. Accurate
+/// relative when it is below about one half; for an upper tail evaluate
+/// `inc_beta_pq(x, a, b).1` (or `inc_beta(1 − x, b, a)`) rather than
+/// `1 − inc_beta(x, a, b)`.
 pub fn inc_beta(x: f64, a: f64, b: f64) -> f64 {
-    if x.is_nan() || a.is_nan() || b.is_nan() {
-        return f64::NAN;
+    inc_beta_pq(x, a, b).0
+}
+
+/// `(I_x(a, b), 1 − I_x(a, b))`, with whichever is on the short side of the
+/// mean computed directly by Lentz's continued fraction (Numerical Recipes
+/// `betai`), so that both are accurate. The continued fraction needs
+/// `O(√max(a, b))` terms for any `x`; the `special` crate's AS 63 series is
+/// not used because it needs `~1/(1 − x)` terms when `b` is tiny (it hung on
+/// `Beta(40, 5e-8)`).
+pub fn inc_beta_pq(x: f64, a: f64, b: f64) -> (f64, f64) {
+    if x.is_nan() || a.is_nan() || b.is_nan() || !(a > 0.0 && b > 0.0) {
+        return (f64::NAN, f64::NAN);
     }
     if x <= 0.0 {
-        return 0.0;
+        return (0.0, 1.0);
     }
     if x >= 1.0 {
-        return 1.0;
+        return (1.0, 0.0);
     }
-    x.inc_beta(a, b, ln_beta(a, b))
+    let ln_front = a * x.ln() + b * (-x).ln_1p() - ln_beta(a, b);
+    if x < (a + 1.0) / (a + b + 2.0) {
+        let i = ((ln_front + beta_cf(a, b, x).ln()).exp() / a).min(1.0);
+        (i, 1.0 - i)
+    } else {
+        let j = ((ln_front + beta_cf(b, a, 1.0 - x).ln()).exp() / b).min(1.0);
+        (1.0 - j, j)
+    }
+}
+
+/// The continued fraction for the incomplete beta function (modified
+/// Lentz), converging quickly for `x < (a + 1)/(a + b + 2)`.
+fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    const EPS: f64 = f64::EPSILON * 0.5;
+    const MAX_ITER: usize = 1_000_000;
+    let qab = a + b;
+    let qap = a + 1.0;
+    let qam = a - 1.0;
+    let clamp = |v: f64| if v.abs() < TINY { TINY } else { v };
+    let mut c = 1.0;
+    let mut d = 1.0 / clamp(1.0 - qab * x / qap);
+    let mut h = d;
+    for m in 1..MAX_ITER {
+        let m = m as f64;
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 / clamp(1.0 + aa * d);
+        c = clamp(1.0 + aa / c);
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 / clamp(1.0 + aa * d);
+        c = clamp(1.0 + aa / c);
+        let del = d * c;
+        h *= del;
+        if (del - 1.0).abs() < EPS {
+            break;
+        }
+    }
+    h
 }
 
 /// The inverse of [`inc_beta`] in `x`: the `x` with `I_x(a, b) = p`.
@@ -307,9 +358,17 @@ pub fn inv_inc_beta(p: f64, a: f64, b: f64) -> f64 {
         return 1.0;
     }
     if p <= 0.5 {
-        beta_lower_inv(a, b, p)
+        return beta_lower_inv(a, b, p);
+    }
+    // Upper tail: 1 − x solves the lower tail of Beta(b, a), accurately
+    // when x is near 1. If x turns out to be below ½ (mass piled near 0,
+    // e.g. Beta(1e-4, 94) at 0.9), 1 − (1 − x) would lose it: solve for
+    // ln x directly instead.
+    let y = beta_lower_inv(b, a, 1.0 - p);
+    if y <= 0.5 {
+        1.0 - y
     } else {
-        1.0 - beta_lower_inv(b, a, 1.0 - p)
+        beta_lower_inv(a, b, p)
     }
 }
 
@@ -318,7 +377,8 @@ pub(crate) fn beta_lower_inv(a: f64, b: f64, p: f64) -> f64 {
     beta_lower_inv_ln(a, b, p).exp()
 }
 
-/// `ln x` for the `x` with `I_x(a, b) = p`, `p` in `(0, ½]`, solved by
+/// `ln x` for the `x` with `I_x(a, b) = p` (accurate for `x` up to about ½;
+/// meant for `p` in `(0, ½]`, but valid for any `p` in `(0, 1)`), solved by
 /// Newton's method on `ln I_{e^y}(a, b) − ln p` in `y = ln x`, where the
 /// tail behaves like `a·y + const` and Newton converges in a few steps. The
 /// initial guess follows Numerical Recipes (`invbetai`). Where `x` is below
@@ -366,6 +426,25 @@ pub(crate) fn beta_lower_inv_ln(a: f64, b: f64, p: f64) -> f64 {
         let ix = inc_beta(x, a, b);
         let ln_f = (a - 1.0) * y + (b - 1.0) * (-x).ln_1p() - lb;
         (ix.ln() - ln_p, (ln_f + y).exp() / ix)
+    })
+}
+
+/// `ln x` for the `x` with `1 − I_x(a, b) = q`, solved by Newton's method
+/// on `ln q − ln(1 − I_{e^y}(a, b))` in `y = ln x`, where the upper tail is
+/// computed directly (so tiny `q` keep their precision). Meant for roots
+/// below about ½ (where `ln x` represents `x` well).
+pub(crate) fn beta_upper_inv_ln(a: f64, b: f64, q: f64) -> f64 {
+    let lb = ln_beta(a, b);
+    let ln_q = q.ln();
+    let y0 = beta_lower_inv_ln(a, b, 1.0 - q).min(-1e-3);
+    invert_increasing(y0, f64::NEG_INFINITY, 0.0, |y| {
+        let x = y.exp();
+        if x <= 0.0 {
+            return (f64::NEG_INFINITY, 0.0);
+        }
+        let (_, jx) = inc_beta_pq(x, a, b);
+        let ln_f = (a - 1.0) * y + (b - 1.0) * (-x).ln_1p() - lb;
+        (ln_q - jx.ln(), (ln_f + y).exp() / jx)
     })
 }
 
@@ -467,10 +546,11 @@ pub fn gamma_q_inv(a: f64, q: f64) -> f64 {
 }
 
 /// Inverts the incomplete gamma function for `P = p`, `Q = q` (`p + q = 1`;
-/// the smaller one is the accurate one). Lower tail: Newton on
-/// `ln P(a, e^y) − ln p` in `y = ln x` (where `ln P ≈ a·y + const`); upper
-/// tail: Newton on `ln q − ln Q(a, x)` in `x` (where `ln Q ≈ −x + …`).
-/// Initial guesses as in Numerical Recipes (`invgammp`).
+/// the smaller one is the accurate one): Newton in `y = ln x` on
+/// `ln P(a, e^y) − ln p` (lower tail, where `ln P ≈ a·y + const`) or
+/// `ln q − ln Q(a, e^y)` (upper tail), safeguarded by bisection. Working in
+/// `ln x` keeps quantiles near 0 (tiny shapes) accurate. Initial guesses as
+/// in Numerical Recipes (`invgammp`).
 fn gamma_inv(a: f64, p: f64, q: f64) -> f64 {
     if a.is_nan() || p.is_nan() || q.is_nan() || a <= 0.0 || !(0.0..=1.0).contains(&p) {
         return f64::NAN;
@@ -500,40 +580,38 @@ fn gamma_inv(a: f64, p: f64, q: f64) -> f64 {
         }
     };
     let ln_dens = |x: f64| (a - 1.0) * x.ln() - x - lga;
-    if p <= q {
-        let ln_p = p.ln();
-        // Small-x asymptote P ≈ x^a / Γ(a + 1), in log space.
-        let y_tail = (ln_p + ln_gamma(a + 1.0)) / a;
-        if y_tail < -600.0 {
-            // P = x^a / Γ(a + 1) · (1 + O(x)): exact in double precision.
-            return y_tail.exp();
-        }
-        let y0 = if guess > 1e-10 && guess.is_finite() {
-            guess.ln()
-        } else {
-            y_tail
-        };
-        let y = invert_increasing(y0, f64::NEG_INFINITY, f64::INFINITY, |y| {
-            let x = y.exp();
-            if x <= 0.0 {
-                return (f64::NEG_INFINITY, 0.0);
-            }
-            let (lp, _) = ln_gamma_pq(a, x);
-            (lp - ln_p, (ln_dens(x) + y - lp).exp())
-        });
-        y.exp()
-    } else {
-        let ln_q = q.ln();
-        let x0 = if guess.is_finite() && guess > 0.0 {
-            guess
-        } else {
-            a.max(1.0)
-        };
-        invert_increasing(x0, 0.0, f64::INFINITY, |x| {
-            let (_, lq) = ln_gamma_pq(a, x);
-            (ln_q - lq, (ln_dens(x) - lq).exp())
-        })
+    let lower = p <= q;
+    let ln_target = if lower { p.ln() } else { q.ln() };
+    // Small-x asymptote P ≈ x^a / Γ(a + 1), in log space.
+    let y_tail = (p.ln() + ln_gamma(a + 1.0)) / a;
+    if y_tail < -600.0 {
+        // P = x^a / Γ(a + 1) · (1 + O(x)): exact in double precision.
+        return y_tail.exp();
     }
+    let y0 = if guess > 1e-10 && guess.is_finite() {
+        guess.ln()
+    } else {
+        y_tail
+    };
+    // Newton in y = ln x on the log of the smaller tail; both residuals
+    // increase with y.
+    let y = invert_increasing(y0, f64::NEG_INFINITY, f64::INFINITY, |y| {
+        let x = y.exp();
+        if x <= 0.0 {
+            return (f64::NEG_INFINITY, 0.0);
+        }
+        if x == f64::INFINITY {
+            return (f64::INFINITY, 0.0);
+        }
+        let (lp, lq) = ln_gamma_pq(a, x);
+        let dens_x = ln_dens(x) + y;
+        if lower {
+            (lp - ln_target, (dens_x - lp).exp())
+        } else {
+            (ln_target - lq, (dens_x - lq).exp())
+        }
+    });
+    y.exp()
 }
 
 /// Solves `r(x) = 0` for an increasing residual `r` whose derivative is
@@ -606,9 +684,9 @@ const FACTORIALS: [f64; 16] = [
     1_307_674_368_000.0,
 ];
 
-/// Stirling's error `ln n! − ((n + ½) ln n − n + ½ ln 2π)` for an integer
-/// `n >= 1` (Loader 2000): exact factorials up to 15, the asymptotic series
-/// beyond. Lets log mass functions avoid the cancellation of
+/// Stirling's error `ln Γ(n + 1) − ((n + ½) ln n − n + ½ ln 2π)` for
+/// `n > 0` (Loader 2000): exact factorials for integers up to 15, the
+/// asymptotic series beyond 15. Lets log mass functions avoid the cancellation of
 /// `ln Γ(n + 1) − ln Γ(k + 1) − …` for large counts.
 pub fn stirlerr(n: f64) -> f64 {
     const S0: f64 = 1.0 / 12.0;
@@ -618,7 +696,12 @@ pub fn stirlerr(n: f64) -> f64 {
     const S4: f64 = 1.0 / 1188.0;
     const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
     if n <= 15.0 {
-        return FACTORIALS[n as usize].ln() - (n + 0.5) * n.ln() + n - HALF_LN_2PI;
+        let ln_fact = if n == n.floor() && n >= 0.0 {
+            FACTORIALS[n as usize].ln()
+        } else {
+            ln_gamma(n + 1.0)
+        };
+        return ln_fact - (n + 0.5) * n.ln() + n - HALF_LN_2PI;
     }
     let nn = n * n;
     if n > 500.0 {

@@ -158,6 +158,23 @@ fn random_parameters_never_panic_or_give_nan() {
                     if let Outcome::Real(v) = q {
                         assert!(!v.is_nan(), "{d:?}: quantile({u}) is NaN");
                     }
+                    if let (&Outcome::Real(v), true) = (
+                        &q,
+                        (0.1..=0.9).contains(&u) && q.as_f64().is_some_and(f64::is_finite),
+                    ) {
+                        // The CDF at the quantile is u, up to the conditioning of
+                        // F: u must lie between F at x(1 ∓ 1e-12). (For e.g.
+                        // LogNormal(−24, 1e-7), F(x) goes through ln x, whose
+                        // rounding moves F by 1e-8.)
+                        let c = d.cdf(&q).unwrap();
+                        let h = 1e-12 * v.abs().max(1e-300);
+                        let lo = d.cdf(&Outcome::Real(v - h)).unwrap();
+                        let hi = d.cdf(&Outcome::Real(v + h)).unwrap();
+                        assert!(
+                            (c - u).abs() <= 1e-9 || (lo <= u && u <= hi),
+                            "{d:?}: cdf(quantile({u})) = {c} (x = {v}, neighbours {lo}, {hi})"
+                        );
+                    }
                     if u > 0.0 && u < 1.0 {
                         let lp = d.log_prob(&q);
                         assert!(!lp.is_nan(), "{d:?}: log_prob(quantile({u})) is NaN");
