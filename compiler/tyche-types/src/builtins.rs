@@ -114,7 +114,7 @@ pub(crate) fn builtin_type(s: &mut Subst, name: &str) -> Option<Ty> {
         ),
         "zip" => f(
             vec![arr(a.clone()), arr(b.clone())],
-            arr(Ty::Tuple(vec![a, b])),
+            arr(Ty::Tuple(vec![a, b].into())),
         ),
         "repeat" => f(vec![Int, f(vec![], a.clone())], arr(a)),
         "Exponential" => f(vec![Real], dist(Real)),

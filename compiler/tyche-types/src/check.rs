@@ -60,6 +60,9 @@ pub struct Checker {
     /// Names of the batch being added, visible to suggestions before
     /// their components are checked.
     pending: Vec<String>,
+    /// Local `let` names whose values are being checked (for the hint
+    /// that a local binding cannot refer to itself).
+    binding: Vec<String>,
     expr_types: Vec<Option<Ty>>,
     choices: HashMap<String, Choice>,
     diags: Vec<Diagnostic>,
@@ -90,6 +93,7 @@ impl Checker {
             globals: HashMap::new(),
             locals: Vec::new(),
             pending: Vec::new(),
+            binding: Vec::new(),
             expr_types: Vec::new(),
             choices: HashMap::new(),
             diags: Vec::new(),
@@ -366,7 +370,11 @@ impl Checker {
         let mut d = Diagnostic::error(format!("cannot find `{name}` in this scope"))
             .with_code("E0401")
             .with_primary(span, "not found in this scope");
-        if let Some(s) = best_match(name, cands) {
+        if self.binding.iter().any(|b| b == name) {
+            d = d.with_help(format!(
+                "a local `let` cannot refer to itself; make `{name}` a top-level `fn` to recurse"
+            ));
+        } else if let Some(s) = best_match(name, cands) {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
         self.diags.push(d);
@@ -827,7 +835,7 @@ impl Checker {
         }
         let ft = self.infer(f);
         let (ps, r) = match self.s.resolve(&ft) {
-            Ty::Fn(ps, r) => (ps, *r),
+            Ty::Fn(ps, r) => (ps.to_vec(), (*r).clone()),
             Ty::Var(v) if self.s.var_info(v).is_some_and(|(k, _)| k != Kind::Num) => {
                 let ps: Vec<Ty> = args.iter().map(|_| self.fresh()).collect();
                 let r = self.fresh();
@@ -844,9 +852,9 @@ impl Checker {
                 return Ty::Error;
             }
             _ => {
-                let shown = quote(&mut Namer::new(&self.s), &ft);
+                let shown = a_value_of(&mut Namer::new(&self.s), &ft);
                 self.diags.push(
-                    Diagnostic::error(format!("cannot call a value of type {shown}"))
+                    Diagnostic::error(format!("cannot call {shown}"))
                         .with_code("E0306")
                         .with_primary(f.span, "this is not a function"),
                 );
@@ -1009,12 +1017,13 @@ impl Checker {
                 Ty::Error
             }
             _ => {
-                let shown = quote(&mut Namer::new(&self.s), &tt);
+                let mut namer = Namer::new(&self.s);
+                let (shown, has) = (a_value_of(&mut namer, &tt), has_type(&mut namer, &tt));
                 self.diags.push(
-                    Diagnostic::error(format!("no field `{n}` on a value of type {shown}"))
+                    Diagnostic::error(format!("no field `{n}` on {shown}"))
                         .with_code("E0305")
                         .with_primary(fspan, "unknown field")
-                        .with_secondary(t.span, format!("this has type {shown}, not a tuple")),
+                        .with_secondary(t.span, format!("this {has}, not a tuple")),
                 );
                 Ty::Error
             }
@@ -1028,12 +1037,15 @@ impl Checker {
         }
         let shown = quote(&mut Namer::new(&self.s), t);
         self.diags.push(
-            Diagnostic::error(format!("cannot apply {op} to a value of type {shown}"))
-                .with_code("E0307")
-                .with_primary(
-                    tail_expr(e).span,
-                    format!("expected `Int` or `Real`, found {shown}"),
-                ),
+            Diagnostic::error(format!(
+                "cannot apply {op} to {}",
+                a_value_of(&mut Namer::new(&self.s), t)
+            ))
+            .with_code("E0307")
+            .with_primary(
+                tail_expr(e).span,
+                format!("expected `Int` or `Real`, found {shown}"),
+            ),
         );
         false
     }
@@ -1162,6 +1174,7 @@ impl Checker {
                 name, ty, value, ..
             } => {
                 self.level += 1;
+                self.binding.push(name.name.clone());
                 let t = match ty {
                     Some(a) => {
                         let at = self.convert(a);
@@ -1171,21 +1184,22 @@ impl Checker {
                     }
                     None => self.infer(value),
                 };
+                self.binding.pop();
                 self.level -= 1;
                 self.s.generalize_all(std::slice::from_ref(&t), self.level);
                 self.push_local(name, t);
             }
-            Stmt::LetTuple { names, value, .. } => {
+            Stmt::LetTuple { names, value, span } => {
                 self.check_distinct(names, "pattern");
                 self.level += 1;
                 let vt = self.infer(value);
                 let n = names.len();
                 let parts = match self.s.resolve(&vt) {
-                    Ty::Tuple(ts) if ts.len() == n => ts,
+                    Ty::Tuple(ts) if ts.len() == n => ts.to_vec(),
                     Ty::Error => vec![Ty::Error; n],
                     Ty::Var(v) if self.s.var_info(v).is_some_and(|(k, _)| k != Kind::Num) => {
                         let ts: Vec<Ty> = (0..n).map(|_| self.fresh()).collect();
-                        let _ = self.s.unify(&vt, &Ty::Tuple(ts.clone()));
+                        let _ = self.s.unify(&vt, &Ty::Tuple(ts.clone().into()));
                         ts
                     }
                     _ => {
@@ -1201,7 +1215,10 @@ impl Checker {
                                     ),
                                 )
                                 .with_secondary(
-                                    names.first().unwrap().span.to(names.last().unwrap().span),
+                                    match (names.first(), names.last()) {
+                                        (Some(a), Some(b)) => a.span.to(b.span),
+                                        _ => *span,
+                                    },
                                     format!("this pattern has {}", count(n, "name")),
                                 ),
                         );
@@ -1268,6 +1285,14 @@ fn quote(n: &mut Namer, t: &Ty) -> String {
         "a number".to_string()
     } else {
         format!("`{s}`")
+    }
+}
+
+/// "a value of type `T`", or "a number" for an undecided numeric type.
+fn a_value_of(n: &mut Namer, t: &Ty) -> String {
+    match quote(n, t) {
+        q if q.starts_with('`') => format!("a value of type {q}"),
+        q => q,
     }
 }
 

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 /// Level of a quantified (generalised) variable.
 pub(crate) const GENERIC: u32 = u32::MAX;
@@ -23,10 +24,12 @@ pub(crate) enum Ty {
     Str,
     Unit,
     Method,
-    Array(Box<Ty>),
-    Tuple(Vec<Ty>),
-    Fn(Vec<Ty>, Box<Ty>),
-    Dist(Box<Ty>),
+    // Shared children: types are cloned constantly (resolve, record), and
+    // deep types (curried lambdas) must not make that quadratic.
+    Array(Rc<Ty>),
+    Tuple(Rc<[Ty]>),
+    Fn(Rc<[Ty]>, Rc<Ty>),
+    Dist(Rc<Ty>),
     /// The type of an expression already diagnosed as wrong: unifies with
     /// anything, so one mistake produces one message.
     Error,
@@ -34,13 +37,13 @@ pub(crate) enum Ty {
 
 impl Ty {
     pub(crate) fn array(t: Ty) -> Ty {
-        Ty::Array(Box::new(t))
+        Ty::Array(Rc::new(t))
     }
     pub(crate) fn dist(t: Ty) -> Ty {
-        Ty::Dist(Box::new(t))
+        Ty::Dist(Rc::new(t))
     }
     pub(crate) fn func(ps: Vec<Ty>, r: Ty) -> Ty {
-        Ty::Fn(ps, Box::new(r))
+        Ty::Fn(ps.into(), Rc::new(r))
     }
 }
 
@@ -138,13 +141,13 @@ impl Subst {
             | (Ty::Method, Ty::Method) => Ok(()),
             (Ty::Array(x), Ty::Array(y)) | (Ty::Dist(x), Ty::Dist(y)) => self.unify(x, y),
             (Ty::Tuple(xs), Ty::Tuple(ys)) if xs.len() == ys.len() => {
-                for (x, y) in xs.iter().zip(ys) {
+                for (x, y) in xs.iter().zip(ys.iter()) {
                     self.unify(x, y)?;
                 }
                 Ok(())
             }
             (Ty::Fn(ps, r), Ty::Fn(qs, s)) if ps.len() == qs.len() => {
-                for (p, q) in ps.iter().zip(qs) {
+                for (p, q) in ps.iter().zip(qs.iter()) {
                     self.unify(p, q)?;
                 }
                 self.unify(r, s)
@@ -262,11 +265,7 @@ impl Subst {
 
     fn param_vars(&self, t: &Ty, inside: bool, out: &mut Vec<u32>) {
         match self.resolve(t) {
-            Ty::Var(v) => {
-                if inside {
-                    out.push(v)
-                }
-            }
+            Ty::Var(v) if inside => out.push(v),
             Ty::Array(e) | Ty::Dist(e) => self.param_vars(&e, inside, out),
             Ty::Tuple(ts) => ts.iter().for_each(|t| self.param_vars(t, inside, out)),
             Ty::Fn(ps, r) => {
@@ -531,7 +530,10 @@ mod tests {
         let mut s = Subst::default();
         let n = s.fresh(Kind::Num, 2);
         let m = s.fresh(Kind::Num, 2);
-        let t = Ty::func(vec![n.clone()], Ty::Tuple(vec![n.clone(), m.clone()]));
+        let t = Ty::func(
+            vec![n.clone()],
+            Ty::Tuple(vec![n.clone(), m.clone()].into()),
+        );
         s.generalize_all(std::slice::from_ref(&t), 1);
         assert_eq!(s.var_info(0), Some((Kind::Num, GENERIC)));
         assert_eq!(s.zonk(&m), Ty::Int);

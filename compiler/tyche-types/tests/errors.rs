@@ -971,6 +971,60 @@ fn observe_value_type() {
 }
 
 #[test]
+fn local_let_cannot_recurse() {
+    assert_eq!(
+        errors("fn f() { let fact = |n| if n == 0 { 1 } else { n * fact(n - 1) }; fact(5) }\n"),
+        r#"error[E0401]: cannot find `fact` in this scope
+  ┌─ test.ppl:1:52
+  │
+1 │ fn f() { let fact = |n| if n == 0 { 1 } else { n * fact(n - 1) }; fact(5) }
+  │                                                    ^^^^ not found in this scope
+  │
+  = help: a local `let` cannot refer to itself; make `fact` a top-level `fn` to recurse
+
+"#
+    );
+}
+
+#[test]
+fn real_used_as_a_value() {
+    assert_eq!(
+        errors("fn f() { Real }\n"),
+        r#"error[E0401]: cannot find `Real` in this scope
+  ┌─ test.ppl:1:10
+  │
+1 │ fn f() { Real }
+  │          ^^^^ not found in this scope
+  │
+  = help: did you mean `real`?
+
+"#
+    );
+}
+
+#[test]
+fn calling_or_projecting_a_number() {
+    assert_eq!(
+        errors("fn f(x) { x + 1; x(2) }\nfn g(x) { x - 1; x.0 }\n"),
+        r#"error[E0306]: cannot call a number
+  ┌─ test.ppl:1:18
+  │
+1 │ fn f(x) { x + 1; x(2) }
+  │                  ^ this is not a function
+
+error[E0305]: no field `0` on a number
+  ┌─ test.ppl:2:20
+  │
+2 │ fn g(x) { x - 1; x.0 }
+  │                  - ^ unknown field
+  │                  │  
+  │                  this is a number, not a tuple
+
+"#
+    );
+}
+
+#[test]
 fn one_mistake_one_message() {
     // An unknown name poisons nothing downstream, in its function or callers.
     let c = check("fn f() { let x = nromal; let y = x + 1; let z = y(3); Normal(z, x[0]) }\nfn g() { sample(f()) + 1.0 }");
