@@ -22,6 +22,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Draw a model's dependency structure (random choices, observations, return value) as Graphviz DOT.
     Graph(crate::graph::GraphArgs),
+    /// Interactive modelling: definitions, expressions and `:` commands.
+    Repl(ReplArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -122,4 +124,16 @@ pub struct CheckArgs {
     /// Print an intermediate form after checking.
     #[arg(long, value_enum)]
     pub emit: Option<Emit>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReplArgs {
+    /// A program to load at the start (as `:load FILE`).
+    pub file: Option<PathBuf>,
+    /// JSON file binding the program's `data` items (as `:data FILE.json`).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Seed of evaluations and `:infer` (as `:seed N`).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }

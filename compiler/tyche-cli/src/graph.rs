@@ -1,5 +1,10 @@
 //! `tyche graph`: a model's dependency structure as a Graphviz DOT graph.
 //!
+//! `tyche graph FILE [--model NAME] [--do NAME=VALUE]… [--observe
+//! NAME=VALUE]… [--counterfactual NAME=VALUE]… [-o OUT.dot]` applies the
+//! surgeries as `tyche run` does and prints the graph of the result (or
+//! writes it, plus an SVG when Graphviz's `dot` is installed).
+//!
 //! The graph is computed statically from the IR (`tyche_ir::Program`) by a
 //! fixed-point taint analysis:
 //!
@@ -33,7 +38,6 @@
 
 use crate::run::Io;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tyche_core::{render_all, Diagnostic, SourceMap};
@@ -53,6 +57,9 @@ pub struct GraphArgs {
     /// Condition a choice on a value before drawing.
     #[arg(long = "observe", value_name = "NAME=VALUE")]
     pub observations: Vec<String>,
+    /// Draw the twin network of this counterfactual question.
+    #[arg(long = "counterfactual", value_name = "NAME=VALUE")]
+    pub counterfactuals: Vec<String>,
     /// JSON file binding the program's `data` items (only used to print
     /// the values of interventions that depend on data).
     #[arg(long)]
@@ -99,10 +106,15 @@ pub fn command(args: GraphArgs, io: &mut Io) -> u8 {
         Err(d) => return report(io, &d, &sources),
     };
     let mut edits = Vec::new();
-    for (list, kind) in [(&args.interventions, EditKind::Do), (&args.observations, EditKind::Observe)] {
+    let flags = [
+        (&args.interventions, EditKind::Do, false),
+        (&args.observations, EditKind::Observe, false),
+        (&args.counterfactuals, EditKind::Do, true),
+    ];
+    for (list, kind, counterfactual) in flags {
         for arg in list {
             match tyche_driver::parse_cli_edit(arg, kind) {
-                Ok(e) => edits.push(e),
+                Ok(e) => edits.push(tyche_driver::CliEdit { counterfactual, ..e }),
                 Err(msg) => return usage(io, msg),
             }
         }
@@ -154,10 +166,7 @@ pub fn command(args: GraphArgs, io: &mut Io) -> u8 {
         }
     };
     let graph = analyze(&program, root, &label);
-    let title = match edits.is_empty() {
-        true => args.model.clone(),
-        false => program.func(root).name.clone(),
-    };
+    let title = model_label(&program.func(root).name);
     let dot = graph.to_dot(&title);
     match &args.output {
         None => {
@@ -271,20 +280,39 @@ impl Node {
     }
 }
 
-/// A dependency: `from` feeds `to`'s distribution or value (data), or
-/// decides whether `to` runs at all (control).
+/// A dependency between two nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Edge {
     pub from: usize,
     pub to: usize,
-    pub control: bool,
+    pub kind: EdgeKind,
 }
 
-/// A model run by nested inference: which `infer` and which model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EdgeKind {
+    /// `from` feeds `to`'s distribution or observed value (solid).
+    Data,
+    /// `from` decides whether `to` runs at all (dashed).
+    Control,
+    /// The same choice in the factual and the counterfactual world: they
+    /// share their exogenous noise (dotted, undirected).
+    Noise,
+}
+
+/// A set of nodes drawn together: the model itself (world 0), a model run
+/// by nested inference, or the counterfactual world of a twin network.
 #[derive(Clone, Debug, PartialEq)]
 pub struct World {
     pub label: String,
     pub parent: Option<usize>,
+    pub kind: WorldKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorldKind {
+    Model,
+    Infer,
+    Counterfactual,
 }
 
 /// The dependency graph of a model.
@@ -301,16 +329,20 @@ impl Graph {
         self.nodes.iter().position(|n| n.world == 0 && n.name() == name)
     }
 
-    /// Names of the nodes with an edge into `name` (world 0).
+    /// Names of the nodes with a data or control edge into `name` (world 0).
     pub fn parents(&self, name: &str) -> BTreeSet<String> {
         let Some(to) = self.node(name) else { return BTreeSet::new() };
-        self.edges.iter().filter(|e| e.to == to).map(|e| self.nodes[e.from].name().to_string()).collect()
+        self.edges
+            .iter()
+            .filter(|e| e.to == to && e.kind != EdgeKind::Noise)
+            .map(|e| self.nodes[e.from].name().to_string())
+            .collect()
     }
 
     /// Names of the nodes with a data (solid) edge into `name` (world 0).
     pub fn data_parents(&self, name: &str) -> BTreeSet<String> {
         let Some(to) = self.node(name) else { return BTreeSet::new() };
-        self.edges.iter().filter(|e| e.to == to && !e.control).map(|e| self.nodes[e.from].name().to_string()).collect()
+        self.edges.iter().filter(|e| e.to == to && e.kind == EdgeKind::Data).map(|e| self.nodes[e.from].name().to_string()).collect()
     }
 
     /// The graph in Graphviz DOT.
@@ -318,6 +350,7 @@ impl Graph {
         let mut s = String::new();
         s.push_str(&format!("digraph {} {{\n", quote(title)));
         s.push_str("  rankdir=TB;\n");
+        s.push_str("  graph [fontname=\"Helvetica\"];\n");
         s.push_str("  node [fontname=\"Helvetica\"];\n");
         s.push_str("  edge [fontname=\"Helvetica\"];\n");
         s.push_str(&format!("  label={}; labelloc=t;\n", quote(&format!("dependencies of {title}"))));
@@ -335,7 +368,11 @@ impl Graph {
             }
         }
         for e in &self.edges {
-            let style = if e.control { " [style=dashed]" } else { "" };
+            let style = match e.kind {
+                EdgeKind::Data => "",
+                EdgeKind::Control => " [style=dashed]",
+                EdgeKind::Noise => " [style=dotted, dir=none, constraint=false, color=gray40]",
+            };
             s.push_str(&format!("  n{} -> n{}{style};\n", e.from, e.to));
         }
         s.push_str("}\n");
@@ -390,24 +427,107 @@ enum Key {
     Return(usize),
 }
 
-/// What a register may hold: values derived from these nodes, and
-/// closures of these functions.
+/// What a register may hold: values derived from these nodes, closures
+/// of these functions, and — for tuples (and arrays of tuples) — the same
+/// per component, so `let (a, b) = f();` keeps `a` and `b` apart.
+/// `taint` and `funcs` always summarise the whole value, components
+/// included.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Val {
     taint: BTreeSet<usize>,
     funcs: BTreeSet<FuncId>,
+    shape: Shape,
 }
 
+#[derive(Clone, Debug, Default, PartialEq)]
+enum Shape {
+    /// No tuple seen (yet): a component is the whole value.
+    #[default]
+    Flat,
+    /// A tuple (or an array of tuples) with these components.
+    Tuple(Vec<Val>),
+    /// Tuples of different arities met (polymorphic code): components are
+    /// not tracked.
+    Mixed,
+}
+
+/// Tuples nested deeper than this are not tracked per component.
+const MAX_SHAPE_DEPTH: usize = 6;
+
 impl Val {
+    /// Joins `other` into `self`; whether anything grew.
     fn join(&mut self, other: &Val) -> bool {
         let (a, b) = (self.taint.len(), self.funcs.len());
         self.taint.extend(other.taint.iter().copied());
         self.funcs.extend(other.funcs.iter().copied());
-        self.taint.len() != a || self.funcs.len() != b
+        let grew = self.taint.len() != a || self.funcs.len() != b;
+        let shape_grew = match (&mut self.shape, &other.shape) {
+            (_, Shape::Flat) | (Shape::Mixed, _) => false,
+            (mine @ Shape::Flat, theirs) => {
+                *mine = theirs.clone();
+                true
+            }
+            (mine @ Shape::Tuple(_), Shape::Mixed) => {
+                *mine = Shape::Mixed;
+                true
+            }
+            (Shape::Tuple(xs), Shape::Tuple(ys)) if xs.len() == ys.len() => {
+                let mut g = false;
+                for (x, y) in xs.iter_mut().zip(ys) {
+                    g |= x.join(y);
+                }
+                g
+            }
+            (mine @ Shape::Tuple(_), Shape::Tuple(_)) => {
+                *mine = Shape::Mixed;
+                true
+            }
+        };
+        grew || shape_grew
     }
 
     fn taint(t: &BTreeSet<usize>) -> Val {
-        Val { taint: t.clone(), funcs: BTreeSet::new() }
+        Val { taint: t.clone(), ..Val::default() }
+    }
+
+    /// Adds `t` to the value and every component of it (an implicit flow
+    /// taints all of a value).
+    fn deep(&mut self, t: &BTreeSet<usize>) {
+        if t.is_empty() {
+            return;
+        }
+        self.taint.extend(t.iter().copied());
+        if let Shape::Tuple(xs) = &mut self.shape {
+            for x in xs {
+                x.deep(t);
+            }
+        }
+    }
+
+    /// A tuple of these components.
+    fn tuple(elems: Vec<Val>) -> Val {
+        let mut v = Val::default();
+        for e in &elems {
+            v.taint.extend(e.taint.iter().copied());
+            v.funcs.extend(e.funcs.iter().copied());
+        }
+        v.shape = if elems.iter().any(|e| e.depth() >= MAX_SHAPE_DEPTH) { Shape::Mixed } else { Shape::Tuple(elems) };
+        v
+    }
+
+    fn depth(&self) -> usize {
+        match &self.shape {
+            Shape::Tuple(xs) => 1 + xs.iter().map(Val::depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// Component `i` (the whole value when components are not tracked).
+    fn field(&self, i: usize) -> Val {
+        match &self.shape {
+            Shape::Tuple(xs) if i < xs.len() => xs[i].clone(),
+            _ => Val { taint: self.taint.clone(), funcs: self.funcs.clone(), shape: Shape::Mixed },
+        }
     }
 }
 
@@ -427,12 +547,15 @@ struct Analysis<'p> {
     index: HashMap<(usize, FuncId), usize>,
     /// Captured values per function (shared by every world).
     captures: HashMap<FuncId, Vec<Val>>,
-    /// For each instruction, the branches it is control dependent on.
-    cdeps: HashMap<FuncId, Arc<Vec<Vec<u32>>>>,
+    /// Per function: for each instruction, the branches it is control
+    /// dependent on, and those whose outcome its result carries.
+    cdeps: HashMap<FuncId, Arc<Control>>,
     keys: Vec<Key>,
     key_index: HashMap<Key, usize>,
     worlds: Vec<World>,
-    world_of_infer: HashMap<(FuncId, u32), usize>,
+    /// The world an `infer` or a `World { counterfactual: true }` opens,
+    /// by its instruction.
+    world_of: HashMap<(FuncId, u32), usize>,
     /// Entry functions of each world.
     entries: Vec<BTreeSet<FuncId>>,
     changed: bool,
@@ -449,8 +572,8 @@ pub fn analyze(program: &Program, root: FuncId, value: &dyn Fn(GlobalId) -> Stri
         cdeps: HashMap::new(),
         keys: Vec::new(),
         key_index: HashMap::new(),
-        worlds: vec![World { label: program.func(root).name.clone(), parent: None }],
-        world_of_infer: HashMap::new(),
+        worlds: vec![World { label: program.func(root).name.clone(), parent: None, kind: WorldKind::Model }],
+        world_of: HashMap::new(),
         entries: vec![BTreeSet::from([root])],
         changed: true,
     };
@@ -485,9 +608,7 @@ impl<'p> Analysis<'p> {
         let f = self.program.func(func);
         self.states.push(State { world, func, regs: vec![Val::default(); f.regs as usize], ret: Val::default(), ctx: BTreeSet::new() });
         self.index.insert((world, func), self.states.len() - 1);
-        if !self.cdeps.contains_key(&func) {
-            self.cdeps.insert(func, Arc::new(control_dependences(f)));
-        }
+        self.cdeps.entry(func).or_insert_with(|| Arc::new(Control::of(f)));
         self.changed = true;
         self.states.len() - 1
     }
@@ -521,10 +642,23 @@ impl<'p> Analysis<'p> {
 
     /// Nodes that decide whether instruction `pc` of state `s` runs.
     fn ctrl(&self, s: usize, pc: usize) -> BTreeSet<usize> {
+        let mut t = self.branch_taint(s, &self.cdeps[&self.states[s].func].deps[pc]);
+        t.extend(self.states[s].ctx.iter().copied());
+        t
+    }
+
+    /// Nodes whose values decide which value instruction `pc` writes (an
+    /// implicit flow: the register is written under a branch and read
+    /// after it).
+    fn implicit(&self, s: usize, pc: usize) -> Val {
+        Val::taint(&self.branch_taint(s, &self.cdeps[&self.states[s].func].escapes[pc]))
+    }
+
+    fn branch_taint(&self, s: usize, branches: &[u32]) -> BTreeSet<usize> {
         let st = &self.states[s];
-        let mut t = st.ctx.clone();
+        let mut t = BTreeSet::new();
         let code = &self.program.func(st.func).code;
-        for &b in &self.cdeps[&st.func][pc] {
+        for &b in branches {
             if let Some(Instr::Branch { cond, .. }) = code.get(b as usize) {
                 if let Some(v) = st.regs.get(cond.index()) {
                     t.extend(v.taint.iter().copied());
@@ -548,8 +682,24 @@ impl<'p> Analysis<'p> {
         t
     }
 
+    /// The world opened by the instruction at `pc` of `func`.
+    fn child_world(&mut self, func: FuncId, pc: u32, parent: usize, kind: WorldKind) -> usize {
+        if let Some(&w) = self.world_of.get(&(func, pc)) {
+            return w;
+        }
+        self.worlds.push(World { label: String::new(), parent: Some(parent), kind });
+        self.entries.push(BTreeSet::new());
+        let w = self.worlds.len() - 1;
+        self.world_of.insert((func, pc), w);
+        if kind != WorldKind::Counterfactual {
+            self.node(Key::Return(w));
+        }
+        self.changed = true;
+        w
+    }
+
     fn step(&mut self, s: usize) {
-        let (world, func) = (self.states[s].world, self.states[s].func);
+        let (home, func) = (self.states[s].world, self.states[s].func);
         let program = self.program;
         let f = program.func(func);
         // Captured values arrive through the closures that were built.
@@ -558,16 +708,23 @@ impl<'p> Analysis<'p> {
                 self.join_reg(s, Reg(f.params + i as u32), v);
             }
         }
+        let switches = Arc::clone(&self.cdeps[&func]);
         for (pc, instr) in f.code.iter().enumerate() {
             let ctrl = self.ctrl(s, pc);
-            let implicit = Val::taint(&ctrl);
+            let implicit = self.implicit(s, pc);
+            // After `World { counterfactual: true }` (a twin network's
+            // second half), calls run the counterfactual world.
+            let world = match switches.world_switch[pc] {
+                Some(at) => self.child_world(func, at, home, WorldKind::Counterfactual),
+                None => home,
+            };
             match instr {
                 Instr::Sample { dst, site, .. } | Instr::SampleEdited { dst, site, .. } => {
-                    let n = self.node(Key::Choice(world, program.site(*site).name));
-                    self.join_reg(s, *dst, &Val { taint: BTreeSet::from([n]), funcs: BTreeSet::new() });
+                    let n = self.node(Key::Choice(home, program.site(*site).name));
+                    self.join_reg(s, *dst, &Val { taint: BTreeSet::from([n]), ..Val::default() });
                 }
                 Instr::Observe { site, .. } | Instr::Factor { site, .. } | Instr::Condition { site, .. } => {
-                    self.node(Key::Site(world, *site));
+                    self.node(Key::Site(home, *site));
                 }
                 Instr::Closure { dst, func: g, captures } => {
                     let mut v = implicit.clone();
@@ -580,31 +737,35 @@ impl<'p> Analysis<'p> {
                             self.changed = true;
                         }
                     }
-                    // A closure may be called anywhere it flows; make sure
-                    // its body is analysed in this world at least.
-                    self.state(world, *g);
                 }
                 Instr::Move { dst, src } => {
                     let mut v = self.reg(s, *src);
-                    v.join(&implicit);
+                    v.deep(&implicit.taint);
                     self.join_reg(s, *dst, &v);
                 }
-                Instr::Array { dst, elems } | Instr::Tuple { dst, elems } => {
-                    let mut v = implicit.clone();
+                Instr::Array { dst, elems } => {
+                    // An array is summarised by its elements' join.
+                    let mut v = Val::default();
                     for e in elems {
                         v.join(&self.reg(s, *e));
                     }
+                    v.deep(&implicit.taint);
+                    self.join_reg(s, *dst, &v);
+                }
+                Instr::Tuple { dst, elems } => {
+                    let mut v = Val::tuple(elems.iter().map(|e| self.reg(s, *e)).collect());
+                    v.deep(&implicit.taint);
                     self.join_reg(s, *dst, &v);
                 }
                 Instr::Index { dst, array, index } => {
                     let mut v = self.reg(s, *array);
-                    v.taint.extend(self.reg(s, *index).taint);
-                    v.join(&implicit);
+                    v.deep(&self.reg(s, *index).taint);
+                    v.deep(&implicit.taint);
                     self.join_reg(s, *dst, &v);
                 }
-                Instr::Field { dst, tuple, .. } => {
-                    let mut v = self.reg(s, *tuple);
-                    v.join(&implicit);
+                Instr::Field { dst, tuple, field } => {
+                    let mut v = self.reg(s, *tuple).field(*field as usize);
+                    v.deep(&implicit.taint);
                     self.join_reg(s, *dst, &v);
                 }
                 Instr::Call { dst, callee, args, tail } => {
@@ -619,11 +780,12 @@ impl<'p> Analysis<'p> {
                         }
                     };
                     cctx.extend(self.states[s].ctx.iter().copied());
-                    let mut result = implicit.clone();
+                    let mut result = Val::default();
                     for g in targets {
                         let t = self.enter(world, g, &argv, &cctx);
                         result.join(&self.states[t].ret.clone());
                     }
+                    result.deep(&implicit.taint);
                     if *tail {
                         self.join_ret(s, &result);
                     } else {
@@ -640,7 +802,7 @@ impl<'p> Analysis<'p> {
                     if *op == Intrinsic::Repeat {
                         cctx.extend(first.taint.iter().copied());
                     }
-                    let mut result = implicit.clone();
+                    let mut result = Val::default();
                     for g in fv.funcs.iter().copied().collect::<Vec<_>>() {
                         let t = self.state(world, g);
                         let ret = self.states[t].ret.clone();
@@ -670,26 +832,16 @@ impl<'p> Analysis<'p> {
                         }
                         Intrinsic::Map | Intrinsic::Repeat => {}
                     }
+                    result.deep(&implicit.taint);
                     self.join_reg(s, *dst, &result);
                 }
                 Instr::Return { value } => {
                     let mut v = self.reg(s, *value);
-                    v.join(&implicit);
+                    v.deep(&implicit.taint);
                     self.join_ret(s, &v);
                 }
                 Instr::Infer { dst, method, model } => {
-                    let w = match self.world_of_infer.get(&(func, pc as u32)) {
-                        Some(&w) => w,
-                        None => {
-                            self.worlds.push(World { label: "infer".into(), parent: Some(world) });
-                            self.entries.push(BTreeSet::new());
-                            let w = self.worlds.len() - 1;
-                            self.world_of_infer.insert((func, pc as u32), w);
-                            self.node(Key::Return(w));
-                            self.changed = true;
-                            w
-                        }
-                    };
+                    let w = self.child_world(func, pc as u32, world, WorldKind::Infer);
                     let mv = self.reg(s, *model);
                     let mut result = implicit.clone();
                     result.taint.extend(self.reg(s, *method).taint);
@@ -756,15 +908,28 @@ impl<'p> Analysis<'p> {
                     continue;
                 }
                 for &from in &data {
-                    edges.insert(Edge { from, to, control: false });
+                    edges.insert(Edge { from, to, kind: EdgeKind::Data });
                 }
                 for &from in ctrl.difference(&data) {
-                    edges.insert(Edge { from, to, control: true });
+                    edges.insert(Edge { from, to, kind: EdgeKind::Control });
                 }
             }
         }
         // Return values.
         for w in 0..self.worlds.len() {
+            match self.worlds[w].kind {
+                WorldKind::Model => {
+                    self.worlds[0].label = model_label(&self.worlds[0].label);
+                }
+                WorldKind::Infer => {
+                    let names: Vec<String> = self.entries[w].iter().map(|g| model_label(&program.func(*g).name)).collect();
+                    self.worlds[w].label = format!("infer({})", names.join(" | "));
+                }
+                WorldKind::Counterfactual => {
+                    self.worlds[w].label = "counterfactual world".into();
+                    continue;
+                }
+            }
             let to = self.node(Key::Return(w));
             let mut data = BTreeSet::new();
             for g in self.entries[w].clone() {
@@ -773,13 +938,16 @@ impl<'p> Analysis<'p> {
                 }
             }
             for from in data {
-                edges.insert(Edge { from, to, control: false });
+                edges.insert(Edge { from, to, kind: EdgeKind::Data });
             }
-            if w > 0 {
-                let names: Vec<String> = self.entries[w].iter().map(|g| model_label(&program.func(*g).name)).collect();
-                self.worlds[w].label = format!("infer({})", names.join(" | "));
-            } else {
-                self.worlds[0].label = model_label(&self.worlds[0].label);
+        }
+        // Twin networks: a choice of the counterfactual world shares its
+        // noise with the same choice of the factual one.
+        for (i, key) in self.keys.clone().into_iter().enumerate() {
+            let Key::Choice(w, name) = key else { continue };
+            let Some(parent) = self.worlds[w].parent.filter(|_| self.worlds[w].kind == WorldKind::Counterfactual) else { continue };
+            if let Some(&f) = self.key_index.get(&Key::Choice(parent, name)) {
+                edges.insert(Edge { from: f, to: i, kind: EdgeKind::Noise });
             }
         }
         // A fully intervened choice has no incoming edges at all, even
@@ -812,7 +980,8 @@ impl<'p> Analysis<'p> {
             .filter(|(_, n)| matches!(n.kind, NodeKind::Choice { status: ChoiceStatus::Intervened(_), .. }))
             .map(|(i, _)| i)
             .collect();
-        edges.retain(|e| !intervened.contains(&e.to));
+        let cut = |e: &Edge| intervened.contains(&e.to) || (e.kind == EdgeKind::Noise && intervened.contains(&e.from));
+        edges.retain(|e| !cut(e));
         // Observation sites of the same name in one world (a site copied
         // by surgery, say) are one node; renumber in a stable order:
         // by world, then choices before other sites, then name.
@@ -839,10 +1008,13 @@ impl<'p> Analysis<'p> {
             }
         }
         let edges: BTreeSet<Edge> =
-            edges.into_iter().map(|e| Edge { from: new_index[e.from], to: new_index[e.to], control: e.control }).collect();
+            edges.into_iter().map(|e| Edge { from: new_index[e.from], to: new_index[e.to], kind: e.kind }).collect();
         // A data edge makes a control edge between the same nodes redundant.
-        let edges: Vec<Edge> =
-            edges.iter().copied().filter(|e| !e.control || !edges.contains(&Edge { control: false, ..*e })).collect();
+        let edges: Vec<Edge> = edges
+            .iter()
+            .copied()
+            .filter(|e| e.kind != EdgeKind::Control || !edges.contains(&Edge { kind: EdgeKind::Data, ..*e }))
+            .collect();
         Graph { nodes: out_nodes, edges, worlds: self.worlds }
     }
 }
@@ -1076,4 +1248,59 @@ fn control_dependences(f: &tyche_ir::Function) -> Vec<Vec<u32>> {
         d.dedup();
     }
     deps
+}
+
+/// Control structure of one function.
+struct Control {
+    /// For each instruction, the branches it is control dependent on.
+    deps: Vec<Vec<u32>>,
+    /// For each instruction, the branches whose outcome flows into what it
+    /// writes: those it depends on while some reader of its destination
+    /// does not (the value leaves the branch), and all of them for a
+    /// return (the caller reads it after the function's branches).
+    escapes: Vec<Vec<u32>>,
+    /// For each instruction, the `World { counterfactual: true }` it
+    /// follows (in code order, with no `World { counterfactual: false }`
+    /// in between), if any.
+    world_switch: Vec<Option<u32>>,
+}
+
+impl Control {
+    fn of(f: &tyche_ir::Function) -> Control {
+        let deps = control_dependences(f);
+        let mut readers: HashMap<Reg, Vec<usize>> = HashMap::new();
+        for (pc, instr) in f.code.iter().enumerate() {
+            for r in instr.uses() {
+                readers.entry(r).or_default().push(pc);
+            }
+        }
+        let escapes = f
+            .code
+            .iter()
+            .enumerate()
+            .map(|(pc, instr)| {
+                let returns = matches!(instr, Instr::Return { .. } | Instr::Call { tail: true, .. });
+                if returns {
+                    return deps[pc].clone();
+                }
+                let Some(dst) = instr.dst() else { return Vec::new() };
+                let readers = readers.get(&dst).map(|v| v.as_slice()).unwrap_or(&[]);
+                deps[pc].iter().copied().filter(|b| readers.iter().any(|&u| !deps[u].contains(b))).collect()
+            })
+            .collect();
+        let mut current = None;
+        let world_switch = f
+            .code
+            .iter()
+            .enumerate()
+            .map(|(pc, instr)| {
+                let here = current;
+                if let Instr::World { counterfactual } = instr {
+                    current = counterfactual.then_some(pc as u32);
+                }
+                here
+            })
+            .collect();
+        Control { deps, escapes, world_switch }
+    }
 }

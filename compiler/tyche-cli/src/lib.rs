@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod graph;
+pub mod repl;
 mod run;
 
 pub use run::{dispatch, Io, DIAGNOSED, USAGE};

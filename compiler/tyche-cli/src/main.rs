@@ -12,7 +12,9 @@ fn main() -> ExitCode {
         .stack_size(256 << 20)
         .spawn(move || {
             let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            // Not locked for the whole run: other threads (inference
+            // workers, the REPL's evaluation thread) may write too, e.g. `print`.
+            let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
             dispatch(
                 args,
                 &mut Io {

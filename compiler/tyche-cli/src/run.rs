@@ -26,6 +26,7 @@ pub fn dispatch(cli: Cli, io: &mut Io) -> u8 {
         Command::Run(args) => run(args, io),
         Command::Check(args) => check(args, io),
         Command::Graph(args) => crate::graph::command(args, io),
+        Command::Repl(args) => crate::repl::main(args, io),
     }
 }
 

@@ -1,0 +1,755 @@
+//! The REPL's `:` commands.
+//!
+//! `:help`, `:type EXPR`, `:load FILE`, `:reload`, `:data FILE.json`,
+//! `:infer [OPTIONS] [MODEL]`, `:do NAME=VALUE…`, `:observe NAME=VALUE…`,
+//! `:seed [N]`, `:emit ir|types [NAME]`, `:graph [MODEL]`, `:quit`;
+//! `:plot` and `:emit clif` answer that they are not available yet.
+
+use super::session::{expr_type, synthetic, Control, DataFile, Session};
+use crate::cli::MethodArg;
+use crate::Io;
+use clap::Parser;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tyche_core::{Diagnostic, Severity};
+use tyche_driver::CliEdit;
+use tyche_ir::{EditKind, FuncId, GlobalKind};
+use tyche_syntax::ast::Item;
+use tyche_syntax::ReplInput;
+
+/// Every command with its argument synopsis and a line of help; used by
+/// `:help`, completion and hints.
+pub(crate) const COMMANDS: &[(&str, &str, &str)] = &[
+    (":help", "", "show this help"),
+    (
+        ":type",
+        " EXPR",
+        "show the type of an expression without running it",
+    ),
+    (
+        ":load",
+        " FILE",
+        "replace the session's definitions with those of a .ppl file",
+    ),
+    (":reload", "", "load the last :load file again"),
+    (
+        ":data",
+        " FILE.json",
+        "bind the session's `data` items from a JSON object",
+    ),
+    (
+        ":infer",
+        " [--method M] [--particles N] [--samples N] [--burn N] [--chains N] [--seed S] [MODEL]",
+        "run inference on MODEL (default `model`) and summarise its posterior",
+    ),
+    (
+        ":do",
+        " [NAME=VALUE]…",
+        "intervene on choices in later :infer runs; no argument clears",
+    ),
+    (
+        ":observe",
+        " [NAME=VALUE]…",
+        "condition choices in later :infer runs; no argument clears",
+    ),
+    (
+        ":seed",
+        " [N]",
+        "show or set the seed of evaluations and :infer (default 0)",
+    ),
+    (
+        ":emit",
+        " ir|types [NAME]",
+        "print the IR or the types of the session's definitions",
+    ),
+    (
+        ":graph",
+        " [MODEL]",
+        "print a model's dependency graph (Graphviz DOT), with the :do/:observe surgery",
+    ),
+    (":plot", " EXPR", "plot a posterior (not available yet)"),
+    (":quit", "", "leave the REPL (Ctrl-D also does)"),
+];
+
+/// Short forms.
+const ALIASES: &[(&str, &str)] = &[
+    (":h", ":help"),
+    (":?", ":help"),
+    (":t", ":type"),
+    (":q", ":quit"),
+    (":r", ":reload"),
+];
+
+/// `:infer`'s options (parsed with clap, like the command line).
+#[derive(Parser, Debug)]
+#[command(name = ":infer", no_binary_name = true, disable_version_flag = true)]
+#[command(about = "Run inference on a model of the session and summarise its posterior")]
+struct InferArgs {
+    /// The zero-argument function to infer.
+    model: Option<String>,
+    /// Inference method (default: enumerate when every choice is finite and discrete, else smc).
+    #[arg(long, value_enum)]
+    method: Option<MethodArg>,
+    /// Particles for smc, importance and rejection.
+    #[arg(long)]
+    particles: Option<usize>,
+    /// Kept samples for mh (per chain).
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Burn-in steps for mh.
+    #[arg(long)]
+    burn: Option<usize>,
+    /// Independent mh chains.
+    #[arg(long, default_value_t = 1)]
+    chains: usize,
+    /// Random seed (default: the session's, see :seed).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl Session {
+    /// Runs one `:` command line.
+    pub(crate) fn command(&mut self, line: &str, io: &mut Io) -> Control {
+        let (word, rest) = match line.find(char::is_whitespace) {
+            Some(i) => (&line[..i], line[i..].trim()),
+            None => (line, ""),
+        };
+        let word = ALIASES
+            .iter()
+            .find(|(a, _)| *a == word)
+            .map_or(word, |(_, full)| *full);
+        match word {
+            ":help" => self.help(io),
+            ":quit" | ":exit" => return Control::Quit,
+            ":type" => self.type_of(rest, io),
+            ":load" => self.load(rest, io),
+            ":reload" => match self.loaded.clone() {
+                Some(path) if rest.is_empty() => self.load(&path, io),
+                Some(_) => self.fail(io, "`:reload` takes no argument"),
+                None => self.fail(io, "nothing to reload: use `:load FILE` first"),
+            },
+            ":data" => self.data(rest, io),
+            ":infer" => self.infer(rest, io),
+            ":do" => self.surgery(rest, EditKind::Do, io),
+            ":observe" => self.surgery(rest, EditKind::Observe, io),
+            ":seed" => self.set_seed(rest, io),
+            ":emit" => self.emit(rest, io),
+            ":graph" => self.graph(rest, io),
+            ":plot" => {
+                let _ = writeln!(io.out, "`{word}` is not available yet");
+            }
+            _ => {
+                let names = COMMANDS.iter().map(|(c, _, _)| *c);
+                let msg = match tyche_core::suggest::best_match(word, names) {
+                    Some(s) => format!("unknown command `{word}`; did you mean `{s}`? (`:help` lists the commands)"),
+                    None => format!("unknown command `{word}` (`:help` lists the commands)"),
+                };
+                self.fail(io, msg);
+            }
+        }
+        Control::Continue
+    }
+
+    fn help(&mut self, io: &mut Io) {
+        let mut text = String::from(
+            "Enter definitions (fn, let, data; a new definition of a name replaces the old one)\n\
+             or an expression to evaluate it. Input continues on the next line while a\n\
+             brace, bracket or parenthesis is open. Commands:\n",
+        );
+        for (cmd, args, help) in COMMANDS {
+            let usage = format!("{cmd}{args}");
+            if usage.len() > 24 {
+                text.push_str(&format!("  {usage}\n  {:24}  {help}\n", ""));
+            } else {
+                text.push_str(&format!("  {usage:24}  {help}\n"));
+            }
+        }
+        text.push_str("Keys: Tab completes, Ctrl-C clears the line (or stops a running evaluation), Ctrl-D quits.\n");
+        let _ = write!(io.out, "{text}");
+    }
+
+    /// `:type EXPR`.
+    fn type_of(&mut self, src: &str, io: &mut Io) {
+        if src.is_empty() {
+            return self.fail(io, "`:type` needs an expression, e.g. `:type map`");
+        }
+        let Some((input, file)) = self.parse(src, io) else {
+            return;
+        };
+        let e = match input {
+            ReplInput::Expr(e) => e,
+            ReplInput::Items(_) => {
+                return self.fail(io, "`:type` takes an expression, not a definition")
+            }
+        };
+        let name = "__repl_type";
+        match self.compile(Some(synthetic(name, e)), file) {
+            Ok((compiled, _)) => {
+                let ty = tyche_types::display_type(
+                    &expr_type(&compiled, name),
+                    &compiled.types.numeric_vars,
+                );
+                let _ = writeln!(io.out, "{src} : {ty}");
+            }
+            Err(d) => self.report(io, &d),
+        }
+    }
+
+    fn resolve(&self, path: &str) -> std::path::PathBuf {
+        let p = std::path::Path::new(path);
+        match &self.base_dir {
+            Some(base) if p.is_relative() => base.join(p),
+            _ => p.to_path_buf(),
+        }
+    }
+
+    fn read(&mut self, path: &str, io: &mut Io) -> Option<String> {
+        match std::fs::read(self.resolve(path)) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => Some(t),
+                Err(_) => {
+                    self.fail(io, format!("{path} is not valid UTF-8 text"));
+                    None
+                }
+            },
+            Err(e) => {
+                self.fail(io, format!("cannot read {path}: {e}"));
+                None
+            }
+        }
+    }
+
+    /// `:load FILE`: the file's items replace the session's definitions
+    /// (data bindings, surgery and the seed stay).
+    fn load(&mut self, path: &str, io: &mut Io) {
+        if path.is_empty() {
+            return self.fail(io, "`:load` needs a file, e.g. `:load examples/coin.ppl`");
+        }
+        let Some(text) = self.read(path, io) else {
+            return;
+        };
+        // Remember it even when it fails, so `:reload` works after a fix.
+        self.loaded = Some(path.to_string());
+        let file = self.sources.add(path, text.as_str());
+        let (program, diags) = tyche_syntax::parse_program(file, &text, self.next_expr_id());
+        if diags.iter().any(Diagnostic::is_error) {
+            self.report(io, &diags);
+            return self.unchanged(io);
+        }
+        self.set_next_expr_id(program.expr_count);
+        let saved = std::mem::take(&mut self.defs);
+        for item in program.items {
+            self.push_def(item);
+        }
+        let roots: Vec<String> = self.defs.iter().map(|d| d.name().to_string()).collect();
+        let (compiled, plan, warnings) = match self.prepare(None, file, &roots) {
+            Ok(p) => p,
+            Err(d) => {
+                self.defs = saved;
+                self.report(io, &d);
+                return self.unchanged(io);
+            }
+        };
+        self.report(io, &warnings);
+        if let Err(f) = self.execute(Arc::clone(&compiled.ir), plan, |_, g| Ok(g)) {
+            self.defs = saved;
+            self.failure(io, f);
+            return self.unchanged(io);
+        }
+        let names: Vec<&str> = self
+            .defs
+            .iter()
+            .map(|d| d.name())
+            .filter(|n| !n.starts_with('$'))
+            .collect();
+        let _ = writeln!(
+            io.out,
+            "loaded {path}: {}",
+            if names.is_empty() {
+                "no definitions".to_string()
+            } else {
+                names.join(", ")
+            }
+        );
+    }
+
+    fn unchanged(&mut self, io: &mut Io) {
+        let _ = writeln!(io.err, "(the session is unchanged)");
+    }
+
+    /// `:data FILE.json`.
+    fn data(&mut self, path: &str, io: &mut Io) {
+        if path.is_empty() {
+            return self.fail(io, "`:data` needs a JSON file, e.g. `:data ys.json`");
+        }
+        let Some(text) = self.read(path, io) else {
+            return;
+        };
+        let (file, json) = match tyche_driver::parse_data_file(&mut self.sources, path, &text) {
+            Ok(d) => d,
+            Err(d) => return self.report(io, &[d]),
+        };
+        let at = self.add_input("");
+        let compiled = match self.compile(None, at) {
+            Ok((c, _)) => c,
+            Err(d) => return self.report(io, &d),
+        };
+        let diags: Vec<Diagnostic> =
+            match tyche_driver::bind_data(&compiled, &self.sources, Some((file, &json))) {
+                Ok(_) => Vec::new(),
+                Err(ds) => ds
+                    .into_iter()
+                    // Items may be declared after their data is bound.
+                    .filter(|d| d.code.as_deref() != Some("E0504"))
+                    .map(|mut d| {
+                        if d.code.as_deref() == Some("E0505") {
+                            d.severity = Severity::Warning;
+                            d.notes.push(
+                            "note: it is kept, and binds a `data` item of that name declared later"
+                                .into(),
+                        );
+                        }
+                        d
+                    })
+                    .collect(),
+            };
+        if diags.iter().any(Diagnostic::is_error) {
+            self.report(io, &diags);
+            let _ = writeln!(io.err, "(the data file was not bound)");
+            return;
+        }
+        self.report(io, &diags);
+        let bound: Vec<String> = compiled
+            .ir
+            .globals
+            .iter()
+            .filter(|g| matches!(g.kind, GlobalKind::Data { .. }) && json.get(&g.name).is_some())
+            .map(|g| format!("{} : {}", g.name, g.ty))
+            .collect();
+        self.data = Some(DataFile {
+            json,
+            name: path.to_string(),
+        });
+        self.data_changed();
+        if bound.is_empty() {
+            let _ = writeln!(io.out, "bound {path} (no `data` item matches its keys yet)");
+        } else {
+            let _ = writeln!(io.out, "bound {path}: {}", bound.join(", "));
+        }
+    }
+
+    /// `:do` / `:observe`.
+    fn surgery(&mut self, args: &str, kind: EditKind, io: &mut Io) {
+        let what = if kind == EditKind::Do {
+            "interventions"
+        } else {
+            "observations"
+        };
+        if args.is_empty() {
+            self.edits.retain(|e| e.kind != kind);
+            let _ = writeln!(io.out, "{what} cleared");
+            return;
+        }
+        let mut parsed = Vec::new();
+        for arg in split_args(args) {
+            match tyche_driver::parse_cli_edit(&arg, kind) {
+                Ok(e) => parsed.push(e),
+                Err(msg) => return self.fail(io, msg),
+            }
+        }
+        for e in parsed {
+            self.edits
+                .retain(|old| !(old.kind == e.kind && old.name == e.name && old.index == e.index));
+            self.edits.push(e);
+        }
+        let _ = writeln!(
+            io.out,
+            "{what}: {} (applied by :infer)",
+            edits_text(&self.edits, kind)
+        );
+    }
+
+    /// `:seed [N]`.
+    fn set_seed(&mut self, arg: &str, io: &mut Io) {
+        if arg.is_empty() {
+            let _ = writeln!(io.out, "seed {}", self.seed);
+            return;
+        }
+        match arg.parse::<u64>() {
+            Ok(n) => {
+                self.seed = n;
+                self.reset_evals();
+                let _ = writeln!(io.out, "seed {n}");
+            }
+            Err(_) => self.fail(
+                io,
+                format!("`{arg}` is not a seed (a non-negative integer)"),
+            ),
+        }
+    }
+
+    /// `:emit ir [NAME]` / `:emit types`.
+    fn emit(&mut self, args: &str, io: &mut Io) {
+        let mut words = args.split_whitespace();
+        let form = words.next().unwrap_or("");
+        let name = words.next();
+        match form {
+            "ir" | "types" => {}
+            "clif" => {
+                let _ = writeln!(
+                    io.out,
+                    "`:emit clif` is not available yet (there is no native backend)"
+                );
+                return;
+            }
+            _ => return self.fail(io, "`:emit` takes `ir` or `types` (and optionally a NAME)"),
+        }
+        let at = self.add_input("");
+        let compiled = match self.compile(None, at) {
+            Ok((c, _)) => c,
+            Err(d) => return self.report(io, &d),
+        };
+        if let Some(n) = name {
+            if !self.defs.iter().any(|d| d.name() == n) {
+                return self.fail(io, format!("no definition named `{n}` in the session"));
+            }
+        }
+        let selected = |n: &str| name.is_none_or(|want| want == n);
+        let mut out = String::new();
+        if form == "types" {
+            for d in self
+                .defs
+                .iter()
+                .filter(|d| !d.name().starts_with('$') && selected(d.name()))
+            {
+                if let Some(t) = compiled.types.items.get(d.name()) {
+                    out.push_str(&format!(
+                        "{} : {}\n",
+                        d.name(),
+                        tyche_types::display_type(t, &compiled.types.numeric_vars)
+                    ));
+                }
+            }
+        } else {
+            let ir = &compiled.ir;
+            let mut funcs: Vec<FuncId> = Vec::new();
+            for (i, g) in ir.globals.iter().enumerate() {
+                if g.span.file == self.prelude_file || !selected(&g.name) {
+                    continue;
+                }
+                match &g.kind {
+                    GlobalKind::Const { init } => {
+                        out.push_str(&format!("global g{i} {}: {} = call {init}\n", g.name, g.ty));
+                        funcs.push(*init);
+                    }
+                    GlobalKind::Data { default: Some(d) } => {
+                        out.push_str(&format!(
+                            "data g{i} {}: {} default call {d}\n",
+                            g.name, g.ty
+                        ));
+                        funcs.push(*d);
+                    }
+                    GlobalKind::Data { default: None } => {
+                        out.push_str(&format!("data g{i} {}: {}\n", g.name, g.ty))
+                    }
+                }
+            }
+            for (i, f) in ir.funcs.iter().enumerate() {
+                let id = FuncId(i as u32);
+                let base = f.name.split('$').next().unwrap_or(&f.name);
+                let user = f.span.file != self.prelude_file && !f.span.is_dummy();
+                if funcs.contains(&id) || (user && selected(base)) {
+                    out.push('\n');
+                    out.push_str(&tyche_ir::print::function_to_string(ir, id, f));
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push_str("(the session has no definitions)\n");
+        }
+        let _ = write!(io.out, "{}", out.trim_start_matches('\n'));
+    }
+
+    /// `:infer [OPTIONS] [MODEL]`.
+    fn infer(&mut self, args: &str, io: &mut Io) {
+        let args = match InferArgs::try_parse_from(args.split_whitespace()) {
+            Ok(a) => a,
+            Err(e) => {
+                if e.use_stderr() {
+                    let _ = write!(io.err, "{}", e.render());
+                    self.errors += 1;
+                } else {
+                    let _ = write!(io.out, "{}", e.render());
+                }
+                return;
+            }
+        };
+        if args.particles == Some(0) || args.samples == Some(0) || args.chains == 0 {
+            return self.fail(io, "--particles, --samples and --chains must be positive");
+        }
+        let model = args.model.clone().unwrap_or_else(|| "model".to_string());
+        let Some((program, root, bound)) = self.surgered_model(&model, io) else {
+            return;
+        };
+        let plan = match self.plan(&program, &bound, std::slice::from_ref(&model)) {
+            Ok(p) => p,
+            Err(d) => return self.report(io, &d),
+        };
+        if let Err(d) = self.check_bound(std::slice::from_ref(&model), &plan) {
+            return self.report(io, &d);
+        }
+        let mut opts = options(&args, self.seed);
+        let automatic = args.method.is_none();
+        let job = move |p: &Arc<tyche_ir::Program>, globals| {
+            let m = tyche_infer::Model::for_function(Arc::clone(p), globals, root);
+            run_inference(&m, &mut opts, automatic).map(|r| (r, opts))
+        };
+        let (result, opts) = match self.execute(Arc::clone(&program), plan, job) {
+            Ok(r) => r,
+            Err(f) => return self.failure(io, f),
+        };
+        let ty = tyche_driver::result_type(&program, root);
+        let values: Vec<tyche_vm::Value> = result.draws.iter().map(|d| d.value.clone()).collect();
+        let weights: Vec<f64> = result.draws.iter().map(|d| d.log_weight).collect();
+        let draws = tyche_report::Draws::weighted(&values, &weights);
+        let mut extra = serde_json::Map::new();
+        if let Some(stats) = &result.mcmc {
+            extra.insert("acceptance_rate".into(), stats.acceptance_rate.into());
+            extra.insert("chains".into(), stats.chains.into());
+            if let Some(rhat) = stats.rhat {
+                extra.insert("rhat".into(), rhat.into());
+            }
+        }
+        extra.insert("exact".into(), result.exact.into());
+        let info = tyche_report::RunInfo {
+            model: surgery_text(&model, &self.edits),
+            method: opts.method.name().to_string(),
+            seed: opts.seed,
+            log_evidence: result.log_evidence,
+            ess: result.ess,
+            backend: Some("interpreter".into()),
+            extra,
+        };
+        let _ = write!(io.out, "{}", tyche_report::to_text(&info, &ty, &draws, 60));
+    }
+
+    /// The model `name` (default `model`) after the session's surgery.
+    #[allow(clippy::type_complexity)]
+    fn surgered_model(
+        &mut self,
+        name: &str,
+        io: &mut Io,
+    ) -> Option<(
+        Arc<tyche_ir::Program>,
+        FuncId,
+        HashMap<tyche_ir::GlobalId, tyche_vm::Value>,
+    )> {
+        let at = self.add_input("");
+        let (compiled, _) = match self.compile(None, at) {
+            Ok(c) => c,
+            Err(d) => {
+                self.report(io, &d);
+                return None;
+            }
+        };
+        let func = match self.model_function(&compiled.ir, name) {
+            Ok(f) => f,
+            Err(d) => {
+                self.report(io, &[d]);
+                return None;
+            }
+        };
+        if self.edits.is_empty() {
+            return Some((Arc::clone(&compiled.ir), func, HashMap::new()));
+        }
+        match tyche_driver::apply_cli_surgery(&compiled.ir, func, &self.edits) {
+            Ok((p, root, values)) => Some((Arc::new(p), root, values)),
+            Err(mut ds) => {
+                // The driver words these for the command line's flags.
+                for d in &mut ds {
+                    for n in &mut d.notes {
+                        *n = n
+                            .replace("`--do ", "`:do ")
+                            .replace("`--observe ", "`:observe ");
+                    }
+                }
+                self.report(io, &ds);
+                None
+            }
+        }
+    }
+
+    /// `:graph [MODEL]`: the dependency graph `tyche graph` draws.
+    fn graph(&mut self, args: &str, io: &mut Io) {
+        let mut words = args.split_whitespace();
+        let model = words.next().unwrap_or("model").to_string();
+        if words.next().is_some() {
+            return self.fail(io, "`:graph` takes at most one model name");
+        }
+        let Some((program, root, bound)) = self.surgered_model(&model, io) else {
+            return;
+        };
+        let label = |g: tyche_ir::GlobalId| match bound.get(&g) {
+            Some(v) => v.to_string(),
+            None => crate::graph::static_value(&program, g),
+        };
+        let graph = crate::graph::analyze(&program, root, &label);
+        let _ = write!(
+            io.out,
+            "{}",
+            graph.to_dot(&surgery_text(&model, &self.edits))
+        );
+    }
+
+    /// The zero-argument session function `name`.
+    fn model_function(&self, ir: &tyche_ir::Program, name: &str) -> Result<FuncId, Diagnostic> {
+        let fns: Vec<&tyche_syntax::ast::FnDef> = self
+            .defs
+            .iter()
+            .filter_map(|d| match &d.item {
+                Item::Fn(f) => Some(f),
+                _ => None,
+            })
+            .collect();
+        let Some(def) = fns.iter().find(|f| f.name.name == name) else {
+            let mut d = Diagnostic::error(format!("no function `{name}` to infer in the session"))
+                .with_code("E0404");
+            let candidates: Vec<&str> = fns
+                .iter()
+                .filter(|f| f.params.is_empty())
+                .map(|f| f.name.name.as_str())
+                .collect();
+            d = if candidates.is_empty() {
+                d.with_help("define a model: `fn model() { … }`")
+            } else {
+                d.with_note(format!(
+                    "zero-argument functions here: {}",
+                    candidates.join(", ")
+                ))
+                .with_help("pick one with `:infer NAME`")
+            };
+            return Err(d);
+        };
+        if !def.params.is_empty() {
+            return Err(Diagnostic::error(format!(
+                "`{name}` takes arguments, so it cannot be a model"
+            ))
+            .with_code("E0405")
+            .with_primary(
+                def.name.span,
+                format!("`{name}` has {} parameters", def.params.len()),
+            )
+            .with_help("a model is a zero-argument function; wrap it: `fn model() { f(…) }`"));
+        }
+        ir.func_by_name(name)
+            .ok_or_else(|| Diagnostic::error(format!("internal error: `{name}` was not lowered")))
+    }
+}
+
+/// Inference options as `tyche run` builds them.
+fn options(args: &InferArgs, session_seed: u64) -> tyche_infer::Options {
+    use tyche_infer::Method;
+    let method = match args.method {
+        Some(MethodArg::Enumerate) | None => Method::Enumerate,
+        Some(MethodArg::Rejection) => Method::Rejection,
+        Some(MethodArg::Importance) => Method::Importance,
+        Some(MethodArg::Smc) => Method::Smc,
+        Some(MethodArg::Mh) => Method::Mh,
+        Some(MethodArg::Pmmh) => Method::Pmmh,
+        Some(MethodArg::Hmc) => Method::Hmc,
+    };
+    let mut opts = tyche_infer::Options {
+        method,
+        seed: args.seed.unwrap_or(session_seed),
+        ..Default::default()
+    };
+    if let Some(n) = args.particles {
+        opts.particles = n;
+        opts.samples = n;
+    }
+    if let Some(n) = args.samples {
+        opts.samples = n;
+    }
+    if let Some(b) = args.burn {
+        opts.burn = b;
+    }
+    opts.chains = args.chains;
+    opts
+}
+
+/// Without a method, exact enumeration is tried first and SMC used when
+/// the model cannot be enumerated (as `tyche run` does).
+fn run_inference(
+    model: &tyche_infer::Model,
+    opts: &mut tyche_infer::Options,
+    automatic: bool,
+) -> Result<tyche_infer::InferResult, Diagnostic> {
+    if !automatic {
+        return tyche_infer::infer(model, opts);
+    }
+    opts.method = tyche_infer::Method::Enumerate;
+    match tyche_infer::infer(model, opts) {
+        Err(d) if matches!(d.code.as_deref(), Some("E0702" | "E0703" | "E0704")) => {
+            opts.method = tyche_infer::Method::Smc;
+            tyche_infer::infer(model, opts)
+        }
+        other => other,
+    }
+}
+
+/// Splits `a=1 b=[1, 2]` at spaces outside brackets and quotes.
+fn split_args(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let (mut depth, mut quoted) = (0i32, false);
+    for c in s.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '[' | '(' | '{' if !quoted => depth += 1,
+            ']' | ')' | '}' if !quoted => depth -= 1,
+            c if c.is_whitespace() && depth <= 0 && !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn edit_text(e: &CliEdit) -> String {
+    match e.index {
+        Some(i) => format!("{}[{i}] = {}", e.name, e.value),
+        None => format!("{} = {}", e.name, e.value),
+    }
+}
+
+fn edits_text(edits: &[CliEdit], kind: EditKind) -> String {
+    let these: Vec<String> = edits
+        .iter()
+        .filter(|e| e.kind == kind)
+        .map(edit_text)
+        .collect();
+    if these.is_empty() {
+        "none".into()
+    } else {
+        these.join(", ")
+    }
+}
+
+/// `condition(do(model, x = 1.0), y = 2.0)`: the model `:infer` runs.
+fn surgery_text(model: &str, edits: &[CliEdit]) -> String {
+    let mut text = model.to_string();
+    for (kind, word) in [(EditKind::Do, "do"), (EditKind::Observe, "condition")] {
+        if edits.iter().any(|e| e.kind == kind) {
+            text = format!("{word}({text}, {})", edits_text(edits, kind));
+        }
+    }
+    text
+}
