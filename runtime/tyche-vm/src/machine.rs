@@ -80,6 +80,59 @@ struct CodeFrame {
     ret: Reg,
 }
 
+/// A persistent stack of collected values (cons list, newest first).
+#[derive(Clone, Debug, Default)]
+struct Collected {
+    head: Option<Arc<Cell>>,
+    len: usize,
+}
+
+#[derive(Debug)]
+struct Cell {
+    value: Value,
+    next: Option<Arc<Cell>>,
+}
+
+impl Collected {
+    fn push(&mut self, value: Value) -> Collected {
+        let next = self.head.take();
+        Collected { head: Some(Arc::new(Cell { value, next })), len: self.len + 1 }
+    }
+
+    /// The values in insertion order; unshared cells are moved, not cloned.
+    fn into_vec(mut self) -> Vec<Value> {
+        let mut out = Vec::with_capacity(self.len);
+        let mut cur = self.head.take();
+        while let Some(cell) = cur {
+            match Arc::try_unwrap(cell) {
+                Ok(cell) => {
+                    out.push(cell.value);
+                    cur = cell.next;
+                }
+                Err(shared) => {
+                    out.push(shared.value.clone());
+                    cur = shared.next.clone();
+                }
+            }
+        }
+        out.reverse();
+        out
+    }
+}
+
+impl Drop for Collected {
+    /// Iterative, so a long list cannot overflow the stack when dropped.
+    fn drop(&mut self) {
+        let mut cur = self.head.take();
+        while let Some(cell) = cur {
+            match Arc::try_unwrap(cell) {
+                Ok(mut cell) => cur = cell.next.take(),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
 /// A running intrinsic: it calls `f` once per element and collects.
 #[derive(Clone, Debug)]
 struct NativeFrame {
@@ -90,7 +143,9 @@ struct NativeFrame {
     i: usize,
     n: usize,
     acc: Value,
-    out: Vec<Value>,
+    /// Results so far, newest first: a persistent list, so cloning a
+    /// suspended `map`/`scan` (SMC resampling) is O(1), not O(results).
+    out: Collected,
     ret: Reg,
     span: Span,
 }
@@ -225,8 +280,10 @@ impl Machine {
             )
             .with_note("is there a recursive call without a base case?"));
         }
-        let mut regs = Vec::with_capacity(func.regs as usize);
-        regs.extend(args);
+        // Callers allocate `args` with the callee's register count as
+        // capacity (`frame_capacity`), so it becomes the frame in place.
+        let mut regs = args;
+        regs.reserve(func.regs as usize - regs.len().min(func.regs as usize));
         regs.extend(c.captures.iter().cloned());
         regs.resize(func.regs as usize, Value::Unit);
         self.frames.push(Frame::Code(CodeFrame {
@@ -390,11 +447,19 @@ impl Machine {
                     args,
                     tail,
                 } => {
-                    let argv: Vec<Value> = args.iter().map(|a| r!(a).clone()).collect();
                     let closure = match callee {
                         Callee::Closure(c) => Some(r!(c).clone()),
                         Callee::Direct(_) => None,
                     };
+                    // Sized for the callee's whole frame: the arguments
+                    // become its registers without another allocation.
+                    let cap = match (callee, &closure) {
+                        (Callee::Direct(f), _) => program.func(*f).regs as usize,
+                        (_, Some(c)) => frame_capacity(&program, c, args.len()),
+                        _ => args.len(),
+                    };
+                    let mut argv = Vec::with_capacity(cap.max(args.len()));
+                    argv.extend(args.iter().map(|a| r!(a).clone()));
                     let ret = if *tail {
                         let Some(Frame::Code(f)) = self.frames.pop() else {
                             unreachable!("current frame is code")
@@ -413,6 +478,10 @@ impl Machine {
                     let argv: Vec<Value> = args.iter().map(|a| r!(a).clone()).collect();
                     let native = start_native(*op, argv, *dst, span)?;
                     self.frames.push(Frame::Native(native));
+                }
+                Instr::Foreign { dst, index, args } => {
+                    let argv: Vec<Value> = args.iter().map(|a| r!(a).clone()).collect();
+                    r!(dst) = call_foreign(&program, *index, &argv).map_err(|m| err(span, m))?;
                 }
                 Instr::Jump { target } => frame.pc = *target,
                 Instr::Branch {
@@ -612,35 +681,45 @@ impl Machine {
         };
         if let Some(v) = input {
             match n.op {
-                Intrinsic::Map | Intrinsic::Repeat => n.out.push(v),
+                Intrinsic::Map | Intrinsic::Repeat => n.out = n.out.push(v),
                 Intrinsic::Filter => match v {
-                    Value::Bool(true) => n.out.push(n.xs[n.i].clone()),
+                    Value::Bool(true) => n.out = n.out.push(n.xs[n.i].clone()),
                     Value::Bool(false) => {}
                     _ => return Err(err(n.span, "filter predicate must return a Bool")),
                 },
                 Intrinsic::Fold => n.acc = v,
                 Intrinsic::Scan => {
-                    n.out.push(v.clone());
+                    n.out = n.out.push(v.clone());
                     n.acc = v;
                 }
             }
             n.i += 1;
         }
         if n.i < n.n {
-            let args = match n.op {
-                Intrinsic::Map | Intrinsic::Filter => vec![n.xs[n.i].clone()],
-                Intrinsic::Fold | Intrinsic::Scan => vec![n.acc.clone(), n.xs[n.i].clone()],
-                Intrinsic::Repeat => vec![],
-            };
+            let mut args = Vec::with_capacity(frame_capacity(&self.program, &n.f, 2));
+            match n.op {
+                Intrinsic::Map | Intrinsic::Filter => args.push(n.xs[n.i].clone()),
+                Intrinsic::Fold | Intrinsic::Scan => args.extend([n.acc.clone(), n.xs[n.i].clone()]),
+                Intrinsic::Repeat => {}
+            }
             let (f, span) = (n.f.clone(), n.span);
             self.push_call(&f, args, TO_NATIVE, span)?;
             return Ok(None);
         }
         let result = match n.op {
             Intrinsic::Fold => std::mem::replace(&mut n.acc, Value::Unit),
-            _ => Value::array(std::mem::take(&mut n.out)),
+            _ => Value::array(std::mem::take(&mut n.out).into_vec()),
         };
         Ok(self.return_value(result))
+    }
+}
+
+/// The register count of the function a closure value calls (`fallback`
+/// for a non-closure, which the call then reports as an error).
+fn frame_capacity(program: &Program, callee: &Value, fallback: usize) -> usize {
+    match callee {
+        Value::Closure(c) => program.func(c.func).regs as usize,
+        _ => fallback,
     }
 }
 
@@ -718,17 +797,53 @@ fn start_native(
         i: 0,
         n,
         acc,
-        out: Vec::with_capacity(n),
+        out: Collected::default(),
         ret,
         span,
     })
 }
 
+/// Calls the host function `program.foreign[index]`.
+fn call_foreign(program: &Program, index: u32, args: &[Value]) -> Result<Value, String> {
+    let decl = program
+        .foreign
+        .get(index as usize)
+        .ok_or_else(|| format!("no host function number {index}"))?;
+    let f = decl
+        .imp
+        .as_ref()
+        .and_then(crate::foreign::ForeignFn::from_native)
+        .ok_or_else(|| format!("no implementation was registered for `{}`", decl.name))?;
+    f.call(args)
+        .map_err(|m| format!("the Rust function `{}` failed: {m}", decl.name))
+}
+
 /// Converts argument values and validates the distribution's parameters.
 fn make_dist<'a>(
     kind: tyche_dist::DistKind,
-    args: impl Iterator<Item = &'a Value>,
+    args: impl Iterator<Item = &'a Value> + Clone,
 ) -> Result<Dist, String> {
+    // Fast path, allocation-free: up to four scalar parameters (every
+    // distribution but Categorical, Dirichlet and MvNormal). This runs once
+    // per sample in every particle, so it is on inference's hot path.
+    let mut scalars = [Param::Real(0.0); 4];
+    let mut k = 0;
+    let all_scalar = args.clone().all(|v| {
+        let p = match v {
+            Value::Real(x) => Param::Real(*x),
+            Value::Int(n) => Param::Int(*n),
+            _ => return false,
+        };
+        if k == scalars.len() {
+            return false;
+        }
+        scalars[k] = p;
+        k += 1;
+        true
+    });
+    if all_scalar {
+        return Dist::new(kind, &scalars[..k]).map_err(|e| e.message);
+    }
     let args: Vec<&Value> = args.collect();
     // Vectors and matrices are converted into owned buffers first.
     let vectors: Vec<Option<Vec<f64>>> = args
