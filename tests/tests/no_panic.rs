@@ -391,12 +391,10 @@ fn known_tricky_inputs() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Inputs that still panic: each is a reported bug. Run with
-/// `cargo test -p tyche-tests --test no_panic -- --ignored` once fixed,
-/// then move the case into `known_tricky_inputs`.
+/// Negating the folded literal `i64::MIN` once overflowed in the parser's
+/// constant folding; it must be a runtime overflow error instead.
 #[test]
-#[ignore = "bug: negating the folded literal i64::MIN overflows in tyche-syntax build.rs (Ctx::unary)"]
-fn known_bugs() {
+fn negated_min_int_literal() {
     let cases = ["fn model() { --9223372036854775808 }", "fn model() { - -9223372036854775808 }"];
     let failures: Vec<String> =
         cases.iter().filter_map(|c| check_one(c).err().map(|e| format!("{c:?}: {e}"))).collect();

@@ -30,8 +30,31 @@ pub fn compile_source(
     compile(sources, file)
 }
 
+/// [`compile_source`] with host functions (the embedding API's registered
+/// Rust functions) in scope: the type checker knows their types, calls
+/// become `Instr::Foreign`, and the program's `foreign` table is `foreign`.
+pub fn compile_source_with(
+    sources: &mut SourceMap,
+    name: &str,
+    text: &str,
+    foreign: &[tyche_ir::Foreign],
+) -> Result<Compiled, Vec<Diagnostic>> {
+    let file = sources.add(name, text);
+    compile_with(sources, file, foreign)
+}
+
 /// Compiles an already-added file.
 pub fn compile(sources: &mut SourceMap, file: FileId) -> Result<Compiled, Vec<Diagnostic>> {
+    compile_with(sources, file, &[])
+}
+
+/// Compiles an already-added file with host functions in scope (see
+/// [`compile_source_with`]).
+pub fn compile_with(
+    sources: &mut SourceMap,
+    file: FileId,
+    foreign: &[tyche_ir::Foreign],
+) -> Result<Compiled, Vec<Diagnostic>> {
     let existing = sources
         .files()
         .find(|(_, f)| f.name == PRELUDE_NAME)
@@ -44,8 +67,14 @@ pub fn compile(sources: &mut SourceMap, file: FileId) -> Result<Compiled, Vec<Di
     if diags.iter().any(|d| d.is_error()) {
         return Err(diags);
     }
-    // A user definition replaces a prelude function of the same name.
-    let user_names: HashSet<&str> = user.items.iter().map(|i| i.name().name.as_str()).collect();
+    // A user definition, or a host function, replaces a prelude function
+    // of the same name.
+    let user_names: HashSet<&str> = user
+        .items
+        .iter()
+        .map(|i| i.name().name.as_str())
+        .chain(foreign.iter().map(|f| f.name.as_str()))
+        .collect();
     let mut items: Vec<Item> = prelude
         .items
         .iter()
@@ -58,11 +87,15 @@ pub fn compile(sources: &mut SourceMap, file: FileId) -> Result<Compiled, Vec<Di
         expr_count: user.expr_count,
     };
 
-    let (types, type_diags) = tyche_types::check_program(&program);
+    let externs: Vec<(String, tyche_ir::Type)> = foreign
+        .iter()
+        .map(|f| (f.name.clone(), f.ty.clone()))
+        .collect();
+    let (types, type_diags) = tyche_types::check_program_with(&program, &externs);
     if type_diags.iter().any(|d| d.is_error()) {
         return Err(type_diags);
     }
-    let (ir, lower_diags) = tyche_lower::lower(&program, &types, sources);
+    let (ir, lower_diags) = tyche_lower::lower_with(&program, &types, sources, foreign);
     if lower_diags.iter().any(|d| d.is_error()) {
         return Err(lower_diags);
     }

@@ -84,6 +84,9 @@ pub fn model(compiled: &Compiled, sources: &SourceMap, name: &str) -> Result<Fun
             .filter(|f| f.params.is_empty())
             .map(|f| f.name.name.as_str())
             .collect();
+        if let Some(best) = tyche_core::suggest::best_match(name, candidates.iter().copied()) {
+            d = d.with_help(format!("did you mean `{best}`?"));
+        }
         d = if candidates.is_empty() {
             d.with_help("define a model: `fn model() { … }`")
         } else {
@@ -102,7 +105,10 @@ pub fn model(compiled: &Compiled, sources: &SourceMap, name: &str) -> Result<Fun
         .with_code("E0405")
         .with_primary(
             def.name.span,
-            format!("`{name}` has {} parameters", def.params.len()),
+            match def.params.len() {
+                1 => format!("`{name}` has a parameter"),
+                n => format!("`{name}` has {n} parameters"),
+            },
         )
         .with_help("a model is a zero-argument function; wrap it: `fn model() { f(…) }`"));
     }

@@ -11,7 +11,9 @@ mod data;
 mod globals;
 mod surgery;
 
-pub use compile::{compile, compile_source, Compiled, PRELUDE, PRELUDE_NAME};
+pub use compile::{
+    compile, compile_source, compile_source_with, compile_with, Compiled, PRELUDE, PRELUDE_NAME,
+};
 pub use data::{bind_data, parse_data_file, value_from_json};
 pub use globals::{evaluate_globals, model, result_type};
 pub use surgery::{apply_cli_surgery, parse_cli_edit, CliEdit};

@@ -191,7 +191,9 @@ impl Ctx {
                             Some(ExprKind::Int(i64::MIN))
                         }
                         Some(_) => None,
-                        None => Some(ExprKind::Int(-i)),
+                        // `-(i64::MIN)` does not fold: the runtime reports
+                        // the overflow.
+                        None => i.checked_neg().map(ExprKind::Int),
                     }
                 }
                 ExprKind::Real(x) => Some(ExprKind::Real(-x)),

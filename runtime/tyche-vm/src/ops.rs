@@ -59,7 +59,8 @@ fn int_arith(op: BinOp, a: i64, b: i64) -> OpResult {
         BinOp::Add => a.checked_add(b).ok_or_else(overflow)?,
         BinOp::Sub => a.checked_sub(b).ok_or_else(overflow)?,
         BinOp::Mul => a.checked_mul(b).ok_or_else(overflow)?,
-        BinOp::Div | BinOp::Rem if b == 0 => return Err("integer division by zero".into()),
+        BinOp::Div if b == 0 => return Err("integer division by zero".into()),
+        BinOp::Rem if b == 0 => return Err("integer remainder by zero".into()),
         BinOp::Div => a.checked_div(b).ok_or_else(overflow)?,
         BinOp::Rem => a.checked_rem(b).ok_or_else(overflow)?,
         BinOp::Pow => {
