@@ -168,7 +168,19 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
     };
     let result = match run_inference(&model, &mut opts, args.method.is_none()) {
         Ok(r) => r,
-        Err(d) => return report(io, &[d], &sources),
+        Err(mut d) => {
+            // Errors about the run as a whole (no evidence, no accepted
+            // sample) point at the model, so every error has a location.
+            if d.labels.is_empty() {
+                let name_span = compiled.ast.items.iter().find_map(|i| match i {
+                    tyche_syntax::ast::Item::Fn(f) if f.name.name == args.model => Some(f.name.span),
+                    _ => None,
+                });
+                let span = name_span.unwrap_or(program.func(func).span);
+                d = d.with_primary(span, format!("while running inference on `{}`", args.model));
+            }
+            return report(io, &[d], &sources);
+        }
     };
     let ty = tyche_driver::result_type(&program, func);
     let values: Vec<tyche_vm::Value> = result.draws.iter().map(|d| d.value.clone()).collect();

@@ -84,6 +84,7 @@ impl<T: Record> Execution<T> {
                         site,
                         value: value.clone(),
                         log_prob,
+                        random: true,
                         dist: Some(dist),
                     });
                     self.machine.resume(value)?
@@ -103,6 +104,7 @@ impl<T: Record> Execution<T> {
                         site,
                         value,
                         log_prob: 0.0,
+                        random: false,
                         dist: None,
                     });
                     self.machine.run()?

@@ -14,8 +14,10 @@ use crate::par;
 use crate::population::Population;
 use crate::result::{Draw, InferResult};
 use crate::rng::{Purpose, Seed};
+use crate::stats::log_sum_exp;
 use crate::trace::SharedTrace;
 use tyche_core::Diagnostic;
+use tyche_vm::Value;
 
 pub(crate) fn importance(
     ctx: &Ctx,
@@ -31,28 +33,33 @@ pub(crate) fn importance(
     let runs = par::map_indexed(n, |i| {
         let mut rng = seed.stream(Purpose::Importance, i as u64).rng();
         let mut exec = Execution::<SharedTrace>::new(start.clone());
+        exec.trace = SharedTrace::recording(opts.traces);
         exec.run_to_end(&mut Prior, &mut rng, ctx)?;
-        Ok(exec)
+        // Keep the result and trace; the finished machine is dropped here.
+        let log_weight = if exec.is_done() {
+            exec.log_likelihood
+        } else {
+            f64::NEG_INFINITY
+        };
+        Ok((exec.result, exec.trace, log_weight))
     });
-    let runs: Vec<Execution<SharedTrace>> = runs.into_iter().collect::<Result<_, Diagnostic>>()?;
-    let log_weights = runs
-        .iter()
-        .map(|e| {
-            if e.is_done() {
-                e.log_likelihood
-            } else {
-                f64::NEG_INFINITY
-            }
-        })
-        .collect();
+    let runs: Vec<(Option<Value>, SharedTrace, f64)> =
+        runs.into_iter().collect::<Result<_, Diagnostic>>()?;
+    let log_weights: Vec<f64> = runs.iter().map(|r| r.2).collect();
     let pop = Population::from_weighted(runs, log_weights);
     let log_z = pop.log_evidence();
     if log_z == f64::NEG_INFINITY {
         return Err(all_zero("Importance", n));
     }
+    let lse = log_sum_exp(&pop.log_weights);
+    let draws = pop
+        .particles
+        .iter()
+        .filter_map(|(v, t, lw)| draw(v.as_ref(), t, *lw, lse))
+        .collect();
     Ok(InferResult {
         method: Method::Importance,
-        draws: weighted_draws(&pop),
+        draws,
         log_evidence: Some(log_z),
         ess: Some(pop.ess()),
         exact: false,
@@ -60,19 +67,24 @@ pub(crate) fn importance(
     })
 }
 
-/// The draws of a finished population: particles of positive weight, with
-/// normalised log weights.
+/// A finished run of positive weight as a draw with normalised log weight
+/// `log_weight − lse`.
+fn draw(value: Option<&Value>, trace: &SharedTrace, log_weight: f64, lse: f64) -> Option<Draw> {
+    let value = value?;
+    (log_weight > f64::NEG_INFINITY).then(|| Draw {
+        value: value.clone(),
+        log_weight: log_weight - lse,
+        trace: trace.assignments(),
+    })
+}
+
+/// The draws of a finished SMC population.
 pub(crate) fn weighted_draws(pop: &Population<Execution<SharedTrace>>) -> Vec<Draw> {
-    let lse = crate::stats::log_sum_exp(&pop.log_weights);
+    let lse = log_sum_exp(&pop.log_weights);
     pop.particles
         .iter()
         .zip(&pop.log_weights)
-        .filter(|(e, lw)| **lw > f64::NEG_INFINITY && e.is_done())
-        .map(|(e, lw)| Draw {
-            value: e.result.clone().expect("finished"),
-            log_weight: lw - lse,
-            trace: e.trace.assignments(),
-        })
+        .filter_map(|(e, lw)| draw(e.result.as_ref(), &e.trace, *lw, lse))
         .collect()
 }
 

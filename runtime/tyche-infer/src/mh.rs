@@ -200,11 +200,17 @@ impl ChainState {
         ChainState { exec, log_joint }
     }
 
-    fn draw(&self) -> Draw {
+    /// The current state as an (unweighted) draw, with its trace if
+    /// `trace`.
+    fn draw(&self, trace: bool) -> Draw {
         Draw {
             value: self.exec.result.clone().unwrap_or(Value::Unit),
             log_weight: 0.0,
-            trace: self.exec.trace.assignments(),
+            trace: if trace {
+                self.exec.trace.assignments()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -281,7 +287,7 @@ pub fn move_particle(
     let e = state.exec;
     Ok(Some(Execution {
         machine: e.machine,
-        trace: SharedTrace::from_trace(&e.trace),
+        trace: SharedTrace::from_trace(&e.trace, true),
         log_likelihood: e.log_likelihood,
         observations: e.observations,
         result: e.result,
@@ -359,7 +365,7 @@ pub(crate) fn mh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult
                     out.accepted += usize::from(ok);
                 }
                 if (it - opts.burn + 1) % thin == 0 {
-                    out.draws.push(state.draw());
+                    out.draws.push(state.draw(opts.traces));
                 }
             }
         }

@@ -78,6 +78,10 @@ impl fmt::Display for Method {
     }
 }
 
+/// The default inner SMC size of `Pmmh` (its estimate only needs to be
+/// unbiased; the chain does the rest).
+pub const PMMH_PARTICLES: usize = 100;
+
 /// How MH proposes a new value for the choice it picked.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum Proposal {
@@ -114,6 +118,10 @@ pub struct Options {
     pub rejuvenate: usize,
     /// MH proposal for the picked choice.
     pub proposal: Proposal,
+    /// Whether draws carry their traces ([`Draw::trace`](crate::Draw)).
+    /// Nested inference turns this off: only the values matter there, and
+    /// recording costs time and memory.
+    pub traces: bool,
 }
 
 impl Default for Options {
@@ -130,6 +138,7 @@ impl Default for Options {
             ess_threshold: None,
             rejuvenate: 0,
             proposal: Proposal::Prior,
+            traces: true,
         }
     }
 }
@@ -142,6 +151,10 @@ impl Options {
             method,
             ..Options::default()
         };
+        if method == Method::Pmmh {
+            // An SMC run per MH step: fewer particles than a lone SMC.
+            o.particles = PMMH_PARTICLES;
+        }
         o.set_size(n);
         o
     }
@@ -155,11 +168,13 @@ impl Options {
         }
     }
 
-    /// The options of a nested `infer(Method(n), …)`: defaults, one chain.
+    /// The options of a nested `infer(Method(n), …)`: defaults, one chain,
+    /// no traces.
     pub fn nested(method: Method, n: usize, seed: u64) -> Options {
         let mut o = Options::for_method(method, n);
         o.seed = seed;
         o.chains = 1;
+        o.traces = false;
         o
     }
 

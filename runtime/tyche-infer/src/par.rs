@@ -18,23 +18,36 @@ pub fn map_indexed<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> V
     }
 }
 
-/// Applies `f` to every element (with its index), in parallel for large
-/// slices; the first error *by index* is returned, so which error a run
-/// reports does not depend on thread timing.
+/// Applies `f` to every pair `(i, &mut a[i], &mut b[i])`, in parallel for
+/// long slices. The error returned is the first *by index*, so which error
+/// a run reports does not depend on thread timing.
+pub fn for_each_zip<A: Send, B: Send>(
+    a: &mut [A],
+    b: &mut [B],
+    f: impl Fn(usize, &mut A, &mut B) -> Result<(), Diagnostic> + Sync + Send,
+) -> Result<(), Diagnostic> {
+    let first = if a.len() >= PARALLEL_THRESHOLD {
+        a.par_iter_mut()
+            .zip(b.par_iter_mut())
+            .enumerate()
+            .filter_map(|(i, (x, y))| f(i, x, y).err().map(|e| (i, e)))
+            .min_by_key(|(i, _)| *i)
+    } else {
+        a.iter_mut()
+            .zip(b.iter_mut())
+            .enumerate()
+            .find_map(|(i, (x, y))| f(i, x, y).err().map(|e| (i, e)))
+    };
+    first.map_or(Ok(()), |(_, e)| Err(e))
+}
+
+/// [`for_each_zip`] over one slice.
 pub fn for_each_mut<T: Send>(
     items: &mut [T],
     f: impl Fn(usize, &mut T) -> Result<(), Diagnostic> + Sync + Send,
 ) -> Result<(), Diagnostic> {
-    let results: Vec<Result<(), Diagnostic>> = if items.len() >= PARALLEL_THRESHOLD {
-        items
-            .par_iter_mut()
-            .enumerate()
-            .map(|(i, x)| f(i, x))
-            .collect()
-    } else {
-        items.iter_mut().enumerate().map(|(i, x)| f(i, x)).collect()
-    };
-    results.into_iter().collect()
+    let mut unit = vec![(); items.len()];
+    for_each_zip(items, &mut unit, |i, x, _| f(i, x))
 }
 
 /// Always parallel (for a handful of expensive tasks such as MCMC chains).

@@ -59,13 +59,21 @@ fn estimate(
         let path = Draw {
             value: prefix.result.clone().expect("finished"),
             log_weight: 0.0,
-            trace: prefix.trace.assignments(),
+            trace: if cfg.traces {
+                prefix.trace.assignments()
+            } else {
+                Vec::new()
+            },
         };
         return Ok((prefix.log_likelihood, Some(path)));
     }
     let particle = Particle {
         machine: prefix.machine.clone(),
-        trace: SharedTrace::from_trace(&prefix.trace),
+        trace: if cfg.rejuvenate > 0 || cfg.traces {
+            SharedTrace::from_trace(&prefix.trace, cfg.rejuvenate > 0)
+        } else {
+            SharedTrace::off()
+        },
         log_likelihood: prefix.log_likelihood,
         observations: prefix.observations,
         result: None,

@@ -216,10 +216,9 @@ impl<P: Clone> Population<P> {
         crate::stats::kish_ess(&self.log_weights)
     }
 
-    /// Replaces the particles by `n` draws from the normalised weights
-    /// (offspring are clones; the last copy of each ancestor is moved),
-    /// folds the log mean weight into the evidence and resets every
-    /// weight to 1. Does nothing to a population without mass: check
+    /// Replaces the particles by `n` draws from the normalised weights,
+    /// folds the log mean weight into the evidence and resets every weight
+    /// to 1. Does nothing to a population without mass: check
     /// [`log_mean_weight`](Self::log_mean_weight) first.
     pub fn resample<R: Rng + ?Sized>(&mut self, scheme: Resampler, rng: &mut R) {
         let n = self.len();
@@ -228,32 +227,28 @@ impl<P: Clone> Population<P> {
         self.replace_by(&ancestors);
     }
 
-    /// Resampling with given ancestor indices (each in `0..len`).
+    /// Resampling with given ancestor indices (`len()` of them, each in
+    /// `0..len()`). In place: a particle with offspring stays in its slot,
+    /// and its extra copies (clones) overwrite the slots of particles with
+    /// none, so survivors are never moved.
     pub fn replace_by(&mut self, ancestors: &[usize]) {
         let log_mean = self.log_mean_weight();
-        if ancestors.is_empty() || log_mean == f64::NEG_INFINITY {
+        let n = self.len();
+        if ancestors.len() != n || log_mean == f64::NEG_INFINITY {
             return;
         }
-        let mut remaining = vec![0usize; self.len()];
+        let mut counts = vec![0u32; n];
         for &a in ancestors {
-            remaining[a] += 1;
+            counts[a] += 1;
         }
-        let mut old: Vec<Option<P>> = std::mem::take(&mut self.particles)
-            .into_iter()
-            .map(Some)
-            .collect();
-        let mut particles = Vec::with_capacity(ancestors.len());
-        for &a in ancestors {
-            remaining[a] -= 1;
-            let p = if remaining[a] == 0 {
-                old[a].take()
-            } else {
-                old[a].clone()
-            };
-            particles.push(p.expect("an ancestor is moved only after its last copy"));
+        let mut free = (0..n).filter(|&i| counts[i] == 0);
+        for i in 0..n {
+            for _ in 1..counts[i] {
+                let slot = free.next().expect("one free slot per extra copy");
+                self.particles[slot] = self.particles[i].clone();
+            }
         }
-        self.particles = particles;
-        self.log_weights = vec![0.0; ancestors.len()];
+        self.log_weights.iter_mut().for_each(|w| *w = 0.0);
         self.log_z += log_mean;
     }
 }

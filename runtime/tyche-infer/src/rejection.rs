@@ -55,6 +55,7 @@ pub(crate) fn rejection(
         let mut rng = seed.stream(Purpose::Rejection, i as u64).rng();
         let log_u = (1.0 - rng.random::<f64>()).ln(); // in (−∞, 0]
         let mut exec = Execution::<SharedTrace>::new(start.clone());
+        exec.trace = SharedTrace::recording(opts.traces);
         loop {
             match exec.advance(&mut Prior, &mut rng, ctx)? {
                 Step::Weighted { site, log_weight } if log_weight > 0.0 => {

@@ -33,6 +33,7 @@ use crate::population::{Population, Resampler};
 use crate::result::InferResult;
 use crate::rng::{Purpose, Seed};
 use crate::trace::SharedTrace;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tyche_core::Diagnostic;
 
 /// A particle: a suspended execution recording into a shared trace.
@@ -46,9 +47,22 @@ pub struct SmcConfig {
     pub ess_threshold: Option<f64>,
     pub rejuvenate: usize,
     pub proposal: Proposal,
+    /// Record the particles' traces (resample-move always does: its moves
+    /// need them).
+    pub traces: bool,
 }
 
 impl SmcConfig {
+    /// The trace a particle starts with: resample-move needs the choices'
+    /// distributions; otherwise values, or nothing.
+    pub fn start_trace(&self) -> SharedTrace {
+        if self.rejuvenate > 0 {
+            SharedTrace::keeping_dists()
+        } else {
+            SharedTrace::recording(self.traces)
+        }
+    }
+
     pub fn from_options(opts: &Options) -> SmcConfig {
         SmcConfig {
             particles: opts.particles,
@@ -56,6 +70,7 @@ impl SmcConfig {
             ess_threshold: opts.ess_threshold,
             rejuvenate: opts.rejuvenate,
             proposal: opts.proposal,
+            traces: opts.traces,
         }
     }
 }
@@ -72,7 +87,8 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
     if cfg.particles == 0 {
         return Err(Diagnostic::error("Smc needs at least one particle").with_code("E0730"));
     }
-    let start = Particle::new(model.start()?);
+    let mut start = Particle::new(model.start()?);
+    start.trace = cfg.start_trace();
     let pop = Population::new(vec![start; cfg.particles]);
     let out = run_population(ctx, model, pop, &cfg, Seed(opts.seed))?;
     if out.population.log_evidence() == f64::NEG_INFINITY {
@@ -90,8 +106,9 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
 
 /// Runs SMC from `pop` (particles suspended anywhere, weights given) until
 /// every particle has finished, or every particle has weight zero (then
-/// the population's evidence is −∞); the streams are `seed / Smc / step / slot`,
-/// `seed / Resample / step` and `seed / Move / step / slot`.
+/// the population's evidence is −∞); the streams are
+/// `seed / Smc / step / slot`, `seed / Resample / step` and
+/// `seed / Move / step / slot`.
 pub fn run_population(
     ctx: &Ctx,
     model: &Model,
@@ -105,25 +122,26 @@ pub fn run_population(
     let mut last_ess = pop.ess();
     let mut weighted_since_resampling = false;
     for step in 0u64.. {
-        let observations_before: usize = pop.particles.iter().map(|p| p.observations).sum();
         let step_seed = seed.stream(Purpose::Smc, step);
-        let (particles, weights) = (&mut pop.particles, &mut pop.log_weights);
-        let mut slots: Vec<(&mut Particle, &mut f64)> =
-            particles.iter_mut().zip(weights.iter_mut()).collect();
-        par::for_each_mut(&mut slots, |j, (p, lw)| {
+        // Flags set by any particle; OR is order-independent.
+        let weighted = AtomicBool::new(false);
+        let running = AtomicBool::new(false);
+        par::for_each_zip(&mut pop.particles, &mut pop.log_weights, |j, p, lw| {
             // A dead particle stays dead; a finished one waits.
-            if **lw == f64::NEG_INFINITY || p.is_done() {
+            if *lw == f64::NEG_INFINITY || p.is_done() {
                 return Ok(());
             }
             let mut rng = step_seed.child(j as u64).rng();
             if let Step::Weighted { log_weight, .. } = p.advance(&mut Prior, &mut rng, ctx)? {
-                **lw += log_weight;
+                *lw += log_weight;
+                weighted.store(true, Ordering::Relaxed);
+                if *lw > f64::NEG_INFINITY {
+                    running.store(true, Ordering::Relaxed);
+                }
             }
             Ok(())
         })?;
-        drop(slots);
-        let observations_after: usize = pop.particles.iter().map(|p| p.observations).sum();
-        weighted_since_resampling |= observations_after != observations_before;
+        weighted_since_resampling |= weighted.into_inner();
         if pop.log_mean_weight() == f64::NEG_INFINITY {
             // Every particle is dead: the estimate is zero. Callers decide
             // whether that is an error (Smc) or a rejection (PMMH).
@@ -132,12 +150,7 @@ pub fn run_population(
                 ess: 0.0,
             });
         }
-        let running = pop
-            .particles
-            .iter()
-            .zip(&pop.log_weights)
-            .any(|(p, &lw)| !p.is_done() && lw > f64::NEG_INFINITY);
-        if !running {
+        if !running.into_inner() {
             break;
         }
         let ess = pop.ess();

@@ -59,7 +59,8 @@ fn pooled(chains: &[&[f64]]) -> (f64, f64) {
 /// Split R-hat: each chain (truncated to the shortest) is cut in halves,
 /// and `sqrt(var⁺ / W)` is computed over the 2m half-chains. Values near 1
 /// indicate convergence. `None` with fewer than 4 draws per chain or when
-/// every draw is equal.
+/// every draw is equal; +∞ when every half-chain is constant but they
+/// differ (chains stuck in different states).
 pub fn split_rhat(chains: &[Vec<f64>]) -> Option<f64> {
     let len = chains.iter().map(Vec::len).min()?;
     let half = len / 2;
@@ -71,8 +72,17 @@ pub fn split_rhat(chains: &[Vec<f64>]) -> Option<f64> {
         .flat_map(|c| [&c[..half], &c[half..2 * half]])
         .collect();
     let (w, var_plus) = pooled(&halves);
-    if w <= 0.0 || !w.is_finite() {
+    if !w.is_finite() {
         return None;
+    }
+    if w <= 0.0 {
+        // Every half-chain is constant: converged if they agree, stuck in
+        // different places (a sampler that cannot move) if not.
+        return if var_plus > 0.0 {
+            Some(f64::INFINITY)
+        } else {
+            None
+        };
     }
     Some((var_plus / w).sqrt())
 }
@@ -89,7 +99,8 @@ fn autocov(xs: &[f64], m: f64, lag: usize) -> f64 {
 /// Multi-chain effective sample size (chains truncated to the shortest):
 /// `ρ̂ₜ = 1 − (W − mean autocovₜ) / var⁺`, summed with Geyer's initial
 /// monotone positive sequence, `ESS = m·n / (−1 + 2 Σₖ (ρ̂₂ₖ + ρ̂₂ₖ₊₁))`.
-/// `None` with fewer than 4 draws per chain or no variation.
+/// `None` with fewer than 4 draws per chain or no variation at all; the
+/// number of chains when each chain is constant but they differ.
 pub fn mcmc_ess(chains: &[Vec<f64>]) -> Option<f64> {
     let n = chains.iter().map(Vec::len).min()?;
     if n < 4 {
@@ -97,8 +108,12 @@ pub fn mcmc_ess(chains: &[Vec<f64>]) -> Option<f64> {
     }
     let cs: Vec<&[f64]> = chains.iter().map(|c| &c[..n]).collect();
     let (w, var_plus) = pooled(&cs);
-    if w <= 0.0 || !w.is_finite() {
+    if !w.is_finite() || var_plus <= 0.0 {
         return None;
+    }
+    if w <= 0.0 {
+        // Constant chains that disagree: as informative as one draw each.
+        return Some(cs.len() as f64);
     }
     let means: Vec<f64> = cs.iter().map(|c| mean(c)).collect();
     let rho = |t: usize| {

@@ -1,5 +1,6 @@
 //! A small assembler for IR programs, so the unit tests can build models
 //! without the compiler front end (which sits above this crate).
+#![allow(dead_code)] // a toolkit: not every test uses every instruction
 
 use crate::Model;
 use std::sync::Arc;

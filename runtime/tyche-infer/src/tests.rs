@@ -704,19 +704,79 @@ pub(crate) fn state_space(ys: &[f64]) -> Model {
 }
 
 /// Timing check (run with `cargo test --release -p tyche-infer -- --ignored
-/// --nocapture perf`): SMC with 10,000 particles on 100 steps.
+/// --nocapture perf`): SMC on the 100-step state-space model with 1,000 and
+/// 10,000 particles (`PERF_NS=1000,2000,…` picks the sizes), and
+/// likelihood weighting with 10,000 runs.
 #[test]
 #[ignore]
 fn perf_smc_state_space() {
     let ys: Vec<f64> = (0..100).map(|t| (t as f64 * 0.3).sin() * 2.0).collect();
     let m = state_space(&ys);
-    for _ in 0..3 {
+    let sizes: Vec<usize> = match std::env::var("PERF_NS") {
+        Ok(v) => v
+            .split(',')
+            .map(|x| x.parse().expect("PERF_NS: comma-separated sizes"))
+            .collect(),
+        Err(_) => vec![1_000, 10_000],
+    };
+    for n in sizes {
         let t = std::time::Instant::now();
-        let r = infer(&m, &opts(Method::Smc, 10_000)).unwrap();
+        let r = infer(&m, &opts(Method::Smc, n)).unwrap();
         eprintln!(
-            "smc 10k x 100: {:?}, log Z {:?}",
+            "smc {n} x 100: {:?}, log Z {:?}",
             t.elapsed(),
             r.log_evidence
         );
+    }
+    let t = std::time::Instant::now();
+    let r = infer(
+        &m,
+        &Options {
+            traces: false,
+            ..opts(Method::Smc, 10_000)
+        },
+    )
+    .unwrap();
+    eprintln!(
+        "smc 10000 x 100 without traces: {:?}, log Z {:?}",
+        t.elapsed(),
+        r.log_evidence
+    );
+    let t = std::time::Instant::now();
+    let r = infer(&m, &opts(Method::Importance, 10_000)).unwrap();
+    eprintln!(
+        "importance 10000 x 100: {:?}, log Z {:?}",
+        t.elapsed(),
+        r.log_evidence
+    );
+}
+
+#[test]
+fn trace_recording_does_not_change_results() {
+    // Recording consumes no randomness, so turning it off (as nested
+    // inference does) changes nothing but the traces.
+    let m = structured();
+    for method in [
+        Method::Smc,
+        Method::Importance,
+        Method::Rejection,
+        Method::Mh,
+        Method::Pmmh,
+    ] {
+        let a = infer(&m, &opts(method, 300)).unwrap();
+        let b = infer(
+            &m,
+            &Options {
+                traces: false,
+                ..opts(method, 300)
+            },
+        )
+        .unwrap();
+        assert_eq!(a.draws.len(), b.draws.len());
+        for (x, y) in a.draws.iter().zip(&b.draws) {
+            assert_eq!(x.value, y.value);
+            assert_eq!(x.log_weight.to_bits(), y.log_weight.to_bits());
+            assert!(!x.trace.is_empty() && y.trace.is_empty(), "{method}");
+        }
     }
 }

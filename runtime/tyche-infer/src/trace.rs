@@ -17,18 +17,22 @@ pub struct Choice {
     pub addr: Address,
     pub site: SiteId,
     pub value: Value,
-    /// `log p(value)` under `dist`; 0 for a choice fixed by `do`.
+    /// `log p(value)` under its distribution; 0 for a choice fixed by `do`.
     pub log_prob: f64,
-    /// The distribution it was drawn from; `None` for a choice fixed by
-    /// `do` (an [`Effect::Intervened`](tyche_vm::Effect::Intervened)), which
-    /// is recorded for output but is not random: MH never proposes it and
-    /// it adds no weight.
+    /// False for a choice fixed by `do` (an
+    /// [`Effect::Intervened`](tyche_vm::Effect::Intervened)), which is
+    /// recorded for output but is not random: MH never proposes it and it
+    /// adds no weight.
+    pub random: bool,
+    /// The distribution it was drawn from (MH needs it for the support
+    /// rule). `None` for `do`-fixed choices, and in shared traces recorded
+    /// without distributions (plain SMC, which never looks at them).
     pub dist: Option<Arc<DistValue>>,
 }
 
 impl Choice {
     pub fn is_random(&self) -> bool {
-        self.dist.is_some()
+        self.random
     }
 }
 
@@ -47,7 +51,7 @@ pub struct Trace {
 
 impl Record for Trace {
     fn push(&mut self, choice: Choice) {
-        self.random += choice.is_random() as usize;
+        self.random += usize::from(choice.random);
         self.choices.push(choice);
     }
 }
@@ -61,7 +65,7 @@ impl Trace {
         self.choices
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.is_random())
+            .filter(|(_, c)| c.random)
             .nth(k)
     }
 
@@ -77,40 +81,89 @@ impl Trace {
             .map(|c| (c.addr, c.value.clone()))
             .collect()
     }
-
-    pub fn clear(&mut self) {
-        self.choices.clear();
-        self.random = 0;
-    }
 }
 
 /// A persistent trace: the newest choice and a shared pointer to the rest.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct SharedTrace {
     head: Option<Arc<Node>>,
+    /// Off for runs whose traces nobody reads (nested inference, or
+    /// `Options::traces == false`): recording is about a third of SMC's
+    /// time on a long model.
+    record: bool,
+    /// Whether choices keep their distributions. Off by default: a
+    /// distribution value is several times larger than the rest of a
+    /// choice, and only resample-move needs it.
+    keep_dists: bool,
+}
+
+/// Records values (not distributions).
+impl Default for SharedTrace {
+    fn default() -> SharedTrace {
+        SharedTrace {
+            head: None,
+            record: true,
+            keep_dists: false,
+        }
+    }
 }
 
 struct Node {
     choice: Choice,
-    prev: SharedTrace,
+    prev: Option<Arc<Node>>,
 }
 
 impl Record for SharedTrace {
-    fn push(&mut self, choice: Choice) {
-        let prev = SharedTrace {
-            head: self.head.take(),
-        };
+    fn push(&mut self, mut choice: Choice) {
+        if !self.record {
+            return;
+        }
+        if !self.keep_dists {
+            choice.dist = None;
+        }
+        let prev = self.head.take();
         self.head = Some(Arc::new(Node { choice, prev }));
     }
 }
 
 impl SharedTrace {
+    /// An empty trace whose choices keep their distributions.
+    pub fn keeping_dists() -> SharedTrace {
+        SharedTrace {
+            head: None,
+            record: true,
+            keep_dists: true,
+        }
+    }
+
+    /// A trace that records nothing.
+    pub fn off() -> SharedTrace {
+        SharedTrace {
+            head: None,
+            record: false,
+            keep_dists: false,
+        }
+    }
+
+    /// The trace to start a run with: values if `record`, else nothing.
+    pub fn recording(record: bool) -> SharedTrace {
+        if record {
+            SharedTrace::default()
+        } else {
+            SharedTrace::off()
+        }
+    }
+
+    pub fn keeps_dists(&self) -> bool {
+        self.keep_dists
+    }
+
     /// The choices, newest first.
     pub fn iter_rev(&self) -> impl Iterator<Item = &Choice> {
         let mut cur = self.head.as_deref();
         std::iter::from_fn(move || {
             let n = cur?;
-            cur = n.prev.head.as_deref();
+            cur = n.prev.as_deref();
             Some(&n.choice)
         })
     }
@@ -119,13 +172,18 @@ impl SharedTrace {
     pub fn to_trace(&self) -> Trace {
         let mut choices: Vec<Choice> = self.iter_rev().cloned().collect();
         choices.reverse();
-        let random = choices.iter().filter(|c| c.is_random()).count();
+        let random = choices.iter().filter(|c| c.random).count();
         Trace { choices, random }
     }
 
-    /// Builds a shared trace holding `trace`'s choices.
-    pub fn from_trace(trace: &Trace) -> SharedTrace {
-        let mut t = SharedTrace::default();
+    /// Builds a shared trace holding `trace`'s choices (with their
+    /// distributions if `keep_dists`).
+    pub fn from_trace(trace: &Trace, keep_dists: bool) -> SharedTrace {
+        let mut t = SharedTrace {
+            head: None,
+            record: true,
+            keep_dists,
+        };
         for c in &trace.choices {
             t.push(c.clone());
         }
@@ -141,14 +199,15 @@ impl SharedTrace {
 }
 
 /// Dropping a long list node by node (the default recursive drop would
-/// overflow the stack on traces of a few hundred thousand choices).
-impl Drop for SharedTrace {
+/// overflow the stack on traces of a few hundred thousand choices). It
+/// stops at the first node another trace still shares.
+impl Drop for Node {
     fn drop(&mut self) {
-        let mut head = self.head.take();
-        while let Some(node) = head {
+        let mut next = self.prev.take();
+        while let Some(node) = next {
             match Arc::try_unwrap(node) {
-                Ok(mut n) => head = n.prev.head.take(),
-                Err(_) => break, // still shared: another particle owns the rest
+                Ok(mut n) => next = n.prev.take(),
+                Err(_) => break,
             }
         }
     }
@@ -157,7 +216,7 @@ impl Drop for SharedTrace {
 impl std::fmt::Debug for SharedTrace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.to_trace().choices.iter().map(|c| (c.addr, &c.value)))
+            .entries(self.iter_rev().map(|c| (c.addr, &c.value)))
             .finish()
     }
 }
