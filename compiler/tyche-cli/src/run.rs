@@ -292,6 +292,9 @@ fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
         return Err(usage(io, "--chains and --thin must be positive"));
     }
     opts.chains = args.chains;
+    // Per-draw traces only feed the CSV; recording them costs a third of
+    // SMC's time.
+    opts.traces = args.output.is_some();
     opts.thin = args.thin;
     opts.rejuvenate = args.rejuvenate;
     opts.ess_threshold = args.ess_threshold;
