@@ -842,7 +842,6 @@ fn do_cond() -> (Bool, Bool) { let f = condition(do(m, x = false), x = true); f(
 }
 
 #[test]
-#[ignore = "bug in tyche_ir::surgery::apply: a later condition overrides an earlier do on the same site"]
 fn condition_after_do_keeps_the_do() {
     // docs/language.md: "`do` then `condition` on the same site keeps the
     // `do`" — the intervened choice holds its constant and adds no weight
@@ -866,7 +865,6 @@ fn once() -> Bool { let f = do(m, x = false); f() }
 }
 
 #[test]
-#[ignore = "bug in tyche_lower apply_surgeries: a surgery whose model reaches a surgery written later in the file copies its still-empty function"]
 fn surgery_of_a_model_that_contains_a_later_surgery() {
     // `outer` (lowered first) intervenes on `user`, which itself runs
     // `do(model, …)`; today lowering applies `do(user, …)` before the
@@ -887,7 +885,6 @@ fn user() -> Bool {
 }
 
 #[test]
-#[ignore = "bug in tyche_ir::surgery::apply: a model whose body contains a surgery of itself panics (map[g] on a missing key)"]
 fn surgery_of_a_model_inside_itself_does_not_panic() {
     // apply() writes the transformed root into its reserved slot while the
     // slot is still in the list of functions to copy, so the copy of the

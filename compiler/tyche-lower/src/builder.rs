@@ -49,6 +49,8 @@ enum Builtin {
     Dist(DistKind),
     /// sample, observe, factor, condition, infer: sites and effects.
     Special(&'static str),
+    /// A host function, by index in `Program::foreign`.
+    Foreign(u32),
 }
 
 fn builtin(name: &str) -> Option<Builtin> {
@@ -79,6 +81,8 @@ pub struct Lowerer<'a> {
     stack: Vec<FnCtx>,
     surgeries: Vec<PendingSurgery>,
     diags: Vec<Diagnostic>,
+    /// Host functions by name (indices into `ir.foreign`).
+    foreign: HashMap<String, u32>,
 }
 
 /// A `do`/`condition` whose copy is made once all code exists.
@@ -138,7 +142,20 @@ impl<'a> Lowerer<'a> {
             stack: Vec::new(),
             surgeries: Vec::new(),
             diags: Vec::new(),
+            foreign: HashMap::new(),
         }
+    }
+
+    /// Makes host functions callable: calls to these names (unless
+    /// shadowed by a user item or local) become [`Instr::Foreign`].
+    pub fn with_foreign(mut self, foreign: &[tyche_ir::Foreign]) -> Self {
+        self.foreign = foreign
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), i as u32))
+            .collect();
+        self.ir.foreign = foreign.to_vec();
+        self
     }
 
     pub fn run(mut self) -> (tyche_ir::Program, Vec<Diagnostic>) {
@@ -392,6 +409,9 @@ impl<'a> Lowerer<'a> {
         }
         if let Some(&g) = self.global_ids.get(name) {
             return Resolved::Global(g);
+        }
+        if let Some(&i) = self.foreign.get(name) {
+            return Resolved::Builtin(Builtin::Foreign(i));
         }
         match builtin(name) {
             Some(b) => Resolved::Builtin(b),
@@ -838,7 +858,37 @@ impl<'a> Lowerer<'a> {
     /// Performs the recorded surgeries, inner ones first (they were
     /// recorded first), now that every function they reach has code.
     fn apply_surgeries(&mut self) {
-        for s in std::mem::take(&mut self.surgeries) {
+        // A surgery copies the code its model reaches, so any surgery whose
+        // result that code uses must be done first: take them in dependency
+        // order. What is left when none is ready refers to itself.
+        let mut pending = std::mem::take(&mut self.surgeries);
+        let mut ordered = Vec::new();
+        while !pending.is_empty() {
+            let slots: HashSet<FuncId> = pending.iter().map(|s| s.slot).collect();
+            let ready = pending.iter().position(|s| {
+                !surgery::reachable(&self.ir, s.root)
+                    .iter()
+                    .any(|f| slots.contains(f))
+            });
+            match ready {
+                Some(i) => ordered.push(pending.remove(i)),
+                None => {
+                    for s in pending.drain(..) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "a model cannot be transformed by a surgery of itself",
+                            )
+                            .with_code("E0806")
+                            .with_primary(s.span, "this surgery is reachable from its own model")
+                            .with_help("move the surgery out of the model it transforms"),
+                        );
+                        let original = self.ir.func(s.root).clone();
+                        self.ir.funcs[s.slot.index()] = original;
+                    }
+                }
+            }
+        }
+        for s in ordered {
             let model = self
                 .ir
                 .func(s.root)
@@ -945,6 +995,7 @@ impl<'a> Lowerer<'a> {
             Builtin::Dist(d) => d.param_names().len(),
             Builtin::Special("sample" | "factor" | "condition") => 1,
             Builtin::Special(_) => 2,
+            Builtin::Foreign(i) => self.ir.foreign[i as usize].arity(),
         };
         let id = self.reserve(
             &format!("{name}$builtin"),
@@ -1147,6 +1198,12 @@ impl<'a> Lowerer<'a> {
                 let args = args.iter().map(|a| self.lower(a)).collect();
                 let dst = self.reg();
                 self.emit(Instr::MakeDist { dst, kind, args }, span);
+                dst
+            }
+            Builtin::Foreign(index) => {
+                let args = args.iter().map(|a| self.lower(a)).collect();
+                let dst = self.reg();
+                self.emit(Instr::Foreign { dst, index, args }, span);
                 dst
             }
         }

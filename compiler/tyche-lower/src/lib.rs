@@ -24,3 +24,17 @@ pub fn lower(
 ) -> (tyche_ir::Program, Vec<Diagnostic>) {
     Lowerer::new(program, types, sources).run()
 }
+
+/// [`lower`] with host functions: calls to their names become
+/// [`tyche_ir::Instr::Foreign`], and the result's `foreign` table is
+/// `foreign` (the checker must have been told their types).
+pub fn lower_with(
+    program: &ast::Program,
+    types: &TypeInfo,
+    sources: &SourceMap,
+    foreign: &[tyche_ir::Foreign],
+) -> (tyche_ir::Program, Vec<Diagnostic>) {
+    Lowerer::new(program, types, sources)
+        .with_foreign(foreign)
+        .run()
+}

@@ -228,6 +228,14 @@ pub enum Instr {
     /// No operation: what surgery leaves where an effect was removed
     /// (observations in the counterfactual world). Keeps jump targets.
     Nop,
+    /// Call the host function `Program::foreign[index]` (registered by
+    /// the embedding application) with `args`; its result goes to `dst`.
+    /// Deterministic as far as inference is concerned: not a site.
+    Foreign {
+        dst: Reg,
+        index: u32,
+        args: Vec<Reg>,
+    },
 }
 
 impl Instr {
@@ -250,7 +258,8 @@ impl Instr {
             | Intrinsic { dst, .. }
             | Sample { dst, .. }
             | Infer { dst, .. }
-            | SampleEdited { dst, .. } => Some(*dst),
+            | SampleEdited { dst, .. }
+            | Foreign { dst, .. } => Some(*dst),
             Call { dst, tail, .. } => (!tail).then_some(*dst),
             Jump { .. }
             | Branch { .. }
@@ -272,7 +281,10 @@ impl Instr {
             Closure { captures, .. } => captures.clone(),
             Unary { arg, .. } => vec![*arg],
             Binary { lhs, rhs, .. } => vec![*lhs, *rhs],
-            Prim { args, .. } | MakeDist { args, .. } | Intrinsic { args, .. } => args.clone(),
+            Prim { args, .. }
+            | MakeDist { args, .. }
+            | Intrinsic { args, .. }
+            | Foreign { args, .. } => args.clone(),
             Array { elems, .. } | Tuple { elems, .. } => elems.clone(),
             Index { array, index, .. } => vec![*array, *index],
             Field { tuple, .. } => vec![*tuple],

@@ -97,6 +97,14 @@ pub fn instr_to_string(program: &Program, instr: &Instr) -> String {
             }
         }
         Intrinsic { dst, op, args } => format!("{dst} = intrinsic {}({})", op.name(), regs(args)),
+        Foreign { dst, index, args } => {
+            let name = program
+                .foreign
+                .get(*index as usize)
+                .map(|f| f.name.as_str())
+                .unwrap_or("?");
+            format!("{dst} = foreign {index} {name}({})", regs(args))
+        }
         Jump { target } => format!("jump {target}"),
         Branch {
             cond,
@@ -167,6 +175,9 @@ pub fn function_to_string(program: &Program, id: FuncId, func: &Function) -> Str
 impl fmt::Display for Program {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "; names: {}", self.names.join(" "))?;
+        for (i, g) in self.foreign.iter().enumerate() {
+            writeln!(f, "; foreign {i}: {}: {}", g.name, g.ty)?;
+        }
         for (i, site) in self.sites.iter().enumerate() {
             writeln!(
                 f,

@@ -81,6 +81,51 @@ pub struct Program {
     pub sites: Vec<Site>,
     /// Interned choice names, indexed by [`NameId`].
     pub names: Vec<String>,
+    /// Functions supplied by the embedding application, called by
+    /// [`Instr::Foreign`](crate::Instr::Foreign) by index. Empty for
+    /// programs compiled by the `tyche` command.
+    pub foreign: Vec<Foreign>,
+}
+
+/// A function implemented in the host language (Rust) and registered by
+/// the embedding application (the `tyche` crate's `Program::builder`),
+/// callable from programs like a built-in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Foreign {
+    pub name: String,
+    /// Its type, a [`Type::Fn`] without type variables.
+    pub ty: Type,
+    /// The implementation. Opaque here, since the IR does not know runtime
+    /// values: the interpreter stores and recognises its own function type
+    /// (`tyche_vm::ForeignFn`). `None` in a program compiled for checking
+    /// only; calling it then is a runtime error.
+    pub imp: Option<Native>,
+}
+
+impl Foreign {
+    /// The number of arguments (from the function type).
+    pub fn arity(&self) -> usize {
+        match &self.ty {
+            Type::Fn(ps, _) => ps.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// An opaque, shareable implementation handle, compared by identity.
+#[derive(Clone)]
+pub struct Native(pub std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl PartialEq for Native {
+    fn eq(&self, other: &Native) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for Native {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<native>")
+    }
 }
 
 impl Program {

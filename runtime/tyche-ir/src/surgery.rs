@@ -6,9 +6,11 @@
 //! holds the value (do) or observes it (condition). The original functions
 //! are untouched, so the surgically altered model and the original can be
 //! used side by side, and every inference method runs the new program
-//! unchanged. Later edits take precedence over earlier ones on the same
-//! site, which gives the laws: `do` twice equals once with the later value,
-//! and `do` after `condition` on a site is `do`.
+//! unchanged. A later `do` takes precedence over every earlier edit of the
+//! same site, and a later `condition` over earlier conditions but not over
+//! an earlier `do`. That gives the laws: `do` twice equals once with the
+//! later value, `do` after `condition` on a site is `do`, and `condition`
+//! after `do` is still the `do`.
 
 use crate::ids::{FuncId, GlobalId, SiteId};
 use crate::instr::{Callee, Edit, EditKind, Instr};
@@ -181,7 +183,17 @@ pub fn apply(
                 *instr = Instr::Sample { dst, site, dist };
                 continue;
             }
-            new_edits.append(&mut existing);
+            // Precedence: a `do` beats everything before it; a `condition`
+            // beats earlier conditions but not an earlier `do` (observing
+            // a value that was set by intervention changes nothing).
+            let (mut new_do, mut new_obs): (Vec<Edit>, Vec<Edit>) =
+                new_edits.drain(..).partition(|e| e.kind == EditKind::Do);
+            let (mut old_do, mut old_obs): (Vec<Edit>, Vec<Edit>) =
+                existing.drain(..).partition(|e| e.kind == EditKind::Do);
+            new_edits.append(&mut new_do);
+            new_edits.append(&mut old_do);
+            new_edits.append(&mut new_obs);
+            new_edits.append(&mut old_obs);
             *instr = Instr::SampleEdited {
                 dst,
                 site,

@@ -111,6 +111,19 @@ pub fn verify(program: &Program, pass: &str) -> Result<(), String> {
                         return fail(fi, i, format!("edit reads missing global {}", e.value));
                     }
                 }
+                Instr::Foreign { index, args, .. } => match program.foreign.get(*index as usize) {
+                    None => {
+                        return fail(fi, i, format!("call of missing foreign function {index}"))
+                    }
+                    Some(g) if g.arity() != args.len() => {
+                        return fail(
+                            fi,
+                            i,
+                            format!("foreign {} takes {} arguments", g.name, g.arity()),
+                        )
+                    }
+                    Some(_) => {}
+                },
                 Instr::Intrinsic { op, args, .. } if op.arity() != args.len() => {
                     return fail(
                         fi,
