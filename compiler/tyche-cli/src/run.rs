@@ -172,16 +172,31 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
             // Errors about the run as a whole (no evidence, no accepted
             // sample) point at the model, so every error has a location.
             if d.labels.is_empty() {
-                let name_span = compiled.ast.items.iter().find_map(|i| match i {
-                    tyche_syntax::ast::Item::Fn(f) if f.name.name == args.model => Some(f.name.span),
-                    _ => None,
-                });
-                let span = name_span.unwrap_or(program.func(func).span);
+                let span = model_name_span(&compiled, &args.model).unwrap_or(program.func(func).span);
                 d = d.with_primary(span, format!("while running inference on `{}`", args.model));
             }
             return report(io, &[d], &sources);
         }
     };
+    // An edit of one address (`z[7]`) that no run reaches would change
+    // nothing; say so instead of printing an unaltered posterior.
+    let unreached = tyche_driver::unreached_addresses(&program, &model.globals, func, &edits, 200, args.seed);
+    if !unreached.is_empty() {
+        let diags: Vec<Diagnostic> = unreached
+            .iter()
+            .map(|a| {
+                let d = Diagnostic::error(format!("no run of `{}` reached the address `{a}`", args.model))
+                    .with_code("E0807");
+                match model_name_span(&compiled, &args.model) {
+                    Some(span) => d.with_primary(span, format!("`{a}` is never drawn in this model")),
+                    None => d,
+                }
+                    .with_note(format!("the edit of `{a}` changed nothing (checked on 200 runs from the prior)"))
+                    .with_help("occurrences are counted from 0 per name: `z[0]` is the first `z` drawn")
+            })
+            .collect();
+        return report(io, &diags, &sources);
+    }
     let ty = tyche_driver::result_type(&program, func);
     let values: Vec<tyche_vm::Value> = result.draws.iter().map(|d| d.value.clone()).collect();
     let weights: Vec<f64> = result.draws.iter().map(|d| d.log_weight).collect();
@@ -225,6 +240,11 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
             return usage(io, format!("cannot write {}: {e}", path.display()));
         }
     }
+    if let Some(path) = &args.plot {
+        if let Err(code) = write_plot(io, path, &info, &ty, &draws, result.mcmc.as_ref()) {
+            return code;
+        }
+    }
     let out = &mut io.out;
     let _ = match args.format {
         Format::Json => writeln!(out, "{}", tyche_report::to_json(&info, &ty, &draws)),
@@ -233,8 +253,34 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
     0
 }
 
+/// Writes the `--plot` figure: trace plots too for MCMC runs (their draws
+/// are the chains' draws concatenated). Failing to draw or write is a
+/// usage error.
+pub(crate) fn write_plot(
+    io: &mut Io,
+    path: &std::path::Path,
+    info: &tyche_report::RunInfo,
+    ty: &tyche_ir::Type,
+    draws: &tyche_report::Draws,
+    mcmc: Option<&tyche_infer::McmcStats>,
+) -> Result<(), u8> {
+    let traces = mcmc.and_then(|m| tyche_report::chain_traces(ty, draws.values, m.chains));
+    let traces = traces.as_ref().map(|(name, cs)| (name.as_str(), &cs[..]));
+    let svg = tyche_report::plot_svg(info, ty, draws, traces).map_err(|msg| usage(io, msg))?;
+    std::fs::write(path, svg)
+        .map_err(|e| usage(io, format!("cannot write {}: {e}", path.display())))
+}
+
 /// Inference options from the command line; the default method is exact
 /// enumeration when the model allows it, else SMC.
+/// Where the model function is named, for errors about a whole run.
+fn model_name_span(compiled: &Compiled, model: &str) -> Option<tyche_core::Span> {
+    compiled.ast.items.iter().find_map(|i| match i {
+        tyche_syntax::ast::Item::Fn(f) if f.name.name == model => Some(f.name.span),
+        _ => None,
+    })
+}
+
 /// Runs the chosen method. Without `--method`, exact enumeration is tried
 /// first and SMC is used when the model cannot be enumerated (a
 /// continuous or unbounded choice, or too many paths).

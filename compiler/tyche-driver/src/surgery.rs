@@ -157,3 +157,49 @@ pub fn apply_cli_surgery(
     }
     Ok((program, root, bound))
 }
+
+/// Indexed edits (`z[7]`) whose address no forward run of the model
+/// reached, from `runs` runs drawing every choice from its prior. An edit
+/// of an address that never occurs would silently change nothing, so the
+/// CLI reports these. Runs that end in a runtime error or need nested
+/// inference are skipped: the check is a best effort, never a false alarm
+/// about an address some run reached.
+pub fn unreached_addresses(
+    program: &std::sync::Arc<Program>,
+    globals: &std::sync::Arc<Vec<Value>>,
+    root: FuncId,
+    edits: &[CliEdit],
+    runs: usize,
+    seed: u64,
+) -> Vec<String> {
+    use rand::SeedableRng;
+    use tyche_vm::{Effect, Machine};
+    let wanted: Vec<(&str, u32)> = edits.iter().filter_map(|e| Some((e.name.as_str(), e.index?))).collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let mut reached = vec![false; wanted.len()];
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+    for _ in 0..runs {
+        let Ok(mut m) = Machine::for_function(program.clone(), globals.clone(), root) else { return Vec::new() };
+        let mut effect = m.run();
+        loop {
+            let addr = match &effect {
+                Ok(Effect::Sample { addr, .. } | Effect::Observe { addr, .. } | Effect::Intervened { addr, .. }) => *addr,
+                _ => break,
+            };
+            let name = program.name(addr.name);
+            for (i, (n, k)) in wanted.iter().enumerate() {
+                reached[i] |= *n == name && *k == addr.index;
+            }
+            effect = match effect {
+                Ok(Effect::Sample { dist, .. }) => m.resume(dist.sample(&mut rng)),
+                _ => m.run(),
+            };
+        }
+        if reached.iter().all(|r| *r) {
+            return Vec::new();
+        }
+    }
+    wanted.iter().zip(&reached).filter(|(_, r)| !**r).map(|((n, k), _)| format!("{n}[{k}]")).collect()
+}
