@@ -37,7 +37,10 @@ use tyche_vm::Value;
 // ---------------------------------------------------------------------
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 fn example(name: &str) -> PathBuf {
@@ -62,16 +65,26 @@ fn load_text(name: &str, text: &str, data: Option<&str>) -> Result<Loaded, Strin
                 .map_err(|d| tyche_core::render_all(&[d], &sources, false))?,
         ),
     };
-    let data = tyche_driver::bind_data(&compiled, &sources, data_json.as_ref().map(|(f, v)| (*f, v)))
-        .map_err(|d| tyche_core::render_all(&d, &sources, false))?;
-    Ok(Loaded { sources, compiled, data })
+    let data = tyche_driver::bind_data(
+        &compiled,
+        &sources,
+        data_json.as_ref().map(|(f, v)| (*f, v)),
+    )
+    .map_err(|d| tyche_core::render_all(&d, &sources, false))?;
+    Ok(Loaded {
+        sources,
+        compiled,
+        data,
+    })
 }
 
 /// Loads a program file, with `NAME.data.json` beside it when present.
 fn load_file(path: &Path) -> Result<Loaded, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let data_path = path.with_extension("data.json");
-    let data = data_path.exists().then(|| std::fs::read_to_string(&data_path).expect("readable data file"));
+    let data = data_path
+        .exists()
+        .then(|| std::fs::read_to_string(&data_path).expect("readable data file"));
     load_text(&path.display().to_string(), &text, data.as_deref())
 }
 
@@ -97,13 +110,17 @@ impl Loaded {
         let model = tyche_infer::Model::for_function(program.clone(), globals, root);
         tyche_infer::infer(&model, opts).map_err(|d| {
             let code = d.code.clone().unwrap_or_default();
-            format!("[{code}] {}", tyche_core::render_all(&[d], &self.sources, false))
+            format!(
+                "[{code}] {}",
+                tyche_core::render_all(&[d], &self.sources, false)
+            )
         })
     }
 
     fn infer(&self, model: &str, opts: &Options) -> InferResult {
         let f = self.func(model);
-        self.infer_in(&self.compiled.ir, f, &HashMap::new(), opts).unwrap_or_else(|e| panic!("{model}: {e}"))
+        self.infer_in(&self.compiled.ir, f, &HashMap::new(), opts)
+            .unwrap_or_else(|e| panic!("{model}: {e}"))
     }
 }
 
@@ -145,7 +162,8 @@ fn tyche(args: &[&str]) -> tyche_cli::Outcome {
 fn tyche_json(args: &[&str]) -> serde_json::Value {
     let out = tyche(args);
     assert_eq!(out.status, 0, "tyche {}:\n{}", args.join(" "), out.stderr);
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("tyche {}: not JSON ({e}):\n{}", args.join(" "), out.stdout))
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("tyche {}: not JSON ({e}):\n{}", args.join(" "), out.stdout))
 }
 
 /// P(result = `value`) from a JSON report's table.
@@ -194,7 +212,10 @@ fn surgered(
     for (kind, edits) in steps {
         let mut ir_edits = Vec::new();
         for (name, index, value) in edits {
-            let ty = choices.get(*name).unwrap_or_else(|| panic!("no choice {name}")).clone();
+            let ty = choices
+                .get(*name)
+                .unwrap_or_else(|| panic!("no choice {name}"))
+                .clone();
             program.globals.push(Global {
                 name: format!("test {name}"),
                 ty,
@@ -203,9 +224,18 @@ fn surgered(
             });
             let id = GlobalId(program.globals.len() as u32 - 1);
             bound.insert(id, value.clone());
-            ir_edits.push(surgery::SurgeryEdit { name: name.to_string(), index: *index, kind: *kind, value: id });
+            ir_edits.push(surgery::SurgeryEdit {
+                name: name.to_string(),
+                index: *index,
+                kind: *kind,
+                value: id,
+            });
         }
-        let tag = if *kind == EditKind::Do { "do" } else { "condition" };
+        let tag = if *kind == EditKind::Do {
+            "do"
+        } else {
+            "condition"
+        };
         root = surgery::apply(&mut program, root, None, &ir_edits, tag);
     }
     tyche_ir::verify(&program, "test surgery").expect("surgery keeps the IR valid");
@@ -226,7 +256,8 @@ fn prob(r: &InferResult, v: &Value) -> f64 {
 }
 
 fn real(v: &Value) -> f64 {
-    v.as_number().unwrap_or_else(|| panic!("{v} is not a number"))
+    v.as_number()
+        .unwrap_or_else(|| panic!("{v} is not a number"))
 }
 
 fn field(v: &Value, i: usize) -> Value {
@@ -257,9 +288,16 @@ fn front_door_surgery_equals_the_formula_exactly() {
     let r = l.infer("model", &enumerate());
     assert_eq!(r.draws.len(), 1, "the model is deterministic");
     let v = &r.draws[0].value;
-    let (interventional, formula, naive) = (real(&field(v, 0)), real(&field(v, 1)), real(&field(v, 2)));
-    assert!(close(interventional, FRONT_DOOR, 1e-12), "P(c | do(s)) = {interventional}");
-    assert!(close(formula, FRONT_DOOR, 1e-12), "front-door formula = {formula}");
+    let (interventional, formula, naive) =
+        (real(&field(v, 0)), real(&field(v, 1)), real(&field(v, 2)));
+    assert!(
+        close(interventional, FRONT_DOOR, 1e-12),
+        "P(c | do(s)) = {interventional}"
+    );
+    assert!(
+        close(formula, FRONT_DOOR, 1e-12),
+        "front-door formula = {formula}"
+    );
     assert!(close(naive, FRONT_DOOR_NAIVE, 1e-12), "P(c | s) = {naive}");
 
     // Independently in Rust: the formula from the Enumerate joint of the
@@ -267,25 +305,58 @@ fn front_door_surgery_equals_the_formula_exactly() {
     let joint = l.infer("world", &enumerate());
     let p = |s: bool, t: bool, c: bool| prob(&joint, &Value::tuple(vec![b(s), b(t), b(c)]));
     let bools = [true, false];
-    let p_s = |s: bool| bools.iter().flat_map(|&t| bools.iter().map(move |&c| (t, c))).map(|(t, c)| p(s, t, c)).sum::<f64>();
+    let p_s = |s: bool| {
+        bools
+            .iter()
+            .flat_map(|&t| bools.iter().map(move |&c| (t, c)))
+            .map(|(t, c)| p(s, t, c))
+            .sum::<f64>()
+    };
     let p_st = |s: bool, t: bool| p(s, t, true) + p(s, t, false);
     let formula_rust: f64 = bools
         .iter()
-        .map(|&t| p_st(true, t) / p_s(true) * bools.iter().map(|&s2| p(s2, t, true) / p_st(s2, t) * p_s(s2)).sum::<f64>())
+        .map(|&t| {
+            p_st(true, t) / p_s(true)
+                * bools
+                    .iter()
+                    .map(|&s2| p(s2, t, true) / p_st(s2, t) * p_s(s2))
+                    .sum::<f64>()
+        })
         .sum();
     assert!(close(formula_rust, FRONT_DOOR, 1e-12), "{formula_rust}");
     // … against surgery from the command line.
     let f = path_str(&example("frontdoor.ppl"));
-    let j = tyche_json(&["run", &f, "--model", "cancer", "--do", "smoking=true", "--method", "enumerate", "--format", "json"]);
-    assert!(close(json_prob(&j, true.into()), formula_rust, 1e-12), "{j}");
+    let j = tyche_json(&[
+        "run",
+        &f,
+        "--model",
+        "cancer",
+        "--do",
+        "smoking=true",
+        "--method",
+        "enumerate",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        close(json_prob(&j, true.into()), formula_rust, 1e-12),
+        "{j}"
+    );
     // And the same surgery in the language.
     let direct = load_text(
         "fd.ppl",
-        &format!("{}\nfn cancer_do() -> Bool {{ let m = do(cancer, smoking = true); m() }}", std::fs::read_to_string(example("frontdoor.ppl")).unwrap()),
+        &format!(
+            "{}\nfn cancer_do() -> Bool {{ let m = do(cancer, smoking = true); m() }}",
+            std::fs::read_to_string(example("frontdoor.ppl")).unwrap()
+        ),
         None,
     )
     .unwrap();
-    assert!(close(prob(&direct.infer("cancer_do", &enumerate()), &b(true)), FRONT_DOOR, 1e-12));
+    assert!(close(
+        prob(&direct.infer("cancer_do", &enumerate()), &b(true)),
+        FRONT_DOOR,
+        1e-12
+    ));
 }
 
 #[test]
@@ -295,13 +366,30 @@ fn front_door_monte_carlo() {
     // run of the surgically altered model (ESS = n); Mh reports its ESS.
     for (m, seed) in [("smc", "11"), ("importance", "12"), ("mh", "13")] {
         let j = tyche_json(&[
-            "run", &f, "--model", "cancer", "--do", "smoking=true", "--method", m, "--particles", "4000", "--samples", "4000",
-            "--seed", seed, "--format", "json",
+            "run",
+            &f,
+            "--model",
+            "cancer",
+            "--do",
+            "smoking=true",
+            "--method",
+            m,
+            "--particles",
+            "4000",
+            "--samples",
+            "4000",
+            "--seed",
+            seed,
+            "--format",
+            "json",
         ]);
         let n_eff = if m == "mh" { json_ess(&j) } else { 4000.0 };
         let est = json_prob(&j, true.into());
         let tol = tol_prob(FRONT_DOOR, n_eff);
-        assert!(close(est, FRONT_DOOR, tol), "{m}: P(c | do(s)) ≈ {est}, expected {FRONT_DOOR} ± {tol}");
+        assert!(
+            close(est, FRONT_DOOR, tol),
+            "{m}: P(c | do(s)) ≈ {est}, expected {FRONT_DOOR} ± {tol}"
+        );
     }
 }
 
@@ -324,11 +412,24 @@ fn back_door_adjustment_and_simpsons_paradox_exactly() {
     let l = load_file(&example("backdoor.ppl")).unwrap();
     let r = l.infer("model", &enumerate());
     let v = &r.draws[0].value;
-    let (observational, interventional, backdoor) = (real(&field(v, 0)), real(&field(v, 1)), real(&field(v, 2)));
-    assert!(close(observational, SEEN_TREATED - SEEN_UNTREATED, 1e-12), "{observational}");
-    assert!(close(interventional, DO_TREATED - DO_UNTREATED, 1e-12), "{interventional}");
-    assert!(close(backdoor, DO_TREATED - DO_UNTREATED, 1e-12), "{backdoor}");
-    assert!(observational < 0.0 && interventional > 0.0, "the paradox: opposite signs");
+    let (observational, interventional, backdoor) =
+        (real(&field(v, 0)), real(&field(v, 1)), real(&field(v, 2)));
+    assert!(
+        close(observational, SEEN_TREATED - SEEN_UNTREATED, 1e-12),
+        "{observational}"
+    );
+    assert!(
+        close(interventional, DO_TREATED - DO_UNTREATED, 1e-12),
+        "{interventional}"
+    );
+    assert!(
+        close(backdoor, DO_TREATED - DO_UNTREATED, 1e-12),
+        "{backdoor}"
+    );
+    assert!(
+        observational < 0.0 && interventional > 0.0,
+        "the paradox: opposite signs"
+    );
 
     // The adjustment in Rust from the observational joint.
     let joint = l.infer("patient", &enumerate());
@@ -337,7 +438,10 @@ fn back_door_adjustment_and_simpsons_paradox_exactly() {
         [true, false]
             .iter()
             .map(|&z| {
-                let p_z: f64 = [true, false].iter().map(|&x2| p(z, x2, true) + p(z, x2, false)).sum();
+                let p_z: f64 = [true, false]
+                    .iter()
+                    .map(|&x2| p(z, x2, true) + p(z, x2, false))
+                    .sum();
                 p(z, x, true) / (p(z, x, true) + p(z, x, false)) * p_z
             })
             .sum()
@@ -345,11 +449,31 @@ fn back_door_adjustment_and_simpsons_paradox_exactly() {
     let f = path_str(&example("backdoor.ppl"));
     for (x, expected) in [(true, DO_TREATED), (false, DO_UNTREATED)] {
         assert!(close(adjusted(x), expected, 1e-12));
-        let j = tyche_json(&["run", &f, "--model", "recovery", "--do", &format!("treated={x}"), "--method", "enumerate", "--format", "json"]);
+        let j = tyche_json(&[
+            "run",
+            &f,
+            "--model",
+            "recovery",
+            "--do",
+            &format!("treated={x}"),
+            "--method",
+            "enumerate",
+            "--format",
+            "json",
+        ]);
         assert!(close(json_prob(&j, true.into()), adjusted(x), 1e-12), "{j}");
     }
     for (x, expected) in [(true, SEEN_TREATED), (false, SEEN_UNTREATED)] {
-        let j = tyche_json(&["run", &f, "--model", "recovery", "--observe", &format!("treated={x}"), "--format", "json"]);
+        let j = tyche_json(&[
+            "run",
+            &f,
+            "--model",
+            "recovery",
+            "--observe",
+            &format!("treated={x}"),
+            "--format",
+            "json",
+        ]);
         assert!(close(json_prob(&j, true.into()), expected, 1e-12), "{j}");
     }
 }
@@ -369,15 +493,32 @@ fn back_door_monte_carlo() {
             let s = seed.to_string();
             let edit = format!("treated={x}");
             let j = tyche_json(&[
-                "run", &f, "--model", "recovery", flag, &edit, "--method", m, "--particles", "4000", "--samples", "4000", "--seed", &s,
-                "--format", "json",
+                "run",
+                &f,
+                "--model",
+                "recovery",
+                flag,
+                &edit,
+                "--method",
+                m,
+                "--particles",
+                "4000",
+                "--samples",
+                "4000",
+                "--seed",
+                &s,
+                "--format",
+                "json",
             ]);
             // Kish's ESS for the weighted methods (equal to n after `do`:
             // nothing is observed), the autocorrelation ESS for Mh.
             let n_eff = json_ess(&j);
             let est = json_prob(&j, true.into());
             let tol = tol_prob(expected, n_eff);
-            assert!(close(est, expected, tol), "{m} {flag} {edit}: {est}, expected {expected} ± {tol} (ESS {n_eff})");
+            assert!(
+                close(est, expected, tol),
+                "{m} {flag} {edit}: {est}, expected {expected} ± {tol} (ESS {n_eff})"
+            );
         }
     }
 }
@@ -401,8 +542,15 @@ fn intervening_on_one_instance_versus_all_instances_in_a_map() {
     let l = load_text("mapped.ppl", MAPPED, None).unwrap();
     // do(z[1]): heads = 1 + Binomial(2, 1/2): P(1) = 1/4, P(2) = 1/2, P(3) = 1/4.
     let one = table(&l.infer("one", &enumerate()));
-    let expect_one = BTreeMap::from([("1".to_string(), 0.25), ("2".to_string(), 0.5), ("3".to_string(), 0.25)]);
-    assert_eq!(one.keys().collect::<Vec<_>>(), expect_one.keys().collect::<Vec<_>>());
+    let expect_one = BTreeMap::from([
+        ("1".to_string(), 0.25),
+        ("2".to_string(), 0.5),
+        ("3".to_string(), 0.25),
+    ]);
+    assert_eq!(
+        one.keys().collect::<Vec<_>>(),
+        expect_one.keys().collect::<Vec<_>>()
+    );
     for (k, p) in &expect_one {
         assert!(close(one[k], *p, 1e-12), "do(z[1]): {one:?}");
     }
@@ -415,9 +563,34 @@ fn intervening_on_one_instance_versus_all_instances_in_a_map() {
     // constant in every draw, z[0] and z[2] still vary.
     let f = scratch("mapped.ppl", MAPPED);
     let f = path_str(&f);
-    let j = tyche_json(&["run", &f, "--model", "coins", "--do", "z[1]=true", "--method", "enumerate", "--format", "json"]);
-    assert!(close(json_prob(&j, 2.into()), 0.5, 1e-12) && close(json_prob(&j, 0.into()), 0.0, 1e-12), "{j}");
-    let j = tyche_json(&["run", &f, "--model", "coins", "--do", "z=true", "--method", "enumerate", "--format", "json"]);
+    let j = tyche_json(&[
+        "run",
+        &f,
+        "--model",
+        "coins",
+        "--do",
+        "z[1]=true",
+        "--method",
+        "enumerate",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        close(json_prob(&j, 2.into()), 0.5, 1e-12) && close(json_prob(&j, 0.into()), 0.0, 1e-12),
+        "{j}"
+    );
+    let j = tyche_json(&[
+        "run",
+        &f,
+        "--model",
+        "coins",
+        "--do",
+        "z=true",
+        "--method",
+        "enumerate",
+        "--format",
+        "json",
+    ]);
     assert!(close(json_prob(&j, 3.into()), 1.0, 1e-12), "{j}");
 
     let r = l.infer("one", &method(Method::Importance, 200, 5));
@@ -429,7 +602,11 @@ fn intervening_on_one_instance_versus_all_instances_in_a_map() {
             }
         }
     }
-    assert_eq!(seen[1].keys().collect::<Vec<_>>(), vec!["true"], "z[1] is fixed: {seen:?}");
+    assert_eq!(
+        seen[1].keys().collect::<Vec<_>>(),
+        vec!["true"],
+        "z[1] is fixed: {seen:?}"
+    );
     assert_eq!(seen[0].len(), 2, "z[0] still varies: {seen:?}");
     assert_eq!(seen[2].len(), 2, "z[2] still varies: {seen:?}");
 }
@@ -457,16 +634,42 @@ fn intervention_inside_recursion_truncates_it() {
     // P(0) = 1/2, P(1) = 1/4, P(2) = 1/4 — and the (otherwise unbounded)
     // model becomes finite, so Enumerate can solve it.
     let third = table(&l.infer("third", &enumerate()));
-    let expect = BTreeMap::from([("0".to_string(), 0.5), ("1".to_string(), 0.25), ("2".to_string(), 0.25)]);
-    assert_eq!(third.keys().collect::<Vec<_>>(), expect.keys().collect::<Vec<_>>(), "{third:?}");
+    let expect = BTreeMap::from([
+        ("0".to_string(), 0.5),
+        ("1".to_string(), 0.25),
+        ("2".to_string(), 0.25),
+    ]);
+    assert_eq!(
+        third.keys().collect::<Vec<_>>(),
+        expect.keys().collect::<Vec<_>>(),
+        "{third:?}"
+    );
     for (k, p) in &expect {
         assert!(close(third[k], *p, 1e-12), "{third:?}");
     }
     // The same from the command line.
     let f = path_str(&scratch("recursion.ppl", RECURSION));
-    let j = tyche_json(&["run", &f, "--do", "again[2]=false", "--method", "enumerate", "--format", "json"]);
+    let j = tyche_json(&[
+        "run",
+        &f,
+        "--do",
+        "again[2]=false",
+        "--method",
+        "enumerate",
+        "--format",
+        "json",
+    ]);
     assert!(close(json_prob(&j, 2.into()), 0.25, 1e-12), "{j}");
-    let j = tyche_json(&["run", &f, "--do", "again=false", "--method", "smc", "--format", "json"]);
+    let j = tyche_json(&[
+        "run",
+        &f,
+        "--do",
+        "again=false",
+        "--method",
+        "smc",
+        "--format",
+        "json",
+    ]);
     assert!(close(json_prob(&j, 0.into()), 1.0, 1e-12), "{j}");
 }
 
@@ -502,7 +705,11 @@ fn evidence_below_an_intervention_does_not_reach_above_it() {
         pa * (px * 0.8 * 0.7 + (1.0 - px) * 0.1 * 0.4)
     };
     let seen = l.infer("seen", &enumerate());
-    assert!(close(prob(&seen, &b(true)), w(true) / (w(true) + w(false)), 1e-12));
+    assert!(close(
+        prob(&seen, &b(true)),
+        w(true) / (w(true) + w(false)),
+        1e-12
+    ));
     assert!(prob(&seen, &b(true)) > 0.5);
 }
 
@@ -525,18 +732,40 @@ fn evidence_below_an_intervention_does_not_reach_above_it_monte_carlo() {
     let f = path_str(&scratch("gauss_chain.ppl", GAUSS_CHAIN));
     for (m, seed) in [("smc", "31"), ("importance", "32"), ("mh", "33")] {
         let j = tyche_json(&[
-            "run", &f, "--model", "chain", "--do", "x=0.0", "--observe", "y=3.0", "--method", m, "--particles", "4000", "--samples",
-            "4000", "--seed", seed, "--format", "json",
+            "run",
+            &f,
+            "--model",
+            "chain",
+            "--do",
+            "x=0.0",
+            "--observe",
+            "y=3.0",
+            "--method",
+            m,
+            "--particles",
+            "4000",
+            "--samples",
+            "4000",
+            "--seed",
+            seed,
+            "--format",
+            "json",
         ]);
         let n_eff = json_ess(&j);
         let mean = j["result"]["mean"].as_f64().expect("mean");
         let sd = j["result"]["sd"].as_f64().expect("sd");
         let tol = 4.0 / n_eff.sqrt();
-        assert!(close(mean, 0.0, tol), "{m}: posterior mean of a {mean} ± {tol} (ESS {n_eff})");
+        assert!(
+            close(mean, 0.0, tol),
+            "{m}: posterior mean of a {mean} ± {tol} (ESS {n_eff})"
+        );
         // The sample sd of 4000 (effective) draws from Normal(0, 1) has
         // SE ≈ 1/√(2·ESS).
         let tol_sd = 4.0 / (2.0 * n_eff).sqrt();
-        assert!(close(sd, 1.0, tol_sd), "{m}: posterior sd of a {sd} ± {tol_sd}");
+        assert!(
+            close(sd, 1.0, tol_sd),
+            "{m}: posterior sd of a {sd} ± {tol_sd}"
+        );
     }
 }
 
@@ -559,30 +788,64 @@ const FIVE_NINETEENTHS: f64 = 5.0 / 19.0;
 fn twin_network_counterfactual_is_five_nineteenths() {
     let l = load_file(&example("necessity.ppl")).unwrap();
     let r = l.infer("y_had_x_been_false", &enumerate());
-    assert!(close(prob(&r, &b(true)), FIVE_NINETEENTHS, 1e-12), "{:?}", table(&r));
+    assert!(
+        close(prob(&r, &b(true)), FIVE_NINETEENTHS, 1e-12),
+        "{:?}",
+        table(&r)
+    );
     // The evidence: P(X = 1, Y = 1) = 0.5 · 0.76.
-    assert!(close(r.log_evidence.expect("exact evidence"), (0.5f64 * 0.76).ln(), 1e-12));
+    assert!(close(
+        r.log_evidence.expect("exact evidence"),
+        (0.5f64 * 0.76).ln(),
+        1e-12
+    ));
     let pn = l.infer("model", &enumerate());
     assert!(close(prob(&pn, &b(true)), 14.0 / 19.0, 1e-12));
 
     // From the command line.
     let f = path_str(&example("necessity.ppl"));
     let j = tyche_json(&[
-        "run", &f, "--model", "scm", "--observe", "x=true", "--observe", "y=true", "--counterfactual", "x=false", "--method",
-        "enumerate", "--format", "json",
+        "run",
+        &f,
+        "--model",
+        "scm",
+        "--observe",
+        "x=true",
+        "--observe",
+        "y=true",
+        "--counterfactual",
+        "x=false",
+        "--method",
+        "enumerate",
+        "--format",
+        "json",
     ]);
-    assert!(close(json_prob(&j, true.into()), FIVE_NINETEENTHS, 1e-12), "{j}");
+    assert!(
+        close(json_prob(&j, true.into()), FIVE_NINETEENTHS, 1e-12),
+        "{j}"
+    );
 
     // Monte Carlo: factual runs are weighted by P(X = 1) P(Y = 1 | …).
-    for (m, seed) in [(Method::Smc, 41), (Method::Importance, 42), (Method::Mh, 43)] {
+    for (m, seed) in [
+        (Method::Smc, 41),
+        (Method::Importance, 42),
+        (Method::Mh, 43),
+    ] {
         let r = l.infer("y_had_x_been_false", &method(m, 4000, seed));
         let n_eff = match m {
-            Method::Mh => r.mcmc.as_ref().and_then(|s| s.ess).expect("Mh reports an ESS"),
+            Method::Mh => r
+                .mcmc
+                .as_ref()
+                .and_then(|s| s.ess)
+                .expect("Mh reports an ESS"),
             _ => ess(&r),
         };
         let est = prob(&r, &b(true));
         let tol = tol_prob(FIVE_NINETEENTHS, n_eff);
-        assert!(close(est, FIVE_NINETEENTHS, tol), "{m:?}: {est} vs 5/19 ± {tol}");
+        assert!(
+            close(est, FIVE_NINETEENTHS, tol),
+            "{m:?}: {est} vs 5/19 ± {tol}"
+        );
     }
 }
 
@@ -592,7 +855,11 @@ fn gaussian_counterfactual_is_exactly_three() {
     // x = 0 the counterfactual y is 2·0 + 3z + (5 − 2 − 3z) = 3 for every
     // z, so every draw is 3 (up to rounding), whatever the method.
     let l = load_file(&example("linear_gaussian.ppl")).unwrap();
-    for (m, seed) in [(Method::Smc, 51), (Method::Importance, 52), (Method::Mh, 53)] {
+    for (m, seed) in [
+        (Method::Smc, 51),
+        (Method::Importance, 52),
+        (Method::Mh, 53),
+    ] {
         let r = l.infer("model", &method(m, 1000, seed));
         assert!(!r.draws.is_empty());
         for d in &r.draws {
@@ -603,8 +870,22 @@ fn gaussian_counterfactual_is_exactly_three() {
     let f = path_str(&example("linear_gaussian.ppl"));
     for m in ["smc", "importance", "mh"] {
         let j = tyche_json(&[
-            "run", &f, "--model", "structural", "--observe", "x=1.0", "--observe", "y=5.0", "--counterfactual", "x=0.0", "--method", m,
-            "--seed", "7", "--format", "json",
+            "run",
+            &f,
+            "--model",
+            "structural",
+            "--observe",
+            "x=1.0",
+            "--observe",
+            "y=5.0",
+            "--counterfactual",
+            "x=0.0",
+            "--method",
+            m,
+            "--seed",
+            "7",
+            "--format",
+            "json",
         ]);
         for key in ["min", "max", "mean"] {
             let v = j["result"][key].as_f64().expect("number");
@@ -622,7 +903,10 @@ fn programs_recursive(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())).flatten() {
+        for e in std::fs::read_dir(&d)
+            .unwrap_or_else(|e| panic!("{}: {e}", d.display()))
+            .flatten()
+        {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
@@ -653,7 +937,11 @@ fn outcome(r: Result<InferResult, String>) -> Outcome {
             r.draws
                 .iter()
                 .map(|d| {
-                    let trace: Vec<String> = d.trace.iter().map(|(a, v)| format!("{}.{}={v}", a.name.0, a.index)).collect();
+                    let trace: Vec<String> = d
+                        .trace
+                        .iter()
+                        .map(|(a, v)| format!("{}.{}={v}", a.name.0, a.index))
+                        .collect();
                     (d.value.to_string(), d.log_weight.to_bits(), trace.join(","))
                 })
                 .collect(),
@@ -682,12 +970,23 @@ fn same(a: &Outcome, b: &Outcome) -> bool {
 /// Two values per choice to intervene with: values the model itself drew
 /// in prior runs (so they are in the support and of the right shape), or
 /// defaults for its type when it never drew the choice at top level.
-fn values_for(l: &Loaded, root: FuncId, choices: &BTreeMap<String, Type>) -> BTreeMap<String, (Value, Value)> {
+fn values_for(
+    l: &Loaded,
+    root: FuncId,
+    choices: &BTreeMap<String, Type>,
+) -> BTreeMap<String, (Value, Value)> {
     let mut seen: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    if let Ok(r) = l.infer_in(&l.compiled.ir, root, &HashMap::new(), &method(Method::Importance, 24, 3)) {
+    if let Ok(r) = l.infer_in(
+        &l.compiled.ir,
+        root,
+        &HashMap::new(),
+        &method(Method::Importance, 24, 3),
+    ) {
         for d in &r.draws {
             for (addr, v) in &d.trace {
-                let vs = seen.entry(l.compiled.ir.name(addr.name).to_string()).or_default();
+                let vs = seen
+                    .entry(l.compiled.ir.name(addr.name).to_string())
+                    .or_default();
                 if !vs.contains(v) {
                     vs.push(v.clone());
                 }
@@ -727,7 +1026,10 @@ fn surgery_laws_hold_for_every_example_model() {
                     .expect("spawn")
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("no panic")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
     });
     let mut problems = Vec::new();
     let mut checks = 0;
@@ -740,16 +1042,26 @@ fn surgery_laws_hold_for_every_example_model() {
     }
     eprintln!("{checks} law checks over {} example files", files.len());
     assert!(checks > 0, "no law was checked");
-    assert!(problems.is_empty(), "{} of {checks} law checks failed:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} of {checks} law checks failed:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
-/// Checks the three laws for every model of one file and every choice:
+/// Checks the laws for every model of one file and every choice:
 /// `do(do(m, x = a), x = b) = do(m, x = b)`;
 /// `do(do(m, x = a), y = c) = do(do(m, y = c), x = a)` for x ≠ y;
-/// `do(condition(m, x = a), x = b) = do(m, x = b)`.
+/// `do(condition(m, x = a), x = b) = do(m, x = b)`;
+/// `condition(do(m, x = b), x = a) = do(m, x = b)`.
 /// Returns the file, the number of checks, and the failures.
 fn check_laws(path: &Path) -> (String, usize, Vec<String>) {
-    let file = path.strip_prefix(root()).unwrap_or(path).display().to_string();
+    let file = path
+        .strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string();
     let l = match load_file(path) {
         Ok(l) => l,
         Err(e) => return (file, 0, vec![format!("does not load:\n{e}")]),
@@ -760,7 +1072,12 @@ fn check_laws(path: &Path) -> (String, usize, Vec<String>) {
     let models: Vec<String> = ir
         .funcs
         .iter()
-        .filter(|f| f.span.file == l.compiled.file && f.params == 0 && f.captures == 0 && !f.name.contains('$'))
+        .filter(|f| {
+            f.span.file == l.compiled.file
+                && f.params == 0
+                && f.captures == 0
+                && !f.name.contains('$')
+        })
         .map(|f| f.name.clone())
         .collect();
     let mut checks = 0;
@@ -773,7 +1090,13 @@ fn check_laws(path: &Path) -> (String, usize, Vec<String>) {
         }
         // Exact enumeration where the model allows it, else seeded SMC.
         let opts = match l.infer_in(ir, root, &HashMap::new(), &enumerate()) {
-            Err(e) if e.starts_with("[E0702]") || e.starts_with("[E0703]") || e.starts_with("[E0704]") => method(Method::Smc, 64, 17),
+            Err(e)
+                if e.starts_with("[E0702]")
+                    || e.starts_with("[E0703]")
+                    || e.starts_with("[E0704]") =>
+            {
+                method(Method::Smc, 64, 17)
+            }
             _ => enumerate(),
         };
         let run = |steps: &[Step]| {
@@ -788,22 +1111,51 @@ fn check_laws(path: &Path) -> (String, usize, Vec<String>) {
                 // vacuously; a surgery of an example should run.
                 problems.push(format!("{model}: do({x} = {bv}) fails:\n{e}"));
             }
-            let twice = run(&[(EditKind::Do, vec![(x, None, a.clone())]), (EditKind::Do, vec![(x, None, bv.clone())])]);
+            let twice = run(&[
+                (EditKind::Do, vec![(x, None, a.clone())]),
+                (EditKind::Do, vec![(x, None, bv.clone())]),
+            ]);
             checks += 1;
             if !same(&once, &twice) {
                 problems.push(format!("{model}: do twice on `{x}` ≠ do once with the later value:\n{twice:?}\nvs\n{once:?}"));
             }
-            let cond_then_do = run(&[(EditKind::Observe, vec![(x, None, a.clone())]), (EditKind::Do, vec![(x, None, bv.clone())])]);
+            let cond_then_do = run(&[
+                (EditKind::Observe, vec![(x, None, a.clone())]),
+                (EditKind::Do, vec![(x, None, bv.clone())]),
+            ]);
             checks += 1;
             if !same(&once, &cond_then_do) {
-                problems.push(format!("{model}: condition then do on `{x}` ≠ do:\n{cond_then_do:?}\nvs\n{once:?}"));
+                problems.push(format!(
+                    "{model}: condition then do on `{x}` ≠ do:\n{cond_then_do:?}\nvs\n{once:?}"
+                ));
             }
-            for (y, (c, _)) in values.range::<String, _>((std::ops::Bound::Excluded(x.clone()), std::ops::Bound::Unbounded)) {
-                let xy = run(&[(EditKind::Do, vec![(x, None, a.clone())]), (EditKind::Do, vec![(y, None, c.clone())])]);
-                let yx = run(&[(EditKind::Do, vec![(y, None, c.clone())]), (EditKind::Do, vec![(x, None, a.clone())])]);
+            let do_then_cond = run(&[
+                (EditKind::Do, vec![(x, None, bv.clone())]),
+                (EditKind::Observe, vec![(x, None, a.clone())]),
+            ]);
+            checks += 1;
+            if !same(&once, &do_then_cond) {
+                problems.push(format!(
+                    "{model}: do then condition on `{x}` ≠ do:\n{do_then_cond:?}\nvs\n{once:?}"
+                ));
+            }
+            for (y, (c, _)) in values.range::<String, _>((
+                std::ops::Bound::Excluded(x.clone()),
+                std::ops::Bound::Unbounded,
+            )) {
+                let xy = run(&[
+                    (EditKind::Do, vec![(x, None, a.clone())]),
+                    (EditKind::Do, vec![(y, None, c.clone())]),
+                ]);
+                let yx = run(&[
+                    (EditKind::Do, vec![(y, None, c.clone())]),
+                    (EditKind::Do, vec![(x, None, a.clone())]),
+                ]);
                 checks += 1;
                 if !same(&xy, &yx) {
-                    problems.push(format!("{model}: do on `{x}` and `{y}` do not commute:\n{xy:?}\nvs\n{yx:?}"));
+                    problems.push(format!(
+                        "{model}: do on `{x}` and `{y}` do not commute:\n{xy:?}\nvs\n{yx:?}"
+                    ));
                 }
             }
         }
@@ -832,7 +1184,12 @@ fn do_cond() -> (Bool, Bool) { let f = condition(do(m, x = false), x = true); f(
 "#;
     let l = load_text("laws.ppl", src, None).unwrap();
     let t = |m: &str| outcome(Ok(l.infer(m, &enumerate())));
-    assert!(same(&t("twice"), &t("once")), "{:?} vs {:?}", t("twice"), t("once"));
+    assert!(
+        same(&t("twice"), &t("once")),
+        "{:?} vs {:?}",
+        t("twice"),
+        t("once")
+    );
     assert!(same(&t("xy"), &t("yx")));
     assert!(same(&t("xy"), &t("both")));
     assert!(same(&t("cond_do"), &t("once")));
@@ -858,18 +1215,34 @@ fn once() -> Bool { let f = do(m, x = false); f() }
 "#;
     let l = load_text("do_cond.ppl", src, None).unwrap();
     let t = |m: &str| outcome(Ok(l.infer(m, &enumerate())));
-    assert!(same(&t("do_cond"), &t("once")), "{:?} vs {:?}", t("do_cond"), t("once"));
+    assert!(
+        same(&t("do_cond"), &t("once")),
+        "{:?} vs {:?}",
+        t("do_cond"),
+        t("once")
+    );
     let f = path_str(&scratch("do_cond.ppl", src));
-    let j = tyche_json(&["run", &f, "--model", "m", "--do", "x=false", "--observe", "x=true", "--format", "json"]);
+    let j = tyche_json(&[
+        "run",
+        &f,
+        "--model",
+        "m",
+        "--do",
+        "x=false",
+        "--observe",
+        "x=true",
+        "--format",
+        "json",
+    ]);
     assert!(close(json_prob(&j, true.into()), 0.3, 1e-12), "{j}");
 }
 
 #[test]
 fn surgery_of_a_model_that_contains_a_later_surgery() {
     // `outer` (lowered first) intervenes on `user`, which itself runs
-    // `do(model, …)`; today lowering applies `do(user, …)` before the
-    // inner surgery exists and fails with an internal compiler error
-    // ("f25 model$do$do at 0: code can fall off the end").
+    // `do(model, …)`: the inner surgery must exist before the outer one
+    // copies `user` (applying them in source order used to copy an empty
+    // function and fail with an internal compiler error).
     let src = r#"
 fn model() -> Bool { let x ~ Bernoulli(0.5); x }
 fn outer() -> Real { let m = do(user, y = true); prob(infer(Enumerate, m), true) }
@@ -886,10 +1259,9 @@ fn user() -> Bool {
 
 #[test]
 fn surgery_of_a_model_inside_itself_does_not_panic() {
-    // apply() writes the transformed root into its reserved slot while the
-    // slot is still in the list of functions to copy, so the copy of the
-    // slot reads the new code and indexes its map with an unmapped id.
-    // Whatever the semantics, the command must not panic (exit 101).
+    // A surgery reachable from its own model has no finite copy to make:
+    // it is a diagnosed error (E0806), not a panic (this used to crash
+    // `tyche_ir::surgery::apply`).
     let src = r#"
 fn model() -> Real {
     let x ~ Bernoulli(0.5);
@@ -898,7 +1270,12 @@ fn model() -> Real {
 "#;
     let f = path_str(&scratch("self_surgery.ppl", src));
     let out = tyche(&["run", &f]);
-    assert!(out.status == 0 || out.status == 1, "{out:?}");
+    assert_eq!(out.status, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("E0806") && out.stderr.contains("surgery of itself"),
+        "{}",
+        out.stderr
+    );
 }
 
 // ---------------------------------------------------------------------
@@ -916,12 +1293,28 @@ fn model() -> Bool {
 #[test]
 fn unknown_names_and_wrong_types_are_diagnosed_in_the_language() {
     let cases = [
-        ("do(model, smokng = true)", "no random choice named `smokng` in `model`", Some("did you mean `smoking`?")),
-        ("condition(model, smokng = true)", "no random choice named `smokng` in `model`", Some("did you mean `smoking`?")),
-        ("counterfactual(model, smokng = true)", "no random choice named `smokng` in `model`", Some("did you mean `smoking`?")),
+        (
+            "do(model, smokng = true)",
+            "no random choice named `smokng` in `model`",
+            Some("did you mean `smoking`?"),
+        ),
+        (
+            "condition(model, smokng = true)",
+            "no random choice named `smokng` in `model`",
+            Some("did you mean `smoking`?"),
+        ),
+        (
+            "counterfactual(model, smokng = true)",
+            "no random choice named `smokng` in `model`",
+            Some("did you mean `smoking`?"),
+        ),
         ("do(model, smoking = 1.0)", "mismatched types", None),
         ("condition(model, cancer = 3)", "mismatched types", None),
-        ("counterfactual(model, smoking = 0.5)", "mismatched types", None),
+        (
+            "counterfactual(model, smoking = 0.5)",
+            "mismatched types",
+            None,
+        ),
         ("do(model, smoking[2] = 1.5)", "mismatched types", None),
     ];
     for (i, (surgery, message, help)) in cases.iter().enumerate() {
@@ -931,7 +1324,11 @@ fn unknown_names_and_wrong_types_are_diagnosed_in_the_language() {
             let out = tyche(&[cmd, &f]);
             assert_eq!(out.status, 1, "tyche {cmd} with {surgery}: {out:?}");
             assert!(out.stderr.contains(message), "{surgery}: {}", out.stderr);
-            assert!(out.stderr.contains(&f), "{surgery}: the message names the file:\n{}", out.stderr);
+            assert!(
+                out.stderr.contains(&f),
+                "{surgery}: the message names the file:\n{}",
+                out.stderr
+            );
             if let Some(h) = help {
                 assert!(out.stderr.contains(h), "{surgery}: {}", out.stderr);
             }
@@ -945,8 +1342,16 @@ fn unknown_names_and_wrong_types_are_diagnosed_on_the_command_line() {
     let f = path_str(&scratch("smoking.ppl", SMOKING));
     let cases: [(&str, &str, &str); 8] = [
         ("--do", "smokng=true", "no random choice named `smokng`"),
-        ("--observe", "smokng=true", "no random choice named `smokng`"),
-        ("--counterfactual", "smokng=true", "no random choice named `smokng`"),
+        (
+            "--observe",
+            "smokng=true",
+            "no random choice named `smokng`",
+        ),
+        (
+            "--counterfactual",
+            "smokng=true",
+            "no random choice named `smokng`",
+        ),
         ("--do", "smoking=1.5", "mismatched types"),
         ("--observe", "cancer=3", "mismatched types"),
         ("--counterfactual", "smoking=\"yes\"", "mismatched types"),
@@ -957,7 +1362,11 @@ fn unknown_names_and_wrong_types_are_diagnosed_on_the_command_line() {
         for cmd in ["run", "graph"] {
             let out = tyche(&[cmd, &f, flag, edit]);
             assert_eq!(out.status, 1, "tyche {cmd} {flag} {edit}: {out:?}");
-            assert!(out.stderr.contains(message), "tyche {cmd} {flag} {edit}:\n{}", out.stderr);
+            assert!(
+                out.stderr.contains(message),
+                "tyche {cmd} {flag} {edit}:\n{}",
+                out.stderr
+            );
         }
     }
     // Malformed arguments are usage errors (exit 2), not diagnosed ones.
@@ -984,11 +1393,20 @@ impl Dot {
         let mut edges = Vec::new();
         for line in text.lines().map(str::trim) {
             if let Some((lhs, rest)) = line.split_once(" -> ") {
-                let (to, attrs) = rest.split_once(' ').unwrap_or((rest.trim_end_matches(';'), ""));
-                edges.push((lhs.to_string(), to.trim_end_matches(';').to_string(), attrs.contains("dashed")));
+                let (to, attrs) = rest
+                    .split_once(' ')
+                    .unwrap_or((rest.trim_end_matches(';'), ""));
+                edges.push((
+                    lhs.to_string(),
+                    to.trim_end_matches(';').to_string(),
+                    attrs.contains("dashed"),
+                ));
             } else if let Some((id, rest)) = line.split_once(" [label=\"") {
                 let (label, attrs) = rest.split_once("\", ").expect("label then attributes");
-                nodes.insert(id.to_string(), (label.replace("\\n", "\n"), attrs.to_string()));
+                nodes.insert(
+                    id.to_string(),
+                    (label.replace("\\n", "\n"), attrs.to_string()),
+                );
             }
         }
         Dot { nodes, edges }
@@ -1011,7 +1429,12 @@ impl Dot {
     fn parents(&self, label: &str) -> Vec<(String, bool)> {
         let id = self.id(label);
         let first = |l: String| l.split('\n').next().unwrap_or("").to_string();
-        let mut v: Vec<(String, bool)> = self.edges.iter().filter(|e| e.1 == id).map(|e| (first(self.label(&e.0)), e.2)).collect();
+        let mut v: Vec<(String, bool)> = self
+            .edges
+            .iter()
+            .filter(|e| e.1 == id)
+            .map(|e| (first(self.label(&e.0)), e.2))
+            .collect();
         v.sort();
         v
     }
@@ -1055,7 +1478,11 @@ fn graph_shows_the_structure_and_the_cut() {
     // Nested inference is a cluster of its own.
     let out = tyche(&["graph", &f]);
     assert_eq!(out.status, 0);
-    assert!(out.stdout.contains("subgraph cluster_1") && out.stdout.contains("infer(do(cancer))"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("subgraph cluster_1") && out.stdout.contains("infer(do(cancer))"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -1088,19 +1515,35 @@ fn model() -> Int {
     let f = path_str(&scratch("flow_graph.ppl", src));
     let g = graph(&[&f]);
     assert_eq!(g.parents("z"), vec![("w".to_string(), false)]);
-    let obs = g.nodes.values().find(|(l, _)| l.starts_with("observe@")).expect("an observe node").0.clone();
+    let obs = g
+        .nodes
+        .values()
+        .find(|(l, _)| l.starts_with("observe@"))
+        .expect("an observe node")
+        .0
+        .clone();
     assert_eq!(g.parents(&obs), vec![("z".to_string(), false)]);
     assert_eq!(g.parents("q"), vec![("w".to_string(), true)]);
     assert_eq!(g.parents("return"), vec![("w".to_string(), false)]);
 
     // -o writes the file (and an SVG when Graphviz is installed).
-    let out_path = std::env::temp_dir().join(format!("tyche-causal-graph-{}.dot", std::process::id()));
+    let out_path =
+        std::env::temp_dir().join(format!("tyche-causal-graph-{}.dot", std::process::id()));
     let o = path_str(&out_path);
     let out = tyche(&["graph", &f, "-o", &o]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     let written = std::fs::read_to_string(&out_path).expect("the DOT file");
     assert!(written.starts_with("digraph "));
     assert!(out.stdout.is_empty());
+    let has_dot = std::process::Command::new("dot")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if has_dot {
+        let svg = std::fs::read_to_string(out_path.with_extension("svg"))
+            .expect("an SVG next to the DOT file");
+        assert!(svg.contains("<svg"), "{svg}");
+    }
     let _ = std::fs::remove_file(&out_path);
     let _ = std::fs::remove_file(out_path.with_extension("svg"));
 }
@@ -1110,30 +1553,66 @@ fn graph_of_a_counterfactual_is_a_twin_network() {
     let f = path_str(&example("linear_gaussian.ppl"));
     let out = tyche(&["graph", &f]);
     assert_eq!(out.status, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("label=\"counterfactual world\""), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("label=\"counterfactual world\""),
+        "{}",
+        out.stdout
+    );
     let g = Dot::parse(&out.stdout);
     // The factual world: x and y observed (shaded), z latent.
     assert!(g.nodes[g.id("x = 1.0")].1.contains("filled"));
-    assert_eq!(g.parents("y = 5.0"), vec![("x = 1.0".to_string(), false), ("z".to_string(), false)]);
+    assert_eq!(
+        g.parents("y = 5.0"),
+        vec![("x = 1.0".to_string(), false), ("z".to_string(), false)]
+    );
     // The counterfactual world: x := 0 cut, y from x and its z; the
     // return value is the counterfactual y; choices share their noise
     // with their factual twins (dotted edges), except the intervened x.
     assert!(g.parents("x := 0.0").is_empty());
     let ret = g.id("return");
-    let cf_y = g.edges.iter().find(|e| e.1 == ret).map(|e| e.0.clone()).expect("an edge into return");
+    let cf_y = g
+        .edges
+        .iter()
+        .find(|e| e.1 == ret)
+        .map(|e| e.0.clone())
+        .expect("an edge into return");
     assert_eq!(g.label(&cf_y), "y");
     let noise: Vec<(String, String)> = out
         .stdout
         .lines()
         .filter(|l| l.contains("style=dotted"))
-        .filter_map(|l| l.trim().split_once(" -> ").map(|(a, b)| (g.label(a), g.label(b.split(' ').next().unwrap_or("")))))
+        .filter_map(|l| {
+            l.trim()
+                .split_once(" -> ")
+                .map(|(a, b)| (g.label(a), g.label(b.split(' ').next().unwrap_or(""))))
+        })
         .collect();
     assert_eq!(noise.len(), 2, "{noise:?}");
-    assert!(noise.contains(&("y = 5.0".to_string(), "y".to_string())) && noise.contains(&("z".to_string(), "z".to_string())), "{noise:?}");
+    assert!(
+        noise.contains(&("y = 5.0".to_string(), "y".to_string()))
+            && noise.contains(&("z".to_string(), "z".to_string())),
+        "{noise:?}"
+    );
     // The same question from the command line draws the same graph.
-    let cli = tyche(&["graph", &f, "--model", "structural", "--observe", "x=1.0", "--observe", "y=5.0", "--counterfactual", "x=0.0"]);
+    let cli = tyche(&[
+        "graph",
+        &f,
+        "--model",
+        "structural",
+        "--observe",
+        "x=1.0",
+        "--observe",
+        "y=5.0",
+        "--counterfactual",
+        "x=0.0",
+    ]);
     assert_eq!(cli.status, 0, "{}", cli.stderr);
-    let strip = |t: &str| t.lines().filter(|l| !l.contains("digraph") && !l.contains("label=\"dependencies")).collect::<Vec<_>>().join("\n");
+    let strip = |t: &str| {
+        t.lines()
+            .filter(|l| !l.contains("digraph") && !l.contains("label=\"dependencies"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     assert_eq!(strip(&cli.stdout), strip(&out.stdout));
 }
 
@@ -1150,6 +1629,10 @@ fn graph_of_every_example_builds() {
         let out = tyche(&args);
         assert_eq!(out.status, 0, "tyche graph {f}: {}", out.stderr);
         let g = Dot::parse(&out.stdout);
-        assert!(g.nodes.values().any(|(l, _)| l == "return"), "{f}:\n{}", out.stdout);
+        assert!(
+            g.nodes.values().any(|(l, _)| l == "return"),
+            "{f}:\n{}",
+            out.stdout
+        );
     }
 }

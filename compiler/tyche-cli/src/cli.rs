@@ -115,6 +115,9 @@ pub struct RunArgs {
     /// Write one CSV row per draw to this file.
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Write a figure to this SVG file: a histogram or bar chart per result component, and trace plots for MCMC chains.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -29,21 +29,30 @@
 //! - **Nested inference** (`infer(M, m)` inside the model) is a cluster of
 //!   its own: the inner model's choices are a different world, and the
 //!   posterior it returns is a node the outer model's sites can depend on.
+//! - **Counterfactuals** (`counterfactual(m, …)`, `--counterfactual`) are
+//!   drawn as a twin network: the code after `Instr::World {
+//!   counterfactual: true }` runs in a cluster "counterfactual world",
+//!   and dotted undirected edges join each choice to its factual twin
+//!   (they share their exogenous noise).
 //!
 //! The analysis is flow-insensitive per register (registers are mutable
 //! slots), context-insensitive per function (one summary per function and
-//! world) and tracks which functions a register may hold (closure values),
-//! so it over-approximates: every real dependency is an edge, and a few
-//! edges may be spurious.
+//! world), tracks which functions a register may hold (closure values)
+//! and keeps tuple components apart, so it over-approximates: every real
+//! dependency is an edge, and a few edges may be spurious (array elements
+//! are not told apart, for instance).
 
 use crate::run::Io;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tyche_core::{render_all, Diagnostic, SourceMap};
-use tyche_ir::{Callee, EditKind, Edit, FuncId, GlobalId, GlobalKind, Instr, Intrinsic, NameId, Program, Reg, SiteId, SiteKind};
+use tyche_ir::{
+    Callee, Edit, EditKind, FuncId, GlobalId, GlobalKind, Instr, Intrinsic, NameId, Program, Reg,
+    SiteId, SiteKind,
+};
 
-/// `tyche graph FILE [--model NAME] [--do NAME=VALUE]… [--observe NAME=VALUE]… [-o OUT.dot]`
+/// `tyche graph FILE [--model NAME] [--do NAME=VALUE]… [--observe NAME=VALUE]… [--counterfactual NAME=VALUE]… [-o OUT.dot]`
 #[derive(clap::Args, Debug)]
 pub struct GraphArgs {
     /// The program (`.ppl`).
@@ -95,16 +104,21 @@ pub fn command(args: GraphArgs, io: &mut Io) -> u8 {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(_) => {
-                let _ = writeln!(io.err, "error: {} is not valid UTF-8 text", args.file.display());
+                let _ = writeln!(
+                    io.err,
+                    "error: {} is not valid UTF-8 text",
+                    args.file.display()
+                );
                 return crate::DIAGNOSED;
             }
         },
         Err(e) => return usage(io, format!("cannot read {}: {e}", args.file.display())),
     };
-    let compiled = match tyche_driver::compile_source(&mut sources, &args.file.display().to_string(), &text) {
-        Ok(c) => c,
-        Err(d) => return report(io, &d, &sources),
-    };
+    let compiled =
+        match tyche_driver::compile_source(&mut sources, &args.file.display().to_string(), &text) {
+            Ok(c) => c,
+            Err(d) => return report(io, &d, &sources),
+        };
     let mut edits = Vec::new();
     let flags = [
         (&args.interventions, EditKind::Do, false),
@@ -114,7 +128,10 @@ pub fn command(args: GraphArgs, io: &mut Io) -> u8 {
     for (list, kind, counterfactual) in flags {
         for arg in list {
             match tyche_driver::parse_cli_edit(arg, kind) {
-                Ok(e) => edits.push(tyche_driver::CliEdit { counterfactual, ..e }),
+                Ok(e) => edits.push(tyche_driver::CliEdit {
+                    counterfactual,
+                    ..e
+                }),
                 Err(msg) => return usage(io, msg),
             }
         }
@@ -126,9 +143,15 @@ pub fn command(args: GraphArgs, io: &mut Io) -> u8 {
         Some(path) => {
             let text = match std::fs::read_to_string(path) {
                 Ok(t) => t,
-                Err(e) => return usage(io, format!("cannot read data file {}: {e}", path.display())),
+                Err(e) => {
+                    return usage(io, format!("cannot read data file {}: {e}", path.display()))
+                }
             };
-            let data = match tyche_driver::parse_data_file(&mut sources, &path.display().to_string(), &text) {
+            let data = match tyche_driver::parse_data_file(
+                &mut sources,
+                &path.display().to_string(),
+                &text,
+            ) {
                 Ok(d) => d,
                 Err(d) => return report(io, &[d], &sources),
             };
@@ -204,23 +227,38 @@ fn render_svg(dot: &Path, svg: &Path) -> Result<(), String> {
     match status {
         Err(_) => Err("Graphviz `dot` is not installed, so no SVG was written".into()),
         Ok(out) if out.status.success() => Ok(()),
-        Ok(out) => Err(format!("`dot -Tsvg` failed: {}", String::from_utf8_lossy(&out.stderr).trim())),
+        Ok(out) => Err(format!(
+            "`dot -Tsvg` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
     }
 }
 
 /// A global's value read off its initialiser, when that is a literal
 /// (possibly negated); otherwise `…`.
 pub fn static_value(program: &Program, g: GlobalId) -> String {
-    let Some(global) = program.globals.get(g.index()) else { return "…".into() };
-    let GlobalKind::Const { init } = global.kind else { return "…".into() };
+    let Some(global) = program.globals.get(g.index()) else {
+        return "…".into();
+    };
+    let GlobalKind::Const { init } = global.kind else {
+        return "…".into();
+    };
     let code = &program.func(init).code;
-    let Some(Instr::Return { value }) = code.iter().rev().find(|i| matches!(i, Instr::Return { .. })) else {
+    let Some(Instr::Return { value }) = code
+        .iter()
+        .rev()
+        .find(|i| matches!(i, Instr::Return { .. }))
+    else {
         return "…".into();
     };
     let def = |r: Reg| code.iter().rev().find(|i| i.dst() == Some(r));
     match def(*value) {
         Some(Instr::Const { value, .. }) => value.to_string(),
-        Some(Instr::Unary { op: tyche_ir::UnOp::Neg, arg, .. }) => match def(*arg) {
+        Some(Instr::Unary {
+            op: tyche_ir::UnOp::Neg,
+            arg,
+            ..
+        }) => match def(*arg) {
             Some(Instr::Const { value, .. }) => format!("-{value}"),
             _ => "…".into(),
         },
@@ -326,12 +364,16 @@ pub struct Graph {
 impl Graph {
     /// The node of the choice (or site) `name` in world 0.
     pub fn node(&self, name: &str) -> Option<usize> {
-        self.nodes.iter().position(|n| n.world == 0 && n.name() == name)
+        self.nodes
+            .iter()
+            .position(|n| n.world == 0 && n.name() == name)
     }
 
     /// Names of the nodes with a data or control edge into `name` (world 0).
     pub fn parents(&self, name: &str) -> BTreeSet<String> {
-        let Some(to) = self.node(name) else { return BTreeSet::new() };
+        let Some(to) = self.node(name) else {
+            return BTreeSet::new();
+        };
         self.edges
             .iter()
             .filter(|e| e.to == to && e.kind != EdgeKind::Noise)
@@ -341,8 +383,14 @@ impl Graph {
 
     /// Names of the nodes with a data (solid) edge into `name` (world 0).
     pub fn data_parents(&self, name: &str) -> BTreeSet<String> {
-        let Some(to) = self.node(name) else { return BTreeSet::new() };
-        self.edges.iter().filter(|e| e.to == to && e.kind == EdgeKind::Data).map(|e| self.nodes[e.from].name().to_string()).collect()
+        let Some(to) = self.node(name) else {
+            return BTreeSet::new();
+        };
+        self.edges
+            .iter()
+            .filter(|e| e.to == to && e.kind == EdgeKind::Data)
+            .map(|e| self.nodes[e.from].name().to_string())
+            .collect()
     }
 
     /// The graph in Graphviz DOT.
@@ -353,14 +401,20 @@ impl Graph {
         s.push_str("  graph [fontname=\"Helvetica\"];\n");
         s.push_str("  node [fontname=\"Helvetica\"];\n");
         s.push_str("  edge [fontname=\"Helvetica\"];\n");
-        s.push_str(&format!("  label={}; labelloc=t;\n", quote(&format!("dependencies of {title}"))));
+        s.push_str(&format!(
+            "  label={}; labelloc=t;\n",
+            quote(&format!("dependencies of {title}"))
+        ));
         for (w, world) in self.worlds.iter().enumerate() {
             if w == 0 {
                 for (i, n) in self.nodes.iter().enumerate().filter(|(_, n)| n.world == 0) {
                     s.push_str(&format!("  {}\n", node_dot(i, n)));
                 }
             } else {
-                s.push_str(&format!("  subgraph cluster_{w} {{\n    label={};\n    style=rounded; color=gray50;\n", quote(&world.label)));
+                s.push_str(&format!(
+                    "  subgraph cluster_{w} {{\n    label={};\n    style=rounded; color=gray50;\n",
+                    quote(&world.label)
+                ));
                 for (i, n) in self.nodes.iter().enumerate().filter(|(_, n)| n.world == w) {
                     s.push_str(&format!("    {}\n", node_dot(i, n)));
                 }
@@ -399,13 +453,23 @@ fn node_dot(i: usize, n: &Node) -> String {
     let (label, attrs) = match &n.kind {
         NodeKind::Choice { name, status } => match status {
             ChoiceStatus::Random => (name.clone(), "shape=ellipse".to_string()),
-            ChoiceStatus::Intervened(vs) => (format!("{name} := {}", vs.join(" | ")), "shape=box, style=bold".to_string()),
-            ChoiceStatus::Observed(vs) => {
-                (format!("{name} = {}", vs.join(" | ")), "shape=ellipse, style=filled, fillcolor=gray80".to_string())
-            }
-            ChoiceStatus::Partial(es) => (format!("{name}\n{}", es.join("\n")), "shape=ellipse, style=dashed".to_string()),
+            ChoiceStatus::Intervened(vs) => (
+                format!("{name} := {}", vs.join(" | ")),
+                "shape=box, style=bold".to_string(),
+            ),
+            ChoiceStatus::Observed(vs) => (
+                format!("{name} = {}", vs.join(" | ")),
+                "shape=ellipse, style=filled, fillcolor=gray80".to_string(),
+            ),
+            ChoiceStatus::Partial(es) => (
+                format!("{name}\n{}", es.join("\n")),
+                "shape=ellipse, style=dashed".to_string(),
+            ),
         },
-        NodeKind::Observe { name } => (name.clone(), "shape=box, style=\"rounded,filled\", fillcolor=gray80".to_string()),
+        NodeKind::Observe { name } => (
+            name.clone(),
+            "shape=box, style=\"rounded,filled\", fillcolor=gray80".to_string(),
+        ),
         NodeKind::Factor { name } => (name.clone(), "shape=diamond".to_string()),
         NodeKind::Condition { name } => (name.clone(), "shape=octagon".to_string()),
         NodeKind::Return => {
@@ -487,7 +551,10 @@ impl Val {
     }
 
     fn taint(t: &BTreeSet<usize>) -> Val {
-        Val { taint: t.clone(), ..Val::default() }
+        Val {
+            taint: t.clone(),
+            ..Val::default()
+        }
     }
 
     /// Adds `t` to the value and every component of it (an implicit flow
@@ -511,7 +578,11 @@ impl Val {
             v.taint.extend(e.taint.iter().copied());
             v.funcs.extend(e.funcs.iter().copied());
         }
-        v.shape = if elems.iter().any(|e| e.depth() >= MAX_SHAPE_DEPTH) { Shape::Mixed } else { Shape::Tuple(elems) };
+        v.shape = if elems.iter().any(|e| e.depth() >= MAX_SHAPE_DEPTH) {
+            Shape::Mixed
+        } else {
+            Shape::Tuple(elems)
+        };
         v
     }
 
@@ -526,7 +597,11 @@ impl Val {
     fn field(&self, i: usize) -> Val {
         match &self.shape {
             Shape::Tuple(xs) if i < xs.len() => xs[i].clone(),
-            _ => Val { taint: self.taint.clone(), funcs: self.funcs.clone(), shape: Shape::Mixed },
+            _ => Val {
+                taint: self.taint.clone(),
+                funcs: self.funcs.clone(),
+                shape: Shape::Mixed,
+            },
         }
     }
 }
@@ -572,7 +647,11 @@ pub fn analyze(program: &Program, root: FuncId, value: &dyn Fn(GlobalId) -> Stri
         cdeps: HashMap::new(),
         keys: Vec::new(),
         key_index: HashMap::new(),
-        worlds: vec![World { label: program.func(root).name.clone(), parent: None, kind: WorldKind::Model }],
+        worlds: vec![World {
+            label: program.func(root).name.clone(),
+            parent: None,
+            kind: WorldKind::Model,
+        }],
         world_of: HashMap::new(),
         entries: vec![BTreeSet::from([root])],
         changed: true,
@@ -606,9 +685,17 @@ impl<'p> Analysis<'p> {
             return i;
         }
         let f = self.program.func(func);
-        self.states.push(State { world, func, regs: vec![Val::default(); f.regs as usize], ret: Val::default(), ctx: BTreeSet::new() });
+        self.states.push(State {
+            world,
+            func,
+            regs: vec![Val::default(); f.regs as usize],
+            ret: Val::default(),
+            ctx: BTreeSet::new(),
+        });
         self.index.insert((world, func), self.states.len() - 1);
-        self.cdeps.entry(func).or_insert_with(|| Arc::new(Control::of(f)));
+        self.cdeps
+            .entry(func)
+            .or_insert_with(|| Arc::new(Control::of(f)));
         self.changed = true;
         self.states.len() - 1
     }
@@ -637,7 +724,11 @@ impl<'p> Analysis<'p> {
     }
 
     fn reg(&self, s: usize, r: Reg) -> Val {
-        self.states[s].regs.get(r.index()).cloned().unwrap_or_default()
+        self.states[s]
+            .regs
+            .get(r.index())
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Nodes that decide whether instruction `pc` of state `s` runs.
@@ -687,7 +778,11 @@ impl<'p> Analysis<'p> {
         if let Some(&w) = self.world_of.get(&(func, pc)) {
             return w;
         }
-        self.worlds.push(World { label: String::new(), parent: Some(parent), kind });
+        self.worlds.push(World {
+            label: String::new(),
+            parent: Some(parent),
+            kind,
+        });
         self.entries.push(BTreeSet::new());
         let w = self.worlds.len() - 1;
         self.world_of.insert((func, pc), w);
@@ -721,17 +816,33 @@ impl<'p> Analysis<'p> {
             match instr {
                 Instr::Sample { dst, site, .. } | Instr::SampleEdited { dst, site, .. } => {
                     let n = self.node(Key::Choice(home, program.site(*site).name));
-                    self.join_reg(s, *dst, &Val { taint: BTreeSet::from([n]), ..Val::default() });
+                    self.join_reg(
+                        s,
+                        *dst,
+                        &Val {
+                            taint: BTreeSet::from([n]),
+                            ..Val::default()
+                        },
+                    );
                 }
-                Instr::Observe { site, .. } | Instr::Factor { site, .. } | Instr::Condition { site, .. } => {
+                Instr::Observe { site, .. }
+                | Instr::Factor { site, .. }
+                | Instr::Condition { site, .. } => {
                     self.node(Key::Site(home, *site));
                 }
-                Instr::Closure { dst, func: g, captures } => {
+                Instr::Closure {
+                    dst,
+                    func: g,
+                    captures,
+                } => {
                     let mut v = implicit.clone();
                     v.funcs.insert(*g);
                     self.join_reg(s, *dst, &v);
                     let vals: Vec<Val> = captures.iter().map(|r| self.reg(s, *r)).collect();
-                    let entry = self.captures.entry(*g).or_insert_with(|| vec![Val::default(); vals.len()]);
+                    let entry = self
+                        .captures
+                        .entry(*g)
+                        .or_insert_with(|| vec![Val::default(); vals.len()]);
                     for (slot, v) in entry.iter_mut().zip(&vals) {
                         if slot.join(v) {
                             self.changed = true;
@@ -768,7 +879,12 @@ impl<'p> Analysis<'p> {
                     v.deep(&implicit.taint);
                     self.join_reg(s, *dst, &v);
                 }
-                Instr::Call { dst, callee, args, tail } => {
+                Instr::Call {
+                    dst,
+                    callee,
+                    args,
+                    tail,
+                } => {
                     let argv: Vec<Val> = args.iter().map(|r| self.reg(s, *r)).collect();
                     let (targets, mut cctx) = match callee {
                         Callee::Direct(g) => (vec![*g], ctrl.clone()),
@@ -796,7 +912,11 @@ impl<'p> Analysis<'p> {
                     let Some(fr) = args.last() else { continue };
                     let fv = self.reg(s, *fr);
                     let first = args.first().map(|r| self.reg(s, *r)).unwrap_or_default();
-                    let init = if args.len() == 3 { self.reg(s, args[1]) } else { Val::default() };
+                    let init = if args.len() == 3 {
+                        self.reg(s, args[1])
+                    } else {
+                        Val::default()
+                    };
                     let mut cctx = ctrl.clone();
                     cctx.extend(fv.taint.iter().copied());
                     if *op == Intrinsic::Repeat {
@@ -886,7 +1006,9 @@ impl<'p> Analysis<'p> {
                         statuses.entry(to).or_default().push(SiteStatus::Random);
                         (to, self.reg(s, *dist).taint, false)
                     }
-                    Instr::SampleEdited { site, dist, edits, .. } => {
+                    Instr::SampleEdited {
+                        site, dist, edits, ..
+                    } => {
                         let to = self.node(Key::Choice(world, program.site(*site).name));
                         let status = classify(edits);
                         let cut = matches!(status, SiteStatus::All(EditKind::Do, _));
@@ -899,19 +1021,32 @@ impl<'p> Analysis<'p> {
                         t.extend(self.reg(s, *value).taint);
                         (to, t, false)
                     }
-                    Instr::Factor { site, weight: r, .. } | Instr::Condition { site, cond: r } => {
-                        (self.node(Key::Site(world, *site)), self.reg(s, *r).taint, false)
+                    Instr::Factor {
+                        site, weight: r, ..
                     }
+                    | Instr::Condition { site, cond: r } => (
+                        self.node(Key::Site(world, *site)),
+                        self.reg(s, *r).taint,
+                        false,
+                    ),
                     _ => continue,
                 };
                 if cut {
                     continue;
                 }
                 for &from in &data {
-                    edges.insert(Edge { from, to, kind: EdgeKind::Data });
+                    edges.insert(Edge {
+                        from,
+                        to,
+                        kind: EdgeKind::Data,
+                    });
                 }
                 for &from in ctrl.difference(&data) {
-                    edges.insert(Edge { from, to, kind: EdgeKind::Control });
+                    edges.insert(Edge {
+                        from,
+                        to,
+                        kind: EdgeKind::Control,
+                    });
                 }
             }
         }
@@ -922,7 +1057,10 @@ impl<'p> Analysis<'p> {
                     self.worlds[0].label = model_label(&self.worlds[0].label);
                 }
                 WorldKind::Infer => {
-                    let names: Vec<String> = self.entries[w].iter().map(|g| model_label(&program.func(*g).name)).collect();
+                    let names: Vec<String> = self.entries[w]
+                        .iter()
+                        .map(|g| model_label(&program.func(*g).name))
+                        .collect();
                     self.worlds[w].label = format!("infer({})", names.join(" | "));
                 }
                 WorldKind::Counterfactual => {
@@ -938,16 +1076,29 @@ impl<'p> Analysis<'p> {
                 }
             }
             for from in data {
-                edges.insert(Edge { from, to, kind: EdgeKind::Data });
+                edges.insert(Edge {
+                    from,
+                    to,
+                    kind: EdgeKind::Data,
+                });
             }
         }
         // Twin networks: a choice of the counterfactual world shares its
         // noise with the same choice of the factual one.
         for (i, key) in self.keys.clone().into_iter().enumerate() {
             let Key::Choice(w, name) = key else { continue };
-            let Some(parent) = self.worlds[w].parent.filter(|_| self.worlds[w].kind == WorldKind::Counterfactual) else { continue };
+            let Some(parent) = self.worlds[w]
+                .parent
+                .filter(|_| self.worlds[w].kind == WorldKind::Counterfactual)
+            else {
+                continue;
+            };
             if let Some(&f) = self.key_index.get(&Key::Choice(parent, name)) {
-                edges.insert(Edge { from: f, to: i, kind: EdgeKind::Noise });
+                edges.insert(Edge {
+                    from: f,
+                    to: i,
+                    kind: EdgeKind::Noise,
+                });
             }
         }
         // A fully intervened choice has no incoming edges at all, even
@@ -956,8 +1107,15 @@ impl<'p> Analysis<'p> {
         for (i, key) in self.keys.iter().enumerate() {
             let node = match *key {
                 Key::Choice(world, name) => {
-                    let status = choice_status(statuses.get(&i).map(|v| v.as_slice()).unwrap_or(&[]), value);
-                    Node { world, kind: NodeKind::Choice { name: program.name(name).to_string(), status } }
+                    let status =
+                        choice_status(statuses.get(&i).map(|v| v.as_slice()).unwrap_or(&[]), value);
+                    Node {
+                        world,
+                        kind: NodeKind::Choice {
+                            name: program.name(name).to_string(),
+                            status,
+                        },
+                    }
                 }
                 Key::Site(world, site) => {
                     let info = program.site(site);
@@ -966,21 +1124,38 @@ impl<'p> Analysis<'p> {
                         SiteKind::Observe => NodeKind::Observe { name },
                         SiteKind::Factor => NodeKind::Factor { name },
                         SiteKind::Condition => NodeKind::Condition { name },
-                        SiteKind::Sample => NodeKind::Choice { name, status: ChoiceStatus::Random },
+                        SiteKind::Sample => NodeKind::Choice {
+                            name,
+                            status: ChoiceStatus::Random,
+                        },
                     };
                     Node { world, kind }
                 }
-                Key::Return(world) => Node { world, kind: NodeKind::Return },
+                Key::Return(world) => Node {
+                    world,
+                    kind: NodeKind::Return,
+                },
             };
             nodes.push(node);
         }
         let intervened: BTreeSet<usize> = nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| matches!(n.kind, NodeKind::Choice { status: ChoiceStatus::Intervened(_), .. }))
+            .filter(|(_, n)| {
+                matches!(
+                    n.kind,
+                    NodeKind::Choice {
+                        status: ChoiceStatus::Intervened(_),
+                        ..
+                    }
+                )
+            })
             .map(|(i, _)| i)
             .collect();
-        let cut = |e: &Edge| intervened.contains(&e.to) || (e.kind == EdgeKind::Noise && intervened.contains(&e.from));
+        let cut = |e: &Edge| {
+            intervened.contains(&e.to)
+                || (e.kind == EdgeKind::Noise && intervened.contains(&e.from))
+        };
         edges.retain(|e| !cut(e));
         // Observation sites of the same name in one world (a site copied
         // by surgery, say) are one node; renumber in a stable order:
@@ -993,7 +1168,9 @@ impl<'p> Analysis<'p> {
         };
         order.sort_by(|&a, &b| {
             let (na, nb) = (&nodes[a], &nodes[b]);
-            (na.world, rank(na), na.name()).cmp(&(nb.world, rank(nb), nb.name())).then(a.cmp(&b))
+            (na.world, rank(na), na.name())
+                .cmp(&(nb.world, rank(nb), nb.name()))
+                .then(a.cmp(&b))
         });
         let mut new_index = vec![0; nodes.len()];
         let mut out_nodes: Vec<Node> = Vec::new();
@@ -1007,15 +1184,31 @@ impl<'p> Analysis<'p> {
                 }
             }
         }
-        let edges: BTreeSet<Edge> =
-            edges.into_iter().map(|e| Edge { from: new_index[e.from], to: new_index[e.to], kind: e.kind }).collect();
+        let edges: BTreeSet<Edge> = edges
+            .into_iter()
+            .map(|e| Edge {
+                from: new_index[e.from],
+                to: new_index[e.to],
+                kind: e.kind,
+            })
+            .collect();
         // A data edge makes a control edge between the same nodes redundant.
         let edges: Vec<Edge> = edges
             .iter()
             .copied()
-            .filter(|e| e.kind != EdgeKind::Control || !edges.contains(&Edge { kind: EdgeKind::Data, ..*e }))
+            .filter(|e| {
+                e.kind != EdgeKind::Control
+                    || !edges.contains(&Edge {
+                        kind: EdgeKind::Data,
+                        ..*e
+                    })
+            })
             .collect();
-        Graph { nodes: out_nodes, edges, worlds: self.worlds }
+        Graph {
+            nodes: out_nodes,
+            edges,
+            worlds: self.worlds,
+        }
     }
 }
 
@@ -1134,7 +1327,11 @@ fn control_dependences(f: &tyche_ir::Function) -> Vec<Vec<u32>> {
     let succ: Vec<Vec<usize>> = (0..n)
         .map(|i| {
             let instr = &f.code[i];
-            let mut s: Vec<usize> = instr.targets().into_iter().map(|t| (t as usize).min(exit)).collect();
+            let mut s: Vec<usize> = instr
+                .targets()
+                .into_iter()
+                .map(|t| (t as usize).min(exit))
+                .collect();
             if instr.falls_through() {
                 s.push((i + 1).min(exit));
             }
@@ -1279,13 +1476,20 @@ impl Control {
             .iter()
             .enumerate()
             .map(|(pc, instr)| {
-                let returns = matches!(instr, Instr::Return { .. } | Instr::Call { tail: true, .. });
+                let returns =
+                    matches!(instr, Instr::Return { .. } | Instr::Call { tail: true, .. });
                 if returns {
                     return deps[pc].clone();
                 }
-                let Some(dst) = instr.dst() else { return Vec::new() };
+                let Some(dst) = instr.dst() else {
+                    return Vec::new();
+                };
                 let readers = readers.get(&dst).map(|v| v.as_slice()).unwrap_or(&[]);
-                deps[pc].iter().copied().filter(|b| readers.iter().any(|&u| !deps[u].contains(b))).collect()
+                deps[pc]
+                    .iter()
+                    .copied()
+                    .filter(|b| readers.iter().any(|&u| !deps[u].contains(b)))
+                    .collect()
             })
             .collect();
         let mut current = None;
@@ -1301,6 +1505,10 @@ impl Control {
                 here
             })
             .collect();
-        Control { deps, escapes, world_switch }
+        Control {
+            deps,
+            escapes,
+            world_switch,
+        }
     }
 }

@@ -1,0 +1,522 @@
+//! Log-density formulas of the standard distributions as DAG nodes.
+//!
+//! Each formula repeats `tyche-dist`'s `Dist::new` precomputation and
+//! `Dist::log_prob` operation for operation (same constants, same
+//! association order, the same special functions), so a kernel computes
+//! the interpreter's bits. Branches of `log_prob` become `select`s: on a
+//! parameter or the value when those are symbolic, and on data (an observed
+//! count) so that iterations over different data keep one shape.
+//!
+//! Parameter validation becomes a guard: where the interpreter would stop
+//! with "invalid parameter" the term is `−∞` (the point is outside the
+//! model's support). With constant parameters the guard folds away.
+
+use crate::graph::Graph;
+use crate::ops::{Bin, Cmp, NodeId, Un};
+use tyche_dist::DistKind;
+
+/// `½ ln 2π`.
+const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
+/// `ln 2π`.
+const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+/// An observed or chosen value.
+#[derive(Clone, Copy, Debug)]
+pub enum Val {
+    /// A real (symbolic or constant).
+    Real(NodeId),
+    /// A concrete integer (counts).
+    Int(i64),
+    /// A boolean: a node of type Bool (constant or symbolic).
+    Bool(NodeId),
+}
+
+/// A distribution's parameters as nodes (integer parameters concrete).
+#[derive(Clone, Debug)]
+pub enum Params {
+    Reals(Vec<NodeId>),
+    /// `Binomial(n, p)`.
+    Binomial(i64, NodeId),
+    /// `Categorical(ws)`: unnormalised weights.
+    Categorical(Vec<NodeId>),
+}
+
+fn pos(g: &mut Graph, x: NodeId) -> NodeId {
+    let f = g.is_finite(x);
+    let z = g.c(0.0);
+    let p = g.cmp(Cmp::Gt, x, z);
+    g.and(f, p)
+}
+
+fn prob(g: &mut Graph, p: NodeId) -> NodeId {
+    let (z, o) = (g.c(0.0), g.c(1.0));
+    let a = g.cmp(Cmp::Le, z, p);
+    let b = g.cmp(Cmp::Le, p, o);
+    g.and(a, b)
+}
+
+/// `c · ln v` with `0 · ln 0 = 0`.
+fn mul_ln(g: &mut Graph, c: NodeId, ln_v: NodeId) -> NodeId {
+    let z = g.c(0.0);
+    let is0 = g.cmp(Cmp::Eq, c, z);
+    let m = g.mul(c, ln_v);
+    g.select(is0, z, m)
+}
+
+fn neg_inf(g: &mut Graph) -> NodeId {
+    g.c(f64::NEG_INFINITY)
+}
+
+/// `ln(1 + z²/nu)` for `z = (x − loc)/scale`, with the interpreter's
+/// overflow-safe fallback.
+fn ln1p_sq_over(g: &mut Graph, x: NodeId, loc: NodeId, scale: NodeId, nu: NodeId) -> NodeId {
+    let d0 = g.sub(x, loc);
+    let z = g.div(d0, scale);
+    let zz = g.mul(z, z);
+    let t = g.div(zz, nu);
+    let fast = g.un(Un::Log1p, t);
+    let t_fin = g.is_finite(t);
+    let d = g.sub(x, loc);
+    let d_fin = g.is_finite(d);
+    let ad = g.un(Un::Abs, d);
+    let l1 = g.ln(ad);
+    let h = g.c(0.5);
+    let hx = g.mul(h, x);
+    let hl = g.mul(h, loc);
+    let hd = g.sub(hx, hl);
+    let ahd = g.un(Un::Abs, hd);
+    let lhd = g.ln(ahd);
+    let ln2 = g.c(std::f64::consts::LN_2);
+    let l2 = g.add2(lhd, ln2);
+    let ln_abs_d = g.select(d_fin, l1, l2);
+    let ls = g.ln(scale);
+    let diff = g.sub(ln_abs_d, ls);
+    let two = g.c(2.0);
+    let tw = g.mul(two, diff);
+    let lnu = g.ln(nu);
+    let slow = g.sub(tw, lnu);
+    g.select(t_fin, fast, slow)
+}
+
+/// `ln Γ(x + ½) − ln Γ(x)` as `tyche-dist` computes it.
+fn ln_gamma_half_ratio(g: &mut Graph, x: NodeId) -> NodeId {
+    let hundred = g.c(100.0);
+    let big = g.cmp(Cmp::Ge, x, hundred);
+    let one = g.c(1.0);
+    let r = g.div(one, x);
+    let r2 = g.mul(r, r);
+    let lx = g.ln(x);
+    let h = g.c(0.5);
+    let a = g.mul(h, lx);
+    let c640 = g.c(640.0);
+    let q = g.div(r2, c640);
+    let c192 = g.c(1.0 / 192.0);
+    let s1 = g.sub(c192, q);
+    let s2 = g.mul(r2, s1);
+    let c8 = g.c(0.125);
+    let s3 = g.sub(c8, s2);
+    let s4 = g.mul(r, s3);
+    let series = g.sub(a, s4);
+    let xh = g.add2(x, h);
+    let g1 = g.un(Un::Lgamma, xh);
+    let g2 = g.un(Un::Lgamma, x);
+    let direct = g.sub(g1, g2);
+    g.select(big, series, direct)
+}
+
+/// Guards a term: `−∞` unless `ok`.
+fn guard(g: &mut Graph, ok: NodeId, term: NodeId) -> NodeId {
+    let ni = neg_inf(g);
+    g.select(ok, term, ni)
+}
+
+/// Whether `kind`'s values are reals (the choices a kernel supports).
+pub fn is_real_valued(kind: DistKind) -> bool {
+    matches!(
+        kind,
+        DistKind::Normal
+            | DistKind::LogNormal
+            | DistKind::Uniform
+            | DistKind::Beta
+            | DistKind::Gamma
+            | DistKind::InvGamma
+            | DistKind::Exponential
+            | DistKind::Cauchy
+            | DistKind::StudentT
+    )
+}
+
+/// The log density of `kind(params)` at `x`, or a reason it has no formula
+/// here.
+pub fn log_density(
+    g: &mut Graph,
+    kind: DistKind,
+    params: &Params,
+    x: Val,
+) -> Result<NodeId, String> {
+    let p = |i: usize| match params {
+        Params::Reals(v) => v[i],
+        _ => unreachable!(),
+    };
+    let real_x = |x: Val| match x {
+        Val::Real(n) => Ok(n),
+        _ => Err(format!("{} needs a real value", kind.name())),
+    };
+    let ni = neg_inf(g);
+    Ok(match kind {
+        DistKind::Normal | DistKind::LogNormal => {
+            let (mu, sigma) = (p(0), p(1));
+            let x = real_x(x)?;
+            // `mu` must be finite and a NaN value has density 0 in the
+            // interpreter. Both guards are left to the formula: with a
+            // valid sigma, a non-finite `mu` or a NaN `x` makes it −∞ or
+            // NaN, and the kernel maps a NaN total to −∞ (see
+            // `reroll::build`). This keeps them out of regression loops.
+            let ok = if kind == DistKind::Normal {
+                pos(g, sigma)
+            } else {
+                let f = g.is_finite(mu);
+                let s = pos(g, sigma);
+                g.and(f, s)
+            };
+            let ls = g.ln(sigma);
+            let nls = g.neg(ls);
+            let h2 = g.c(HALF_LN_2PI);
+            let log_norm = g.sub(nls, h2);
+            let half = g.c(0.5);
+            let lp = if kind == DistKind::Normal {
+                let d = g.sub(x, mu);
+                let z = g.div(d, sigma);
+                let hz = g.mul(half, z);
+                let hzz = g.mul(hz, z);
+                g.sub(log_norm, hzz)
+            } else {
+                let zero = g.c(0.0);
+                let gt = g.cmp(Cmp::Gt, x, zero);
+                let fin = g.is_finite(x);
+                let inside = g.and(gt, fin);
+                let lx = g.ln(x);
+                let d = g.sub(lx, mu);
+                let z = g.div(d, sigma);
+                let hz = g.mul(half, z);
+                let hzz = g.mul(hz, z);
+                let v = g.sub(log_norm, hzz);
+                let v = g.sub(v, lx);
+                g.select(inside, v, ni)
+            };
+            guard(g, ok, lp)
+        }
+        DistKind::Uniform => {
+            let (lo, hi) = (p(0), p(1));
+            let x = real_x(x)?;
+            let f1 = g.is_finite(lo);
+            let f2 = g.is_finite(hi);
+            let lt = g.cmp(Cmp::Lt, lo, hi);
+            let ok = g.and(f1, f2);
+            let ok = g.and(ok, lt);
+            let width = g.sub(hi, lo);
+            let wf = g.is_finite(width);
+            let lw = g.ln(width);
+            let h = g.c(0.5);
+            let hh = g.mul(h, hi);
+            let hl = g.mul(h, lo);
+            let hd = g.sub(hh, hl);
+            let lhd = g.ln(hd);
+            let ln2 = g.c(std::f64::consts::LN_2);
+            let lw2 = g.add2(lhd, ln2);
+            let ln_width = g.select(wf, lw, lw2);
+            let log_norm = g.neg(ln_width);
+            let a = g.cmp(Cmp::Le, lo, x);
+            let b = g.cmp(Cmp::Le, x, hi);
+            let inside = g.and(a, b);
+            let lp = g.select(inside, log_norm, ni);
+            guard(g, ok, lp)
+        }
+        DistKind::Beta => {
+            let (a, b) = (p(0), p(1));
+            let x = real_x(x)?;
+            let pa = pos(g, a);
+            let pb = pos(g, b);
+            let ok = g.and(pa, pb);
+            let ga = g.un(Un::Lgamma, a);
+            let gb = g.un(Un::Lgamma, b);
+            let ab = g.add2(a, b);
+            let gab = g.un(Un::Lgamma, ab);
+            let s = g.add2(ga, gb);
+            let ln_beta = g.sub(s, gab);
+            let (zero, one) = (g.c(0.0), g.c(1.0));
+            let c1 = g.cmp(Cmp::Le, zero, x);
+            let c2 = g.cmp(Cmp::Le, x, one);
+            let inside = g.and(c1, c2);
+            let am1 = g.sub(a, one);
+            let lx = g.ln(x);
+            let t1 = mul_ln(g, am1, lx);
+            let bm1 = g.sub(b, one);
+            let nx = g.neg(x);
+            let l1x = g.un(Un::Log1p, nx);
+            let t2 = mul_ln(g, bm1, l1x);
+            let s = g.add2(t1, t2);
+            let v = g.sub(s, ln_beta);
+            let lp = g.select(inside, v, ni);
+            guard(g, ok, lp)
+        }
+        DistKind::Gamma | DistKind::InvGamma => {
+            let (shape, second) = (p(0), p(1));
+            let x = real_x(x)?;
+            let ps = pos(g, shape);
+            let pr = pos(g, second);
+            let ok = g.and(ps, pr);
+            let lr = g.ln(second);
+            let sl = g.mul(shape, lr);
+            let lg = g.un(Un::Lgamma, shape);
+            let log_norm = g.sub(sl, lg);
+            let zero = g.c(0.0);
+            let fin = g.is_finite(x);
+            let one = g.c(1.0);
+            let lx = g.ln(x);
+            let lp = if kind == DistKind::Gamma {
+                let ge = g.cmp(Cmp::Ge, x, zero);
+                let inside = g.and(ge, fin);
+                let sm1 = g.sub(shape, one);
+                let t = mul_ln(g, sm1, lx);
+                let a = g.add2(log_norm, t);
+                let rx = g.mul(second, x);
+                let v = g.sub(a, rx);
+                g.select(inside, v, ni)
+            } else {
+                let gt = g.cmp(Cmp::Gt, x, zero);
+                let inside = g.and(gt, fin);
+                let sp1 = g.add2(shape, one);
+                let t = g.mul(sp1, lx);
+                let a = g.sub(log_norm, t);
+                let sx = g.div(second, x);
+                let v = g.sub(a, sx);
+                g.select(inside, v, ni)
+            };
+            guard(g, ok, lp)
+        }
+        DistKind::Exponential => {
+            let rate = p(0);
+            let x = real_x(x)?;
+            let ok = pos(g, rate);
+            let ln_rate = g.ln(rate);
+            let zero = g.c(0.0);
+            let ge = g.cmp(Cmp::Ge, x, zero);
+            let fin = g.is_finite(x);
+            let inside = g.and(ge, fin);
+            let rx = g.mul(rate, x);
+            let v = g.sub(ln_rate, rx);
+            let lp = g.select(inside, v, ni);
+            guard(g, ok, lp)
+        }
+        DistKind::Cauchy => {
+            let (loc, scale) = (p(0), p(1));
+            let x = real_x(x)?;
+            let f = g.is_finite(loc);
+            let s = pos(g, scale);
+            let ok = g.and(f, s);
+            let lpi = g.c(std::f64::consts::PI.ln());
+            let ls = g.ln(scale);
+            let sum = g.add2(lpi, ls);
+            let log_norm = g.neg(sum);
+            let one = g.c(1.0);
+            let l = ln1p_sq_over(g, x, loc, scale, one);
+            let v = g.sub(log_norm, l);
+            let fin = g.is_finite(x);
+            let lp = g.select(fin, v, ni);
+            guard(g, ok, lp)
+        }
+        DistKind::StudentT => {
+            let (nu, mu, sigma) = (p(0), p(1), p(2));
+            let x = real_x(x)?;
+            let pn = pos(g, nu);
+            let fm = g.is_finite(mu);
+            let ps = pos(g, sigma);
+            let ok = g.and(pn, fm);
+            let ok = g.and(ok, ps);
+            let h = g.c(0.5);
+            let hn = g.mul(h, nu);
+            let r = ln_gamma_half_ratio(g, hn);
+            let lnu = g.ln(nu);
+            let lpi = g.c(std::f64::consts::PI.ln());
+            let s = g.add2(lnu, lpi);
+            let hs = g.mul(h, s);
+            let a = g.sub(r, hs);
+            let ls = g.ln(sigma);
+            let log_norm = g.sub(a, ls);
+            let one = g.c(1.0);
+            let np1 = g.add2(nu, one);
+            let c = g.mul(h, np1);
+            let l = ln1p_sq_over(g, x, mu, sigma, nu);
+            let cl = g.mul(c, l);
+            let v = g.sub(log_norm, cl);
+            let fin = g.is_finite(x);
+            let lp = g.select(fin, v, ni);
+            guard(g, ok, lp)
+        }
+        DistKind::Bernoulli => {
+            let pr = p(0);
+            let Val::Bool(b) = x else {
+                return Err("Bernoulli needs a Bool value".into());
+            };
+            let ok = prob(g, pr);
+            let ln_p = g.ln(pr);
+            let np = g.neg(pr);
+            let ln_q = g.un(Un::Log1p, np);
+            let lp = g.select(b, ln_p, ln_q);
+            guard(g, ok, lp)
+        }
+        DistKind::Geometric => {
+            let pr = p(0);
+            let Val::Int(k) = x else {
+                return Err("Geometric needs a concrete Int value".into());
+            };
+            let ok0 = prob(g, pr);
+            let zero = g.c(0.0);
+            let nz = g.cmp(Cmp::Ne, pr, zero);
+            let ok = g.and(ok0, nz);
+            let ln_p = g.ln(pr);
+            let np = g.neg(pr);
+            let ln_q = g.un(Un::Log1p, np);
+            let kf = g.c(k as f64);
+            let neg = g.cmp(Cmp::Lt, kf, zero);
+            let t = mul_ln(g, kf, ln_q);
+            let v = g.add2(t, ln_p);
+            let lp = g.select(neg, ni, v);
+            guard(g, ok, lp)
+        }
+        DistKind::Poisson => {
+            let rate = p(0);
+            let Val::Int(k) = x else {
+                return Err("Poisson needs a concrete Int value".into());
+            };
+            let fin = g.is_finite(rate);
+            let zero = g.c(0.0);
+            let nn = g.cmp(Cmp::Ge, rate, zero);
+            let max = g.c(1e18);
+            let le = g.cmp(Cmp::Le, rate, max);
+            let ok = g.and(fin, nn);
+            let ok = g.and(ok, le);
+            let kf = g.c(k as f64);
+            let kneg = g.cmp(Cmp::Lt, kf, zero);
+            let k0 = g.cmp(Cmp::Eq, kf, zero);
+            let r0 = g.cmp(Cmp::Eq, rate, zero);
+            let nrate = g.neg(rate);
+            let st = g.c(if k > 0 {
+                tyche_dist::special::stirlerr(k as f64)
+            } else {
+                0.0
+            });
+            let nst = g.neg(st);
+            let bd = g.bin(Bin::Bd0, kf, rate);
+            let a = g.sub(nst, bd);
+            let l2 = g.c(LN_2PI);
+            let lk = g.ln(kf);
+            let s = g.add2(l2, lk);
+            let h = g.c(0.5);
+            let hs = g.mul(h, s);
+            let general = g.sub(a, hs);
+            let inner = g.select(r0, ni, general);
+            let inner = g.select(k0, nrate, inner);
+            let lp = g.select(kneg, ni, inner);
+            guard(g, ok, lp)
+        }
+        DistKind::Binomial => {
+            let Params::Binomial(n, pr) = *params else {
+                unreachable!()
+            };
+            let Val::Int(k) = x else {
+                return Err("Binomial needs a concrete Int value".into());
+            };
+            let ok = prob(g, pr);
+            let ln_p = g.ln(pr);
+            let npr = g.neg(pr);
+            let ln_q = g.un(Un::Log1p, npr);
+            let nf = g.c(n as f64);
+            let out = g.boolean(k < 0 || k > n);
+            let is0 = g.boolean(k == 0);
+            let is_n = g.boolean(k == n);
+            let a0 = mul_ln(g, nf, ln_q);
+            let an = mul_ln(g, nf, ln_p);
+            let zero = g.c(0.0);
+            let one = g.c(1.0);
+            let p0 = g.cmp(Cmp::Eq, pr, zero);
+            let p1 = g.cmp(Cmp::Eq, pr, one);
+            let degenerate = g.or(p0, p1);
+            // Loader's saddle-point form (only evaluated for 0 < k < n).
+            let (kf, m) = (k as f64, n as f64 - k as f64);
+            let sterr = |x: f64| {
+                if x >= 1.0 {
+                    tyche_dist::special::stirlerr(x)
+                } else {
+                    0.0
+                }
+            };
+            let sn = g.c(if n > 0 { sterr(n as f64) } else { 0.0 });
+            let sk = g.c(sterr(kf));
+            let sm = g.c(sterr(m));
+            let kfn = g.c(kf);
+            let mn = g.c(m);
+            let t = g.sub(sn, sk);
+            let t = g.sub(t, sm);
+            let np = g.mul(nf, pr);
+            let b1 = g.bin(Bin::Bd0, kfn, np);
+            let t = g.sub(t, b1);
+            let q = g.sub(one, pr);
+            let nq = g.mul(nf, q);
+            let b2 = g.bin(Bin::Bd0, mn, nq);
+            let t = g.sub(t, b2);
+            let l2 = g.c(LN_2PI);
+            let lk = g.ln(kfn);
+            let nkf = g.c(-kf);
+            let r = g.div(nkf, nf);
+            let l1 = g.un(Un::Log1p, r);
+            let s = g.add2(l2, lk);
+            let s = g.add2(s, l1);
+            let h = g.c(0.5);
+            let hs = g.mul(h, s);
+            let general = g.sub(t, hs);
+            let v = g.select(degenerate, ni, general);
+            let v = g.select(is_n, an, v);
+            let v = g.select(is0, a0, v);
+            let lp = g.select(out, ni, v);
+            guard(g, ok, lp)
+        }
+        DistKind::Categorical => {
+            let Params::Categorical(ws) = params else {
+                unreachable!()
+            };
+            let Val::Int(k) = x else {
+                return Err("Categorical needs a concrete Int value".into());
+            };
+            let zero = g.c(0.0);
+            let mut ok = g.boolean(true);
+            let mut sum = g.c(0.0);
+            for &w in ws {
+                let ge = g.cmp(Cmp::Ge, w, zero);
+                let f = g.is_finite(w);
+                let okw = g.and(ge, f);
+                ok = g.and(ok, okw);
+                sum = g.add2(sum, w);
+            }
+            let sp = g.cmp(Cmp::Gt, sum, zero);
+            let sf = g.is_finite(sum);
+            ok = g.and(ok, sp);
+            ok = g.and(ok, sf);
+            let lp = match usize::try_from(k).ok().and_then(|i| ws.get(i)) {
+                Some(&w) => {
+                    let p = g.div(w, sum);
+                    g.ln(p)
+                }
+                None => ni,
+            };
+            guard(g, ok, lp)
+        }
+        DistKind::DiscreteUniform | DistKind::Dirichlet | DistKind::MvNormal => {
+            return Err(format!(
+                "{} with random parameters is not supported in kernels",
+                kind.name()
+            ))
+        }
+    })
+}

@@ -1,0 +1,168 @@
+//! Compiling kernels to machine code: the JIT ([`compile`]), CLIF text
+//! ([`emit_clif`]) and relocatable objects ([`compile_object`]), all from
+//! the one code generator in `codegen`.
+//!
+//! This module holds the crate's `unsafe`: turning the finalized code
+//! address into a function pointer, calling it, and freeing the code.
+
+use crate::codegen::{self, jerr, JitError, JitOptions};
+use crate::kernel::Kernel;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module};
+use cranelift_object::{ObjectBuilder, ObjectModule};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The symbol of a kernel in an object file or a JIT module.
+pub const KERNEL_SYMBOL: &str = "tyche_log_density";
+
+type KernelFn = extern "C" fn(*const f64) -> f64;
+
+/// A kernel compiled to native code.
+///
+/// Owns the executable memory; [`Compiled::log_density`] is safe to call
+/// from any thread (the code is pure and reentrant: it reads θ and its
+/// read-only data, and keeps its state on the stack).
+pub struct Compiled {
+    /// Kept alive (and freed on drop) for the code `func` points into.
+    module: Mutex<Option<JITModule>>,
+    func: KernelFn,
+    dim: usize,
+    /// Wall-clock time of code generation, from kernel to callable code.
+    pub compile_time: Duration,
+    /// Size of the machine code in bytes.
+    pub code_size: usize,
+}
+
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compiled")
+            .field("dim", &self.dim)
+            .field("compile_time", &self.compile_time)
+            .field("code_size", &self.code_size)
+            .finish()
+    }
+}
+
+impl Compiled {
+    /// The log density at θ (−∞ where there is none; never NaN).
+    ///
+    /// # Panics
+    /// If `theta.len()` differs from the kernel's dimension.
+    pub fn log_density(&self, theta: &[f64]) -> f64 {
+        assert_eq!(
+            theta.len(),
+            self.dim,
+            "θ has {} coordinates but the kernel has {} choices",
+            theta.len(),
+            self.dim
+        );
+        // The generated code reads exactly θ[0..dim] (the kernel verifier
+        // bounds every parameter index by the dimension, checked above).
+        (self.func)(theta.as_ptr())
+    }
+
+    /// The length of θ.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+}
+
+impl Drop for Compiled {
+    fn drop(&mut self) {
+        let module = match self.module.get_mut() {
+            Ok(m) => m.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(m) = module {
+            // SAFETY: `func` points into this module's memory and is only
+            // reachable through `self`, which is being dropped; no call can
+            // be running (`log_density` borrows `self`).
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+/// JIT-compiles a kernel with the default options.
+pub fn compile(kernel: &Kernel) -> Result<Compiled, JitError> {
+    compile_with(kernel, &JitOptions::default())
+}
+
+/// JIT-compiles a kernel.
+pub fn compile_with(kernel: &Kernel, opts: &JitOptions) -> Result<Compiled, JitError> {
+    let start = Instant::now();
+    let isa = codegen::native_isa(opts, false)?;
+    let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
+    for (name, ptr) in crate::special::symbols() {
+        jb.symbol(name, ptr);
+    }
+    let mut module = JITModule::new(jb);
+    let built = codegen::build(&mut module, kernel, KERNEL_SYMBOL, Linkage::Export, opts)?;
+    let mut ctx = module.make_context();
+    ctx.func = built.func;
+    let disasm = std::env::var_os("TYCHE_JIT_DISASM").is_some();
+    ctx.set_disasm(disasm);
+    module
+        .define_function(built.func_id, &mut ctx)
+        .map_err(|e| jerr(format!("{e:?}")))?;
+    if disasm {
+        if let Some(vcode) = ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
+            eprintln!("{vcode}");
+        }
+    }
+    let code_size = ctx
+        .compiled_code()
+        .map(|c| c.code_info().total_size as usize)
+        .unwrap_or(0);
+    module.clear_context(&mut ctx);
+    module.finalize_definitions().map_err(jerr)?;
+    let ptr = module.get_finalized_function(built.func_id);
+    // SAFETY: `ptr` is the entry of a function just compiled with the
+    // signature `extern "C" fn(*const f64) -> f64` (one pointer parameter,
+    // one f64 result, the platform's default C calling convention).
+    let func: KernelFn = unsafe { std::mem::transmute::<*const u8, KernelFn>(ptr) };
+    Ok(Compiled {
+        module: Mutex::new(Some(module)),
+        func,
+        dim: kernel.dim(),
+        compile_time: start.elapsed(),
+        code_size,
+    })
+}
+
+/// The Cranelift IR of a kernel's function, as text (`tyche check --emit
+/// clif`).
+pub fn emit_clif(kernel: &Kernel) -> Result<String, JitError> {
+    emit_clif_with(kernel, &JitOptions::default())
+}
+
+pub fn emit_clif_with(kernel: &Kernel, opts: &JitOptions) -> Result<String, JitError> {
+    let isa = codegen::native_isa(opts, true)?;
+    let builder = ObjectBuilder::new(isa, "tyche_kernel", default_libcall_names()).map_err(jerr)?;
+    let mut module = ObjectModule::new(builder);
+    let built = codegen::build(&mut module, kernel, KERNEL_SYMBOL, Linkage::Export, opts)?;
+    Ok(built.func.display().to_string())
+}
+
+/// A relocatable object file (for the host) defining `symbol` as the
+/// kernel, `extern "C" fn(*const f64) -> f64`. It imports the
+/// `tyche_jit_*` special functions, which the runtime library exports.
+pub fn compile_object(kernel: &Kernel, symbol: &str) -> Result<Vec<u8>, JitError> {
+    let opts = JitOptions::default();
+    let isa = codegen::native_isa(&opts, true)?;
+    let builder = ObjectBuilder::new(isa, "tyche_kernel", default_libcall_names()).map_err(jerr)?;
+    let mut module = ObjectModule::new(builder);
+    let built = codegen::build(&mut module, kernel, symbol, Linkage::Export, &opts)?;
+    let mut ctx = module.make_context();
+    ctx.func = built.func;
+    module
+        .define_function(built.func_id, &mut ctx)
+        .map_err(|e| jerr(format!("{e:?}")))?;
+    module.finish().emit().map_err(jerr)
+}
+
+/// `Compiled` may be shared by parallel chains.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Compiled>();
+};

@@ -1,0 +1,120 @@
+//! The reference log joint: run the model on the interpreter
+//! (`tyche_vm::Machine`) with every choice replayed from θ.
+//!
+//! The log joint is the sum, in execution order, of `log_prob` of each
+//! sampled choice at its θ value, of each observation, and of each factor
+//! (conditions add 0 or −∞) — the same quantities a kernel sums. This is
+//! what kernels are tested against and what "the interpreter" means in the
+//! benchmarks.
+
+use crate::kernel::Choice;
+use std::sync::Arc;
+use tyche_ir::{FuncId, Program};
+use tyche_vm::{Effect, Machine, Value};
+
+/// Why a replay could not produce a density.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplayError {
+    /// The interpreter stopped with a runtime error (an invalid
+    /// distribution parameter at this θ, for one). Kernels give −∞ there.
+    Runtime(String),
+    /// The run's choices do not match the layout (a different address, or
+    /// a different number of choices).
+    Layout(String),
+}
+
+impl std::fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplayError::Runtime(m) | ReplayError::Layout(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for ReplayError {}
+
+/// A model ready to replay: program, evaluated globals, model function.
+#[derive(Clone)]
+pub struct Replayer {
+    program: Arc<Program>,
+    globals: Arc<Vec<Value>>,
+    model: FuncId,
+    /// Name ids of the layout, resolved once.
+    names: Vec<(tyche_ir::NameId, u32)>,
+}
+
+impl Replayer {
+    pub fn new(
+        program: Arc<Program>,
+        globals: Arc<Vec<Value>>,
+        model: FuncId,
+        layout: &[Choice],
+    ) -> Replayer {
+        let names = layout
+            .iter()
+            .map(|c| (program.site(c.site).name, c.index))
+            .collect();
+        Replayer {
+            program,
+            globals,
+            model,
+            names,
+        }
+    }
+
+    /// The log joint at θ.
+    pub fn log_joint(&self, theta: &[f64]) -> Result<f64, ReplayError> {
+        let rt = |d: tyche_core::Diagnostic| ReplayError::Runtime(d.message.clone());
+        let mut m = Machine::for_function(
+            Arc::clone(&self.program),
+            Arc::clone(&self.globals),
+            self.model,
+        )
+        .map_err(rt)?;
+        let mut total = 0.0;
+        let mut i = 0;
+        let mut effect = m.run().map_err(rt)?;
+        loop {
+            effect = match effect {
+                Effect::Sample { addr, dist, .. } => {
+                    let Some(&(name, index)) = self.names.get(i) else {
+                        return Err(ReplayError::Layout(format!(
+                            "the run makes more than {} choices",
+                            self.names.len()
+                        )));
+                    };
+                    if addr.name != name || addr.index != index {
+                        return Err(ReplayError::Layout(format!(
+                            "choice {i} is {} in this run",
+                            addr.display(&self.program)
+                        )));
+                    }
+                    let v = Value::Real(theta[i]);
+                    total += dist.log_prob(&v);
+                    i += 1;
+                    m.resume(v).map_err(rt)?
+                }
+                Effect::Observe { dist, value, .. } => {
+                    total += dist.log_prob(&value);
+                    m.run().map_err(rt)?
+                }
+                Effect::Factor { log_weight, .. } => {
+                    total += log_weight;
+                    m.run().map_err(rt)?
+                }
+                Effect::Intervened { .. } => m.run().map_err(rt)?,
+                Effect::Infer { .. } => {
+                    return Err(ReplayError::Runtime("nested inference".into()))
+                }
+                Effect::Done(_) => break,
+            };
+        }
+        if i != self.names.len() {
+            return Err(ReplayError::Layout(format!(
+                "the run made {i} choices, the layout has {}",
+                self.names.len()
+            )));
+        }
+        Ok(total)
+    }
+}

@@ -1,0 +1,1381 @@
+//! Tracing: run a model's IR once with each random choice replaced by a
+//! parameter θᵢ, recording the log joint density as a DAG.
+//!
+//! This is a small evaluator of `tyche_ir` of its own (not the VM): data
+//! and constants are concrete, arithmetic on symbolic reals builds nodes of
+//! a [`Graph`], and every `sample`, `observe`, `factor` and `condition`
+//! appends one term to the list the log density sums, in execution order —
+//! the order in which the interpreter adds the same quantities. Loops,
+//! recursion, `map`/`fold` and closures run concretely and are thereby
+//! unrolled; [`crate::reroll`] rolls repeated iterations back up.
+//!
+//! Tracing stops with [`NotStatic`] when the model is not a fixed function
+//! of θ: a branch, an index or an integer conversion depending on a random
+//! value, an Int/Bool/vector-valued choice, nested `infer`, counterfactual
+//! worlds, or a runtime error that does not depend on θ.
+
+use crate::dists::{self, Params, Val};
+use crate::graph::Graph;
+use crate::kernel::Choice;
+use crate::ops::{Bin, Cmp, NodeId, Un};
+use std::sync::Arc;
+use tyche_core::Span;
+use tyche_dist::{Dist, DistKind, Outcome, Param};
+use tyche_ir::{BinOp, Callee, EditKind, FuncId, Instr, Intrinsic, Prim, Program, Reg, UnOp};
+use tyche_vm::{DistValue, Value};
+
+/// Why a model has no kernel: the runtime then falls back to the
+/// interpreter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotStatic {
+    pub reason: String,
+    /// Where in the source, when known.
+    pub span: Option<Span>,
+}
+
+impl std::fmt::Display for NotStatic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for NotStatic {}
+
+type R<T> = Result<T, NotStatic>;
+
+fn ns<T>(reason: impl Into<String>) -> R<T> {
+    Err(NotStatic {
+        reason: reason.into(),
+        span: None,
+    })
+}
+
+/// Limits that keep tracing bounded.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Nested (non-tail) calls.
+    pub max_depth: usize,
+    /// DAG nodes.
+    pub max_nodes: usize,
+    /// Instructions executed.
+    pub max_steps: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_depth: 100_000,
+            max_nodes: 4_000_000,
+            max_steps: 200_000_000,
+        }
+    }
+}
+
+/// A traced value.
+#[derive(Clone, Debug)]
+enum TV {
+    Unit,
+    Int(i64),
+    Bool(bool),
+    Str(Arc<str>),
+    /// A real: a node (a constant node when concrete).
+    Real(NodeId),
+    /// A boolean depending on θ.
+    SBool(NodeId),
+    Array(Arc<Vec<TV>>),
+    Tuple(Arc<[TV]>),
+    /// A concrete compound value (data), converted element by element when
+    /// read.
+    Data(Value),
+    Closure(Arc<(FuncId, Vec<TV>)>),
+    Dist(Arc<SDist>),
+    /// Values tracing cannot use (methods, posteriors).
+    Opaque(&'static str),
+}
+
+#[derive(Debug)]
+struct SDist {
+    kind: DistKind,
+    args: Vec<TV>,
+    /// The validated distribution, when every parameter is concrete.
+    concrete: Option<Dist>,
+}
+
+impl TV {
+    fn type_name(&self) -> &'static str {
+        match self {
+            TV::Unit => "()",
+            TV::Int(_) => "Int",
+            TV::Bool(_) | TV::SBool(_) => "Bool",
+            TV::Str(_) => "String",
+            TV::Real(_) => "Real",
+            TV::Array(_) => "array",
+            TV::Tuple(_) => "tuple",
+            TV::Data(v) => v.type_name(),
+            TV::Closure(_) => "function",
+            TV::Dist(_) => "distribution",
+            TV::Opaque(n) => n,
+        }
+    }
+}
+
+const TO_NATIVE: Reg = Reg(u32::MAX);
+
+struct CodeFrame {
+    func: FuncId,
+    pc: usize,
+    regs: Vec<TV>,
+    ret: Reg,
+}
+
+struct NativeFrame {
+    op: Intrinsic,
+    f: TV,
+    xs: TV,
+    i: usize,
+    n: usize,
+    acc: TV,
+    out: Vec<TV>,
+    ret: Reg,
+    span: Span,
+    /// For `fold`: the state before each step, flattened to nodes, while
+    /// every state flattens (see [`FoldRecord`]).
+    states: Option<Vec<Vec<NodeId>>>,
+    /// Terms before the fold started.
+    terms_before: usize,
+}
+
+/// The states of a `fold` that added no terms: `states[0]` is the initial
+/// state and `states[t + 1]` the state after step `t`, each flattened to
+/// its real leaves. Loop rerolling turns such recurrences into loops with
+/// carried values.
+#[derive(Clone, Debug)]
+pub struct FoldRecord {
+    pub states: Vec<Vec<NodeId>>,
+}
+
+enum Frame {
+    Code(CodeFrame),
+    Native(NativeFrame),
+}
+
+/// The result of tracing.
+pub struct Trace {
+    pub graph: Graph,
+    /// The log-density terms in execution order.
+    pub terms: Vec<NodeId>,
+    pub choices: Vec<Choice>,
+    /// Recurrences (`fold`s) worth rolling into loops.
+    pub folds: Vec<FoldRecord>,
+}
+
+/// Folds shorter than this are not recorded for rerolling.
+const MIN_RECORDED_FOLD: usize = 4;
+
+struct Tracer<'p> {
+    program: &'p Program,
+    globals: &'p [Value],
+    g: Graph,
+    terms: Vec<NodeId>,
+    choices: Vec<Choice>,
+    counters: Vec<u32>,
+    frames: Vec<Frame>,
+    native_input: Option<TV>,
+    limits: Limits,
+    steps: u64,
+    folds: Vec<FoldRecord>,
+}
+
+/// Traces the zero-argument function `model`.
+pub fn trace(program: &Program, globals: &[Value], model: FuncId, limits: Limits) -> R<Trace> {
+    let mut t = Tracer {
+        program,
+        globals,
+        g: Graph::new(),
+        terms: Vec::new(),
+        choices: Vec::new(),
+        counters: vec![0; program.names.len()],
+        frames: Vec::new(),
+        native_input: None,
+        limits,
+        steps: 0,
+        folds: Vec::new(),
+    };
+    if model.index() >= program.funcs.len() {
+        return ns("no such model function");
+    }
+    if program.func(model).params != 0 {
+        return ns("a model takes no arguments");
+    }
+    t.push_frame(model, Vec::new(), TO_NATIVE, Span::DUMMY)?;
+    t.run()?;
+    Ok(Trace {
+        graph: t.g,
+        terms: t.terms,
+        choices: t.choices,
+        folds: t.folds,
+    })
+}
+
+impl<'p> Tracer<'p> {
+    fn lift(&mut self, v: &Value) -> R<TV> {
+        Ok(match v {
+            Value::Unit => TV::Unit,
+            Value::Bool(b) => TV::Bool(*b),
+            Value::Int(i) => TV::Int(*i),
+            Value::Real(x) => TV::Real(self.g.c(*x)),
+            Value::Str(s) => TV::Str(s.clone()),
+            Value::Array(_) | Value::Tuple(_) => TV::Data(v.clone()),
+            Value::Closure(c) => {
+                let caps = c
+                    .captures
+                    .iter()
+                    .map(|x| self.lift(x))
+                    .collect::<R<Vec<_>>>()?;
+                TV::Closure(Arc::new((c.func, caps)))
+            }
+            Value::Dist(d) => match &**d {
+                DistValue::Prim(d) => TV::Dist(Arc::new(self.sdist_of(d)?)),
+                DistValue::Posterior(_) => TV::Opaque("posterior"),
+            },
+            Value::Method(_) => TV::Opaque("method"),
+        })
+    }
+
+    /// A concrete distribution's parameters as nodes.
+    fn sdist_of(&mut self, d: &Dist) -> R<SDist> {
+        let r = |g: &mut Graph, x: f64| TV::Real(g.c(x));
+        let g = &mut self.g;
+        let args = match d {
+            Dist::Normal { mu, sigma, .. } | Dist::LogNormal { mu, sigma, .. } => {
+                vec![r(g, *mu), r(g, *sigma)]
+            }
+            Dist::Uniform { lo, hi, .. } => vec![r(g, *lo), r(g, *hi)],
+            Dist::Beta { a, b, .. } => vec![r(g, *a), r(g, *b)],
+            Dist::Gamma { shape, rate, .. } => vec![r(g, *shape), r(g, *rate)],
+            Dist::InvGamma { shape, scale, .. } => vec![r(g, *shape), r(g, *scale)],
+            Dist::Exponential { rate, .. } => vec![r(g, *rate)],
+            Dist::Cauchy { loc, scale, .. } => vec![r(g, *loc), r(g, *scale)],
+            Dist::StudentT { nu, mu, sigma, .. } => vec![r(g, *nu), r(g, *mu), r(g, *sigma)],
+            Dist::Bernoulli { p, .. } | Dist::Geometric { p, .. } => vec![r(g, *p)],
+            Dist::Binomial { n, p, .. } => vec![TV::Int(*n), r(g, *p)],
+            Dist::Poisson { rate, .. } => vec![r(g, *rate)],
+            Dist::DiscreteUniform { lo, hi, .. } => vec![TV::Int(*lo), TV::Int(*hi)],
+            // Only used through `concrete`.
+            Dist::Categorical { .. } | Dist::Dirichlet { .. } | Dist::MvNormal { .. } => vec![],
+        };
+        Ok(SDist {
+            kind: d.kind(),
+            args,
+            concrete: Some(d.clone()),
+        })
+    }
+
+    fn real(&mut self, v: &TV) -> R<NodeId> {
+        match v {
+            TV::Real(n) => Ok(*n),
+            TV::Int(i) => Ok(self.g.c(*i as f64)),
+            other => ns(format!("expected a number, found {}", other.type_name())),
+        }
+    }
+
+    fn bool_tv(&mut self, n: NodeId) -> TV {
+        match self.g.as_bool(n) {
+            Some(b) => TV::Bool(b),
+            None => TV::SBool(n),
+        }
+    }
+
+    /// The value as a VM value, when it is fully concrete.
+    fn concrete(&self, v: &TV) -> Option<Value> {
+        Some(match v {
+            TV::Unit => Value::Unit,
+            TV::Int(i) => Value::Int(*i),
+            TV::Bool(b) => Value::Bool(*b),
+            TV::Str(s) => Value::Str(s.clone()),
+            TV::Real(n) => Value::Real(self.g.as_const(*n)?),
+            TV::Data(v) => v.clone(),
+            TV::Array(xs) => Value::array(
+                xs.iter()
+                    .map(|x| self.concrete(x))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+            TV::Tuple(xs) => Value::tuple(
+                xs.iter()
+                    .map(|x| self.concrete(x))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+            _ => return None,
+        })
+    }
+
+    fn len(&self, v: &TV) -> R<usize> {
+        match v {
+            TV::Array(xs) => Ok(xs.len()),
+            TV::Data(Value::Array(xs)) => Ok(xs.len()),
+            other => ns(format!("expected an array, found {}", other.type_name())),
+        }
+    }
+
+    fn index(&mut self, v: &TV, i: i64, span: Span) -> R<TV> {
+        let n = self.len(v)?;
+        let Some(i) = usize::try_from(i).ok().filter(|&i| i < n) else {
+            return self.fault(
+                span,
+                format!("index {i} out of bounds for an array of length {n}"),
+            );
+        };
+        match v {
+            TV::Array(xs) => Ok(xs[i].clone()),
+            TV::Data(Value::Array(xs)) => {
+                let x = xs[i].clone();
+                self.lift(&x)
+            }
+            _ => unreachable!(),
+        }
+    }
+
+    fn elems(&mut self, v: &TV) -> R<Vec<TV>> {
+        let n = self.len(v)?;
+        (0..n)
+            .map(|i| self.index(v, i as i64, Span::DUMMY))
+            .collect()
+    }
+
+    fn field(&mut self, v: &TV, f: u32, span: Span) -> R<TV> {
+        match v {
+            TV::Tuple(xs) => xs
+                .get(f as usize)
+                .cloned()
+                .map_or_else(|| self.fault(span, format!("no field {f}")), Ok),
+            TV::Data(Value::Tuple(xs)) => match xs.get(f as usize) {
+                Some(x) => {
+                    let x = x.clone();
+                    self.lift(&x)
+                }
+                None => self.fault(span, format!("no field {f}")),
+            },
+            other => self.fault(span, format!("no field {f} in {}", other.type_name())),
+        }
+    }
+
+    /// A run-time error that does not depend on θ: the interpreter fails on
+    /// every run, so there is no density to compile.
+    fn fault<T>(&self, span: Span, msg: impl Into<String>) -> R<T> {
+        Err(NotStatic {
+            reason: format!("the model fails on every run: {}", msg.into()),
+            span: Some(span),
+        })
+    }
+
+    fn unsupported<T>(&self, span: Span, msg: impl Into<String>) -> R<T> {
+        Err(NotStatic {
+            reason: msg.into(),
+            span: Some(span),
+        })
+    }
+
+    fn push_frame(&mut self, func: FuncId, args: Vec<TV>, ret: Reg, span: Span) -> R<()> {
+        let code_frames = self.frames.len();
+        if code_frames >= self.limits.max_depth {
+            return self.unsupported(span, "recursion too deep to trace");
+        }
+        let f = self.program.func(func);
+        let mut regs = args;
+        regs.resize(f.regs as usize, TV::Unit);
+        self.frames.push(Frame::Code(CodeFrame {
+            func,
+            pc: 0,
+            regs,
+            ret,
+        }));
+        Ok(())
+    }
+
+    fn push_call(&mut self, callee: &TV, mut args: Vec<TV>, ret: Reg, span: Span) -> R<()> {
+        let TV::Closure(c) = callee else {
+            return self.fault(
+                span,
+                format!("cannot call a value of type {}", callee.type_name()),
+            );
+        };
+        let (func, caps) = &**c;
+        let f = self.program.func(*func);
+        if f.params as usize != args.len() {
+            return self.fault(
+                span,
+                format!("`{}` called with the wrong number of arguments", f.name),
+            );
+        }
+        args.extend(caps.iter().cloned());
+        self.push_frame(*func, args, ret, span)
+    }
+
+    fn return_value(&mut self, v: TV) -> bool {
+        let ret = match self.frames.pop() {
+            Some(Frame::Code(f)) => f.ret,
+            Some(Frame::Native(n)) => n.ret,
+            None => TO_NATIVE,
+        };
+        if self.frames.is_empty() {
+            return true;
+        }
+        self.set(ret, v);
+        false
+    }
+
+    fn set(&mut self, reg: Reg, v: TV) {
+        match self.frames.last_mut() {
+            Some(Frame::Code(f)) => f.regs[reg.index()] = v,
+            _ => self.native_input = Some(v),
+        }
+    }
+
+    fn term(&mut self, n: NodeId) -> R<()> {
+        self.terms.push(n);
+        Ok(())
+    }
+
+    fn next_index(&mut self, site: tyche_ir::SiteId) -> u32 {
+        let name = self.program.site(site).name;
+        let c = &mut self.counters[name.index()];
+        let i = *c;
+        *c += 1;
+        i
+    }
+
+    fn run(&mut self) -> R<()> {
+        let program = self.program;
+        loop {
+            self.steps += 1;
+            if self.steps > self.limits.max_steps || self.g.len() > self.limits.max_nodes {
+                return ns("the model is too large to trace");
+            }
+            let (func, pc) = match self.frames.last_mut() {
+                Some(Frame::Code(f)) => {
+                    let pc = f.pc;
+                    f.pc += 1;
+                    (f.func, pc)
+                }
+                Some(Frame::Native(_)) => {
+                    if self.step_native()? {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                None => return Ok(()),
+            };
+            let fun = program.func(func);
+            let instr = &fun.code[pc];
+            let span = fun.spans[pc];
+            macro_rules! reg {
+                ($r:expr) => {
+                    match self.frames.last() {
+                        Some(Frame::Code(f)) => f.regs[$r.index()].clone(),
+                        _ => unreachable!(),
+                    }
+                };
+            }
+            macro_rules! set {
+                ($r:expr, $v:expr) => {{
+                    let v = $v;
+                    match self.frames.last_mut() {
+                        Some(Frame::Code(f)) => f.regs[$r.index()] = v,
+                        _ => unreachable!(),
+                    }
+                }};
+            }
+            match instr {
+                Instr::Const { dst, value } => {
+                    let v = match value {
+                        tyche_ir::Const::Unit => TV::Unit,
+                        tyche_ir::Const::Bool(b) => TV::Bool(*b),
+                        tyche_ir::Const::Int(i) => TV::Int(*i),
+                        tyche_ir::Const::Real(x) => TV::Real(self.g.c(*x)),
+                        tyche_ir::Const::Str(s) => TV::Str(Arc::from(&**s)),
+                    };
+                    set!(dst, v)
+                }
+                Instr::Move { dst, src } => set!(dst, reg!(src)),
+                Instr::Global { dst, global } => {
+                    let v = self.globals[global.index()].clone();
+                    let v = self.lift(&v)?;
+                    set!(dst, v)
+                }
+                Instr::Closure {
+                    dst,
+                    func,
+                    captures,
+                } => {
+                    let caps = captures.iter().map(|c| reg!(c)).collect();
+                    set!(dst, TV::Closure(Arc::new((*func, caps))))
+                }
+                Instr::Unary { dst, op, arg } => {
+                    let a = reg!(arg);
+                    let v = self.unary(*op, &a, span)?;
+                    set!(dst, v)
+                }
+                Instr::Binary { dst, op, lhs, rhs } => {
+                    let (a, b) = (reg!(lhs), reg!(rhs));
+                    let v = self.binary(*op, &a, &b, span)?;
+                    set!(dst, v)
+                }
+                Instr::Prim { dst, prim, args } => {
+                    let argv: Vec<TV> = args.iter().map(|a| reg!(a)).collect();
+                    let v = self.prim(*prim, &argv, span)?;
+                    set!(dst, v)
+                }
+                Instr::MakeDist { dst, kind, args } => {
+                    let argv: Vec<TV> = args.iter().map(|a| reg!(a)).collect();
+                    let d = self.make_dist(*kind, argv, span)?;
+                    set!(dst, TV::Dist(Arc::new(d)))
+                }
+                Instr::Array { dst, elems } => {
+                    let xs: Vec<TV> = elems.iter().map(|e| reg!(e)).collect();
+                    set!(dst, TV::Array(Arc::new(xs)))
+                }
+                Instr::Tuple { dst, elems } => {
+                    let xs: Vec<TV> = elems.iter().map(|e| reg!(e)).collect();
+                    set!(dst, TV::Tuple(xs.into()))
+                }
+                Instr::Index { dst, array, index } => {
+                    let a = reg!(array);
+                    let v = match reg!(index) {
+                        TV::Int(i) => self.index(&a, i, span)?,
+                        TV::Real(_) => {
+                            return self.unsupported(span, "an index depends on a random choice")
+                        }
+                        other => {
+                            return self
+                                .fault(span, format!("cannot index by {}", other.type_name()))
+                        }
+                    };
+                    set!(dst, v)
+                }
+                Instr::Field { dst, tuple, field } => {
+                    let t = reg!(tuple);
+                    let v = self.field(&t, *field, span)?;
+                    set!(dst, v)
+                }
+                Instr::Call {
+                    dst,
+                    callee,
+                    args,
+                    tail,
+                } => {
+                    let argv: Vec<TV> = args.iter().map(|a| reg!(a)).collect();
+                    let closure = match callee {
+                        Callee::Closure(c) => Some(reg!(c)),
+                        Callee::Direct(_) => None,
+                    };
+                    let ret = if *tail {
+                        match self.frames.pop() {
+                            Some(Frame::Code(f)) => f.ret,
+                            _ => unreachable!("current frame is code"),
+                        }
+                    } else {
+                        *dst
+                    };
+                    match (callee, closure) {
+                        (Callee::Direct(f), _) => {
+                            if program.func(*f).params as usize != argv.len() {
+                                return self.fault(span, "wrong number of arguments");
+                            }
+                            self.push_frame(*f, argv, ret, span)?
+                        }
+                        (_, Some(c)) => self.push_call(&c, argv, ret, span)?,
+                        _ => unreachable!(),
+                    }
+                }
+                Instr::Intrinsic { dst, op, args } => {
+                    let mut argv: Vec<TV> = args.iter().map(|a| reg!(a)).collect();
+                    let f = argv.pop().unwrap_or(TV::Unit);
+                    let (xs, n, acc) = match op {
+                        Intrinsic::Repeat => match argv.first() {
+                            Some(TV::Int(n)) if *n >= 0 => (TV::Unit, *n as usize, TV::Unit),
+                            Some(TV::Int(n)) => {
+                                return self.fault(
+                                    span,
+                                    format!("repeat count must be non-negative, got {n}"),
+                                )
+                            }
+                            _ => return self.fault(span, "repeat count must be an Int"),
+                        },
+                        _ => {
+                            let acc = if argv.len() == 2 {
+                                argv.pop().unwrap_or(TV::Unit)
+                            } else {
+                                TV::Unit
+                            };
+                            let xs = argv.pop().unwrap_or(TV::Unit);
+                            let n = self.len(&xs)?;
+                            (xs, n, acc)
+                        }
+                    };
+                    let states = if *op == Intrinsic::Fold && n >= MIN_RECORDED_FOLD {
+                        self.flatten(&acc).map(|s0| {
+                            let mut v = Vec::with_capacity(n + 1);
+                            v.push(s0);
+                            v
+                        })
+                    } else {
+                        None
+                    };
+                    let terms_before = self.terms.len();
+                    self.frames.push(Frame::Native(NativeFrame {
+                        op: *op,
+                        f,
+                        xs,
+                        i: 0,
+                        n,
+                        acc,
+                        out: Vec::with_capacity(n),
+                        ret: *dst,
+                        span,
+                        states,
+                        terms_before,
+                    }));
+                }
+                Instr::Jump { target } => {
+                    if let Some(Frame::Code(f)) = self.frames.last_mut() {
+                        f.pc = *target as usize;
+                    }
+                }
+                Instr::Branch {
+                    cond,
+                    then_to,
+                    else_to,
+                } => {
+                    let to = match reg!(cond) {
+                        TV::Bool(true) => *then_to,
+                        TV::Bool(false) => *else_to,
+                        TV::SBool(_) => {
+                            return self.unsupported(span, "a branch depends on a random choice")
+                        }
+                        _ => return self.fault(span, "condition is not a Bool"),
+                    };
+                    if let Some(Frame::Code(f)) = self.frames.last_mut() {
+                        f.pc = to as usize;
+                    }
+                }
+                Instr::Return { value } => {
+                    let v = reg!(value);
+                    if self.return_value(v) {
+                        return Ok(());
+                    }
+                }
+                Instr::Sample { dst, site, dist } => {
+                    let d = reg!(dist);
+                    let v = self.sample(*site, &d, span)?;
+                    set!(dst, v)
+                }
+                Instr::SampleEdited {
+                    dst,
+                    site,
+                    dist,
+                    edits,
+                } => {
+                    // Peek at the occurrence index without consuming it.
+                    let name = program.site(*site).name;
+                    let occ = self.counters[name.index()];
+                    match edits.iter().find(|e| e.matches(occ)) {
+                        Some(e) if e.kind == EditKind::Do => {
+                            self.next_index(*site);
+                            let v = self.globals[e.value.index()].clone();
+                            let v = self.lift(&v)?;
+                            set!(dst, v)
+                        }
+                        Some(e) => {
+                            self.next_index(*site);
+                            let d = reg!(dist);
+                            let v = self.globals[e.value.index()].clone();
+                            let v = self.lift(&v)?;
+                            self.observe(&d, &v, span)?;
+                            set!(dst, v)
+                        }
+                        None => {
+                            let d = reg!(dist);
+                            let v = self.sample(*site, &d, span)?;
+                            set!(dst, v)
+                        }
+                    }
+                }
+                Instr::Observe { site, dist, value } => {
+                    self.next_index(*site);
+                    let (d, v) = (reg!(dist), reg!(value));
+                    self.observe(&d, &v, span)?;
+                }
+                Instr::Factor { site, weight } => {
+                    self.next_index(*site);
+                    let w = match reg!(weight) {
+                        TV::Real(n) => n,
+                        TV::Int(i) => self.g.c(i as f64),
+                        _ => return self.fault(span, "factor needs a Real"),
+                    };
+                    if self.g.as_const(w).is_some_and(f64::is_nan) {
+                        return self.fault(span, "factor weight is NaN");
+                    }
+                    self.term(w)?;
+                }
+                Instr::Condition { site, cond } => {
+                    self.next_index(*site);
+                    let t = match reg!(cond) {
+                        TV::Bool(b) => self.g.c(if b { 0.0 } else { f64::NEG_INFINITY }),
+                        TV::SBool(c) => {
+                            let (z, ni) = (self.g.c(0.0), self.g.c(f64::NEG_INFINITY));
+                            self.g.select(c, z, ni)
+                        }
+                        _ => self.g.c(f64::NEG_INFINITY),
+                    };
+                    self.term(t)?;
+                }
+                Instr::Infer { .. } => {
+                    return self.unsupported(span, "nested inference is not supported in kernels")
+                }
+                Instr::World { .. } => {
+                    return self
+                        .unsupported(span, "counterfactual queries are not supported in kernels")
+                }
+                Instr::Nop => {}
+                Instr::Foreign { .. } => {
+                    return self.unsupported(
+                        span,
+                        "calls to host (Rust) functions are not supported in kernels",
+                    )
+                }
+                // Instructions added to the IR after this tracer was written.
+                #[allow(unreachable_patterns)]
+                _ => return self.unsupported(span, "an instruction kernels do not support"),
+            }
+        }
+    }
+
+    /// Advances the native frame on top; true when the whole run is done.
+    fn step_native(&mut self) -> R<bool> {
+        let input = self.native_input.take();
+        let Some(Frame::Native(n)) = self.frames.last_mut() else {
+            unreachable!()
+        };
+        if let Some(v) = input {
+            match n.op {
+                Intrinsic::Map | Intrinsic::Repeat => n.out.push(v),
+                Intrinsic::Filter => match v {
+                    TV::Bool(true) => {
+                        let (xs, i) = (n.xs.clone(), n.i);
+                        let x = self.index(&xs, i as i64, Span::DUMMY)?;
+                        let Some(Frame::Native(n)) = self.frames.last_mut() else {
+                            unreachable!()
+                        };
+                        n.out.push(x);
+                    }
+                    TV::Bool(false) => {}
+                    TV::SBool(_) => {
+                        let span = n.span;
+                        return self
+                            .unsupported(span, "a filter predicate depends on a random choice");
+                    }
+                    _ => {
+                        let span = n.span;
+                        return self.fault(span, "filter predicate must return a Bool");
+                    }
+                },
+                Intrinsic::Fold => {
+                    let flat = n.states.as_ref().and_then(|_| flatten_tv(&self.g, &v));
+                    let Some(Frame::Native(n)) = self.frames.last_mut() else {
+                        unreachable!()
+                    };
+                    match (flat, &mut n.states) {
+                        (Some(f), Some(st)) if f.len() == st[0].len() => st.push(f),
+                        _ => n.states = None,
+                    }
+                    n.acc = v;
+                }
+                Intrinsic::Scan => {
+                    n.out.push(v.clone());
+                    n.acc = v;
+                }
+            }
+            let Some(Frame::Native(n)) = self.frames.last_mut() else {
+                unreachable!()
+            };
+            n.i += 1;
+        }
+        let Some(Frame::Native(n)) = self.frames.last_mut() else {
+            unreachable!()
+        };
+        if n.i < n.n {
+            let (op, xs, i, acc, f, span) =
+                (n.op, n.xs.clone(), n.i, n.acc.clone(), n.f.clone(), n.span);
+            let args = match op {
+                Intrinsic::Map | Intrinsic::Filter => vec![self.index(&xs, i as i64, span)?],
+                Intrinsic::Fold | Intrinsic::Scan => vec![acc, self.index(&xs, i as i64, span)?],
+                Intrinsic::Repeat => vec![],
+            };
+            self.push_call(&f, args, TO_NATIVE, span)?;
+            return Ok(false);
+        }
+        let result = match n.op {
+            Intrinsic::Fold => std::mem::replace(&mut n.acc, TV::Unit),
+            _ => TV::Array(Arc::new(std::mem::take(&mut n.out))),
+        };
+        if let Some(states) = n.states.take() {
+            let no_terms = self.terms.len() == n.terms_before;
+            if no_terms && !states[0].is_empty() && states.len() == n.n + 1 {
+                self.folds.push(FoldRecord { states });
+            }
+        }
+        Ok(self.return_value(result))
+    }
+
+    fn flatten(&self, v: &TV) -> Option<Vec<NodeId>> {
+        flatten_tv(&self.g, v)
+    }
+
+    fn sample(&mut self, site: tyche_ir::SiteId, d: &TV, span: Span) -> R<TV> {
+        let TV::Dist(d) = d else {
+            return self.fault(
+                span,
+                format!("expected a distribution, found {}", d.type_name()),
+            );
+        };
+        if !dists::is_real_valued(d.kind) {
+            return self.unsupported(
+                span,
+                format!(
+                    "the choice at this site is {}-valued ({}); kernels support Real choices only",
+                    d.kind.value_type_name(),
+                    d.kind.name()
+                ),
+            );
+        }
+        let index = self.next_index(site);
+        let i = self.choices.len() as u32;
+        let s = self.program.site(site);
+        let name = self.program.name(s.name).to_string();
+        self.choices.push(Choice {
+            address: format!("{name}[{index}]"),
+            name,
+            index,
+            site,
+            dist: d.kind,
+        });
+        let theta = self.g.param(i);
+        let lp = self.log_density(d, dists::Val::Real(theta), span)?;
+        self.term(lp)?;
+        Ok(TV::Real(theta))
+    }
+
+    fn observe(&mut self, d: &TV, v: &TV, span: Span) -> R<()> {
+        let TV::Dist(d) = d else {
+            return self.fault(
+                span,
+                format!("expected a distribution, found {}", d.type_name()),
+            );
+        };
+        let lp = self.log_prob(d, v, span)?;
+        self.term(lp)
+    }
+
+    /// `log_prob(d, v)` as a node.
+    fn log_prob(&mut self, d: &SDist, v: &TV, span: Span) -> R<NodeId> {
+        // Fully concrete: ask tyche-dist.
+        if let (Some(dist), Some(value)) = (&d.concrete, self.concrete(v)) {
+            let lp = match value.to_outcome() {
+                Some(o) => dist.log_prob(&o),
+                None => f64::NEG_INFINITY,
+            };
+            return Ok(self.g.c(lp));
+        }
+        let x = match (d.kind.value_type_name(), v) {
+            ("Real", TV::Real(n)) => Val::Real(*n),
+            // An Int observed by a real distribution is a wrong-variant
+            // outcome: −∞, as in the interpreter.
+            ("Real", TV::Int(_)) | ("Real", TV::Bool(_)) => return Ok(self.g.c(f64::NEG_INFINITY)),
+            ("Bool", TV::Bool(b)) => Val::Bool(self.g.boolean(*b)),
+            ("Bool", TV::SBool(n)) => Val::Bool(*n),
+            ("Int", TV::Int(k)) => Val::Int(*k),
+            (_, TV::Real(_)) | (_, TV::SBool(_)) => {
+                return self.unsupported(
+                    span,
+                    format!("a random value observed from {}", d.kind.name()),
+                )
+            }
+            _ => return Ok(self.g.c(f64::NEG_INFINITY)),
+        };
+        self.log_density(d, x, span)
+    }
+
+    fn log_density(&mut self, d: &SDist, x: Val, span: Span) -> R<NodeId> {
+        let params = match d.kind {
+            DistKind::Binomial => {
+                let n = match (&d.args[0], &d.concrete) {
+                    (_, Some(Dist::Binomial { n, .. })) => *n,
+                    (TV::Int(n), _) => *n,
+                    _ => return self.unsupported(span, "Binomial with a random n"),
+                };
+                let p = self.real(&d.args[1].clone())?;
+                Params::Binomial(n, p)
+            }
+            DistKind::Categorical => match &d.concrete {
+                Some(Dist::Categorical { ps, .. }) => {
+                    // Already normalised; renormalising could change bits,
+                    // so use the precomputed logs when the value is concrete.
+                    if let Val::Int(k) = x {
+                        let lp = dist_log_prob(d.concrete.as_ref(), &Outcome::Int(k));
+                        return Ok(self.g.c(lp));
+                    }
+                    let ws = ps.iter().map(|p| self.g.c(*p)).collect();
+                    Params::Categorical(ws)
+                }
+                _ => {
+                    let xs = self.elems(&d.args[0].clone())?;
+                    if xs.is_empty() {
+                        return self.fault(
+                            span,
+                            "invalid parameter for Categorical: ps must not be empty",
+                        );
+                    }
+                    let ws = xs.iter().map(|x| self.real(x)).collect::<R<Vec<_>>>()?;
+                    Params::Categorical(ws)
+                }
+            },
+            DistKind::DiscreteUniform | DistKind::Dirichlet | DistKind::MvNormal => {
+                return self.unsupported(
+                    span,
+                    format!("{} with random parameters or value", d.kind.name()),
+                )
+            }
+            _ => {
+                let ps = d
+                    .args
+                    .clone()
+                    .iter()
+                    .map(|a| self.real(a))
+                    .collect::<R<Vec<_>>>()?;
+                Params::Reals(ps)
+            }
+        };
+        dists::log_density(&mut self.g, d.kind, &params, x).map_err(|m| NotStatic {
+            reason: m,
+            span: Some(span),
+        })
+    }
+
+    fn make_dist(&mut self, kind: DistKind, args: Vec<TV>, span: Span) -> R<SDist> {
+        // All concrete: validate now, exactly as the interpreter would.
+        let concrete: Option<Vec<Value>> = args.iter().map(|a| self.concrete(a)).collect();
+        if let Some(vals) = concrete {
+            let d = build_dist(kind, &vals).or_else(|m| self.fault(span, m))?;
+            return Ok(SDist {
+                kind,
+                args,
+                concrete: Some(d),
+            });
+        }
+        if kind.param_names().len() != args.len() {
+            return self.fault(
+                span,
+                format!("wrong number of parameters for {}", kind.name()),
+            );
+        }
+        Ok(SDist {
+            kind,
+            args,
+            concrete: None,
+        })
+    }
+
+    fn unary(&mut self, op: UnOp, a: &TV, span: Span) -> R<TV> {
+        Ok(match (op, a) {
+            (UnOp::Neg, TV::Int(i)) => match i.checked_neg() {
+                Some(v) => TV::Int(v),
+                None => return self.fault(span, "integer overflow in negation"),
+            },
+            (UnOp::Neg, TV::Real(n)) => TV::Real(self.g.neg(*n)),
+            (UnOp::Not, TV::Bool(b)) => TV::Bool(!b),
+            (UnOp::Not, TV::SBool(n)) => {
+                let r = self.g.not(*n);
+                self.bool_tv(r)
+            }
+            (_, v) => return self.fault(span, format!("cannot apply {op:?} to {}", v.type_name())),
+        })
+    }
+
+    fn binary(&mut self, op: BinOp, a: &TV, b: &TV, span: Span) -> R<TV> {
+        match (a, b) {
+            (TV::Int(x), TV::Int(y)) => int_arith(op, *x, *y).or_else(|m| self.fault(span, m)),
+            (TV::Real(_) | TV::Int(_), TV::Real(_) | TV::Int(_)) => {
+                let (x, y) = (self.real(a)?, self.real(b)?);
+                let bin = |o| Some(o);
+                let (arith, cmp) = match op {
+                    BinOp::Add => (bin(Bin::Add), None),
+                    BinOp::Sub => (bin(Bin::Sub), None),
+                    BinOp::Mul => (bin(Bin::Mul), None),
+                    BinOp::Div => (bin(Bin::Div), None),
+                    BinOp::Rem => (bin(Bin::Rem), None),
+                    BinOp::Pow => (bin(Bin::Pow), None),
+                    BinOp::Eq => (None, Some(Cmp::Eq)),
+                    BinOp::Ne => (None, Some(Cmp::Ne)),
+                    BinOp::Lt => (None, Some(Cmp::Lt)),
+                    BinOp::Le => (None, Some(Cmp::Le)),
+                    BinOp::Gt => (None, Some(Cmp::Gt)),
+                    BinOp::Ge => (None, Some(Cmp::Ge)),
+                };
+                if let Some(o) = arith {
+                    Ok(TV::Real(self.g.bin(o, x, y)))
+                } else {
+                    let c = self.g.cmp(cmp.unwrap_or(Cmp::Eq), x, y);
+                    Ok(self.bool_tv(c))
+                }
+            }
+            _ => match op {
+                BinOp::Eq | BinOp::Ne => {
+                    let (Some(x), Some(y)) = (self.concrete(a), self.concrete(b)) else {
+                        return self.unsupported(
+                            span,
+                            "comparing compound values that depend on a random choice",
+                        );
+                    };
+                    let eq = equal(&x, &y);
+                    Ok(TV::Bool(if op == BinOp::Eq { eq } else { !eq }))
+                }
+                _ => self.fault(
+                    span,
+                    format!(
+                        "cannot apply {op:?} to {} and {}",
+                        a.type_name(),
+                        b.type_name()
+                    ),
+                ),
+            },
+        }
+    }
+
+    fn un_real(&mut self, u: Un, a: &TV) -> R<TV> {
+        let x = self.real(a)?;
+        Ok(TV::Real(self.g.un(u, x)))
+    }
+
+    fn prim(&mut self, p: Prim, args: &[TV], span: Span) -> R<TV> {
+        use Prim::*;
+        Ok(match p {
+            Len => TV::Int(self.len(&args[0])? as i64),
+            Sum | Product => {
+                let xs = self.elems(&args[0])?;
+                let is_sum = p == Sum;
+                if xs.iter().any(|x| matches!(x, TV::Real(_))) {
+                    let mut acc = self.g.c(if is_sum { 0.0 } else { 1.0 });
+                    for x in &xs {
+                        let v = self.real(x)?;
+                        acc = self.g.bin(if is_sum { Bin::Add } else { Bin::Mul }, acc, v);
+                    }
+                    TV::Real(acc)
+                } else {
+                    let mut acc: i64 = if is_sum { 0 } else { 1 };
+                    for x in &xs {
+                        let TV::Int(i) = x else {
+                            return self
+                                .fault(span, format!("expected an Int, found {}", x.type_name()));
+                        };
+                        let op = if is_sum { BinOp::Add } else { BinOp::Mul };
+                        acc = match int_arith(op, acc, *i) {
+                            Ok(TV::Int(v)) => v,
+                            Err(m) => return self.fault(span, m),
+                            _ => unreachable!(),
+                        };
+                    }
+                    TV::Int(acc)
+                }
+            }
+            Min | Max => match (&args[0], &args[1]) {
+                (TV::Int(a), TV::Int(b)) => TV::Int(if p == Min { *a.min(b) } else { *a.max(b) }),
+                (a, b) => {
+                    let (x, y) = (self.real(a)?, self.real(b)?);
+                    TV::Real(self.g.bin(if p == Min { Bin::Min } else { Bin::Max }, x, y))
+                }
+            },
+            Abs => match &args[0] {
+                TV::Int(i) => match i.checked_abs() {
+                    Some(v) => TV::Int(v),
+                    None => return self.fault(span, "integer overflow in abs"),
+                },
+                v => self.un_real(Un::Abs, v)?,
+            },
+            Real => TV::Real(self.real(&args[0])?),
+            Int => {
+                let x = self.real(&args[0])?;
+                let Some(x) = self.g.as_const(x) else {
+                    return self.unsupported(span, "int() of a random value");
+                };
+                if !x.is_finite() || x.abs() >= 9.2e18 {
+                    return self.fault(span, format!("cannot convert {x} to Int"));
+                }
+                TV::Int(x.trunc() as i64)
+            }
+            Exp => self.un_real(Un::Exp, &args[0])?,
+            Log => self.un_real(Un::Ln, &args[0])?,
+            Sqrt => self.un_real(Un::Sqrt, &args[0])?,
+            Floor => self.un_real(Un::Floor, &args[0])?,
+            Ceil => self.un_real(Un::Ceil, &args[0])?,
+            Lgamma => self.un_real(Un::Lgamma, &args[0])?,
+            Log1p => self.un_real(Un::Log1p, &args[0])?,
+            Expm1 => self.un_real(Un::Expm1, &args[0])?,
+            Sin => self.un_real(Un::Sin, &args[0])?,
+            Cos => self.un_real(Un::Cos, &args[0])?,
+            Tan => self.un_real(Un::Tan, &args[0])?,
+            Atan => self.un_real(Un::Atan, &args[0])?,
+            Tanh => self.un_real(Un::Tanh, &args[0])?,
+            Sigmoid => {
+                let x = self.real(&args[0])?;
+                TV::Real(sigmoid(&mut self.g, x))
+            }
+            Logit => {
+                let x = self.real(&args[0])?;
+                let g = &mut self.g;
+                let l = g.ln(x);
+                let nx = g.neg(x);
+                let l1 = g.un(Un::Log1p, nx);
+                TV::Real(g.sub(l, l1))
+            }
+            Pow => {
+                let (a, b) = (self.real(&args[0])?, self.real(&args[1])?);
+                TV::Real(self.g.bin(Bin::Pow, a, b))
+            }
+            LogSumExp => {
+                let xs = self.elems(&args[0])?;
+                let xs = xs.iter().map(|x| self.real(x)).collect::<R<Vec<_>>>()?;
+                TV::Real(log_sum_exp(&mut self.g, &xs))
+            }
+            Range => {
+                let (TV::Int(a), TV::Int(b)) = (&args[0], &args[1]) else {
+                    return self.fault(span, "range needs Ints");
+                };
+                if b.saturating_sub(*a) > 100_000_000 {
+                    return self.fault(span, format!("range {a}..{b} is too large"));
+                }
+                TV::Data(Value::array((*a..*b).map(Value::Int).collect()))
+            }
+            Zip => {
+                if let (Some(x), Some(y)) = (self.concrete(&args[0]), self.concrete(&args[1])) {
+                    if let (Value::Array(xs), Value::Array(ys)) = (&x, &y) {
+                        return Ok(TV::Data(Value::array(
+                            xs.iter()
+                                .zip(ys.iter())
+                                .map(|(a, b)| Value::tuple(vec![a.clone(), b.clone()]))
+                                .collect(),
+                        )));
+                    }
+                }
+                let xs = self.elems(&args[0])?;
+                let ys = self.elems(&args[1])?;
+                TV::Array(Arc::new(
+                    xs.into_iter()
+                        .zip(ys)
+                        .map(|(a, b)| TV::Tuple(vec![a, b].into()))
+                        .collect(),
+                ))
+            }
+            Print => TV::Unit,
+            LogProb => {
+                let TV::Dist(d) = &args[0] else {
+                    return self.unsupported(span, "log_prob of a posterior");
+                };
+                let d = d.clone();
+                TV::Real(self.log_prob(&d, &args[1], span)?)
+            }
+            Prob => {
+                let TV::Dist(d) = &args[0] else {
+                    return self.unsupported(span, "prob of a posterior");
+                };
+                if !d.kind.is_discrete() {
+                    return self.fault(
+                        span,
+                        format!(
+                            "prob needs a discrete distribution; {} is continuous",
+                            d.kind.name()
+                        ),
+                    );
+                }
+                let d = d.clone();
+                let lp = self.log_prob(&d, &args[1], span)?;
+                TV::Real(self.g.un(Un::Exp, lp))
+            }
+            Mean => match &args[0] {
+                TV::Dist(d) => match &d.concrete {
+                    Some(dist) => match dist.mean() {
+                        Some(o) => match o.as_f64() {
+                            Some(m) => TV::Real(self.g.c(m)),
+                            None => return self.fault(span, "mean is not a number"),
+                        },
+                        None => return self.fault(span, format!("{} has no mean", d.kind.name())),
+                    },
+                    None => {
+                        return self
+                            .unsupported(span, "mean of a distribution with random parameters")
+                    }
+                },
+                _ => return self.unsupported(span, "mean of a posterior"),
+            },
+            LogEvidence | Samples | Enumerate | Rejection | Importance | Smc | Mh | Hmc => {
+                return self.unsupported(
+                    span,
+                    format!("`{}` (inference) is not supported in kernels", p.name()),
+                )
+            }
+        })
+    }
+}
+
+/// The real leaves of a state made of reals, arrays and tuples (None for
+/// anything else: an Int or Bool in the state makes the iterations differ
+/// in more than their values).
+fn flatten_tv(_g: &Graph, v: &TV) -> Option<Vec<NodeId>> {
+    fn go(v: &TV, out: &mut Vec<NodeId>) -> Option<()> {
+        match v {
+            TV::Real(n) => out.push(*n),
+            TV::Array(xs) => xs.iter().try_for_each(|x| go(x, out))?,
+            TV::Tuple(xs) => xs.iter().try_for_each(|x| go(x, out))?,
+            _ => return None,
+        }
+        Some(())
+    }
+    let mut out = Vec::new();
+    go(v, &mut out)?;
+    (out.len() <= 64).then_some(out)
+}
+
+/// `tyche_dist::special::sigmoid` as nodes (one `exp`).
+fn sigmoid(g: &mut Graph, x: NodeId) -> NodeId {
+    let ax = g.un(Un::Abs, x);
+    let nax = g.neg(ax);
+    let e = g.un(Un::Exp, nax);
+    let one = g.c(1.0);
+    let zero = g.c(0.0);
+    let d = g.add2(one, e);
+    let pos = g.div(one, d);
+    let neg = g.div(e, d);
+    let ge = g.cmp(Cmp::Ge, x, zero);
+    g.select(ge, pos, neg)
+}
+
+/// `tyche_dist::special::log_sum_exp` as nodes.
+fn log_sum_exp(g: &mut Graph, xs: &[NodeId]) -> NodeId {
+    let mut m = g.c(f64::NEG_INFINITY);
+    let mut any_nan = g.boolean(false);
+    for &x in xs {
+        let nan = g.is_nan(x);
+        any_nan = g.or(any_nan, nan);
+        let gt = g.cmp(Cmp::Gt, x, m);
+        m = g.select(gt, x, m);
+    }
+    let mut s = g.c(-0.0);
+    for &x in xs {
+        let d = g.sub(x, m);
+        let e = g.un(Un::Exp, d);
+        s = g.add2(s, e);
+    }
+    let ls = g.ln(s);
+    let r = g.add2(m, ls);
+    let am = g.un(Un::Abs, m);
+    let inf = g.c(f64::INFINITY);
+    let is_inf = g.cmp(Cmp::Eq, am, inf);
+    let r = g.select(is_inf, m, r);
+    let nan = g.c(f64::NAN);
+    g.select(any_nan, nan, r)
+}
+
+fn dist_log_prob(d: Option<&Dist>, o: &Outcome) -> f64 {
+    d.map_or(f64::NEG_INFINITY, |d| d.log_prob(o))
+}
+
+/// `Dist::new` from concrete values, as the interpreter converts them.
+fn build_dist(kind: DistKind, vals: &[Value]) -> Result<Dist, String> {
+    let mut vectors: Vec<Option<Vec<f64>>> = Vec::new();
+    let mut matrices: Vec<Option<Vec<Vec<f64>>>> = Vec::new();
+    for v in vals {
+        vectors.push(match v {
+            Value::Array(xs) => xs.iter().map(|x| x.as_number()).collect(),
+            _ => None,
+        });
+        matrices.push(match v {
+            Value::Array(rows) => rows
+                .iter()
+                .map(|r| match r {
+                    Value::Array(xs) => xs.iter().map(|x| x.as_number()).collect(),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        });
+    }
+    let mut params = Vec::with_capacity(vals.len());
+    for (i, v) in vals.iter().enumerate() {
+        params.push(match v {
+            Value::Real(x) => Param::Real(*x),
+            Value::Int(n) => Param::Int(*n),
+            Value::Array(xs)
+                if !xs.is_empty() && xs.iter().all(|x| matches!(x, Value::Array(_))) =>
+            {
+                Param::Matrix(
+                    matrices[i]
+                        .as_deref()
+                        .ok_or("expected a matrix of numbers")?,
+                )
+            }
+            Value::Array(_) => Param::Vector(
+                vectors[i]
+                    .as_deref()
+                    .ok_or("expected an array of numbers")?,
+            ),
+            other => {
+                return Err(format!(
+                    "invalid parameter for {}: {}",
+                    kind.name(),
+                    other.type_name()
+                ))
+            }
+        });
+    }
+    Dist::new(kind, &params).map_err(|e| e.message)
+}
+
+/// The interpreter's structural equality (IEEE on reals).
+fn equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Real(x), Value::Real(y)) => x == y,
+        (Value::Int(i), Value::Real(y)) | (Value::Real(y), Value::Int(i)) => *i as f64 == *y,
+        (Value::Array(xs), Value::Array(ys)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| equal(x, y))
+        }
+        (Value::Tuple(xs), Value::Tuple(ys)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| equal(x, y))
+        }
+        _ => a == b,
+    }
+}
+
+fn int_arith(op: BinOp, a: i64, b: i64) -> Result<TV, String> {
+    let overflow = || format!("integer overflow in {op:?} of {a} and {b}");
+    let r = match op {
+        BinOp::Add => a.checked_add(b).ok_or_else(overflow)?,
+        BinOp::Sub => a.checked_sub(b).ok_or_else(overflow)?,
+        BinOp::Mul => a.checked_mul(b).ok_or_else(overflow)?,
+        BinOp::Div | BinOp::Rem if b == 0 => return Err("integer division by zero".into()),
+        BinOp::Div => a.checked_div(b).ok_or_else(overflow)?,
+        BinOp::Rem => a.checked_rem(b).ok_or_else(overflow)?,
+        BinOp::Pow => {
+            if b < 0 {
+                return Err(format!("negative exponent {b} in integer power"));
+            }
+            let e = u32::try_from(b).map_err(|_| overflow())?;
+            a.checked_pow(e).ok_or_else(overflow)?
+        }
+        BinOp::Eq => return Ok(TV::Bool(a == b)),
+        BinOp::Ne => return Ok(TV::Bool(a != b)),
+        BinOp::Lt => return Ok(TV::Bool(a < b)),
+        BinOp::Le => return Ok(TV::Bool(a <= b)),
+        BinOp::Gt => return Ok(TV::Bool(a > b)),
+        BinOp::Ge => return Ok(TV::Bool(a >= b)),
+    };
+    Ok(TV::Int(r))
+}
