@@ -11,6 +11,21 @@ mod run;
 
 pub use run::{dispatch, Io, DIAGNOSED, USAGE};
 
+/// Whether `tyche run` may draw a progress bar on standard error. Only the
+/// binary turns it on (when standard error is a terminal), so in-process
+/// runs (tests, [`run_command`]) never draw one.
+static PROGRESS_BARS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Lets long `tyche run`s draw a progress bar on standard error (text
+/// output only). Call it only when standard error is a terminal.
+pub fn enable_progress_bars() {
+    PROGRESS_BARS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub(crate) fn progress_bars_enabled() -> bool {
+    PROGRESS_BARS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 use clap::Parser;
 use std::io::Write;
 

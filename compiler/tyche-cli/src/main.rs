@@ -8,6 +8,9 @@ use tyche_cli::{cli::Cli, dispatch, Io};
 
 fn main() -> ExitCode {
     let args = Cli::parse();
+    if std::io::stderr().is_terminal() {
+        tyche_cli::enable_progress_bars();
+    }
     let worker = std::thread::Builder::new()
         .stack_size(256 << 20)
         .spawn(move || {

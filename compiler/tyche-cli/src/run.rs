@@ -166,7 +166,18 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let result = match run_inference(&model, &mut opts, args.method.is_none()) {
+    let bar = if args.format == Format::Text && crate::progress_bars_enabled() {
+        let (bar, progress) = progress_bar();
+        opts.progress = Some(progress);
+        Some(bar)
+    } else {
+        None
+    };
+    let result = run_inference(&model, &mut opts, args.method.is_none());
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let result = match result {
         Ok(r) => r,
         Err(mut d) => {
             // Errors about the run as a whole (no evidence, no accepted
@@ -251,6 +262,45 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
         Format::Text => write!(out, "{}", tyche_report::to_text(&info, &ty, &draws, 60)),
     };
     0
+}
+
+/// A progress bar on standard error for long runs and the callback that
+/// moves it. Nothing is drawn during the first half second, so quick runs
+/// never show one; runs of unknown length (SMC) get a spinner counting
+/// steps.
+fn progress_bar() -> (indicatif::ProgressBar, tyche_infer::Progress) {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let start = Instant::now();
+    let shown = AtomicBool::new(false);
+    let furthest = AtomicU64::new(0);
+    let handle = bar.clone();
+    let progress = tyche_infer::Progress::new(move |done, total| {
+        // Reports may arrive out of order from parallel chains.
+        let pos = furthest.fetch_max(done, Ordering::Relaxed).max(done);
+        if start.elapsed() < Duration::from_millis(500) {
+            return;
+        }
+        if !shown.swap(true, Ordering::Relaxed) {
+            let style = if total > 0 {
+                ProgressStyle::with_template(
+                    "{bar:30.cyan/blue} {pos}/{len} iterations [{elapsed_precise}, {eta} left]",
+                )
+            } else {
+                ProgressStyle::with_template("{spinner} step {pos} [{elapsed_precise}]")
+            };
+            if let Ok(style) = style {
+                handle.set_style(style);
+            }
+            if total > 0 {
+                handle.set_length(total);
+            }
+        }
+        handle.set_position(pos);
+    });
+    (bar, progress)
 }
 
 /// Writes the `--plot` figure: trace plots too for MCMC runs (their draws

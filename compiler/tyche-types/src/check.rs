@@ -55,6 +55,9 @@ pub struct Checker {
     /// Current let-nesting depth; fresh variables are born at this level.
     level: u32,
     builtins: HashMap<&'static str, Ty>,
+    /// Host functions supplied by the embedding application
+    /// ([`Checker::add_extern`]): like builtins, shadowed by user names.
+    externs: HashMap<String, Ty>,
     globals: HashMap<String, Global>,
     locals: Vec<Local>,
     /// Names of the batch being added, visible to suggestions before
@@ -90,6 +93,7 @@ impl Checker {
             s,
             level: 1,
             builtins,
+            externs: HashMap::new(),
             globals: HashMap::new(),
             locals: Vec::new(),
             pending: Vec::new(),
@@ -98,6 +102,16 @@ impl Checker {
             choices: HashMap::new(),
             diags: Vec::new(),
         }
+    }
+
+    /// Declares a host function (or constant) `name: ty` supplied by the
+    /// embedding application. It is in scope everywhere like a builtin,
+    /// shadowed by user items and locals; type variables in `ty` are
+    /// quantified (each use instantiates them afresh).
+    pub fn add_extern(&mut self, name: &str, ty: &tyche_ir::Type) {
+        let mut vars = HashMap::new();
+        let t = import_type(&mut self.s, ty, &mut vars);
+        self.externs.insert(name.to_string(), t);
     }
 
     /// Makes room for expression ids below `n` (ids are dense per program).
@@ -344,6 +358,8 @@ impl Checker {
             l.ty.clone()
         } else if let Some(g) = self.globals.get(name) {
             g.ty.clone()
+        } else if let Some(t) = self.externs.get(name) {
+            t.clone()
         } else {
             self.builtins.get(name)?.clone()
         };
@@ -366,7 +382,13 @@ impl Checker {
         globals.sort_unstable();
         globals.dedup();
         let builtins = builtin_names();
-        let cands = locals.into_iter().chain(globals).chain(builtins);
+        let mut externs: Vec<&str> = self.externs.keys().map(|s| s.as_str()).collect();
+        externs.sort_unstable();
+        let cands = locals
+            .into_iter()
+            .chain(globals)
+            .chain(externs)
+            .chain(builtins);
         let mut d = Diagnostic::error(format!("cannot find `{name}` in this scope"))
             .with_code("E0401")
             .with_primary(span, "not found in this scope");
@@ -1318,5 +1340,30 @@ fn same_head(a: &Ty, b: &Ty) -> bool {
         (Ty::Fn(p, _), Ty::Fn(q, _)) => p.len() == q.len(),
         (Ty::Tuple(p), Ty::Tuple(q)) => p.len() == q.len(),
         _ => std::mem::discriminant(a) == std::mem::discriminant(b),
+    }
+}
+
+/// Converts a runtime type to the checker's, quantifying its variables
+/// (one generic variable per distinct `Type::Var`).
+fn import_type(s: &mut Subst, t: &tyche_ir::Type, vars: &mut HashMap<u32, Ty>) -> Ty {
+    use tyche_ir::Type;
+    match t {
+        Type::Int => Ty::Int,
+        Type::Real => Ty::Real,
+        Type::Bool => Ty::Bool,
+        Type::Str => Ty::Str,
+        Type::Unit => Ty::Unit,
+        Type::Method => Ty::Method,
+        Type::Array(e) => Ty::array(import_type(s, e, vars)),
+        Type::Dist(e) => Ty::dist(import_type(s, e, vars)),
+        Type::Tuple(ts) => Ty::Tuple(ts.iter().map(|t| import_type(s, t, vars)).collect()),
+        Type::Fn(ps, r) => {
+            let ps = ps.iter().map(|t| import_type(s, t, vars)).collect();
+            Ty::func(ps, import_type(s, r, vars))
+        }
+        Type::Var(v) => vars
+            .entry(*v)
+            .or_insert_with(|| s.generic(Kind::Any))
+            .clone(),
     }
 }

@@ -62,6 +62,22 @@ pub fn check_program(program: &ast::Program) -> (TypeInfo, Vec<Diagnostic>) {
     (c.type_info(), diags)
 }
 
+/// [`check_program`] with host functions in scope: each `(name, type)`
+/// is declared with [`Checker::add_extern`] before the items are checked
+/// (the embedding API's registered Rust functions).
+pub fn check_program_with(
+    program: &ast::Program,
+    externs: &[(String, tyche_ir::Type)],
+) -> (TypeInfo, Vec<Diagnostic>) {
+    let mut c = Checker::new();
+    for (name, ty) in externs {
+        c.add_extern(name, ty);
+    }
+    c.reserve_exprs(program.expr_count);
+    let diags = c.add_items(&program.items);
+    (c.type_info(), diags)
+}
+
 /// Prints a type for people: variables renamed `'a`, `'b`, … in order of
 /// appearance, and a `where 'a: Num` clause for those in `numeric` (from
 /// [`TypeInfo::numeric_vars`]), e.g. `('a, 'a) -> 'a where 'a: Num`.

@@ -57,7 +57,7 @@ pub use handler::{Handler, Prior};
 pub use mh::Replay;
 pub use model::Model;
 pub use nested::{Ctx, MAX_NESTING};
-pub use options::{Method, Options, Proposal, PMMH_PARTICLES};
+pub use options::{Method, Options, Progress, Proposal, PMMH_PARTICLES};
 pub use population::{Population, Resampler};
 pub use rejection::max_attempts as rejection_max_attempts;
 pub use result::{Draw, InferResult, McmcStats};

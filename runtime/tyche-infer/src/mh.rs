@@ -41,6 +41,7 @@ use crate::stats::{mcmc_ess, split_rhat};
 use crate::trace::{SharedTrace, Trace};
 use rand::RngExt;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tyche_core::Diagnostic;
 use tyche_vm::{Address, DistValue, Value};
@@ -338,18 +339,32 @@ pub(crate) fn mh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult
         return Err(Diagnostic::error("Mh needs at least one sample").with_code("E0741"));
     }
     let chains = opts.chains.max(1);
+    let thin = opts.thin.max(1);
+    // Progress: iterations over all chains, reported at most about 200
+    // times (plus once per chain).
+    let total = (chains * opts.burn + opts.samples * thin) as u64;
+    let every = total.div_ceil(200).max(1);
+    let done = AtomicU64::new(0);
+    let tick = |n: u64| {
+        if let Some(p) = &opts.progress {
+            p.report(done.fetch_add(n, Ordering::Relaxed) + n, total);
+        }
+    };
     let outputs = par::map_tasks(chains, |c| {
         let mut rng = Seed(opts.seed).stream(Purpose::Mh, c as u64).rng();
         let keep = per_chain(opts.samples, chains, c);
         let mut state = initial_state(ctx, model, &mut rng)?;
         let mut scratch = Scratch::default();
-        let thin = opts.thin.max(1);
         let mut out = ChainOutput {
             draws: Vec::with_capacity(keep),
             accepted: 0,
             proposed: 0,
         };
-        for it in 0..opts.burn + keep * thin {
+        let iterations = opts.burn + keep * thin;
+        for it in 0..iterations {
+            if (it as u64 + 1) % every == 0 {
+                tick(every);
+            }
             let r = mh_step(
                 ctx,
                 model,
@@ -368,6 +383,10 @@ pub(crate) fn mh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult
                     out.draws.push(state.draw(opts.traces));
                 }
             }
+        }
+        let rest = iterations as u64 % every;
+        if rest > 0 {
+            tick(rest);
         }
         Ok(out)
     });

@@ -2,6 +2,7 @@
 
 use crate::population::Resampler;
 use std::fmt;
+use std::sync::Arc;
 use tyche_ir::MethodKind;
 
 /// An inference algorithm.
@@ -122,6 +123,42 @@ pub struct Options {
     /// Nested inference turns this off: only the values matter there, and
     /// recording costs time and memory.
     pub traces: bool,
+    /// Told how far a long run has got (SMC steps, MH iterations); `None`
+    /// (the default, and always for nested inference) reports nothing.
+    /// Reporting never touches a random stream: results are the same with
+    /// and without it.
+    pub progress: Option<Progress>,
+}
+
+/// A progress callback, `f(done, total)`: `total` is the work of the whole
+/// run (MH: iterations over all chains, reported about 200 times), or 0
+/// when it is not known in advance (SMC: reported once per observation
+/// step). It may be called from several threads at once.
+#[derive(Clone)]
+pub struct Progress(Arc<dyn Fn(u64, u64) + Send + Sync>);
+
+impl Progress {
+    pub fn new(f: impl Fn(u64, u64) + Send + Sync + 'static) -> Progress {
+        Progress(Arc::new(f))
+    }
+
+    /// Reports `done` units of `total` (0: unknown).
+    pub fn report(&self, done: u64, total: u64) {
+        (self.0)(done, total)
+    }
+}
+
+impl fmt::Debug for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
+
+/// Two callbacks are equal when they are the same one.
+impl PartialEq for Progress {
+    fn eq(&self, other: &Progress) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Default for Options {
@@ -139,6 +176,7 @@ impl Default for Options {
             rejuvenate: 0,
             proposal: Proposal::Prior,
             traces: true,
+            progress: None,
         }
     }
 }

@@ -27,7 +27,7 @@ use crate::importance::{all_zero, weighted_draws};
 use crate::mh::move_particle;
 use crate::model::Model;
 use crate::nested::Ctx;
-use crate::options::{Method, Options, Proposal};
+use crate::options::{Method, Options, Progress, Proposal};
 use crate::par;
 use crate::population::{Population, Resampler};
 use crate::result::InferResult;
@@ -90,7 +90,7 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
     let mut start = Particle::new(model.start()?);
     start.trace = cfg.start_trace();
     let pop = Population::new(vec![start; cfg.particles]);
-    let out = run_population(ctx, model, pop, &cfg, Seed(opts.seed))?;
+    let out = run_population_with(ctx, model, pop, &cfg, Seed(opts.seed), opts.progress.as_ref())?;
     if out.population.log_evidence() == f64::NEG_INFINITY {
         return Err(all_zero("Smc", cfg.particles));
     }
@@ -112,9 +112,21 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
 pub fn run_population(
     ctx: &Ctx,
     model: &Model,
+    pop: Population<Particle>,
+    cfg: &SmcConfig,
+    seed: Seed,
+) -> Result<SmcOutput, Diagnostic> {
+    run_population_with(ctx, model, pop, cfg, seed, None)
+}
+
+/// [`run_population`], reporting each step to `progress` (total unknown).
+fn run_population_with(
+    ctx: &Ctx,
+    model: &Model,
     mut pop: Population<Particle>,
     cfg: &SmcConfig,
     seed: Seed,
+    progress: Option<&Progress>,
 ) -> Result<SmcOutput, Diagnostic> {
     let n = pop.len();
     // The ESS to report: of the current weights if an observation weighted
@@ -141,6 +153,9 @@ pub fn run_population(
             }
             Ok(())
         })?;
+        if let Some(p) = progress {
+            p.report(step + 1, 0);
+        }
         weighted_since_resampling |= weighted.into_inner();
         if pop.log_mean_weight() == f64::NEG_INFINITY {
             // Every particle is dead: the estimate is zero. Callers decide

@@ -12,6 +12,7 @@ use crate::testing::Prog;
 use crate::*;
 use tyche_dist::DistKind;
 use tyche_ir::{BinOp, EditKind, Prim};
+use std::sync::Arc;
 use tyche_vm::Value;
 
 fn opts(method: Method, n: usize) -> Options {
@@ -355,6 +356,43 @@ fn results_do_not_depend_on_the_number_of_threads() {
             a.log_evidence.map(f64::to_bits),
             b.log_evidence.map(f64::to_bits)
         );
+    }
+}
+
+#[test]
+fn progress_reports_do_not_change_results() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let m = structured();
+    for (method, n) in [(Method::Smc, 500), (Method::Mh, 300)] {
+        let mut o = opts(method, n);
+        o.chains = 3;
+        o.burn = 50;
+        let plain = infer(&m, &o).unwrap();
+        let calls = Arc::new(AtomicU64::new(0));
+        let last = Arc::new(AtomicU64::new(0));
+        let (c, l) = (Arc::clone(&calls), Arc::clone(&last));
+        o.progress = Some(crate::Progress::new(move |done, total| {
+            c.fetch_add(1, Ordering::Relaxed);
+            l.fetch_max(done, Ordering::Relaxed);
+            assert!(total == 0 || done <= total, "{done} of {total}");
+        }));
+        let reported = infer(&m, &o).unwrap();
+        assert_eq!(plain.draws.len(), reported.draws.len());
+        for (x, y) in plain.draws.iter().zip(&reported.draws) {
+            assert_eq!(x.value, y.value, "{method}");
+            assert_eq!(x.log_weight.to_bits(), y.log_weight.to_bits());
+            assert_eq!(x.trace, y.trace);
+        }
+        assert_eq!(
+            plain.log_evidence.map(f64::to_bits),
+            reported.log_evidence.map(f64::to_bits)
+        );
+        assert!(calls.load(Ordering::Relaxed) > 0, "{method}: never reported");
+        if method == Method::Mh {
+            // Every iteration of every chain is counted once.
+            assert_eq!(last.load(Ordering::Relaxed), (3 * 50 + 300) as u64);
+            assert!(calls.load(Ordering::Relaxed) <= 200 + 3);
+        }
     }
 }
 

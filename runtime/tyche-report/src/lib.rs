@@ -9,15 +9,19 @@
 //!   summarised element-wise);
 //! - [`to_json`]: the `--format json` object of the language contract (§10);
 //! - [`to_text`]: the human-readable summary (§1);
-//! - [`write_csv`]: the `--output FILE.csv` table, one row per draw.
+//! - [`write_csv`]: the `--output FILE.csv` table, one row per draw;
+//! - [`plot_svg`]: the `--plot FILE.svg` figure (histograms, bar charts,
+//!   MCMC trace plots).
 
 mod csv;
 mod json;
+mod plot;
 mod summary;
 mod text;
 
 pub use csv::write_csv;
 pub use json::{to_json, value_to_json};
+pub use plot::{chain_traces, plot_svg, MAX_COMPONENTS as PLOT_MAX_COMPONENTS};
 pub use summary::{
     normalized_weights, summarize, table_stats, Bin, NumberSummary, Summary, QUANTILES,
 };

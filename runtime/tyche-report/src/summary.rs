@@ -327,6 +327,13 @@ fn number_summary(xs: &[f64], w: &[f64]) -> NumberSummary {
 /// finest nice width (1, 2, 2.5 or 5 times a power of ten), aligned to
 /// multiples of the width, so that labels are round numbers.
 fn histogram(xs: &[f64], w: &[f64], total: f64) -> Vec<Bin> {
+    histogram_bins(xs, w, total, TARGET_BINS)
+}
+
+/// [`histogram`] with at most `target_bins` bins (figures use more than
+/// the text report).
+pub(crate) fn histogram_bins(xs: &[f64], w: &[f64], total: f64, target_bins: usize) -> Vec<Bin> {
+    let target_bins = target_bins.max(1);
     let finite = || xs.iter().zip(w).filter(|(x, _)| x.is_finite());
     let lo = finite().map(|(x, _)| *x).fold(f64::INFINITY, f64::min);
     let hi = finite().map(|(x, _)| *x).fold(f64::NEG_INFINITY, f64::max);
@@ -339,14 +346,14 @@ fn histogram(xs: &[f64], w: &[f64], total: f64) -> Vec<Bin> {
     }
     // The finest nice step giving at most `TARGET_BINS` half-open bins.
     let bin_of = |x: f64, start: f64, step: f64| ((x - start) / step + 1e-9).floor().max(0.0);
-    let mut step = nice_step((hi - lo) / TARGET_BINS as f64);
+    let mut step = nice_step((hi - lo) / target_bins as f64);
     let mut start = (lo / step).floor() * step;
-    while bin_of(hi, start, step) + 1.0 > TARGET_BINS as f64 && step.is_finite() {
+    while bin_of(hi, start, step) + 1.0 > target_bins as f64 && step.is_finite() {
         step = nice_step(step * (1.0 + 1e-6));
         start = (lo / step).floor() * step;
     }
     let n = bin_of(hi, start, step) + 1.0;
-    if !(step > 0.0 && n.is_finite() && n <= TARGET_BINS as f64) {
+    if !(step > 0.0 && n.is_finite() && n <= target_bins as f64) {
         return vec![Bin { lo, hi, prob: mass }];
     }
     let n = n as usize;

@@ -13,10 +13,12 @@
 //! This interpreter is the semantics every other backend is checked
 //! against.
 
+mod foreign;
 mod machine;
 mod ops;
 mod twin;
 mod value;
 
+pub use foreign::{ForeignFn, HostFn};
 pub use machine::{Address, Effect, Machine, MAX_CALL_DEPTH};
 pub use value::{Closure, DistValue, MethodSpec, Posterior, Value};

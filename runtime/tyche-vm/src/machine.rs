@@ -96,7 +96,10 @@ struct Cell {
 impl Collected {
     fn push(&mut self, value: Value) -> Collected {
         let next = self.head.take();
-        Collected { head: Some(Arc::new(Cell { value, next })), len: self.len + 1 }
+        Collected {
+            head: Some(Arc::new(Cell { value, next })),
+            len: self.len + 1,
+        }
     }
 
     /// The values in insertion order; unshared cells are moved, not cloned.
@@ -699,7 +702,9 @@ impl Machine {
             let mut args = Vec::with_capacity(frame_capacity(&self.program, &n.f, 2));
             match n.op {
                 Intrinsic::Map | Intrinsic::Filter => args.push(n.xs[n.i].clone()),
-                Intrinsic::Fold | Intrinsic::Scan => args.extend([n.acc.clone(), n.xs[n.i].clone()]),
+                Intrinsic::Fold | Intrinsic::Scan => {
+                    args.extend([n.acc.clone(), n.xs[n.i].clone()])
+                }
                 Intrinsic::Repeat => {}
             }
             let (f, span) = (n.f.clone(), n.span);

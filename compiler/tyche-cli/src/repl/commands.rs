@@ -2,8 +2,9 @@
 //!
 //! `:help`, `:type EXPR`, `:load FILE`, `:reload`, `:data FILE.json`,
 //! `:infer [OPTIONS] [MODEL]`, `:do NAME=VALUE…`, `:observe NAME=VALUE…`,
-//! `:seed [N]`, `:emit ir|types [NAME]`, `:graph [MODEL]`, `:quit`;
-//! `:plot` and `:emit clif` answer that they are not available yet.
+//! `:seed [N]`, `:emit ir|types [NAME]`, `:graph [MODEL]`,
+//! `:plot FILE.svg` (a figure of the last `:infer`), `:quit`;
+//! `:emit clif` answers that it is not available yet.
 
 use super::session::{expr_type, synthetic, Control, DataFile, Session};
 use crate::cli::MethodArg;
@@ -67,7 +68,11 @@ pub(crate) const COMMANDS: &[(&str, &str, &str)] = &[
         " [MODEL]",
         "print a model's dependency graph (Graphviz DOT), with the :do/:observe surgery",
     ),
-    (":plot", " EXPR", "plot a posterior (not available yet)"),
+    (
+        ":plot",
+        " FILE.svg",
+        "write a figure of the last :infer posterior (histograms, trace plots)",
+    ),
     (":quit", "", "leave the REPL (Ctrl-D also does)"),
 ];
 
@@ -79,6 +84,16 @@ const ALIASES: &[(&str, &str)] = &[
     (":q", ":quit"),
     (":r", ":reload"),
 ];
+
+/// The last `:infer` run: what `:plot` draws.
+pub(crate) struct LastInfer {
+    info: tyche_report::RunInfo,
+    ty: tyche_ir::Type,
+    values: Vec<tyche_vm::Value>,
+    weights: Vec<f64>,
+    /// MCMC chains (the draws are the chains' draws concatenated).
+    chains: Option<usize>,
+}
 
 /// `:infer`'s options (parsed with clap, like the command line).
 #[derive(Parser, Debug)]
@@ -135,9 +150,7 @@ impl Session {
             ":seed" => self.set_seed(rest, io),
             ":emit" => self.emit(rest, io),
             ":graph" => self.graph(rest, io),
-            ":plot" => {
-                let _ = writeln!(io.out, "`{word}` is not available yet");
-            }
+            ":plot" => self.plot(rest, io),
             _ => {
                 let names = COMMANDS.iter().map(|(c, _, _)| *c);
                 let msg = match tyche_core::suggest::best_match(word, names) {
@@ -531,6 +544,40 @@ impl Session {
             extra,
         };
         let _ = write!(io.out, "{}", tyche_report::to_text(&info, &ty, &draws, 60));
+        self.last_infer = Some(LastInfer {
+            info,
+            ty,
+            chains: result.mcmc.as_ref().map(|m| m.chains),
+            values,
+            weights,
+        });
+    }
+
+    /// `:plot FILE.svg`: the figure of `tyche run --plot` for the last
+    /// `:infer` run.
+    fn plot(&mut self, args: &str, io: &mut Io) {
+        let path = args.trim();
+        if path.is_empty() || path.split_whitespace().count() > 1 {
+            return self.fail(io, "`:plot` takes one argument, the SVG file to write");
+        }
+        let Some(last) = &self.last_infer else {
+            return self.fail(io, "nothing to plot: run `:infer` first");
+        };
+        let draws = tyche_report::Draws::weighted(&last.values, &last.weights);
+        let traces = last
+            .chains
+            .and_then(|c| tyche_report::chain_traces(&last.ty, &last.values, c));
+        let traces = traces.as_ref().map(|(name, cs)| (name.as_str(), &cs[..]));
+        let svg = match tyche_report::plot_svg(&last.info, &last.ty, &draws, traces) {
+            Ok(svg) => svg,
+            Err(msg) => return self.fail(io, msg),
+        };
+        match std::fs::write(self.resolve(path), svg) {
+            Ok(()) => {
+                let _ = writeln!(io.out, "wrote {path}");
+            }
+            Err(e) => self.fail(io, format!("cannot write {path}: {e}")),
+        }
     }
 
     /// The model `name` (default `model`) after the session's surgery.

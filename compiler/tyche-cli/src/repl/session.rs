@@ -120,6 +120,8 @@ pub struct Session {
     pub(crate) interrupt: Option<Arc<AtomicBool>>,
     /// Inputs that ended in an error.
     pub(crate) errors: usize,
+    /// The last `:infer` run, for `:plot`.
+    pub(crate) last_infer: Option<super::commands::LastInfer>,
 }
 
 impl Session {
@@ -150,6 +152,7 @@ impl Session {
             color,
             interrupt,
             errors: 0,
+            last_infer: None,
         }
     }
 
