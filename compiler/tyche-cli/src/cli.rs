@@ -47,6 +47,8 @@ pub enum Format {
 pub enum Emit {
     /// The syntax tree.
     Ast,
+    /// The Cranelift IR of the model's log-density kernel.
+    Clif,
     /// The type of every top-level item.
     Types,
     /// The intermediate representation.
@@ -127,6 +129,13 @@ pub struct CheckArgs {
     /// Print an intermediate form after checking.
     #[arg(long, value_enum)]
     pub emit: Option<Emit>,
+    /// The model whose kernel `--emit clif` prints.
+    #[arg(long, default_value = "model")]
+    pub model: String,
+    /// JSON file binding `data` items (for `--emit clif`, whose kernel is
+    /// specialised to the data).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

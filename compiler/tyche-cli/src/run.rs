@@ -66,9 +66,13 @@ fn check(args: CheckArgs, io: &mut Io) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if args.emit == Some(Emit::Clif) {
+        return emit_clif(&args, &compiled, &mut sources, io);
+    }
     let out = &mut io.out;
     let _ = match args.emit {
         None => writeln!(out, "{}: ok", args.file.display()),
+        Some(Emit::Clif) => unreachable!("handled above"),
         Some(Emit::Ir) => write!(out, "{}", compiled.ir),
         Some(Emit::Ast) => writeln!(
             out,
@@ -97,6 +101,63 @@ fn check(args: CheckArgs, io: &mut Io) -> u8 {
         }
     };
     0
+}
+
+/// `tyche check --emit clif`: extracts the model's log-density kernel
+/// (specialised to the data) and prints its Cranelift IR, or says why the
+/// model has no static kernel.
+fn emit_clif(args: &CheckArgs, compiled: &Compiled, sources: &mut SourceMap, io: &mut Io) -> u8 {
+    let data = match &args.data {
+        None => None,
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    return usage(io, format!("cannot read data file {}: {e}", path.display()))
+                }
+            };
+            match tyche_driver::parse_data_file(sources, &path.display().to_string(), &text) {
+                Ok(d) => Some(d),
+                Err(d) => return report(io, &[d], sources),
+            }
+        }
+    };
+    let bound =
+        match tyche_driver::bind_data(compiled, sources, data.as_ref().map(|(f, v)| (*f, v))) {
+            Ok(b) => b,
+            Err(d) => return report(io, &d, sources),
+        };
+    let func = match tyche_driver::model(compiled, sources, &args.model) {
+        Ok(f) => f,
+        Err(d) => return report(io, &[d], sources),
+    };
+    let globals = match tyche_driver::evaluate_globals(&compiled.ir, &bound) {
+        Ok(g) => g,
+        Err(d) => return report(io, &[d], sources),
+    };
+    let kernel = match tyche_jit::extract(&compiled.ir, &globals, func) {
+        Ok(k) => k,
+        Err(e) => {
+            let mut d =
+                Diagnostic::error(format!("`{}` has no static log-density kernel", args.model))
+                    .with_code("E0901")
+                    .with_note(e.reason.clone());
+            if let Some(span) = e.span {
+                d = d.with_primary(span, "not static here");
+            }
+            return report(io, &[d], sources);
+        }
+    };
+    match tyche_jit::emit_clif(&kernel) {
+        Ok(text) => {
+            let _ = write!(io.out, "{text}");
+            0
+        }
+        Err(e) => {
+            let _ = writeln!(io.err, "error: code generation failed: {e}");
+            DIAGNOSED
+        }
+    }
 }
 
 fn run(args: RunArgs, io: &mut Io) -> u8 {
@@ -183,7 +244,8 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
             // Errors about the run as a whole (no evidence, no accepted
             // sample) point at the model, so every error has a location.
             if d.labels.is_empty() {
-                let span = model_name_span(&compiled, &args.model).unwrap_or(program.func(func).span);
+                let span =
+                    model_name_span(&compiled, &args.model).unwrap_or(program.func(func).span);
                 d = d.with_primary(span, format!("while running inference on `{}`", args.model));
             }
             return report(io, &[d], &sources);
@@ -191,19 +253,27 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
     };
     // An edit of one address (`z[7]`) that no run reaches would change
     // nothing; say so instead of printing an unaltered posterior.
-    let unreached = tyche_driver::unreached_addresses(&program, &model.globals, func, &edits, 200, args.seed);
+    let unreached =
+        tyche_driver::unreached_addresses(&program, &model.globals, func, &edits, 200, args.seed);
     if !unreached.is_empty() {
         let diags: Vec<Diagnostic> = unreached
             .iter()
             .map(|a| {
-                let d = Diagnostic::error(format!("no run of `{}` reached the address `{a}`", args.model))
-                    .with_code("E0807");
+                let d = Diagnostic::error(format!(
+                    "no run of `{}` reached the address `{a}`",
+                    args.model
+                ))
+                .with_code("E0807");
                 match model_name_span(&compiled, &args.model) {
-                    Some(span) => d.with_primary(span, format!("`{a}` is never drawn in this model")),
+                    Some(span) => {
+                        d.with_primary(span, format!("`{a}` is never drawn in this model"))
+                    }
                     None => d,
                 }
-                    .with_note(format!("the edit of `{a}` changed nothing (checked on 200 runs from the prior)"))
-                    .with_help("occurrences are counted from 0 per name: `z[0]` is the first `z` drawn")
+                .with_note(format!(
+                    "the edit of `{a}` changed nothing (checked on 200 runs from the prior)"
+                ))
+                .with_help("occurrences are counted from 0 per name: `z[0]` is the first `z` drawn")
             })
             .collect();
         return report(io, &diags, &sources);
