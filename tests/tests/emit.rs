@@ -1,0 +1,39 @@
+//! `tyche check --emit …`: every intermediate form prints, and a model
+//! without a static kernel says why instead of printing nothing.
+
+use std::path::Path;
+
+fn root(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel).display().to_string()
+}
+
+#[test]
+fn emit_ir_and_types() {
+    let coin = root("examples/coin.ppl");
+    let ir = tyche_cli::run_command(&["check", &coin, "--emit", "ir"]);
+    assert_eq!(ir.status, 0, "{}", ir.stderr);
+    assert!(ir.stdout.contains("sample site") && ir.stdout.contains("\"p\""), "{}", ir.stdout);
+    let types = tyche_cli::run_command(&["check", &coin, "--emit", "types"]);
+    assert!(types.stdout.contains("model : () -> Real"), "{}", types.stdout);
+}
+
+#[test]
+fn emit_clif_for_a_static_model() {
+    let out = tyche_cli::run_command(&[
+        "check",
+        &root("examples/eight_schools.ppl"),
+        "--emit",
+        "clif",
+        "--data",
+        &root("examples/eight_schools.data.json"),
+    ]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(out.stdout.starts_with("function") && out.stdout.contains("block0"), "{}", out.stdout);
+}
+
+#[test]
+fn emit_clif_explains_a_model_without_a_kernel() {
+    let out = tyche_cli::run_command(&["check", &root("examples/sprinkler.ppl"), "--emit", "clif"]);
+    assert_eq!(out.status, 1);
+    assert!(out.stderr.contains("E0901") && out.stderr.contains("Bool-valued"), "{}", out.stderr);
+}
