@@ -66,13 +66,22 @@ fn parse(svg: &str, min_points: usize) -> Figure {
                 let (w, h) = (attr_f64(&n, "width"), attr_f64(&n, "height"));
                 let inside = x >= 0.0 && y >= 0.0 && x + w <= width && y + h <= height;
                 let background = w >= width && h >= height;
-                if inside && !background && w > 0.0 && h > 0.0 && n.attribute("fill") != Some("none") {
+                if inside
+                    && !background
+                    && w > 0.0
+                    && h > 0.0
+                    && n.attribute("fill") != Some("none")
+                {
                     bars += 1;
                 }
             }
             "text" => texts.push(n.text().unwrap_or("").trim().to_string()),
             "polyline" => {
-                let points = n.attribute("points").unwrap_or("").split_whitespace().count();
+                let points = n
+                    .attribute("points")
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .count();
                 if points >= min_points {
                     long_lines += 1;
                 }
@@ -97,18 +106,37 @@ fn parse(svg: &str, min_points: usize) -> Figure {
 
 #[test]
 fn smc_run_plots_a_histogram_of_the_result() {
-    let svg = plot(&root().join("examples/coin.ppl"), &["--seed", "1"], "coin.svg");
+    let svg = plot(
+        &root().join("examples/coin.ppl"),
+        &["--seed", "1"],
+        "coin.svg",
+    );
     let f = parse(&svg, 50);
     assert!(f.width >= 300.0 && f.height >= 200.0);
     assert!(f.bars >= 5, "expected histogram bars, found {}", f.bars);
-    assert!(f.texts.iter().any(|t| t == "result"), "no `result` title in {:?}", f.texts);
+    assert!(
+        f.texts.iter().any(|t| t == "result"),
+        "no `result` title in {:?}",
+        f.texts
+    );
     assert!(f.texts.iter().any(|t| t == "density"));
     assert_eq!(f.long_lines, 0, "no trace plots for SMC");
 }
 
 #[test]
 fn mh_run_adds_a_trace_plot_per_chain() {
-    let args = ["--seed", "1", "--method", "mh", "--samples", "400", "--burn", "50", "--chains", "2"];
+    let args = [
+        "--seed",
+        "1",
+        "--method",
+        "mh",
+        "--samples",
+        "400",
+        "--burn",
+        "50",
+        "--chains",
+        "2",
+    ];
     let svg = plot(&root().join("examples/coin.ppl"), &args, "coin-mh.svg");
     let f = parse(&svg, 100);
     assert!(f.bars >= 5, "expected histogram bars, found {}", f.bars);
@@ -116,7 +144,11 @@ fn mh_run_adds_a_trace_plot_per_chain() {
     for c in ["trace of result, chain 1", "trace of result, chain 2"] {
         assert!(f.texts.iter().any(|t| t == c), "no `{c}` in {:?}", f.texts);
     }
-    assert!(f.long_lines >= 2, "expected two trace lines, found {}", f.long_lines);
+    assert!(
+        f.long_lines >= 2,
+        "expected two trace lines, found {}",
+        f.long_lines
+    );
 }
 
 #[test]

@@ -30,7 +30,8 @@ pub enum ErrorKind {
     /// A `data` item is unknown, missing, or bound to an ill-typed value.
     Data,
     /// An intervention, conditioning or counterfactual names no choice of
-    /// the model, or gives a value of the wrong type.
+    /// the model, gives a value of the wrong type, or edits an address
+    /// (`z[7]`) no run of the model reaches.
     Surgery,
     /// Inference settings that make no sense (zero particles, …).
     Options,
@@ -163,4 +164,12 @@ impl fmt::Debug for Error {
 impl std::error::Error for Error {}
 
 /// Shorthand for results of this crate.
+///
+/// ```
+/// fn mean_of_coin() -> tyche::Result<f64> {
+///     let program = tyche::Program::from_source("c.ppl", "fn model() -> Bool { let b ~ Bernoulli(0.5); b }")?;
+///     Ok(program.model("model")?.run()?.mean().unwrap_or(f64::NAN))
+/// }
+/// assert_eq!(mean_of_coin().unwrap(), 0.5);
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -95,13 +95,29 @@
 //! # Ok::<(), tyche::Error>(())
 //! ```
 //!
+//! Plain Rust functions can be registered without writing the signature:
+//! [`ProgramBuilder::typed_function`] derives it from the argument and
+//! return types ([`TycheType`]).
+//!
+//! ```
+//! let program = tyche::Program::builder()
+//!     .typed_function("logistic", |x: f64| 1.0 / (1.0 + (-x).exp()))
+//!     .source("m.ppl", "fn model() -> Bool { let b ~ Bernoulli(logistic(0.0)); b }")
+//!     .build()?;
+//! # assert!((program.model("model")?.run()?.mean().unwrap() - 0.5).abs() < 1e-12);
+//! # Ok::<(), tyche::Error>(())
+//! ```
+//!
 //! See `docs/embedding.md` for a guide.
+
+#![warn(missing_docs)]
 
 mod error;
 mod foreign;
 mod posterior;
 mod program;
 mod query;
+mod typed;
 mod value;
 
 pub use error::{Error, ErrorKind, Result};
@@ -109,6 +125,7 @@ pub use foreign::{ProgramBuilder, Signature};
 pub use posterior::{Draw, Posterior};
 pub use program::{DataItem, Program};
 pub use query::Query;
+pub use typed::{HostFunction, HostResult, TycheType};
 pub use value::{FromValue, IntoValue};
 
 /// A Tyche runtime value (what models return and data items hold).

@@ -601,14 +601,7 @@ impl Posterior {
         self.mcmc.as_ref().map(|s| s.chains)
     }
 
-    fn report_parts(
-        &self,
-    ) -> (
-        tyche_report::RunInfo,
-        Vec<Value>,
-        Vec<f64>,
-        Vec<Vec<(String, Value)>>,
-    ) {
+    fn report_parts(&self) -> ReportParts {
         let mut extra = serde_json::Map::new();
         if let Some(stats) = &self.mcmc {
             extra.insert("acceptance_rate".into(), stats.acceptance_rate.into());
@@ -630,7 +623,12 @@ impl Posterior {
         let values = self.draws.iter().map(|d| d.value.clone()).collect();
         let lws = self.draws.iter().map(|d| d.log_weight).collect();
         let traces = self.draws.iter().map(|d| d.choices.clone()).collect();
-        (info, values, lws, traces)
+        ReportParts {
+            info,
+            values,
+            lws,
+            traces,
+        }
     }
 
     /// The summary as the JSON object of `tyche run --format json`
@@ -647,9 +645,8 @@ impl Posterior {
     /// # Ok::<(), tyche::Error>(())
     /// ```
     pub fn summary_json(&self) -> serde_json::Value {
-        let (info, values, lws, traces) = self.report_parts();
-        let draws = tyche_report::Draws::weighted(&values, &lws).with_traces(&traces);
-        tyche_report::to_json(&info, &self.ty, &draws)
+        let parts = self.report_parts();
+        tyche_report::to_json(&parts.info, &self.ty, &parts.draws())
     }
 
     /// The human-readable summary `tyche run` prints (mean, sd, quantiles,
@@ -662,9 +659,8 @@ impl Posterior {
     /// # Ok::<(), tyche::Error>(())
     /// ```
     pub fn summary_text(&self) -> String {
-        let (info, values, lws, traces) = self.report_parts();
-        let draws = tyche_report::Draws::weighted(&values, &lws).with_traces(&traces);
-        tyche_report::to_text(&info, &self.ty, &draws, 60)
+        let parts = self.report_parts();
+        tyche_report::to_text(&parts.info, &self.ty, &parts.draws(), 60)
     }
 
     /// The draws as the CSV table of `tyche run --output FILE.csv`: a
@@ -681,9 +677,21 @@ impl Posterior {
     /// # Ok::<(), tyche::Error>(())
     /// ```
     pub fn write_csv(&self, out: impl std::io::Write) -> std::io::Result<()> {
-        let (_, values, lws, traces) = self.report_parts();
-        let draws = tyche_report::Draws::weighted(&values, &lws).with_traces(&traces);
-        tyche_report::write_csv(out, &draws)
+        tyche_report::write_csv(out, &self.report_parts().draws())
+    }
+}
+
+/// What the report functions take, owned.
+struct ReportParts {
+    info: tyche_report::RunInfo,
+    values: Vec<Value>,
+    lws: Vec<f64>,
+    traces: Vec<Vec<(String, Value)>>,
+}
+
+impl ReportParts {
+    fn draws(&self) -> tyche_report::Draws<'_> {
+        tyche_report::Draws::weighted(&self.values, &self.lws).with_traces(&self.traces)
     }
 }
 

@@ -8,7 +8,6 @@ use tyche_core::suggest::best_match;
 use tyche_core::SourceMap;
 use tyche_driver::Compiled;
 use tyche_ir::{GlobalKind, Type};
-use tyche_syntax_free::user_functions;
 
 /// A compiled program: parsed, type checked and lowered, with the
 /// standard-library prelude. Cheap to clone (one shared allocation) and
@@ -246,27 +245,21 @@ pub(crate) fn read_file(path: &Path) -> Result<(String, String), Error> {
     Ok((path.display().to_string(), text))
 }
 
-/// Helpers over the AST that avoid a direct dependency on the parser crate.
-mod tyche_syntax_free {
-    use tyche_driver::Compiled;
-    use tyche_ir::Type;
-
-    /// The user's functions (not the prelude's) with their arity, in
-    /// source order.
-    pub(crate) fn user_functions(c: &Compiled) -> impl Iterator<Item = (&str, usize)> {
-        let mut fns: Vec<(&str, usize, u32)> =
-            c.ir.funcs
-                .iter()
-                .filter(|f| f.span.file == c.file && !f.name.contains('$'))
-                .map(|f| {
-                    let arity = match &f.ty {
-                        Type::Fn(ps, _) => ps.len(),
-                        _ => f.params as usize,
-                    };
-                    (f.name.as_str(), arity, f.span.start)
-                })
-                .collect();
-        fns.sort_by_key(|(_, _, start)| *start);
-        fns.into_iter().map(|(n, a, _)| (n, a))
-    }
+/// The user's functions (not the prelude's, lambdas' or wrappers') with
+/// their arity, in source order.
+fn user_functions(c: &Compiled) -> impl Iterator<Item = (&str, usize)> {
+    let mut fns: Vec<(&str, usize, u32)> =
+        c.ir.funcs
+            .iter()
+            .filter(|f| f.span.file == c.file && !f.name.contains('$'))
+            .map(|f| {
+                let arity = match &f.ty {
+                    Type::Fn(ps, _) => ps.len(),
+                    _ => f.params as usize,
+                };
+                (f.name.as_str(), arity, f.span.start)
+            })
+            .collect();
+    fns.sort_by_key(|(_, _, start)| *start);
+    fns.into_iter().map(|(n, a, _)| (n, a))
 }

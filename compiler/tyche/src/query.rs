@@ -737,6 +737,46 @@ impl Query {
         self
     }
 
+    /// Whether draws keep the traces of their executions (default `true`):
+    /// [`Draw::choices`](crate::Draw::choices),
+    /// [`Posterior::values_at`](crate::Posterior::values_at) and the CSV
+    /// choice columns need them. Turning them off saves time and memory
+    /// when only the return value matters.
+    ///
+    /// ```
+    /// let program = tyche::Program::from_source("m.ppl", "fn model() -> Real { let x ~ Normal(0, 1); x }")?;
+    /// let posterior = program.model("model")?.method(tyche::Method::Smc).traces(false).run()?;
+    /// assert!(posterior.draws()[0].choices().is_empty());
+    /// assert!(posterior.mean().is_some());
+    /// # Ok::<(), tyche::Error>(())
+    /// ```
+    pub fn traces(mut self, on: bool) -> Query {
+        self.opts.traces = on;
+        self
+    }
+
+    /// Calls `f(done, total)` as a long run progresses (SMC: once per
+    /// observation step, `total` 0 as it is not known in advance; MH:
+    /// iterations over all chains, about 200 times). It may be called from
+    /// several threads at once, and never changes the results.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Arc;
+    /// let program = tyche::Program::from_source("m.ppl", "fn model() -> Real { let x ~ Normal(0, 1); x }")?;
+    /// let seen = Arc::new(AtomicU64::new(0));
+    /// let counter = Arc::clone(&seen);
+    /// program.model("model")?.method(tyche::Method::Mh).samples(1000)
+    ///     .progress(move |done, _total| { counter.fetch_max(done, Ordering::Relaxed); })
+    ///     .run()?;
+    /// assert!(seen.load(Ordering::Relaxed) > 0);
+    /// # Ok::<(), tyche::Error>(())
+    /// ```
+    pub fn progress(mut self, f: impl Fn(u64, u64) + Send + Sync + 'static) -> Query {
+        self.opts.progress = Some(tyche_infer::Progress::new(f));
+        self
+    }
+
     // ----- running ----------------------------------------------------------
 
     /// Runs inference and returns the posterior of the model's return value.
@@ -797,6 +837,7 @@ impl Query {
         };
         let globals = tyche_driver::evaluate_globals(&program, &bound)
             .map_err(|d| self.program.error(ErrorKind::Run, vec![d]))?;
+        self.check_reached(&program, &globals, func)?;
         let model = tyche_infer::Model::for_function(Arc::clone(&program), globals, func);
         let mut opts = opts;
         let result = match self.method {
@@ -815,6 +856,58 @@ impl Query {
         .map_err(|d| self.program.error(ErrorKind::Run, vec![d]))?;
         let ty = tyche_driver::result_type(&program, func);
         Ok(Posterior::new(result, &program, ty, &self.model, opts.seed))
+    }
+
+    /// Edits of an address (`z[7]`) that no run of the model reaches
+    /// would silently change nothing: like `tyche run`, report them
+    /// (checked on 200 forward runs from the prior; a best effort that
+    /// never flags an address some run reached).
+    fn check_reached(
+        &self,
+        program: &Arc<tyche_ir::Program>,
+        globals: &Arc<Vec<Value>>,
+        func: FuncId,
+    ) -> Result<(), Error> {
+        let edits: Vec<tyche_driver::CliEdit> = self
+            .edits
+            .iter()
+            .filter(|e| e.index.is_some())
+            .map(|e| tyche_driver::CliEdit {
+                name: e.name.clone(),
+                index: e.index,
+                value: serde_json::Value::Null,
+                kind: e.kind,
+                counterfactual: e.counterfactual,
+            })
+            .collect();
+        if edits.is_empty() {
+            return Ok(());
+        }
+        let unreached =
+            tyche_driver::unreached_addresses(program, globals, func, &edits, 200, self.opts.seed);
+        if unreached.is_empty() {
+            return Ok(());
+        }
+        let ir = &self.program.inner.compiled.ir;
+        let model_span = ir.func_by_name(&self.model).map(|f| ir.func(f).span);
+        let diags = unreached
+            .iter()
+            .map(|a| {
+                let mut d = Diagnostic::error(format!(
+                    "no run of `{}` reached the address `{a}`",
+                    self.model
+                ))
+                .with_code("E0807");
+                if let Some(span) = model_span {
+                    d = d.with_primary(span, format!("`{a}` is never drawn in this model"));
+                }
+                d.with_note(format!(
+                    "the edit of `{a}` would change nothing (checked on 200 runs from the prior)"
+                ))
+                .with_help("occurrences are counted from 0 per name: `z[0]` is the first `z` drawn")
+            })
+            .collect();
+        Err(self.program.error(ErrorKind::Surgery, diags))
     }
 
     /// The options `run` uses, validated.

@@ -44,6 +44,12 @@ use tyche_vm::Value;
 /// ```
 pub trait IntoValue {
     /// The value, before it is checked against a declared type.
+    ///
+    /// ```
+    /// use tyche::{IntoValue, Value};
+    /// assert_eq!(2.5.into_value(), Value::Real(2.5));
+    /// assert_eq!((1, "a").into_value().to_string(), "(1, a)");
+    /// ```
     fn into_value(self) -> Value;
 }
 
@@ -60,6 +66,14 @@ pub trait IntoValue {
 pub trait FromValue: Sized {
     /// The Rust value, or an [`ErrorKind::Conversion`] error naming what
     /// was found instead.
+    ///
+    /// ```
+    /// use tyche::{FromValue, Value};
+    /// assert_eq!(Vec::<bool>::from_value(&Value::array(vec![Value::Bool(true)]))?, vec![true]);
+    /// let err = i64::from_value(&Value::Real(1.5)).unwrap_err();
+    /// assert_eq!(err.message(), "expected an Int, found a Real `1.5`");
+    /// # Ok::<(), tyche::Error>(())
+    /// ```
     fn from_value(value: &Value) -> Result<Self, Error>;
 }
 

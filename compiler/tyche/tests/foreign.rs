@@ -391,3 +391,45 @@ fn the_ir_names_foreign_calls() {
         .unwrap_err()
         .contains("takes 0 arguments"));
 }
+
+#[test]
+fn typed_functions_derive_their_signatures() {
+    let program = Program::builder()
+        .typed_function("hypot", |a: f64, b: f64| (a * a + b * b).sqrt())
+        .typed_function("norms", |xs: Vec<(f64, f64)>| -> Vec<f64> {
+            xs.iter().map(|(a, b)| (a * a + b * b).sqrt()).collect()
+        })
+        .typed_function("answer", || 42i64)
+        .typed_function("checked", |n: i64| -> Result<i64, String> {
+            if n < 0 { Err(format!("{n} is negative")) } else { Ok(n) }
+        })
+        .source(
+            "typed.ppl",
+            "
+            fn model() -> (Real, [Real], Int) { (hypot(3.0, 4), norms([(6.0, 8.0)]), answer() + checked(1)) }
+            fn bad() -> Int { checked(-2) }
+            ",
+        )
+        .build()
+        .unwrap();
+    let posterior = program.model("model").unwrap().run().unwrap();
+    let out: (f64, Vec<f64>, i64) = posterior.draws()[0].get().unwrap();
+    assert_eq!(out, (5.0, vec![10.0], 43));
+    let err = program.model("bad").unwrap().run().unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the Rust function `checked` failed: -2 is negative"),
+        "{err}"
+    );
+    // The derived signature is checked like a written one.
+    let err = Program::builder()
+        .typed_function("hypot", |a: f64, b: f64| (a * a + b * b).sqrt())
+        .source("t.ppl", "fn model() -> Real { hypot(1.0) }")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some("E0302"), "{err}");
+    assert_eq!(
+        <fn(f64, i64) -> bool as tyche::HostFunction<(f64, i64)>>::signature().to_string(),
+        "(Real, Int) -> Bool"
+    );
+}

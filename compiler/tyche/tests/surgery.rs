@@ -180,3 +180,21 @@ fn surgery_leaves_the_query_it_came_from_unchanged() {
     assert_eq!(edited.run().unwrap().prob(true), 1.0);
     assert!((base.run().unwrap().prob(true) - 0.2).abs() < 1e-12);
 }
+
+#[test]
+fn edits_of_unreached_addresses_are_errors() {
+    let src = "fn model() -> Int { let zs = map(range(0, 3), |i| { let z ~ Bernoulli(0.5); z }); len(zs) }";
+    let q = Program::from_source("zs.ppl", src)
+        .unwrap()
+        .model("model")
+        .unwrap();
+    assert!(q.clone().intervene("z[2]", true).unwrap().run().is_ok());
+    let err = q.intervene("z[7]", true).unwrap().run().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Surgery);
+    assert_eq!(err.code(), Some("E0807"));
+    assert!(
+        err.to_string()
+            .contains("no run of `model` reached the address `z[7]`"),
+        "{err}"
+    );
+}

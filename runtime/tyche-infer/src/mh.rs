@@ -362,7 +362,7 @@ pub(crate) fn mh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult
         };
         let iterations = opts.burn + keep * thin;
         for it in 0..iterations {
-            if (it as u64 + 1) % every == 0 {
+            if (it as u64 + 1).is_multiple_of(every) {
                 tick(every);
             }
             let r = mh_step(

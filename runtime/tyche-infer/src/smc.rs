@@ -90,7 +90,14 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
     let mut start = Particle::new(model.start()?);
     start.trace = cfg.start_trace();
     let pop = Population::new(vec![start; cfg.particles]);
-    let out = run_population_with(ctx, model, pop, &cfg, Seed(opts.seed), opts.progress.as_ref())?;
+    let out = run_population_with(
+        ctx,
+        model,
+        pop,
+        &cfg,
+        Seed(opts.seed),
+        opts.progress.as_ref(),
+    )?;
     if out.population.log_evidence() == f64::NEG_INFINITY {
         return Err(all_zero("Smc", cfg.particles));
     }

@@ -10,9 +10,9 @@
 
 use crate::testing::Prog;
 use crate::*;
+use std::sync::Arc;
 use tyche_dist::DistKind;
 use tyche_ir::{BinOp, EditKind, Prim};
-use std::sync::Arc;
 use tyche_vm::Value;
 
 fn opts(method: Method, n: usize) -> Options {
@@ -387,7 +387,10 @@ fn progress_reports_do_not_change_results() {
             plain.log_evidence.map(f64::to_bits),
             reported.log_evidence.map(f64::to_bits)
         );
-        assert!(calls.load(Ordering::Relaxed) > 0, "{method}: never reported");
+        assert!(
+            calls.load(Ordering::Relaxed) > 0,
+            "{method}: never reported"
+        );
         if method == Method::Mh {
             // Every iteration of every chain is counted once.
             assert_eq!(last.load(Ordering::Relaxed), (3 * 50 + 300) as u64);

@@ -69,7 +69,11 @@ pub fn chain_traces(ty: &Type, values: &[Value], chains: usize) -> Option<(Strin
     let (path, name) = first_numeric(ty, "result".into())?;
     let xs: Vec<f64> = values
         .iter()
-        .map(|v| at_path(v, &path).and_then(Value::as_number).unwrap_or(f64::NAN))
+        .map(|v| {
+            at_path(v, &path)
+                .and_then(Value::as_number)
+                .unwrap_or(f64::NAN)
+        })
         .collect();
     let chains = chains.max(1);
     let n = xs.len();
@@ -139,7 +143,9 @@ pub fn plot_svg(
     if panels.is_empty() {
         return Err(match summary {
             Summary::Empty => "nothing to plot: no draw has positive weight".into(),
-            _ => format!("nothing to plot: a result of type {ty} has no numeric or discrete component"),
+            _ => format!(
+                "nothing to plot: a result of type {ty} has no numeric or discrete component"
+            ),
         });
     }
     let cols = panels.len().min(3) as u32;
@@ -150,9 +156,7 @@ pub fn plot_svg(
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let title = format!("{} — {} (seed {})", info.model, info.method, info.seed);
-        let body = root
-            .titled(&title, ("sans-serif", 20))
-            .map_err(err)?;
+        let body = root.titled(&title, ("sans-serif", 20)).map_err(err)?;
         let areas = body.split_evenly((rows as usize, cols as usize));
         for (area, panel) in areas.iter().zip(&panels) {
             draw_panel(area, panel)?;
@@ -313,7 +317,11 @@ fn histogram(area: &Area, title: &str, n: &NumberSummary) -> Result<(), String> 
     let hi = dens.iter().map(|b| b.1).fold(f64::NEG_INFINITY, f64::max);
     let (x0, x1) = padded(lo, hi);
     let top = dens.iter().map(|b| b.2).fold(0.0, f64::max);
-    let top = if top > 0.0 && top.is_finite() { top * 1.08 } else { 1.0 };
+    let top = if top > 0.0 && top.is_finite() {
+        top * 1.08
+    } else {
+        1.0
+    };
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 16))
         .margin(10)
@@ -331,9 +339,11 @@ fn histogram(area: &Area, title: &str, n: &NumberSummary) -> Result<(), String> 
         .draw()
         .map_err(err)?;
     chart
-        .draw_series(dens.iter().filter(|b| b.2 > 0.0).map(|&(lo, hi, d)| {
-            Rectangle::new([(lo, 0.0), (hi, d)], BAR_COLOR.mix(0.75).filled())
-        }))
+        .draw_series(
+            dens.iter().filter(|b| b.2 > 0.0).map(|&(lo, hi, d)| {
+                Rectangle::new([(lo, 0.0), (hi, d)], BAR_COLOR.mix(0.75).filled())
+            }),
+        )
         .map_err(err)?;
     // The posterior mean.
     chart
@@ -373,15 +383,24 @@ fn bars(area: &Area, title: &str, labels: &[String], probs: &[f64]) -> Result<()
         .draw()
         .map_err(err)?;
     chart
-        .draw_series(probs.iter().enumerate().filter(|(_, p)| **p > 0.0).map(|(i, &p)| {
-            let i = i as i32;
-            let mut r = Rectangle::new(
-                [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), p)],
-                BAR_COLOR.mix(0.75).filled(),
-            );
-            r.set_margin(0, 0, 6, 6);
-            r
-        }))
+        .draw_series(
+            probs
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| **p > 0.0)
+                .map(|(i, &p)| {
+                    let i = i as i32;
+                    let mut r = Rectangle::new(
+                        [
+                            (SegmentValue::Exact(i), 0.0),
+                            (SegmentValue::Exact(i + 1), p),
+                        ],
+                        BAR_COLOR.mix(0.75).filled(),
+                    );
+                    r.set_margin(0, 0, 6, 6);
+                    r
+                }),
+        )
         .map_err(err)?;
     Ok(())
 }
@@ -437,7 +456,9 @@ mod tests {
 
     #[test]
     fn real_results_get_a_histogram_and_traces() {
-        let values: Vec<Value> = (0..200).map(|i| Value::Real((i % 17) as f64 / 17.0)).collect();
+        let values: Vec<Value> = (0..200)
+            .map(|i| Value::Real((i % 17) as f64 / 17.0))
+            .collect();
         let (name, chains) = chain_traces(&Type::Real, &values, 2).unwrap();
         assert_eq!(name, "result");
         assert_eq!(chains.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100]);

@@ -20,10 +20,12 @@ pub type HostFn = dyn Fn(&[Value]) -> Result<Value, String> + Send + Sync;
 pub struct ForeignFn(Arc<HostFn>);
 
 impl ForeignFn {
+    /// Wraps a closure.
     pub fn new(f: impl Fn(&[Value]) -> Result<Value, String> + Send + Sync + 'static) -> ForeignFn {
         ForeignFn(Arc::new(f))
     }
 
+    /// Calls it: the result, or an error message for a diagnostic.
     pub fn call(&self, args: &[Value]) -> Result<Value, String> {
         (self.0)(args)
     }
