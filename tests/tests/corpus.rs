@@ -23,7 +23,9 @@
 
 mod common;
 
-use common::{check_snapshot, directives, json_contract_problems, par_map, programs, rel, report, root, tyche};
+use common::{
+    check_snapshot, directives, json_contract_problems, par_map, programs, rel, report, root, tyche,
+};
 use std::path::{Path, PathBuf};
 
 fn corpus(family: &str) -> PathBuf {
@@ -34,7 +36,10 @@ fn corpus(family: &str) -> PathBuf {
 /// updating).
 fn stale_snapshots(dir: &Path, ext: &str) -> Vec<String> {
     let mut problems = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("corpus directory").filter_map(Result::ok) {
+    for entry in std::fs::read_dir(dir)
+        .expect("corpus directory")
+        .filter_map(Result::ok)
+    {
         let p = entry.path();
         if p.extension().is_some_and(|e| e == ext) && !p.with_extension("ppl").exists() {
             if common::updating() {
@@ -51,10 +56,17 @@ fn stale_snapshots(dir: &Path, ext: &str) -> Vec<String> {
 fn invalid_programs() {
     let dir = corpus("invalid");
     let files = programs(&dir);
-    assert!(files.len() >= 45, "expected at least 45 invalid programs, found {}", files.len());
+    assert!(
+        files.len() >= 45,
+        "expected at least 45 invalid programs, found {}",
+        files.len()
+    );
     let results = par_map(&files, |path| {
         let d = directives(path);
-        let mut args = vec![d.command.clone().unwrap_or_else(|| "check".into()), path.display().to_string()];
+        let mut args = vec![
+            d.command.clone().unwrap_or_else(|| "check".into()),
+            path.display().to_string(),
+        ];
         args.extend(d.args.iter().cloned());
         let out = tyche(&args, &[]);
         let mut problems = Vec::new();
@@ -63,7 +75,10 @@ fn invalid_programs() {
             problems.push(format!("exit status {} (expected {want})", out.status));
         }
         if out.status == 1 && !out.stdout.is_empty() {
-            problems.push(format!("a failed command printed to stdout:\n{}", out.stdout));
+            problems.push(format!(
+                "a failed command printed to stdout:\n{}",
+                out.stdout
+            ));
         }
         if out.stderr.is_empty() {
             problems.push("no diagnostic on stderr".into());
@@ -86,7 +101,11 @@ fn invalid_programs() {
 fn valid_programs() {
     let dir = corpus("valid");
     let files = programs(&dir);
-    assert!(files.len() >= 25, "expected at least 25 valid programs, found {}", files.len());
+    assert!(
+        files.len() >= 25,
+        "expected at least 25 valid programs, found {}",
+        files.len()
+    );
     let results = par_map(&files, |path| {
         let d = directives(path);
         let mut args = vec![
@@ -101,14 +120,20 @@ fn valid_programs() {
         let out = tyche(&args, &[]);
         let mut problems = Vec::new();
         if out.status != 0 {
-            problems.push(format!("exit status {} (expected 0); stderr:\n{}", out.status, out.stderr));
+            problems.push(format!(
+                "exit status {} (expected 0); stderr:\n{}",
+                out.status, out.stderr
+            ));
         } else {
             problems.extend(json_contract_problems(&out.stdout));
         }
         if out.stdout.trim_end().lines().count() > 1 {
             problems.push("--format json printed more than one line".into());
         }
-        if let Err(e) = check_snapshot(&path.with_extension("out"), &common::pretty_json(&out.stdout)) {
+        if let Err(e) = check_snapshot(
+            &path.with_extension("out"),
+            &common::pretty_json(&out.stdout),
+        ) {
             problems.push(e);
         }
         (rel(path), problems)
@@ -127,16 +152,28 @@ fn valid_programs() {
 fn same_seed_same_output() {
     let dir = corpus("valid");
     let mut problems = Vec::new();
-    for name in ["continuous_dists", "state_space", "mh_options", "sample_named"] {
+    for name in [
+        "continuous_dists",
+        "state_space",
+        "mh_options",
+        "sample_named",
+    ] {
         let path = dir.join(format!("{name}.ppl"));
         let d = directives(&path);
-        let mut args = vec!["run".to_string(), path.display().to_string(), "--format".into(), "json".into()];
+        let mut args = vec![
+            "run".to_string(),
+            path.display().to_string(),
+            "--format".into(),
+            "json".into(),
+        ];
         args.extend(["--seed".into(), "11".into()]);
         args.extend(d.args.iter().cloned());
         let (a, b) = (tyche(&args, &[]), tyche(&args, &[]));
         if a != b {
-            problems
-                .push(format!("── {name}: two runs with --seed 11 differ:\n{}", common::diff(&a.stdout, &b.stdout)));
+            problems.push(format!(
+                "── {name}: two runs with --seed 11 differ:\n{}",
+                common::diff(&a.stdout, &b.stdout)
+            ));
         }
     }
     report("determinism", 4, problems);
@@ -176,7 +213,11 @@ fn generated_cases() -> Vec<Generated> {
     vec![
         Generated {
             name: "deep_parens",
-            text: body(format!("{}1{}", lines_of("(", N, 100), lines_of(")", N, 100))),
+            text: body(format!(
+                "{}1{}",
+                lines_of("(", N, 100),
+                lines_of(")", N, 100)
+            )),
             snapshot: true,
             code: "E0203",
             status: 1,
@@ -225,28 +266,42 @@ fn generated_cases() -> Vec<Generated> {
         },
         Generated {
             name: "deep_brackets",
-            text: body(format!("{}1{}[0]", lines_of("[", N, 100), lines_of("]", N, 100))),
+            text: body(format!(
+                "{}1{}[0]",
+                lines_of("[", N, 100),
+                lines_of("]", N, 100)
+            )),
             snapshot: true,
             code: "E0203",
             status: 1,
         },
         Generated {
             name: "deep_blocks",
-            text: body(format!("{}1{}", lines_of("{", N, 100), lines_of("}", N, 100))),
+            text: body(format!(
+                "{}1{}",
+                lines_of("{", N, 100),
+                lines_of("}", N, 100)
+            )),
             snapshot: true,
             code: "E0203",
             status: 1,
         },
         Generated {
             name: "deep_lambdas",
-            text: format!("fn model() -> Int {{\n{}1;\n0\n}}\n", lines_of("|x| ", N, 25)),
+            text: format!(
+                "fn model() -> Int {{\n{}1;\n0\n}}\n",
+                lines_of("|x| ", N, 25)
+            ),
             snapshot: true,
             code: "E0204",
             status: 1,
         },
         Generated {
             name: "deep_power",
-            text: format!("fn model() -> Real {{\n{}2.0\n}}\n", lines_of("2.0 ^ ", N, 20)),
+            text: format!(
+                "fn model() -> Real {{\n{}2.0\n}}\n",
+                lines_of("2.0 ^ ", N, 20)
+            ),
             snapshot: true,
             code: "E0204",
             status: 1,
@@ -260,7 +315,10 @@ fn generated_cases() -> Vec<Generated> {
         },
         Generated {
             name: "many_syntax_errors",
-            text: format!("fn model() -> Int {{\n{}0\n}}\n", lines_of("let = ;\n", N, 0)),
+            text: format!(
+                "fn model() -> Int {{\n{}0\n}}\n",
+                lines_of("let = ;\n", N, 0)
+            ),
             snapshot: true,
             code: "E0209",
             status: 1,
@@ -286,21 +344,32 @@ fn generated_programs() {
         let path = tmp.join(format!("{}.ppl", case.name));
         std::fs::write(&path, &case.text).expect("write generated program");
         let started = std::time::Instant::now();
-        let out = tyche(&["check".into(), path.display().to_string()], &[(tmp_prefix.as_str(), "<generated>/")]);
+        let out = tyche(
+            &["check".into(), path.display().to_string()],
+            &[(tmp_prefix.as_str(), "<generated>/")],
+        );
         let elapsed = started.elapsed();
         let mut problems = Vec::new();
         if out.status != case.status {
-            problems.push(format!("exit status {} (expected {})", out.status, case.status));
+            problems.push(format!(
+                "exit status {} (expected {})",
+                out.status, case.status
+            ));
         }
         if case.status == 1 && !out.stderr.contains(&format!("[{}]", case.code)) {
             let head: String = out.stderr.chars().take(2000).collect();
-            problems.push(format!("expected a diagnostic {}; stderr begins:\n{head}", case.code));
+            problems.push(format!(
+                "expected a diagnostic {}; stderr begins:\n{head}",
+                case.code
+            ));
         }
         if elapsed > std::time::Duration::from_secs(20) {
             problems.push(format!("took {elapsed:?} (more than 20 s)"));
         }
         if case.snapshot {
-            if let Err(e) = check_snapshot(&snap_dir.join(format!("{}.stderr", case.name)), &out.stderr) {
+            if let Err(e) =
+                check_snapshot(&snap_dir.join(format!("{}.stderr", case.name)), &out.stderr)
+            {
                 problems.push(e);
             }
         }
@@ -327,17 +396,35 @@ fn generated_large_valid_programs() {
     chain.push_str("fn model() -> Int { f2999(0) }\n");
     // A 900-term sum and 200 nested parentheses stay below the limits.
     let sum = format!("fn model() -> Int {{ {}1 }}\n", "1 + ".repeat(899));
-    let parens = format!("fn model() -> Int {{ {}1{} }}\n", "(".repeat(200), ")".repeat(200));
+    let parens = format!(
+        "fn model() -> Int {{ {}1{} }}\n",
+        "(".repeat(200),
+        ")".repeat(200)
+    );
     // A long array literal.
-    let array = format!("let xs = [{}];\nfn model() -> Int {{ len(xs) }}\n", vec!["1.5"; 20_000].join(", "));
+    let array = format!(
+        "let xs = [{}];\nfn model() -> Int {{ len(xs) }}\n",
+        vec!["1.5"; 20_000].join(", ")
+    );
     let mut problems = Vec::new();
-    for (name, text, command) in
-        [("chain", chain, "run"), ("sum900", sum, "run"), ("parens200", parens, "run"), ("array20000", array, "run")]
-    {
+    for (name, text, command) in [
+        ("chain", chain, "run"),
+        ("sum900", sum, "run"),
+        ("parens200", parens, "run"),
+        ("array20000", array, "run"),
+    ] {
         let path = tmp.join(format!("{name}.ppl"));
         std::fs::write(&path, text).expect("write generated program");
         let started = std::time::Instant::now();
-        let out = tyche(&[command.into(), path.display().to_string(), "--format".into(), "json".into()], &[]);
+        let out = tyche(
+            &[
+                command.into(),
+                path.display().to_string(),
+                "--format".into(),
+                "json".into(),
+            ],
+            &[],
+        );
         if out.status != 0 {
             problems.push(format!("── {name}: status {}:\n{}", out.status, out.stderr));
         } else if let Some(p) = json_contract_problems(&out.stdout).first() {
@@ -367,13 +454,19 @@ fn run_json(name: &str) -> serde_json::Value {
     args.extend(d.args.iter().cloned());
     let out = tyche(&args, &[]);
     assert_eq!(out.status, 0, "{name} failed:\n{}", out.stderr);
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{name}: bad JSON {e}:\n{}", out.stdout))
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{name}: bad JSON {e}:\n{}", out.stdout))
 }
 
 /// The probability of `value` in the result table.
 fn table_prob(json: &serde_json::Value, value: serde_json::Value) -> f64 {
-    let table = json["result"]["table"].as_array().unwrap_or_else(|| panic!("no result table in {json}"));
-    table.iter().find(|row| row["value"] == value).map_or(0.0, |row| row["prob"].as_f64().expect("a number"))
+    let table = json["result"]["table"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no result table in {json}"));
+    table
+        .iter()
+        .find(|row| row["value"] == value)
+        .map_or(0.0, |row| row["prob"].as_f64().expect("a number"))
 }
 
 fn assert_close(what: &str, actual: f64, expected: f64, tol: f64) {
@@ -389,10 +482,21 @@ fn exact_sprinkler() {
     let json = run_json("sprinkler");
     assert_eq!(json["method"], "enumerate");
     // P(rain | wet) = 0.4581 / 0.6471 (summing over cloudy and sprinkler).
-    let p_rain_wet: f64 = 0.5 * (0.1 * 0.8 * 0.99 + 0.9 * 0.8 * 0.9) + 0.5 * (0.5 * 0.2 * 0.99 + 0.5 * 0.2 * 0.9);
+    let p_rain_wet: f64 =
+        0.5 * (0.1 * 0.8 * 0.99 + 0.9 * 0.8 * 0.9) + 0.5 * (0.5 * 0.2 * 0.99 + 0.5 * 0.2 * 0.9);
     let p_wet: f64 = p_rain_wet + 0.5 * (0.1 * 0.2 * 0.9) + 0.5 * (0.5 * 0.8 * 0.9);
-    assert_close("P(rain | wet)", table_prob(&json, true.into()), p_rain_wet / p_wet, 1e-12);
-    assert_close("log evidence", json["log_evidence"].as_f64().expect("a number"), p_wet.ln(), 1e-12);
+    assert_close(
+        "P(rain | wet)",
+        table_prob(&json, true.into()),
+        p_rain_wet / p_wet,
+        1e-12,
+    );
+    assert_close(
+        "log evidence",
+        json["log_evidence"].as_f64().expect("a number"),
+        p_wet.ln(),
+        1e-12,
+    );
 }
 
 #[test]
@@ -400,9 +504,19 @@ fn exact_dice() {
     let json = run_json("dice_enumerate");
     // Pairs with d1 + d2 >= 10: (4,6) (5,5) (5,6) (6,4) (6,5) (6,6).
     for (face, count) in [(4, 1.0), (5, 2.0), (6, 3.0), (1, 0.0)] {
-        assert_close(&format!("P(d1 = {face})"), table_prob(&json, face.into()), count / 6.0, 1e-12);
+        assert_close(
+            &format!("P(d1 = {face})"),
+            table_prob(&json, face.into()),
+            count / 6.0,
+            1e-12,
+        );
     }
-    assert_close("log evidence", json["log_evidence"].as_f64().expect("a number"), (6.0f64 / 36.0).ln(), 1e-12);
+    assert_close(
+        "log evidence",
+        json["log_evidence"].as_f64().expect("a number"),
+        (6.0f64 / 36.0).ln(),
+        1e-12,
+    );
 }
 
 #[test]
@@ -410,7 +524,12 @@ fn exact_factor_condition() {
     let json = run_json("factor_condition");
     let z: f64 = (0..3).map(|n| (n as f64).exp()).sum();
     for n in 0..3 {
-        assert_close(&format!("P(n = {n})"), table_prob(&json, n.into()), (n as f64).exp() / z, 1e-12);
+        assert_close(
+            &format!("P(n = {n})"),
+            table_prob(&json, n.into()),
+            (n as f64).exp() / z,
+            1e-12,
+        );
     }
     assert_close("P(n = 3)", table_prob(&json, 3.into()), 0.0, 0.0);
 }
@@ -431,7 +550,8 @@ fn exact_discrete_distributions() {
     assert_eq!(json["method"], "enumerate");
     // Enumerate by hand: coin, k ~ Binomial(3, .5), c ~ Categorical, u in {1, 2},
     // weight Poisson(2).pmf(k + c) * Geometric(.5).pmf(u).
-    let poisson = |n: u32| (-2.0f64).exp() * 2f64.powi(n as i32) / (1..=n).map(f64::from).product::<f64>();
+    let poisson =
+        |n: u32| (-2.0f64).exp() * 2f64.powi(n as i32) / (1..=n).map(f64::from).product::<f64>();
     let binom = [1.0 / 8.0, 3.0 / 8.0, 3.0 / 8.0, 1.0 / 8.0];
     let cat = [0.2, 0.5, 0.3];
     let mut by_result = std::collections::BTreeMap::<i64, f64>::new();
@@ -441,8 +561,18 @@ fn exact_discrete_distributions() {
         for (k, pk) in binom.iter().enumerate() {
             for (c, pcat) in cat.iter().enumerate() {
                 for u in 1..=2u32 {
-                    let w = pc * pk * pcat * 0.5 * poisson((k + c) as u32) * 0.5f64.powi(u as i32) * 0.5;
-                    let r = if coin { k as i64 } else { (c as i64) + u as i64 };
+                    let w = pc
+                        * pk
+                        * pcat
+                        * 0.5
+                        * poisson((k + c) as u32)
+                        * 0.5f64.powi(u as i32)
+                        * 0.5;
+                    let r = if coin {
+                        k as i64
+                    } else {
+                        (c as i64) + u as i64
+                    };
                     *by_result.entry(r).or_default() += w;
                     total += w;
                 }
@@ -450,9 +580,19 @@ fn exact_discrete_distributions() {
         }
     }
     for (r, w) in by_result {
-        assert_close(&format!("P(result = {r})"), table_prob(&json, r.into()), w / total, 1e-12);
+        assert_close(
+            &format!("P(result = {r})"),
+            table_prob(&json, r.into()),
+            w / total,
+            1e-12,
+        );
     }
-    assert_close("log evidence", json["log_evidence"].as_f64().expect("a number"), total.ln(), 1e-12);
+    assert_close(
+        "log evidence",
+        json["log_evidence"].as_f64().expect("a number"),
+        total.ln(),
+        1e-12,
+    );
 }
 
 #[test]
@@ -460,17 +600,36 @@ fn exact_nested_inference() {
     let json = run_json("nested_infer");
     let mean = json["result"]["mean"].as_array().expect("a tuple mean");
     // P(fair | heads) = 0.25 / (0.25 + 0.45) = 5/14.
-    assert_close("prob(posterior, true)", mean[0].as_f64().expect("a number"), 5.0 / 14.0, 1e-12);
-    assert_close("mean of DiscreteUniform(1, 3)", mean[1].as_f64().expect("a number"), 2.0, 1e-12);
+    assert_close(
+        "prob(posterior, true)",
+        mean[0].as_f64().expect("a number"),
+        5.0 / 14.0,
+        1e-12,
+    );
+    assert_close(
+        "mean of DiscreteUniform(1, 3)",
+        mean[1].as_f64().expect("a number"),
+        2.0,
+        1e-12,
+    );
     // The outer model samples the posterior: exact enumeration over it.
-    assert_close("P(sample(posterior))", mean[2].as_f64().expect("a number"), 5.0 / 14.0, 1e-12);
+    assert_close(
+        "P(sample(posterior))",
+        mean[2].as_f64().expect("a number"),
+        5.0 / 14.0,
+        1e-12,
+    );
 }
 
 #[test]
 fn exact_log_prob_and_mean() {
     let json = run_json("log_prob_mean");
-    let got: Vec<f64> =
-        json["result"]["mean"].as_array().expect("an array").iter().map(|v| v.as_f64().expect("a number")).collect();
+    let got: Vec<f64> = json["result"]["mean"]
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|v| v.as_f64().expect("a number"))
+        .collect();
     let expected = [
         -0.5 * (2.0 * std::f64::consts::PI).ln(),
         0.25f64.ln(),
@@ -497,14 +656,23 @@ fn exact_model_flag() {
     let pmf = |p: f64, h: u64| choose(10, h) * p.powi(h as i32) * (1.0 - p).powi(10 - h as i32);
     let lik = |p: f64| (0..=10).map(|h| pmf(p, h) * pmf(0.5, h)).sum::<f64>();
     let (a, b) = (0.8 * lik(0.5), 0.2 * lik(0.8));
-    assert_close("P(fair | data)", table_prob(&json, true.into()), a / (a + b), 1e-12);
+    assert_close(
+        "P(fair | data)",
+        table_prob(&json, true.into()),
+        a / (a + b),
+        1e-12,
+    );
 }
 
 #[test]
 fn exact_surgery() {
     let json = run_json("surgery_do_condition");
-    let mean: Vec<f64> =
-        json["result"]["mean"].as_array().expect("a tuple").iter().map(|v| v.as_f64().expect("a number")).collect();
+    let mean: Vec<f64> = json["result"]["mean"]
+        .as_array()
+        .expect("a tuple")
+        .iter()
+        .map(|v| v.as_f64().expect("a number"))
+        .collect();
     // P(cancer | smoking) = 0.9·0.6 + 0.1·0.1 = 0.55; P(cancer | ¬smoking) = 0.15.
     let observational = 0.3 * 0.55 / (0.3 * 0.55 + 0.7 * 0.15);
     assert_close("P(smoking | cancer)", mean[0], observational, 1e-12);
@@ -515,21 +683,46 @@ fn exact_surgery() {
 
     let cli = run_json("surgery_cli");
     // rain is fixed, so wet no longer depends on cloudy: the prior remains.
-    assert_close("P(cloudy | do(rain), wet)", table_prob(&cli, true.into()), 0.5, 1e-12);
-    assert_close("log evidence", cli["log_evidence"].as_f64().expect("a number"), 0.9f64.ln(), 1e-12);
+    assert_close(
+        "P(cloudy | do(rain), wet)",
+        table_prob(&cli, true.into()),
+        0.5,
+        1e-12,
+    );
+    assert_close(
+        "log evidence",
+        cli["log_evidence"].as_f64().expect("a number"),
+        0.9f64.ln(),
+        1e-12,
+    );
 }
 
 #[test]
 fn exact_counterfactual() {
     // LANGUAGE.md §9: the counterfactual y under x = 0 is exactly 3.
     let json = run_json("surgery_counterfactual");
-    assert_close("counterfactual y", json["result"]["mean"].as_f64().expect("a number"), 3.0, 1e-9);
+    assert_close(
+        "counterfactual y",
+        json["result"]["mean"].as_f64().expect("a number"),
+        3.0,
+        1e-9,
+    );
 }
 
 #[test]
 fn exact_repeat_and_power() {
     let json = run_json("repeat_and_int_power");
-    for (value, p) in [(1, 1.0 / 8.0), (2, 3.0 / 8.0), (4, 3.0 / 8.0), (8, 1.0 / 8.0)] {
-        assert_close(&format!("P({value})"), table_prob(&json, value.into()), p, 1e-12);
+    for (value, p) in [
+        (1, 1.0 / 8.0),
+        (2, 3.0 / 8.0),
+        (4, 3.0 / 8.0),
+        (8, 1.0 / 8.0),
+    ] {
+        assert_close(
+            &format!("P({value})"),
+            table_prob(&json, value.into()),
+            p,
+            1e-12,
+        );
     }
 }

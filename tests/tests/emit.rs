@@ -4,7 +4,11 @@
 use std::path::Path;
 
 fn root(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel).display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(rel)
+        .display()
+        .to_string()
 }
 
 #[test]
@@ -12,9 +16,17 @@ fn emit_ir_and_types() {
     let coin = root("examples/coin.ppl");
     let ir = tyche_cli::run_command(&["check", &coin, "--emit", "ir"]);
     assert_eq!(ir.status, 0, "{}", ir.stderr);
-    assert!(ir.stdout.contains("sample site") && ir.stdout.contains("\"p\""), "{}", ir.stdout);
+    assert!(
+        ir.stdout.contains("sample site") && ir.stdout.contains("\"p\""),
+        "{}",
+        ir.stdout
+    );
     let types = tyche_cli::run_command(&["check", &coin, "--emit", "types"]);
-    assert!(types.stdout.contains("model : () -> Real"), "{}", types.stdout);
+    assert!(
+        types.stdout.contains("model : () -> Real"),
+        "{}",
+        types.stdout
+    );
 }
 
 #[test]
@@ -28,12 +40,20 @@ fn emit_clif_for_a_static_model() {
         &root("examples/eight_schools.data.json"),
     ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
-    assert!(out.stdout.starts_with("function") && out.stdout.contains("block0"), "{}", out.stdout);
+    assert!(
+        out.stdout.starts_with("function") && out.stdout.contains("block0"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn emit_clif_explains_a_model_without_a_kernel() {
     let out = tyche_cli::run_command(&["check", &root("examples/sprinkler.ppl"), "--emit", "clif"]);
     assert_eq!(out.status, 1);
-    assert!(out.stderr.contains("E0901") && out.stderr.contains("Bool-valued"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("E0901") && out.stderr.contains("Bool-valued"),
+        "{}",
+        out.stderr
+    );
 }

@@ -8,7 +8,9 @@
 
 mod common;
 
-use common::{directives, json_contract_problems, par_map, programs_recursive, rel, report, root, tyche};
+use common::{
+    directives, json_contract_problems, par_map, programs_recursive, rel, report, root, tyche,
+};
 
 #[test]
 fn every_example_runs() {
@@ -20,7 +22,10 @@ fn every_example_runs() {
 
         let check = tyche(&["check".into(), path.display().to_string()], &[]);
         if check.status != 0 {
-            problems.push(format!("`tyche check` exited {}:\n{}", check.status, check.stderr));
+            problems.push(format!(
+                "`tyche check` exited {}:\n{}",
+                check.status, check.stderr
+            ));
         }
 
         let mut args = vec![
@@ -40,7 +45,12 @@ fn every_example_runs() {
         let out = tyche(&args, &[]);
         let elapsed = started.elapsed();
         if out.status != 0 {
-            problems.push(format!("`tyche {}` exited {}:\n{}", args.join(" "), out.status, out.stderr));
+            problems.push(format!(
+                "`tyche {}` exited {}:\n{}",
+                args.join(" "),
+                out.status,
+                out.stderr
+            ));
         } else {
             problems.extend(json_contract_problems(&out.stdout));
         }
@@ -63,7 +73,10 @@ fn every_example_has_a_header() {
     let mut problems = Vec::new();
     for path in programs_recursive(&root().join("examples")) {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let header = text.lines().take_while(|l| l.trim_start().starts_with("//")).count();
+        let header = text
+            .lines()
+            .take_while(|l| l.trim_start().starts_with("//"))
+            .count();
         if header == 0 {
             problems.push(format!("── {}: no header comment", rel(&path)));
         }
@@ -94,7 +107,12 @@ fn run_example(name: &str) -> serde_json::Value {
 }
 
 fn component_means(json: &serde_json::Value) -> Vec<f64> {
-    json["result"]["mean"].as_array().expect("a tuple result").iter().map(|v| v.as_f64().expect("a number")).collect()
+    json["result"]["mean"]
+        .as_array()
+        .expect("a tuple result")
+        .iter()
+        .map(|v| v.as_f64().expect("a number"))
+        .collect()
 }
 
 /// The examples' answers are right, not only well-formed.
@@ -106,19 +124,41 @@ fn examples_give_sensible_answers() {
         .and_then(|t| t.iter().find(|r| r["value"] == true))
         .and_then(|r| r["prob"].as_f64())
         .expect("a table row for true");
-    assert!((p_true - 0.4581 / 0.6471).abs() < 1e-9, "sprinkler: P(rain | wet) = {p_true}");
+    assert!(
+        (p_true - 0.4581 / 0.6471).abs() < 1e-9,
+        "sprinkler: P(rain | wet) = {p_true}"
+    );
 
     // posteriordb's reference: mu 4.41 (sd 3.31), tau 3.60 (sd 3.20).
     let schools = component_means(&run_example("eight_schools"));
-    assert!((schools[0] - 4.41).abs() < 1.5, "eight schools: mu mean {}", schools[0]);
-    assert!((schools[1] - 3.60).abs() < 1.5, "eight schools: tau mean {}", schools[1]);
+    assert!(
+        (schools[0] - 4.41).abs() < 1.5,
+        "eight schools: mu mean {}",
+        schools[0]
+    );
+    assert!(
+        (schools[1] - 3.60).abs() < 1.5,
+        "eight schools: tau mean {}",
+        schools[1]
+    );
 
     // Least squares on the data: slope 1.98, intercept 1.08.
     let lr = component_means(&run_example("linear_regression"));
-    assert!((lr[0] - 1.98).abs() < 0.2, "linear regression: slope {}", lr[0]);
-    assert!((lr[1] - 1.08).abs() < 0.6, "linear regression: intercept {}", lr[1]);
+    assert!(
+        (lr[0] - 1.98).abs() < 0.2,
+        "linear regression: slope {}",
+        lr[0]
+    );
+    assert!(
+        (lr[1] - 1.08).abs() < 0.6,
+        "linear regression: intercept {}",
+        lr[1]
+    );
 
     // The two clusters sit near -2.06 and 2.02.
     let gm = component_means(&run_example("gaussian_mixture"));
-    assert!((gm[0] + 2.06).abs() < 0.5 && (gm[1] - 2.02).abs() < 0.5, "mixture means {gm:?}");
+    assert!(
+        (gm[0] + 2.06).abs() < 0.5 && (gm[1] - 2.02).abs() < 0.5,
+        "mixture means {gm:?}"
+    );
 }

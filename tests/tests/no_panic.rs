@@ -29,14 +29,21 @@ fn check_one(text: &str) -> Result<(), String> {
                 if !diags.iter().any(|d| d.is_error()) {
                     return Err("compilation failed without an error diagnostic".to_string());
                 }
-                let user = sources.files().find(|(_, f)| f.name == "fuzz.ppl").map(|(id, _)| id);
+                let user = sources
+                    .files()
+                    .find(|(_, f)| f.name == "fuzz.ppl")
+                    .map(|(id, _)| id);
                 for d in &diags {
                     for label in &d.labels {
                         if Some(label.span.file) != user {
                             continue;
                         }
                         let (s, e) = (label.span.start as usize, label.span.end as usize);
-                        if s > e || e > text.len() || !text.is_char_boundary(s) || !text.is_char_boundary(e) {
+                        if s > e
+                            || e > text.len()
+                            || !text.is_char_boundary(s)
+                            || !text.is_char_boundary(e)
+                        {
                             return Err(format!(
                                 "diagnostic `{}` has a label at {s}..{e}, outside the text or inside a character (text length {})",
                                 d.message,
@@ -72,8 +79,14 @@ fn run_property<S>(name: &'static str, cases: u32, strategy: S)
 where
     S: Strategy<Value = String> + Send + 'static,
 {
-    let scale: u32 = std::env::var("TYCHE_PROPTEST_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
-    let seed: u64 = std::env::var("TYCHE_PROPTEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x7c4e_2024);
+    let scale: u32 = std::env::var("TYCHE_PROPTEST_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let seed: u64 = std::env::var("TYCHE_PROPTEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x7c4e_2024);
     let work = move || {
         let config = Config {
             cases: cases * scale,
@@ -88,14 +101,28 @@ where
         for (i, b) in name.bytes().enumerate() {
             seed_bytes[16 + i % 16] ^= b;
         }
-        let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
-        runner.run(&strategy, |text| check_one(&text).map_err(TestCaseError::fail))
+        let mut runner = TestRunner::new_with_rng(
+            config,
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
+        );
+        runner.run(&strategy, |text| {
+            check_one(&text).map_err(TestCaseError::fail)
+        })
     };
-    let handle = std::thread::Builder::new().stack_size(256 << 20).spawn(work).expect("spawn a test thread");
-    match handle.join().expect("the property runner itself does not panic") {
+    let handle = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(work)
+        .expect("spawn a test thread");
+    match handle
+        .join()
+        .expect("the property runner itself does not panic")
+    {
         Ok(()) => {}
         Err(TestError::Fail(reason, input)) => {
-            panic!("{name}: {reason}\nminimal input ({} bytes):\n{input:?}", input.len())
+            panic!(
+                "{name}: {reason}\nminimal input ({} bytes):\n{input:?}",
+                input.len()
+            )
         }
         Err(TestError::Abort(reason)) => panic!("{name}: aborted: {reason}"),
     }
@@ -235,7 +262,11 @@ fn item_soup() -> impl Strategy<Value = String> {
             "fn model() -> (Int, Bool) ",
         ][..],
     );
-    (header, token_soup(), prop::sample::select(&["", "let c = 1;\n", "data d: [Real];\n", "let xs = [1.0];\n"][..]))
+    (
+        header,
+        token_soup(),
+        prop::sample::select(&["", "let c = 1;\n", "data d: [Real];\n", "let xs = [1.0];\n"][..]),
+    )
         .prop_map(|(h, body, prefix)| format!("{prefix}{h}{{ {body} }}\n"))
 }
 
@@ -244,7 +275,10 @@ fn seed_programs() -> Vec<String> {
     let root = common::root();
     let mut files = common::programs_recursive(&root.join("tests").join("corpus"));
     files.extend(common::programs_recursive(&root.join("examples")));
-    let mut texts: Vec<String> = files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect();
+    let mut texts: Vec<String> = files
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
     texts.push(tyche_driver::PRELUDE.to_string());
     assert!(texts.len() > 10, "corpus programs not found");
     texts
@@ -334,7 +368,10 @@ fn apply(text: &str, m: &Mutation) -> String {
 
 fn mutated_programs() -> impl Strategy<Value = String> {
     let seeds = seed_programs();
-    (prop::sample::select(seeds), prop::collection::vec(mutation(), 1..6))
+    (
+        prop::sample::select(seeds),
+        prop::collection::vec(mutation(), 1..6),
+    )
         .prop_map(|(text, ms)| ms.iter().fold(text, |t, m| apply(&t, m)))
 }
 
@@ -386,8 +423,10 @@ fn known_tricky_inputs() {
         "fn model() { t.0.0.0 }",
         "fn model() { (1, 2).99999999999999999999 }",
     ];
-    let failures: Vec<String> =
-        cases.iter().filter_map(|c| check_one(c).err().map(|e| format!("{c:?}: {e}"))).collect();
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| check_one(c).err().map(|e| format!("{c:?}: {e}")))
+        .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -395,8 +434,13 @@ fn known_tricky_inputs() {
 /// constant folding; it must be a runtime overflow error instead.
 #[test]
 fn negated_min_int_literal() {
-    let cases = ["fn model() { --9223372036854775808 }", "fn model() { - -9223372036854775808 }"];
-    let failures: Vec<String> =
-        cases.iter().filter_map(|c| check_one(c).err().map(|e| format!("{c:?}: {e}"))).collect();
+    let cases = [
+        "fn model() { --9223372036854775808 }",
+        "fn model() { - -9223372036854775808 }",
+    ];
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| check_one(c).err().map(|e| format!("{c:?}: {e}")))
+        .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -174,18 +174,27 @@ pub fn unreached_addresses(
 ) -> Vec<String> {
     use rand::SeedableRng;
     use tyche_vm::{Effect, Machine};
-    let wanted: Vec<(&str, u32)> = edits.iter().filter_map(|e| Some((e.name.as_str(), e.index?))).collect();
+    let wanted: Vec<(&str, u32)> = edits
+        .iter()
+        .filter_map(|e| Some((e.name.as_str(), e.index?)))
+        .collect();
     if wanted.is_empty() {
         return Vec::new();
     }
     let mut reached = vec![false; wanted.len()];
     let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
     for _ in 0..runs {
-        let Ok(mut m) = Machine::for_function(program.clone(), globals.clone(), root) else { return Vec::new() };
+        let Ok(mut m) = Machine::for_function(program.clone(), globals.clone(), root) else {
+            return Vec::new();
+        };
         let mut effect = m.run();
         loop {
             let addr = match &effect {
-                Ok(Effect::Sample { addr, .. } | Effect::Observe { addr, .. } | Effect::Intervened { addr, .. }) => *addr,
+                Ok(
+                    Effect::Sample { addr, .. }
+                    | Effect::Observe { addr, .. }
+                    | Effect::Intervened { addr, .. },
+                ) => *addr,
                 _ => break,
             };
             let name = program.name(addr.name);
@@ -201,5 +210,10 @@ pub fn unreached_addresses(
             return Vec::new();
         }
     }
-    wanted.iter().zip(&reached).filter(|(_, r)| !**r).map(|((n, k), _)| format!("{n}[{k}]")).collect()
+    wanted
+        .iter()
+        .zip(&reached)
+        .filter(|(_, r)| !**r)
+        .map(|((n, k), _)| format!("{n}[{k}]"))
+        .collect()
 }

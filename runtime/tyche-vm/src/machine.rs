@@ -507,37 +507,12 @@ impl Machine {
                 Instr::Sample { dst, site, dist } => {
                     let d = as_dist(&r!(dist), span)?;
                     let addr = next_address(&program, &mut self.counters, *site);
-                    match self
-                        .twin
-                        .as_deref_mut()
-                        .map(|t| choose_twin(t, addr, &d))
-                        .unwrap_or(Coupled::Fresh)
-                    {
-                        Coupled::Fixed(v) => {
-                            r!(dst) = v.clone();
-                            return Ok(Effect::Intervened {
-                                site: *site,
-                                addr,
-                                value: v,
-                            });
-                        }
-                        Coupled::Dist(c) => {
-                            self.pending = Some(*dst);
-                            return Ok(Effect::Sample {
-                                site: *site,
-                                addr,
-                                dist: c,
-                            });
-                        }
-                        Coupled::Fresh => {
-                            self.pending = Some(*dst);
-                            return Ok(Effect::Sample {
-                                site: *site,
-                                addr,
-                                dist: d,
-                            });
-                        }
+                    let (effect, fixed) = draw(self.twin.as_deref_mut(), *site, addr, d);
+                    match fixed {
+                        Some(v) => r!(dst) = v,
+                        None => self.pending = Some(*dst),
                     }
+                    return Ok(effect);
                 }
                 Instr::Observe { site, dist, value } => {
                     let d = as_dist(&r!(dist), span)?;
@@ -623,37 +598,12 @@ impl Machine {
                         }
                         None => {
                             let d = as_dist(&r!(dist), span)?;
-                            match self
-                                .twin
-                                .as_deref_mut()
-                                .map(|t| choose_twin(t, addr, &d))
-                                .unwrap_or(Coupled::Fresh)
-                            {
-                                Coupled::Fixed(v) => {
-                                    r!(dst) = v.clone();
-                                    return Ok(Effect::Intervened {
-                                        site: *site,
-                                        addr,
-                                        value: v,
-                                    });
-                                }
-                                Coupled::Dist(c) => {
-                                    self.pending = Some(*dst);
-                                    return Ok(Effect::Sample {
-                                        site: *site,
-                                        addr,
-                                        dist: c,
-                                    });
-                                }
-                                Coupled::Fresh => {
-                                    self.pending = Some(*dst);
-                                    return Ok(Effect::Sample {
-                                        site: *site,
-                                        addr,
-                                        dist: d,
-                                    });
-                                }
+                            let (effect, fixed) = draw(self.twin.as_deref_mut(), *site, addr, d);
+                            match fixed {
+                                Some(v) => r!(dst) = v,
+                                None => self.pending = Some(*dst),
                             }
+                            return Ok(effect);
                         }
                     }
                 }
@@ -725,6 +675,39 @@ fn frame_capacity(program: &Program, callee: &Value, fallback: usize) -> usize {
     match callee {
         Value::Closure(c) => program.func(c.func).regs as usize,
         _ => fallback,
+    }
+}
+
+/// The effect of a random choice at `addr`: an ordinary draw, or — in a
+/// counterfactual run — the value its shared noise determines (returned
+/// for the destination register, since no one needs to choose it).
+fn draw(
+    twin: Option<&mut Twin>,
+    site: SiteId,
+    addr: Address,
+    dist: Arc<DistValue>,
+) -> (Effect, Option<Value>) {
+    match twin
+        .map(|t| choose_twin(t, addr, &dist))
+        .unwrap_or(Coupled::Fresh)
+    {
+        Coupled::Fixed(value) => (
+            Effect::Intervened {
+                site,
+                addr,
+                value: value.clone(),
+            },
+            Some(value),
+        ),
+        Coupled::Dist(coupled) => (
+            Effect::Sample {
+                site,
+                addr,
+                dist: coupled,
+            },
+            None,
+        ),
+        Coupled::Fresh => (Effect::Sample { site, addr, dist }, None),
     }
 }
 

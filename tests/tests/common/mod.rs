@@ -12,7 +12,10 @@ use tyche_cli::Outcome;
 
 /// The workspace root (the parent of the `tests` crate).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// Whether snapshots should be rewritten rather than compared.
@@ -37,7 +40,11 @@ pub fn normalise(text: &str, extra: &[(&str, &str)]) -> String {
 pub fn tyche(args: &[String], extra: &[(&str, &str)]) -> Outcome {
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = tyche_cli::run_command(&refs);
-    Outcome { status: out.status, stdout: normalise(&out.stdout, extra), stderr: normalise(&out.stderr, extra) }
+    Outcome {
+        status: out.status,
+        stdout: normalise(&out.stdout, extra),
+        stderr: normalise(&out.stderr, extra),
+    }
 }
 
 /// Directives read from the comment lines at the top of a program:
@@ -55,12 +62,22 @@ pub struct Directives {
 
 pub fn directives(path: &Path) -> Directives {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let dir = path.parent().expect("a file has a directory").display().to_string();
+    let dir = path
+        .parent()
+        .expect("a file has a directory")
+        .display()
+        .to_string();
     let mut d = Directives::default();
-    for line in text.lines().take_while(|l| l.trim_start().starts_with("//")) {
+    for line in text
+        .lines()
+        .take_while(|l| l.trim_start().starts_with("//"))
+    {
         let body = line.trim_start().trim_start_matches('/').trim();
         if let Some(rest) = body.strip_prefix("args:") {
-            let mut words: Vec<String> = rest.split_whitespace().map(|w| w.replace("{dir}", &dir)).collect();
+            let mut words: Vec<String> = rest
+                .split_whitespace()
+                .map(|w| w.replace("{dir}", &dir))
+                .collect();
             if matches!(words.first().map(String::as_str), Some("run" | "check")) {
                 d.command = Some(words.remove(0));
             }
@@ -88,7 +105,9 @@ pub fn programs_recursive(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.filter_map(Result::ok) {
             let p = e.path();
             if p.is_dir() {
@@ -104,7 +123,10 @@ pub fn programs_recursive(dir: &Path) -> Vec<PathBuf> {
 
 /// The path relative to the workspace root, for messages.
 pub fn rel(path: &Path) -> String {
-    path.strip_prefix(root()).unwrap_or(path).display().to_string()
+    path.strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// Compares `actual` with the snapshot at `path` (or writes it when
@@ -113,16 +135,23 @@ pub fn check_snapshot(path: &Path, actual: &str) -> Result<(), String> {
     if updating() {
         let old = std::fs::read_to_string(path).ok();
         if old.as_deref() != Some(actual) {
-            std::fs::write(path, actual).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+            std::fs::write(path, actual)
+                .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         }
         return Ok(());
     }
     match std::fs::read_to_string(path) {
-        Err(_) => Err(format!("snapshot {} is missing; actual output:\n{}", rel(path), indent(actual))),
+        Err(_) => Err(format!(
+            "snapshot {} is missing; actual output:\n{}",
+            rel(path),
+            indent(actual)
+        )),
         Ok(expected) if expected == actual => Ok(()),
-        Ok(expected) => {
-            Err(format!("snapshot {} differs (- expected, + actual):\n{}", rel(path), diff(&expected, actual)))
-        }
+        Ok(expected) => Err(format!(
+            "snapshot {} differs (- expected, + actual):\n{}",
+            rel(path),
+            diff(&expected, actual)
+        )),
     }
 }
 
@@ -139,7 +168,11 @@ pub fn diff(expected: &str, actual: &str) -> String {
     let mut lcs = vec![vec![0u32; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
         }
     }
     let mut lines: Vec<(char, &str)> = Vec::new();
@@ -158,7 +191,12 @@ pub fn diff(expected: &str, actual: &str) -> String {
         }
     }
     // Keep changed lines and two lines of context around them.
-    let changed: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| l.0 != ' ').map(|(k, _)| k).collect();
+    let changed: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.0 != ' ')
+        .map(|(k, _)| k)
+        .collect();
     let keep = |k: usize| changed.iter().any(|&c| c.abs_diff(k) <= 2);
     let mut out = String::new();
     let mut skipped = false;
@@ -180,9 +218,12 @@ pub fn diff(expected: &str, actual: &str) -> String {
 /// Runs `work` on every item with a few threads, keeping the input order
 /// of the results.
 pub fn par_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<R>>> = items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let results: Vec<std::sync::Mutex<Option<R>>> =
+        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| loop {
@@ -193,7 +234,14 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> 
             });
         }
     });
-    results.into_iter().map(|m| m.into_inner().expect("not poisoned").expect("every item ran")).collect()
+    results
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .expect("not poisoned")
+                .expect("every item ran")
+        })
+        .collect()
 }
 
 /// Fails with every problem at once, or passes when there are none.
@@ -202,7 +250,11 @@ pub fn report(family: &str, total: usize, problems: Vec<String>) {
         return;
     }
     let hint = "(run with UPDATE_EXPECT=1 to accept the new output as the snapshots, then review the diff)";
-    panic!("{} of {total} {family} cases failed {hint}:\n\n{}", problems.len(), problems.join("\n"));
+    panic!(
+        "{} of {total} {family} cases failed {hint}:\n\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// `tyche run --format json` output as it is kept in snapshots: the same
@@ -225,13 +277,18 @@ pub fn json_contract_problems(stdout: &str) -> Vec<String> {
         Err(e) => return vec![format!("stdout is not one JSON object: {e}")],
     };
     let mut problems = Vec::new();
-    let Some(obj) = v.as_object() else { return vec!["stdout is JSON but not an object".into()] };
+    let Some(obj) = v.as_object() else {
+        return vec!["stdout is JSON but not an object".into()];
+    };
     for key in ["model", "method", "seed", "log_evidence", "result", "draws"] {
         if !obj.contains_key(key) {
             problems.push(format!("missing key `{key}`"));
         }
     }
-    if !obj.get("log_evidence").is_some_and(|x| x.is_number() || x.is_null()) {
+    if !obj
+        .get("log_evidence")
+        .is_some_and(|x| x.is_number() || x.is_null())
+    {
         problems.push("`log_evidence` must be a number or null".into());
     }
     if !obj.get("draws").is_some_and(serde_json::Value::is_number) {
