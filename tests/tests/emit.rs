@@ -57,3 +57,9 @@ fn emit_clif_explains_a_model_without_a_kernel() {
         out.stderr
     );
 }
+
+#[test]
+fn repl_emit_clif() {
+    let out = tyche_cli::repl::run_script("fn model() -> Real { let x ~ Normal(0.0, 1.0); observe(Normal(x, 1.0), 0.5); x }\n:emit clif\n");
+    assert!(out.contains("function") && out.contains("return"), "{out}");
+}

@@ -4,7 +4,7 @@
 //! `:infer [OPTIONS] [MODEL]`, `:do NAME=VALUE…`, `:observe NAME=VALUE…`,
 //! `:seed [N]`, `:emit ir|types [NAME]`, `:graph [MODEL]`,
 //! `:plot FILE.svg` (a figure of the last `:infer`), `:quit`;
-//! `:emit clif` answers that it is not available yet.
+//! `:emit clif` prints the model's JIT kernel as Cranelift IR.
 
 use super::session::{expr_type, synthetic, Control, DataFile, Session};
 use crate::cli::MethodArg;
@@ -408,14 +408,13 @@ impl Session {
         let name = words.next();
         match form {
             "ir" | "types" => {}
-            "clif" => {
-                let _ = writeln!(
-                    io.out,
-                    "`:emit clif` is not available yet (there is no native backend)"
-                );
-                return;
+            "clif" => return self.emit_clif(name.unwrap_or("model"), io),
+            _ => {
+                return self.fail(
+                    io,
+                    "`:emit` takes `ir`, `types` or `clif` (and optionally a NAME)",
+                )
             }
-            _ => return self.fail(io, "`:emit` takes `ir` or `types` (and optionally a NAME)"),
         }
         let at = self.add_input("");
         let compiled = match self.compile(None, at) {
@@ -551,6 +550,43 @@ impl Session {
             values,
             weights,
         });
+    }
+
+    /// `:emit clif [MODEL]`: the Cranelift IR of the model's log-density
+    /// kernel (specialised to the session's data and surgery), or why the
+    /// model has none.
+    fn emit_clif(&mut self, model: &str, io: &mut Io) {
+        let model = model.to_string();
+        let Some((program, root, bound)) = self.surgered_model(&model, io) else {
+            return;
+        };
+        let plan = match self.plan(&program, &bound, std::slice::from_ref(&model)) {
+            Ok(p) => p,
+            Err(d) => return self.report(io, &d),
+        };
+        if let Err(d) = self.check_bound(std::slice::from_ref(&model), &plan) {
+            return self.report(io, &d);
+        }
+        let name = model.clone();
+        let job = move |p: &Arc<tyche_ir::Program>, globals: Arc<Vec<tyche_vm::Value>>| {
+            let kernel = tyche_jit::extract(p, &globals, root).map_err(|e| {
+                let d = Diagnostic::error(format!("`{name}` has no static log-density kernel"))
+                    .with_code("E0901")
+                    .with_note(e.reason.clone());
+                match e.span {
+                    Some(span) => d.with_primary(span, "not static here"),
+                    None => d,
+                }
+            })?;
+            tyche_jit::emit_clif(&kernel)
+                .map_err(|e| Diagnostic::error(format!("code generation failed: {e}")))
+        };
+        match self.execute(Arc::clone(&program), plan, job) {
+            Ok(text) => {
+                let _ = write!(io.out, "{text}");
+            }
+            Err(f) => self.failure(io, f),
+        }
     }
 
     /// `:plot FILE.svg`: the figure of `tyche run --plot` for the last
