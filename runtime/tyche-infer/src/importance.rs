@@ -30,7 +30,16 @@ pub(crate) fn importance(
     }
     let start = model.start()?;
     let seed = Seed(opts.seed);
+    // Progress: runs finished, reported about 200 times.
+    let every = (n as u64).div_ceil(200).max(1);
+    let done = std::sync::atomic::AtomicU64::new(0);
     let runs = par::map_indexed(n, |i| {
+        if let Some(p) = &opts.progress {
+            let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if d % every == 0 || d == n as u64 {
+                p.report(d, n as u64);
+            }
+        }
         let mut rng = seed.stream(Purpose::Importance, i as u64).rng();
         let mut exec = Execution::<SharedTrace>::new(start.clone());
         exec.trace = SharedTrace::recording(opts.traces);

@@ -131,7 +131,8 @@ pub struct Options {
 }
 
 /// A progress callback, `f(done, total)`: `total` is the work of the whole
-/// run (MH: iterations over all chains, reported about 200 times), or 0
+/// run (MH: iterations over all chains; Importance: runs; each reported
+/// about 200 times), or 0
 /// when it is not known in advance (SMC: reported once per observation
 /// step). It may be called from several threads at once.
 #[derive(Clone)]

@@ -102,6 +102,10 @@ pub(crate) fn rejection(
                 Attempt::Density(site, lw) => return Err(density_error(model, site, lw)),
             }
         }
+        // Progress: accepted draws, once per batch.
+        if let Some(p) = &opts.progress {
+            p.report(draws.len() as u64, n as u64);
+        }
         // Rare acceptance: grow batches so the pool stays busy.
         batch = batch.saturating_mul(2).min(1 << 20);
     }

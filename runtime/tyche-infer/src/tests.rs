@@ -363,7 +363,11 @@ fn results_do_not_depend_on_the_number_of_threads() {
 fn progress_reports_do_not_change_results() {
     use std::sync::atomic::{AtomicU64, Ordering};
     let m = structured();
-    for (method, n) in [(Method::Smc, 500), (Method::Mh, 300)] {
+    for (method, n) in [
+        (Method::Smc, 500),
+        (Method::Mh, 300),
+        (Method::Importance, 400),
+    ] {
         let mut o = opts(method, n);
         o.chains = 3;
         o.burn = 50;
@@ -391,6 +395,11 @@ fn progress_reports_do_not_change_results() {
             calls.load(Ordering::Relaxed) > 0,
             "{method}: never reported"
         );
+        if method == Method::Importance {
+            // Every run is counted once; the last report is the total.
+            assert_eq!(last.load(Ordering::Relaxed), 400);
+            assert!(calls.load(Ordering::Relaxed) <= 200 + 1);
+        }
         if method == Method::Mh {
             // Every iteration of every chain is counted once.
             assert_eq!(last.load(Ordering::Relaxed), (3 * 50 + 300) as u64);
