@@ -286,7 +286,15 @@ pub(crate) fn cmp_values(a: &Value, b: &Value) -> Ordering {
 /// Weighted statistics of `xs` with weights `w` (positive, summing to ~1).
 fn number_summary(xs: &[f64], w: &[f64]) -> NumberSummary {
     let total: f64 = w.iter().sum();
-    let mean = xs.iter().zip(w).map(|(x, w)| x * w).sum::<f64>() / total;
+    // A weighted mean lies between the extremes; rounding in the sum must
+    // not put it outside them (a constant result has mean = min = max).
+    let (lo, hi) = xs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        });
+    let mean =
+        (xs.iter().zip(w).map(|(x, w)| x * w).sum::<f64>() / total).clamp(lo.min(hi), hi.max(lo));
     let var = xs
         .iter()
         .zip(w)
