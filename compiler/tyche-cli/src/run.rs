@@ -404,7 +404,7 @@ fn model_name_span(compiled: &Compiled, model: &str) -> Option<tyche_core::Span>
 /// Runs the chosen method. Without `--method`, exact enumeration is tried
 /// first and SMC is used when the model cannot be enumerated (a
 /// continuous or unbounded choice, or too many paths).
-fn run_inference(
+pub(crate) fn run_inference(
     model: &tyche_infer::Model,
     opts: &mut tyche_infer::Options,
     automatic: bool,

@@ -8,6 +8,7 @@
 
 use super::session::{expr_type, synthetic, Control, DataFile, Session};
 use crate::cli::MethodArg;
+use crate::run::run_inference;
 use crate::Io;
 use clap::Parser;
 use std::collections::HashMap;
@@ -758,26 +759,6 @@ fn options(args: &InferArgs, session_seed: u64) -> tyche_infer::Options {
     }
     opts.chains = args.chains;
     opts
-}
-
-/// Without a method, exact enumeration is tried first and SMC used when
-/// the model cannot be enumerated (as `tyche run` does).
-fn run_inference(
-    model: &tyche_infer::Model,
-    opts: &mut tyche_infer::Options,
-    automatic: bool,
-) -> Result<tyche_infer::InferResult, Diagnostic> {
-    if !automatic {
-        return tyche_infer::infer(model, opts);
-    }
-    opts.method = tyche_infer::Method::Enumerate;
-    match tyche_infer::infer(model, opts) {
-        Err(d) if matches!(d.code.as_deref(), Some("E0702" | "E0703" | "E0704")) => {
-            opts.method = tyche_infer::Method::Smc;
-            tyche_infer::infer(model, opts)
-        }
-        other => other,
-    }
 }
 
 /// Splits `a=1 b=[1, 2]` at spaces outside brackets and quotes.
