@@ -107,20 +107,9 @@ fn check(args: CheckArgs, io: &mut Io) -> u8 {
 /// (specialised to the data) and prints its Cranelift IR, or says why the
 /// model has no static kernel.
 fn emit_clif(args: &CheckArgs, compiled: &Compiled, sources: &mut SourceMap, io: &mut Io) -> u8 {
-    let data = match &args.data {
-        None => None,
-        Some(path) => {
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
-                Err(e) => {
-                    return usage(io, format!("cannot read data file {}: {e}", path.display()))
-                }
-            };
-            match tyche_driver::parse_data_file(sources, &path.display().to_string(), &text) {
-                Ok(d) => Some(d),
-                Err(d) => return report(io, &[d], sources),
-            }
-        }
+    let data = match read_data(io, sources, args.data.as_deref()) {
+        Ok(d) => d,
+        Err(code) => return code,
     };
     let bound =
         match tyche_driver::bind_data(compiled, sources, data.as_ref().map(|(f, v)| (*f, v))) {
@@ -183,20 +172,9 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
             }
         }
     }
-    let data = match &args.data {
-        None => None,
-        Some(path) => {
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
-                Err(e) => {
-                    return usage(io, format!("cannot read data file {}: {e}", path.display()))
-                }
-            };
-            match tyche_driver::parse_data_file(&mut sources, &path.display().to_string(), &text) {
-                Ok(d) => Some(d),
-                Err(d) => return report(io, &[d], &sources),
-            }
-        }
+    let data = match read_data(io, &mut sources, args.data.as_deref()) {
+        Ok(d) => d,
+        Err(code) => return code,
     };
     let mut bound =
         match tyche_driver::bind_data(&compiled, &sources, data.as_ref().map(|(f, v)| (*f, v))) {
@@ -393,6 +371,21 @@ pub(crate) fn write_plot(
 
 /// Inference options from the command line; the default method is exact
 /// enumeration when the model allows it, else SMC.
+/// Reads and parses `--data FILE.json` (adding it to `sources` so errors
+/// can point into it); an unreadable file is a usage error.
+fn read_data(
+    io: &mut Io,
+    sources: &mut SourceMap,
+    path: Option<&std::path::Path>,
+) -> Result<Option<(tyche_core::FileId, serde_json::Value)>, u8> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| usage(io, format!("cannot read data file {}: {e}", path.display())))?;
+    tyche_driver::parse_data_file(sources, &path.display().to_string(), &text)
+        .map(Some)
+        .map_err(|d| report(io, &[d], sources))
+}
+
 /// Where the model function is named, for errors about a whole run.
 fn model_name_span(compiled: &Compiled, model: &str) -> Option<tyche_core::Span> {
     compiled.ast.items.iter().find_map(|i| match i {
