@@ -231,6 +231,11 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
     };
     // An edit of one address (`z[7]`) that no run reaches would change
     // nothing; say so instead of printing an unaltered posterior.
+    let unreached_in_program =
+        tyche_driver::check_addressed_surgeries(&program, &model.globals, func, 200, args.seed);
+    if !unreached_in_program.is_empty() {
+        return report(io, &unreached_in_program, &sources);
+    }
     let unreached =
         tyche_driver::unreached_addresses(&program, &model.globals, func, &edits, 200, args.seed);
     if !unreached.is_empty() {

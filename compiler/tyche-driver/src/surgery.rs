@@ -162,7 +162,7 @@ pub fn apply_cli_surgery(
 /// reached, from `runs` runs drawing every choice from its prior. An edit
 /// of an address that never occurs would silently change nothing, so the
 /// CLI reports these. Runs that end in a runtime error or need nested
-/// inference are skipped: the check is a best effort, never a false alarm
+/// inference are cut short: the check is a best effort, never a false alarm
 /// about an address some run reached.
 pub fn unreached_addresses(
     program: &std::sync::Arc<Program>,
@@ -172,12 +172,67 @@ pub fn unreached_addresses(
     runs: usize,
     seed: u64,
 ) -> Vec<String> {
-    use rand::SeedableRng;
-    use tyche_vm::{Effect, Machine};
     let wanted: Vec<(&str, u32)> = edits
         .iter()
         .filter_map(|e| Some((e.name.as_str(), e.index?)))
         .collect();
+    unreached(program, globals, root, &wanted, runs, seed)
+        .into_iter()
+        .map(|i| format!("{}[{}]", wanted[i].0, wanted[i].1))
+        .collect()
+}
+
+/// The same check for the surgeries written in the program
+/// (`do(m, z[7] = …)`) that the model rooted at `root` can reach, one
+/// diagnostic per address no run reached.
+pub fn check_addressed_surgeries(
+    program: &std::sync::Arc<Program>,
+    globals: &std::sync::Arc<Vec<Value>>,
+    root: FuncId,
+    runs: usize,
+    seed: u64,
+) -> Vec<Diagnostic> {
+    let used = surgery::reachable(program, root);
+    let mut diags = Vec::new();
+    for s in program
+        .addressed_surgeries
+        .iter()
+        .filter(|s| used.contains(&s.model))
+    {
+        // A surgery of a lambda needs its captures to run; skip it.
+        if program.func(s.model).captures > 0 {
+            continue;
+        }
+        let wanted: Vec<(&str, u32)> = s
+            .addresses
+            .iter()
+            .map(|(n, i, _)| (n.as_str(), *i))
+            .collect();
+        for i in unreached(program, globals, s.model, &wanted, runs, seed) {
+            let (name, index, span) = &s.addresses[i];
+            diags.push(
+                Diagnostic::error(format!("no run of the model reaches the address `{name}[{index}]`"))
+                    .with_code("E0807")
+                    .with_primary(*span, format!("`{name}[{index}]` is never drawn, so this edit changes nothing"))
+                    .with_note(format!("checked on {runs} runs from the prior"))
+                    .with_help(format!("occurrences are counted from 0 per name: `{name}[0]` is the first `{name}` drawn")),
+            );
+        }
+    }
+    diags
+}
+
+/// Indices into `wanted` of the addresses no run reached.
+fn unreached(
+    program: &std::sync::Arc<Program>,
+    globals: &std::sync::Arc<Vec<Value>>,
+    root: FuncId,
+    wanted: &[(&str, u32)],
+    runs: usize,
+    seed: u64,
+) -> Vec<usize> {
+    use rand::SeedableRng;
+    use tyche_vm::{Effect, Machine};
     if wanted.is_empty() {
         return Vec::new();
     }
@@ -210,10 +265,5 @@ pub fn unreached_addresses(
             return Vec::new();
         }
     }
-    wanted
-        .iter()
-        .zip(&reached)
-        .filter(|(_, r)| !**r)
-        .map(|((n, k), _)| format!("{n}[{k}]"))
-        .collect()
+    (0..wanted.len()).filter(|&i| !reached[i]).collect()
 }

@@ -916,6 +916,19 @@ impl<'a> Lowerer<'a> {
                 self.diags.push(surgery_diagnostic(err, &model, span));
             }
             let edits: Vec<SurgeryEdit> = s.edits.iter().map(|(e, _, _)| e.clone()).collect();
+            let addresses: Vec<(String, u32, Span)> = s
+                .edits
+                .iter()
+                .filter_map(|(e, _, span)| Some((e.name.clone(), e.index?, *span)))
+                .collect();
+            if errors.is_empty() && !addresses.is_empty() {
+                self.ir
+                    .addressed_surgeries
+                    .push(tyche_ir::AddressedSurgery {
+                        model: s.slot,
+                        addresses,
+                    });
+            }
             if errors.is_empty() && s.kind == ast::SurgeryKind::Counterfactual {
                 surgery::counterfactual(&mut self.ir, s.root, Some(s.slot), &edits);
             } else if errors.is_empty() {

@@ -29,6 +29,8 @@ pub mod verify;
 pub use ids::{FuncId, GlobalId, NameId, Reg, SiteId};
 pub use instr::{BinOp, Callee, Const, Edit, EditKind, Instr, UnOp};
 pub use prim::{Intrinsic, MethodKind, Prim};
-pub use program::{Foreign, Function, Global, GlobalKind, Native, Program, Site, SiteKind};
+pub use program::{
+    AddressedSurgery, Foreign, Function, Global, GlobalKind, Native, Program, Site, SiteKind,
+};
 pub use ty::Type;
 pub use verify::verify;

@@ -85,6 +85,18 @@ pub struct Program {
     /// [`Instr::Foreign`](crate::Instr::Foreign) by index. Empty for
     /// programs compiled by the `tyche` command.
     pub foreign: Vec<Foreign>,
+    /// Surgeries written in the program (`do(m, z[3] = …)`) that edit
+    /// single addresses, so a driver can check those addresses are reached.
+    pub addressed_surgeries: Vec<AddressedSurgery>,
+}
+
+/// The single-address edits of one surgery in the source, and the model
+/// function the surgery produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AddressedSurgery {
+    pub model: FuncId,
+    /// `(name, occurrence index, span of the edit)`.
+    pub addresses: Vec<(String, u32, Span)>,
 }
 
 /// A function implemented in the host language (Rust) and registered by
