@@ -513,7 +513,15 @@ impl Session {
         }
         let mut opts = options(&args, self.seed);
         let automatic = args.method.is_none();
-        let job = move |p: &Arc<tyche_ir::Program>, globals| {
+        let seed = self.seed;
+        let job = move |p: &Arc<tyche_ir::Program>, globals: Arc<Vec<tyche_vm::Value>>| {
+            // An edit of an address no run reaches is an error, as in `tyche run`.
+            if let Some(d) = tyche_driver::check_addressed_surgeries(p, &globals, root, 200, seed)
+                .into_iter()
+                .next()
+            {
+                return Err(d);
+            }
             let m = tyche_infer::Model::for_function(Arc::clone(p), globals, root);
             run_inference(&m, &mut opts, automatic).map(|r| (r, opts))
         };
