@@ -42,11 +42,11 @@
 //! dependency is an edge, and a few edges may be spurious (array elements
 //! are not told apart, for instance).
 
-use crate::run::Io;
+use crate::run::{read_data, report, usage, Io};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tyche_core::{render_all, Diagnostic, SourceMap};
+use tyche_core::SourceMap;
 use tyche_ir::{
     Callee, Edit, EditKind, FuncId, GlobalId, GlobalKind, Instr, Intrinsic, NameId, Program, Reg,
     SiteId, SiteKind,
@@ -82,20 +82,6 @@ pub struct GraphArgs {
 // ---------------------------------------------------------------------
 // The command
 // ---------------------------------------------------------------------
-
-fn report(io: &mut Io, diags: &[Diagnostic], sources: &SourceMap) -> u8 {
-    let _ = write!(io.err, "{}", render_all(diags, sources, io.color));
-    let errors = diags.iter().filter(|d| d.is_error()).count();
-    if errors > 1 {
-        let _ = writeln!(io.err, "error: aborting due to {errors} previous errors");
-    }
-    crate::DIAGNOSED
-}
-
-fn usage(io: &mut Io, msg: impl std::fmt::Display) -> u8 {
-    let _ = writeln!(io.err, "error: {msg}");
-    crate::USAGE
-}
 
 /// Runs `tyche graph`.
 pub fn command(args: GraphArgs, io: &mut Io) -> u8 {
@@ -138,24 +124,14 @@ pub fn command(args: GraphArgs, io: &mut Io) -> u8 {
     }
     // Data only matters for printing values: a program whose data is not
     // supplied still has a structure to draw.
-    let mut bound = match &args.data {
+    let data = match read_data(io, &mut sources, args.data.as_deref()) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let mut bound = match data {
         None => tyche_driver::bind_data(&compiled, &sources, None).unwrap_or_default(),
-        Some(path) => {
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
-                Err(e) => {
-                    return usage(io, format!("cannot read data file {}: {e}", path.display()))
-                }
-            };
-            let data = match tyche_driver::parse_data_file(
-                &mut sources,
-                &path.display().to_string(),
-                &text,
-            ) {
-                Ok(d) => d,
-                Err(d) => return report(io, &[d], &sources),
-            };
-            match tyche_driver::bind_data(&compiled, &sources, Some((data.0, &data.1))) {
+        Some((file, value)) => {
+            match tyche_driver::bind_data(&compiled, &sources, Some((file, &value))) {
                 Ok(b) => b,
                 Err(d) => return report(io, &d, &sources),
             }

@@ -30,7 +30,7 @@ pub fn dispatch(cli: Cli, io: &mut Io) -> u8 {
     }
 }
 
-fn report(io: &mut Io, diags: &[Diagnostic], sources: &SourceMap) -> u8 {
+pub(crate) fn report(io: &mut Io, diags: &[Diagnostic], sources: &SourceMap) -> u8 {
     let _ = write!(io.err, "{}", render_all(diags, sources, io.color));
     let errors = diags.iter().filter(|d| d.is_error()).count();
     if errors > 1 {
@@ -39,7 +39,7 @@ fn report(io: &mut Io, diags: &[Diagnostic], sources: &SourceMap) -> u8 {
     DIAGNOSED
 }
 
-fn usage(io: &mut Io, msg: impl std::fmt::Display) -> u8 {
+pub(crate) fn usage(io: &mut Io, msg: impl std::fmt::Display) -> u8 {
     let _ = writeln!(io.err, "error: {msg}");
     USAGE
 }
@@ -378,7 +378,7 @@ pub(crate) fn write_plot(
 /// enumeration when the model allows it, else SMC.
 /// Reads and parses `--data FILE.json` (adding it to `sources` so errors
 /// can point into it); an unreadable file is a usage error.
-fn read_data(
+pub(crate) fn read_data(
     io: &mut Io,
     sources: &mut SourceMap,
     path: Option<&std::path::Path>,

@@ -17,5 +17,6 @@ pub use compile::{
 pub use data::{bind_data, parse_data_file, value_from_json};
 pub use globals::{evaluate_globals, model, result_type};
 pub use surgery::{
-    apply_cli_surgery, check_addressed_surgeries, parse_cli_edit, unreached_addresses, CliEdit,
+    apply_cli_surgery, check_addressed_surgeries, parse_address, parse_cli_edit,
+    unreached_addresses, CliEdit,
 };

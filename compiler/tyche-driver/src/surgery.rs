@@ -20,11 +20,9 @@ pub struct CliEdit {
     pub counterfactual: bool,
 }
 
-/// Parses `NAME=VALUE`; the error is a usage message.
-pub fn parse_cli_edit(arg: &str, kind: EditKind) -> Result<CliEdit, String> {
-    let (target, value) = arg
-        .split_once('=')
-        .ok_or_else(|| format!("expected NAME=VALUE, got `{arg}`"))?;
+/// Splits a choice selector: `"z[3]"` into `("z", Some(3))`, `"z"` into
+/// `("z", None)`. The error is a message for the user.
+pub fn parse_address(target: &str) -> Result<(String, Option<u32>), String> {
     let target = target.trim();
     let (name, index) = match target.split_once('[') {
         Some((name, rest)) => {
@@ -39,6 +37,19 @@ pub fn parse_cli_edit(arg: &str, kind: EditKind) -> Result<CliEdit, String> {
         }
         None => (target, None),
     };
+    if name.is_empty() {
+        return Err(format!("`{target}` is not a choice name"));
+    }
+    Ok((name.to_string(), index))
+}
+
+/// Parses `NAME=VALUE`; the error is a usage message.
+pub fn parse_cli_edit(arg: &str, kind: EditKind) -> Result<CliEdit, String> {
+    let (target, value) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got `{arg}`"))?;
+    let (name, index) = parse_address(target)?;
+    let name = name.as_str();
     let valid = name
         .chars()
         .next()

@@ -10,6 +10,8 @@
 mod builder;
 mod free_vars;
 
+pub use free_vars::free_vars;
+
 pub use builder::surgery_diagnostic;
 use builder::Lowerer;
 use tyche_core::{Diagnostic, SourceMap};

@@ -1061,24 +1061,7 @@ fn ill_typed(global: &Global, msg: String) -> Diagnostic {
 
 /// Splits `"z[3]"` into `("z", Some(3))` and `"z"` into `("z", None)`.
 fn parse_target(target: &str) -> Result<(String, Option<u32>), String> {
-    let target = target.trim();
-    let (name, index) = match target.split_once('[') {
-        Some((name, rest)) => {
-            let digits = rest
-                .strip_suffix(']')
-                .ok_or_else(|| format!("expected `{name}[INDEX]`, got `{target}`"))?;
-            let index = digits
-                .trim()
-                .parse::<u32>()
-                .map_err(|_| format!("`{digits}` is not an occurrence index"))?;
-            (name.trim(), Some(index))
-        }
-        None => (target, None),
-    };
-    if name.is_empty() {
-        return Err(format!("`{target}` is not a choice name"));
-    }
-    Ok((name.to_string(), index))
+    tyche_driver::parse_address(target)
 }
 
 #[cfg(test)]
