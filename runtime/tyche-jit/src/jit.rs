@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 /// The symbol of a kernel in an object file or a JIT module.
 pub const KERNEL_SYMBOL: &str = "tyche_log_density";
 
-type KernelFn = extern "C" fn(*const f64) -> f64;
+pub(crate) type KernelFn = extern "C" fn(*const f64) -> f64;
 
 /// A kernel compiled to native code.
 ///
@@ -65,6 +65,23 @@ impl Compiled {
     /// The length of θ.
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// Wraps a function linked into the executable (see [`crate::aot`]).
+    pub(crate) fn ahead_of_time(func: KernelFn, dim: usize) -> Compiled {
+        Compiled {
+            module: Mutex::new(None),
+            func,
+            dim,
+            compile_time: Duration::ZERO,
+            code_size: 0,
+        }
+    }
+
+    /// Whether the code was compiled ahead of time (`tyche build`) rather
+    /// than by the JIT.
+    pub fn is_ahead_of_time(&self) -> bool {
+        self.module.lock().map(|m| m.is_none()).unwrap_or(false)
     }
 }
 

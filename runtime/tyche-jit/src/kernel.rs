@@ -95,6 +95,22 @@ impl Kernel {
     }
 
     /// The addresses of θ's coordinates, in order.
+    /// A hash of the kernel's text (FNV-1a, stable across processes and
+    /// builds): two kernels with the same fingerprint compute the same
+    /// function, data included. `tyche build` keys ahead-of-time code by it.
+    pub fn fingerprint(&self) -> u64 {
+        // The text shows at most 16 data values: hash the columns too.
+        let text = self.to_string();
+        let data = self.data.iter().flat_map(|x| x.to_bits().to_le_bytes());
+        let tables = self.tables.iter().flat_map(|t| t.to_le_bytes());
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in text.bytes().chain(data).chain(tables) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h
+    }
+
     pub fn addresses(&self) -> Vec<String> {
         self.choices.iter().map(|c| c.address.clone()).collect()
     }

@@ -28,6 +28,7 @@
 //! machine code. All of it is in `jit.rs`, with a `SAFETY` note on each
 //! block.
 
+pub mod aot;
 pub mod codegen;
 pub mod dists;
 pub mod graph;
