@@ -24,6 +24,25 @@ pub enum Command {
     Graph(crate::graph::GraphArgs),
     /// Interactive modelling: definitions, expressions and `:` commands.
     Repl(ReplArgs),
+    /// Compile a program to a standalone native executable that takes `tyche run`'s options.
+    Build(crate::build::BuildArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    Interp,
+    Jit,
+    Auto,
+}
+
+impl From<BackendArg> for tyche_jit::BackendRequest {
+    fn from(b: BackendArg) -> tyche_jit::BackendRequest {
+        match b {
+            BackendArg::Interp => tyche_jit::BackendRequest::Interpreter,
+            BackendArg::Jit => tyche_jit::BackendRequest::Jit,
+            BackendArg::Auto => tyche_jit::BackendRequest::Auto,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -120,6 +139,9 @@ pub struct RunArgs {
     /// Write a figure to this SVG file: a histogram or bar chart per result component, and trace plots for MCMC chains.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+    /// Where densities are computed: `jit` compiles the model's density to native code (static models, `--method mh`), `interp` interprets, `auto` compiles where it can.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub backend: BackendArg,
 }
 
 #[derive(Args, Debug)]

@@ -4,7 +4,9 @@
 //! Maps outcomes to exit codes: 0 success, 1 a diagnosed error in the
 //! program or its data, 2 bad usage.
 
+pub mod build;
 pub mod cli;
+pub mod exe;
 pub mod graph;
 pub mod repl;
 mod run;

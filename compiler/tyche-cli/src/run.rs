@@ -27,6 +27,7 @@ pub fn dispatch(cli: Cli, io: &mut Io) -> u8 {
         Command::Check(args) => check(args, io),
         Command::Graph(args) => crate::graph::command(args, io),
         Command::Repl(args) => crate::repl::main(args, io),
+        Command::Build(args) => crate::build::command(args, io),
     }
 }
 
@@ -46,18 +47,20 @@ pub(crate) fn usage(io: &mut Io, msg: impl std::fmt::Display) -> u8 {
 
 /// Reads and compiles a program file.
 fn load(io: &mut Io, path: &std::path::Path, sources: &mut SourceMap) -> Result<Compiled, u8> {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = writeln!(io.err, "error: {} is not valid UTF-8 text", path.display());
-                return Err(DIAGNOSED);
-            }
-        },
-        Err(e) => return Err(usage(io, format!("cannot read {}: {e}", path.display()))),
-    };
+    let text = read_source(io, path)?;
     tyche_driver::compile_source(sources, &path.display().to_string(), &text)
         .map_err(|d| report(io, &d, sources))
+}
+
+/// Reads a program file's text.
+pub(crate) fn read_source(io: &mut Io, path: &std::path::Path) -> Result<String, u8> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+            let _ = writeln!(io.err, "error: {} is not valid UTF-8 text", path.display());
+            DIAGNOSED
+        }),
+        Err(e) => Err(usage(io, format!("cannot read {}: {e}", path.display()))),
+    }
 }
 
 fn check(args: CheckArgs, io: &mut Io) -> u8 {
@@ -150,8 +153,21 @@ fn emit_clif(args: &CheckArgs, compiled: &Compiled, sources: &mut SourceMap, io:
 }
 
 fn run(args: RunArgs, io: &mut Io) -> u8 {
+    run_source(args, None, io)
+}
+
+/// `tyche run`, on `source` when given (a `tyche build` executable's
+/// embedded program, named `args.file` in diagnostics), else on the file.
+pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8 {
     let mut sources = SourceMap::new();
-    let compiled = match load(io, &args.file, &mut sources) {
+    let compiled = match source {
+        Some(text) => {
+            tyche_driver::compile_source(&mut sources, &args.file.display().to_string(), text)
+                .map_err(|d| report(io, &d, &sources))
+        }
+        None => load(io, &args.file, &mut sources),
+    };
+    let compiled = match compiled {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -205,6 +221,20 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
         Ok(o) => o,
         Err(code) => return code,
     };
+    // The automatic method (enumeration, then SMC) always interprets.
+    let request = args.backend.into();
+    match tyche_jit::for_inference(&program, &model.globals, func, opts.method, request) {
+        Ok(native) => opts.native = native,
+        Err(d) => {
+            let span = model_name_span(&compiled, &args.model).unwrap_or(program.func(func).span);
+            let d = if d.labels.is_empty() {
+                d.with_primary(span, format!("`{}` is compiled here", args.model))
+            } else {
+                d
+            };
+            return report(io, &[d], &sources);
+        }
+    }
     let bar = if args.format == Format::Text && crate::progress_bars_enabled() {
         let (bar, progress) = progress_bar();
         opts.progress = Some(progress);
@@ -294,7 +324,7 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
         seed: args.seed,
         log_evidence: result.log_evidence,
         ess: result.ess,
-        backend: Some("interpreter".into()),
+        backend: Some(result.backend.name().into()),
         extra,
     };
     if let Some(path) = &args.output {

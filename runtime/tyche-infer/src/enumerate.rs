@@ -241,5 +241,6 @@ fn finish(results: Results) -> Result<InferResult, Diagnostic> {
         ess: None,
         exact: true,
         mcmc: None,
+        backend: crate::Backend::Interpreter,
     })
 }

@@ -73,6 +73,7 @@ pub(crate) fn importance(
         ess: Some(pop.ess()),
         exact: false,
         mcmc: None,
+        backend: crate::Backend::Interpreter,
     })
 }
 

@@ -30,6 +30,7 @@
 
 use crate::execution::Execution;
 use crate::handler::{Handler, Prior};
+use crate::mh_native::NativeChain;
 use crate::model::Model;
 use crate::nested::Ctx;
 use crate::options::{Method, Options, Proposal};
@@ -111,7 +112,7 @@ impl Replay<'_> {
 }
 
 /// A standard normal draw (Box–Muller; one per call keeps streams simple).
-fn standard_normal(rng: &mut InferRng) -> f64 {
+pub(crate) fn standard_normal(rng: &mut InferRng) -> f64 {
     let u1 = 1.0 - rng.random::<f64>(); // (0, 1]
     let u2 = rng.random::<f64>();
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
@@ -217,11 +218,18 @@ impl ChainState {
 }
 
 /// Accepts with probability min(1, exp(log_alpha)); NaN rejects.
+///
+/// Always draws the uniform, even when `log_alpha ≥ 0` makes it moot:
+/// a ratio that is 0 in exact arithmetic (a choice nothing observes) comes
+/// out as ±1e-16 depending on summation order, and the interpreter and the
+/// compiled kernels sum in different orders; drawing either way keeps
+/// their random streams aligned.
 pub(crate) fn accept(log_alpha: f64, rng: &mut InferRng) -> bool {
+    let u = rng.random::<f64>();
     if log_alpha.is_nan() {
         return false;
     }
-    log_alpha >= 0.0 || (1.0 - rng.random::<f64>()).ln() < log_alpha
+    log_alpha >= 0.0 || (1.0 - u).ln() < log_alpha
 }
 
 /// One MH transition targeting the program run up to `until`
@@ -327,6 +335,7 @@ pub(crate) struct ChainOutput {
     pub draws: Vec<Draw>,
     pub accepted: usize,
     pub proposed: usize,
+    pub backend: crate::Backend,
 }
 
 /// Draws per chain: `n` split as evenly as possible, earlier chains first.
@@ -354,13 +363,26 @@ pub(crate) fn mh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult
         let mut rng = Seed(opts.seed).stream(Purpose::Mh, c as u64).rng();
         let keep = per_chain(opts.samples, chains, c);
         let mut state = initial_state(ctx, model, &mut rng)?;
+        let iterations = opts.burn + keep * thin;
+        if let Some(chain) = opts
+            .native
+            .as_ref()
+            .and_then(|n| NativeChain::new(n, &state.exec.trace, opts.traces))
+        {
+            let out = chain.run(opts, keep, &mut rng, |n| tick(n));
+            let rest = iterations as u64 % every;
+            if rest > 0 {
+                tick(rest);
+            }
+            return Ok(out);
+        }
         let mut scratch = Scratch::default();
         let mut out = ChainOutput {
             draws: Vec::with_capacity(keep),
             accepted: 0,
             proposed: 0,
+            backend: crate::Backend::Interpreter,
         };
-        let iterations = opts.burn + keep * thin;
         for it in 0..iterations {
             if (it as u64 + 1).is_multiple_of(every) {
                 tick(every);
@@ -413,8 +435,10 @@ pub(crate) fn mcmc_result(method: Method, outputs: Vec<ChainOutput>) -> InferRes
     } else {
         accepted as f64 / proposed as f64
     };
+    let backend = crate::Backend::combine(outputs.iter().map(|o| o.backend));
     let draws = outputs.into_iter().flat_map(|o| o.draws).collect();
     InferResult {
+        backend,
         method,
         draws,
         log_evidence: None,

@@ -128,6 +128,10 @@ pub struct Options {
     /// Reporting never touches a random stream: results are the same with
     /// and without it.
     pub progress: Option<Progress>,
+    /// The model's density as native code, for the methods that can use
+    /// it (see [`crate::NativeDensity`]); `None` (the default, and always
+    /// for nested inference) interprets.
+    pub native: Option<crate::Native>,
 }
 
 /// A progress callback, `f(done, total)`: `total` is the work of the whole
@@ -178,6 +182,7 @@ impl Default for Options {
             proposal: Proposal::Prior,
             traces: true,
             progress: None,
+            native: None,
         }
     }
 }

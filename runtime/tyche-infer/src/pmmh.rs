@@ -140,6 +140,7 @@ pub(crate) fn pmmh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResu
             draws: Vec::with_capacity(keep),
             accepted: 0,
             proposed: 0,
+            backend: crate::Backend::Interpreter,
         };
         for it in 0..opts.burn + keep * thin {
             let ok = step(ctx, model, &mut state, &cfg, opts, &mut rng, &mut scratch)?;

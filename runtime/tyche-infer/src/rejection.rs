@@ -117,6 +117,7 @@ pub(crate) fn rejection(
         ess: Some(n as f64),
         exact: false,
         mcmc: None,
+        backend: crate::Backend::Interpreter,
     })
 }
 

@@ -51,6 +51,8 @@ pub struct InferResult {
     /// True when the draws are the exact posterior (Enumerate).
     pub exact: bool,
     pub mcmc: Option<McmcStats>,
+    /// What computed the densities.
+    pub backend: crate::Backend,
 }
 
 impl InferResult {

@@ -108,6 +108,7 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
         ess: Some(out.ess),
         exact: false,
         mcmc: None,
+        backend: crate::Backend::Interpreter,
     })
 }
 

@@ -456,5 +456,75 @@ fn main() {
             case.name,
             compiled.compile_time.as_secs_f64() * 1e3
         );
+        mh_end_to_end(case.name, &m, if quick { 300 } else { 2000 });
     }
+}
+
+/// Whole MH runs, interpreted and on the JIT (extraction and compilation
+/// included in the JIT's time), on the same seed: they must agree.
+fn mh_end_to_end(name: &str, m: &Loaded, samples: usize) {
+    use tyche_infer::{Method, Model, Options};
+    let model = Model::for_function(m.program.clone(), m.globals.clone(), m.func);
+    let opts = Options {
+        method: Method::Mh,
+        samples,
+        burn: 0,
+        chains: 1,
+        seed: 11,
+        ..Options::default()
+    };
+    let t0 = Instant::now();
+    let interp = tyche_infer::infer(&model, &opts).expect("interpreted MH");
+    let t_interp = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let native = tyche_jit::for_inference(
+        &m.program,
+        &m.globals,
+        m.func,
+        Method::Mh,
+        tyche_jit::BackendRequest::Jit,
+    )
+    .expect("compiles");
+    let jit = tyche_infer::infer(&model, &Options { native, ..opts }).expect("MH on the JIT");
+    let t_jit = t0.elapsed().as_secs_f64();
+    assert_eq!(jit.backend, tyche_infer::Backend::Jit);
+    let (a, b) = (component_means(&interp), component_means(&jit));
+    assert_eq!(
+        interp.mcmc.map(|s| s.acceptance_rate),
+        jit.mcmc.map(|s| s.acceptance_rate),
+        "{name}: the two backends' chains differ"
+    );
+    assert!(
+        a.iter()
+            .zip(&b)
+            .all(|(x, y)| (x - y).abs() <= 1e-9 * x.abs().max(1.0)),
+        "{name}: posterior means differ: {a:?} vs {b:?}"
+    );
+    println!(
+        "# {name}: MH {samples} iterations: interpreter {:.3} s, jit {:.3} s",
+        t_interp, t_jit
+    );
+    println!(
+        "ratio {name}.mh_end_to_end_interp_over_jit {:.1}",
+        t_interp / t_jit
+    );
+}
+
+/// The mean of each numeric leaf of the draws' values.
+fn component_means(r: &tyche_infer::InferResult) -> Vec<f64> {
+    fn leaves(v: &Value, out: &mut Vec<f64>) {
+        match v {
+            Value::Array(xs) => xs.iter().for_each(|x| leaves(x, out)),
+            Value::Tuple(xs) => xs.iter().for_each(|x| leaves(x, out)),
+            other => out.extend(other.as_number()),
+        }
+    }
+    let mut sums: Vec<f64> = Vec::new();
+    for d in &r.draws {
+        let mut xs = Vec::new();
+        leaves(&d.value, &mut xs);
+        sums.resize(xs.len(), 0.0);
+        sums.iter_mut().zip(xs).for_each(|(s, x)| *s += x);
+    }
+    sums.iter().map(|s| s / r.draws.len() as f64).collect()
 }

@@ -34,6 +34,8 @@ pub mod dists;
 pub mod graph;
 mod jit;
 pub mod kernel;
+pub mod native;
+pub mod object;
 pub mod ops;
 pub mod replay;
 pub mod reroll;
@@ -45,6 +47,7 @@ pub use jit::{
     compile, compile_object, compile_with, emit_clif, emit_clif_with, Compiled, KERNEL_SYMBOL,
 };
 pub use kernel::{Choice, Kernel};
+pub use native::NativeModel;
 pub use replay::{ReplayError, Replayer};
 pub use reroll::RerollOptions;
 pub use trace::{Limits, NotStatic};
@@ -73,6 +76,10 @@ pub fn extract_with(
     opts: &ExtractOptions,
 ) -> Result<Kernel, NotStatic> {
     let t = trace::trace(program, globals, model, opts.limits.clone())?;
+    build_kernel(t, opts)
+}
+
+fn build_kernel(t: trace::Trace, opts: &ExtractOptions) -> Result<Kernel, NotStatic> {
     let k = reroll::build(t, &opts.reroll);
     if let Err(m) = k.verify() {
         return Err(NotStatic {
@@ -81,4 +88,91 @@ pub fn extract_with(
         });
     }
     Ok(k)
+}
+
+/// Extracts and compiles the zero-argument function `model` for inference
+/// ([`NativeModel`] implements [`tyche_infer::NativeDensity`]): its kernel
+/// as native code (ahead-of-time code when [`aot`] has it, else the JIT),
+/// plus its choices' priors and its return value over θ.
+pub fn native_model(
+    program: &Program,
+    globals: &[Value],
+    model: FuncId,
+) -> Result<NativeModel, NotStatic> {
+    let opts = ExtractOptions::default();
+    let t = trace::trace(program, globals, model, opts.limits.clone())?;
+    let kinds: Vec<_> = t.choices.iter().map(|c| c.dist).collect();
+    let structure = native::Structure::new(&t.graph, &kinds, &t.priors, t.result.as_ref())?;
+    let kernel = build_kernel(t, &opts)?;
+    let compiled = aot::native(&kernel).map_err(|e| NotStatic {
+        reason: format!("code generation failed: {e}"),
+        span: None,
+    })?;
+    Ok(structure.with_code(kernel, compiled))
+}
+
+/// Which backend a run should use (`tyche run --backend`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BackendRequest {
+    /// The interpreter only.
+    Interpreter,
+    /// Native code, or an error saying why not.
+    Jit,
+    /// Native code where the method and the model allow it, else the
+    /// interpreter.
+    #[default]
+    Auto,
+}
+
+/// Whether `method` can run on a native density. Today MH does; the
+/// other methods interpret (see `docs/jit.md`).
+pub fn method_uses_native(method: tyche_infer::Method) -> bool {
+    method == tyche_infer::Method::Mh
+}
+
+/// The native density inference should use for the model function
+/// `model` under `method`, as [`tyche_infer::Options::native`] takes it.
+/// `Ok(None)` means: interpret. With [`BackendRequest::Jit`] a model or
+/// method the JIT cannot serve is an error (code E0750/E0751) naming the
+/// reason; with `Auto` it silently interprets.
+pub fn for_inference(
+    program: &Program,
+    globals: &[Value],
+    model: FuncId,
+    method: tyche_infer::Method,
+    request: BackendRequest,
+) -> Result<Option<tyche_infer::Native>, tyche_core::Diagnostic> {
+    use tyche_core::Diagnostic;
+    if request == BackendRequest::Interpreter {
+        return Ok(None);
+    }
+    if !method_uses_native(method) {
+        return match request {
+            BackendRequest::Jit => Err(Diagnostic::error(format!(
+                "the JIT backend does not run {method} yet"
+            ))
+            .with_code("E0750")
+            .with_note(
+                "compiled density kernels drive Mh; the other methods run on the interpreter",
+            )
+            .with_help("use `--method mh`, or `--backend auto` to let Tyche choose")),
+            _ => Ok(None),
+        };
+    }
+    match native_model(program, globals, model) {
+        Ok(m) => Ok(Some(tyche_infer::Native(std::sync::Arc::new(m)))),
+        Err(_) if request == BackendRequest::Auto => Ok(None),
+        Err(e) => {
+            let d = Diagnostic::error(format!(
+                "this model cannot be compiled to a density kernel: {}",
+                e.reason
+            ))
+            .with_code("E0751")
+            .with_help("use `--backend interp` (or `auto`, which falls back to the interpreter)");
+            Err(match e.span {
+                Some(span) => d.with_primary(span, "not static here"),
+                None => d,
+            })
+        }
+    }
 }

@@ -167,6 +167,23 @@ pub struct Trace {
     pub choices: Vec<Choice>,
     /// Recurrences (`fold`s) worth rolling into loops.
     pub folds: Vec<FoldRecord>,
+    /// Per choice, the parameters of the distribution it was drawn from,
+    /// as nodes (its conditional prior given earlier choices); `None` when
+    /// a parameter is not a real.
+    pub priors: Vec<Option<Vec<NodeId>>>,
+    /// The model's return value over θ; `None` when it holds something
+    /// that is not data (a closure, a distribution).
+    pub result: Option<Template>,
+}
+
+/// A return value as a function of θ: concrete parts and nodes.
+#[derive(Clone, Debug)]
+pub enum Template {
+    Value(Value),
+    Real(NodeId),
+    Bool(NodeId),
+    Array(Vec<Template>),
+    Tuple(Vec<Template>),
 }
 
 /// Folds shorter than this are not recorded for rerolling.
@@ -184,6 +201,8 @@ struct Tracer<'p> {
     limits: Limits,
     steps: u64,
     folds: Vec<FoldRecord>,
+    priors: Vec<Option<Vec<NodeId>>>,
+    result: Option<TV>,
 }
 
 /// Traces the zero-argument function `model`.
@@ -200,6 +219,8 @@ pub fn trace(program: &Program, globals: &[Value], model: FuncId, limits: Limits
         limits,
         steps: 0,
         folds: Vec::new(),
+        priors: Vec::new(),
+        result: None,
     };
     if model.index() >= program.funcs.len() {
         return ns("no such model function");
@@ -209,11 +230,14 @@ pub fn trace(program: &Program, globals: &[Value], model: FuncId, limits: Limits
     }
     t.push_frame(model, Vec::new(), TO_NATIVE, Span::DUMMY)?;
     t.run()?;
+    let result = t.result.take().and_then(|v| t.template(&v));
     Ok(Trace {
         graph: t.g,
         terms: t.terms,
         choices: t.choices,
         folds: t.folds,
+        priors: t.priors,
+        result,
     })
 }
 
@@ -305,6 +329,24 @@ impl<'p> Tracer<'p> {
                     .map(|x| self.concrete(x))
                     .collect::<Option<Vec<_>>>()?,
             ),
+            _ => return None,
+        })
+    }
+
+    /// The return value `v` as a [`Template`].
+    fn template(&self, v: &TV) -> Option<Template> {
+        if let Some(c) = self.concrete(v) {
+            return Some(Template::Value(c));
+        }
+        Some(match v {
+            TV::Real(n) => Template::Real(*n),
+            TV::SBool(n) => Template::Bool(*n),
+            TV::Array(xs) => {
+                Template::Array(xs.iter().map(|x| self.template(x)).collect::<Option<_>>()?)
+            }
+            TV::Tuple(xs) => {
+                Template::Tuple(xs.iter().map(|x| self.template(x)).collect::<Option<_>>()?)
+            }
             _ => return None,
         })
     }
@@ -418,6 +460,7 @@ impl<'p> Tracer<'p> {
             None => TO_NATIVE,
         };
         if self.frames.is_empty() {
+            self.result = Some(v);
             return true;
         }
         self.set(ret, v);
@@ -859,6 +902,8 @@ impl<'p> Tracer<'p> {
             site,
             dist: d.kind,
         });
+        let params = d.args.iter().map(|a| self.real(a).ok()).collect();
+        self.priors.push(params);
         let theta = self.g.param(i);
         let lp = self.log_density(d, dists::Val::Real(theta), span)?;
         self.term(lp)?;

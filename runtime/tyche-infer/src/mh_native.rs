@@ -1,0 +1,168 @@
+//! MH chains on a [`NativeDensity`]: the transition of [`crate::mh`],
+//! computed on θ with compiled code instead of re-running the interpreter.
+//!
+//! For a static model whose choices all have fixed supports, the
+//! lightweight-MH transition simplifies: every choice but the proposed one
+//! is reused (its value stays in its support), so the proposal changes one
+//! coordinate of θ, `|x| = |x'|`, and the acceptance ratio is
+//! `log p(θ') − log p(θ) + log q(θₖ) − log q(θₖ')` (prior proposal) or
+//! `log p(θ') − log p(θ)` (Gaussian drift). This module draws the same
+//! random numbers in the same order as the interpreted transition, so a
+//! seed gives the same chain under both backends (up to the rounding of
+//! the densities, which can flip an accept decision only when the uniform
+//! lands within ~1e-13 of the ratio).
+
+use crate::mh::{accept, standard_normal, ChainOutput};
+use crate::native::{Backend, Native};
+use crate::options::{Options, Proposal};
+use crate::result::Draw;
+use crate::rng::InferRng;
+use crate::trace::Trace;
+use rand::RngExt;
+use tyche_dist::Outcome;
+use tyche_vm::{Address, Value};
+
+/// A chain's state on θ, and how to turn it back into draws.
+pub(crate) struct NativeChain<'a> {
+    native: &'a Native,
+    theta: Vec<f64>,
+    log_joint: f64,
+    /// The trace of the first state, for draws' traces: its random choices
+    /// (at `random_at`) take θ's values.
+    template: Option<(Vec<(Address, Value)>, Vec<usize>)>,
+}
+
+impl<'a> NativeChain<'a> {
+    /// The chain starting at `trace`, when `native` describes it: the same
+    /// random choices (site and occurrence) in the same order, all Real,
+    /// all with fixed supports. `None` keeps the interpreter.
+    pub(crate) fn new(native: &'a Native, trace: &Trace, traces: bool) -> Option<NativeChain<'a>> {
+        let d = &native.0;
+        if trace.random != d.dim() {
+            return None;
+        }
+        let mut theta = Vec::with_capacity(d.dim());
+        let mut random_at = Vec::with_capacity(d.dim());
+        for (pos, c) in trace.choices.iter().enumerate().filter(|(_, c)| c.random) {
+            let i = theta.len();
+            let Value::Real(x) = c.value else {
+                return None;
+            };
+            if d.address(i) != (c.site, c.addr.index) || !d.fixed_support(i) {
+                return None;
+            }
+            theta.push(x);
+            random_at.push(pos);
+        }
+        let log_joint = d.log_density(&theta);
+        if !log_joint.is_finite() {
+            return None;
+        }
+        let template = traces.then(|| (trace.assignments(), random_at));
+        Some(NativeChain {
+            native,
+            theta,
+            log_joint,
+            template,
+        })
+    }
+
+    /// Runs `opts.burn + keep · opts.thin` transitions, keeping every
+    /// `thin`-th after burn-in; `tick(n)` reports progress as `mh` does.
+    pub(crate) fn run(
+        mut self,
+        opts: &Options,
+        keep: usize,
+        rng: &mut InferRng,
+        tick: impl Fn(u64),
+    ) -> ChainOutput {
+        let thin = opts.thin.max(1);
+        let total = (opts.chains.max(1) * opts.burn + opts.samples * thin) as u64;
+        let every = total.div_ceil(200).max(1);
+        let iterations = opts.burn + keep * thin;
+        let mut out = ChainOutput {
+            draws: Vec::with_capacity(keep),
+            accepted: 0,
+            proposed: 0,
+            backend: Backend::Jit,
+        };
+        let mut proposal = self.theta.clone();
+        for it in 0..iterations {
+            if (it as u64 + 1).is_multiple_of(every) {
+                tick(every);
+            }
+            let r = self.step(opts.proposal, rng, &mut proposal);
+            if it >= opts.burn {
+                if let Some(ok) = r {
+                    out.proposed += 1;
+                    out.accepted += usize::from(ok);
+                }
+                if (it - opts.burn + 1) % thin == 0 {
+                    out.draws.push(self.draw());
+                }
+            }
+        }
+        out
+    }
+
+    /// One transition (see the module docs); `None` when θ is empty.
+    /// `proposal` is a buffer equal to θ on entry and on return.
+    fn step(&mut self, kind: Proposal, rng: &mut InferRng, proposal: &mut [f64]) -> Option<bool> {
+        let n = self.theta.len();
+        if n == 0 {
+            return None;
+        }
+        let d = &self.native.0;
+        let k = rng.random_range(0..n);
+        let old = self.theta[k];
+        // The same expression as the interpreted transition's
+        // `log|x| − log|x'| + stale − fresh`.
+        let size_ratio = (n as f64).ln() - (n as f64).ln();
+        let (new, log_correction) = match kind {
+            Proposal::Drift { scale } => (old + scale * standard_normal(rng), size_ratio),
+            Proposal::Prior => {
+                let Ok(dist) = d.prior(k, &self.theta) else {
+                    return Some(false);
+                };
+                let Outcome::Real(v) = dist.sample(rng) else {
+                    return Some(false);
+                };
+                let stale = dist.log_prob(&Outcome::Real(old));
+                let fresh = dist.log_prob(&Outcome::Real(v));
+                (v, size_ratio + stale - fresh)
+            }
+        };
+        proposal[k] = new;
+        let new_joint = d.log_density(proposal);
+        if !new_joint.is_finite() || log_correction == f64::NEG_INFINITY {
+            proposal[k] = old;
+            return Some(false);
+        }
+        let ok = accept(new_joint - self.log_joint + log_correction, rng);
+        if ok {
+            self.theta[k] = new;
+            self.log_joint = new_joint;
+        } else {
+            proposal[k] = old;
+        }
+        Some(ok)
+    }
+
+    fn draw(&self) -> Draw {
+        let trace = match &self.template {
+            Some((assignments, random_at)) => {
+                let mut t = assignments.clone();
+                for (&pos, &x) in random_at.iter().zip(&self.theta) {
+                    t[pos].1 = Value::Real(x);
+                }
+                t
+            }
+            None => Vec::new(),
+        };
+        Draw {
+            value: self.native.0.result(&self.theta),
+            log_weight: 0.0,
+            trace,
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Native densities: the interface through which inference runs a
+//! *static* model (a fixed set of Real choices once the data are known)
+//! on compiled code instead of the interpreter.
+//!
+//! `tyche-jit` implements [`NativeDensity`] (kernel extraction and
+//! Cranelift); this crate only consumes it, so it never depends on the
+//! compiler. A caller that has one puts it in
+//! [`Options::native`](crate::Options::native); the algorithms that can
+//! use it (today: [`Method::Mh`](crate::Method::Mh)) check that it
+//! describes the runs they see and otherwise keep the interpreter, and
+//! [`InferResult::backend`](crate::InferResult::backend) says which ran.
+//!
+//! Contract: θ holds the model's random choices in execution order, and
+//! for every θ where the interpreter's run has no error, `log_density(θ)`
+//! equals the interpreter's `Σ log p(choices) + Σ log p(observations)` to
+//! rounding; where the interpreter stops with an invalid distribution
+//! parameter the native density is −∞.
+
+use std::fmt;
+use std::sync::Arc;
+use tyche_dist::Dist;
+use tyche_ir::SiteId;
+use tyche_vm::Value;
+
+/// A static model's log joint density and structure over a flat θ.
+pub trait NativeDensity: Send + Sync {
+    /// The number of choices (the length of θ).
+    fn dim(&self) -> usize;
+    /// The sample site and occurrence index of θ[i].
+    fn address(&self, i: usize) -> (SiteId, u32);
+    /// `log p(θ, data)`: −∞ outside the support, never NaN.
+    fn log_density(&self, theta: &[f64]) -> f64;
+    /// The distribution θ[i] is drawn from given the choices before it
+    /// (θ's other coordinates are not read), or the message of the
+    /// interpreter's invalid-parameter error.
+    fn prior(&self, i: usize, theta: &[f64]) -> Result<Dist, String>;
+    /// Whether the support of θ[i]'s distribution is the same at every θ
+    /// (MH reuses a value only while it stays in its support).
+    fn fixed_support(&self, i: usize) -> bool;
+    /// The model's return value at θ.
+    fn result(&self, theta: &[f64]) -> Value;
+    /// Where the code came from, for reports: `"jit"` or `"aot"`.
+    fn origin(&self) -> &'static str {
+        "jit"
+    }
+}
+
+/// A shared [`NativeDensity`], as [`Options`](crate::Options) holds it.
+#[derive(Clone)]
+pub struct Native(pub Arc<dyn NativeDensity>);
+
+impl fmt::Debug for Native {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Native(dim {})", self.0.dim())
+    }
+}
+
+/// Two are equal when they are the same one.
+impl PartialEq for Native {
+    fn eq(&self, other: &Native) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// What computed a run's densities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// The interpreter throughout.
+    #[default]
+    Interpreter,
+    /// Compiled kernels for every density evaluation after the start
+    /// (MH's first state always comes from interpreted prior runs).
+    Jit,
+    /// Some chains or parts compiled, others interpreted.
+    Mixed,
+}
+
+impl Backend {
+    /// The name in JSON output: `"interpreter"`, `"jit"` or `"mixed"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Interpreter => "interpreter",
+            Backend::Jit => "jit",
+            Backend::Mixed => "mixed",
+        }
+    }
+
+    /// The backend of a run made of parts that ran on these.
+    pub fn combine(parts: impl IntoIterator<Item = Backend>) -> Backend {
+        let mut it = parts.into_iter();
+        let Some(first) = it.next() else {
+            return Backend::Interpreter;
+        };
+        it.fold(first, |a, b| if a == b { a } else { Backend::Mixed })
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,238 @@
+//! [`NativeModel`]: a static model as inference's
+//! [`NativeDensity`](tyche_infer::NativeDensity) — its compiled kernel for
+//! the density, plus small expression programs, cut from the traced DAG,
+//! for what MH needs besides: each choice's prior parameters and the
+//! return value as functions of θ.
+
+use crate::graph::Graph;
+use crate::jit::Compiled;
+use crate::kernel::Kernel;
+use crate::ops::{NodeId, Op};
+use crate::trace::{NotStatic, Template};
+use std::collections::HashMap;
+use tyche_dist::{Dist, DistKind, Param};
+use tyche_infer::NativeDensity;
+use tyche_ir::SiteId;
+use tyche_vm::Value;
+
+/// Straight-line code evaluating some nodes of a DAG at θ: the nodes the
+/// roots depend on, in topological order, with operands renumbered to
+/// positions in this program.
+#[derive(Clone, Debug, Default)]
+pub struct Exprs {
+    ops: Vec<Op>,
+    roots: Vec<u32>,
+}
+
+impl Exprs {
+    /// The program computing `roots` of `g`.
+    pub fn new(g: &Graph, roots: &[NodeId]) -> Exprs {
+        let mut needed = Vec::new();
+        let mut seen = HashMap::new();
+        let mut stack: Vec<NodeId> = roots.to_vec();
+        while let Some(n) = stack.pop() {
+            if seen.insert(n, 0u32).is_none() {
+                needed.push(n);
+                stack.extend(g.op(n).args());
+            }
+        }
+        // Node ids grow in creation order, which is topological.
+        needed.sort_unstable();
+        let mut ops = Vec::with_capacity(needed.len());
+        for (pos, &n) in needed.iter().enumerate() {
+            seen.insert(n, pos as u32);
+            let args: Vec<NodeId> = g.op(n).args().iter().map(|a| NodeId(seen[a])).collect();
+            ops.push(g.op(n).with_args(&args));
+        }
+        Exprs {
+            ops,
+            roots: roots.iter().map(|r| seen[r]).collect(),
+        }
+    }
+
+    /// The roots' values at θ (booleans as 0/1), appended to `out`.
+    pub fn eval(&self, theta: &[f64], out: &mut Vec<f64>) {
+        let mut vals = Vec::with_capacity(self.ops.len());
+        for op in &self.ops {
+            let v = match *op {
+                Op::Param(i) => theta[i as usize],
+                _ => {
+                    let mut a = [0.0; 3];
+                    for (slot, arg) in a.iter_mut().zip(op.args()) {
+                        *slot = vals[arg.index()];
+                    }
+                    op.apply(&a)
+                }
+            };
+            vals.push(v);
+        }
+        out.extend(self.roots.iter().map(|&r| vals[r as usize]));
+    }
+}
+
+/// A choice's distribution: its family and its parameters over θ.
+#[derive(Clone, Debug)]
+struct Prior {
+    kind: DistKind,
+    params: Exprs,
+    /// Whether the support is the same at every θ.
+    fixed_support: bool,
+}
+
+/// The return value: a template whose `Real`/`Bool` leaves are, in
+/// order, the roots of `leaves`.
+#[derive(Clone, Debug)]
+struct ResultFn {
+    template: Template,
+    leaves: Exprs,
+}
+
+/// A static model compiled for inference.
+pub struct NativeModel {
+    kernel: Kernel,
+    compiled: Compiled,
+    priors: Vec<Prior>,
+    result: ResultFn,
+}
+
+impl std::fmt::Debug for NativeModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeModel")
+            .field("dim", &self.kernel.dim())
+            .field("compiled", &self.compiled)
+            .finish()
+    }
+}
+
+impl NativeModel {
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+
+    pub fn compiled(&self) -> &Compiled {
+        &self.compiled
+    }
+}
+
+/// What a trace provides besides the kernel: priors and the result.
+pub(crate) struct Structure {
+    priors: Vec<Prior>,
+    result: ResultFn,
+}
+
+impl Structure {
+    /// Cuts the priors and the result out of a traced DAG, or says why the
+    /// model cannot run natively.
+    pub(crate) fn new(
+        g: &Graph,
+        kinds: &[DistKind],
+        priors: &[Option<Vec<NodeId>>],
+        result: Option<&Template>,
+    ) -> Result<Structure, NotStatic> {
+        let not = |reason: &str| NotStatic {
+            reason: reason.to_string(),
+            span: None,
+        };
+        let priors = kinds
+            .iter()
+            .zip(priors)
+            .map(|(&kind, params)| {
+                let params = params
+                    .as_ref()
+                    .ok_or_else(|| not("a distribution parameter is not a real"))?;
+                // Only Uniform's support depends on its parameters among
+                // the Real-valued families kernels support.
+                let fixed_support =
+                    kind != DistKind::Uniform || params.iter().all(|&p| g.as_const(p).is_some());
+                if !fixed_support {
+                    return Err(not(
+                        "the support of a Uniform choice depends on other choices",
+                    ));
+                }
+                Ok(Prior {
+                    kind,
+                    params: Exprs::new(g, params),
+                    fixed_support,
+                })
+            })
+            .collect::<Result<Vec<_>, NotStatic>>()?;
+        let template = result.ok_or_else(|| not("the model returns a value that is not data"))?;
+        let mut leaves = Vec::new();
+        collect_leaves(template, &mut leaves);
+        Ok(Structure {
+            priors,
+            result: ResultFn {
+                template: template.clone(),
+                leaves: Exprs::new(g, &leaves),
+            },
+        })
+    }
+
+    pub(crate) fn with_code(self, kernel: Kernel, compiled: Compiled) -> NativeModel {
+        NativeModel {
+            kernel,
+            compiled,
+            priors: self.priors,
+            result: self.result,
+        }
+    }
+}
+
+fn collect_leaves(t: &Template, out: &mut Vec<NodeId>) {
+    match t {
+        Template::Value(_) => {}
+        Template::Real(n) | Template::Bool(n) => out.push(*n),
+        Template::Array(xs) | Template::Tuple(xs) => xs.iter().for_each(|x| collect_leaves(x, out)),
+    }
+}
+
+fn fill(t: &Template, leaves: &mut std::slice::Iter<'_, f64>) -> Value {
+    match t {
+        Template::Value(v) => v.clone(),
+        Template::Real(_) => Value::Real(leaves.next().copied().unwrap_or(f64::NAN)),
+        Template::Bool(_) => Value::Bool(leaves.next().is_some_and(|&b| b != 0.0)),
+        Template::Array(xs) => Value::array(xs.iter().map(|x| fill(x, leaves)).collect()),
+        Template::Tuple(xs) => Value::tuple(xs.iter().map(|x| fill(x, leaves)).collect()),
+    }
+}
+
+impl NativeDensity for NativeModel {
+    fn dim(&self) -> usize {
+        self.kernel.dim()
+    }
+
+    fn address(&self, i: usize) -> (SiteId, u32) {
+        let c = &self.kernel.choices[i];
+        (c.site, c.index)
+    }
+
+    fn log_density(&self, theta: &[f64]) -> f64 {
+        self.compiled.log_density(theta)
+    }
+
+    fn prior(&self, i: usize, theta: &[f64]) -> Result<Dist, String> {
+        let p = &self.priors[i];
+        let mut vals = Vec::with_capacity(4);
+        p.params.eval(theta, &mut vals);
+        let params: Vec<Param> = vals.into_iter().map(Param::Real).collect();
+        Dist::new(p.kind, &params).map_err(|e| e.message)
+    }
+
+    fn fixed_support(&self, i: usize) -> bool {
+        self.priors[i].fixed_support
+    }
+
+    fn result(&self, theta: &[f64]) -> Value {
+        let mut vals = Vec::new();
+        self.result.leaves.eval(theta, &mut vals);
+        fill(&self.result.template, &mut vals.iter())
+    }
+
+    fn origin(&self) -> &'static str {
+        if self.compiled.is_ahead_of_time() {
+            "aot"
+        } else {
+            "jit"
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! `--backend interp|jit|auto`: MH on compiled density kernels must give
+//! the same chains as MH on the interpreter for the same seed.
+//!
+//! The native transition draws the same random numbers in the same order
+//! as the interpreted one, so the two chains are equal as long as no
+//! accept decision falls within the rounding difference of the two
+//! densities (~1e-13 relative): we require every number of the JSON
+//! output to agree to 1e-9 relative and the acceptance rates to be equal.
+
+mod common;
+
+use common::{directives, par_map, programs_recursive, rel, report, root, tyche};
+use serde_json::Value as Json;
+use std::path::Path;
+
+/// `tyche run` with MH on `path` (with its data file and the `// args:`
+/// edits), on the given backend; the JSON output, or the failure.
+fn run_mh(path: &Path, backend: &str, extra: &[&str]) -> Result<Json, String> {
+    let d = directives(path);
+    let mut args: Vec<String> = vec![
+        "run".into(),
+        path.display().to_string(),
+        "--seed".into(),
+        "5".into(),
+        "--format".into(),
+        "json".into(),
+        "--backend".into(),
+        backend.into(),
+    ];
+    // Keep the model's own edits and data; replace the method.
+    let mut it = d.args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--method" | "--particles" | "--samples" | "--burn" | "--rejuvenate" => {
+                it.next();
+            }
+            _ => args.push(a.clone()),
+        }
+    }
+    let data = path.with_extension("data.json");
+    if data.exists() && !args.iter().any(|a| a == "--data") {
+        args.extend(["--data".into(), data.display().to_string()]);
+    }
+    args.extend(["--method", "mh", "--samples", "400", "--burn", "50"].map(String::from));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let out = tyche(&args, &[]);
+    if out.status != 0 {
+        return Err(format!("exit {}: {}", out.status, out.stderr));
+    }
+    serde_json::from_str(&out.stdout).map_err(|e| format!("bad JSON ({e}): {}", out.stdout))
+}
+
+/// Where two JSON outputs differ (numbers compared to 1e-9 relative),
+/// ignoring the `backend` key.
+fn differences(path: &str, a: &Json, b: &Json, out: &mut Vec<String>) {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => {
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
+            if (x - y).abs() > 1e-9 * x.abs().max(1.0) {
+                out.push(format!("{path}: {x} vs {y}"));
+            }
+        }
+        (Json::Object(x), Json::Object(y)) => {
+            for (k, v) in x {
+                if k == "backend" {
+                    continue;
+                }
+                match y.get(k) {
+                    Some(w) => differences(&format!("{path}.{k}"), v, w, out),
+                    None => out.push(format!("{path}.{k}: missing")),
+                }
+            }
+        }
+        (Json::Array(x), Json::Array(y)) if x.len() == y.len() => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                differences(&format!("{path}[{i}]"), v, w, out);
+            }
+        }
+        _ if a == b => {}
+        _ => out.push(format!("{path}: {a} vs {b}")),
+    }
+}
+
+/// Every example and valid corpus program that compiles runs MH with the
+/// same result on both backends; `auto` picks the JIT for them.
+#[test]
+fn jit_and_interpreter_chains_agree_on_every_static_program() {
+    let mut files = programs_recursive(&root().join("examples"));
+    files.extend(programs_recursive(&root().join("tests/corpus/valid")));
+    let results = par_map(&files, |path| {
+        let Ok(auto) = run_mh(path, "auto", &[]) else {
+            // Programs MH cannot run at all (no Real choice to move, a
+            // discrete-only model) are other tests' business.
+            return (rel(path), None, Vec::new());
+        };
+        if auto["backend"] != "jit" {
+            return (rel(path), None, Vec::new());
+        }
+        let mut problems = Vec::new();
+        match (run_mh(path, "interp", &[]), run_mh(path, "jit", &[])) {
+            (Ok(interp), Ok(jit)) => {
+                if interp["backend"] != "interpreter" || jit["backend"] != "jit" {
+                    problems.push(format!(
+                        "backends reported: {} and {}",
+                        interp["backend"], jit["backend"]
+                    ));
+                }
+                differences("", &interp, &jit, &mut problems);
+                differences("", &jit, &auto, &mut problems);
+            }
+            (a, b) => problems.push(format!("{:?} / {:?}", a.err(), b.err())),
+        }
+        (rel(path), Some(()), problems)
+    });
+    let compiled: Vec<String> = results
+        .iter()
+        .filter(|(_, c, _)| c.is_some())
+        .map(|(p, _, _)| p.clone())
+        .collect();
+    // linear_regression, eight_schools, state_space, causal/linear_gaussian,
+    // mh_options, … : if fewer compile, extraction has regressed.
+    assert!(
+        compiled.len() >= 5,
+        "only {} programs ran on the JIT: {compiled:?}",
+        compiled.len()
+    );
+    let problems: Vec<String> = results
+        .into_iter()
+        .flat_map(|(p, _, probs)| probs.into_iter().map(move |m| format!("{p}: {m}")))
+        .collect();
+    report("backend", compiled.len(), problems);
+}
+
+/// Several chains, per-draw traces in the CSV, and `--do`/`--observe`
+/// surgery: the same on both backends.
+#[test]
+fn chains_traces_and_surgery_agree() {
+    let dir = std::env::temp_dir().join(format!("tyche-backend-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let src = dir.join("m.ppl");
+    std::fs::write(
+        &src,
+        "fn m() -> (Real, Real) {\n  let mu ~ Normal(0.0, 2.0);\n  let s ~ Gamma(2.0, 2.0);\n  let z ~ Normal(mu, s);\n  observe(Normal(z, 0.5), 1.3);\n  observe(Normal(mu, 1.0), 0.4);\n  (mu, z)\n}\n",
+    )
+    .expect("write");
+    for extra in [
+        vec!["--model", "m", "--chains", "3"],
+        vec!["--model", "m", "--do", "s=0.7"],
+        vec!["--model", "m", "--observe", "z=1.0"],
+    ] {
+        let mut outs = Vec::new();
+        for backend in ["interp", "jit"] {
+            let csv = dir.join(format!("{backend}.csv"));
+            let mut args = extra.clone();
+            let csv_arg = csv.display().to_string();
+            args.extend(["--output", csv_arg.as_str()]);
+            let json = run_mh(&src, backend, &args).unwrap_or_else(|e| panic!("{extra:?}: {e}"));
+            outs.push((json, std::fs::read_to_string(&csv).expect("csv")));
+        }
+        let mut problems = Vec::new();
+        differences("", &outs[0].0, &outs[1].0, &mut problems);
+        assert!(problems.is_empty(), "{extra:?}: {problems:?}");
+        assert_eq!(outs[1].0["backend"], "jit", "{extra:?}");
+        assert_eq!(outs[0].1, outs[1].1, "{extra:?}: CSV draws differ");
+        assert!(outs[0].1.lines().count() > 100);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--backend jit` where the JIT cannot serve is an error with a reason;
+/// `auto` interprets instead.
+#[test]
+fn jit_refusals_are_diagnostics() {
+    let examples = root().join("examples");
+    let arg = |p: &str| examples.join(p).display().to_string();
+    // SMC does not run on kernels yet.
+    let smc = tyche(
+        &[
+            "run".into(),
+            arg("coin.ppl"),
+            "--method".into(),
+            "smc".into(),
+            "--backend".into(),
+            "jit".into(),
+        ],
+        &[],
+    );
+    assert_eq!(smc.status, 1, "{}", smc.stderr);
+    assert!(smc.stderr.contains("E0750"), "{}", smc.stderr);
+    assert!(smc.stderr.contains("coin.ppl:"), "{}", smc.stderr);
+    // The coin model has a Bool choice: not a Real kernel.
+    let mh = |backend: &str| {
+        tyche(
+            &[
+                "run".into(),
+                arg("sprinkler.ppl"),
+                "--method".into(),
+                "mh".into(),
+                "--samples".into(),
+                "100".into(),
+                "--format".into(),
+                "json".into(),
+                "--backend".into(),
+                backend.into(),
+            ],
+            &[],
+        )
+    };
+    let refused = mh("jit");
+    assert_eq!(refused.status, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains("E0751"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("Real choices only"),
+        "{}",
+        refused.stderr
+    );
+    let auto = mh("auto");
+    assert_eq!(auto.status, 0, "{}", auto.stderr);
+    assert!(
+        auto.stdout.contains("\"backend\":\"interpreter\""),
+        "{}",
+        auto.stdout
+    );
+}
