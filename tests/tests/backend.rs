@@ -1,11 +1,13 @@
-//! `--backend interp|jit|auto`: MH on compiled density kernels must give
-//! the same chains as MH on the interpreter for the same seed.
+//! `--backend interp|jit|auto`: MH on compiled density kernels, and SMC on
+//! the model cut at its observations, must give the same results as on the
+//! interpreter for the same seed.
 //!
-//! The native transition draws the same random numbers in the same order
-//! as the interpreted one, so the two chains are equal as long as no
-//! accept decision falls within the rounding difference of the two
-//! densities (~1e-13 relative): we require every number of the JSON
-//! output to agree to 1e-9 relative and the acceptance rates to be equal.
+//! The native paths draw the same random numbers in the same order as the
+//! interpreted ones, so MH chains are equal as long as no accept decision
+//! falls within the rounding difference of the two densities (~1e-13
+//! relative), and SMC populations are equal with weights equal to
+//! rounding: we require every number of the JSON output to agree to 1e-9
+//! relative, acceptance rates and ESS included.
 
 mod common;
 
@@ -13,9 +15,10 @@ use common::{directives, par_map, programs_recursive, rel, report, root, tyche};
 use serde_json::Value as Json;
 use std::path::Path;
 
-/// `tyche run` with MH on `path` (with its data file and the `// args:`
-/// edits), on the given backend; the JSON output, or the failure.
-fn run_mh(path: &Path, backend: &str, extra: &[&str]) -> Result<Json, String> {
+/// `tyche run` with `method` (`mh` or `smc`) on `path` (with its data file
+/// and the `// args:` edits), on the given backend; the JSON output, or
+/// the failure.
+fn run_method(path: &Path, method: &str, backend: &str, extra: &[&str]) -> Result<Json, String> {
     let d = directives(path);
     let mut args: Vec<String> = vec![
         "run".into(),
@@ -41,7 +44,15 @@ fn run_mh(path: &Path, backend: &str, extra: &[&str]) -> Result<Json, String> {
     if data.exists() && !args.iter().any(|a| a == "--data") {
         args.extend(["--data".into(), data.display().to_string()]);
     }
-    args.extend(["--method", "mh", "--samples", "400", "--burn", "50"].map(String::from));
+    let size = if method == "smc" {
+        "--particles"
+    } else {
+        "--samples"
+    };
+    args.extend(["--method", method, size, "400"].map(String::from));
+    if method == "mh" {
+        args.extend(["--burn", "50"].map(String::from));
+    }
     args.extend(extra.iter().map(|s| s.to_string()));
     let out = tyche(&args, &[]);
     if out.status != 0 {
@@ -88,10 +99,20 @@ fn differences(path: &str, a: &Json, b: &Json, out: &mut Vec<String>) {
 /// same result on both backends; `auto` picks the JIT for them.
 #[test]
 fn jit_and_interpreter_chains_agree_on_every_static_program() {
+    agree_on_every_static_program("mh");
+}
+
+/// The same for SMC.
+#[test]
+fn jit_and_interpreter_populations_agree_on_every_static_program() {
+    agree_on_every_static_program("smc");
+}
+
+fn agree_on_every_static_program(method: &str) {
     let mut files = programs_recursive(&root().join("examples"));
     files.extend(programs_recursive(&root().join("tests/corpus/valid")));
     let results = par_map(&files, |path| {
-        let Ok(auto) = run_mh(path, "auto", &[]) else {
+        let Ok(auto) = run_method(path, method, "auto", &[]) else {
             // Programs MH cannot run at all (no Real choice to move, a
             // discrete-only model) are other tests' business.
             return (rel(path), None, Vec::new());
@@ -100,7 +121,10 @@ fn jit_and_interpreter_chains_agree_on_every_static_program() {
             return (rel(path), None, Vec::new());
         }
         let mut problems = Vec::new();
-        match (run_mh(path, "interp", &[]), run_mh(path, "jit", &[])) {
+        match (
+            run_method(path, method, "interp", &[]),
+            run_method(path, method, "jit", &[]),
+        ) {
             (Ok(interp), Ok(jit)) => {
                 if interp["backend"] != "interpreter" || jit["backend"] != "jit" {
                     problems.push(format!(
@@ -131,7 +155,7 @@ fn jit_and_interpreter_chains_agree_on_every_static_program() {
         .into_iter()
         .flat_map(|(p, _, probs)| probs.into_iter().map(move |m| format!("{p}: {m}")))
         .collect();
-    report("backend", compiled.len(), problems);
+    report(&format!("{method} backend"), compiled.len(), problems);
 }
 
 /// Several chains, per-draw traces in the CSV, and `--do`/`--observe`
@@ -146,10 +170,14 @@ fn chains_traces_and_surgery_agree() {
         "fn m() -> (Real, Real) {\n  let mu ~ Normal(0.0, 2.0);\n  let s ~ Gamma(2.0, 2.0);\n  let z ~ Normal(mu, s);\n  observe(Normal(z, 0.5), 1.3);\n  observe(Normal(mu, 1.0), 0.4);\n  (mu, z)\n}\n",
     )
     .expect("write");
-    for extra in [
-        vec!["--model", "m", "--chains", "3"],
-        vec!["--model", "m", "--do", "s=0.7"],
-        vec!["--model", "m", "--observe", "z=1.0"],
+    for (method, extra) in [
+        ("mh", vec!["--model", "m", "--chains", "3"]),
+        ("mh", vec!["--model", "m", "--do", "s=0.7"]),
+        ("mh", vec!["--model", "m", "--observe", "z=1.0"]),
+        ("smc", vec!["--model", "m"]),
+        ("smc", vec!["--model", "m", "--resampler", "residual"]),
+        ("smc", vec!["--model", "m", "--ess-threshold", "0.5"]),
+        ("smc", vec!["--model", "m", "--observe", "z=1.0"]),
     ] {
         let mut outs = Vec::new();
         for backend in ["interp", "jit"] {
@@ -157,7 +185,8 @@ fn chains_traces_and_surgery_agree() {
             let mut args = extra.clone();
             let csv_arg = csv.display().to_string();
             args.extend(["--output", csv_arg.as_str()]);
-            let json = run_mh(&src, backend, &args).unwrap_or_else(|e| panic!("{extra:?}: {e}"));
+            let json = run_method(&src, method, backend, &args)
+                .unwrap_or_else(|e| panic!("{extra:?}: {e}"));
             outs.push((json, std::fs::read_to_string(&csv).expect("csv")));
         }
         let mut problems = Vec::new();
@@ -176,13 +205,13 @@ fn chains_traces_and_surgery_agree() {
 fn jit_refusals_are_diagnostics() {
     let examples = root().join("examples");
     let arg = |p: &str| examples.join(p).display().to_string();
-    // SMC does not run on kernels yet.
+    // Importance sampling does not run on kernels yet.
     let smc = tyche(
         &[
             "run".into(),
             arg("coin.ppl"),
             "--method".into(),
-            "smc".into(),
+            "importance".into(),
             "--backend".into(),
             "jit".into(),
         ],

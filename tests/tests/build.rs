@@ -10,6 +10,9 @@
 //! `rlib`, so building this test's dependency `tyche-cli` writes
 //! `libtyche_cli-HASH.a` into this test binary's own `deps/` directory
 //! (same profile as the test). No manual step is needed.
+//!
+//! Linux only, as `tyche build` links with Linux's system libraries.
+#![cfg(target_os = "linux")]
 
 mod common;
 
@@ -496,6 +499,9 @@ fn build_errors_are_diagnosed() {
     assert_eq!(r.status, 2, "{}", r.stderr);
     let dir = work.0.display().to_string();
     let r = tyche(&["build", &coin, "-o", &dir, "--runtime-lib", &lib]);
+    assert_eq!(r.status, 2, "{}", r.stderr);
+    let nowhere = work.0.join("no/such/dir/exe").display().to_string();
+    let r = tyche(&["build", &coin, "-o", &nowhere, "--runtime-lib", &lib]);
     assert_eq!(r.status, 2, "{}", r.stderr);
     assert!(!Path::new(&out).exists(), "nothing is written on error");
 }

@@ -48,11 +48,19 @@ pub fn command(args: BuildArgs, io: &mut Io) -> u8 {
 
 fn build(args: &BuildArgs, io: &mut Io) -> Result<(), u8> {
     let started = Instant::now();
-    if args.output.is_dir() {
-        return Err(usage(
-            io,
-            format!("cannot write {}: it is a directory", args.output.display()),
-        ));
+    let out_dir = match args.output.parent() {
+        Some(d) if d.as_os_str().is_empty() => Path::new("."),
+        Some(d) => d,
+        None => Path::new("/"),
+    };
+    if args.output.is_dir() || !out_dir.is_dir() {
+        let why = if args.output.is_dir() {
+            "it is a directory"
+        } else {
+            "no such directory"
+        };
+        let out = args.output.display();
+        return Err(usage(io, format!("cannot write {out}: {why}")));
     }
     // The cheap checks first: no point extracting kernels without a linker.
     let lib = runtime_lib(args, io)?;
@@ -99,10 +107,12 @@ fn build(args: &BuildArgs, io: &mut Io) -> Result<(), u8> {
     match globals {
         Err(d) if args.data.is_some() => return Err(report(io, &d, &sources)),
         Err(d) => {
+            let why = d
+                .first()
+                .map_or("the data are missing", |d| d.message.as_str());
             notes.push(format!(
-            "no kernel compiled ahead of time: {} (pass `--data` to specialise kernels to data)",
-            d.first().map(|d| d.message.as_str()).unwrap_or("the data are missing")
-        ))
+                "no kernel compiled ahead of time: {why} (pass `--data` to specialise kernels to data)"
+            ));
         }
         Ok(globals) => {
             for (name, func) in &candidates {

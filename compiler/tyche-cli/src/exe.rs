@@ -41,6 +41,7 @@ pub unsafe extern "C" fn tyche_rt_main(
             return c_int::from(crate::DIAGNOSED);
         }
     };
+    ignore_sigpipe();
     if std::io::stderr().is_terminal() {
         crate::enable_progress_bars();
     }
@@ -75,6 +76,24 @@ pub unsafe extern "C" fn tyche_rt_main(
     let _ = std::io::stdout().flush();
     c_int::from(status)
 }
+
+/// What Rust's runtime does before a Rust `main` (which this process does
+/// not have): ignore SIGPIPE, so output to a closed pipe is a write error
+/// that the run ignores, as in `tyche run`, rather than death by signal.
+#[cfg(target_os = "linux")]
+fn ignore_sigpipe() {
+    extern "C" {
+        fn signal(signum: c_int, handler: usize) -> usize;
+    }
+    const SIGPIPE: c_int = 13;
+    const SIG_IGN: usize = 1;
+    // SAFETY: `signal` from the C library, with a valid signal number and
+    // the predefined "ignore" disposition; no handler code is involved.
+    unsafe { signal(SIGPIPE, SIG_IGN) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn ignore_sigpipe() {}
 
 /// Runs a built executable's command line (`args`, program name first)
 /// on `source`, as `tyche run FILE_NAME ARGS…` would, with `model` as the

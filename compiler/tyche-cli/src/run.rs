@@ -223,7 +223,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
     };
     // The automatic method (enumeration, then SMC) always interprets.
     let request = args.backend.into();
-    match tyche_jit::for_inference(&program, &model.globals, func, opts.method, request) {
+    match tyche_jit::for_inference(&program, &model.globals, func, &opts, request) {
         Ok(native) => opts.native = native,
         Err(d) => {
             let span = model_name_span(&compiled, &args.model).unwrap_or(program.func(func).span);

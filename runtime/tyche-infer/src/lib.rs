@@ -45,6 +45,7 @@ mod rejection;
 mod result;
 pub mod rng;
 pub mod smc;
+mod smc_native;
 pub mod stats;
 mod trace;
 
@@ -58,7 +59,7 @@ pub use execution::{Execution, Step};
 pub use handler::{Handler, Prior};
 pub use mh::Replay;
 pub use model::Model;
-pub use native::{Backend, Native, NativeDensity};
+pub use native::{Backend, Native, NativeDensity, NativeSequential};
 pub use nested::{Ctx, MAX_NESTING};
 pub use options::{Method, Options, Progress, Proposal, PMMH_PARTICLES};
 pub use population::{Population, Resampler};

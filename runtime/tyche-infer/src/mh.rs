@@ -369,7 +369,7 @@ pub(crate) fn mh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult
             .as_ref()
             .and_then(|n| NativeChain::new(n, &state.exec.trace, opts.traces))
         {
-            let out = chain.run(opts, keep, &mut rng, |n| tick(n));
+            let out = chain.run(opts, keep, &mut rng, &tick);
             let rest = iterations as u64 % every;
             if rest > 0 {
                 tick(rest);

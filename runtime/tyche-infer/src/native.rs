@@ -43,6 +43,47 @@ pub trait NativeDensity: Send + Sync {
     fn origin(&self) -> &'static str {
         "jit"
     }
+    /// The model cut at its observations, for SMC, when available.
+    fn sequential(&self) -> Option<&dyn NativeSequential> {
+        None
+    }
+}
+
+/// A static model cut at its observations, for SMC. Segment `k < K` runs
+/// the choices after observation `k − 1` and ends with observation `k`;
+/// segment `K` (the last) runs the choices after the last observation.
+/// A particle carries a fixed-size state (`state_len` values: the
+/// choices and intermediate values later segments or the result still
+/// read) from segment to segment.
+///
+/// Contract: segment `k` draws its choices, in execution order, with
+/// `Dist::sample` on the given generator from the distributions the
+/// interpreter would build, so a particle's run consumes the same random
+/// numbers as the interpreter's; its log weight is the interpreter's
+/// observation log weight to rounding (−∞ where the interpreter reports an
+/// invalid parameter of an observed distribution; NaN never).
+pub trait NativeSequential: Send + Sync {
+    /// `K + 1`.
+    fn segments(&self) -> usize;
+    /// The length of a particle's state.
+    fn state_len(&self) -> usize;
+    /// The scratch space [`NativeSequential::run_segment`] needs.
+    fn scratch_len(&self) -> usize;
+    /// Runs segment `k` of one particle: its observation's log weight
+    /// (`None` for the last segment), or an invalid distribution parameter
+    /// of a choice (the message and the choice's site).
+    fn run_segment(
+        &self,
+        k: usize,
+        state: &mut [f64],
+        scratch: &mut [f64],
+        rng: &mut crate::rng::InferRng,
+    ) -> Result<Option<f64>, (String, SiteId)>;
+    /// The model's return value from a finished particle's state.
+    fn result(&self, state: &[f64]) -> Value;
+    /// The choices (address and value) of a finished particle, when its
+    /// state keeps them all (the plan was built for traces), else `None`.
+    fn trace(&self, state: &[f64]) -> Option<Vec<(tyche_vm::Address, Value)>>;
 }
 
 /// A shared [`NativeDensity`], as [`Options`](crate::Options) holds it.

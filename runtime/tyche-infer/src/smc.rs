@@ -87,6 +87,10 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
     if cfg.particles == 0 {
         return Err(Diagnostic::error("Smc needs at least one particle").with_code("E0730"));
     }
+    let native = opts.native.as_ref().and_then(|n| n.0.sequential());
+    if let Some(seq) = native.filter(|s| crate::smc_native::applies(*s, opts)) {
+        return crate::smc_native::smc(model, opts, seq);
+    }
     let mut start = Particle::new(model.start()?);
     start.trace = cfg.start_trace();
     let pop = Population::new(vec![start; cfg.particles]);

@@ -481,7 +481,7 @@ fn mh_end_to_end(name: &str, m: &Loaded, samples: usize) {
         &m.program,
         &m.globals,
         m.func,
-        Method::Mh,
+        &opts,
         tyche_jit::BackendRequest::Jit,
     )
     .expect("compiles");

@@ -39,6 +39,7 @@ pub mod object;
 pub mod ops;
 pub mod replay;
 pub mod reroll;
+pub mod sequential;
 pub mod special;
 pub mod trace;
 
@@ -94,15 +95,18 @@ fn build_kernel(t: trace::Trace, opts: &ExtractOptions) -> Result<Kernel, NotSta
 /// ([`NativeModel`] implements [`tyche_infer::NativeDensity`]): its kernel
 /// as native code (ahead-of-time code when [`aot`] has it, else the JIT),
 /// plus its choices' priors and its return value over θ.
+///
+/// With `keep_choices`, SMC particles keep every choice to the end (for
+/// per-draw traces) instead of only what later steps read.
 pub fn native_model(
     program: &Program,
     globals: &[Value],
     model: FuncId,
+    keep_choices: bool,
 ) -> Result<NativeModel, NotStatic> {
     let opts = ExtractOptions::default();
     let t = trace::trace(program, globals, model, opts.limits.clone())?;
-    let kinds: Vec<_> = t.choices.iter().map(|c| c.dist).collect();
-    let structure = native::Structure::new(&t.graph, &kinds, &t.priors, t.result.as_ref())?;
+    let structure = native::Structure::new(program, &t, keep_choices)?;
     let kernel = build_kernel(t, &opts)?;
     let compiled = aot::native(&kernel).map_err(|e| NotStatic {
         reason: format!("code generation failed: {e}"),
@@ -124,10 +128,11 @@ pub enum BackendRequest {
     Auto,
 }
 
-/// Whether `method` can run on a native density. Today MH does; the
-/// other methods interpret (see `docs/jit.md`).
+/// Whether `method` can run on a native density: MH (on the compiled
+/// kernel) and SMC (on the model cut at its observations); the other
+/// methods interpret (see `docs/jit.md`).
 pub fn method_uses_native(method: tyche_infer::Method) -> bool {
-    method == tyche_infer::Method::Mh
+    matches!(method, tyche_infer::Method::Mh | tyche_infer::Method::Smc)
 }
 
 /// The native density inference should use for the model function
@@ -139,9 +144,10 @@ pub fn for_inference(
     program: &Program,
     globals: &[Value],
     model: FuncId,
-    method: tyche_infer::Method,
+    opts: &tyche_infer::Options,
     request: BackendRequest,
 ) -> Result<Option<tyche_infer::Native>, tyche_core::Diagnostic> {
+    let method = opts.method;
     use tyche_core::Diagnostic;
     if request == BackendRequest::Interpreter {
         return Ok(None);
@@ -152,14 +158,25 @@ pub fn for_inference(
                 "the JIT backend does not run {method} yet"
             ))
             .with_code("E0750")
-            .with_note(
-                "compiled density kernels drive Mh; the other methods run on the interpreter",
-            )
-            .with_help("use `--method mh`, or `--backend auto` to let Tyche choose")),
+            .with_note("compiled code drives Mh and Smc; the other methods run on the interpreter")
+            .with_help(
+                "use `--method mh` or `--method smc`, or `--backend auto` to let Tyche choose",
+            )),
             _ => Ok(None),
         };
     }
-    match native_model(program, globals, model) {
+    if method == tyche_infer::Method::Smc && opts.rejuvenate > 0 {
+        return match request {
+            BackendRequest::Jit => Err(Diagnostic::error(
+                "the JIT backend does not run resample-move SMC yet",
+            )
+            .with_code("E0750")
+            .with_note("its MH moves re-run the interpreter")
+            .with_help("drop `--rejuvenate`, or use `--backend auto`")),
+            _ => Ok(None),
+        };
+    }
+    match native_model(program, globals, model, opts.traces) {
         Ok(m) => Ok(Some(tyche_infer::Native(std::sync::Arc::new(m)))),
         Err(_) if request == BackendRequest::Auto => Ok(None),
         Err(e) => {

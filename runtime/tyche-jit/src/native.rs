@@ -8,11 +8,14 @@ use crate::graph::Graph;
 use crate::jit::Compiled;
 use crate::kernel::Kernel;
 use crate::ops::{NodeId, Op};
-use crate::trace::{NotStatic, Template};
+use crate::sequential::{Plan, PlanChoice};
+use crate::trace::{NotStatic, Template, Trace};
 use std::collections::HashMap;
 use tyche_dist::{Dist, DistKind, Param};
 use tyche_infer::NativeDensity;
+use tyche_ir::Program;
 use tyche_ir::SiteId;
+use tyche_vm::Address;
 use tyche_vm::Value;
 
 /// Straight-line code evaluating some nodes of a DAG at θ: the nodes the
@@ -93,6 +96,8 @@ pub struct NativeModel {
     compiled: Compiled,
     priors: Vec<Prior>,
     result: ResultFn,
+    /// The model cut at its observations, for SMC.
+    plan: Plan,
 }
 
 impl std::fmt::Debug for NativeModel {
@@ -118,17 +123,20 @@ impl NativeModel {
 pub(crate) struct Structure {
     priors: Vec<Prior>,
     result: ResultFn,
+    plan: Plan,
 }
 
 impl Structure {
     /// Cuts the priors and the result out of a traced DAG, or says why the
     /// model cannot run natively.
     pub(crate) fn new(
-        g: &Graph,
-        kinds: &[DistKind],
-        priors: &[Option<Vec<NodeId>>],
-        result: Option<&Template>,
+        program: &Program,
+        t: &Trace,
+        keep_choices: bool,
     ) -> Result<Structure, NotStatic> {
+        let g = &t.graph;
+        let kinds: Vec<DistKind> = t.choices.iter().map(|c| c.dist).collect();
+        let (priors, result) = (&t.priors, t.result.as_ref());
         let not = |reason: &str| NotStatic {
             reason: reason.to_string(),
             span: None,
@@ -157,9 +165,25 @@ impl Structure {
             })
             .collect::<Result<Vec<_>, NotStatic>>()?;
         let template = result.ok_or_else(|| not("the model returns a value that is not data"))?;
+        let plan_choices: Vec<PlanChoice> = t
+            .choices
+            .iter()
+            .zip(&t.priors)
+            .map(|(c, p)| PlanChoice {
+                kind: c.dist,
+                params: p.clone().unwrap_or_default(),
+                site: c.site,
+                address: Address {
+                    name: program.site(c.site).name,
+                    index: c.index,
+                },
+            })
+            .collect();
+        let plan = Plan::new(g, &t.events, &plan_choices, template, keep_choices);
         let mut leaves = Vec::new();
         collect_leaves(template, &mut leaves);
         Ok(Structure {
+            plan,
             priors,
             result: ResultFn {
                 template: template.clone(),
@@ -174,6 +198,7 @@ impl Structure {
             compiled,
             priors: self.priors,
             result: self.result,
+            plan: self.plan,
         }
     }
 }
@@ -226,6 +251,10 @@ impl NativeDensity for NativeModel {
         let mut vals = Vec::new();
         self.result.leaves.eval(theta, &mut vals);
         fill(&self.result.template, &mut vals.iter())
+    }
+
+    fn sequential(&self) -> Option<&dyn tyche_infer::NativeSequential> {
+        Some(&self.plan)
     }
 
     fn origin(&self) -> &'static str {

@@ -135,7 +135,7 @@ pub fn executable_object(
     module.define_data(table_id, &table).map_err(jerr)?;
 
     // The descriptor: the ABI version, then (address, length) pairs.
-    let mut words = vec![0u64; PROGRAM_SIZE / WORD];
+    let mut words = [0u64; PROGRAM_SIZE / WORD];
     words[0] = ABI_VERSION;
     let pairs: Vec<(DataId, usize)> = strings
         .into_iter()

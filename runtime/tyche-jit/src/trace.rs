@@ -174,6 +174,16 @@ pub struct Trace {
     /// The model's return value over θ; `None` when it holds something
     /// that is not data (a closure, a distribution).
     pub result: Option<Template>,
+    /// Choices and observations in execution order.
+    pub events: Vec<Event>,
+}
+
+/// A random choice (θ's coordinate) or an observation (its log-weight
+/// node), in the order a run meets them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    Choice(u32),
+    Observe(NodeId),
 }
 
 /// A return value as a function of θ: concrete parts and nodes.
@@ -203,6 +213,7 @@ struct Tracer<'p> {
     folds: Vec<FoldRecord>,
     priors: Vec<Option<Vec<NodeId>>>,
     result: Option<TV>,
+    events: Vec<Event>,
 }
 
 /// Traces the zero-argument function `model`.
@@ -221,6 +232,7 @@ pub fn trace(program: &Program, globals: &[Value], model: FuncId, limits: Limits
         folds: Vec::new(),
         priors: Vec::new(),
         result: None,
+        events: Vec::new(),
     };
     if model.index() >= program.funcs.len() {
         return ns("no such model function");
@@ -238,6 +250,7 @@ pub fn trace(program: &Program, globals: &[Value], model: FuncId, limits: Limits
         folds: t.folds,
         priors: t.priors,
         result,
+        events: t.events,
     })
 }
 
@@ -472,6 +485,13 @@ impl<'p> Tracer<'p> {
             Some(Frame::Code(f)) => f.regs[reg.index()] = v,
             _ => self.native_input = Some(v),
         }
+    }
+
+    /// An observation's log weight (observe, factor, condition): a term,
+    /// and the point where SMC suspends a run.
+    fn observation(&mut self, n: NodeId) -> R<()> {
+        self.events.push(Event::Observe(n));
+        self.term(n)
     }
 
     fn term(&mut self, n: NodeId) -> R<()> {
@@ -758,7 +778,7 @@ impl<'p> Tracer<'p> {
                     if self.g.as_const(w).is_some_and(f64::is_nan) {
                         return self.fault(span, "factor weight is NaN");
                     }
-                    self.term(w)?;
+                    self.observation(w)?;
                 }
                 Instr::Condition { site, cond } => {
                     self.next_index(*site);
@@ -770,7 +790,7 @@ impl<'p> Tracer<'p> {
                         }
                         _ => self.g.c(f64::NEG_INFINITY),
                     };
-                    self.term(t)?;
+                    self.observation(t)?;
                 }
                 Instr::Infer { .. } => {
                     return self.unsupported(span, "nested inference is not supported in kernels")
@@ -904,6 +924,7 @@ impl<'p> Tracer<'p> {
         });
         let params = d.args.iter().map(|a| self.real(a).ok()).collect();
         self.priors.push(params);
+        self.events.push(Event::Choice(i));
         let theta = self.g.param(i);
         let lp = self.log_density(d, dists::Val::Real(theta), span)?;
         self.term(lp)?;
@@ -918,7 +939,7 @@ impl<'p> Tracer<'p> {
             );
         };
         let lp = self.log_prob(d, v, span)?;
-        self.term(lp)
+        self.observation(lp)
     }
 
     /// `log_prob(d, v)` as a node.

@@ -1,0 +1,502 @@
+//! Static models cut at their observations for SMC
+//! ([`tyche_infer::NativeSequential`]).
+//!
+//! From the traced DAG, each segment (the choices after one observation,
+//! up to and including the next) becomes a straight-line program over
+//! three kinds of operands: constants, the segment's temporaries, and the
+//! particle's *state* — slots for the values a later segment (or the
+//! result) reads. Slots are allocated like registers over the segments'
+//! live ranges, so a Markov model carries O(1) values per particle however
+//! long it runs, and resampling copies only those.
+//!
+//! A program's operations are the DAG's own [`Op`]s, evaluated with
+//! [`Op::apply`] — the scalar functions the interpreter, the kernel
+//! interpreter and the JIT share — so weights agree with the interpreter
+//! to rounding. Choices are drawn with `tyche_dist::Dist::sample` from the
+//! distribution the interpreter would build (Normal inline: `μ + σ·z`,
+//! exactly what `Dist::sample` computes).
+
+use crate::graph::Graph;
+use crate::ops::{NodeId, Op};
+use crate::trace::{Event, Template};
+use rand_distr::{Distribution, StandardNormal};
+use std::collections::HashMap;
+use tyche_dist::{Dist, DistKind, Outcome, Param};
+use tyche_infer::rng::InferRng;
+use tyche_infer::NativeSequential;
+use tyche_ir::SiteId;
+use tyche_vm::{Address, Value};
+
+/// Where an operand comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Src {
+    Const(f64),
+    Tmp(u32),
+    Slot(u32),
+}
+
+#[derive(Clone, Debug)]
+enum Ins {
+    /// `tmp[dst] = op(args)`.
+    Op {
+        op: Op,
+        args: [Src; 3],
+        arity: u8,
+        dst: u32,
+    },
+    /// `tmp[dst] ~ Normal(mu, sigma)`.
+    SampleNormal {
+        mu: Src,
+        sigma: Src,
+        dst: u32,
+        site: SiteId,
+    },
+    /// `tmp[dst] ~ kind(params)`.
+    Sample {
+        kind: DistKind,
+        params: Vec<Src>,
+        dst: u32,
+        site: SiteId,
+    },
+    /// `state[slot] = tmp[tmp]`.
+    Store { tmp: u32, slot: u32 },
+    /// The observation: the segment's log weight.
+    Weight(Src),
+}
+
+/// A choice as the plan needs it.
+pub(crate) struct PlanChoice {
+    pub kind: DistKind,
+    pub params: Vec<NodeId>,
+    pub site: SiteId,
+    pub address: Address,
+}
+
+/// The segments' programs and how to read a finished particle.
+pub struct Plan {
+    segments: Vec<Vec<Ins>>,
+    /// Computes the result's leaves from the state (into temporaries).
+    end: Vec<Ins>,
+    leaves: Vec<Src>,
+    template: Template,
+    state_len: usize,
+    scratch_len: usize,
+    /// With traces: each choice's address and slot.
+    trace: Option<Vec<(Address, u32)>>,
+}
+
+impl std::fmt::Debug for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plan")
+            .field("segments", &self.segments.len())
+            .field("state_len", &self.state_len)
+            .finish()
+    }
+}
+
+impl Plan {
+    /// Cuts the traced model into segments. With `keep_choices` every
+    /// choice stays in the state to the end (for per-draw traces).
+    pub(crate) fn new(
+        g: &Graph,
+        events: &[Event],
+        choices: &[PlanChoice],
+        template: &Template,
+        keep_choices: bool,
+    ) -> Plan {
+        let mut param_node = vec![None; choices.len()];
+        for (id, op) in g.ops.iter().enumerate() {
+            if let Op::Param(i) = *op {
+                param_node[i as usize] = Some(NodeId(id as u32));
+            }
+        }
+        // Segment k: the events up to and including the k-th observation;
+        // the last: the events after the last observation.
+        let mut segs: Vec<Vec<Event>> = vec![Vec::new()];
+        for &e in events {
+            segs.last_mut().expect("one segment").push(e);
+            if let Event::Observe(_) = e {
+                segs.push(Vec::new());
+            }
+        }
+        let end = segs.len() as u32;
+        let mut leaf_nodes = Vec::new();
+        collect_leaves(template, &mut leaf_nodes);
+
+        // Pass 1: the segment defining each node and the last reading it.
+        let mut live = Liveness {
+            g,
+            def: vec![u32::MAX; g.len()],
+            last: vec![0; g.len()],
+        };
+        for (k, seg) in segs.iter().enumerate() {
+            let k = k as u32;
+            for &e in seg {
+                match e {
+                    Event::Choice(i) => {
+                        for &p in &choices[i as usize].params {
+                            live.visit(p, k);
+                        }
+                        if let Some(n) = param_node[i as usize] {
+                            live.def[n.index()] = k;
+                            live.last[n.index()] = k;
+                        }
+                    }
+                    Event::Observe(t) => live.visit(t, k),
+                }
+            }
+        }
+        for &l in &leaf_nodes {
+            live.visit(l, end);
+        }
+        if keep_choices {
+            for n in param_node.iter().flatten() {
+                live.visit(*n, end);
+            }
+        }
+
+        // Slots: greedy register allocation over [def, last] intervals.
+        let mut ranges: Vec<(u32, u32, NodeId)> = (0..g.len())
+            .filter(|&n| live.def[n] != u32::MAX && live.last[n] > live.def[n])
+            .map(|n| (live.def[n], live.last[n], NodeId(n as u32)))
+            .collect();
+        ranges.sort_unstable();
+        let mut slot_of: HashMap<NodeId, u32> = HashMap::new();
+        let mut active: Vec<(u32, u32)> = Vec::new(); // (last, slot)
+        let mut free: Vec<u32> = Vec::new();
+        let mut state_len = 0u32;
+        for (def, last, n) in ranges {
+            active.retain(|&(l, s)| {
+                if l < def {
+                    free.push(s);
+                    false
+                } else {
+                    true
+                }
+            });
+            let s = free.pop().unwrap_or_else(|| {
+                state_len += 1;
+                state_len - 1
+            });
+            active.push((last, s));
+            slot_of.insert(n, s);
+        }
+
+        // Pass 2: the programs.
+        let mut scratch_len = 0;
+        let mut programs = Vec::with_capacity(segs.len());
+        for (k, seg) in segs.iter().enumerate() {
+            let mut e = Emit::new(g, &live.def, &slot_of, k as u32);
+            for &ev in seg {
+                match ev {
+                    Event::Choice(i) => {
+                        let c = &choices[i as usize];
+                        let params: Vec<Src> = c.params.iter().map(|&p| e.src(p)).collect();
+                        let dst = e.tmp();
+                        e.code.push(match (c.kind, params.as_slice()) {
+                            (DistKind::Normal, &[mu, sigma]) => Ins::SampleNormal {
+                                mu,
+                                sigma,
+                                dst,
+                                site: c.site,
+                            },
+                            _ => Ins::Sample {
+                                kind: c.kind,
+                                params,
+                                dst,
+                                site: c.site,
+                            },
+                        });
+                        if let Some(n) = param_node[i as usize] {
+                            e.avail.insert(n, Src::Tmp(dst));
+                            if let Some(&slot) = slot_of.get(&n) {
+                                e.code.push(Ins::Store { tmp: dst, slot });
+                            }
+                        }
+                    }
+                    Event::Observe(t) => {
+                        let w = e.src(t);
+                        e.code.push(Ins::Weight(w));
+                    }
+                }
+            }
+            scratch_len = scratch_len.max(e.tmps);
+            programs.push(e.code);
+        }
+        let mut e = Emit::new(g, &live.def, &slot_of, end);
+        let leaves: Vec<Src> = leaf_nodes.iter().map(|&l| e.src(l)).collect();
+        scratch_len = scratch_len.max(e.tmps);
+        let trace = keep_choices.then(|| {
+            choices
+                .iter()
+                .zip(&param_node)
+                .map(|(c, n)| {
+                    (
+                        c.address,
+                        n.and_then(|n| slot_of.get(&n).copied()).unwrap_or(u32::MAX),
+                    )
+                })
+                .collect()
+        });
+        Plan {
+            segments: programs,
+            end: e.code,
+            leaves,
+            template: template.clone(),
+            state_len: state_len as usize,
+            scratch_len: scratch_len as usize,
+            trace,
+        }
+    }
+}
+
+struct Liveness<'g> {
+    g: &'g Graph,
+    def: Vec<u32>,
+    last: Vec<u32>,
+}
+
+impl Liveness<'_> {
+    /// Records that segment `k` reads node `n` (computing it there, with
+    /// its operands, unless an earlier segment did). Iterative: DAGs of
+    /// long models are deep.
+    fn visit(&mut self, n: NodeId, k: u32) {
+        let mut stack = vec![n];
+        while let Some(n) = stack.pop() {
+            let i = n.index();
+            if self.g.op(n).is_const() {
+                continue;
+            }
+            if self.def[i] != u32::MAX {
+                self.last[i] = self.last[i].max(k);
+                continue;
+            }
+            self.def[i] = k;
+            self.last[i] = k;
+            stack.extend(self.g.op(n).args());
+        }
+    }
+}
+
+/// Code generation for one segment.
+struct Emit<'a> {
+    g: &'a Graph,
+    def: &'a [u32],
+    slot_of: &'a HashMap<NodeId, u32>,
+    k: u32,
+    avail: HashMap<NodeId, Src>,
+    code: Vec<Ins>,
+    tmps: u32,
+}
+
+impl<'a> Emit<'a> {
+    fn new(g: &'a Graph, def: &'a [u32], slot_of: &'a HashMap<NodeId, u32>, k: u32) -> Self {
+        Emit {
+            g,
+            def,
+            slot_of,
+            k,
+            avail: HashMap::new(),
+            code: Vec::new(),
+            tmps: 0,
+        }
+    }
+
+    fn tmp(&mut self) -> u32 {
+        self.tmps += 1;
+        self.tmps - 1
+    }
+
+    /// The operand for node `n`, emitting its computation if this segment
+    /// is the first to need it.
+    fn src(&mut self, n: NodeId) -> Src {
+        let mut stack = vec![(n, false)];
+        while let Some((m, expanded)) = stack.pop() {
+            if self.known(m).is_some() {
+                continue;
+            }
+            let op = *self.g.op(m);
+            if !expanded {
+                stack.push((m, true));
+                stack.extend(op.args().into_iter().map(|a| (a, false)));
+                continue;
+            }
+            let mut args = [Src::Const(0.0); 3];
+            let list = op.args();
+            for (slot, a) in args.iter_mut().zip(&list) {
+                *slot = self.known(*a).expect("operands first");
+            }
+            let dst = self.tmp();
+            self.code.push(Ins::Op {
+                op,
+                args,
+                arity: list.len() as u8,
+                dst,
+            });
+            self.avail.insert(m, Src::Tmp(dst));
+            if let Some(&slot) = self.slot_of.get(&m) {
+                self.code.push(Ins::Store { tmp: dst, slot });
+            }
+        }
+        self.known(n).expect("just computed")
+    }
+
+    /// The operand for `n` if it needs no code here.
+    fn known(&self, n: NodeId) -> Option<Src> {
+        match *self.g.op(n) {
+            Op::Const(bits) => return Some(Src::Const(f64::from_bits(bits))),
+            Op::Bool(b) => return Some(Src::Const(if b { 1.0 } else { 0.0 })),
+            _ => {}
+        }
+        if self.def[n.index()] < self.k {
+            return self.slot_of.get(&n).map(|&s| Src::Slot(s));
+        }
+        self.avail.get(&n).copied()
+    }
+}
+
+fn collect_leaves(t: &Template, out: &mut Vec<NodeId>) {
+    match t {
+        Template::Value(_) => {}
+        Template::Real(n) | Template::Bool(n) => out.push(*n),
+        Template::Array(xs) | Template::Tuple(xs) => xs.iter().for_each(|x| collect_leaves(x, out)),
+    }
+}
+
+#[inline]
+fn get(s: Src, state: &[f64], tmp: &[f64]) -> f64 {
+    match s {
+        Src::Const(x) => x,
+        Src::Tmp(i) => tmp[i as usize],
+        Src::Slot(i) => state[i as usize],
+    }
+}
+
+/// Runs straight-line code; the weight if it ends in one.
+fn run(
+    code: &[Ins],
+    state: &mut [f64],
+    tmp: &mut [f64],
+    rng: &mut InferRng,
+) -> Result<Option<f64>, (String, SiteId)> {
+    for ins in code {
+        match ins {
+            Ins::Op {
+                op,
+                args,
+                arity,
+                dst,
+            } => {
+                let mut a = [0.0; 3];
+                for (v, s) in a.iter_mut().zip(&args[..*arity as usize]) {
+                    *v = get(*s, state, tmp);
+                }
+                tmp[*dst as usize] = op.apply(&a);
+            }
+            Ins::SampleNormal {
+                mu,
+                sigma,
+                dst,
+                site,
+            } => {
+                let (mu, sigma) = (get(*mu, state, tmp), get(*sigma, state, tmp));
+                tmp[*dst as usize] = if mu.is_finite() && sigma.is_finite() && sigma > 0.0 {
+                    let z: f64 = StandardNormal.sample(rng);
+                    mu + sigma * z
+                } else {
+                    draw(DistKind::Normal, &[mu, sigma], *site, rng)?
+                };
+            }
+            Ins::Sample {
+                kind,
+                params,
+                dst,
+                site,
+            } => {
+                let mut ps = [0.0; 4];
+                for (v, s) in ps.iter_mut().zip(params) {
+                    *v = get(*s, state, tmp);
+                }
+                tmp[*dst as usize] = draw(*kind, &ps[..params.len()], *site, rng)?;
+            }
+            Ins::Store { tmp: t, slot } => state[*slot as usize] = tmp[*t as usize],
+            Ins::Weight(s) => return Ok(Some(get(*s, state, tmp))),
+        }
+    }
+    Ok(None)
+}
+
+fn draw(
+    kind: DistKind,
+    params: &[f64],
+    site: SiteId,
+    rng: &mut InferRng,
+) -> Result<f64, (String, SiteId)> {
+    let mut ps = [Param::Real(0.0); 4];
+    for (p, &x) in ps.iter_mut().zip(params) {
+        *p = Param::Real(x);
+    }
+    let d = Dist::new(kind, &ps[..params.len()]).map_err(|e| (e.message, site))?;
+    match d.sample(rng) {
+        Outcome::Real(x) => Ok(x),
+        _ => Err((format!("{} is not Real-valued", kind.name()), site)),
+    }
+}
+
+fn fill(t: &Template, leaves: &mut std::slice::Iter<'_, f64>) -> Value {
+    match t {
+        Template::Value(v) => v.clone(),
+        Template::Real(_) => Value::Real(leaves.next().copied().unwrap_or(f64::NAN)),
+        Template::Bool(_) => Value::Bool(leaves.next().is_some_and(|&b| b != 0.0)),
+        Template::Array(xs) => Value::array(xs.iter().map(|x| fill(x, leaves)).collect()),
+        Template::Tuple(xs) => Value::tuple(xs.iter().map(|x| fill(x, leaves)).collect()),
+    }
+}
+
+impl NativeSequential for Plan {
+    fn segments(&self) -> usize {
+        self.segments.len()
+    }
+
+    fn state_len(&self) -> usize {
+        self.state_len
+    }
+
+    fn scratch_len(&self) -> usize {
+        self.scratch_len
+    }
+
+    fn run_segment(
+        &self,
+        k: usize,
+        state: &mut [f64],
+        scratch: &mut [f64],
+        rng: &mut InferRng,
+    ) -> Result<Option<f64>, (String, SiteId)> {
+        run(&self.segments[k], state, scratch, rng)
+    }
+
+    fn result(&self, state: &[f64]) -> Value {
+        let mut state = state.to_vec();
+        let mut tmp = vec![0.0; self.scratch_len];
+        // The end program draws nothing: any generator will do.
+        let mut rng = <InferRng as rand::SeedableRng>::seed_from_u64(0);
+        let _ = run(&self.end, &mut state, &mut tmp, &mut rng);
+        let vals: Vec<f64> = self.leaves.iter().map(|&s| get(s, &state, &tmp)).collect();
+        fill(&self.template, &mut vals.iter())
+    }
+
+    fn trace(&self, state: &[f64]) -> Option<Vec<(Address, Value)>> {
+        let t = self.trace.as_ref()?;
+        Some(
+            t.iter()
+                .map(|&(a, s)| {
+                    (
+                        a,
+                        Value::Real(state.get(s as usize).copied().unwrap_or(f64::NAN)),
+                    )
+                })
+                .collect(),
+        )
+    }
+}
