@@ -61,12 +61,33 @@ pub fn prepare_file(file: &str, data: &Json) -> Result<Model, String> {
     prepare(&path.display().to_string(), &read(&path)?, data)
 }
 
+static BACKEND: std::sync::OnceLock<tyche_jit::BackendRequest> = std::sync::OnceLock::new();
+
+/// Sets the backend [`timed_infer`] uses (once; the default is `Auto`,
+/// as for `tyche run`).
+pub fn set_backend(b: tyche_jit::BackendRequest) {
+    let _ = BACKEND.set(b);
+}
+
 /// Runs inference once; returns the wall time of the `infer` call alone,
 /// in seconds, and its result. Errors are the diagnostic's message.
+///
+/// The timed region includes compiling the model for the backend
+/// (extraction and code generation), as `tyche run` does before
+/// inference.
 pub fn timed_infer(model: &Model, opts: &Options) -> Result<(f64, InferResult), String> {
+    let msg = |d: tyche_core::Diagnostic| {
+        format!("{}: {}", d.code.as_deref().unwrap_or("error"), d.message)
+    };
     let t0 = Instant::now();
-    let r = tyche_infer::infer(model, opts)
-        .map_err(|d| format!("{}: {}", d.code.as_deref().unwrap_or("error"), d.message))?;
+    let mut opts = opts.clone();
+    if let tyche_vm::Value::Closure(c) = &model.entry {
+        let backend = BACKEND.get().copied().unwrap_or_default();
+        opts.native =
+            tyche_jit::for_inference(&model.program, &model.globals, c.func, &opts, backend)
+                .map_err(msg)?;
+    }
+    let r = tyche_infer::infer(model, &opts).map_err(msg)?;
     Ok((t0.elapsed().as_secs_f64(), r))
 }
 

@@ -16,7 +16,9 @@
 //! runs), `cpu NAME SECONDS` (process CPU, all threads, median),
 //! `error NAME QUANTITY …` (answer vs truth), `ratio NAME X`, `info …`.
 //!
-//! Usage: `bench_infer [--reps N] [--threads N] [--only NAME,…] [--skip NAME,…]`
+//! Usage: `bench_infer [--reps N] [--threads N] [--backend interp|jit|auto]
+//! [--only NAME,…] [--skip NAME,…]` (backend: as `tyche run --backend`,
+//! default `auto`; its compilation is inside the timed region)
 //! where NAME selects a group (`webppl`, `rustpf`, `scaling`, `monadbayes`)
 //! or a single benchmark by its name prefix (`lgss_smc_10k`, `gmm`).
 
@@ -53,9 +55,15 @@ fn parse_args() -> Result<Args, String> {
                 a.threads = Some(value()?.parse().map_err(|e| format!("--threads: {e}"))?)
             }
             "--only" => a.only = value()?.split(',').map(str::to_string).collect(),
+            "--backend" => tyche_bench::set_backend(match value()?.as_str() {
+                "interp" => tyche_jit::BackendRequest::Interpreter,
+                "jit" => tyche_jit::BackendRequest::Jit,
+                "auto" => tyche_jit::BackendRequest::Auto,
+                other => return Err(format!("--backend: unknown backend {other}")),
+            }),
             "--skip" => a.skip = value()?.split(',').map(str::to_string).collect(),
             "-h" | "--help" => {
-                println!("usage: bench_infer [--reps N] [--threads N] [--only NAME,...] [--skip NAME,...]");
+                println!("usage: bench_infer [--reps N] [--threads N] [--backend interp|jit|auto] [--only NAME,...] [--skip NAME,...]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}")),
