@@ -216,6 +216,8 @@ fn smc(particles: usize) -> Options {
     Options {
         method: Method::Smc,
         particles,
+        // As `tyche run` without `--output`: no per-draw traces.
+        traces: false,
         ..Options::default()
     }
 }
@@ -227,6 +229,8 @@ fn mh(samples: usize, burn: usize) -> Options {
         samples,
         burn,
         chains: 1,
+        // As `tyche run` without `--output`: no per-draw traces.
+        traces: false,
         ..Options::default()
     }
 }
@@ -234,6 +238,8 @@ fn mh(samples: usize, burn: usize) -> Options {
 fn enumerate() -> Options {
     Options {
         method: Method::Enumerate,
+        // As `tyche run` without `--output`: no per-draw traces.
+        traces: false,
         ..Options::default()
     }
 }

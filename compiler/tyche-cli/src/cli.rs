@@ -68,6 +68,8 @@ pub enum Emit {
     Ast,
     /// The Cranelift IR of the model's log-density kernel.
     Clif,
+    /// The model cut at its observations: the step programs SMC runs.
+    Steps,
     /// The type of every top-level item.
     Types,
     /// The intermediate representation.

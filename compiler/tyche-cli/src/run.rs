@@ -69,13 +69,13 @@ fn check(args: CheckArgs, io: &mut Io) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if args.emit == Some(Emit::Clif) {
+    if matches!(args.emit, Some(Emit::Clif | Emit::Steps)) {
         return emit_clif(&args, &compiled, &mut sources, io);
     }
     let out = &mut io.out;
     let _ = match args.emit {
         None => writeln!(out, "{}: ok", args.file.display()),
-        Some(Emit::Clif) => unreachable!("handled above"),
+        Some(Emit::Clif | Emit::Steps) => unreachable!("handled above"),
         Some(Emit::Ir) => write!(out, "{}", compiled.ir),
         Some(Emit::Ast) => writeln!(
             out,
@@ -127,6 +127,23 @@ fn emit_clif(args: &CheckArgs, compiled: &Compiled, sources: &mut SourceMap, io:
         Ok(g) => g,
         Err(d) => return report(io, &[d], sources),
     };
+    if args.emit == Some(Emit::Steps) {
+        return match tyche_jit::native_model(&compiled.ir, &globals, func, false) {
+            Ok(m) => {
+                let _ = write!(io.out, "{}", m.plan());
+                0
+            }
+            Err(e) => {
+                let mut d = Diagnostic::error(format!("`{}` cannot be cut into steps", args.model))
+                    .with_code("E0901")
+                    .with_note(e.reason.clone());
+                if let Some(span) = e.span {
+                    d = d.with_primary(span, "not static here");
+                }
+                report(io, &[d], sources)
+            }
+        };
+    }
     let kernel = match tyche_jit::extract(&compiled.ir, &globals, func) {
         Ok(k) => k,
         Err(e) => {

@@ -67,18 +67,23 @@ pub trait NativeSequential: Send + Sync {
     fn segments(&self) -> usize;
     /// The length of a particle's state.
     fn state_len(&self) -> usize;
-    /// The scratch space [`NativeSequential::run_segment`] needs.
-    fn scratch_len(&self) -> usize;
-    /// Runs segment `k` of one particle: its observation's log weight
-    /// (`None` for the last segment), or an invalid distribution parameter
-    /// of a choice (the message and the choice's site).
+    /// Runs segment `k` for a batch of particles: `rows` holds their
+    /// states (`state_len` values each, at least one), `log_weights` their
+    /// weights; `rng(i)` is the generator of the batch's `i`-th particle.
+    /// Particles with weight −∞ are dead: their rows may change but their
+    /// weights stay −∞ and their errors are ignored. Each live particle's
+    /// weight grows by its observation's log weight (none in the last
+    /// segment; a NaN weight counts as −∞). An invalid distribution
+    /// parameter of a live particle's choice stops the batch: the
+    /// particle's index in the batch, the message and the choice's site
+    /// (the lowest such index).
     fn run_segment(
         &self,
         k: usize,
-        state: &mut [f64],
-        scratch: &mut [f64],
-        rng: &mut crate::rng::InferRng,
-    ) -> Result<Option<f64>, (String, SiteId)>;
+        rows: &mut [f64],
+        log_weights: &mut [f64],
+        rng: &(dyn Fn(usize) -> crate::rng::InferRng + Sync),
+    ) -> Result<(), (usize, String, SiteId)>;
     /// The model's return value from a finished particle's state.
     fn result(&self, state: &[f64]) -> Value;
     /// The choices (address and value) of a finished particle, when its

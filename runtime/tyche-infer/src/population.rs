@@ -139,6 +139,17 @@ fn multinomial(
 }
 
 /// Weighted particles with a running evidence estimate.
+/// The weights' totals at one step (see [`Population::summary`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WeightSummary {
+    /// `log Σ wᵢ`.
+    pub log_sum: f64,
+    /// `log (Σ wᵢ / n)`, what resampling folds into the evidence.
+    pub log_mean: f64,
+    /// Kish's effective sample size.
+    pub ess: f64,
+}
+
 #[derive(Clone, Debug)]
 pub struct Population<P> {
     pub particles: Vec<P>,
@@ -216,15 +227,70 @@ impl<P: Clone> Population<P> {
         crate::stats::kish_ess(&self.log_weights)
     }
 
+    /// [`log_mean_weight`](Self::log_mean_weight) and [`ess`](Self::ess)
+    /// in one pass over the weights (SMC needs both at every step), bit
+    /// for bit equal to the two separately.
+    pub fn summary(&self) -> WeightSummary {
+        let lws = &self.log_weights;
+        let max = lws.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let ln_n = (lws.len() as f64).ln();
+        if lws.is_empty() {
+            return WeightSummary {
+                log_sum: f64::NEG_INFINITY,
+                log_mean: f64::NEG_INFINITY,
+                ess: 0.0,
+            };
+        }
+        if !max.is_finite() {
+            // log_sum_exp returns the max itself for −∞, +∞ and NaN.
+            return WeightSummary {
+                log_sum: max,
+                log_mean: max - ln_n,
+                ess: 0.0,
+            };
+        }
+        let (mut s, mut s2) = (0.0, 0.0);
+        for &lw in lws {
+            let w = (lw - max).exp();
+            s += w;
+            s2 += w * w;
+        }
+        let log_sum = max + s.ln();
+        WeightSummary {
+            log_sum,
+            log_mean: log_sum - ln_n,
+            ess: s * s / s2,
+        }
+    }
+
     /// Replaces the particles by `n` draws from the normalised weights,
     /// folds the log mean weight into the evidence and resets every weight
     /// to 1. Does nothing to a population without mass: check
     /// [`log_mean_weight`](Self::log_mean_weight) first.
     pub fn resample<R: Rng + ?Sized>(&mut self, scheme: Resampler, rng: &mut R) {
+        let summary = self.summary();
+        self.resample_with(scheme, rng, &summary);
+    }
+
+    /// [`resample`](Self::resample) given the current weights'
+    /// [`summary`](Self::summary) (saves two passes over the weights).
+    pub fn resample_with<R: Rng + ?Sized>(
+        &mut self,
+        scheme: Resampler,
+        rng: &mut R,
+        summary: &WeightSummary,
+    ) {
         let n = self.len();
-        let probs = self.probabilities();
+        let probs: Vec<f64> = if summary.log_sum == f64::NEG_INFINITY {
+            vec![0.0; n]
+        } else {
+            self.log_weights
+                .iter()
+                .map(|&lw| (lw - summary.log_sum).exp())
+                .collect()
+        };
         let ancestors = scheme.ancestors(&probs, n, rng);
-        self.replace_by(&ancestors);
+        self.replace_by_given(&ancestors, summary.log_mean);
     }
 
     /// Resampling with given ancestor indices (`len()` of them, each in
@@ -233,6 +299,10 @@ impl<P: Clone> Population<P> {
     /// none, so survivors are never moved.
     pub fn replace_by(&mut self, ancestors: &[usize]) {
         let log_mean = self.log_mean_weight();
+        self.replace_by_given(ancestors, log_mean);
+    }
+
+    fn replace_by_given(&mut self, ancestors: &[usize], log_mean: f64) {
         let n = self.len();
         if ancestors.len() != n || log_mean == f64::NEG_INFINITY {
             return;

@@ -169,7 +169,8 @@ fn run_population_with(
             p.report(step + 1, 0);
         }
         weighted_since_resampling |= weighted.into_inner();
-        if pop.log_mean_weight() == f64::NEG_INFINITY {
+        let summary = pop.summary();
+        if summary.log_mean == f64::NEG_INFINITY {
             // Every particle is dead: the estimate is zero. Callers decide
             // whether that is an error (Smc) or a rejection (PMMH).
             return Ok(SmcOutput {
@@ -180,7 +181,7 @@ fn run_population_with(
         if !running.into_inner() {
             break;
         }
-        let ess = pop.ess();
+        let ess = summary.ess;
         let resample = match cfg.ess_threshold {
             None => true,
             Some(t) => ess < t * n as f64,
@@ -189,7 +190,7 @@ fn run_population_with(
             last_ess = ess;
             weighted_since_resampling = false;
             let mut rng = seed.stream(Purpose::Resample, step).rng();
-            pop.resample(cfg.resampler, &mut rng);
+            pop.resample_with(cfg.resampler, &mut rng, &summary);
             if cfg.rejuvenate > 0 {
                 let move_seed = seed.stream(Purpose::Move, step);
                 par::for_each_mut(&mut pop.particles, |j, p| {

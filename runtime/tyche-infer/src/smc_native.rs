@@ -13,19 +13,20 @@ use crate::importance::all_zero;
 use crate::model::Model;
 use crate::native::{Backend, NativeSequential};
 use crate::options::{Method, Options};
-use crate::par;
+use rayon::prelude::*;
 use crate::population::Population;
 use crate::result::{Draw, InferResult};
 use crate::rng::{Purpose, Seed};
 use crate::stats::log_sum_exp;
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
 use tyche_core::Diagnostic;
 
-thread_local! {
-    /// Per-thread scratch for segments' temporaries.
-    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
-}
+/// Particles per batch: a segment runs instruction by instruction over a
+/// batch (see `tyche_jit::sequential`), and batches run in parallel.
+const BATCH: usize = 256;
+
+/// Populations at least this large run their batches on the thread pool;
+/// below, a step's work is smaller than waking the pool (tens of µs).
+const PARALLEL_MIN: usize = 4096;
 
 /// Whether [`smc`] can run these options: not resample-move (its moves
 /// re-run the interpreter), and traces only when the state keeps them.
@@ -51,51 +52,55 @@ pub(crate) fn smc(
     let mut last_ess = pop.ess();
     let mut weighted_since_resampling = false;
     let mut finished = false;
+    let last = seq.segments().saturating_sub(1) as u64;
     for step in 0..seq.segments() as u64 {
         let step_seed = seed.stream(Purpose::Smc, step);
-        let weighted = AtomicBool::new(false);
-        let running = AtomicBool::new(false);
-        let mut rows: Vec<&mut [f64]> = state.chunks_mut(width).collect();
-        par::for_each_zip(&mut rows, &mut pop.log_weights, |j, row, lw| {
-            if *lw == f64::NEG_INFINITY {
-                return Ok(());
-            }
-            let mut rng = step_seed.child(j as u64).rng();
-            let out = SCRATCH.with(|s| {
-                let mut s = s.borrow_mut();
-                if s.len() < seq.scratch_len() {
-                    s.resize(seq.scratch_len(), 0.0);
-                }
-                seq.run_segment(step as usize, row, &mut s, &mut rng)
-            });
-            match out {
-                Ok(Some(w)) => {
-                    *lw += if w.is_nan() { f64::NEG_INFINITY } else { w };
-                    weighted.store(true, Ordering::Relaxed);
-                    if *lw > f64::NEG_INFINITY {
-                        running.store(true, Ordering::Relaxed);
-                    }
-                    Ok(())
-                }
-                Ok(None) => Ok(()),
-                Err((message, site)) => Err(Diagnostic::error(message)
-                    .with_code("E0601")
-                    .with_primary(model.program.site(site).span, "")),
-            }
-        })?;
-        drop(rows);
+        let live_before = pop.log_weights.iter().any(|&w| w > f64::NEG_INFINITY);
+        let mut batches: Vec<(&mut [f64], &mut [f64])> = state
+            .chunks_mut(width * BATCH)
+            .zip(pop.log_weights.chunks_mut(BATCH))
+            .collect();
+        let run = |b: usize, (rows, lws): &mut (&mut [f64], &mut [f64])| {
+            let first = b * BATCH;
+            let rng = |i: usize| step_seed.child((first + i) as u64).rng();
+            seq.run_segment(step as usize, rows, lws, &rng)
+        };
+        // The error reported is the lowest particle's, as in the
+        // interpreted loop, whatever the threads did first.
+        let failed = if n >= PARALLEL_MIN {
+            batches
+                .par_iter_mut()
+                .enumerate()
+                .filter_map(|(b, batch)| run(b, batch).err().map(|e| (b, e)))
+                .min_by_key(|(b, _)| *b)
+        } else {
+            batches
+                .iter_mut()
+                .enumerate()
+                .find_map(|(b, batch)| run(b, batch).err().map(|e| (b, e)))
+        };
+        if let Some((_, (_, message, site))) = failed {
+            return Err(Diagnostic::error(message)
+                .with_code("E0601")
+                .with_primary(model.program.site(site).span, ""));
+        }
+        drop(batches);
+        // Every live particle was weighted, except in the last segment.
+        let weighted = live_before && step < last;
+        let running = weighted && pop.log_weights.iter().any(|&w| w > f64::NEG_INFINITY);
         if let Some(p) = &opts.progress {
             p.report(step + 1, 0);
         }
-        weighted_since_resampling |= weighted.into_inner();
-        if pop.log_mean_weight() == f64::NEG_INFINITY {
+        weighted_since_resampling |= weighted;
+        let summary = pop.summary();
+        if summary.log_mean == f64::NEG_INFINITY {
             return Err(all_zero("Smc", n));
         }
-        if !running.into_inner() {
+        if !running {
             finished = true;
             break;
         }
-        let ess = pop.ess();
+        let ess = summary.ess;
         let resample = match opts.ess_threshold {
             None => true,
             Some(t) => ess < t * n as f64,
@@ -104,13 +109,16 @@ pub(crate) fn smc(
             last_ess = ess;
             weighted_since_resampling = false;
             let mut rng = seed.stream(Purpose::Resample, step).rng();
-            pop.resample(opts.resampler, &mut rng);
+            pop.resample_with(opts.resampler, &mut rng, &summary);
             // Copies go to slots whose particle left no offspring; a
             // source always has offspring, so it is never overwritten.
             for (p, src) in pop.particles.iter_mut().enumerate() {
                 let from = *src as usize;
                 if from != p {
-                    state.copy_within(from * width..(from + 1) * width, p * width);
+                    // Rows are a few values: a loop beats memmove's call.
+                    for i in 0..width {
+                        state[p * width + i] = state[from * width + i];
+                    }
                     *src = p as u32;
                 }
             }

@@ -117,6 +117,11 @@ impl NativeModel {
     pub fn compiled(&self) -> &Compiled {
         &self.compiled
     }
+
+    /// The model cut at its observations (what SMC runs).
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
 }
 
 /// What a trace provides besides the kernel: priors and the result.

@@ -85,6 +85,54 @@ pub struct Plan {
     trace: Option<Vec<(Address, u32)>>,
 }
 
+/// The programs as text, one instruction per line (`tyche check --emit
+/// steps`).
+impl std::fmt::Display for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let src = |s: &Src| match s {
+            Src::Const(x) => crate::ops::fmt_f64(*x),
+            Src::Tmp(i) => format!("t{i}"),
+            Src::Slot(i) => format!("s{i}"),
+        };
+        writeln!(
+            f,
+            "steps({} segments; state: {} slots; scratch: {})",
+            self.segments.len(),
+            self.state_len,
+            self.scratch_len
+        )?;
+        let last = self.segments.len().saturating_sub(1);
+        for (k, code) in self.segments.iter().enumerate().chain([(usize::MAX, &self.end)]) {
+            match k {
+                usize::MAX => writeln!(f, "result:")?,
+                k if k == last => writeln!(f, "segment {k} (to the end):")?,
+                k => writeln!(f, "segment {k}:")?,
+            }
+            for ins in code.iter() {
+                match ins {
+                    Ins::Op { op, args, arity, dst } => {
+                        let a: Vec<String> = args[..*arity as usize].iter().map(src).collect();
+                        let name = format!("{op}");
+                        let name = name.split('(').next().unwrap_or("op");
+                        writeln!(f, "  t{dst} = {name}({})", a.join(", "))?
+                    }
+                    Ins::SampleNormal { mu, sigma, dst, .. } => {
+                        writeln!(f, "  t{dst} ~ Normal({}, {})", src(mu), src(sigma))?
+                    }
+                    Ins::Sample { kind, params, dst, .. } => {
+                        let a: Vec<String> = params.iter().map(src).collect();
+                        writeln!(f, "  t{dst} ~ {}({})", kind.name(), a.join(", "))?
+                    }
+                    Ins::Store { tmp, slot } => writeln!(f, "  s{slot} = t{tmp}")?,
+                    Ins::Weight(w) => writeln!(f, "  weight {}", src(w))?,
+                }
+            }
+        }
+        let leaves: Vec<String> = self.leaves.iter().map(src).collect();
+        writeln!(f, "  return [{}]", leaves.join(", "))
+    }
+}
+
 impl std::fmt::Debug for Plan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plan")
@@ -326,6 +374,10 @@ impl<'a> Emit<'a> {
             for (slot, a) in args.iter_mut().zip(&list) {
                 *slot = self.known(*a).expect("operands first");
             }
+            if let Some(same) = identity(&op, &args).filter(|_| !self.slot_of.contains_key(&m)) {
+                self.avail.insert(m, same);
+                continue;
+            }
             let dst = self.tmp();
             self.code.push(Ins::Op {
                 op,
@@ -355,6 +407,23 @@ impl<'a> Emit<'a> {
     }
 }
 
+/// An operand equal to `op(args)` bit for bit, when there is one: the
+/// taken arm of a `select` on a constant (the DAG keeps those for loop
+/// rerolling), `x · 1`, `1 · x` and `x / 1` (exact in IEEE 754).
+fn identity(op: &Op, args: &[Src; 3]) -> Option<Src> {
+    use crate::ops::Bin;
+    match *op {
+        Op::Select(..) => match args[0] {
+            Src::Const(c) => Some(if c != 0.0 { args[1] } else { args[2] }),
+            _ => None,
+        },
+        Op::Bin(Bin::Mul, ..) if args[1] == Src::Const(1.0) => Some(args[0]),
+        Op::Bin(Bin::Mul, ..) if args[0] == Src::Const(1.0) => Some(args[1]),
+        Op::Bin(Bin::Div, ..) if args[1] == Src::Const(1.0) => Some(args[0]),
+        _ => None,
+    }
+}
+
 fn collect_leaves(t: &Template, out: &mut Vec<NodeId>) {
     match t {
         Template::Value(_) => {}
@@ -363,35 +432,69 @@ fn collect_leaves(t: &Template, out: &mut Vec<NodeId>) {
     }
 }
 
-#[inline]
-fn get(s: Src, state: &[f64], tmp: &[f64]) -> f64 {
+/// Operand `s` of particle `p` in a batch of `m`.
+#[inline(always)]
+fn get(s: Src, p: usize, rows: &[f64], width: usize, tmp: &[f64], m: usize) -> f64 {
     match s {
         Src::Const(x) => x,
-        Src::Tmp(i) => tmp[i as usize],
-        Src::Slot(i) => state[i as usize],
+        Src::Tmp(i) => tmp[i as usize * m + p],
+        Src::Slot(i) => rows[p * width + i as usize],
     }
 }
 
-/// Runs straight-line code; the weight if it ends in one.
-fn run(
+/// Runs straight-line code over a batch, one instruction at a time for
+/// every particle (temporaries are columns of `tmp`), so dispatch costs
+/// once per instruction and batch rather than per particle.
+fn run_batch(
     code: &[Ins],
-    state: &mut [f64],
+    rows: &mut [f64],
+    width: usize,
+    lws: &mut [f64],
+    rngs: &mut [InferRng],
     tmp: &mut [f64],
-    rng: &mut InferRng,
-) -> Result<Option<f64>, (String, SiteId)> {
+) -> Result<(), (usize, String, SiteId)> {
+    let m = lws.len();
+    let mut failed: Option<(usize, String, SiteId)> = None;
+    let mut fail = |p: usize, e: (String, SiteId), lws: &mut [f64]| {
+        if failed.as_ref().is_none_or(|f| p < f.0) {
+            failed = Some((p, e.0, e.1));
+        }
+        // Its later instructions must not report again.
+        lws[p] = f64::NEG_INFINITY;
+    };
     for ins in code {
-        match ins {
+        match *ins {
             Ins::Op {
                 op,
                 args,
                 arity,
                 dst,
             } => {
-                let mut a = [0.0; 3];
-                for (v, s) in a.iter_mut().zip(&args[..*arity as usize]) {
-                    *v = get(*s, state, tmp);
+                let d = dst as usize * m;
+                match op {
+                    Op::Bin(b, ..) => {
+                        for p in 0..m {
+                            let x = get(args[0], p, rows, width, tmp, m);
+                            let y = get(args[1], p, rows, width, tmp, m);
+                            tmp[d + p] = b.apply(x, y);
+                        }
+                    }
+                    Op::Un(u, _) => {
+                        for p in 0..m {
+                            let x = get(args[0], p, rows, width, tmp, m);
+                            tmp[d + p] = u.apply(x);
+                        }
+                    }
+                    _ => {
+                        for p in 0..m {
+                            let mut a = [0.0; 3];
+                            for (v, s) in a.iter_mut().zip(&args[..arity as usize]) {
+                                *v = get(*s, p, rows, width, tmp, m);
+                            }
+                            tmp[d + p] = op.apply(&a);
+                        }
+                    }
                 }
-                tmp[*dst as usize] = op.apply(&a);
             }
             Ins::SampleNormal {
                 mu,
@@ -399,31 +502,68 @@ fn run(
                 dst,
                 site,
             } => {
-                let (mu, sigma) = (get(*mu, state, tmp), get(*sigma, state, tmp));
-                tmp[*dst as usize] = if mu.is_finite() && sigma.is_finite() && sigma > 0.0 {
-                    let z: f64 = StandardNormal.sample(rng);
-                    mu + sigma * z
-                } else {
-                    draw(DistKind::Normal, &[mu, sigma], *site, rng)?
-                };
+                let d = dst as usize * m;
+                for p in 0..m {
+                    if lws[p] == f64::NEG_INFINITY {
+                        continue;
+                    }
+                    let mu = get(mu, p, rows, width, tmp, m);
+                    let sigma = get(sigma, p, rows, width, tmp, m);
+                    tmp[d + p] = if mu.is_finite() && sigma.is_finite() && sigma > 0.0 {
+                        let z: f64 = StandardNormal.sample(&mut rngs[p]);
+                        mu + sigma * z
+                    } else {
+                        match draw(DistKind::Normal, &[mu, sigma], site, &mut rngs[p]) {
+                            Ok(x) => x,
+                            Err(e) => {
+                                fail(p, e, lws);
+                                0.0
+                            }
+                        }
+                    };
+                }
             }
             Ins::Sample {
                 kind,
-                params,
+                ref params,
                 dst,
                 site,
             } => {
-                let mut ps = [0.0; 4];
-                for (v, s) in ps.iter_mut().zip(params) {
-                    *v = get(*s, state, tmp);
+                let d = dst as usize * m;
+                for p in 0..m {
+                    if lws[p] == f64::NEG_INFINITY {
+                        continue;
+                    }
+                    let mut ps = [0.0; 4];
+                    for (v, s) in ps.iter_mut().zip(params) {
+                        *v = get(*s, p, rows, width, tmp, m);
+                    }
+                    tmp[d + p] = match draw(kind, &ps[..params.len()], site, &mut rngs[p]) {
+                        Ok(x) => x,
+                        Err(e) => {
+                            fail(p, e, lws);
+                            0.0
+                        }
+                    };
                 }
-                tmp[*dst as usize] = draw(*kind, &ps[..params.len()], *site, rng)?;
             }
-            Ins::Store { tmp: t, slot } => state[*slot as usize] = tmp[*t as usize],
-            Ins::Weight(s) => return Ok(Some(get(*s, state, tmp))),
+            Ins::Store { tmp: t, slot } => {
+                let t = t as usize * m;
+                for p in 0..m {
+                    rows[p * width + slot as usize] = tmp[t + p];
+                }
+            }
+            Ins::Weight(s) => {
+                for p in 0..m {
+                    if lws[p] > f64::NEG_INFINITY {
+                        let w = get(s, p, rows, width, tmp, m);
+                        lws[p] += if w.is_nan() { f64::NEG_INFINITY } else { w };
+                    }
+                }
+            }
         }
     }
-    Ok(None)
+    failed.map_or(Ok(()), Err)
 }
 
 fn draw(
@@ -462,27 +602,33 @@ impl NativeSequential for Plan {
         self.state_len
     }
 
-    fn scratch_len(&self) -> usize {
-        self.scratch_len
-    }
-
     fn run_segment(
         &self,
         k: usize,
-        state: &mut [f64],
-        scratch: &mut [f64],
-        rng: &mut InferRng,
-    ) -> Result<Option<f64>, (String, SiteId)> {
-        run(&self.segments[k], state, scratch, rng)
+        rows: &mut [f64],
+        log_weights: &mut [f64],
+        rng: &(dyn Fn(usize) -> InferRng + Sync),
+    ) -> Result<(), (usize, String, SiteId)> {
+        let m = log_weights.len();
+        let width = rows.len() / m.max(1);
+        let mut rngs: Vec<InferRng> = (0..m).map(rng).collect();
+        let mut tmp = vec![0.0; self.scratch_len * m];
+        run_batch(&self.segments[k], rows, width, log_weights, &mut rngs, &mut tmp)
     }
 
     fn result(&self, state: &[f64]) -> Value {
-        let mut state = state.to_vec();
+        let mut row = state.to_vec();
+        row.push(0.0); // at least one value per row
+        let width = row.len();
         let mut tmp = vec![0.0; self.scratch_len];
-        // The end program draws nothing: any generator will do.
-        let mut rng = <InferRng as rand::SeedableRng>::seed_from_u64(0);
-        let _ = run(&self.end, &mut state, &mut tmp, &mut rng);
-        let vals: Vec<f64> = self.leaves.iter().map(|&s| get(s, &state, &tmp)).collect();
+        // The result program draws nothing: any generator will do.
+        let mut rngs = [<InferRng as rand::SeedableRng>::seed_from_u64(0)];
+        let _ = run_batch(&self.end, &mut row, width, &mut [0.0], &mut rngs, &mut tmp);
+        let vals: Vec<f64> = self
+            .leaves
+            .iter()
+            .map(|&s| get(s, 0, &row, width, &tmp, 1))
+            .collect();
         fill(&self.template, &mut vals.iter())
     }
 
