@@ -140,7 +140,7 @@ fn multinomial(
 
 /// Weighted particles with a running evidence estimate.
 /// The weights' totals at one step (see [`Population::summary`]).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct WeightSummary {
     /// `log Σ wᵢ`.
     pub log_sum: f64,
@@ -148,6 +148,8 @@ pub struct WeightSummary {
     pub log_mean: f64,
     /// Kish's effective sample size.
     pub ess: f64,
+    /// `wᵢ / max w` (all 0 without mass): the weights up to a constant.
+    pub scaled: Vec<f64>,
 }
 
 #[derive(Clone, Debug)]
@@ -239,6 +241,7 @@ impl<P: Clone> Population<P> {
                 log_sum: f64::NEG_INFINITY,
                 log_mean: f64::NEG_INFINITY,
                 ess: 0.0,
+                scaled: Vec::new(),
             };
         }
         if !max.is_finite() {
@@ -247,19 +250,25 @@ impl<P: Clone> Population<P> {
                 log_sum: max,
                 log_mean: max - ln_n,
                 ess: 0.0,
+                scaled: vec![0.0; lws.len()],
             };
         }
         let (mut s, mut s2) = (0.0, 0.0);
-        for &lw in lws {
-            let w = (lw - max).exp();
-            s += w;
-            s2 += w * w;
-        }
+        let scaled: Vec<f64> = lws
+            .iter()
+            .map(|&lw| {
+                let w = (lw - max).exp();
+                s += w;
+                s2 += w * w;
+                w
+            })
+            .collect();
         let log_sum = max + s.ln();
         WeightSummary {
             log_sum,
             log_mean: log_sum - ln_n,
             ess: s * s / s2,
+            scaled,
         }
     }
 
@@ -281,15 +290,8 @@ impl<P: Clone> Population<P> {
         summary: &WeightSummary,
     ) {
         let n = self.len();
-        let probs: Vec<f64> = if summary.log_sum == f64::NEG_INFINITY {
-            vec![0.0; n]
-        } else {
-            self.log_weights
-                .iter()
-                .map(|&lw| (lw - summary.log_sum).exp())
-                .collect()
-        };
-        let ancestors = scheme.ancestors(&probs, n, rng);
+        // Resamplers normalise: the weights scaled by their maximum do.
+        let ancestors = scheme.ancestors(&summary.scaled, n, rng);
         self.replace_by_given(&ancestors, summary.log_mean);
     }
 

@@ -13,11 +13,11 @@ use crate::importance::all_zero;
 use crate::model::Model;
 use crate::native::{Backend, NativeSequential};
 use crate::options::{Method, Options};
-use rayon::prelude::*;
 use crate::population::Population;
 use crate::result::{Draw, InferResult};
 use crate::rng::{Purpose, Seed};
 use crate::stats::log_sum_exp;
+use rayon::prelude::*;
 use tyche_core::Diagnostic;
 
 /// Particles per batch: a segment runs instruction by instruction over a

@@ -104,14 +104,30 @@ pub fn native_model(
     model: FuncId,
     keep_choices: bool,
 ) -> Result<NativeModel, NotStatic> {
+    native_model_with(program, globals, model, keep_choices, true)
+}
+
+/// [`native_model`], compiling the density kernel to machine code only
+/// when `compile` (SMC runs the step programs and never needs it).
+pub fn native_model_with(
+    program: &Program,
+    globals: &[Value],
+    model: FuncId,
+    keep_choices: bool,
+    compile: bool,
+) -> Result<NativeModel, NotStatic> {
     let opts = ExtractOptions::default();
     let t = trace::trace(program, globals, model, opts.limits.clone())?;
     let structure = native::Structure::new(program, &t, keep_choices)?;
     let kernel = build_kernel(t, &opts)?;
-    let compiled = aot::native(&kernel).map_err(|e| NotStatic {
-        reason: format!("code generation failed: {e}"),
-        span: None,
-    })?;
+    let compiled = if compile {
+        Some(aot::native(&kernel).map_err(|e| NotStatic {
+            reason: format!("code generation failed: {e}"),
+            span: None,
+        })?)
+    } else {
+        None
+    };
     Ok(structure.with_code(kernel, compiled))
 }
 
@@ -176,7 +192,8 @@ pub fn for_inference(
             _ => Ok(None),
         };
     }
-    match native_model(program, globals, model, opts.traces) {
+    let compile = method == tyche_infer::Method::Mh;
+    match native_model_with(program, globals, model, opts.traces, compile) {
         Ok(m) => Ok(Some(tyche_infer::Native(std::sync::Arc::new(m)))),
         Err(_) if request == BackendRequest::Auto => Ok(None),
         Err(e) => {

@@ -93,7 +93,9 @@ struct ResultFn {
 /// A static model compiled for inference.
 pub struct NativeModel {
     kernel: Kernel,
-    compiled: Compiled,
+    /// `None` when built for SMC only (which never evaluates the whole
+    /// density); [`Kernel::eval`] stands in then.
+    compiled: Option<Compiled>,
     priors: Vec<Prior>,
     result: ResultFn,
     /// The model cut at its observations, for SMC.
@@ -114,8 +116,8 @@ impl NativeModel {
         &self.kernel
     }
 
-    pub fn compiled(&self) -> &Compiled {
-        &self.compiled
+    pub fn compiled(&self) -> Option<&Compiled> {
+        self.compiled.as_ref()
     }
 
     /// The model cut at its observations (what SMC runs).
@@ -197,7 +199,7 @@ impl Structure {
         })
     }
 
-    pub(crate) fn with_code(self, kernel: Kernel, compiled: Compiled) -> NativeModel {
+    pub(crate) fn with_code(self, kernel: Kernel, compiled: Option<Compiled>) -> NativeModel {
         NativeModel {
             kernel,
             compiled,
@@ -237,7 +239,10 @@ impl NativeDensity for NativeModel {
     }
 
     fn log_density(&self, theta: &[f64]) -> f64 {
-        self.compiled.log_density(theta)
+        match &self.compiled {
+            Some(c) => c.log_density(theta),
+            None => self.kernel.eval(theta),
+        }
     }
 
     fn prior(&self, i: usize, theta: &[f64]) -> Result<Dist, String> {
@@ -263,7 +268,11 @@ impl NativeDensity for NativeModel {
     }
 
     fn origin(&self) -> &'static str {
-        if self.compiled.is_ahead_of_time() {
+        if self
+            .compiled
+            .as_ref()
+            .is_some_and(Compiled::is_ahead_of_time)
+        {
             "aot"
         } else {
             "jit"

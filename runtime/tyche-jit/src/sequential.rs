@@ -102,7 +102,12 @@ impl std::fmt::Display for Plan {
             self.scratch_len
         )?;
         let last = self.segments.len().saturating_sub(1);
-        for (k, code) in self.segments.iter().enumerate().chain([(usize::MAX, &self.end)]) {
+        for (k, code) in self
+            .segments
+            .iter()
+            .enumerate()
+            .chain([(usize::MAX, &self.end)])
+        {
             match k {
                 usize::MAX => writeln!(f, "result:")?,
                 k if k == last => writeln!(f, "segment {k} (to the end):")?,
@@ -110,7 +115,12 @@ impl std::fmt::Display for Plan {
             }
             for ins in code.iter() {
                 match ins {
-                    Ins::Op { op, args, arity, dst } => {
+                    Ins::Op {
+                        op,
+                        args,
+                        arity,
+                        dst,
+                    } => {
                         let a: Vec<String> = args[..*arity as usize].iter().map(src).collect();
                         let name = format!("{op}");
                         let name = name.split('(').next().unwrap_or("op");
@@ -119,7 +129,9 @@ impl std::fmt::Display for Plan {
                     Ins::SampleNormal { mu, sigma, dst, .. } => {
                         writeln!(f, "  t{dst} ~ Normal({}, {})", src(mu), src(sigma))?
                     }
-                    Ins::Sample { kind, params, dst, .. } => {
+                    Ins::Sample {
+                        kind, params, dst, ..
+                    } => {
                         let a: Vec<String> = params.iter().map(src).collect();
                         writeln!(f, "  t{dst} ~ {}({})", kind.name(), a.join(", "))?
                     }
@@ -613,7 +625,14 @@ impl NativeSequential for Plan {
         let width = rows.len() / m.max(1);
         let mut rngs: Vec<InferRng> = (0..m).map(rng).collect();
         let mut tmp = vec![0.0; self.scratch_len * m];
-        run_batch(&self.segments[k], rows, width, log_weights, &mut rngs, &mut tmp)
+        run_batch(
+            &self.segments[k],
+            rows,
+            width,
+            log_weights,
+            &mut rngs,
+            &mut tmp,
+        )
     }
 
     fn result(&self, state: &[f64]) -> Value {
