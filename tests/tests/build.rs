@@ -137,18 +137,18 @@ fn run_exe(built: &Built, args: &[&str], env: &[(&str, &str)]) -> Ran {
 }
 
 /// Runs `tyche run FILE ARGS…` and the executable with `ARGS…`, and
-/// describes every difference in status, stdout and (when `same_stderr`)
-/// stderr.
-fn compare(built: &Built, file: &str, args: &[&str], same_stderr: bool) -> Vec<String> {
+/// describes every difference in exit status, stdout and stderr, and an
+/// exit status other than `status`.
+fn compare(built: &Built, file: &str, args: &[&str], status: u8) -> Vec<String> {
     let mut run_args = vec!["run", file];
     run_args.extend_from_slice(args);
     let want = tyche(&run_args);
     let got = run_exe(built, args, &[]);
     let mut problems = Vec::new();
     let what = format!("`{}` vs `tyche run`", args.join(" "));
-    if got.status != want.status {
+    if got.status != want.status || want.status != status {
         problems.push(format!(
-            "{what}: exit {} vs {}\nexecutable stderr:\n{}\ntyche stderr:\n{}",
+            "{what}: exit {} vs {} (expected {status})\nexecutable stderr:\n{}\ntyche stderr:\n{}",
             got.status, want.status, got.stderr, want.stderr
         ));
     }
@@ -158,7 +158,7 @@ fn compare(built: &Built, file: &str, args: &[&str], same_stderr: bool) -> Vec<S
             diff(&want.stdout, &got.stdout)
         ));
     }
-    if same_stderr && got.stderr != want.stderr {
+    if got.stderr != want.stderr {
         problems.push(format!(
             "{what}: stderr differs (- tyche run, + executable):\n{}",
             diff(&want.stderr, &got.stderr)
@@ -171,134 +171,96 @@ fn fail_on(problems: Vec<String>) {
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
+/// An example to build and the runs to compare. Arguments are words;
+/// `{data}` is the example's data file.
+struct Case {
+    file: &'static str,
+    build: &'static str,
+    runs: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        file: "coin.ppl",
+        build: "",
+        runs: &[
+            "--seed 7 --format json",
+            "--seed 7 --format json --method mh --samples 500",
+            // The text report too.
+            "--seed 7 --particles 200",
+        ],
+    },
+    Case {
+        file: "linear_regression.ppl",
+        build: "--data {data}",
+        runs: &[
+            "--seed 7 --format json --data {data} --particles 200 --rejuvenate 1",
+            "--seed 7 --format json --data {data} --method mh --samples 300 --chains 2",
+        ],
+    },
+    Case {
+        file: "sprinkler.ppl",
+        build: "",
+        runs: &[
+            "--seed 7 --format json",
+            "--seed 7 --format json --do sprinkler=true",
+            "--seed 7 --format json --method importance --particles 300",
+        ],
+    },
+    Case {
+        file: "causal/backdoor.ppl",
+        // The executable's default model.
+        build: "--model recovery",
+        runs: &[
+            "--seed 7 --format json --do treated=true",
+            "--seed 7 --format json --observe treated=true",
+        ],
+    },
+    Case {
+        file: "causal/necessity.ppl",
+        build: "",
+        runs: &[
+            "--seed 7 --format json --model scm --observe x=true --observe y=true \
+                 --counterfactual x=false",
+        ],
+    },
+];
+
 #[test]
 fn examples_run_the_same_as_tyche_run() {
-    let lr_data = example("linear_regression.data.json");
-    let cases: Vec<(String, Vec<&str>, Vec<Vec<&str>>)> = vec![
-        (
-            example("coin.ppl"),
-            vec![],
-            vec![
-                vec!["--seed", "7", "--format", "json"],
-                vec![
-                    "--seed",
-                    "7",
-                    "--format",
-                    "json",
-                    "--method",
-                    "mh",
-                    "--samples",
-                    "500",
-                ],
-                // The text report too.
-                vec!["--seed", "7", "--particles", "200"],
-            ],
-        ),
-        (
-            example("linear_regression.ppl"),
-            vec!["--data", &lr_data],
-            vec![
-                vec![
-                    "--seed",
-                    "7",
-                    "--format",
-                    "json",
-                    "--data",
-                    &lr_data,
-                    "--particles",
-                    "200",
-                    "--rejuvenate",
-                    "1",
-                ],
-                vec![
-                    "--seed",
-                    "7",
-                    "--format",
-                    "json",
-                    "--data",
-                    &lr_data,
-                    "--method",
-                    "mh",
-                    "--samples",
-                    "300",
-                    "--chains",
-                    "2",
-                ],
-            ],
-        ),
-        (
-            example("sprinkler.ppl"),
-            vec![],
-            vec![
-                vec!["--seed", "7", "--format", "json"],
-                vec!["--seed", "7", "--format", "json", "--do", "sprinkler=true"],
-                vec![
-                    "--seed",
-                    "7",
-                    "--format",
-                    "json",
-                    "--method",
-                    "importance",
-                    "--particles",
-                    "300",
-                ],
-            ],
-        ),
-        (
-            example("causal/backdoor.ppl"),
-            // The executable's default model.
-            vec!["--model", "recovery"],
-            vec![
-                vec!["--seed", "7", "--format", "json", "--do", "treated=true"],
-                vec![
-                    "--seed",
-                    "7",
-                    "--format",
-                    "json",
-                    "--observe",
-                    "treated=true",
-                ],
-            ],
-        ),
-        (
-            example("causal/necessity.ppl"),
-            vec![],
-            vec![vec![
-                "--seed",
-                "7",
-                "--format",
-                "json",
-                "--model",
-                "scm",
-                "--observe",
-                "x=true",
-                "--observe",
-                "y=true",
-                "--counterfactual",
-                "x=false",
-            ]],
-        ),
-    ];
-    let problems = par_map(&cases, |(file, build_args, runs)| {
-        let built = build(file, build_args);
+    let problems = par_map(CASES, |case| {
+        let file = example(case.file);
+        let data = example(&case.file.replace(".ppl", ".data.json"));
+        let words = |s: &str| -> Vec<String> {
+            s.split_whitespace()
+                .map(|w| w.replace("{data}", &data))
+                .collect()
+        };
+        let build_args = words(case.build);
+        let built = build(
+            &file,
+            &build_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
         let mut problems = Vec::new();
-        for args in runs {
-            let got = run_exe(&built, args, &[]);
+        for run in case.runs {
+            let args = words(run);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let got = run_exe(&built, &args, &[]);
             let mut run_args = vec!["run", file.as_str()];
-            run_args.extend_from_slice(args);
+            run_args.extend_from_slice(&args);
             // `tyche build --model M` makes M the executable's default;
             // `tyche run` needs it spelled out.
-            if let Some(i) = build_args.iter().position(|a| *a == "--model") {
-                run_args.extend(["--model", build_args[i + 1]]);
+            if let Some(i) = build_args.iter().position(|a| a == "--model") {
+                run_args.extend(["--model", build_args[i + 1].as_str()]);
             }
             let want = tyche(&run_args);
-            let name = Path::new(file).file_name().unwrap().to_string_lossy();
             if want.status != 0 {
-                problems.push(format!("{name}: tyche run failed:\n{}", want.stderr));
+                problems.push(format!("{}: tyche run failed:\n{}", case.file, want.stderr));
             }
             if got.status != want.status || got.stdout != want.stdout {
                 problems.push(format!(
-                    "{name} {}: exit {} vs {}; stdout (- tyche run, + executable):\n{}{}",
+                    "{} {}: exit {} vs {}; stdout (- tyche run, + executable):\n{}{}",
+                    case.file,
                     run_args[2..].join(" "),
                     got.status,
                     want.status,
@@ -325,20 +287,25 @@ fn errors_are_the_same_as_tyche_run() {
     let missing = work.0.join("missing.json").display().to_string();
     let mut problems = Vec::new();
     // Diagnosed errors (exit 1): the same messages, naming the same files.
-    problems.extend(compare(&built, &file, &["--data", &bad], true));
-    problems.extend(compare(&built, &file, &["--data", &broken], true));
+    problems.extend(compare(&built, &file, &["--data", &bad], 1));
+    problems.extend(compare(&built, &file, &["--data", &broken], 1));
     // No data at all: the program's own diagnostic.
-    problems.extend(compare(&built, &file, &["--seed", "1"], true));
+    problems.extend(compare(&built, &file, &["--seed", "1"], 1));
     // Unreadable data file, bad values: usage errors (exit 2).
-    problems.extend(compare(&built, &file, &["--data", &missing], true));
-    problems.extend(compare(&built, &file, &["--particles", "0"], true));
-    // A surgery naming no choice.
+    problems.extend(compare(&built, &file, &["--data", &missing], 2));
     let data = example("linear_regression.data.json");
     problems.extend(compare(
         &built,
         &file,
+        &["--data", &data, "--particles", "0"],
+        2,
+    ));
+    // A surgery naming no choice.
+    problems.extend(compare(
+        &built,
+        &file,
         &["--data", &data, "--do", "slop=1.0"],
-        true,
+        1,
     ));
     // Unknown option: exit 2 from the argument parser for both (the usage
     // line names the executable instead of `tyche run`).
@@ -416,7 +383,7 @@ fn ahead_of_time_kernels_match_by_fingerprint() {
         "{}",
         got.stderr
     );
-    let mut problems = compare(&built, &file, &args, false);
+    let mut problems = compare(&built, &file, &args, 0);
 
     let work = TempDir::new("other-data");
     let other = work.0.join("other.json");
@@ -431,7 +398,7 @@ fn ahead_of_time_kernels_match_by_fingerprint() {
         "{}",
         got.stderr
     );
-    problems.extend(compare(&built, &file, &args, false));
+    problems.extend(compare(&built, &file, &args, 0));
     fail_on(problems);
 }
 

@@ -17,6 +17,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 use tyche_core::SourceMap;
+use tyche_infer::Method;
 use tyche_ir::{FuncId, Program};
 use tyche_jit::{Kernel, Replayer};
 use tyche_vm::Value;
@@ -456,25 +457,29 @@ fn main() {
             case.name,
             compiled.compile_time.as_secs_f64() * 1e3
         );
-        mh_end_to_end(case.name, &m, if quick { 300 } else { 2000 });
+        end_to_end(case.name, &m, Method::Mh, if quick { 300 } else { 2000 });
+        end_to_end(case.name, &m, Method::Smc, if quick { 100 } else { 1000 });
     }
 }
 
-/// Whole MH runs, interpreted and on the JIT (extraction and compilation
-/// included in the JIT's time), on the same seed: they must agree.
-fn mh_end_to_end(name: &str, m: &Loaded, samples: usize) {
-    use tyche_infer::{Method, Model, Options};
+/// Whole MH or SMC runs (`size` samples or particles), interpreted and
+/// native (extraction and compilation included in the native time), on
+/// the same seed: they must agree.
+fn end_to_end(name: &str, m: &Loaded, method: Method, size: usize) {
+    use tyche_infer::{Model, Options};
     let model = Model::for_function(m.program.clone(), m.globals.clone(), m.func);
     let opts = Options {
-        method: Method::Mh,
-        samples,
+        method,
+        samples: size,
+        particles: size,
         burn: 0,
         chains: 1,
         seed: 11,
+        traces: false,
         ..Options::default()
     };
     let t0 = Instant::now();
-    let interp = tyche_infer::infer(&model, &opts).expect("interpreted MH");
+    let interp = tyche_infer::infer(&model, &opts).expect("interpreted run");
     let t_interp = t0.elapsed().as_secs_f64();
     let t0 = Instant::now();
     let native = tyche_jit::for_inference(
@@ -485,7 +490,7 @@ fn mh_end_to_end(name: &str, m: &Loaded, samples: usize) {
         tyche_jit::BackendRequest::Jit,
     )
     .expect("compiles");
-    let jit = tyche_infer::infer(&model, &Options { native, ..opts }).expect("MH on the JIT");
+    let jit = tyche_infer::infer(&model, &Options { native, ..opts }).expect("native run");
     let t_jit = t0.elapsed().as_secs_f64();
     assert_eq!(jit.backend, tyche_infer::Backend::Jit);
     let (a, b) = (component_means(&interp), component_means(&jit));
@@ -494,18 +499,25 @@ fn mh_end_to_end(name: &str, m: &Loaded, samples: usize) {
         jit.mcmc.map(|s| s.acceptance_rate),
         "{name}: the two backends' chains differ"
     );
+    let (za, zb) = (interp.log_evidence, jit.log_evidence);
+    assert!(
+        za.zip(zb)
+            .is_none_or(|(a, b)| (a - b).abs() <= 1e-9 * a.abs().max(1.0)),
+        "{name}: evidence differs: {za:?} vs {zb:?}"
+    );
     assert!(
         a.iter()
             .zip(&b)
             .all(|(x, y)| (x - y).abs() <= 1e-9 * x.abs().max(1.0)),
         "{name}: posterior means differ: {a:?} vs {b:?}"
     );
+    let what = method.name();
     println!(
-        "# {name}: MH {samples} iterations: interpreter {:.3} s, jit {:.3} s",
+        "# {name}: {what} size {size}: interpreter {:.3} s, native {:.3} s",
         t_interp, t_jit
     );
     println!(
-        "ratio {name}.mh_end_to_end_interp_over_jit {:.1}",
+        "ratio {name}.{what}_end_to_end_interp_over_native {:.1}",
         t_interp / t_jit
     );
 }
