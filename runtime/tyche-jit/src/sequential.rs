@@ -280,12 +280,14 @@ impl Plan {
                     }
                 }
             }
-            scratch_len = scratch_len.max(e.tmps);
-            programs.push(e.code);
+            let mut code = e.code;
+            scratch_len = scratch_len.max(reuse_tmps(&mut code, &mut []));
+            programs.push(code);
         }
         let mut e = Emit::new(g, &live.def, &slot_of, end);
-        let leaves: Vec<Src> = leaf_nodes.iter().map(|&l| e.src(l)).collect();
-        scratch_len = scratch_len.max(e.tmps);
+        let mut leaves: Vec<Src> = leaf_nodes.iter().map(|&l| e.src(l)).collect();
+        let mut end_code = e.code;
+        scratch_len = scratch_len.max(reuse_tmps(&mut end_code, &mut leaves));
         let trace = keep_choices.then(|| {
             choices
                 .iter()
@@ -300,7 +302,7 @@ impl Plan {
         });
         Plan {
             segments: programs,
-            end: e.code,
+            end: end_code,
             leaves,
             template: template.clone(),
             state_len: state_len as usize,
@@ -308,6 +310,84 @@ impl Plan {
             trace,
         }
     }
+}
+
+/// Renumbers a program's temporaries so that one whose last reader has
+/// run is reused: a long segment (a model whose choices all come before
+/// its first observation) then needs a few columns, not one per node,
+/// and its batch stays in cache. `after` are operands read after the
+/// program (the result's leaves). Returns the number of temporaries.
+fn reuse_tmps(code: &mut [Ins], after: &mut [Src]) -> u32 {
+    fn reads(ins: &mut Ins) -> Vec<&mut u32> {
+        fn tmp(s: &mut Src) -> Option<&mut u32> {
+            match s {
+                Src::Tmp(t) => Some(t),
+                _ => None,
+            }
+        }
+        match ins {
+            Ins::Op { args, arity, .. } => {
+                args[..*arity as usize].iter_mut().filter_map(tmp).collect()
+            }
+            Ins::SampleNormal { mu, sigma, .. } => {
+                [mu, sigma].into_iter().filter_map(tmp).collect()
+            }
+            Ins::Sample { params, .. } => params.iter_mut().filter_map(tmp).collect(),
+            Ins::Store { tmp: t, .. } => vec![t],
+            Ins::Weight(s) => tmp(s).into_iter().collect(),
+        }
+    }
+    fn write(ins: &mut Ins) -> Option<&mut u32> {
+        match ins {
+            Ins::Op { dst, .. } | Ins::SampleNormal { dst, .. } | Ins::Sample { dst, .. } => {
+                Some(dst)
+            }
+            Ins::Store { .. } | Ins::Weight(_) => None,
+        }
+    }
+    let mut last: HashMap<u32, usize> = HashMap::new();
+    for (i, ins) in code.iter_mut().enumerate() {
+        for t in reads(ins) {
+            last.insert(*t, i);
+        }
+    }
+    for s in after.iter() {
+        if let Src::Tmp(t) = s {
+            last.insert(*t, usize::MAX);
+        }
+    }
+    let mut map: HashMap<u32, u32> = HashMap::new();
+    let mut free: Vec<u32> = Vec::new();
+    let mut count = 0u32;
+    for (i, ins) in code.iter_mut().enumerate() {
+        for t in reads(ins) {
+            let old = *t;
+            *t = map[&old];
+            // An operand's column is read before the result is written,
+            // particle by particle, so the result may take it over.
+            if last.get(&old) == Some(&i) {
+                free.push(*t);
+                last.remove(&old);
+            }
+        }
+        if let Some(d) = write(ins) {
+            let new = free.pop().unwrap_or_else(|| {
+                count += 1;
+                count - 1
+            });
+            map.insert(*d, new);
+            if !last.contains_key(d) {
+                free.push(new);
+            }
+            *d = new;
+        }
+    }
+    for s in after.iter_mut() {
+        if let Src::Tmp(t) = s {
+            *t = map[t];
+        }
+    }
+    count
 }
 
 struct Liveness<'g> {
