@@ -238,20 +238,6 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         Ok(o) => o,
         Err(code) => return code,
     };
-    // The automatic method (enumeration, then SMC) always interprets.
-    let request = args.backend.into();
-    match tyche_jit::for_inference(&program, &model.globals, func, &opts, request) {
-        Ok(native) => opts.native = native,
-        Err(d) => {
-            let span = model_name_span(&compiled, &args.model).unwrap_or(program.func(func).span);
-            let d = if d.labels.is_empty() {
-                d.with_primary(span, format!("`{}` is compiled here", args.model))
-            } else {
-                d
-            };
-            return report(io, &[d], &sources);
-        }
-    }
     let bar = if args.format == Format::Text && crate::progress_bars_enabled() {
         let (bar, progress) = progress_bar();
         opts.progress = Some(progress);
@@ -259,7 +245,12 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
     } else {
         None
     };
-    let result = run_inference(&model, &mut opts, args.method.is_none());
+    let result = run_inference(
+        &model,
+        &mut opts,
+        args.method.is_none(),
+        args.backend.into(),
+    );
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -449,18 +440,29 @@ fn model_name_span(compiled: &Compiled, model: &str) -> Option<tyche_core::Span>
 /// Runs the chosen method. Without `--method`, exact enumeration is tried
 /// first and SMC is used when the model cannot be enumerated (a
 /// continuous or unbounded choice, or too many paths).
+/// Runs inference, choosing the method when `automatic` (exact
+/// enumeration, else SMC) and native code per `backend` for the method
+/// that runs (see `tyche_jit::for_inference`).
 pub(crate) fn run_inference(
     model: &tyche_infer::Model,
     opts: &mut tyche_infer::Options,
     automatic: bool,
+    backend: tyche_jit::BackendRequest,
 ) -> Result<tyche_infer::InferResult, Diagnostic> {
-    if !automatic {
-        return tyche_infer::infer(model, opts);
+    let native = |opts: &tyche_infer::Options| match &model.entry {
+        tyche_vm::Value::Closure(c) if c.captures.is_empty() => {
+            tyche_jit::for_inference(&model.program, &model.globals, c.func, opts, backend)
+        }
+        _ => Ok(None),
+    };
+    if automatic {
+        opts.method = tyche_infer::Method::Enumerate;
     }
-    opts.method = tyche_infer::Method::Enumerate;
+    opts.native = native(opts)?;
     match tyche_infer::infer(model, opts) {
-        Err(d) if matches!(d.code.as_deref(), Some("E0702" | "E0703" | "E0704")) => {
+        Err(d) if automatic && matches!(d.code.as_deref(), Some("E0702" | "E0703" | "E0704")) => {
             opts.method = tyche_infer::Method::Smc;
+            opts.native = native(opts)?;
             tyche_infer::infer(model, opts)
         }
         other => other,

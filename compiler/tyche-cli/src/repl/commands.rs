@@ -523,7 +523,8 @@ impl Session {
                 return Err(d);
             }
             let m = tyche_infer::Model::for_function(Arc::clone(p), globals, root);
-            run_inference(&m, &mut opts, automatic).map(|r| (r, opts))
+            run_inference(&m, &mut opts, automatic, tyche_jit::BackendRequest::Auto)
+                .map(|r| (r, opts))
         };
         let (result, opts) = match self.execute(Arc::clone(&program), plan, job) {
             Ok(r) => r,
