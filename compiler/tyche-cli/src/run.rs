@@ -245,7 +245,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
     } else {
         None
     };
-    let result = run_inference(
+    let result = tyche_jit::infer(
         &model,
         &mut opts,
         args.method.is_none(),
@@ -440,35 +440,6 @@ fn model_name_span(compiled: &Compiled, model: &str) -> Option<tyche_core::Span>
 /// Runs the chosen method. Without `--method`, exact enumeration is tried
 /// first and SMC is used when the model cannot be enumerated (a
 /// continuous or unbounded choice, or too many paths).
-/// Runs inference, choosing the method when `automatic` (exact
-/// enumeration, else SMC) and native code per `backend` for the method
-/// that runs (see `tyche_jit::for_inference`).
-pub(crate) fn run_inference(
-    model: &tyche_infer::Model,
-    opts: &mut tyche_infer::Options,
-    automatic: bool,
-    backend: tyche_jit::BackendRequest,
-) -> Result<tyche_infer::InferResult, Diagnostic> {
-    let native = |opts: &tyche_infer::Options| match &model.entry {
-        tyche_vm::Value::Closure(c) if c.captures.is_empty() => {
-            tyche_jit::for_inference(&model.program, &model.globals, c.func, opts, backend)
-        }
-        _ => Ok(None),
-    };
-    if automatic {
-        opts.method = tyche_infer::Method::Enumerate;
-    }
-    opts.native = native(opts)?;
-    match tyche_infer::infer(model, opts) {
-        Err(d) if automatic && matches!(d.code.as_deref(), Some("E0702" | "E0703" | "E0704")) => {
-            opts.method = tyche_infer::Method::Smc;
-            opts.native = native(opts)?;
-            tyche_infer::infer(model, opts)
-        }
-        other => other,
-    }
-}
-
 fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
     use tyche_infer::{Method, Resampler};
     let method = match args.method {

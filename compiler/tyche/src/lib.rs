@@ -177,6 +177,14 @@ pub use tyche_infer::Resampler;
 /// ```
 pub use tyche_infer::Proposal;
 
+/// Where densities are computed: `Auto` (the default), `Jit` or
+/// `Interpreter` (see [`Query::backend`]).
+///
+/// ```
+/// assert_eq!(tyche::Backend::default(), tyche::Backend::Auto);
+/// ```
+pub use tyche_jit::BackendRequest as Backend;
+
 /// A problem found in a program, its data or its run: message, code,
 /// labelled spans and notes. [`Error::diagnostics`] returns them.
 ///

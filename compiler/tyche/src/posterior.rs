@@ -168,6 +168,7 @@ pub struct Posterior {
     ess: Option<f64>,
     exact: bool,
     mcmc: Option<McmcStats>,
+    backend: &'static str,
 }
 
 impl Posterior {
@@ -208,6 +209,7 @@ impl Posterior {
             ess: result.ess,
             exact: result.exact,
             mcmc: result.mcmc,
+            backend: result.backend.name(),
         }
     }
 
@@ -528,6 +530,19 @@ impl Posterior {
     /// ```
     pub fn method(&self) -> Method {
         self.method
+    }
+
+    /// What computed the densities: `"jit"` (compiled code),
+    /// `"interpreter"`, or `"mixed"` (see [`Query::backend`](crate::Query::backend)).
+    ///
+    /// ```
+    /// let program = tyche::Program::from_source("m.ppl", "fn model() -> Bool { let b ~ Bernoulli(0.5); b }")?;
+    /// // Enumeration always interprets.
+    /// assert_eq!(program.model("model")?.run()?.backend(), "interpreter");
+    /// # Ok::<(), tyche::Error>(())
+    /// ```
+    pub fn backend(&self) -> &'static str {
+        self.backend
     }
 
     /// The seed the run used.

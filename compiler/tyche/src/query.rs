@@ -11,6 +11,7 @@ use crate::error::{Error, ErrorKind};
 use crate::posterior::Posterior;
 use crate::program::Program;
 use crate::value::{conform, IntoValue};
+use crate::Backend;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tyche_core::suggest::best_match;
@@ -60,6 +61,7 @@ pub struct Query {
     opts: Options,
     particles: Option<usize>,
     samples: Option<usize>,
+    backend: Backend,
 }
 
 /// A checked `do`/`condition`/`counterfactual` edit, applied by `run`.
@@ -87,6 +89,7 @@ impl Query {
             opts: Options::default(),
             particles: None,
             samples: None,
+            backend: Backend::Auto,
         }
     }
 
@@ -674,6 +677,28 @@ impl Query {
         self
     }
 
+    /// Where densities are computed (default [`Backend::Auto`]: compiled
+    /// code for MH and SMC when the model's choices are fixed by its data,
+    /// else the interpreter). Results are the same for a seed either way;
+    /// [`Backend::Jit`] makes a model that cannot be compiled an error.
+    ///
+    /// ```
+    /// let program = tyche::Program::from_source("m.ppl", "
+    ///     fn model() -> Real { let x ~ Normal(0, 1); observe(Normal(x, 1), 0.5); x }
+    /// ")?;
+    /// let q = program.model("model")?.method(tyche::Method::Smc).particles(200);
+    /// let native = q.clone().backend(tyche::Backend::Jit).run()?;
+    /// let interpreted = q.backend(tyche::Backend::Interpreter).run()?;
+    /// assert_eq!(native.backend(), "jit");
+    /// assert_eq!(interpreted.backend(), "interpreter");
+    /// assert_eq!(native.mean(), interpreted.mean());
+    /// # Ok::<(), tyche::Error>(())
+    /// ```
+    pub fn backend(mut self, backend: Backend) -> Query {
+        self.backend = backend;
+        self
+    }
+
     /// How SMC resamples (default systematic).
     ///
     /// ```
@@ -840,20 +865,8 @@ impl Query {
         self.check_reached(&program, &globals, func)?;
         let model = tyche_infer::Model::for_function(Arc::clone(&program), globals, func);
         let mut opts = opts;
-        let result = match self.method {
-            Some(_) => tyche_infer::infer(&model, &opts),
-            None => {
-                opts.method = Method::Enumerate;
-                match tyche_infer::infer(&model, &opts) {
-                    Err(d) if matches!(d.code.as_deref(), Some("E0702" | "E0703" | "E0704")) => {
-                        opts.method = Method::Smc;
-                        tyche_infer::infer(&model, &opts)
-                    }
-                    other => other,
-                }
-            }
-        }
-        .map_err(|d| self.program.error(ErrorKind::Run, vec![d]))?;
+        let result = tyche_jit::infer(&model, &mut opts, self.method.is_none(), self.backend)
+            .map_err(|d| self.program.error(ErrorKind::Run, vec![d]))?;
         let ty = tyche_driver::result_type(&program, func);
         Ok(Posterior::new(result, &program, ty, &self.model, opts.seed))
     }

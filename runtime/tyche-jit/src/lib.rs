@@ -210,3 +210,35 @@ pub fn for_inference(
         }
     }
 }
+
+/// Runs inference on `model` with native code per `backend` (see
+/// [`for_inference`]); with `automatic`, chooses the method the way `tyche
+/// run` does without `--method`: exact enumeration, or SMC when the model
+/// has a continuous choice or too many paths. The CLI, the REPL and the
+/// embedding API all run inference through here.
+pub fn infer(
+    model: &tyche_infer::Model,
+    opts: &mut tyche_infer::Options,
+    automatic: bool,
+    backend: BackendRequest,
+) -> Result<tyche_infer::InferResult, tyche_core::Diagnostic> {
+    let native = |opts: &tyche_infer::Options| match &model.entry {
+        Value::Closure(c) if c.captures.is_empty() => {
+            for_inference(&model.program, &model.globals, c.func, opts, backend)
+        }
+        _ => Ok(None),
+    };
+    if automatic {
+        opts.method = tyche_infer::Method::Enumerate;
+    }
+    opts.native = native(opts)?;
+    match tyche_infer::infer(model, opts) {
+        // Not finite-discrete, or too large to enumerate.
+        Err(d) if automatic && matches!(d.code.as_deref(), Some("E0702" | "E0703" | "E0704")) => {
+            opts.method = tyche_infer::Method::Smc;
+            opts.native = native(opts)?;
+            tyche_infer::infer(model, opts)
+        }
+        other => other,
+    }
+}

@@ -8,7 +8,6 @@
 
 use super::session::{expr_type, synthetic, Control, DataFile, Session};
 use crate::cli::MethodArg;
-use crate::run::run_inference;
 use crate::Io;
 use clap::Parser;
 use std::collections::HashMap;
@@ -523,7 +522,7 @@ impl Session {
                 return Err(d);
             }
             let m = tyche_infer::Model::for_function(Arc::clone(p), globals, root);
-            run_inference(&m, &mut opts, automatic, tyche_jit::BackendRequest::Auto)
+            tyche_jit::infer(&m, &mut opts, automatic, tyche_jit::BackendRequest::Auto)
                 .map(|r| (r, opts))
         };
         let (result, opts) = match self.execute(Arc::clone(&program), plan, job) {
