@@ -29,7 +29,7 @@ use crate::model::Model;
 use crate::nested::Ctx;
 use crate::options::{Method, Options, Progress, Proposal};
 use crate::par;
-use crate::population::{Population, Resampler};
+use crate::population::{Population, Resampler, WeightSummary};
 use crate::result::InferResult;
 use crate::rng::{Purpose, Seed};
 use crate::trace::SharedTrace;
@@ -116,6 +116,58 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
     })
 }
 
+/// When to resample, and which effective sample size a run reports: the
+/// bookkeeping the interpreted loop shares with the native one
+/// (`smc_native`).
+pub(crate) struct Schedule {
+    threshold: Option<f64>,
+    n: usize,
+    /// The ESS to report: of the current weights if an observation
+    /// weighted them since the last resampling, else of the weights
+    /// before it.
+    last_ess: f64,
+    weighted_since_resampling: bool,
+}
+
+impl Schedule {
+    pub(crate) fn new(threshold: Option<f64>, n: usize, initial_ess: f64) -> Schedule {
+        Schedule {
+            threshold,
+            n,
+            last_ess: initial_ess,
+            weighted_since_resampling: false,
+        }
+    }
+
+    /// Records whether the step just run weighted any particle.
+    pub(crate) fn weighted(&mut self, weighted: bool) {
+        self.weighted_since_resampling |= weighted;
+    }
+
+    /// Whether to resample now: always, or when the ESS fell below the
+    /// threshold (a fraction of n).
+    pub(crate) fn due(&mut self, summary: &WeightSummary) -> bool {
+        let due = match self.threshold {
+            None => true,
+            Some(t) => summary.ess < t * self.n as f64,
+        };
+        if due {
+            self.last_ess = summary.ess;
+            self.weighted_since_resampling = false;
+        }
+        due
+    }
+
+    /// The ESS to report at the end, given the final weights' ESS.
+    pub(crate) fn final_ess(&self, current: impl FnOnce() -> f64) -> f64 {
+        if self.weighted_since_resampling {
+            current()
+        } else {
+            self.last_ess
+        }
+    }
+}
+
 /// Runs SMC from `pop` (particles suspended anywhere, weights given) until
 /// every particle has finished, or every particle has weight zero (then
 /// the population's evidence is −∞); the streams are
@@ -141,10 +193,7 @@ fn run_population_with(
     progress: Option<&Progress>,
 ) -> Result<SmcOutput, Diagnostic> {
     let n = pop.len();
-    // The ESS to report: of the current weights if an observation weighted
-    // them since the last resampling, else of the weights before it.
-    let mut last_ess = pop.ess();
-    let mut weighted_since_resampling = false;
+    let mut schedule = Schedule::new(cfg.ess_threshold, n, pop.ess());
     for step in 0u64.. {
         let step_seed = seed.stream(Purpose::Smc, step);
         // Flags set by any particle; OR is order-independent.
@@ -168,7 +217,7 @@ fn run_population_with(
         if let Some(p) = progress {
             p.report(step + 1, 0);
         }
-        weighted_since_resampling |= weighted.into_inner();
+        schedule.weighted(weighted.into_inner());
         let summary = pop.summary();
         if summary.log_mean == f64::NEG_INFINITY {
             // Every particle is dead: the estimate is zero. Callers decide
@@ -181,14 +230,7 @@ fn run_population_with(
         if !running.into_inner() {
             break;
         }
-        let ess = summary.ess;
-        let resample = match cfg.ess_threshold {
-            None => true,
-            Some(t) => ess < t * n as f64,
-        };
-        if resample {
-            last_ess = ess;
-            weighted_since_resampling = false;
+        if schedule.due(&summary) {
             let mut rng = seed.stream(Purpose::Resample, step).rng();
             pop.resample_with(cfg.resampler, &mut rng, &summary);
             if cfg.rejuvenate > 0 {
@@ -205,11 +247,7 @@ fn run_population_with(
             }
         }
     }
-    let ess = if weighted_since_resampling {
-        pop.ess()
-    } else {
-        last_ess
-    };
+    let ess = schedule.final_ess(|| pop.ess());
     Ok(SmcOutput {
         population: pop,
         ess,

@@ -16,6 +16,7 @@ use crate::options::{Method, Options};
 use crate::population::Population;
 use crate::result::{Draw, InferResult};
 use crate::rng::{Purpose, Seed};
+use crate::smc::Schedule;
 use crate::stats::log_sum_exp;
 use rayon::prelude::*;
 use tyche_core::Diagnostic;
@@ -49,8 +50,7 @@ pub(crate) fn smc(
     // The population's "particles" are slot numbers: after resampling,
     // slot p holds a copy of the particle that was in slot particles[p].
     let mut pop = Population::new((0..n as u32).collect::<Vec<u32>>());
-    let mut last_ess = pop.ess();
-    let mut weighted_since_resampling = false;
+    let mut schedule = Schedule::new(opts.ess_threshold, n, pop.ess());
     let mut finished = false;
     let last = seq.segments().saturating_sub(1) as u64;
     for step in 0..seq.segments() as u64 {
@@ -91,7 +91,7 @@ pub(crate) fn smc(
         if let Some(p) = &opts.progress {
             p.report(step + 1, 0);
         }
-        weighted_since_resampling |= weighted;
+        schedule.weighted(weighted);
         let summary = pop.summary();
         if summary.log_mean == f64::NEG_INFINITY {
             return Err(all_zero("Smc", n));
@@ -100,14 +100,7 @@ pub(crate) fn smc(
             finished = true;
             break;
         }
-        let ess = summary.ess;
-        let resample = match opts.ess_threshold {
-            None => true,
-            Some(t) => ess < t * n as f64,
-        };
-        if resample {
-            last_ess = ess;
-            weighted_since_resampling = false;
+        if schedule.due(&summary) {
             let mut rng = seed.stream(Purpose::Resample, step).rng();
             pop.resample_with(opts.resampler, &mut rng, &summary);
             // Copies go to slots whose particle left no offspring; a
@@ -125,11 +118,7 @@ pub(crate) fn smc(
         }
     }
     debug_assert!(finished || seq.segments() == 0);
-    let ess = if weighted_since_resampling {
-        pop.ess()
-    } else {
-        last_ess
-    };
+    let ess = schedule.final_ess(|| pop.ess());
     let lse = log_sum_exp(&pop.log_weights);
     let draws = state
         .chunks(width)
