@@ -128,7 +128,7 @@ fn emit_clif(args: &CheckArgs, compiled: &Compiled, sources: &mut SourceMap, io:
         Err(d) => return report(io, &[d], sources),
     };
     if args.emit == Some(Emit::Steps) {
-        return match tyche_jit::native_model(&compiled.ir, &globals, func, false) {
+        return match tyche_jit::native_model_with(&compiled.ir, &globals, func, false, false) {
             Ok(m) => {
                 let _ = write!(io.out, "{}", m.plan());
                 0

@@ -73,17 +73,18 @@ pub trait NativeSequential: Send + Sync {
     /// Particles with weight −∞ are dead: their rows may change but their
     /// weights stay −∞ and their errors are ignored. Each live particle's
     /// weight grows by its observation's log weight (none in the last
-    /// segment; a NaN weight counts as −∞). An invalid distribution
-    /// parameter of a live particle's choice stops the batch: the
-    /// particle's index in the batch, the message and the choice's site
-    /// (the lowest such index).
+    /// segment; a NaN weight counts as −∞). A runtime error of a live
+    /// particle (an invalid distribution parameter of a choice, an index
+    /// out of bounds) stops the batch: the particle's index in the batch,
+    /// the interpreter's message and where in the source (the lowest such
+    /// index; each particle's first error).
     fn run_segment(
         &self,
         k: usize,
         rows: &mut [f64],
         log_weights: &mut [f64],
         rng: &(dyn Fn(usize) -> crate::rng::InferRng + Sync),
-    ) -> Result<(), (usize, String, SiteId)>;
+    ) -> Result<(), (usize, String, tyche_core::Span)>;
     /// The model's return value from a finished particle's state.
     fn result(&self, state: &[f64]) -> Value;
     /// The choices (address and value) of a finished particle, when its

@@ -36,7 +36,7 @@ pub(crate) fn applies(seq: &dyn NativeSequential, opts: &Options) -> bool {
 }
 
 pub(crate) fn smc(
-    model: &Model,
+    _model: &Model,
     opts: &Options,
     seq: &dyn NativeSequential,
 ) -> Result<InferResult, Diagnostic> {
@@ -79,10 +79,10 @@ pub(crate) fn smc(
                 .enumerate()
                 .find_map(|(b, batch)| run(b, batch).err().map(|e| (b, e)))
         };
-        if let Some((_, (_, message, site))) = failed {
+        if let Some((_, (_, message, span))) = failed {
             return Err(Diagnostic::error(message)
                 .with_code("E0601")
-                .with_primary(model.program.site(site).span, ""));
+                .with_primary(span, ""));
         }
         drop(batches);
         // Every live particle was weighted, except in the last segment.

@@ -628,6 +628,7 @@ impl<'a, M: Module> Emitter<'a, M> {
                     }
                 }
             }
+            Op::Lookup { .. } => return Err(jerr("table lookups are not compiled")),
             Op::Cmp(c, x, y) => {
                 let (x, y) = (self.get(b, x)?, self.get(b, y)?);
                 let cc = match c {

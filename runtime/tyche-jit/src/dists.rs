@@ -10,6 +10,12 @@
 //! Parameter validation becomes a guard: where the interpreter would stop
 //! with "invalid parameter" the term is `−∞` (the point is outside the
 //! model's support). With constant parameters the guard folds away.
+//!
+//! A random integer value (a discrete choice, or data looked up by one) is
+//! a node holding `k as f64` — the conversion `tyche-dist` applies before
+//! every formula — so integer tests (`k < 0`, `k == n`) are comparisons of
+//! that node, `stirlerr(k)` is a table for `k ≤ 15` and the series above
+//! ([`stirlerr_int`]), and `ln_ps[k]` is a select over the categories.
 
 use crate::graph::Graph;
 use crate::ops::{Bin, Cmp, NodeId, Un};
@@ -27,6 +33,8 @@ pub enum Val {
     Real(NodeId),
     /// A concrete integer (counts).
     Int(i64),
+    /// A random integer `k`: a node holding `k as f64`.
+    SInt(NodeId),
     /// A boolean: a node of type Bool (constant or symbolic).
     Bool(NodeId),
 }
@@ -39,6 +47,16 @@ pub enum Params {
     Binomial(i64, NodeId),
     /// `Categorical(ws)`: unnormalised weights.
     Categorical(Vec<NodeId>),
+    /// A validated `Categorical`: its `ln_ps` as a table of the graph and
+    /// its length.
+    CategoricalLogs(u32, usize),
+    /// A validated `DiscreteUniform(lo, hi)` (bounds as exact reals) and
+    /// its `log_norm`.
+    DiscreteUniform {
+        lo: f64,
+        hi: f64,
+        log_norm: f64,
+    },
 }
 
 fn pos(g: &mut Graph, x: NodeId) -> NodeId {
@@ -122,6 +140,59 @@ fn ln_gamma_half_ratio(g: &mut Graph, x: NodeId) -> NodeId {
     let g2 = g.un(Un::Lgamma, x);
     let direct = g.sub(g1, g2);
     g.select(big, series, direct)
+}
+
+/// `tyche_dist::special::stirlerr(x)` for an integer-valued `x ≥ 0`: the
+/// table branch (`x ≤ 15`) as a lookup of `stirlerr`'s own values, the
+/// series branches as its operations. (Negative `x` gives a value callers
+/// never select.)
+pub fn stirlerr_int(g: &mut Graph, x: NodeId) -> NodeId {
+    const S0: f64 = 1.0 / 12.0;
+    const S1: f64 = 1.0 / 360.0;
+    const S2: f64 = 1.0 / 1260.0;
+    const S3: f64 = 1.0 / 1680.0;
+    const S4: f64 = 1.0 / 1188.0;
+    let small: Vec<f64> = (0..=15)
+        .map(|i| tyche_dist::special::stirlerr(i as f64))
+        .collect();
+    let t = g.table(&small);
+    let small = g.lookup(t, x);
+    let nn = g.mul(x, x);
+    let [s0, s1, s2, s3, s4] = [S0, S1, S2, S3, S4].map(|c| g.c(c));
+    // Each branch's nested form, from its innermost parenthesis out.
+    let q = g.div(s1, nn);
+    let a500 = g.sub(s0, q);
+    let r500 = g.div(a500, x);
+    let q = g.div(s2, nn);
+    let b = g.sub(s1, q);
+    let q = g.div(b, nn);
+    let a80 = g.sub(s0, q);
+    let r80 = g.div(a80, x);
+    let q = g.div(s3, nn);
+    let c = g.sub(s2, q);
+    let q = g.div(c, nn);
+    let b = g.sub(s1, q);
+    let q = g.div(b, nn);
+    let a35 = g.sub(s0, q);
+    let r35 = g.div(a35, x);
+    let q = g.div(s4, nn);
+    let d = g.sub(s3, q);
+    let q = g.div(d, nn);
+    let c = g.sub(s2, q);
+    let q = g.div(c, nn);
+    let b = g.sub(s1, q);
+    let q = g.div(b, nn);
+    let a0 = g.sub(s0, q);
+    let r0 = g.div(a0, x);
+    let (c15, c35, c80, c500) = (g.c(15.0), g.c(35.0), g.c(80.0), g.c(500.0));
+    let gt35 = g.cmp(Cmp::Gt, x, c35);
+    let r = g.select(gt35, r35, r0);
+    let gt80 = g.cmp(Cmp::Gt, x, c80);
+    let r = g.select(gt80, r80, r);
+    let gt500 = g.cmp(Cmp::Gt, x, c500);
+    let r = g.select(gt500, r500, r);
+    let le15 = g.cmp(Cmp::Le, x, c15);
+    g.select(le15, small, r)
 }
 
 /// Guards a term: `−∞` unless `ok`.
@@ -368,8 +439,10 @@ pub fn log_density(
         }
         DistKind::Geometric => {
             let pr = p(0);
-            let Val::Int(k) = x else {
-                return Err("Geometric needs a concrete Int value".into());
+            let kf = match x {
+                Val::Int(k) => g.c(k as f64),
+                Val::SInt(k) => k,
+                _ => return Err("Geometric needs an Int value".into()),
             };
             let ok0 = prob(g, pr);
             let zero = g.c(0.0);
@@ -378,7 +451,6 @@ pub fn log_density(
             let ln_p = g.ln(pr);
             let np = g.neg(pr);
             let ln_q = g.un(Un::Log1p, np);
-            let kf = g.c(k as f64);
             let neg = g.cmp(Cmp::Lt, kf, zero);
             let t = mul_ln(g, kf, ln_q);
             let v = g.add2(t, ln_p);
@@ -387,8 +459,11 @@ pub fn log_density(
         }
         DistKind::Poisson => {
             let rate = p(0);
+            if let Val::SInt(k) = x {
+                return Ok(poisson_at(g, rate, k));
+            }
             let Val::Int(k) = x else {
-                return Err("Poisson needs a concrete Int value".into());
+                return Err("Poisson needs an Int value".into());
             };
             let fin = g.is_finite(rate);
             let zero = g.c(0.0);
@@ -425,8 +500,11 @@ pub fn log_density(
             let Params::Binomial(n, pr) = *params else {
                 unreachable!()
             };
+            if let Val::SInt(k) = x {
+                return Ok(binomial_at(g, n, pr, k));
+            }
             let Val::Int(k) = x else {
-                return Err("Binomial needs a concrete Int value".into());
+                return Err("Binomial needs an Int value".into());
             };
             let ok = prob(g, pr);
             let ln_p = g.ln(pr);
@@ -483,11 +561,24 @@ pub fn log_density(
             guard(g, ok, lp)
         }
         DistKind::Categorical => {
+            if let (Params::CategoricalLogs(t, n), Val::SInt(k)) = (params, x) {
+                // `ln_ps.get(k)`, −∞ outside `0..n`.
+                let zero = g.c(0.0);
+                let len = g.c(*n as f64);
+                let ge = g.cmp(Cmp::Ge, k, zero);
+                let lt = g.cmp(Cmp::Lt, k, len);
+                let inside = g.and(ge, lt);
+                let l = g.lookup(*t, k);
+                return Ok(g.select(inside, l, ni));
+            }
             let Params::Categorical(ws) = params else {
-                unreachable!()
+                return Err("Categorical needs its weights".into());
             };
+            if let Val::SInt(k) = x {
+                return Ok(categorical_at(g, ws, k));
+            }
             let Val::Int(k) = x else {
-                return Err("Categorical needs a concrete Int value".into());
+                return Err("Categorical needs an Int value".into());
             };
             let zero = g.c(0.0);
             let mut ok = g.boolean(true);
@@ -512,11 +603,167 @@ pub fn log_density(
             };
             guard(g, ok, lp)
         }
-        DistKind::DiscreteUniform | DistKind::Dirichlet | DistKind::MvNormal => {
+        DistKind::DiscreteUniform => {
+            let (Params::DiscreteUniform { lo, hi, log_norm }, Val::SInt(k)) = (params, x) else {
+                return Err(
+                    "DiscreteUniform with random parameters is not supported in kernels".into(),
+                );
+            };
+            let (lo, hi, ln) = (g.c(*lo), g.c(*hi), g.c(*log_norm));
+            let a = g.cmp(Cmp::Le, lo, k);
+            let b = g.cmp(Cmp::Le, k, hi);
+            let inside = g.and(a, b);
+            g.select(inside, ln, ni)
+        }
+        DistKind::Dirichlet | DistKind::MvNormal => {
             return Err(format!(
                 "{} with random parameters is not supported in kernels",
                 kind.name()
             ))
         }
     })
+}
+
+/// The validation of `Categorical(ws)` (`Dist::new`) as a node: every
+/// weight finite and non-negative, a positive finite sum. Also the sum,
+/// accumulated in order from 0 as `Dist::new` does.
+fn categorical_ok(g: &mut Graph, ws: &[NodeId]) -> (NodeId, NodeId) {
+    let zero = g.c(0.0);
+    let mut ok = g.boolean(true);
+    let mut sum = g.c(0.0);
+    for &w in ws {
+        let ge = g.cmp(Cmp::Ge, w, zero);
+        let f = g.is_finite(w);
+        let okw = g.and(ge, f);
+        ok = g.and(ok, okw);
+        sum = g.add2(sum, w);
+    }
+    let sp = g.cmp(Cmp::Gt, sum, zero);
+    let sf = g.is_finite(sum);
+    ok = g.and(ok, sp);
+    ok = g.and(ok, sf);
+    (ok, sum)
+}
+
+/// `Categorical(ws)` at a random `k`: `ln(ws[k] / Σ ws)` (the normalised
+/// `ps[k]`'s log, as `Dist::new` computes `ln_ps`), −∞ outside `0..n`.
+fn categorical_at(g: &mut Graph, ws: &[NodeId], k: NodeId) -> NodeId {
+    let (ok, sum) = categorical_ok(g, ws);
+    let mut acc = g.c(f64::NEG_INFINITY);
+    for (i, &w) in ws.iter().enumerate().rev() {
+        let ci = g.c(i as f64);
+        let eq = g.cmp(Cmp::Eq, k, ci);
+        let p = g.div(w, sum);
+        let l = g.ln(p);
+        acc = g.select(eq, l, acc);
+    }
+    guard(g, ok, acc)
+}
+
+/// `Poisson(rate)` at a random count `k` (`Dist::log_prob`'s branches as
+/// selects).
+fn poisson_at(g: &mut Graph, rate: NodeId, kf: NodeId) -> NodeId {
+    let ni = neg_inf(g);
+    let fin = g.is_finite(rate);
+    let zero = g.c(0.0);
+    let nn = g.cmp(Cmp::Ge, rate, zero);
+    let max = g.c(1e18);
+    let le = g.cmp(Cmp::Le, rate, max);
+    let ok = g.and(fin, nn);
+    let ok = g.and(ok, le);
+    let kneg = g.cmp(Cmp::Lt, kf, zero);
+    let k0 = g.cmp(Cmp::Eq, kf, zero);
+    let r0 = g.cmp(Cmp::Eq, rate, zero);
+    let nrate = g.neg(rate);
+    let st = stirlerr_int(g, kf);
+    let nst = g.neg(st);
+    let bd = g.bin(Bin::Bd0, kf, rate);
+    let a = g.sub(nst, bd);
+    let l2 = g.c(LN_2PI);
+    let lk = g.ln(kf);
+    let s = g.add2(l2, lk);
+    let h = g.c(0.5);
+    let hs = g.mul(h, s);
+    let general = g.sub(a, hs);
+    let inner = g.select(r0, ni, general);
+    let inner = g.select(k0, nrate, inner);
+    let lp = g.select(kneg, ni, inner);
+    guard(g, ok, lp)
+}
+
+/// `Binomial(n, p)` at a random count `k` (`Dist::log_prob`'s branches as
+/// selects; Loader's form for `0 < k < n`).
+fn binomial_at(g: &mut Graph, n: i64, pr: NodeId, kf: NodeId) -> NodeId {
+    let ni = neg_inf(g);
+    let ok = prob(g, pr);
+    let ln_p = g.ln(pr);
+    let npr = g.neg(pr);
+    let ln_q = g.un(Un::Log1p, npr);
+    let nf = g.c(n as f64);
+    let zero = g.c(0.0);
+    let one = g.c(1.0);
+    let lt0 = g.cmp(Cmp::Lt, kf, zero);
+    let gtn = g.cmp(Cmp::Gt, kf, nf);
+    let out = g.or(lt0, gtn);
+    let is0 = g.cmp(Cmp::Eq, kf, zero);
+    let is_n = g.cmp(Cmp::Eq, kf, nf);
+    let a0 = mul_ln(g, nf, ln_q);
+    let an = mul_ln(g, nf, ln_p);
+    let p0 = g.cmp(Cmp::Eq, pr, zero);
+    let p1 = g.cmp(Cmp::Eq, pr, one);
+    let degenerate = g.or(p0, p1);
+    let m = g.sub(nf, kf);
+    let sn = g.c(if n > 0 {
+        tyche_dist::special::stirlerr(n as f64)
+    } else {
+        0.0
+    });
+    let sk = stirlerr_int(g, kf);
+    let sm = stirlerr_int(g, m);
+    let t = g.sub(sn, sk);
+    let t = g.sub(t, sm);
+    let np = g.mul(nf, pr);
+    let b1 = g.bin(Bin::Bd0, kf, np);
+    let t = g.sub(t, b1);
+    let q = g.sub(one, pr);
+    let nq = g.mul(nf, q);
+    let b2 = g.bin(Bin::Bd0, m, nq);
+    let t = g.sub(t, b2);
+    let l2 = g.c(LN_2PI);
+    let lk = g.ln(kf);
+    let nkf = g.neg(kf);
+    let r = g.div(nkf, nf);
+    let l1 = g.un(Un::Log1p, r);
+    let s = g.add2(l2, lk);
+    let s = g.add2(s, l1);
+    let h = g.c(0.5);
+    let hs = g.mul(h, s);
+    let general = g.sub(t, hs);
+    let v = g.select(degenerate, ni, general);
+    let v = g.select(is_n, an, v);
+    let v = g.select(is0, a0, v);
+    let lp = g.select(out, ni, v);
+    guard(g, ok, lp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The node form of `stirlerr` computes `tyche-dist`'s bits in every
+    /// branch (table, and the series above 15, 35, 80 and 500).
+    #[test]
+    fn stirlerr_int_is_tyche_dists() {
+        for k in (0..=2000_i64).chain([10_000, 1 << 40]) {
+            let mut g = Graph::new();
+            let x = g.c(k as f64);
+            let r = stirlerr_int(&mut g, x);
+            let want = tyche_dist::special::stirlerr(k as f64);
+            assert_eq!(
+                g.as_const(r).map(f64::to_bits),
+                Some(want.to_bits()),
+                "k = {k}"
+            );
+        }
+    }
 }

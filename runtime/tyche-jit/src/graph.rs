@@ -11,14 +11,21 @@
 //! is kept. Two loop iterations that differ only in their data therefore
 //! build DAGs of the same shape, which is what loop rerolling needs; the
 //! kernel builder drops the untaken arm of a constant `select` later.
+//!
+//! The graph also owns the tables that [`Op::Lookup`] nodes read (data
+//! arrays indexed by a random integer), shared by equal contents.
 
 use crate::ops::{Bin, Cmp, NodeId, Op, Ty, Un};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
     pub ops: Vec<Op>,
     memo: HashMap<Op, NodeId>,
+    /// The tables of [`Op::Lookup`] nodes.
+    pub tables: Vec<Arc<[f64]>>,
+    table_memo: HashMap<Vec<u64>, u32>,
 }
 
 impl Graph {
@@ -52,6 +59,13 @@ impl Graph {
 
     /// Adds (or finds) a node, folding it when every operand is a constant.
     pub fn add(&mut self, op: Op) -> NodeId {
+        if let Op::Lookup { table, index } = op {
+            if let Some(x) = self.as_const(index) {
+                let v = crate::ops::lookup(&self.tables[table as usize], x);
+                return self.c(v);
+            }
+            return self.intern(op);
+        }
         let args = op.args();
         if !args.is_empty() && args.iter().all(|a| self.ops[a.index()].is_const()) {
             let vals: Vec<f64> = args
@@ -151,6 +165,21 @@ impl Graph {
     }
     pub fn select(&mut self, c: NodeId, a: NodeId, b: NodeId) -> NodeId {
         self.add(Op::Select(c, a, b))
+    }
+    /// The id of a table with these values (the same id for equal tables).
+    pub fn table(&mut self, values: &[f64]) -> u32 {
+        let key: Vec<u64> = values.iter().map(|x| x.to_bits()).collect();
+        if let Some(&t) = self.table_memo.get(&key) {
+            return t;
+        }
+        let t = self.tables.len() as u32;
+        self.tables.push(values.into());
+        self.table_memo.insert(key, t);
+        t
+    }
+    /// `table[index]` (see [`Op::Lookup`]).
+    pub fn lookup(&mut self, table: u32, index: NodeId) -> NodeId {
+        self.add(Op::Lookup { table, index })
     }
     /// `x.is_finite()`: `|x| < ∞` (false for NaN).
     pub fn is_finite(&mut self, x: NodeId) -> NodeId {

@@ -261,6 +261,11 @@ impl Kernel {
                     want(a, Ty::F64)?;
                     want(b, Ty::F64)?
                 }
+                // Tables belong to the traced graph (step programs), not
+                // to kernels.
+                Op::Lookup { .. } => {
+                    return Err(format!("{n}: table lookups are not kernel nodes"))
+                }
                 _ => {}
             }
             Ok(())

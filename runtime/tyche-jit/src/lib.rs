@@ -23,6 +23,11 @@
 //! [`Replayer`] computes the same density on the interpreter (`tyche-vm`)
 //! by replaying θ; every backend is tested against it.
 //!
+//! For SMC, [`native_model_with`] cuts the traced DAG at its observations
+//! into step programs ([`sequential`]). Those also run models with
+//! discrete (Int and Bool) choices, which have no kernel: MH is not
+//! offered for them.
+//!
 //! Unsafe code: the workspace denies `unsafe_code`; this crate allows it
 //! (see its `Cargo.toml`) because it is the one place that calls generated
 //! machine code. All of it is in `jit.rs`, with a `SAFETY` note on each
@@ -117,8 +122,17 @@ pub fn native_model_with(
     compile: bool,
 ) -> Result<NativeModel, NotStatic> {
     let opts = ExtractOptions::default();
-    let t = trace::trace(program, globals, model, opts.limits.clone())?;
+    // Discrete choices run in step programs (SMC) but have no kernel: a
+    // compiled density (MH) traces Real choices only, and stops at the
+    // first other one with the reason kernels give.
+    let t = trace::trace_with(program, globals, model, opts.limits.clone(), !compile)?;
     let structure = native::Structure::new(program, &t, keep_choices)?;
+    if let Some(why) = t.kernel_blocker() {
+        if compile {
+            return Err(why);
+        }
+        return Ok(structure.without_kernel(&t));
+    }
     let kernel = build_kernel(t, &opts)?;
     let compiled = if compile {
         Some(aot::native(&kernel).map_err(|e| NotStatic {

@@ -3,14 +3,19 @@
 //! the density, plus small expression programs, cut from the traced DAG,
 //! for what MH needs besides: each choice's prior parameters and the
 //! return value as functions of θ.
+//!
+//! A model with discrete choices has no kernel (kernels hold Real choices
+//! only): it runs SMC on its [`Plan`], and its density is the traced terms
+//! evaluated one by one ([`Exprs`]); MH is not offered for it.
 
 use crate::graph::Graph;
 use crate::jit::Compiled;
 use crate::kernel::Kernel;
 use crate::ops::{NodeId, Op};
-use crate::sequential::{Plan, PlanChoice};
-use crate::trace::{NotStatic, Template, Trace};
+use crate::sequential::{collect_leaves, fill, Plan, PlanChoice};
+use crate::trace::{NotStatic, Template, Trace, ValueKind};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tyche_dist::{Dist, DistKind, Param};
 use tyche_infer::NativeDensity;
 use tyche_ir::Program;
@@ -25,6 +30,8 @@ use tyche_vm::Value;
 pub struct Exprs {
     ops: Vec<Op>,
     roots: Vec<u32>,
+    /// The graph's tables, for [`Op::Lookup`].
+    tables: Vec<Arc<[f64]>>,
 }
 
 impl Exprs {
@@ -47,9 +54,15 @@ impl Exprs {
             let args: Vec<NodeId> = g.op(n).args().iter().map(|a| NodeId(seen[a])).collect();
             ops.push(g.op(n).with_args(&args));
         }
+        let lookups = ops.iter().any(|o| matches!(o, Op::Lookup { .. }));
         Exprs {
             ops,
             roots: roots.iter().map(|r| seen[r]).collect(),
+            tables: if lookups {
+                g.tables.clone()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -59,6 +72,9 @@ impl Exprs {
         for op in &self.ops {
             let v = match *op {
                 Op::Param(i) => theta[i as usize],
+                Op::Lookup { table, index } => {
+                    crate::ops::lookup(&self.tables[table as usize], vals[index.index()])
+                }
                 _ => {
                     let mut a = [0.0; 3];
                     for (slot, arg) in a.iter_mut().zip(op.args()) {
@@ -78,6 +94,8 @@ impl Exprs {
 struct Prior {
     kind: DistKind,
     params: Exprs,
+    /// The distribution itself when its parameters are constants.
+    concrete: Option<Dist>,
     /// Whether the support is the same at every θ.
     fixed_support: bool,
 }
@@ -92,10 +110,16 @@ struct ResultFn {
 
 /// A static model compiled for inference.
 pub struct NativeModel {
-    kernel: Kernel,
+    /// `None` for a model with discrete choices (see the module
+    /// documentation).
+    kernel: Option<Kernel>,
     /// `None` when built for SMC only (which never evaluates the whole
     /// density); [`Kernel::eval`] stands in then.
     compiled: Option<Compiled>,
+    /// θ's layout: each choice's site and occurrence index.
+    layout: Vec<(SiteId, u32)>,
+    /// Without a kernel: the density's terms, summed in order.
+    terms: Option<Exprs>,
     priors: Vec<Prior>,
     result: ResultFn,
     /// The model cut at its observations, for SMC.
@@ -105,15 +129,17 @@ pub struct NativeModel {
 impl std::fmt::Debug for NativeModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NativeModel")
-            .field("dim", &self.kernel.dim())
+            .field("dim", &self.layout.len())
+            .field("kernel", &self.kernel.is_some())
             .field("compiled", &self.compiled)
             .finish()
     }
 }
 
 impl NativeModel {
-    pub fn kernel(&self) -> &Kernel {
-        &self.kernel
+    /// The density kernel; `None` for a model with discrete choices.
+    pub fn kernel(&self) -> Option<&Kernel> {
+        self.kernel.as_ref()
     }
 
     pub fn compiled(&self) -> Option<&Compiled> {
@@ -128,6 +154,7 @@ impl NativeModel {
 
 /// What a trace provides besides the kernel: priors and the result.
 pub(crate) struct Structure {
+    layout: Vec<(SiteId, u32)>,
     priors: Vec<Prior>,
     result: ResultFn,
     plan: Plan,
@@ -151,10 +178,21 @@ impl Structure {
         let priors = kinds
             .iter()
             .zip(priors)
-            .map(|(&kind, params)| {
+            .zip(&t.dists)
+            .map(|((&kind, params), d)| {
                 let params = params
                     .as_ref()
                     .ok_or_else(|| not("a distribution parameter is not a real"))?;
+                if d.value != ValueKind::Real {
+                    // Discrete supports depend on the parameters (a zero
+                    // weight); MH is not offered for these models.
+                    return Ok(Prior {
+                        kind,
+                        params: Exprs::new(g, params),
+                        concrete: d.concrete.clone(),
+                        fixed_support: d.concrete.is_some(),
+                    });
+                }
                 // Only Uniform's support depends on its parameters among
                 // the Real-valued families kernels support.
                 let fixed_support =
@@ -167,6 +205,7 @@ impl Structure {
                 Ok(Prior {
                     kind,
                     params: Exprs::new(g, params),
+                    concrete: None,
                     fixed_support,
                 })
             })
@@ -176,20 +215,32 @@ impl Structure {
             .choices
             .iter()
             .zip(&t.priors)
-            .map(|(c, p)| PlanChoice {
+            .zip(&t.dists)
+            .map(|((c, p), d)| PlanChoice {
                 kind: c.dist,
                 params: p.clone().unwrap_or_default(),
-                site: c.site,
+                concrete: d.concrete.clone(),
+                value: d.value,
+                span: d.span,
                 address: Address {
                     name: program.site(c.site).name,
                     index: c.index,
                 },
             })
             .collect();
-        let plan = Plan::new(g, &t.events, &plan_choices, template, keep_choices);
+        let plan = Plan::new(
+            g,
+            &t.events,
+            &t.checks,
+            &t.fixed,
+            &plan_choices,
+            template,
+            keep_choices,
+        );
         let mut leaves = Vec::new();
         collect_leaves(template, &mut leaves);
         Ok(Structure {
+            layout: t.choices.iter().map(|c| (c.site, c.index)).collect(),
             plan,
             priors,
             result: ResultFn {
@@ -199,10 +250,28 @@ impl Structure {
         })
     }
 
+    /// The model with its kernel (compiled to machine code when
+    /// `compiled` is given).
     pub(crate) fn with_code(self, kernel: Kernel, compiled: Option<Compiled>) -> NativeModel {
         NativeModel {
-            kernel,
+            kernel: Some(kernel),
             compiled,
+            layout: self.layout,
+            terms: None,
+            priors: self.priors,
+            result: self.result,
+            plan: self.plan,
+        }
+    }
+
+    /// The model of trace `t` without a kernel (discrete choices): its
+    /// density sums `t`'s terms.
+    pub(crate) fn without_kernel(self, t: &Trace) -> NativeModel {
+        NativeModel {
+            kernel: None,
+            compiled: None,
+            layout: self.layout,
+            terms: Some(Exprs::new(&t.graph, &t.terms)),
             priors: self.priors,
             result: self.result,
             plan: self.plan,
@@ -210,47 +279,55 @@ impl Structure {
     }
 }
 
-fn collect_leaves(t: &Template, out: &mut Vec<NodeId>) {
-    match t {
-        Template::Value(_) => {}
-        Template::Real(n) | Template::Bool(n) => out.push(*n),
-        Template::Array(xs) | Template::Tuple(xs) => xs.iter().for_each(|x| collect_leaves(x, out)),
-    }
-}
-
-fn fill(t: &Template, leaves: &mut std::slice::Iter<'_, f64>) -> Value {
-    match t {
-        Template::Value(v) => v.clone(),
-        Template::Real(_) => Value::Real(leaves.next().copied().unwrap_or(f64::NAN)),
-        Template::Bool(_) => Value::Bool(leaves.next().is_some_and(|&b| b != 0.0)),
-        Template::Array(xs) => Value::array(xs.iter().map(|x| fill(x, leaves)).collect()),
-        Template::Tuple(xs) => Value::tuple(xs.iter().map(|x| fill(x, leaves)).collect()),
-    }
-}
-
 impl NativeDensity for NativeModel {
     fn dim(&self) -> usize {
-        self.kernel.dim()
+        self.layout.len()
     }
 
     fn address(&self, i: usize) -> (SiteId, u32) {
-        let c = &self.kernel.choices[i];
-        (c.site, c.index)
+        self.layout[i]
     }
 
+    /// θ holds discrete choices as `k as f64` (Bools as 0/1).
     fn log_density(&self, theta: &[f64]) -> f64 {
-        match &self.compiled {
-            Some(c) => c.log_density(theta),
-            None => self.kernel.eval(theta),
+        match (&self.compiled, &self.kernel, &self.terms) {
+            (Some(c), _, _) => c.log_density(theta),
+            (None, Some(k), _) => k.eval(theta),
+            (None, None, Some(terms)) => {
+                // The kernel's sum: in execution order from 0, NaN as −∞.
+                let mut vals = Vec::new();
+                terms.eval(theta, &mut vals);
+                let total = vals.iter().fold(0.0, |acc, t| acc + t);
+                if total.is_nan() {
+                    f64::NEG_INFINITY
+                } else {
+                    total
+                }
+            }
+            (None, None, None) => f64::NEG_INFINITY,
         }
     }
 
     fn prior(&self, i: usize, theta: &[f64]) -> Result<Dist, String> {
         let p = &self.priors[i];
+        if let Some(d) = &p.concrete {
+            return Ok(d.clone());
+        }
         let mut vals = Vec::with_capacity(4);
         p.params.eval(theta, &mut vals);
-        let params: Vec<Param> = vals.into_iter().map(Param::Real).collect();
-        Dist::new(p.kind, &params).map_err(|e| e.message)
+        let built = match p.kind {
+            DistKind::Categorical => Dist::new(p.kind, &[Param::Vector(&vals)]),
+            DistKind::Binomial => {
+                let n = vals.first().copied().unwrap_or(0.0) as i64;
+                let p_ = vals.get(1).copied().unwrap_or(f64::NAN);
+                Dist::new(p.kind, &[Param::Int(n), Param::Real(p_)])
+            }
+            kind => {
+                let params: Vec<Param> = vals.into_iter().map(Param::Real).collect();
+                Dist::new(kind, &params)
+            }
+        };
+        built.map_err(|e| e.message)
     }
 
     fn fixed_support(&self, i: usize) -> bool {

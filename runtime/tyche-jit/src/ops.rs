@@ -8,6 +8,12 @@
 //!
 //! Values are `f64`; booleans (results of comparisons, `and`, `or`, `not`)
 //! are carried as `0.0`/`1.0` by the interpreter and as `i8` by the JIT.
+//!
+//! [`Op::Lookup`] reads a table of the [`Graph`](crate::graph::Graph) (data
+//! indexed by a random integer): it needs the tables, so the evaluators
+//! that have them (the graph's folding, the step programs of
+//! [`sequential`](crate::sequential), [`Exprs`](crate::native::Exprs))
+//! evaluate it with [`lookup`]. Kernels never contain it.
 
 use crate::special;
 use std::fmt;
@@ -297,6 +303,24 @@ pub enum Op {
     /// `if c { a } else { b }` on reals (the JIT may branch when an arm is
     /// expensive; the value is the same).
     Select(NodeId, NodeId, NodeId),
+    /// `tables[table][index]` for an integer-valued `index` (see
+    /// [`lookup`]); NaN when the index is out of range (the tracer guards
+    /// indices that can be, so a run never uses that NaN).
+    Lookup {
+        table: u32,
+        index: NodeId,
+    },
+}
+
+/// The value of [`Op::Lookup`] at index `x`: `table[x]` when `x` is in
+/// `0..table.len()`, else NaN.
+#[inline]
+pub fn lookup(table: &[f64], x: f64) -> f64 {
+    if x >= 0.0 && x < table.len() as f64 {
+        table[x as usize]
+    } else {
+        f64::NAN
+    }
 }
 
 /// The type of a node's value.
@@ -329,7 +353,7 @@ impl Op {
     /// The operands, in order.
     pub fn args(&self) -> Vec<NodeId> {
         match *self {
-            Op::Un(_, a) | Op::Not(a) => vec![a],
+            Op::Un(_, a) | Op::Not(a) | Op::Lookup { index: a, .. } => vec![a],
             Op::Bin(_, a, b) | Op::Cmp(_, a, b) | Op::And(a, b) | Op::Or(a, b) => vec![a, b],
             Op::Select(c, a, b) => vec![c, a, b],
             _ => vec![],
@@ -346,6 +370,10 @@ impl Op {
             Op::And(_, _) => Op::And(args[0], args[1]),
             Op::Or(_, _) => Op::Or(args[0], args[1]),
             Op::Select(_, _, _) => Op::Select(args[0], args[1], args[2]),
+            Op::Lookup { table, .. } => Op::Lookup {
+                table,
+                index: args[0],
+            },
             other => other,
         }
     }
@@ -356,7 +384,8 @@ impl Op {
     }
 
     /// Evaluates a computing node given its operands' values (booleans as
-    /// 0/1). Leaves are not handled here.
+    /// 0/1). Leaves are not handled here, nor is [`Op::Lookup`] (NaN: it
+    /// needs its table, see [`lookup`]).
     pub fn apply(&self, a: &[f64]) -> f64 {
         let b = |x: bool| if x { 1.0 } else { 0.0 };
         match *self {
@@ -375,6 +404,7 @@ impl Op {
                     a[2]
                 }
             }
+            Op::Lookup { .. } => f64::NAN,
             Op::Param(_)
             | Op::ParamAt { .. }
             | Op::ParamIdx(_)
@@ -404,6 +434,7 @@ impl Op {
             Op::Or(..) => (13, 0),
             Op::Not(_) => (14, 0),
             Op::Select(..) => (15, 0),
+            Op::Lookup { table, .. } => (16, table as u64),
         };
         (tag << 56) ^ sub
     }
@@ -438,6 +469,7 @@ impl fmt::Display for Op {
             Op::Or(a, b) => write!(f, "or {a}, {b}"),
             Op::Not(a) => write!(f, "not {a}"),
             Op::Select(c, a, b) => write!(f, "select {c}, {a}, {b}"),
+            Op::Lookup { table, index } => write!(f, "lookup T{table}[{index}]"),
         }
     }
 }

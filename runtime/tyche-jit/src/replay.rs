@@ -5,12 +5,13 @@
 //! sampled choice at its θ value, of each observation, and of each factor
 //! (conditions add 0 or −∞) — the same quantities a kernel sums. This is
 //! what kernels are tested against and what "the interpreter" means in the
-//! benchmarks.
+//! benchmarks. A discrete choice's θ holds `k as f64` (a Bool 0 or 1), as
+//! in step programs.
 
 use crate::kernel::Choice;
 use std::sync::Arc;
 use tyche_ir::{FuncId, Program};
-use tyche_vm::{Effect, Machine, Value};
+use tyche_vm::{DistValue, Effect, Machine, Value};
 
 /// Why a replay could not produce a density.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,7 +90,7 @@ impl Replayer {
                             addr.display(&self.program)
                         )));
                     }
-                    let v = Value::Real(theta[i]);
+                    let v = theta_value(&dist, theta[i]);
                     total += dist.log_prob(&v);
                     i += 1;
                     m.resume(v).map_err(rt)?
@@ -116,5 +117,18 @@ impl Replayer {
             )));
         }
         Ok(total)
+    }
+}
+
+/// The value θᵢ stands for, by the type of the distribution it is drawn
+/// from.
+fn theta_value(dist: &DistValue, x: f64) -> Value {
+    match dist {
+        DistValue::Prim(d) => match d.kind().value_type_name() {
+            "Int" => Value::Int(x as i64),
+            "Bool" => Value::Bool(x != 0.0),
+            _ => Value::Real(x),
+        },
+        DistValue::Posterior(_) => Value::Real(x),
     }
 }

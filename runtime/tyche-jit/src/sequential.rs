@@ -14,18 +14,28 @@
 //! interpreter and the JIT share — so weights agree with the interpreter
 //! to rounding. Choices are drawn with `tyche_dist::Dist::sample` from the
 //! distribution the interpreter would build (Normal inline: `μ + σ·z`,
-//! exactly what `Dist::sample` computes).
+//! exactly what `Dist::sample` computes; a distribution with constant
+//! parameters built once). A discrete choice's value is stored as `f64`
+//! (an Int `k` as `k as f64`, a Bool as 0 or 1) and read back as the
+//! interpreter's value for results and traces; table lookups
+//! ([`Op::Lookup`]) read the graph's tables, and an index that may be out
+//! of bounds is checked where the interpreter would index
+//! ([`Event::Check`]), stopping the run with the interpreter's error.
 
 use crate::graph::Graph;
 use crate::ops::{NodeId, Op};
-use crate::trace::{Event, Template};
+use crate::trace::{Event, IndexCheck, Template, ValueKind};
 use rand_distr::{Distribution, StandardNormal};
 use std::collections::HashMap;
+use std::sync::Arc;
+use tyche_core::Span;
 use tyche_dist::{Dist, DistKind, Outcome, Param};
 use tyche_infer::rng::InferRng;
 use tyche_infer::NativeSequential;
-use tyche_ir::SiteId;
 use tyche_vm::{Address, Value};
+
+/// A particle's failure: its index in the batch, the message and where.
+type Failure = (usize, String, Span);
 
 /// Where an operand comes from.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -49,26 +59,111 @@ enum Ins {
         mu: Src,
         sigma: Src,
         dst: u32,
-        site: SiteId,
+        span: Span,
     },
-    /// `tmp[dst] ~ kind(params)`.
+    /// `tmp[dst] ~ kind(params)` (Categorical: the weights; Binomial: `n`
+    /// then `p`).
     Sample {
         kind: DistKind,
         params: Vec<Src>,
         dst: u32,
-        site: SiteId,
+        span: Span,
     },
+    /// `tmp[dst] ~ dist` (constant parameters, validated when tracing).
+    SampleFrom {
+        dist: Arc<Dist>,
+        dst: u32,
+        span: Span,
+    },
+    /// `tmp[dst] ~ kind(params)` where every parameter is a constant or a
+    /// lookup at one `index` (`Categorical(trans[z])`, `Normal(mu[z], s)`):
+    /// `rows[index]` is the distribution `Dist::new` builds for that row,
+    /// built once.
+    SampleRow(Box<RowSample>),
+    /// Stops a particle whose `index` is not in `0..len`.
+    Check { index: Src, len: usize, span: Span },
     /// `state[slot] = tmp[tmp]`.
     Store { tmp: u32, slot: u32 },
     /// The observation: the segment's log weight.
     Weight(Src),
 }
 
+/// See [`Ins::SampleRow`].
+#[derive(Clone, Debug)]
+struct RowSample {
+    kind: DistKind,
+    index: Src,
+    params: Vec<RowParam>,
+    rows: Vec<Result<Dist, String>>,
+    dst: u32,
+    span: Span,
+}
+
+/// A parameter of an [`Ins::SampleRow`].
+#[derive(Clone, Copy, Debug)]
+enum RowParam {
+    Const(f64),
+    Table(u32),
+}
+
+/// Row distributions are built for tables up to this long.
+const MAX_ROWS: usize = 4096;
+
+/// The [`Ins::SampleRow`] parts of a choice whose parameters are constants
+/// and lookups at one index: the index node, the parameters, the rows.
+#[allow(clippy::type_complexity)]
+fn row_sample(
+    g: &Graph,
+    c: &PlanChoice,
+) -> Option<(NodeId, Vec<RowParam>, Vec<Result<Dist, String>>)> {
+    if c.concrete.is_some() {
+        return None;
+    }
+    let mut index = None;
+    let mut params = Vec::with_capacity(c.params.len());
+    for &p in &c.params {
+        params.push(match *g.op(p) {
+            Op::Const(bits) => RowParam::Const(f64::from_bits(bits)),
+            Op::Lookup { table, index: i } if *index.get_or_insert(i) == i => {
+                RowParam::Table(table)
+            }
+            _ => return None,
+        });
+    }
+    let index = index?;
+    let rows = params
+        .iter()
+        .filter_map(|p| match p {
+            RowParam::Table(t) => Some(g.tables[*t as usize].len()),
+            RowParam::Const(_) => None,
+        })
+        .min()?;
+    if rows > MAX_ROWS {
+        return None;
+    }
+    let mut vals = Vec::with_capacity(params.len());
+    let dists = (0..rows)
+        .map(|r| {
+            vals.clear();
+            vals.extend(params.iter().map(|p| match *p {
+                RowParam::Const(x) => x,
+                RowParam::Table(t) => g.tables[t as usize][r],
+            }));
+            build(c.kind, &vals)
+        })
+        .collect();
+    Some((index, params, dists))
+}
+
 /// A choice as the plan needs it.
 pub(crate) struct PlanChoice {
     pub kind: DistKind,
     pub params: Vec<NodeId>,
-    pub site: SiteId,
+    /// The distribution, when its parameters are constants.
+    pub concrete: Option<Dist>,
+    pub value: ValueKind,
+    /// Where the interpreter reports its invalid parameters.
+    pub span: Span,
     pub address: Address,
 }
 
@@ -81,8 +176,19 @@ pub struct Plan {
     template: Template,
     state_len: usize,
     scratch_len: usize,
-    /// With traces: each choice's address and slot.
-    trace: Option<Vec<(Address, u32)>>,
+    /// The tables of [`Op::Lookup`]s.
+    tables: Vec<Arc<[f64]>>,
+    /// With traces: the run's choices in order.
+    trace: Option<Vec<TraceEntry>>,
+}
+
+/// A choice in a per-draw trace.
+#[derive(Clone, Debug)]
+enum TraceEntry {
+    /// A random choice: its address, state slot and kind of value.
+    Drawn(Address, u32, ValueKind),
+    /// A choice fixed by `do`.
+    Fixed(Address, Value),
 }
 
 /// The programs as text, one instruction per line (`tyche check --emit
@@ -122,9 +228,7 @@ impl std::fmt::Display for Plan {
                         dst,
                     } => {
                         let a: Vec<String> = args[..*arity as usize].iter().map(src).collect();
-                        let name = format!("{op}");
-                        let name = name.split('(').next().unwrap_or("op");
-                        writeln!(f, "  t{dst} = {name}({})", a.join(", "))?
+                        writeln!(f, "  t{dst} = {}({})", op_name(op), a.join(", "))?
                     }
                     Ins::SampleNormal { mu, sigma, dst, .. } => {
                         writeln!(f, "  t{dst} ~ Normal({}, {})", src(mu), src(sigma))?
@@ -133,7 +237,34 @@ impl std::fmt::Display for Plan {
                         kind, params, dst, ..
                     } => {
                         let a: Vec<String> = params.iter().map(src).collect();
-                        writeln!(f, "  t{dst} ~ {}({})", kind.name(), a.join(", "))?
+                        let a = if *kind == DistKind::Categorical {
+                            format!("[{}]", a.join(", "))
+                        } else {
+                            a.join(", ")
+                        };
+                        writeln!(f, "  t{dst} ~ {}({a})", kind.name())?
+                    }
+                    Ins::SampleFrom { dist, dst, .. } => {
+                        writeln!(f, "  t{dst} ~ {}(constant)", dist.kind().name())?
+                    }
+                    Ins::SampleRow(r) => {
+                        let a: Vec<String> = r
+                            .params
+                            .iter()
+                            .map(|p| match p {
+                                RowParam::Const(x) => crate::ops::fmt_f64(*x),
+                                RowParam::Table(t) => format!("T{t}[{}]", src(&r.index)),
+                            })
+                            .collect();
+                        let a = if r.kind == DistKind::Categorical {
+                            format!("[{}]", a.join(", "))
+                        } else {
+                            a.join(", ")
+                        };
+                        writeln!(f, "  t{} ~ {}({a}) (by row)", r.dst, r.kind.name())?
+                    }
+                    Ins::Check { index, len, .. } => {
+                        writeln!(f, "  check 0 <= {} < {len}", src(index))?
                     }
                     Ins::Store { tmp, slot } => writeln!(f, "  s{slot} = t{tmp}")?,
                     Ins::Weight(w) => writeln!(f, "  weight {}", src(w))?,
@@ -141,7 +272,27 @@ impl std::fmt::Display for Plan {
             }
         }
         let leaves: Vec<String> = self.leaves.iter().map(src).collect();
-        writeln!(f, "  return [{}]", leaves.join(", "))
+        writeln!(f, "  return [{}]", leaves.join(", "))?;
+        for (i, t) in self.tables.iter().enumerate() {
+            let vals: Vec<String> = t.iter().take(16).map(|x| crate::ops::fmt_f64(*x)).collect();
+            let more = if t.len() > 16 { ", …" } else { "" };
+            writeln!(f, "table T{i} = [{}{more}]", vals.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// An operation's name in the text form (`lookup T3` names its table).
+fn op_name(op: &Op) -> String {
+    match *op {
+        Op::Un(u, _) => u.name().into(),
+        Op::Bin(b, ..) => b.name().into(),
+        Op::Cmp(c, ..) => c.name().into(),
+        Op::Lookup { table, .. } => format!("lookup T{table}"),
+        other => {
+            let text = other.to_string();
+            text.split(' ').next().unwrap_or("op").to_string()
+        }
     }
 }
 
@@ -160,6 +311,8 @@ impl Plan {
     pub(crate) fn new(
         g: &Graph,
         events: &[Event],
+        checks: &[IndexCheck],
+        fixed: &[(Address, Value)],
         choices: &[PlanChoice],
         template: &Template,
         keep_choices: bool,
@@ -203,6 +356,8 @@ impl Plan {
                         }
                     }
                     Event::Observe(t) => live.visit(t, k),
+                    Event::Check(c) => live.visit(checks[c as usize].index, k),
+                    Event::Fixed(_) => {}
                 }
             }
         }
@@ -251,22 +406,55 @@ impl Plan {
                 match ev {
                     Event::Choice(i) => {
                         let c = &choices[i as usize];
-                        let params: Vec<Src> = c.params.iter().map(|&p| e.src(p)).collect();
-                        let dst = e.tmp();
-                        e.code.push(match (c.kind, params.as_slice()) {
-                            (DistKind::Normal, &[mu, sigma]) => Ins::SampleNormal {
-                                mu,
-                                sigma,
-                                dst,
-                                site: c.site,
-                            },
-                            _ => Ins::Sample {
+                        let span = c.span;
+                        let ins = if let Some((index, params, rows)) = row_sample(g, c) {
+                            // Lookups that a later segment reads still go
+                            // to their slots.
+                            for &p in &c.params {
+                                if slot_of.contains_key(&p) {
+                                    e.src(p);
+                                }
+                            }
+                            let index = e.src(index);
+                            Ins::SampleRow(Box::new(RowSample {
                                 kind: c.kind,
+                                index,
                                 params,
-                                dst,
-                                site: c.site,
-                            },
-                        });
+                                rows,
+                                dst: e.tmp(),
+                                span,
+                            }))
+                        } else {
+                            let params: Vec<Src> = c.params.iter().map(|&p| e.src(p)).collect();
+                            let dst = e.tmp();
+                            match (c.kind, params.as_slice(), &c.concrete) {
+                                (DistKind::Normal, &[mu, sigma], _) => Ins::SampleNormal {
+                                    mu,
+                                    sigma,
+                                    dst,
+                                    span,
+                                },
+                                (_, _, Some(d)) => Ins::SampleFrom {
+                                    dist: Arc::new(d.clone()),
+                                    dst,
+                                    span,
+                                },
+                                _ => Ins::Sample {
+                                    kind: c.kind,
+                                    params,
+                                    dst,
+                                    span,
+                                },
+                            }
+                        };
+                        let dst = match &ins {
+                            Ins::SampleRow(r) => r.dst,
+                            Ins::SampleNormal { dst, .. }
+                            | Ins::SampleFrom { dst, .. }
+                            | Ins::Sample { dst, .. } => *dst,
+                            _ => unreachable!("a sampling instruction"),
+                        };
+                        e.code.push(ins);
                         if let Some(n) = param_node[i as usize] {
                             e.avail.insert(n, Src::Tmp(dst));
                             if let Some(&slot) = slot_of.get(&n) {
@@ -277,6 +465,16 @@ impl Plan {
                     Event::Observe(t) => {
                         let w = e.src(t);
                         e.code.push(Ins::Weight(w));
+                    }
+                    Event::Fixed(_) => {}
+                    Event::Check(c) => {
+                        let c = &checks[c as usize];
+                        let index = e.src(c.index);
+                        e.code.push(Ins::Check {
+                            index,
+                            len: c.len,
+                            span: c.span,
+                        });
                     }
                 }
             }
@@ -289,14 +487,24 @@ impl Plan {
         let mut end_code = e.code;
         scratch_len = scratch_len.max(reuse_tmps(&mut end_code, &mut leaves));
         let trace = keep_choices.then(|| {
-            choices
+            events
                 .iter()
-                .zip(&param_node)
-                .map(|(c, n)| {
-                    (
-                        c.address,
-                        n.and_then(|n| slot_of.get(&n).copied()).unwrap_or(u32::MAX),
-                    )
+                .filter_map(|e| match *e {
+                    Event::Choice(i) => {
+                        let c = &choices[i as usize];
+                        let n = param_node[i as usize];
+                        let slot = n.and_then(|n| slot_of.get(&n).copied());
+                        Some(TraceEntry::Drawn(
+                            c.address,
+                            slot.unwrap_or(u32::MAX),
+                            c.value,
+                        ))
+                    }
+                    Event::Fixed(j) => {
+                        let (a, v) = fixed.get(j as usize)?;
+                        Some(TraceEntry::Fixed(*a, v.clone()))
+                    }
+                    Event::Observe(_) | Event::Check(_) => None,
                 })
                 .collect()
         });
@@ -307,6 +515,7 @@ impl Plan {
             template: template.clone(),
             state_len: state_len as usize,
             scratch_len: scratch_len as usize,
+            tables: g.tables.clone(),
             trace,
         }
     }
@@ -333,16 +542,20 @@ fn reuse_tmps(code: &mut [Ins], after: &mut [Src]) -> u32 {
                 [mu, sigma].into_iter().filter_map(tmp).collect()
             }
             Ins::Sample { params, .. } => params.iter_mut().filter_map(tmp).collect(),
+            Ins::SampleFrom { .. } => vec![],
+            Ins::SampleRow(r) => tmp(&mut r.index).into_iter().collect(),
+            Ins::Check { index: s, .. } | Ins::Weight(s) => tmp(s).into_iter().collect(),
             Ins::Store { tmp: t, .. } => vec![t],
-            Ins::Weight(s) => tmp(s).into_iter().collect(),
         }
     }
     fn write(ins: &mut Ins) -> Option<&mut u32> {
         match ins {
-            Ins::Op { dst, .. } | Ins::SampleNormal { dst, .. } | Ins::Sample { dst, .. } => {
-                Some(dst)
-            }
-            Ins::Store { .. } | Ins::Weight(_) => None,
+            Ins::Op { dst, .. }
+            | Ins::SampleNormal { dst, .. }
+            | Ins::Sample { dst, .. }
+            | Ins::SampleFrom { dst, .. } => Some(dst),
+            Ins::SampleRow(r) => Some(&mut r.dst),
+            Ins::Store { .. } | Ins::Weight(_) | Ins::Check { .. } => None,
         }
     }
     let mut last: HashMap<u32, usize> = HashMap::new();
@@ -516,10 +729,10 @@ fn identity(op: &Op, args: &[Src; 3]) -> Option<Src> {
     }
 }
 
-fn collect_leaves(t: &Template, out: &mut Vec<NodeId>) {
+pub(crate) fn collect_leaves(t: &Template, out: &mut Vec<NodeId>) {
     match t {
         Template::Value(_) => {}
-        Template::Real(n) | Template::Bool(n) => out.push(*n),
+        Template::Real(n) | Template::Bool(n) | Template::Int(n) => out.push(*n),
         Template::Array(xs) | Template::Tuple(xs) => xs.iter().for_each(|x| collect_leaves(x, out)),
     }
 }
@@ -539,21 +752,24 @@ fn get(s: Src, p: usize, rows: &[f64], width: usize, tmp: &[f64], m: usize) -> f
 /// once per instruction and batch rather than per particle.
 fn run_batch(
     code: &[Ins],
+    tables: &[Arc<[f64]>],
     rows: &mut [f64],
     width: usize,
     lws: &mut [f64],
     rngs: &mut [InferRng],
     tmp: &mut [f64],
-) -> Result<(), (usize, String, SiteId)> {
+) -> Result<(), Failure> {
     let m = lws.len();
-    let mut failed: Option<(usize, String, SiteId)> = None;
-    let mut fail = |p: usize, e: (String, SiteId), lws: &mut [f64]| {
+    let mut failed: Option<Failure> = None;
+    let mut fail = |p: usize, e: (String, Span), lws: &mut [f64]| {
         if failed.as_ref().is_none_or(|f| p < f.0) {
             failed = Some((p, e.0, e.1));
         }
         // Its later instructions must not report again.
         lws[p] = f64::NEG_INFINITY;
     };
+    // Categorical weights, gathered per particle.
+    let mut buf: Vec<f64> = Vec::new();
     for ins in code {
         match *ins {
             Ins::Op {
@@ -577,6 +793,13 @@ fn run_batch(
                             tmp[d + p] = u.apply(x);
                         }
                     }
+                    Op::Lookup { table, .. } => {
+                        let t: &[f64] = &tables[table as usize];
+                        for p in 0..m {
+                            let x = get(args[0], p, rows, width, tmp, m);
+                            tmp[d + p] = crate::ops::lookup(t, x);
+                        }
+                    }
                     _ => {
                         for p in 0..m {
                             let mut a = [0.0; 3];
@@ -592,7 +815,7 @@ fn run_batch(
                 mu,
                 sigma,
                 dst,
-                site,
+                span,
             } => {
                 let d = dst as usize * m;
                 for p in 0..m {
@@ -605,7 +828,7 @@ fn run_batch(
                         let z: f64 = StandardNormal.sample(&mut rngs[p]);
                         mu + sigma * z
                     } else {
-                        match draw(DistKind::Normal, &[mu, sigma], site, &mut rngs[p]) {
+                        match draw(DistKind::Normal, &[mu, sigma], span, &mut rngs[p]) {
                             Ok(x) => x,
                             Err(e) => {
                                 fail(p, e, lws);
@@ -619,24 +842,87 @@ fn run_batch(
                 kind,
                 ref params,
                 dst,
-                site,
+                span,
             } => {
                 let d = dst as usize * m;
                 for p in 0..m {
                     if lws[p] == f64::NEG_INFINITY {
                         continue;
                     }
-                    let mut ps = [0.0; 4];
-                    for (v, s) in ps.iter_mut().zip(params) {
-                        *v = get(*s, p, rows, width, tmp, m);
-                    }
-                    tmp[d + p] = match draw(kind, &ps[..params.len()], site, &mut rngs[p]) {
+                    buf.clear();
+                    buf.extend(params.iter().map(|s| get(*s, p, rows, width, tmp, m)));
+                    tmp[d + p] = match draw(kind, &buf, span, &mut rngs[p]) {
                         Ok(x) => x,
                         Err(e) => {
                             fail(p, e, lws);
                             0.0
                         }
                     };
+                }
+            }
+            Ins::SampleFrom {
+                ref dist,
+                dst,
+                span,
+            } => {
+                let d = dst as usize * m;
+                for p in 0..m {
+                    if lws[p] == f64::NEG_INFINITY {
+                        continue;
+                    }
+                    tmp[d + p] = match stored(dist.sample(&mut rngs[p]), span) {
+                        Ok(x) => x,
+                        Err(e) => {
+                            fail(p, e, lws);
+                            0.0
+                        }
+                    };
+                }
+            }
+            Ins::SampleRow(ref r) => {
+                let d = r.dst as usize * m;
+                for p in 0..m {
+                    if lws[p] == f64::NEG_INFINITY {
+                        continue;
+                    }
+                    let x = get(r.index, p, rows, width, tmp, m);
+                    let drawn = if x >= 0.0 && x < r.rows.len() as f64 {
+                        match &r.rows[x as usize] {
+                            Ok(dist) => stored(dist.sample(&mut rngs[p]), r.span),
+                            Err(msg) => Err((msg.clone(), r.span)),
+                        }
+                    } else {
+                        // Past a table's end: the lookups' values (NaN).
+                        buf.clear();
+                        buf.extend(r.params.iter().map(|q| match *q {
+                            RowParam::Const(c) => c,
+                            RowParam::Table(t) => crate::ops::lookup(&tables[t as usize], x),
+                        }));
+                        draw(r.kind, &buf, r.span, &mut rngs[p])
+                    };
+                    tmp[d + p] = match drawn {
+                        Ok(v) => v,
+                        Err(e) => {
+                            fail(p, e, lws);
+                            0.0
+                        }
+                    };
+                }
+            }
+            Ins::Check { index, len, span } => {
+                for p in 0..m {
+                    if lws[p] == f64::NEG_INFINITY {
+                        continue;
+                    }
+                    let x = get(index, p, rows, width, tmp, m);
+                    if !(x >= 0.0 && x < len as f64) {
+                        // The VM's message; `x` holds the Int `i as f64`.
+                        let msg = format!(
+                            "index {} out of bounds for an array of length {len}",
+                            x as i64
+                        );
+                        fail(p, (msg, span), lws);
+                    }
                 }
             }
             Ins::Store { tmp: t, slot } => {
@@ -646,10 +932,10 @@ fn run_batch(
                 }
             }
             Ins::Weight(s) => {
-                for p in 0..m {
-                    if lws[p] > f64::NEG_INFINITY {
+                for (p, lw) in lws.iter_mut().enumerate() {
+                    if *lw > f64::NEG_INFINITY {
                         let w = get(s, p, rows, width, tmp, m);
-                        lws[p] += if w.is_nan() { f64::NEG_INFINITY } else { w };
+                        *lw += if w.is_nan() { f64::NEG_INFINITY } else { w };
                     }
                 }
             }
@@ -658,31 +944,74 @@ fn run_batch(
     failed.map_or(Ok(()), Err)
 }
 
+/// A draw from `kind(params)`, built as the interpreter builds it: a
+/// Categorical's weights are its vector parameter, a Binomial's `n` an
+/// Int (exact: the tracer keeps `n` within 2⁵³).
 fn draw(
     kind: DistKind,
     params: &[f64],
-    site: SiteId,
+    span: Span,
     rng: &mut InferRng,
-) -> Result<f64, (String, SiteId)> {
-    let mut ps = [Param::Real(0.0); 4];
-    for (p, &x) in ps.iter_mut().zip(params) {
-        *p = Param::Real(x);
-    }
-    let d = Dist::new(kind, &ps[..params.len()]).map_err(|e| (e.message, site))?;
-    match d.sample(rng) {
+) -> Result<f64, (String, Span)> {
+    let d = build(kind, params).map_err(|m| (m, span))?;
+    stored(d.sample(rng), span)
+}
+
+/// `Dist::new` on parameters as the interpreter passes them (see [`draw`]).
+fn build(kind: DistKind, params: &[f64]) -> Result<Dist, String> {
+    let built = if kind == DistKind::Categorical {
+        Dist::new(kind, &[Param::Vector(params)])
+    } else {
+        let mut ps = [Param::Real(0.0); 4];
+        for (p, &x) in ps.iter_mut().zip(params) {
+            *p = Param::Real(x);
+        }
+        if kind == DistKind::Binomial {
+            ps[0] = Param::Int(params.first().copied().unwrap_or(0.0) as i64);
+        }
+        Dist::new(kind, &ps[..params.len().min(4)])
+    };
+    built.map_err(|e| e.message)
+}
+
+/// A drawn value as a state holds it: a real as is, an Int `k` as
+/// `k as f64`, a Bool as 0 or 1. An Int that `f64` cannot hold exactly
+/// (beyond 2⁵³: a Geometric draw with `p` below ~1e-13) stops the run
+/// rather than continuing with a different value.
+fn stored(o: Outcome, span: Span) -> Result<f64, (String, Span)> {
+    match o {
         Outcome::Real(x) => Ok(x),
-        _ => Err((format!("{} is not Real-valued", kind.name()), site)),
+        Outcome::Bool(b) => Ok(if b { 1.0 } else { 0.0 }),
+        Outcome::Int(k) if (k as f64) as i64 == k => Ok(k as f64),
+        Outcome::Int(k) => Err((
+            format!(
+                "the native backend cannot hold the Int draw {k} exactly (use `--backend interp`)"
+            ),
+            span,
+        )),
+        Outcome::Vector(_) => Err(("a vector-valued draw in a step program".into(), span)),
     }
 }
 
-fn fill(t: &Template, leaves: &mut std::slice::Iter<'_, f64>) -> Value {
-    match t {
-        Template::Value(v) => v.clone(),
-        Template::Real(_) => Value::Real(leaves.next().copied().unwrap_or(f64::NAN)),
-        Template::Bool(_) => Value::Bool(leaves.next().is_some_and(|&b| b != 0.0)),
-        Template::Array(xs) => Value::array(xs.iter().map(|x| fill(x, leaves)).collect()),
-        Template::Tuple(xs) => Value::tuple(xs.iter().map(|x| fill(x, leaves)).collect()),
+/// The interpreter's value of a stored choice.
+fn value_of(kind: ValueKind, x: f64) -> Value {
+    match kind {
+        ValueKind::Real => Value::Real(x),
+        ValueKind::Int => Value::Int(x as i64),
+        ValueKind::Bool => Value::Bool(x != 0.0),
     }
+}
+
+pub(crate) fn fill(t: &Template, leaves: &mut std::slice::Iter<'_, f64>) -> Value {
+    let kind = match t {
+        Template::Value(v) => return v.clone(),
+        Template::Array(xs) => return Value::array(xs.iter().map(|x| fill(x, leaves)).collect()),
+        Template::Tuple(xs) => return Value::tuple(xs.iter().map(|x| fill(x, leaves)).collect()),
+        Template::Real(_) => ValueKind::Real,
+        Template::Int(_) => ValueKind::Int,
+        Template::Bool(_) => ValueKind::Bool,
+    };
+    value_of(kind, leaves.next().copied().unwrap_or(f64::NAN))
 }
 
 impl NativeSequential for Plan {
@@ -700,13 +1029,14 @@ impl NativeSequential for Plan {
         rows: &mut [f64],
         log_weights: &mut [f64],
         rng: &(dyn Fn(usize) -> InferRng + Sync),
-    ) -> Result<(), (usize, String, SiteId)> {
+    ) -> Result<(), Failure> {
         let m = log_weights.len();
         let width = rows.len() / m.max(1);
         let mut rngs: Vec<InferRng> = (0..m).map(rng).collect();
         let mut tmp = vec![0.0; self.scratch_len * m];
         run_batch(
             &self.segments[k],
+            &self.tables,
             rows,
             width,
             log_weights,
@@ -722,7 +1052,15 @@ impl NativeSequential for Plan {
         let mut tmp = vec![0.0; self.scratch_len];
         // The result program draws nothing: any generator will do.
         let mut rngs = [<InferRng as rand::SeedableRng>::seed_from_u64(0)];
-        let _ = run_batch(&self.end, &mut row, width, &mut [0.0], &mut rngs, &mut tmp);
+        let _ = run_batch(
+            &self.end,
+            &self.tables,
+            &mut row,
+            width,
+            &mut [0.0],
+            &mut rngs,
+            &mut tmp,
+        );
         let vals: Vec<f64> = self
             .leaves
             .iter()
@@ -735,11 +1073,12 @@ impl NativeSequential for Plan {
         let t = self.trace.as_ref()?;
         Some(
             t.iter()
-                .map(|&(a, s)| {
-                    (
-                        a,
-                        Value::Real(state.get(s as usize).copied().unwrap_or(f64::NAN)),
-                    )
+                .map(|e| match e {
+                    TraceEntry::Drawn(a, s, kind) => {
+                        let x = state.get(*s as usize).copied().unwrap_or(f64::NAN);
+                        (*a, value_of(*kind, x))
+                    }
+                    TraceEntry::Fixed(a, v) => (*a, v.clone()),
                 })
                 .collect(),
         )

@@ -10,19 +10,30 @@
 //! unrolled; [`crate::reroll`] rolls repeated iterations back up.
 //!
 //! Tracing stops with [`NotStatic`] when the model is not a fixed function
-//! of θ: a branch, an index or an integer conversion depending on a random
-//! value, an Int/Bool/vector-valued choice, nested `infer`, counterfactual
-//! worlds, or a runtime error that does not depend on θ.
+//! of θ: a branch or an integer conversion depending on a random value, a
+//! vector-valued choice, nested `infer`, counterfactual worlds, or a
+//! runtime error that does not depend on θ.
+//!
+//! Discrete choices ([`trace_with`] with `discrete`, for SMC's step
+//! programs) are parameters too: θᵢ holds the integer `k as f64` (a Bool
+//! 0 or 1). A random Int carries conservative bounds ([`TV::SInt`]) so
+//! integer arithmetic is traced only where `f64` computes the VM's `i64`
+//! result exactly (every value within ±(2⁵³ − 1), no overflow, no division
+//! by zero); elsewhere tracing stops. Indexing data by a random Int is a
+//! table lookup ([`Op::Lookup`](crate::ops::Op::Lookup)); an index that
+//! may be out of bounds adds an [`Event::Check`], where a run stops with
+//! the interpreter's error. Without `discrete` (kernels, MH) a discrete
+//! choice stops tracing as before: kernels hold Real choices only.
 
 use crate::dists::{self, Params, Val};
 use crate::graph::Graph;
 use crate::kernel::Choice;
-use crate::ops::{Bin, Cmp, NodeId, Un};
+use crate::ops::{Bin, Cmp, NodeId, Op, Un};
 use std::sync::Arc;
 use tyche_core::Span;
 use tyche_dist::{Dist, DistKind, Outcome, Param};
 use tyche_ir::{BinOp, Callee, EditKind, FuncId, Instr, Intrinsic, Prim, Program, Reg, UnOp};
-use tyche_vm::{DistValue, Value};
+use tyche_vm::{Address, DistValue, Value};
 
 /// Why a model has no kernel: the runtime then falls back to the
 /// interpreter.
@@ -80,8 +91,11 @@ enum TV {
     Str(Arc<str>),
     /// A real: a node (a constant node when concrete).
     Real(NodeId),
-    /// A boolean depending on θ.
+    /// A boolean depending on θ (a node valued 0 or 1).
     SBool(NodeId),
+    /// An Int depending on θ: a node holding `k as f64`, with bounds
+    /// `lo ≤ k ≤ hi`.
+    SInt(NodeId, i64, i64),
     Array(Arc<Vec<TV>>),
     Tuple(Arc<[TV]>),
     /// A concrete compound value (data), converted element by element when
@@ -99,13 +113,16 @@ struct SDist {
     args: Vec<TV>,
     /// The validated distribution, when every parameter is concrete.
     concrete: Option<Dist>,
+    /// Where it was built (where the interpreter reports an invalid
+    /// parameter).
+    span: Span,
 }
 
 impl TV {
     fn type_name(&self) -> &'static str {
         match self {
             TV::Unit => "()",
-            TV::Int(_) => "Int",
+            TV::Int(_) | TV::SInt(..) => "Int",
             TV::Bool(_) | TV::SBool(_) => "Bool",
             TV::Str(_) => "String",
             TV::Real(_) => "Real",
@@ -118,6 +135,29 @@ impl TV {
         }
     }
 }
+
+/// The largest magnitude a random Int's arithmetic is traced at: `f64`
+/// holds every integer up to it exactly, so sums, products, truncated
+/// quotients and remainders of such values are the VM's `i64` results,
+/// and comparisons with them are exact.
+const EXACT: i64 = (1 << 53) - 1;
+
+/// An Int operand: a node holding `k as f64` and bounds `lo ≤ k ≤ hi`.
+#[derive(Clone, Copy, Debug)]
+struct SymInt {
+    node: NodeId,
+    lo: i64,
+    hi: i64,
+}
+
+impl SymInt {
+    fn exact(&self) -> bool {
+        -EXACT <= self.lo && self.hi <= EXACT
+    }
+}
+
+/// Indexing by a random Int reads at most this many elements.
+const MAX_CANDIDATES: i64 = 1 << 16;
 
 const TO_NATIVE: Reg = Reg(u32::MAX);
 
@@ -174,16 +214,91 @@ pub struct Trace {
     /// The model's return value over θ; `None` when it holds something
     /// that is not data (a closure, a distribution).
     pub result: Option<Template>,
-    /// Choices and observations in execution order.
+    /// Choices, observations and index checks in execution order.
     pub events: Vec<Event>,
+    /// Per choice: how to draw it (see [`ChoiceDist`]).
+    pub dists: Vec<ChoiceDist>,
+    /// The index checks [`Event::Check`] refers to.
+    pub checks: Vec<IndexCheck>,
+    /// The choices fixed by `do` ([`Event::Fixed`]): address and value.
+    pub fixed: Vec<(Address, Value)>,
 }
 
-/// A random choice (θ's coordinate) or an observation (its log-weight
-/// node), in the order a run meets them.
+impl Trace {
+    /// Why the trace has no kernel (MH's compiled density): its first
+    /// choice that is not Real-valued, or a table lookup. `None` when a
+    /// kernel can be built.
+    pub fn kernel_blocker(&self) -> Option<NotStatic> {
+        if let Some(d) = self.dists.iter().find(|d| d.value != ValueKind::Real) {
+            return Some(NotStatic {
+                reason: discrete_choice_reason(d.kind),
+                span: Some(d.site_span),
+            });
+        }
+        let lookup = self
+            .graph
+            .ops
+            .iter()
+            .any(|o| matches!(o, Op::Lookup { .. }));
+        lookup.then(|| NotStatic {
+            reason: "an index depends on a random choice".into(),
+            span: None,
+        })
+    }
+}
+
+fn discrete_choice_reason(kind: DistKind) -> String {
+    format!(
+        "the choice at this site is {}-valued ({}); kernels support Real choices only",
+        kind.value_type_name(),
+        kind.name()
+    )
+}
+
+/// A random choice (θ's coordinate), an observation (its log-weight
+/// node), an index check (into [`Trace::checks`]) or a choice fixed by
+/// `do` (into [`Trace::fixed`]; per-draw traces list it as the
+/// interpreter's do), in the order a run meets them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     Choice(u32),
     Observe(NodeId),
+    Check(u32),
+    Fixed(u32),
+}
+
+/// An index that may be out of bounds: a run whose `index` is not in
+/// `0..len` stops there with the interpreter's error.
+#[derive(Clone, Debug)]
+pub struct IndexCheck {
+    pub index: NodeId,
+    pub len: usize,
+    pub span: Span,
+}
+
+/// What a choice's value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    Real,
+    /// θᵢ holds `k as f64`.
+    Int,
+    /// θᵢ is 0 or 1.
+    Bool,
+}
+
+/// How a choice is drawn, besides its parameters ([`Trace::priors`]).
+#[derive(Clone, Debug)]
+pub struct ChoiceDist {
+    pub kind: DistKind,
+    pub value: ValueKind,
+    /// The distribution when every parameter is concrete (drawn from as
+    /// is, exactly what the interpreter builds).
+    pub concrete: Option<Dist>,
+    /// Where the distribution was built: where the interpreter reports an
+    /// invalid parameter.
+    pub span: Span,
+    /// The sample site's span.
+    pub site_span: Span,
 }
 
 /// A return value as a function of θ: concrete parts and nodes.
@@ -192,6 +307,8 @@ pub enum Template {
     Value(Value),
     Real(NodeId),
     Bool(NodeId),
+    /// A node holding `k as f64` for an Int `k`.
+    Int(NodeId),
     Array(Vec<Template>),
     Tuple(Vec<Template>),
 }
@@ -214,10 +331,27 @@ struct Tracer<'p> {
     priors: Vec<Option<Vec<NodeId>>>,
     result: Option<TV>,
     events: Vec<Event>,
+    discrete: bool,
+    dists: Vec<ChoiceDist>,
+    checks: Vec<IndexCheck>,
+    fixed: Vec<(Address, Value)>,
 }
 
-/// Traces the zero-argument function `model`.
+/// Traces the zero-argument function `model` with Real choices only (for
+/// kernels).
 pub fn trace(program: &Program, globals: &[Value], model: FuncId, limits: Limits) -> R<Trace> {
+    trace_with(program, globals, model, limits, false)
+}
+
+/// Traces the zero-argument function `model`; with `discrete`, Int and
+/// Bool choices are parameters too (see the module documentation).
+pub fn trace_with(
+    program: &Program,
+    globals: &[Value],
+    model: FuncId,
+    limits: Limits,
+    discrete: bool,
+) -> R<Trace> {
     let mut t = Tracer {
         program,
         globals,
@@ -233,6 +367,10 @@ pub fn trace(program: &Program, globals: &[Value], model: FuncId, limits: Limits
         priors: Vec::new(),
         result: None,
         events: Vec::new(),
+        discrete,
+        dists: Vec::new(),
+        checks: Vec::new(),
+        fixed: Vec::new(),
     };
     if model.index() >= program.funcs.len() {
         return ns("no such model function");
@@ -251,6 +389,9 @@ pub fn trace(program: &Program, globals: &[Value], model: FuncId, limits: Limits
         priors: t.priors,
         result,
         events: t.events,
+        dists: t.dists,
+        checks: t.checks,
+        fixed: t.fixed,
     })
 }
 
@@ -305,6 +446,7 @@ impl<'p> Tracer<'p> {
             kind: d.kind(),
             args,
             concrete: Some(d.clone()),
+            span: Span::DUMMY,
         })
     }
 
@@ -312,15 +454,119 @@ impl<'p> Tracer<'p> {
         match v {
             TV::Real(n) => Ok(*n),
             TV::Int(i) => Ok(self.g.c(*i as f64)),
+            // Its node holds `k as f64`, the VM's conversion.
+            TV::SInt(n, ..) => Ok(*n),
             other => ns(format!("expected a number, found {}", other.type_name())),
         }
     }
 
     fn bool_tv(&mut self, n: NodeId) -> TV {
-        match self.g.as_bool(n) {
-            Some(b) => TV::Bool(b),
-            None => TV::SBool(n),
+        match (self.g.as_bool(n), self.g.as_const(n)) {
+            (Some(b), _) => TV::Bool(b),
+            (_, Some(x)) => TV::Bool(x != 0.0),
+            _ => TV::SBool(n),
         }
+    }
+
+    /// An Int with bounds `lo ≤ k ≤ hi` held by node `n`: concrete when
+    /// the bounds (or the node) pin it down.
+    fn int_tv(&mut self, n: NodeId, lo: i64, hi: i64) -> TV {
+        match self.g.as_const(n) {
+            Some(x) => TV::Int(x as i64),
+            None if lo == hi => TV::Int(lo),
+            None => TV::SInt(n, lo, hi),
+        }
+    }
+
+    /// An Int operand as a node with bounds.
+    fn sym_int(&mut self, v: &TV) -> Option<SymInt> {
+        match *v {
+            TV::Int(k) => Some(SymInt {
+                node: self.g.c(k as f64),
+                lo: k,
+                hi: k,
+            }),
+            TV::SInt(node, lo, hi) => Some(SymInt { node, lo, hi }),
+            _ => None,
+        }
+    }
+
+    /// `x + 0.0`: turns a `−0.0` (from `0 · −k`, `−0`, `−4 % 2`) into the
+    /// `+0.0` the VM's Int 0 converts to; every other value is unchanged.
+    fn no_neg_zero(&mut self, x: NodeId) -> NodeId {
+        let z = self.g.c(0.0);
+        self.g.add2(x, z)
+    }
+
+    /// Integer `op` with a random operand, where `f64` computes exactly the
+    /// VM's `i64` result; anything it could not mirror (a value beyond
+    /// ±(2⁵³ − 1), a possible division by zero) stops tracing.
+    fn int_binary(&mut self, op: BinOp, a: SymInt, b: SymInt, span: Span) -> R<TV> {
+        let wide = |x: &SymInt| (x.lo as i128, x.hi as i128);
+        let ((al, ah), (bl, bh)) = (wide(&a), wide(&b));
+        let cmp = match op {
+            BinOp::Eq => Some(Cmp::Eq),
+            BinOp::Ne => Some(Cmp::Ne),
+            BinOp::Lt => Some(Cmp::Lt),
+            BinOp::Le => Some(Cmp::Le),
+            BinOp::Gt => Some(Cmp::Gt),
+            BinOp::Ge => Some(Cmp::Ge),
+            _ => None,
+        };
+        if let Some(c) = cmp {
+            // `k as f64` is monotone and exact within ±(2⁵³ − 1): a
+            // comparison with such a value is exact whatever the other.
+            if !(a.exact() || b.exact()) {
+                return self.unsupported(span, "comparing random Ints beyond ±2^53");
+            }
+            let n = self.g.cmp(c, a.node, b.node);
+            return Ok(self.bool_tv(n));
+        }
+        if !(a.exact() && b.exact()) {
+            return self.unsupported(span, "integer arithmetic on a random Int beyond ±2^53");
+        }
+        let corners = |f: &dyn Fn(i128, i128) -> i128| {
+            let v = [f(al, bl), f(al, bh), f(ah, bl), f(ah, bh)];
+            (v.iter().copied().min(), v.iter().copied().max())
+        };
+        let (lo, hi, node) = match op {
+            BinOp::Add => (al + bl, ah + bh, self.g.bin(Bin::Add, a.node, b.node)),
+            BinOp::Sub => (al - bh, ah - bl, self.g.bin(Bin::Sub, a.node, b.node)),
+            BinOp::Mul => {
+                let (lo, hi) = corners(&|x, y| x * y);
+                let m = self.g.bin(Bin::Mul, a.node, b.node);
+                (lo.unwrap_or(0), hi.unwrap_or(0), self.no_neg_zero(m))
+            }
+            BinOp::Div | BinOp::Rem if bl <= 0 && 0 <= bh => {
+                return self.unsupported(span, "integer division by a random Int that may be 0")
+            }
+            BinOp::Div => {
+                // Truncated toward zero; exact: a quotient of integers within
+                // ±(2⁵³ − 1) never rounds across an integer.
+                let (lo, hi) = corners(&|x, y| x / y);
+                let q = self.g.div(a.node, b.node);
+                let zero = self.g.c(0.0);
+                let neg = self.g.cmp(Cmp::Lt, q, zero);
+                let up = self.g.un(Un::Ceil, q);
+                let down = self.g.un(Un::Floor, q);
+                let t = self.g.select(neg, up, down);
+                (lo.unwrap_or(0), hi.unwrap_or(0), self.no_neg_zero(t))
+            }
+            BinOp::Rem => {
+                // `fmod` is exact and takes the dividend's sign, as `i64 %`.
+                let m = bl.abs().max(bh.abs()) - 1;
+                let lo = if al < 0 { -(-al).min(m) } else { 0 };
+                let hi = if ah > 0 { ah.min(m) } else { 0 };
+                let r = self.g.bin(Bin::Rem, a.node, b.node);
+                (lo, hi, self.no_neg_zero(r))
+            }
+            _ => return self.unsupported(span, "integer power of a random Int"),
+        };
+        let exact = |x: i128| (-(EXACT as i128)..=EXACT as i128).contains(&x);
+        if !(exact(lo) && exact(hi)) {
+            return self.unsupported(span, "integer arithmetic that may exceed ±2^53");
+        }
+        Ok(self.int_tv(node, lo as i64, hi as i64))
     }
 
     /// The value as a VM value, when it is fully concrete.
@@ -354,6 +600,7 @@ impl<'p> Tracer<'p> {
         Some(match v {
             TV::Real(n) => Template::Real(*n),
             TV::SBool(n) => Template::Bool(*n),
+            TV::SInt(n, ..) => Template::Int(*n),
             TV::Array(xs) => {
                 Template::Array(xs.iter().map(|x| self.template(x)).collect::<Option<_>>()?)
             }
@@ -388,6 +635,152 @@ impl<'p> Tracer<'p> {
             }
             _ => unreachable!(),
         }
+    }
+
+    /// `v[i]` for a random Int `i` (node `node`, `lo ≤ i ≤ hi`): a table
+    /// lookup when the candidates are concrete, else a select over them,
+    /// after an index check when `i` may be out of bounds.
+    fn index_sym(&mut self, v: &TV, node: NodeId, lo: i64, hi: i64, span: Span) -> R<TV> {
+        let n = self.len(v)?;
+        let (a, b) = (lo.max(0), hi.min(n as i64 - 1));
+        if a > b {
+            // Out of bounds whatever the choices: every run stops here.
+            return self.fault(
+                span,
+                format!("index out of bounds for an array of length {n}"),
+            );
+        }
+        if b >= MAX_CANDIDATES {
+            // Tracing would copy that much of the array per index.
+            return self.unsupported(span, "indexing a long array by an unbounded random Int");
+        }
+        if lo < 0 || hi >= n as i64 {
+            let c = self.checks.len() as u32;
+            self.checks.push(IndexCheck {
+                index: node,
+                len: n,
+                span,
+            });
+            self.events.push(Event::Check(c));
+        }
+        // Elements 0..=b, a table indexed by `i` itself; those below `a`
+        // are never read (copies of element `a` keep one shape).
+        let elems = (0..=b)
+            .map(|i| self.index(v, i.max(a), span))
+            .collect::<R<Vec<_>>>()?;
+        self.pick(&elems, node, a as usize, span)
+    }
+
+    /// `elems[i]` for the random index `node`, known to be at least `a`
+    /// wherever the result is used.
+    fn pick(&mut self, elems: &[TV], node: NodeId, a: usize, span: Span) -> R<TV> {
+        let cands = &elems[a..];
+        if cands.len() == 1 {
+            return Ok(cands[0].clone());
+        }
+        let first = &cands[0];
+        // Compound elements: pick each component.
+        let len_of = |t: &TV| match t {
+            TV::Array(xs) => Some(xs.len()),
+            TV::Data(Value::Array(xs)) => Some(xs.len()),
+            _ => None,
+        };
+        let width = |t: &TV| match t {
+            TV::Tuple(xs) => Some(xs.len()),
+            TV::Data(Value::Tuple(xs)) => Some(xs.len()),
+            _ => None,
+        };
+        let shape = |t: &TV| (len_of(t), width(t));
+        if matches!(shape(first), (Some(_), _) | (_, Some(_))) {
+            if cands.iter().any(|c| shape(c) != shape(first)) {
+                return self.unsupported(
+                    span,
+                    "indexing by a random Int an array whose elements differ in shape",
+                );
+            }
+            let tuple = width(first).is_some();
+            let m = len_of(first).or(width(first)).unwrap_or(0);
+            let mut out = Vec::with_capacity(m);
+            for j in 0..m {
+                let mut column = Vec::with_capacity(elems.len());
+                for e in elems {
+                    column.push(if tuple {
+                        self.field(e, j as u32, span)?
+                    } else {
+                        self.index(e, j as i64, span)?
+                    });
+                }
+                out.push(self.pick(&column, node, a, span)?);
+            }
+            return Ok(if tuple {
+                TV::Tuple(out.into())
+            } else {
+                TV::Array(Arc::new(out))
+            });
+        }
+        #[derive(PartialEq)]
+        enum K {
+            Real,
+            Int,
+            Bool,
+        }
+        let kind = |t: &TV| match t {
+            TV::Real(_) => Some(K::Real),
+            TV::Int(_) | TV::SInt(..) => Some(K::Int),
+            TV::Bool(_) | TV::SBool(_) => Some(K::Bool),
+            _ => None,
+        };
+        let Some(k) = kind(first) else {
+            return self.unsupported(
+                span,
+                format!("indexing an array of {} by a random Int", first.type_name()),
+            );
+        };
+        if cands.iter().any(|c| kind(c).as_ref() != Some(&k)) {
+            return self.fault(span, "an array mixes element types");
+        }
+        let mut nodes = Vec::with_capacity(elems.len());
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for (i, e) in elems.iter().enumerate() {
+            let (n, bounds) = match *e {
+                TV::Bool(b) => (self.g.c(if b { 1.0 } else { 0.0 }), None),
+                TV::SBool(n) => (n, None),
+                // A constant must come back from `f64` unchanged (random
+                // Ints already do).
+                TV::Int(x) if i >= a && !(-EXACT..=EXACT).contains(&x) => {
+                    return self.unsupported(span, "indexing Ints beyond ±2^53 by a random Int")
+                }
+                TV::Int(x) => (self.g.c(x as f64), Some((x, x))),
+                TV::SInt(n, l, h) => (n, Some((l, h))),
+                _ => (self.real(e)?, None),
+            };
+            if let (Some((l, h)), true) = (bounds, i >= a) {
+                lo = lo.min(l);
+                hi = hi.max(h);
+            }
+            nodes.push(n);
+        }
+        let consts: Option<Vec<f64>> = nodes.iter().map(|&n| self.g.as_const(n)).collect();
+        let r = match consts {
+            Some(values) => {
+                let t = self.g.table(&values);
+                self.g.lookup(t, node)
+            }
+            None => {
+                let mut acc = nodes[nodes.len() - 1];
+                for i in (a..nodes.len() - 1).rev() {
+                    let ci = self.g.c(i as f64);
+                    let eq = self.g.cmp(Cmp::Eq, node, ci);
+                    acc = self.g.select(eq, nodes[i], acc);
+                }
+                acc
+            }
+        };
+        Ok(match k {
+            K::Real => TV::Real(r),
+            K::Int => self.int_tv(r, lo, hi),
+            K::Bool => self.bool_tv(r),
+        })
     }
 
     fn elems(&mut self, v: &TV) -> R<Vec<TV>> {
@@ -605,6 +998,7 @@ impl<'p> Tracer<'p> {
                     let a = reg!(array);
                     let v = match reg!(index) {
                         TV::Int(i) => self.index(&a, i, span)?,
+                        TV::SInt(node, lo, hi) => self.index_sym(&a, node, lo, hi, span)?,
                         TV::Real(_) => {
                             return self.unsupported(span, "an index depends on a random choice")
                         }
@@ -661,6 +1055,10 @@ impl<'p> Tracer<'p> {
                                     span,
                                     format!("repeat count must be non-negative, got {n}"),
                                 )
+                            }
+                            Some(TV::SInt(..)) => {
+                                return self
+                                    .unsupported(span, "a repeat count depends on a random choice")
                             }
                             _ => return self.fault(span, "repeat count must be an Int"),
                         },
@@ -743,8 +1141,12 @@ impl<'p> Tracer<'p> {
                     let occ = self.counters[name.index()];
                     match edits.iter().find(|e| e.matches(occ)) {
                         Some(e) if e.kind == EditKind::Do => {
-                            self.next_index(*site);
+                            let index = self.next_index(*site);
                             let v = self.globals[e.value.index()].clone();
+                            let j = self.fixed.len() as u32;
+                            let address = Address { name, index };
+                            self.fixed.push((address, v.clone()));
+                            self.events.push(Event::Fixed(j));
                             let v = self.lift(&v)?;
                             set!(dst, v)
                         }
@@ -771,7 +1173,7 @@ impl<'p> Tracer<'p> {
                 Instr::Factor { site, weight } => {
                     self.next_index(*site);
                     let w = match reg!(weight) {
-                        TV::Real(n) => n,
+                        TV::Real(n) | TV::SInt(n, ..) => n,
                         TV::Int(i) => self.g.c(i as f64),
                         _ => return self.fault(span, "factor needs a Real"),
                     };
@@ -901,16 +1303,25 @@ impl<'p> Tracer<'p> {
                 format!("expected a distribution, found {}", d.type_name()),
             );
         };
-        if !dists::is_real_valued(d.kind) {
-            return self.unsupported(
-                span,
-                format!(
-                    "the choice at this site is {}-valued ({}); kernels support Real choices only",
+        let value = match d.kind.value_type_name() {
+            "Real" => ValueKind::Real,
+            "Int" if self.discrete => ValueKind::Int,
+            "Bool" if self.discrete => ValueKind::Bool,
+            _ if !self.discrete => return self.unsupported(span, discrete_choice_reason(d.kind)),
+            _ => {
+                return self.unsupported(
+                    span,
+                    format!(
+                    "the choice at this site is {}-valued ({}); only scalar choices are supported",
                     d.kind.value_type_name(),
                     d.kind.name()
                 ),
-            );
-        }
+                )
+            }
+        };
+        // The parameters as nodes (Categorical: its weights) and, for an
+        // Int choice, bounds on its value.
+        let (params, bounds) = self.choice_params(d, span)?;
         let index = self.next_index(site);
         let i = self.choices.len() as u32;
         let s = self.program.site(site);
@@ -922,13 +1333,91 @@ impl<'p> Tracer<'p> {
             site,
             dist: d.kind,
         });
-        let params = d.args.iter().map(|a| self.real(a).ok()).collect();
         self.priors.push(params);
+        self.dists.push(ChoiceDist {
+            kind: d.kind,
+            value,
+            concrete: d.concrete.clone(),
+            span: if d.span == Span::DUMMY { span } else { d.span },
+            site_span: span,
+        });
         self.events.push(Event::Choice(i));
         let theta = self.g.param(i);
-        let lp = self.log_density(d, dists::Val::Real(theta), span)?;
+        let (x, tv) = match value {
+            ValueKind::Real => (Val::Real(theta), TV::Real(theta)),
+            ValueKind::Int => {
+                let (lo, hi) = bounds.unwrap_or((i64::MIN, i64::MAX));
+                (Val::SInt(theta), TV::SInt(theta, lo, hi))
+            }
+            ValueKind::Bool => (Val::Bool(theta), TV::SBool(theta)),
+        };
+        let lp = self.log_density(d, x, span)?;
         self.term(lp)?;
-        Ok(TV::Real(theta))
+        Ok(tv)
+    }
+
+    /// A choice's parameters as nodes (`None` when one is not a number)
+    /// and, for an Int-valued one, bounds on its value; stops where the
+    /// step programs could not draw it exactly.
+    #[allow(clippy::type_complexity)]
+    fn choice_params(
+        &mut self,
+        d: &SDist,
+        span: Span,
+    ) -> R<(Option<Vec<NodeId>>, Option<(i64, i64)>)> {
+        let reals = |t: &mut Self| -> Option<Vec<NodeId>> {
+            d.args.iter().map(|a| t.real(a).ok()).collect()
+        };
+        Ok(match d.kind {
+            DistKind::Categorical => {
+                let ws = match &d.concrete {
+                    Some(Dist::Categorical { ps, .. }) => {
+                        ps.iter().map(|&p| self.g.c(p)).collect::<Vec<_>>()
+                    }
+                    _ => {
+                        let xs = self.elems(&d.args[0])?;
+                        xs.iter().map(|x| self.real(x)).collect::<R<Vec<_>>>()?
+                    }
+                };
+                if ws.is_empty() {
+                    return self.fault(
+                        span,
+                        "invalid parameter for Categorical: ps must not be empty",
+                    );
+                }
+                let n = ws.len() as i64;
+                (Some(ws), Some((0, n - 1)))
+            }
+            DistKind::Binomial => {
+                let n = match (&d.concrete, &d.args[0]) {
+                    (Some(Dist::Binomial { n, .. }), _) => *n,
+                    (_, TV::Int(n)) => *n,
+                    _ => return self.unsupported(span, "Binomial with a random n"),
+                };
+                if !(0..=EXACT).contains(&n) {
+                    return self.unsupported(span, "a Binomial choice with n beyond 2^53");
+                }
+                let nf = self.g.c(n as f64);
+                let p = self.real(&d.args[1].clone())?;
+                (Some(vec![nf, p]), Some((0, n)))
+            }
+            DistKind::DiscreteUniform => match &d.concrete {
+                Some(Dist::DiscreteUniform { lo, hi, .. }) if -EXACT <= *lo && *hi <= EXACT => {
+                    let (lo, hi) = (*lo, *hi);
+                    let (a, b) = (self.g.c(lo as f64), self.g.c(hi as f64));
+                    (Some(vec![a, b]), Some((lo, hi)))
+                }
+                Some(_) => {
+                    return self
+                        .unsupported(span, "a DiscreteUniform choice with bounds beyond 2^53")
+                }
+                None => return self.unsupported(span, "DiscreteUniform with random parameters"),
+            },
+            // Counts: unbounded above (the step programs check that each
+            // draw converts to f64 exactly).
+            DistKind::Poisson | DistKind::Geometric => (reals(self), Some((0, i64::MAX))),
+            _ => (reals(self), None),
+        })
     }
 
     fn observe(&mut self, d: &TV, v: &TV, span: Span) -> R<()> {
@@ -956,10 +1445,13 @@ impl<'p> Tracer<'p> {
             ("Real", TV::Real(n)) => Val::Real(*n),
             // An Int observed by a real distribution is a wrong-variant
             // outcome: −∞, as in the interpreter.
-            ("Real", TV::Int(_)) | ("Real", TV::Bool(_)) => return Ok(self.g.c(f64::NEG_INFINITY)),
+            ("Real", TV::Int(_) | TV::SInt(..) | TV::Bool(_)) => {
+                return Ok(self.g.c(f64::NEG_INFINITY))
+            }
             ("Bool", TV::Bool(b)) => Val::Bool(self.g.boolean(*b)),
             ("Bool", TV::SBool(n)) => Val::Bool(*n),
             ("Int", TV::Int(k)) => Val::Int(*k),
+            ("Int", TV::SInt(n, ..)) => Val::SInt(*n),
             (_, TV::Real(_)) | (_, TV::SBool(_)) => {
                 return self.unsupported(
                     span,
@@ -983,15 +1475,17 @@ impl<'p> Tracer<'p> {
                 Params::Binomial(n, p)
             }
             DistKind::Categorical => match &d.concrete {
-                Some(Dist::Categorical { ps, .. }) => {
+                Some(Dist::Categorical { ps, ln_ps, .. }) => {
                     // Already normalised; renormalising could change bits,
-                    // so use the precomputed logs when the value is concrete.
-                    if let Val::Int(k) = x {
-                        let lp = dist_log_prob(d.concrete.as_ref(), &Outcome::Int(k));
-                        return Ok(self.g.c(lp));
+                    // so use the precomputed logs.
+                    match x {
+                        Val::Int(k) => {
+                            let lp = dist_log_prob(d.concrete.as_ref(), &Outcome::Int(k));
+                            return Ok(self.g.c(lp));
+                        }
+                        Val::SInt(_) => Params::CategoricalLogs(self.g.table(ln_ps), ln_ps.len()),
+                        _ => Params::Categorical(ps.iter().map(|p| self.g.c(*p)).collect()),
                     }
-                    let ws = ps.iter().map(|p| self.g.c(*p)).collect();
-                    Params::Categorical(ws)
                 }
                 _ => {
                     let xs = self.elems(&d.args[0].clone())?;
@@ -1005,7 +1499,24 @@ impl<'p> Tracer<'p> {
                     Params::Categorical(ws)
                 }
             },
-            DistKind::DiscreteUniform | DistKind::Dirichlet | DistKind::MvNormal => {
+            DistKind::DiscreteUniform => match (&d.concrete, x) {
+                // Comparing `k as f64` with bounds within ±2⁵³ is exact.
+                (
+                    Some(Dist::DiscreteUniform {
+                        lo, hi, log_norm, ..
+                    }),
+                    Val::SInt(_),
+                ) if -EXACT <= *lo && *hi <= EXACT => Params::DiscreteUniform {
+                    lo: *lo as f64,
+                    hi: *hi as f64,
+                    log_norm: *log_norm,
+                },
+                _ => {
+                    return self
+                        .unsupported(span, "DiscreteUniform with random parameters or value")
+                }
+            },
+            DistKind::Dirichlet | DistKind::MvNormal => {
                 return self.unsupported(
                     span,
                     format!("{} with random parameters or value", d.kind.name()),
@@ -1036,6 +1547,7 @@ impl<'p> Tracer<'p> {
                 kind,
                 args,
                 concrete: Some(d),
+                span,
             });
         }
         if kind.param_names().len() != args.len() {
@@ -1048,6 +1560,7 @@ impl<'p> Tracer<'p> {
             kind,
             args,
             concrete: None,
+            span,
         })
     }
 
@@ -1058,6 +1571,15 @@ impl<'p> Tracer<'p> {
                 None => return self.fault(span, "integer overflow in negation"),
             },
             (UnOp::Neg, TV::Real(n)) => TV::Real(self.g.neg(*n)),
+            // Negation is exact on `k as f64`; only `i64::MIN` overflows.
+            (UnOp::Neg, &TV::SInt(n, lo, hi)) if lo > i64::MIN => {
+                let m = self.g.neg(n);
+                let m = self.no_neg_zero(m);
+                self.int_tv(m, -hi, -lo)
+            }
+            (UnOp::Neg, TV::SInt(..)) => {
+                return self.unsupported(span, "negating a random Int that may be i64::MIN")
+            }
             (UnOp::Not, TV::Bool(b)) => TV::Bool(!b),
             (UnOp::Not, TV::SBool(n)) => {
                 let r = self.g.not(*n);
@@ -1070,7 +1592,30 @@ impl<'p> Tracer<'p> {
     fn binary(&mut self, op: BinOp, a: &TV, b: &TV, span: Span) -> R<TV> {
         match (a, b) {
             (TV::Int(x), TV::Int(y)) => int_arith(op, *x, *y).or_else(|m| self.fault(span, m)),
-            (TV::Real(_) | TV::Int(_), TV::Real(_) | TV::Int(_)) => {
+            (TV::Int(_) | TV::SInt(..), TV::Int(_) | TV::SInt(..)) => {
+                let (Some(x), Some(y)) = (self.sym_int(a), self.sym_int(b)) else {
+                    unreachable!("Int operands")
+                };
+                self.int_binary(op, x, y, span)
+            }
+            (TV::SBool(_) | TV::Bool(_), TV::SBool(_) | TV::Bool(_))
+                if matches!(op, BinOp::Eq | BinOp::Ne) =>
+            {
+                // Booleans compare as booleans (`a == b` is `a && b || !a && !b`).
+                let node = |t: &mut Self, v: &TV| match *v {
+                    TV::Bool(x) => t.g.boolean(x),
+                    TV::SBool(n) => n,
+                    _ => unreachable!("Bool operands"),
+                };
+                let (x, y) = (node(self, a), node(self, b));
+                let both = self.g.and(x, y);
+                let (nx, ny) = (self.g.not(x), self.g.not(y));
+                let neither = self.g.and(nx, ny);
+                let eq = self.g.or(both, neither);
+                let r = if op == BinOp::Eq { eq } else { self.g.not(eq) };
+                Ok(self.bool_tv(r))
+            }
+            (TV::Real(_) | TV::Int(_) | TV::SInt(..), TV::Real(_) | TV::Int(_) | TV::SInt(..)) => {
                 let (x, y) = (self.real(a)?, self.real(b)?);
                 let bin = |o| Some(o);
                 let (arith, cmp) = match op {
@@ -1137,24 +1682,34 @@ impl<'p> Tracer<'p> {
                     }
                     TV::Real(acc)
                 } else {
-                    let mut acc: i64 = if is_sum { 0 } else { 1 };
+                    // The VM's integer fold from 0 (or 1).
+                    let mut acc = TV::Int(if is_sum { 0 } else { 1 });
+                    let op = if is_sum { BinOp::Add } else { BinOp::Mul };
                     for x in &xs {
-                        let TV::Int(i) = x else {
+                        if !matches!(x, TV::Int(_) | TV::SInt(..)) {
                             return self
                                 .fault(span, format!("expected an Int, found {}", x.type_name()));
-                        };
-                        let op = if is_sum { BinOp::Add } else { BinOp::Mul };
-                        acc = match int_arith(op, acc, *i) {
-                            Ok(TV::Int(v)) => v,
-                            Err(m) => return self.fault(span, m),
-                            _ => unreachable!(),
-                        };
+                        }
+                        acc = self.binary(op, &acc, x, span)?;
                     }
-                    TV::Int(acc)
+                    acc
                 }
             }
             Min | Max => match (&args[0], &args[1]) {
                 (TV::Int(a), TV::Int(b)) => TV::Int(if p == Min { *a.min(b) } else { *a.max(b) }),
+                (a @ (TV::Int(_) | TV::SInt(..)), b @ (TV::Int(_) | TV::SInt(..))) => {
+                    // Exact on `k as f64` (monotone, no NaN).
+                    let (Some(x), Some(y)) = (self.sym_int(a), self.sym_int(b)) else {
+                        unreachable!("Int operands")
+                    };
+                    let (o, lo, hi) = if p == Min {
+                        (Bin::Min, x.lo.min(y.lo), x.hi.min(y.hi))
+                    } else {
+                        (Bin::Max, x.lo.max(y.lo), x.hi.max(y.hi))
+                    };
+                    let n = self.g.bin(o, x.node, y.node);
+                    self.int_tv(n, lo, hi)
+                }
                 (a, b) => {
                     let (x, y) = (self.real(a)?, self.real(b)?);
                     TV::Real(self.g.bin(if p == Min { Bin::Min } else { Bin::Max }, x, y))
@@ -1165,6 +1720,20 @@ impl<'p> Tracer<'p> {
                     Some(v) => TV::Int(v),
                     None => return self.fault(span, "integer overflow in abs"),
                 },
+                &TV::SInt(n, lo, hi) if lo > i64::MIN => {
+                    let a = self.g.un(Un::Abs, n);
+                    let (lo, hi) = if lo >= 0 {
+                        (lo, hi)
+                    } else if hi <= 0 {
+                        (-hi, -lo)
+                    } else {
+                        (0, hi.max(-lo))
+                    };
+                    self.int_tv(a, lo, hi)
+                }
+                TV::SInt(..) => {
+                    return self.unsupported(span, "abs of a random Int that may be i64::MIN")
+                }
                 v => self.un_real(Un::Abs, v)?,
             },
             Real => TV::Real(self.real(&args[0])?),
@@ -1213,6 +1782,9 @@ impl<'p> Tracer<'p> {
                 TV::Real(log_sum_exp(&mut self.g, &xs))
             }
             Range => {
+                if matches!((&args[0], &args[1]), (TV::SInt(..), _) | (_, TV::SInt(..))) {
+                    return self.unsupported(span, "a range bound depends on a random choice");
+                }
                 let (TV::Int(a), TV::Int(b)) = (&args[0], &args[1]) else {
                     return self.fault(span, "range needs Ints");
                 };
