@@ -89,7 +89,7 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
     }
     let native = opts.native.as_ref().and_then(|n| n.0.sequential());
     if let Some(seq) = native.filter(|s| crate::smc_native::applies(*s, opts)) {
-        return crate::smc_native::smc(model, opts, seq);
+        return crate::smc_native::smc(opts, seq);
     }
     let mut start = Particle::new(model.start()?);
     start.trace = cfg.start_trace();

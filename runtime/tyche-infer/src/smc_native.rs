@@ -10,7 +10,6 @@
 //! been: O(n · T) overall, memory O(n · state_len).
 
 use crate::importance::all_zero;
-use crate::model::Model;
 use crate::native::{Backend, NativeSequential};
 use crate::options::{Method, Options};
 use crate::population::Population;
@@ -35,11 +34,7 @@ pub(crate) fn applies(seq: &dyn NativeSequential, opts: &Options) -> bool {
     opts.rejuvenate == 0 && (!opts.traces || seq.trace(&vec![0.0; seq.state_len()]).is_some())
 }
 
-pub(crate) fn smc(
-    _model: &Model,
-    opts: &Options,
-    seq: &dyn NativeSequential,
-) -> Result<InferResult, Diagnostic> {
+pub(crate) fn smc(opts: &Options, seq: &dyn NativeSequential) -> Result<InferResult, Diagnostic> {
     let n = opts.particles;
     if n == 0 {
         return Err(Diagnostic::error("Smc needs at least one particle").with_code("E0730"));

@@ -580,20 +580,7 @@ pub fn log_density(
             let Val::Int(k) = x else {
                 return Err("Categorical needs an Int value".into());
             };
-            let zero = g.c(0.0);
-            let mut ok = g.boolean(true);
-            let mut sum = g.c(0.0);
-            for &w in ws {
-                let ge = g.cmp(Cmp::Ge, w, zero);
-                let f = g.is_finite(w);
-                let okw = g.and(ge, f);
-                ok = g.and(ok, okw);
-                sum = g.add2(sum, w);
-            }
-            let sp = g.cmp(Cmp::Gt, sum, zero);
-            let sf = g.is_finite(sum);
-            ok = g.and(ok, sp);
-            ok = g.and(ok, sf);
+            let (ok, sum) = categorical_ok(g, ws);
             let lp = match usize::try_from(k).ok().and_then(|i| ws.get(i)) {
                 Some(&w) => {
                     let p = g.div(w, sum);
