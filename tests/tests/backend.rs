@@ -209,6 +209,49 @@ fn chains_traces_and_surgery_agree() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A static density whose return value cannot be traced (a sort by
+/// `filter` on random comparisons, as `bench/models/gmm.ppl`): MH runs on
+/// the kernel under `auto` and replays each kept state's value on the
+/// interpreter, with the interpreter's chains, draws and traces; SMC keeps
+/// the interpreter (and `--backend jit` says why).
+#[test]
+fn mh_replays_a_return_value_it_cannot_trace() {
+    let dir = std::env::temp_dir().join(format!("tyche-backend-sort-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let src = dir.join("gmm.ppl");
+    std::fs::write(
+        &src,
+        "fn insert(xs: [Real], v: Real) -> [Real] {\n  let below = filter(xs, |u| u <= v);\n  let above = filter(xs, |u| u > v);\n  concat(concat(below, [v]), above)\n}\n\
+         fn model() -> [Real] {\n  let mus = repeat(3, || sample(Normal(0.0, 10.0)));\n  for y in [-4.1, -3.7, -4.4, 0.2, -0.3, 0.5, 3.9, 4.2, 4.6] {\n    factor(log_sum_exp(map(range(0, 3), |k| log(1.0 / 3.0) + log_prob(Normal(mus[k], 1.0), y))));\n  }\n  fold(mus, [], |acc, v| insert(acc, v))\n}\n",
+    )
+    .expect("write");
+    for extra in [vec![], vec!["--chains", "3"], vec!["--thin", "3"]] {
+        let mut outs = Vec::new();
+        for backend in ["interp", "auto"] {
+            let csv = dir.join(format!("{backend}.csv"));
+            let mut args = extra.clone();
+            let csv_arg = csv.display().to_string();
+            args.extend(["--output", csv_arg.as_str()]);
+            let json =
+                run_method(&src, "mh", backend, &args).unwrap_or_else(|e| panic!("{extra:?}: {e}"));
+            outs.push((json, std::fs::read_to_string(&csv).expect("csv")));
+        }
+        assert_eq!(outs[0].0["backend"], "interpreter", "{extra:?}");
+        assert_eq!(outs[1].0["backend"], "jit", "{extra:?}");
+        let mut problems = Vec::new();
+        differences("", &outs[0].0, &outs[1].0, &mut problems);
+        assert!(problems.is_empty(), "{extra:?}: {problems:?}");
+        assert_eq!(outs[0].1, outs[1].1, "{extra:?}: CSV draws differ");
+        assert!(outs[0].1.lines().count() > 100);
+    }
+    let smc = run_method(&src, "smc", "auto", &[]).expect("smc");
+    assert_eq!(smc["backend"], "interpreter");
+    let refused = run_method(&src, "smc", "jit", &[]).expect_err("refused");
+    assert!(refused.contains("E0751"), "{refused}");
+    assert!(refused.contains("filter predicate"), "{refused}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `--backend jit` where the JIT cannot serve is an error with a reason;
 /// `auto` interprets instead.
 #[test]

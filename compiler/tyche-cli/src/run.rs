@@ -128,9 +128,17 @@ fn emit_clif(args: &CheckArgs, compiled: &Compiled, sources: &mut SourceMap, io:
         Err(d) => return report(io, &[d], sources),
     };
     if args.emit == Some(Emit::Steps) {
-        return match tyche_jit::native_model_with(&compiled.ir, &globals, func, false, false) {
-            Ok(m) => {
-                let _ = write!(io.out, "{}", m.plan());
+        let plan = tyche_jit::native_model_with(&compiled.ir, &globals, func, false, false)
+            .and_then(|m| {
+                // Built for SMC, a model always has its plan.
+                m.plan().map(|p| p.to_string()).ok_or(tyche_jit::NotStatic {
+                    reason: "the return value cannot be traced".into(),
+                    span: None,
+                })
+            });
+        return match plan {
+            Ok(text) => {
+                let _ = write!(io.out, "{text}");
                 0
             }
             Err(e) => {

@@ -364,12 +364,10 @@ pub(crate) fn mh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult
         let keep = per_chain(opts.samples, chains, c);
         let mut state = initial_state(ctx, model, &mut rng)?;
         let iterations = opts.burn + keep * thin;
-        if let Some(chain) = opts
-            .native
-            .as_ref()
-            .and_then(|n| NativeChain::new(n, &state.exec.trace, opts.traces))
-        {
-            let out = chain.run(opts, keep, &mut rng, &tick);
+        if let Some(chain) = opts.native.as_ref().and_then(|n| {
+            NativeChain::new(n, &state.exec.trace, state.exec.result.clone(), opts.traces)
+        }) {
+            let out = chain.run(opts, keep, &mut rng, &tick)?;
             let rest = iterations as u64 % every;
             if rest > 0 {
                 tick(rest);

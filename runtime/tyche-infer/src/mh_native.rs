@@ -11,6 +11,17 @@
 //! seed gives the same chain under both backends (up to the rounding of
 //! the densities, which can flip an accept decision only when the uniform
 //! lands within ~1e-13 of the ratio).
+//!
+//! The return value of a state is computed when a kept draw needs it and
+//! reused until a move is accepted: it may cost an interpreted run (a
+//! model whose return value could not be compiled replays θ), and with
+//! typical acceptance rates most kept draws repeat the previous state.
+//! It is the interpreter's value for the same choices. One difference:
+//! the interpreted chain runs every proposal to its end, so an error in
+//! computing the return value stops it even at a proposal it would
+//! reject; here only kept states compute it (the first state's value is
+//! the interpreted run's), so such an error is reported only if a kept
+//! state has it.
 
 use crate::mh::{accept, standard_normal, ChainOutput};
 use crate::native::{Backend, Native};
@@ -19,6 +30,7 @@ use crate::result::Draw;
 use crate::rng::InferRng;
 use crate::trace::Trace;
 use rand::RngExt;
+use tyche_core::Diagnostic;
 use tyche_dist::Outcome;
 use tyche_vm::{Address, Value};
 
@@ -30,13 +42,23 @@ pub(crate) struct NativeChain<'a> {
     /// The trace of the first state, for draws' traces: its random choices
     /// (at `random_at`) take θ's values.
     template: Option<(Vec<(Address, Value)>, Vec<usize>)>,
+    /// The return value at θ, while θ has not changed since it was
+    /// computed: MH repeats states (most proposals are rejected), and the
+    /// value may cost an interpreted run.
+    result: Option<Value>,
 }
 
 impl<'a> NativeChain<'a> {
-    /// The chain starting at `trace`, when `native` describes it: the same
-    /// random choices (site and occurrence) in the same order, all Real,
-    /// all with fixed supports. `None` keeps the interpreter.
-    pub(crate) fn new(native: &'a Native, trace: &Trace, traces: bool) -> Option<NativeChain<'a>> {
+    /// The chain starting at `trace` (whose run returned `result`, when
+    /// known), when `native` describes it: the same random choices (site
+    /// and occurrence) in the same order, all Real, all with fixed
+    /// supports. `None` keeps the interpreter.
+    pub(crate) fn new(
+        native: &'a Native,
+        trace: &Trace,
+        result: Option<Value>,
+        traces: bool,
+    ) -> Option<NativeChain<'a>> {
         let d = &native.0;
         if trace.random != d.dim() {
             return None;
@@ -64,18 +86,21 @@ impl<'a> NativeChain<'a> {
             theta,
             log_joint,
             template,
+            result,
         })
     }
 
     /// Runs `opts.burn + keep · opts.thin` transitions, keeping every
     /// `thin`-th after burn-in; `tick(n)` reports progress as `mh` does.
+    /// An error is the interpreter's, computing a kept state's return
+    /// value.
     pub(crate) fn run(
         mut self,
         opts: &Options,
         keep: usize,
         rng: &mut InferRng,
         tick: impl Fn(u64),
-    ) -> ChainOutput {
+    ) -> Result<ChainOutput, Diagnostic> {
         let thin = opts.thin.max(1);
         let total = (opts.chains.max(1) * opts.burn + opts.samples * thin) as u64;
         let every = total.div_ceil(200).max(1);
@@ -98,11 +123,12 @@ impl<'a> NativeChain<'a> {
                     out.accepted += usize::from(ok);
                 }
                 if (it - opts.burn + 1) % thin == 0 {
-                    out.draws.push(self.draw());
+                    let draw = self.draw()?;
+                    out.draws.push(draw);
                 }
             }
         }
-        out
+        Ok(out)
     }
 
     /// One transition (see the module docs); `None` when θ is empty.
@@ -142,13 +168,14 @@ impl<'a> NativeChain<'a> {
         if ok {
             self.theta[k] = new;
             self.log_joint = new_joint;
+            self.result = None;
         } else {
             proposal[k] = old;
         }
         Some(ok)
     }
 
-    fn draw(&self) -> Draw {
+    fn draw(&mut self) -> Result<Draw, Diagnostic> {
         let trace = match &self.template {
             Some((assignments, random_at)) => {
                 let mut t = assignments.clone();
@@ -159,10 +186,18 @@ impl<'a> NativeChain<'a> {
             }
             None => Vec::new(),
         };
-        Draw {
-            value: self.native.0.result(&self.theta),
+        let value = match &self.result {
+            Some(v) => v.clone(),
+            None => {
+                let v = self.native.0.result(&self.theta)?;
+                self.result = Some(v.clone());
+                v
+            }
+        };
+        Ok(Draw {
+            value,
             log_weight: 0.0,
             trace,
-        }
+        })
     }
 }

@@ -18,6 +18,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use tyche_core::Diagnostic;
 use tyche_dist::Dist;
 use tyche_ir::SiteId;
 use tyche_vm::Value;
@@ -37,8 +38,11 @@ pub trait NativeDensity: Send + Sync {
     /// Whether the support of θ[i]'s distribution is the same at every θ
     /// (MH reuses a value only while it stays in its support).
     fn fixed_support(&self, i: usize) -> bool;
-    /// The model's return value at θ.
-    fn result(&self, theta: &[f64]) -> Value;
+    /// The model's return value at θ, or the runtime error the
+    /// interpreter stops with computing it. It may cost an interpreted run
+    /// (a return value that could not be compiled is replayed), so MH
+    /// computes it once per state.
+    fn result(&self, theta: &[f64]) -> Result<Value, Diagnostic>;
     /// Where the code came from, for reports: `"jit"` or `"aot"`.
     fn origin(&self) -> &'static str {
         "jit"

@@ -11,7 +11,10 @@
 //! 1. [`extract`] *traces* the model ([`trace`]): a small symbolic
 //!    evaluator of its own runs the IR once with each choice as a
 //!    parameter θᵢ, building a hash-consed DAG of the log joint; branches
-//!    on random values and unsupported constructs stop with [`NotStatic`].
+//!    on random values and unsupported constructs stop with [`NotStatic`]
+//!    — unless no run can make a choice or an observation after that
+//!    point, in which case the density is complete and only the return
+//!    value is left to the interpreter ([`Replayer::result`]).
 //! 2. [`reroll`] rolls the unrolled iterations back into loops over data
 //!    columns and builds a [`Kernel`]: SSA with counted loops whose carried
 //!    value is the running log density.
@@ -99,7 +102,9 @@ fn build_kernel(t: trace::Trace, opts: &ExtractOptions) -> Result<Kernel, NotSta
 /// Extracts and compiles the zero-argument function `model` for inference
 /// ([`NativeModel`] implements [`tyche_infer::NativeDensity`]): its kernel
 /// as native code (ahead-of-time code when [`aot`] has it, else the JIT),
-/// plus its choices' priors and its return value over θ.
+/// plus its choices' priors and its return value over θ — or, when the
+/// return value cannot be traced, a [`Replayer`] that computes it on the
+/// interpreter (MH only: SMC then keeps the interpreter).
 ///
 /// With `keep_choices`, SMC particles keep every choice to the end (for
 /// per-draw traces) instead of only what later steps read.
@@ -126,7 +131,35 @@ pub fn native_model_with(
     // compiled density (MH) traces Real choices only, and stops at the
     // first other one with the reason kernels give.
     let t = trace::trace_with(program, globals, model, opts.limits.clone(), !compile)?;
-    let structure = native::Structure::new(program, &t, keep_choices)?;
+    if t.result.is_none() && !compile {
+        // SMC would need the value from every particle's state; replaying
+        // each final particle costs about as much as interpreting the run.
+        return Err(match &t.stopped {
+            Some(e) => NotStatic {
+                reason: format!(
+                    "{}, in computing the return value (native SMC needs it traced)",
+                    e.reason
+                ),
+                span: e.span,
+            },
+            None => NotStatic {
+                reason: "the model returns a value that is not data".into(),
+                span: None,
+            },
+        });
+    }
+    let replayer = || {
+        // Only models whose return value is not traceable pay for the
+        // copies.
+        let program = std::sync::Arc::new(program.clone());
+        Replayer::new(
+            program,
+            std::sync::Arc::new(globals.to_vec()),
+            model,
+            &t.choices,
+        )
+    };
+    let structure = native::Structure::new(program, &t, keep_choices, replayer)?;
     if let Some(why) = t.kernel_blocker() {
         if compile {
             return Err(why);

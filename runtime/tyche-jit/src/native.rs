@@ -7,15 +7,24 @@
 //! A model with discrete choices has no kernel (kernels hold Real choices
 //! only): it runs SMC on its [`Plan`], and its density is the traced terms
 //! evaluated one by one ([`Exprs`]); MH is not offered for it.
+//!
+//! A model whose return value could not be traced (tracing stopped after
+//! its last choice and observation, see `Trace::stopped`, or it returns a
+//! closure) computes it by replaying θ on the interpreter ([`Replayer`]):
+//! exactly the interpreter's value, at the cost of one interpreted run,
+//! which MH pays only when its state changed. Such a model has no plan:
+//! SMC would need the value from every particle's state.
 
 use crate::graph::Graph;
 use crate::jit::Compiled;
 use crate::kernel::Kernel;
 use crate::ops::{NodeId, Op};
+use crate::replay::Replayer;
 use crate::sequential::{collect_leaves, fill, Plan, PlanChoice};
 use crate::trace::{NotStatic, Template, Trace, ValueKind};
 use std::collections::HashMap;
 use std::sync::Arc;
+use tyche_core::Diagnostic;
 use tyche_dist::{Dist, DistKind, Param};
 use tyche_infer::NativeDensity;
 use tyche_ir::Program;
@@ -100,12 +109,13 @@ struct Prior {
     fixed_support: bool,
 }
 
-/// The return value: a template whose `Real`/`Bool` leaves are, in
-/// order, the roots of `leaves`.
-#[derive(Clone, Debug)]
-struct ResultFn {
-    template: Template,
-    leaves: Exprs,
+/// The return value as a function of θ.
+enum ResultFn {
+    /// A template whose `Real`/`Bool` leaves are, in order, the roots of
+    /// `leaves`.
+    Template { template: Template, leaves: Exprs },
+    /// Not traceable: the interpreter's run with θ's choices.
+    Replay(Replayer),
 }
 
 /// A static model compiled for inference.
@@ -122,8 +132,9 @@ pub struct NativeModel {
     terms: Option<Exprs>,
     priors: Vec<Prior>,
     result: ResultFn,
-    /// The model cut at its observations, for SMC.
-    plan: Plan,
+    /// The model cut at its observations, for SMC; `None` when its return
+    /// value is replayed.
+    plan: Option<Plan>,
 }
 
 impl std::fmt::Debug for NativeModel {
@@ -132,6 +143,7 @@ impl std::fmt::Debug for NativeModel {
             .field("dim", &self.layout.len())
             .field("kernel", &self.kernel.is_some())
             .field("compiled", &self.compiled)
+            .field("replays_result", &self.replays_result())
             .finish()
     }
 }
@@ -146,9 +158,16 @@ impl NativeModel {
         self.compiled.as_ref()
     }
 
-    /// The model cut at its observations (what SMC runs).
-    pub fn plan(&self) -> &Plan {
-        &self.plan
+    /// The model cut at its observations (what SMC runs); `None` when
+    /// the return value is replayed.
+    pub fn plan(&self) -> Option<&Plan> {
+        self.plan.as_ref()
+    }
+
+    /// Whether the return value is computed by replaying θ on the
+    /// interpreter (it could not be traced).
+    pub fn replays_result(&self) -> bool {
+        matches!(self.result, ResultFn::Replay(_))
     }
 }
 
@@ -157,16 +176,18 @@ pub(crate) struct Structure {
     layout: Vec<(SiteId, u32)>,
     priors: Vec<Prior>,
     result: ResultFn,
-    plan: Plan,
+    plan: Option<Plan>,
 }
 
 impl Structure {
     /// Cuts the priors and the result out of a traced DAG, or says why the
-    /// model cannot run natively.
+    /// model cannot run natively. A result without a template is replayed
+    /// with `replayer()` (and the model gets no plan).
     pub(crate) fn new(
         program: &Program,
         t: &Trace,
         keep_choices: bool,
+        replayer: impl FnOnce() -> Replayer,
     ) -> Result<Structure, NotStatic> {
         let g = &t.graph;
         let kinds: Vec<DistKind> = t.choices.iter().map(|c| c.dist).collect();
@@ -210,7 +231,15 @@ impl Structure {
                 })
             })
             .collect::<Result<Vec<_>, NotStatic>>()?;
-        let template = result.ok_or_else(|| not("the model returns a value that is not data"))?;
+        let layout = t.choices.iter().map(|c| (c.site, c.index)).collect();
+        let Some(template) = result else {
+            return Ok(Structure {
+                layout,
+                priors,
+                result: ResultFn::Replay(replayer()),
+                plan: None,
+            });
+        };
         let plan_choices: Vec<PlanChoice> = t
             .choices
             .iter()
@@ -240,10 +269,10 @@ impl Structure {
         let mut leaves = Vec::new();
         collect_leaves(template, &mut leaves);
         Ok(Structure {
-            layout: t.choices.iter().map(|c| (c.site, c.index)).collect(),
-            plan,
+            layout,
+            plan: Some(plan),
             priors,
-            result: ResultFn {
+            result: ResultFn::Template {
                 template: template.clone(),
                 leaves: Exprs::new(g, &leaves),
             },
@@ -334,14 +363,21 @@ impl NativeDensity for NativeModel {
         self.priors[i].fixed_support
     }
 
-    fn result(&self, theta: &[f64]) -> Value {
-        let mut vals = Vec::new();
-        self.result.leaves.eval(theta, &mut vals);
-        fill(&self.result.template, &mut vals.iter())
+    fn result(&self, theta: &[f64]) -> Result<Value, Diagnostic> {
+        match &self.result {
+            ResultFn::Template { template, leaves } => {
+                let mut vals = Vec::new();
+                leaves.eval(theta, &mut vals);
+                Ok(fill(template, &mut vals.iter()))
+            }
+            ResultFn::Replay(r) => r.result(theta),
+        }
     }
 
     fn sequential(&self) -> Option<&dyn tyche_infer::NativeSequential> {
-        Some(&self.plan)
+        self.plan
+            .as_ref()
+            .map(|p| p as &dyn tyche_infer::NativeSequential)
     }
 
     fn origin(&self) -> &'static str {

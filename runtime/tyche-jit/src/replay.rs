@@ -7,6 +7,10 @@
 //! what kernels are tested against and what "the interpreter" means in the
 //! benchmarks. A discrete choice's θ holds `k as f64` (a Bool 0 or 1), as
 //! in step programs.
+//!
+//! [`Replayer::result`] is the same run's return value: what a native MH
+//! chain reports for a model whose return value could not be traced (see
+//! `Trace::stopped`), bit for bit the interpreter's.
 
 use crate::kernel::Choice;
 use std::sync::Arc;
@@ -65,59 +69,89 @@ impl Replayer {
 
     /// The log joint at θ.
     pub fn log_joint(&self, theta: &[f64]) -> Result<f64, ReplayError> {
-        let rt = |d: tyche_core::Diagnostic| ReplayError::Runtime(d.message.clone());
+        match self.run(theta) {
+            Ok((total, _)) => Ok(total),
+            Err(Failure::Runtime(d)) => Err(ReplayError::Runtime(d.message)),
+            Err(Failure::Layout(m)) => Err(ReplayError::Layout(m)),
+        }
+    }
+
+    /// The model's return value at θ: exactly what the interpreter's run
+    /// with these choices returns, or the interpreter's runtime error.
+    /// (A run whose choices do not match the layout is an internal
+    /// error: the layout was traced from this model.)
+    pub fn result(&self, theta: &[f64]) -> Result<Value, tyche_core::Diagnostic> {
+        match self.run(theta) {
+            Ok((_, v)) => Ok(v),
+            Err(Failure::Runtime(d)) => Err(d),
+            Err(Failure::Layout(m)) => Err(tyche_core::Diagnostic::error(format!(
+                "internal error: replaying the model for its return value: {m}"
+            ))),
+        }
+    }
+
+    /// Runs the model with θ's choices: its log joint and return value.
+    fn run(&self, theta: &[f64]) -> Result<(f64, Value), Failure> {
         let mut m = Machine::for_function(
             Arc::clone(&self.program),
             Arc::clone(&self.globals),
             self.model,
         )
-        .map_err(rt)?;
+        .map_err(Failure::Runtime)?;
         let mut total = 0.0;
         let mut i = 0;
-        let mut effect = m.run().map_err(rt)?;
-        loop {
+        let mut effect = m.run().map_err(Failure::Runtime)?;
+        let result = loop {
             effect = match effect {
                 Effect::Sample { addr, dist, .. } => {
-                    let Some(&(name, index)) = self.names.get(i) else {
-                        return Err(ReplayError::Layout(format!(
+                    let (Some(&(name, index)), Some(&x)) = (self.names.get(i), theta.get(i)) else {
+                        return Err(Failure::Layout(format!(
                             "the run makes more than {} choices",
-                            self.names.len()
+                            self.names.len().min(theta.len())
                         )));
                     };
                     if addr.name != name || addr.index != index {
-                        return Err(ReplayError::Layout(format!(
+                        return Err(Failure::Layout(format!(
                             "choice {i} is {} in this run",
                             addr.display(&self.program)
                         )));
                     }
-                    let v = theta_value(&dist, theta[i]);
+                    let v = theta_value(&dist, x);
                     total += dist.log_prob(&v);
                     i += 1;
-                    m.resume(v).map_err(rt)?
+                    m.resume(v).map_err(Failure::Runtime)?
                 }
                 Effect::Observe { dist, value, .. } => {
                     total += dist.log_prob(&value);
-                    m.run().map_err(rt)?
+                    m.run().map_err(Failure::Runtime)?
                 }
                 Effect::Factor { log_weight, .. } => {
                     total += log_weight;
-                    m.run().map_err(rt)?
+                    m.run().map_err(Failure::Runtime)?
                 }
-                Effect::Intervened { .. } => m.run().map_err(rt)?,
-                Effect::Infer { .. } => {
-                    return Err(ReplayError::Runtime("nested inference".into()))
+                Effect::Intervened { .. } => m.run().map_err(Failure::Runtime)?,
+                Effect::Infer { span, .. } => {
+                    return Err(Failure::Runtime(
+                        tyche_core::Diagnostic::error("nested inference").with_primary(span, ""),
+                    ))
                 }
-                Effect::Done(_) => break,
+                Effect::Done(v) => break v,
             };
-        }
+        };
         if i != self.names.len() {
-            return Err(ReplayError::Layout(format!(
+            return Err(Failure::Layout(format!(
                 "the run made {i} choices, the layout has {}",
                 self.names.len()
             )));
         }
-        Ok(total)
+        Ok((total, result))
     }
+}
+
+/// Why [`Replayer::run`] stopped.
+enum Failure {
+    Runtime(tyche_core::Diagnostic),
+    Layout(String),
 }
 
 /// The value θᵢ stands for, by the type of the distribution it is drawn

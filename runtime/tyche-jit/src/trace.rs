@@ -14,6 +14,21 @@
 //! vector-valued choice, nested `infer`, counterfactual worlds, or a
 //! runtime error that does not depend on θ.
 //!
+//! Except after the density is complete: where tracing cannot follow the
+//! run (a `filter` with a random predicate, a branch on a random value, …)
+//! but a conservative analysis of the code that may still run finds no
+//! effect in it (no choice, observation, factor, condition, `do`-fixed
+//! choice, nested inference or world switch, for any θ), every run's
+//! density is what was traced so far, and the trace is kept with
+//! [`Trace::stopped`] set and no result template: the return value is left
+//! to the interpreter ([`crate::Replayer::result`]). Tracing follows only
+//! paths every θ takes, so every run reaches the point where it stopped.
+//! The analysis covers the rest of each frame on the stack (both arms of
+//! every branch), every function called directly from there, and every
+//! closure such code builds or can read (from registers it reads, globals,
+//! intrinsics' state), transitively. Runtime errors that do not depend on
+//! θ, and limits (whose frames may be inconsistent), are never recovered.
+//!
 //! Discrete choices ([`trace_with`] with `discrete`, for SMC's step
 //! programs) are parameters too: θᵢ holds the integer `k as f64` (a Bool
 //! 0 or 1). A random Int carries conservative bounds ([`TV::SInt`]) so
@@ -29,6 +44,8 @@ use crate::dists::{self, Params, Val};
 use crate::graph::Graph;
 use crate::kernel::Choice;
 use crate::ops::{Bin, Cmp, NodeId, Op, Un};
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tyche_core::Span;
 use tyche_dist::{Dist, DistKind, Outcome, Param};
@@ -212,7 +229,8 @@ pub struct Trace {
     /// a parameter is not a real.
     pub priors: Vec<Option<Vec<NodeId>>>,
     /// The model's return value over θ; `None` when it holds something
-    /// that is not data (a closure, a distribution).
+    /// that is not data (a closure, a distribution) or tracing stopped
+    /// before it (see `stopped`).
     pub result: Option<Template>,
     /// Choices, observations and index checks in execution order.
     pub events: Vec<Event>,
@@ -222,6 +240,13 @@ pub struct Trace {
     pub checks: Vec<IndexCheck>,
     /// The choices fixed by `do` ([`Event::Fixed`]): address and value.
     pub fixed: Vec<(Address, Value)>,
+    /// Why tracing stopped early, when it stopped at a step it cannot
+    /// follow after which no run makes a choice, an observation or any
+    /// other effect (see the module documentation). The density
+    /// (terms, choices, events) is then complete and `result` is `None`:
+    /// the return value has to be computed by replaying θ on the
+    /// interpreter.
+    pub stopped: Option<NotStatic>,
 }
 
 impl Trace {
@@ -335,6 +360,9 @@ struct Tracer<'p> {
     dists: Vec<ChoiceDist>,
     checks: Vec<IndexCheck>,
     fixed: Vec<(Address, Value)>,
+    /// Set by a failure after which the density cannot be recovered (see
+    /// [`Tracer::fatal`]).
+    unrecoverable: Cell<bool>,
 }
 
 /// Traces the zero-argument function `model` with Real choices only (for
@@ -371,6 +399,7 @@ pub fn trace_with(
         dists: Vec::new(),
         checks: Vec::new(),
         fixed: Vec::new(),
+        unrecoverable: Cell::new(false),
     };
     if model.index() >= program.funcs.len() {
         return ns("no such model function");
@@ -379,8 +408,17 @@ pub fn trace_with(
         return ns("a model takes no arguments");
     }
     t.push_frame(model, Vec::new(), TO_NATIVE, Span::DUMMY)?;
-    t.run()?;
-    let result = t.result.take().and_then(|v| t.template(&v));
+    let stopped = match t.run() {
+        Ok(()) => None,
+        // Nothing after this point can add a term or a choice, whatever θ:
+        // the density is complete, only the return value is missing.
+        Err(e) if !t.unrecoverable.get() && t.rest_is_effect_free() => Some(e),
+        Err(e) => return Err(e),
+    };
+    let result = match stopped {
+        Some(_) => None,
+        None => t.result.take().and_then(|v| t.template(&v)),
+    };
     Ok(Trace {
         graph: t.g,
         terms: t.terms,
@@ -392,6 +430,7 @@ pub fn trace_with(
         dists: t.dists,
         checks: t.checks,
         fixed: t.fixed,
+        stopped,
     })
 }
 
@@ -810,6 +849,7 @@ impl<'p> Tracer<'p> {
     /// A run-time error that does not depend on θ: the interpreter fails on
     /// every run, so there is no density to compile.
     fn fault<T>(&self, span: Span, msg: impl Into<String>) -> R<T> {
+        self.unrecoverable.set(true);
         Err(NotStatic {
             reason: format!("the model fails on every run: {}", msg.into()),
             span: Some(span),
@@ -823,10 +863,22 @@ impl<'p> Tracer<'p> {
         })
     }
 
+    /// A failure tracing cannot recover from by replaying the rest of the
+    /// run: its frames may no longer say what the run does next (a
+    /// limit met between instructions, or with a tail call's frame
+    /// already gone).
+    fn fatal<T>(&self, span: Option<Span>, msg: impl Into<String>) -> R<T> {
+        self.unrecoverable.set(true);
+        Err(NotStatic {
+            reason: msg.into(),
+            span,
+        })
+    }
+
     fn push_frame(&mut self, func: FuncId, args: Vec<TV>, ret: Reg, span: Span) -> R<()> {
         let code_frames = self.frames.len();
         if code_frames >= self.limits.max_depth {
-            return self.unsupported(span, "recursion too deep to trace");
+            return self.fatal(Some(span), "recursion too deep to trace");
         }
         let f = self.program.func(func);
         let mut regs = args;
@@ -905,7 +957,7 @@ impl<'p> Tracer<'p> {
         loop {
             self.steps += 1;
             if self.steps > self.limits.max_steps || self.g.len() > self.limits.max_nodes {
-                return ns("the model is too large to trace");
+                return self.fatal(None, "the model is too large to trace");
             }
             let (func, pc) = match self.frames.last_mut() {
                 Some(Frame::Code(f)) => {
@@ -1862,6 +1914,290 @@ impl<'p> Tracer<'p> {
             }
         })
     }
+}
+
+impl Tracer<'_> {
+    /// Whether the rest of the run, from the state tracing stopped in,
+    /// cannot make a choice, an observation, a factor, a condition, a
+    /// `do`-fixed choice, nested inference or a world switch, whatever θ
+    /// (host function calls count as unknown, hence as effects).
+    ///
+    /// Tracing follows only paths every θ takes, so it stops at the same
+    /// point on every run; if nothing reachable from there is an effect,
+    /// every run's density terms are the ones traced so far. A static
+    /// over-approximation of what may still run: the code of each frame
+    /// from where it resumes (the stopped instruction for the top frame,
+    /// the instruction after the call for the others) with both arms of
+    /// every branch, plus the whole code of every function that may be
+    /// called — a direct callee, a closure built by that code, or a
+    /// closure inside a value that code can read (a register it reads, a
+    /// global it loads, an intrinsic's state, and their captures and
+    /// elements).
+    fn rest_is_effect_free(&self) -> bool {
+        let mut rest = Rest {
+            program: self.program,
+            globals: self.globals,
+            funcs: vec![false; self.program.funcs.len()],
+            queue: Vec::new(),
+            globals_read: vec![false; self.globals.len()],
+            seen: HashSet::new(),
+            regions: HashMap::new(),
+        };
+        let top = self.frames.len().saturating_sub(1);
+        for (depth, frame) in self.frames.iter().enumerate() {
+            let ok = match frame {
+                Frame::Code(f) => {
+                    let pc = if depth == top {
+                        f.pc.saturating_sub(1)
+                    } else {
+                        f.pc
+                    };
+                    match rest.code(f.func, pc) {
+                        Some(reads) => reads
+                            .iter()
+                            .all(|r| f.regs.get(r.index()).is_none_or(|v| rest.tv(v))),
+                        None => false,
+                    }
+                }
+                Frame::Native(n) => {
+                    rest.tv(&n.f)
+                        && rest.tv(&n.xs)
+                        && rest.tv(&n.acc)
+                        && n.out.iter().all(|v| rest.tv(v))
+                }
+            };
+            if !ok {
+                return false;
+            }
+        }
+        if self.native_input.as_ref().is_some_and(|v| !rest.tv(v)) {
+            return false;
+        }
+        while let Some(f) = rest.queue.pop() {
+            if rest.code(f, 0).is_none() {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The code that may still run after tracing stopped (see
+/// [`Tracer::rest_is_effect_free`]).
+struct Rest<'a> {
+    program: &'a Program,
+    globals: &'a [Value],
+    /// Functions that may run, and those whose code is still to check.
+    funcs: Vec<bool>,
+    queue: Vec<FuncId>,
+    globals_read: Vec<bool>,
+    /// Compound values already scanned, by address (all stay alive
+    /// during the scan, so addresses are not reused).
+    seen: HashSet<usize>,
+    /// The registers read from `(function, pc)` on, for regions already
+    /// found effect-free (deep recursion repeats them).
+    regions: HashMap<(FuncId, usize), Arc<[Reg]>>,
+}
+
+/// A value whose closures [`Rest`] still has to collect.
+enum Pending {
+    T(TV),
+    V(Value),
+}
+
+impl Rest<'_> {
+    /// Notes that `f` may run; false for an id the program lacks.
+    fn func(&mut self, f: FuncId) -> bool {
+        match self.funcs.get_mut(f.index()) {
+            Some(seen) => {
+                if !*seen {
+                    *seen = true;
+                    self.queue.push(f);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The registers read by the instructions of `f` reachable from `pc`,
+    /// or `None` when one of them may make an effect (or reads a global
+    /// holding a value tracing cannot see into).
+    fn code(&mut self, f: FuncId, pc: usize) -> Option<Arc<[Reg]>> {
+        if let Some(r) = self.regions.get(&(f, pc)) {
+            return Some(r.clone());
+        }
+        let program = self.program;
+        let code = &program.funcs.get(f.index())?.code;
+        let mut visited = vec![false; code.len()];
+        let mut stack = vec![pc];
+        let mut reads = Vec::new();
+        while let Some(at) = stack.pop() {
+            let Some(instr) = code.get(at) else {
+                continue;
+            };
+            if std::mem::replace(&mut visited[at], true) {
+                continue;
+            }
+            // Exhaustive, so that a new instruction must be classified.
+            let ok = match instr {
+                Instr::Sample { .. }
+                | Instr::SampleEdited { .. }
+                | Instr::Observe { .. }
+                | Instr::Factor { .. }
+                | Instr::Condition { .. }
+                | Instr::Infer { .. }
+                | Instr::World { .. } => false,
+                // A host function could return a closure of any function:
+                // what it may lead to is unknown.
+                Instr::Foreign { .. } => false,
+                Instr::Call { callee, .. } => match callee {
+                    Callee::Direct(g) => self.func(*g),
+                    // The closure is a value read from a register.
+                    Callee::Closure(_) => true,
+                },
+                Instr::Closure { func, .. } => self.func(*func),
+                Instr::Global { global, .. } => self.global(global.index()),
+                Instr::Const { .. }
+                | Instr::Move { .. }
+                | Instr::Unary { .. }
+                | Instr::Binary { .. }
+                | Instr::Prim { .. }
+                | Instr::MakeDist { .. }
+                | Instr::Array { .. }
+                | Instr::Tuple { .. }
+                | Instr::Index { .. }
+                | Instr::Field { .. }
+                | Instr::Intrinsic { .. }
+                | Instr::Jump { .. }
+                | Instr::Branch { .. }
+                | Instr::Return { .. }
+                | Instr::Nop => true,
+            };
+            if !ok {
+                return None;
+            }
+            reads.extend(instr.uses());
+            stack.extend(instr.targets().into_iter().map(|t| t as usize));
+            if instr.falls_through() {
+                stack.push(at + 1);
+            }
+        }
+        reads.sort_unstable();
+        reads.dedup();
+        let reads: Arc<[Reg]> = reads.into();
+        self.regions.insert((f, pc), reads.clone());
+        Some(reads)
+    }
+
+    fn global(&mut self, g: usize) -> bool {
+        match self.globals_read.get_mut(g) {
+            Some(true) => true,
+            Some(read) => {
+                *read = true;
+                let globals = self.globals;
+                globals
+                    .get(g)
+                    .is_none_or(|v| self.scan(Pending::V(v.clone())))
+            }
+            None => false,
+        }
+    }
+
+    fn tv(&mut self, v: &TV) -> bool {
+        self.scan(Pending::T(v.clone()))
+    }
+
+    /// Notes the functions of every closure in `v`; false when `v` holds
+    /// something whose closures tracing cannot see (a posterior, a
+    /// method). Iterative: values may nest deeply.
+    fn scan(&mut self, v: Pending) -> bool {
+        let mut stack = vec![v];
+        while let Some(v) = stack.pop() {
+            match v {
+                Pending::T(t) => match t {
+                    TV::Unit
+                    | TV::Int(_)
+                    | TV::Bool(_)
+                    | TV::Str(_)
+                    | TV::Real(_)
+                    | TV::SBool(_)
+                    | TV::SInt(..) => {}
+                    TV::Array(xs) => {
+                        if self.seen.insert(Arc::as_ptr(&xs) as *const u8 as usize) {
+                            stack.extend(xs.iter().cloned().map(Pending::T));
+                        }
+                    }
+                    TV::Tuple(xs) => {
+                        if self.seen.insert(Arc::as_ptr(&xs) as *const u8 as usize) {
+                            stack.extend(xs.iter().cloned().map(Pending::T));
+                        }
+                    }
+                    TV::Closure(c) => {
+                        if self.seen.insert(Arc::as_ptr(&c) as *const u8 as usize) {
+                            if !self.func(c.0) {
+                                return false;
+                            }
+                            stack.extend(c.1.iter().cloned().map(Pending::T));
+                        }
+                    }
+                    TV::Dist(d) => stack.extend(d.args.iter().cloned().map(Pending::T)),
+                    TV::Data(v) => stack.push(Pending::V(v)),
+                    TV::Opaque(_) => return false,
+                },
+                Pending::V(v) => match v {
+                    Value::Unit
+                    | Value::Bool(_)
+                    | Value::Int(_)
+                    | Value::Real(_)
+                    | Value::Str(_) => {}
+                    Value::Array(xs) => {
+                        if self.seen.insert(Arc::as_ptr(&xs) as *const u8 as usize) {
+                            // Only compound elements can hold closures.
+                            stack.extend(
+                                xs.iter()
+                                    .filter(|x| is_compound(x))
+                                    .cloned()
+                                    .map(Pending::V),
+                            );
+                        }
+                    }
+                    Value::Tuple(xs) => {
+                        if self.seen.insert(Arc::as_ptr(&xs) as *const u8 as usize) {
+                            stack.extend(
+                                xs.iter()
+                                    .filter(|x| is_compound(x))
+                                    .cloned()
+                                    .map(Pending::V),
+                            );
+                        }
+                    }
+                    Value::Closure(c) => {
+                        if self.seen.insert(Arc::as_ptr(&c) as *const u8 as usize) {
+                            if !self.func(c.func) {
+                                return false;
+                            }
+                            stack.extend(c.captures.iter().cloned().map(Pending::V));
+                        }
+                    }
+                    Value::Dist(d) => {
+                        if matches!(&*d, DistValue::Posterior(_)) {
+                            return false;
+                        }
+                    }
+                    Value::Method(_) => return false,
+                },
+            }
+        }
+        true
+    }
+}
+
+fn is_compound(v: &Value) -> bool {
+    !matches!(
+        v,
+        Value::Unit | Value::Bool(_) | Value::Int(_) | Value::Real(_) | Value::Str(_)
+    )
 }
 
 /// The real leaves of a state made of reals, arrays and tuples (None for

@@ -412,7 +412,9 @@ fn not_static_models_are_rejected_with_a_reason() {
         ("fn model() -> Real { let a ~ Normal(0.0, 1.0); if a > 0.0 { observe(Normal(a, 1.0), 1.0); } a }", "branch"),
         ("fn model() -> Int { let k ~ Poisson(3.0); k }", "Int-valued"),
         ("fn model() -> Bool { let k ~ Bernoulli(0.3); k }", "Bool-valued"),
-        ("fn model() -> Real { let a ~ Normal(0.0, 1.0); let xs = [1.0, 2.0]; xs[int(a)] }", "random value"),
+        // (Without the observation the density would be complete and only
+        // the return value replayed: see tests/replayed_result.rs.)
+        ("fn model() -> Real { let a ~ Normal(0.0, 1.0); let xs = [1.0, 2.0]; observe(Normal(xs[int(a)], 1.0), 0.5); a }", "random value"),
         ("fn inner() -> Real { let a ~ Normal(0.0, 1.0); a } fn model() -> Real { mean(infer(Importance(10), inner)) }", "inference"),
     ];
     for (src, want) in cases {

@@ -106,7 +106,7 @@ fn hmm_runs_natively_and_matches_the_interpreter() {
     let m = load(HMM, Some(HMM_DATA));
     let nm = tyche_jit::native_model_with(&m.program, &m.globals, m.func, false, false).unwrap();
     assert!(nm.kernel().is_none(), "no kernel for discrete choices");
-    let text = nm.plan().to_string();
+    let text = nm.plan().expect("a plan").to_string();
     assert!(text.contains("Categorical([T"), "{text}");
     assert!(text.contains("(by row)"), "{text}");
     assert!(text.contains("state: 2 slots"), "{text}");
@@ -245,6 +245,7 @@ fn model() -> Real {
     let text = tyche_jit::native_model_with(&m.program, &m.globals, m.func, false, false)
         .unwrap()
         .plan()
+        .expect("a plan")
         .to_string();
     assert!(text.contains("check 0 <= "), "{text}");
     // In bounds whatever is drawn: no check.
@@ -252,6 +253,7 @@ fn model() -> Real {
     let text = tyche_jit::native_model_with(&ok.program, &ok.globals, ok.func, false, false)
         .unwrap()
         .plan()
+        .expect("a plan")
         .to_string();
     assert!(!text.contains("check"), "{text}");
 }
