@@ -43,7 +43,9 @@ pub trait NativeDensity: Send + Sync {
     /// (a return value that could not be compiled is replayed), so MH
     /// computes it once per state.
     fn result(&self, theta: &[f64]) -> Result<Value, Diagnostic>;
-    /// Where the code came from, for reports: `"jit"` or `"aot"`.
+    /// Where the density's code came from: `"jit"`, `"aot"` (`tyche
+    /// build`), or `"kernel interpreter"` (a kernel too large to be worth
+    /// compiling for a short run).
     fn origin(&self) -> &'static str {
         "jit"
     }

@@ -141,6 +141,18 @@ impl Kernel {
     }
 
     /// Counts of nodes: (top-level, in loop bodies, loops).
+    /// Nodes executed by one evaluation: the top level plus each loop's
+    /// body times its count.
+    pub fn work(&self) -> u64 {
+        let (top, _, _) = self.size();
+        let loops: u64 = self
+            .loops
+            .iter()
+            .map(|l| l.body.len() as u64 * u64::from(l.count))
+            .sum();
+        top as u64 + loops
+    }
+
     pub fn size(&self) -> (usize, usize, usize) {
         let top = self
             .top

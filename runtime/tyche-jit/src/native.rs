@@ -381,14 +381,10 @@ impl NativeDensity for NativeModel {
     }
 
     fn origin(&self) -> &'static str {
-        if self
-            .compiled
-            .as_ref()
-            .is_some_and(Compiled::is_ahead_of_time)
-        {
-            "aot"
-        } else {
-            "jit"
+        match &self.compiled {
+            Some(c) if c.is_ahead_of_time() => "aot",
+            Some(_) => "jit",
+            None => "kernel interpreter",
         }
     }
 }
