@@ -31,10 +31,14 @@
 //! discrete (Int and Bool) choices, which have no kernel: MH is not
 //! offered for them.
 //!
+//! [`for_inference`] and [`infer`] connect all this to `tyche-infer`
+//! (`--backend`): MH on the kernel, SMC on the step programs.
+//!
 //! Unsafe code: the workspace denies `unsafe_code`; this crate allows it
 //! (see its `Cargo.toml`) because it is the one place that calls generated
-//! machine code. All of it is in `jit.rs`, with a `SAFETY` note on each
-//! block.
+//! machine code. It is in `jit.rs` (calling and freeing JIT code),
+//! `aot.rs` (registering linked kernels) and `object.rs` (reading a built
+//! executable's embedded program), with a `SAFETY` note on each block.
 
 pub mod aot;
 pub mod codegen;
