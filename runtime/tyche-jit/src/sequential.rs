@@ -747,6 +747,55 @@ fn get(s: Src, p: usize, rows: &[f64], width: usize, tmp: &[f64], m: usize) -> f
     }
 }
 
+/// `tmp[d + p] = f(x[p], y[p])` for the batch, with the operand kinds
+/// matched once outside the loop. The destination column may be an
+/// operand's (temporaries are reused): each `p` reads before it writes.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn bin_loop(
+    f: impl Fn(f64, f64) -> f64,
+    x: Src,
+    y: Src,
+    d: usize,
+    rows: &[f64],
+    width: usize,
+    tmp: &mut [f64],
+    m: usize,
+) {
+    match (x, y) {
+        (Src::Const(a), Src::Tmp(j)) => {
+            let j = j as usize * m;
+            for p in 0..m {
+                tmp[d + p] = f(a, tmp[j + p]);
+            }
+        }
+        (Src::Tmp(i), Src::Const(b)) => {
+            let i = i as usize * m;
+            for p in 0..m {
+                tmp[d + p] = f(tmp[i + p], b);
+            }
+        }
+        (Src::Tmp(i), Src::Tmp(j)) => {
+            let (i, j) = (i as usize * m, j as usize * m);
+            for p in 0..m {
+                tmp[d + p] = f(tmp[i + p], tmp[j + p]);
+            }
+        }
+        (Src::Const(a), Src::Slot(j)) => {
+            for p in 0..m {
+                tmp[d + p] = f(a, rows[p * width + j as usize]);
+            }
+        }
+        _ => {
+            for p in 0..m {
+                let a = get(x, p, rows, width, tmp, m);
+                let b = get(y, p, rows, width, tmp, m);
+                tmp[d + p] = f(a, b);
+            }
+        }
+    }
+}
+
 /// Runs straight-line code over a batch, one instruction at a time for
 /// every particle (temporaries are columns of `tmp`), so dispatch costs
 /// once per instruction and batch rather than per particle.
@@ -781,10 +830,16 @@ fn run_batch(
                 let d = dst as usize * m;
                 match op {
                     Op::Bin(b, ..) => {
-                        for p in 0..m {
-                            let x = get(args[0], p, rows, width, tmp, m);
-                            let y = get(args[1], p, rows, width, tmp, m);
-                            tmp[d + p] = b.apply(x, y);
+                        use crate::ops::Bin;
+                        let (x, y) = (args[0], args[1]);
+                        // The arithmetic that dominates step programs gets
+                        // loops specialised by operation and operand kind.
+                        match b {
+                            Bin::Add => bin_loop(|x, y| x + y, x, y, d, rows, width, tmp, m),
+                            Bin::Sub => bin_loop(|x, y| x - y, x, y, d, rows, width, tmp, m),
+                            Bin::Mul => bin_loop(|x, y| x * y, x, y, d, rows, width, tmp, m),
+                            Bin::Div => bin_loop(|x, y| x / y, x, y, d, rows, width, tmp, m),
+                            _ => bin_loop(|x, y| b.apply(x, y), x, y, d, rows, width, tmp, m),
                         }
                     }
                     Op::Un(u, _) => {
