@@ -85,8 +85,10 @@ impl Exprs {
                     crate::ops::lookup(&self.tables[table as usize], vals[index.index()])
                 }
                 _ => {
+                    // No allocation here: MH evaluates these every step.
+                    let (args, n) = op.operands();
                     let mut a = [0.0; 3];
-                    for (slot, arg) in a.iter_mut().zip(op.args()) {
+                    for (slot, arg) in a.iter_mut().zip(&args[..n]) {
                         *slot = vals[arg.index()];
                     }
                     op.apply(&a)

@@ -352,11 +352,18 @@ impl Op {
 
     /// The operands, in order.
     pub fn args(&self) -> Vec<NodeId> {
+        let (args, n) = self.operands();
+        args[..n].to_vec()
+    }
+
+    /// [`Op::args`] without allocating: the operands and their count.
+    pub fn operands(&self) -> ([NodeId; 3], usize) {
+        let z = NodeId(0);
         match *self {
-            Op::Un(_, a) | Op::Not(a) | Op::Lookup { index: a, .. } => vec![a],
-            Op::Bin(_, a, b) | Op::Cmp(_, a, b) | Op::And(a, b) | Op::Or(a, b) => vec![a, b],
-            Op::Select(c, a, b) => vec![c, a, b],
-            _ => vec![],
+            Op::Un(_, a) | Op::Not(a) | Op::Lookup { index: a, .. } => ([a, z, z], 1),
+            Op::Bin(_, a, b) | Op::Cmp(_, a, b) | Op::And(a, b) | Op::Or(a, b) => ([a, b, z], 2),
+            Op::Select(c, a, b) => ([c, a, b], 3),
+            _ => ([z; 3], 0),
         }
     }
 
