@@ -29,7 +29,9 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
-use std::collections::HashMap;
+// Fx: deterministic and several times faster than SipHash on the node
+// ids and ops tracing hashes (a tenth of a short SMC run was hashing).
+use rustc_hash::FxHashMap as HashMap;
 
 /// Code generation settings.
 #[derive(Clone, Debug)]
@@ -151,15 +153,15 @@ pub(crate) fn build<M: Module>(
             data_base,
             tables_base,
             vals: vec![None; kernel.nodes.len()],
-            block_cache: HashMap::new(),
-            funcs: HashMap::new(),
-            slots: HashMap::new(),
-            loop_consts: HashMap::new(),
+            block_cache: HashMap::default(),
+            funcs: HashMap::default(),
+            slots: HashMap::default(),
+            loop_consts: HashMap::default(),
             k: None,
             k_data: None,
             k_tables: None,
             owner: Vec::new(),
-            owned: HashMap::new(),
+            owned: HashMap::default(),
         };
         e.emit(&mut b)?;
         b.seal_all_blocks();
@@ -329,7 +331,7 @@ impl<'a, M: Module> Emitter<'a, M> {
         // An arm is expensive when it owns a call, directly or through a
         // nested select's arm (schedule order: inner arms are decided
         // before the select that owns them).
-        let mut has_call: HashMap<Arm, bool> = HashMap::new();
+        let mut has_call: HashMap<Arm, bool> = HashMap::default();
         for &x in sched {
             if let Some(a) = self.owner[x.index()] {
                 let op = self.kernel.nodes[x.index()];
@@ -413,7 +415,7 @@ impl<'a, M: Module> Emitter<'a, M> {
                 }
             }
         }
-        let mut hoisted = HashMap::new();
+        let mut hoisted = HashMap::default();
         for a in leaves {
             hoisted.insert(a, self.get(b, a)?);
         }

@@ -16,7 +16,9 @@
 //! arrays indexed by a random integer), shared by equal contents.
 
 use crate::ops::{Bin, Cmp, NodeId, Op, Ty, Un};
-use std::collections::HashMap;
+// Fx: deterministic and several times faster than SipHash on the node
+// ids and ops tracing hashes (a tenth of a short SMC run was hashing).
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 #[derive(Clone, Debug, Default)]

@@ -22,7 +22,9 @@ use crate::ops::{NodeId, Op};
 use crate::replay::Replayer;
 use crate::sequential::{collect_leaves, fill, Plan, PlanChoice};
 use crate::trace::{NotStatic, Template, Trace, ValueKind};
-use std::collections::HashMap;
+// Fx: deterministic and several times faster than SipHash on the node
+// ids and ops tracing hashes (a tenth of a short SMC run was hashing).
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 use tyche_core::Diagnostic;
 use tyche_dist::{Dist, DistKind, Param};
@@ -47,7 +49,7 @@ impl Exprs {
     /// The program computing `roots` of `g`.
     pub fn new(g: &Graph, roots: &[NodeId]) -> Exprs {
         let mut needed = Vec::new();
-        let mut seen = HashMap::new();
+        let mut seen = HashMap::default();
         let mut stack: Vec<NodeId> = roots.to_vec();
         while let Some(n) = stack.pop() {
             if seen.insert(n, 0u32).is_none() {

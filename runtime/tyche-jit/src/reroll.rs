@@ -23,7 +23,9 @@ use crate::graph::Graph;
 use crate::kernel::{Carry, Item, Kernel, Loop};
 use crate::ops::{NodeId, Op, Ty};
 use crate::trace::Trace;
-use std::collections::HashMap;
+// Fx: deterministic and several times faster than SipHash on the node
+// ids and ops tracing hashes (a tenth of a short SMC run was hashing).
+use rustc_hash::FxHashMap as HashMap;
 
 /// How the kernel builder rerolls loops.
 #[derive(Clone, Debug)]
@@ -105,10 +107,10 @@ impl<'g> Template<'g> {
         Template {
             g,
             nodes: Vec::new(),
-            memo: HashMap::new(),
+            memo: HashMap::default(),
             data: Vec::new(),
             tables: Vec::new(),
-            carried: HashMap::new(),
+            carried: HashMap::default(),
         }
     }
 
@@ -609,8 +611,8 @@ impl<'g> Builder<'g> {
             self.is_top.push(false);
             phis.push(phi);
         }
-        self.body = Some((lp, Vec::new(), HashMap::new()));
-        let mut memo = HashMap::new();
+        self.body = Some((lp, Vec::new(), HashMap::default()));
+        let mut memo = HashMap::default();
         let nexts: Vec<NodeId> = rec
             .roots
             .iter()
@@ -651,12 +653,12 @@ pub fn build(trace: Trace, opts: &RerollOptions) -> Kernel {
             choices: trace.choices.clone(),
             ..Kernel::default()
         },
-        lowered: HashMap::new(),
-        top_memo: HashMap::new(),
+        lowered: HashMap::default(),
+        top_memo: HashMap::default(),
         body: None,
         is_top: Vec::new(),
         recs: Vec::new(),
-        rec_map: HashMap::new(),
+        rec_map: HashMap::default(),
     };
     for f in &trace.folds {
         if let Some(rec) = recurrence(g, f, opts) {
@@ -696,8 +698,8 @@ pub fn build(trace: Trace, opts: &RerollOptions) -> Kernel {
                 let phi = NodeId(b.k.nodes.len() as u32);
                 b.k.nodes.push(Op::Carried(0));
                 b.is_top.push(false);
-                b.body = Some((lp, Vec::new(), HashMap::new()));
-                let mut memo = HashMap::new();
+                b.body = Some((lp, Vec::new(), HashMap::default()));
+                let mut memo = HashMap::default();
                 let mut running = phi;
                 debug_assert_eq!(roots.len(), period);
                 for r in roots {

@@ -26,7 +26,9 @@ use crate::graph::Graph;
 use crate::ops::{NodeId, Op};
 use crate::trace::{Event, IndexCheck, Template, ValueKind};
 use rand_distr::{Distribution, StandardNormal};
-use std::collections::HashMap;
+// Fx: deterministic and several times faster than SipHash on the node
+// ids and ops tracing hashes (a tenth of a short SMC run was hashing).
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 use tyche_core::Span;
 use tyche_dist::{Dist, DistKind, Outcome, Param};
@@ -376,7 +378,7 @@ impl Plan {
             .map(|n| (live.def[n], live.last[n], NodeId(n as u32)))
             .collect();
         ranges.sort_unstable();
-        let mut slot_of: HashMap<NodeId, u32> = HashMap::new();
+        let mut slot_of: HashMap<NodeId, u32> = HashMap::default();
         let mut active: Vec<(u32, u32)> = Vec::new(); // (last, slot)
         let mut free: Vec<u32> = Vec::new();
         let mut state_len = 0u32;
@@ -558,7 +560,7 @@ fn reuse_tmps(code: &mut [Ins], after: &mut [Src]) -> u32 {
             Ins::Store { .. } | Ins::Weight(_) | Ins::Check { .. } => None,
         }
     }
-    let mut last: HashMap<u32, usize> = HashMap::new();
+    let mut last: HashMap<u32, usize> = HashMap::default();
     for (i, ins) in code.iter_mut().enumerate() {
         for t in reads(ins) {
             last.insert(*t, i);
@@ -569,7 +571,7 @@ fn reuse_tmps(code: &mut [Ins], after: &mut [Src]) -> u32 {
             last.insert(*t, usize::MAX);
         }
     }
-    let mut map: HashMap<u32, u32> = HashMap::new();
+    let mut map: HashMap<u32, u32> = HashMap::default();
     let mut free: Vec<u32> = Vec::new();
     let mut count = 0u32;
     for (i, ins) in code.iter_mut().enumerate() {
@@ -649,7 +651,7 @@ impl<'a> Emit<'a> {
             def,
             slot_of,
             k,
-            avail: HashMap::new(),
+            avail: HashMap::default(),
             code: Vec::new(),
             tmps: 0,
         }
