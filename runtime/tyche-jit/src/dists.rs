@@ -465,36 +465,13 @@ pub fn log_density(
             let Val::Int(k) = x else {
                 return Err("Poisson needs an Int value".into());
             };
-            let fin = g.is_finite(rate);
-            let zero = g.c(0.0);
-            let nn = g.cmp(Cmp::Ge, rate, zero);
-            let max = g.c(1e18);
-            let le = g.cmp(Cmp::Le, rate, max);
-            let ok = g.and(fin, nn);
-            let ok = g.and(ok, le);
             let kf = g.c(k as f64);
-            let kneg = g.cmp(Cmp::Lt, kf, zero);
-            let k0 = g.cmp(Cmp::Eq, kf, zero);
-            let r0 = g.cmp(Cmp::Eq, rate, zero);
-            let nrate = g.neg(rate);
             let st = g.c(if k > 0 {
                 tyche_dist::special::stirlerr(k as f64)
             } else {
                 0.0
             });
-            let nst = g.neg(st);
-            let bd = g.bin(Bin::Bd0, kf, rate);
-            let a = g.sub(nst, bd);
-            let l2 = g.c(LN_2PI);
-            let lk = g.ln(kf);
-            let s = g.add2(l2, lk);
-            let h = g.c(0.5);
-            let hs = g.mul(h, s);
-            let general = g.sub(a, hs);
-            let inner = g.select(r0, ni, general);
-            let inner = g.select(k0, nrate, inner);
-            let lp = g.select(kneg, ni, inner);
-            guard(g, ok, lp)
+            poisson_log_prob(g, rate, kf, st)
         }
         DistKind::Binomial => {
             let Params::Binomial(n, pr) = *params else {
@@ -650,6 +627,13 @@ fn categorical_at(g: &mut Graph, ws: &[NodeId], k: NodeId) -> NodeId {
 /// `Poisson(rate)` at a random count `k` (`Dist::log_prob`'s branches as
 /// selects).
 fn poisson_at(g: &mut Graph, rate: NodeId, kf: NodeId) -> NodeId {
+    let st = stirlerr_int(g, kf);
+    poisson_log_prob(g, rate, kf, st)
+}
+
+/// `Poisson(rate)` at `kf` given `st = stirlerr(k)` (a constant when `k`
+/// is known, a table lookup and series when it is random).
+fn poisson_log_prob(g: &mut Graph, rate: NodeId, kf: NodeId, st: NodeId) -> NodeId {
     let ni = neg_inf(g);
     let fin = g.is_finite(rate);
     let zero = g.c(0.0);
@@ -662,7 +646,6 @@ fn poisson_at(g: &mut Graph, rate: NodeId, kf: NodeId) -> NodeId {
     let k0 = g.cmp(Cmp::Eq, kf, zero);
     let r0 = g.cmp(Cmp::Eq, rate, zero);
     let nrate = g.neg(rate);
-    let st = stirlerr_int(g, kf);
     let nst = g.neg(st);
     let bd = g.bin(Bin::Bd0, kf, rate);
     let a = g.sub(nst, bd);
