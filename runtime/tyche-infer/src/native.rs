@@ -93,8 +93,11 @@ pub trait NativeSequential: Send + Sync {
     ) -> Result<(), (usize, String, tyche_core::Span)>;
     /// The model's return value from a finished particle's state.
     fn result(&self, state: &[f64]) -> Value;
-    /// The choices (address and value) of a finished particle, when its
-    /// state keeps them all (the plan was built for traces), else `None`.
+    /// Whether the state keeps every choice (the plan was built for
+    /// per-draw traces).
+    fn keeps_choices(&self) -> bool;
+    /// The choices (address and value) of a finished particle, when
+    /// [`keeps_choices`](Self::keeps_choices), else `None`.
     fn trace(&self, state: &[f64]) -> Option<Vec<(tyche_vm::Address, Value)>>;
 }
 

@@ -34,7 +34,7 @@ const PARALLEL_MIN: usize = 32_768;
 /// Whether [`smc`] can run these options: not resample-move (its moves
 /// re-run the interpreter), and traces only when the state keeps them.
 pub(crate) fn applies(seq: &dyn NativeSequential, opts: &Options) -> bool {
-    opts.rejuvenate == 0 && (!opts.traces || seq.trace(&vec![0.0; seq.state_len()]).is_some())
+    opts.rejuvenate == 0 && (!opts.traces || seq.keeps_choices())
 }
 
 pub(crate) fn smc(opts: &Options, seq: &dyn NativeSequential) -> Result<InferResult, Diagnostic> {

@@ -1126,6 +1126,10 @@ impl NativeSequential for Plan {
         fill(&self.template, &mut vals.iter())
     }
 
+    fn keeps_choices(&self) -> bool {
+        self.trace.is_some()
+    }
+
     fn trace(&self, state: &[f64]) -> Option<Vec<(Address, Value)>> {
         let t = self.trace.as_ref()?;
         Some(

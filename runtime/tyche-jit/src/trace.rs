@@ -48,7 +48,7 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tyche_core::Span;
-use tyche_dist::{Dist, DistKind, Outcome, Param};
+use tyche_dist::{Dist, DistKind, Outcome};
 use tyche_ir::{BinOp, Callee, EditKind, FuncId, Instr, Intrinsic, Prim, Program, Reg, UnOp};
 use tyche_vm::{Address, DistValue, Value};
 
@@ -1594,7 +1594,7 @@ impl<'p> Tracer<'p> {
         // All concrete: validate now, exactly as the interpreter would.
         let concrete: Option<Vec<Value>> = args.iter().map(|a| self.concrete(a)).collect();
         if let Some(vals) = concrete {
-            let d = build_dist(kind, &vals).or_else(|m| self.fault(span, m))?;
+            let d = tyche_vm::make_dist(kind, vals.iter()).or_else(|m| self.fault(span, m))?;
             return Ok(SDist {
                 kind,
                 args,
@@ -2260,57 +2260,6 @@ fn log_sum_exp(g: &mut Graph, xs: &[NodeId]) -> NodeId {
 
 fn dist_log_prob(d: Option<&Dist>, o: &Outcome) -> f64 {
     d.map_or(f64::NEG_INFINITY, |d| d.log_prob(o))
-}
-
-/// `Dist::new` from concrete values, as the interpreter converts them.
-fn build_dist(kind: DistKind, vals: &[Value]) -> Result<Dist, String> {
-    let mut vectors: Vec<Option<Vec<f64>>> = Vec::new();
-    let mut matrices: Vec<Option<Vec<Vec<f64>>>> = Vec::new();
-    for v in vals {
-        vectors.push(match v {
-            Value::Array(xs) => xs.iter().map(|x| x.as_number()).collect(),
-            _ => None,
-        });
-        matrices.push(match v {
-            Value::Array(rows) => rows
-                .iter()
-                .map(|r| match r {
-                    Value::Array(xs) => xs.iter().map(|x| x.as_number()).collect(),
-                    _ => None,
-                })
-                .collect(),
-            _ => None,
-        });
-    }
-    let mut params = Vec::with_capacity(vals.len());
-    for (i, v) in vals.iter().enumerate() {
-        params.push(match v {
-            Value::Real(x) => Param::Real(*x),
-            Value::Int(n) => Param::Int(*n),
-            Value::Array(xs)
-                if !xs.is_empty() && xs.iter().all(|x| matches!(x, Value::Array(_))) =>
-            {
-                Param::Matrix(
-                    matrices[i]
-                        .as_deref()
-                        .ok_or("expected a matrix of numbers")?,
-                )
-            }
-            Value::Array(_) => Param::Vector(
-                vectors[i]
-                    .as_deref()
-                    .ok_or("expected an array of numbers")?,
-            ),
-            other => {
-                return Err(format!(
-                    "invalid parameter for {}: {}",
-                    kind.name(),
-                    other.type_name()
-                ))
-            }
-        });
-    }
-    Dist::new(kind, &params).map_err(|e| e.message)
 }
 
 /// The interpreter's structural equality (IEEE on reals).

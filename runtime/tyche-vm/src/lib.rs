@@ -20,5 +20,5 @@ mod twin;
 mod value;
 
 pub use foreign::{ForeignFn, HostFn};
-pub use machine::{Address, Effect, Machine, MAX_CALL_DEPTH};
+pub use machine::{make_dist, Address, Effect, Machine, MAX_CALL_DEPTH};
 pub use value::{Closure, DistValue, MethodSpec, Posterior, Value};

@@ -806,8 +806,10 @@ fn call_foreign(program: &Program, index: u32, args: &[Value]) -> Result<Value, 
         .map_err(|m| format!("the Rust function `{}` failed: {m}", decl.name))
 }
 
-/// Converts argument values and validates the distribution's parameters.
-fn make_dist<'a>(
+/// Converts argument values and validates the distribution's parameters
+/// (also used by `tyche-jit`'s tracer for distributions with concrete
+/// parameters, so both build them the same way).
+pub fn make_dist<'a>(
     kind: tyche_dist::DistKind,
     args: impl Iterator<Item = &'a Value> + Clone,
 ) -> Result<Dist, String> {
