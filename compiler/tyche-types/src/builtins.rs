@@ -41,6 +41,8 @@ pub fn builtin_names() -> Vec<&'static str> {
         "fold",
         "scan",
         "zip",
+        "concat",
+        "reverse",
         "repeat",
     ];
     v.extend_from_slice(REAL_TO_REAL);
@@ -116,6 +118,8 @@ pub(crate) fn builtin_type(s: &mut Subst, name: &str) -> Option<Ty> {
             vec![arr(a.clone()), arr(b.clone())],
             arr(Ty::Tuple(vec![a, b].into())),
         ),
+        "concat" => f(vec![arr(a.clone()), arr(a.clone())], arr(a)),
+        "reverse" => f(vec![arr(a.clone())], arr(a)),
         "repeat" => f(vec![Int, f(vec![], a.clone())], arr(a)),
         "Exponential" => f(vec![Real], dist(Real)),
         "StudentT" => f(vec![Real, Real, Real], dist(Real)),

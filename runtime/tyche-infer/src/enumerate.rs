@@ -7,6 +7,12 @@
 //! weight, and a path whose weight reaches zero is dropped at once. The
 //! stack is explicit, so deep models cannot overflow the host stack.
 //!
+//! Large trees are walked on both cores: the tree is first expanded level
+//! by level until [`SPLIT`] subtrees are open, and the subtrees are then
+//! walked in parallel and their results merged in depth-first order. The
+//! split depends only on the model, never on the thread count, so a seed
+//! gives the same answer however many threads ran it.
+//!
 //! Contract: every complete path `x` contributes `p(x) · p(y | x)` (its
 //! prior probability times its likelihood) to its result; the evidence is
 //! the total `Z = Σₓ p(x, y)`, and the posterior of a result `r` is
@@ -16,9 +22,11 @@ use crate::model::Model;
 use crate::nested::Ctx;
 use crate::options::{Method, Options};
 use crate::result::{Draw, InferResult};
-use crate::rng::{Purpose, Seed};
+use crate::rng::{InferRng, Purpose, Seed};
 use crate::stats::log_sum_exp;
+use rayon::prelude::*;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tyche_core::Diagnostic;
 use tyche_ir::{Program, SiteId};
 use tyche_vm::{DistValue, Effect, Machine, Value};
@@ -29,13 +37,64 @@ use tyche_vm::{DistValue, Effect, Machine, Value};
 pub const MAX_DEPTH: usize = 1000;
 /// Complete paths explored before giving up.
 pub const MAX_PATHS: usize = 10_000_000;
+/// Open subtrees at which the tree is split for the parallel walk. A tree
+/// that never has this many open paths at once is small, and is walked
+/// without waking the thread pool.
+const SPLIT: usize = 64;
 
+/// A path not yet explored: a machine about to resume with `resume` (or
+/// to start, for `None`), the path's weight so far and how many branch
+/// points lie above it.
+struct Path {
+    machine: Machine,
+    resume: Option<Value>,
+    log_weight: f64,
+    depth: usize,
+}
+
+/// A suspended choice with several possible values.
 struct Branch {
     machine: Machine,
     /// Values still to try, with their log probabilities.
     options: Vec<(Value, f64)>,
     next: usize,
     log_weight: f64,
+    depth: usize,
+}
+
+impl Branch {
+    /// The next child path; the last one takes the machine itself.
+    fn take_child(mut self) -> (Path, Option<Branch>) {
+        let (v, lp) = std::mem::replace(&mut self.options[self.next], (Value::Unit, 0.0));
+        self.next += 1;
+        let depth = self.depth + 1;
+        let log_weight = self.log_weight + lp;
+        if self.next == self.options.len() {
+            let path = Path {
+                machine: self.machine,
+                resume: Some(v),
+                log_weight,
+                depth,
+            };
+            (path, None)
+        } else {
+            let path = Path {
+                machine: self.machine.clone(),
+                resume: Some(v),
+                log_weight,
+                depth,
+            };
+            (path, Some(self))
+        }
+    }
+}
+
+/// Where running a path stopped.
+enum Stop {
+    Branch(Branch),
+    Done(Value, f64),
+    /// The path has probability zero.
+    Dead,
 }
 
 /// Merges results as paths complete.
@@ -44,12 +103,10 @@ struct Results {
     index: HashMap<Value, usize>,
     values: Vec<Value>,
     log_mass: Vec<f64>,
-    paths: usize,
 }
 
 impl Results {
     fn add(&mut self, v: Value, lw: f64) {
-        self.paths += 1;
         match self.index.get(&v) {
             Some(&i) => self.log_mass[i] = log_sum_exp(&[self.log_mass[i], lw]),
             None => {
@@ -59,6 +116,21 @@ impl Results {
             }
         }
     }
+
+    /// Adds `other`'s results after this one's (first-seen order is kept).
+    fn merge(&mut self, other: Results) {
+        for (v, lw) in other.values.into_iter().zip(other.log_mass) {
+            self.add(v, lw);
+        }
+    }
+}
+
+/// What every walker shares: the model, the nested-inference context
+/// and the count of complete paths (for [`MAX_PATHS`]).
+struct Walk<'a> {
+    ctx: &'a Ctx,
+    program: &'a Program,
+    paths: AtomicUsize,
 }
 
 pub(crate) fn enumerate(
@@ -66,95 +138,187 @@ pub(crate) fn enumerate(
     model: &Model,
     opts: &Options,
 ) -> Result<InferResult, Diagnostic> {
-    // Approximate inference nested inside gets its randomness here, in
-    // depth-first order: deterministic.
-    let mut rng = Seed(opts.seed).stream(Purpose::Enumerate, 0).rng();
-    let program = &model.program;
-    let mut stack: Vec<Branch> = Vec::new();
-    let mut results = Results::default();
-    let mut pending: Option<(Machine, Option<Value>, f64)> = Some((model.start()?, None, 0.0));
+    let walk = Walk {
+        ctx,
+        program: &model.program,
+        paths: AtomicUsize::new(0),
+    };
+    // Approximate inference nested inside gets its randomness from the
+    // stream of the subtree it runs in, in depth-first order:
+    // deterministic.
+    let seed = Seed(opts.seed);
+    let mut rng = seed.stream(Purpose::Enumerate, 0).rng();
+    let start = Path {
+        machine: model.start()?,
+        resume: None,
+        log_weight: 0.0,
+        depth: 0,
+    };
+    // Expand level by level, keeping depth-first order, until the tree is
+    // wide enough to split.
+    let mut frontier: Vec<Result<Path, (Value, f64)>> = vec![Ok(start)];
     loop {
-        if let Some((mut m, resume, mut lw)) = pending.take() {
-            // Run one path until it branches, dies or finishes.
-            let mut effect = match resume {
-                Some(v) => m.resume(v)?,
-                None => m.run()?,
+        let open = frontier.iter().filter(|n| n.is_ok()).count();
+        if open == 0 || open >= SPLIT {
+            break;
+        }
+        let mut next = Vec::with_capacity(frontier.len() * 2);
+        for node in frontier {
+            let path = match node {
+                Ok(path) => path,
+                done => {
+                    next.push(done);
+                    continue;
+                }
             };
-            loop {
-                effect = match effect {
-                    Effect::Sample { site, dist, .. } => {
-                        let options = support(program, site, &dist)?;
-                        match options.len() {
-                            0 => break,
-                            1 => {
-                                let (v, lp) = options.into_iter().next().expect("one option");
-                                lw += lp;
-                                m.resume(v)?
-                            }
-                            _ => {
-                                if stack.len() >= MAX_DEPTH {
-                                    return Err(too_deep(program, site));
-                                }
-                                stack.push(Branch {
-                                    machine: m,
-                                    options,
-                                    next: 0,
-                                    log_weight: lw,
-                                });
-                                break;
-                            }
-                        }
+            match walk.run(path, &mut rng)? {
+                Stop::Dead => {}
+                Stop::Done(v, lw) => {
+                    walk.count_path()?;
+                    next.push(Err((v, lw)));
+                }
+                Stop::Branch(b) => {
+                    let mut branch = Some(b);
+                    while let Some(b) = branch.take() {
+                        let (child, rest) = b.take_child();
+                        next.push(Ok(child));
+                        branch = rest;
                     }
-                    Effect::Observe { dist, value, .. } => {
-                        lw += dist.log_prob(&value);
-                        if lw == f64::NEG_INFINITY || lw.is_nan() {
-                            break;
-                        }
-                        m.run()?
-                    }
-                    Effect::Factor { log_weight, .. } => {
-                        lw += log_weight;
-                        if lw == f64::NEG_INFINITY {
-                            break;
-                        }
-                        m.run()?
-                    }
-                    Effect::Intervened { .. } => m.run()?,
-                    Effect::Infer {
-                        method,
-                        model: closure,
-                        span,
-                    } => {
-                        let posterior = ctx.infer_effect(&m, method, closure, span, &mut rng)?;
-                        m.resume(posterior)?
-                    }
-                    Effect::Done(v) => {
-                        results.add(v, lw);
-                        if results.paths > MAX_PATHS {
-                            return Err(Diagnostic::error(format!(
-                                "Enumerate gave up after {MAX_PATHS} execution paths"
-                            ))
-                            .with_code("E0702")
-                            .with_help("the model has too many paths to enumerate; use a sampling method such as Smc"));
-                        }
-                        break;
-                    }
-                };
+                }
             }
         }
-        // Take the next child of the innermost open branch point.
-        let Some(top) = stack.last_mut() else { break };
-        let (v, lp) = top.options[top.next].clone();
-        top.next += 1;
-        let lw = top.log_weight + lp;
-        let machine = if top.next == top.options.len() {
-            stack.pop().expect("top exists").machine
+        frontier = next;
+    }
+    // Walk the open subtrees (in parallel when there are enough), each
+    // with its own stream, and merge everything in frontier order.
+    let subtree = |(i, node): (usize, Result<Path, (Value, f64)>)| match node {
+        Ok(path) => {
+            let mut rng = seed.stream(Purpose::Enumerate, i as u64 + 1).rng();
+            walk.depth_first(path, &mut rng)
+        }
+        Err((v, lw)) => {
+            let mut r = Results::default();
+            r.add(v, lw);
+            Ok(r)
+        }
+    };
+    let parts: Vec<Result<Results, Diagnostic>> =
+        if frontier.len() >= SPLIT && rayon::current_num_threads() > 1 {
+            frontier.into_par_iter().enumerate().map(subtree).collect()
         } else {
-            top.machine.clone()
+            frontier.into_iter().enumerate().map(subtree).collect()
         };
-        pending = Some((machine, Some(v), lw));
+    let mut results = Results::default();
+    for part in parts {
+        results.merge(part?);
     }
     finish(results)
+}
+
+impl Walk<'_> {
+    /// Counts a complete path; an error once there are too many.
+    fn count_path(&self) -> Result<(), Diagnostic> {
+        if self.paths.fetch_add(1, Ordering::Relaxed) >= MAX_PATHS {
+            return Err(Diagnostic::error(format!(
+                "Enumerate gave up after {MAX_PATHS} execution paths"
+            ))
+            .with_code("E0702")
+            .with_help(
+                "the model has too many paths to enumerate; use a sampling method such as Smc",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Walks every path below `path`, depth first.
+    fn depth_first(&self, path: Path, rng: &mut InferRng) -> Result<Results, Diagnostic> {
+        let mut results = Results::default();
+        let mut stack: Vec<Branch> = Vec::new();
+        let mut pending = Some(path);
+        loop {
+            if let Some(path) = pending.take() {
+                match self.run(path, rng)? {
+                    Stop::Dead => {}
+                    Stop::Done(v, lw) => {
+                        self.count_path()?;
+                        results.add(v, lw);
+                    }
+                    Stop::Branch(b) => stack.push(b),
+                }
+            }
+            // Take the next child of the innermost open branch point.
+            let Some(top) = stack.pop() else { break };
+            let (child, rest) = top.take_child();
+            stack.extend(rest);
+            pending = Some(child);
+        }
+        Ok(results)
+    }
+
+    /// Runs one path until it branches, dies or finishes.
+    fn run(&self, path: Path, rng: &mut InferRng) -> Result<Stop, Diagnostic> {
+        let Path {
+            machine: mut m,
+            resume,
+            log_weight: mut lw,
+            depth,
+        } = path;
+        let mut effect = match resume {
+            Some(v) => m.resume(v)?,
+            None => m.run()?,
+        };
+        loop {
+            effect = match effect {
+                Effect::Sample { site, dist, .. } => {
+                    let mut options = support(self.program, site, &dist)?;
+                    match options.len() {
+                        0 => return Ok(Stop::Dead),
+                        1 => {
+                            let (v, lp) = options.pop().expect("one option");
+                            lw += lp;
+                            m.resume(v)?
+                        }
+                        _ => {
+                            if depth >= MAX_DEPTH {
+                                return Err(too_deep(self.program, site));
+                            }
+                            return Ok(Stop::Branch(Branch {
+                                machine: m,
+                                options,
+                                next: 0,
+                                log_weight: lw,
+                                depth,
+                            }));
+                        }
+                    }
+                }
+                Effect::Observe { dist, value, .. } => {
+                    lw += dist.log_prob(&value);
+                    if lw == f64::NEG_INFINITY || lw.is_nan() {
+                        return Ok(Stop::Dead);
+                    }
+                    m.run()?
+                }
+                Effect::Factor { log_weight, .. } => {
+                    lw += log_weight;
+                    if lw == f64::NEG_INFINITY {
+                        return Ok(Stop::Dead);
+                    }
+                    m.run()?
+                }
+                Effect::Intervened { .. } => m.run()?,
+                Effect::Infer {
+                    method,
+                    model: closure,
+                    span,
+                } => {
+                    let posterior = self.ctx.infer_effect(&m, method, closure, span, rng)?;
+                    m.resume(posterior)?
+                }
+                Effect::Done(v) => return Ok(Stop::Done(v, lw)),
+            };
+        }
+    }
 }
 
 /// The values of a choice's support with nonzero probability, or a

@@ -56,6 +56,8 @@ prims! {
     LogSumExp => "log_sum_exp" / 1,
     Range => "range" / 2,
     Zip => "zip" / 2,
+    Concat => "concat" / 2,
+    Reverse => "reverse" / 1,
     Print => "print" / 1,
     LogProb => "log_prob" / 2,
     Prob => "prob" / 2,

@@ -1865,6 +1865,27 @@ impl<'p> Tracer<'p> {
                         .collect(),
                 ))
             }
+            // Data stays data: long arrays are not lifted element by element.
+            Concat => match (self.concrete(&args[0]), self.concrete(&args[1])) {
+                (Some(Value::Array(xs)), Some(Value::Array(ys))) => {
+                    TV::Data(Value::array(xs.iter().chain(ys.iter()).cloned().collect()))
+                }
+                _ => {
+                    let mut xs = self.elems(&args[0])?;
+                    xs.extend(self.elems(&args[1])?);
+                    TV::Array(Arc::new(xs))
+                }
+            },
+            Reverse => match self.concrete(&args[0]) {
+                Some(Value::Array(xs)) => {
+                    TV::Data(Value::array(xs.iter().rev().cloned().collect()))
+                }
+                _ => {
+                    let mut xs = self.elems(&args[0])?;
+                    xs.reverse();
+                    TV::Array(Arc::new(xs))
+                }
+            },
             Print => TV::Unit,
             LogProb => {
                 let TV::Dist(d) = &args[0] else {

@@ -71,11 +71,12 @@ pub enum Effect {
 /// Sentinel return register: the caller is a native (intrinsic) frame.
 const TO_NATIVE: Reg = Reg(u32::MAX);
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct CodeFrame {
     func: FuncId,
     pc: u32,
-    regs: Vec<Value>,
+    /// Where the frame's registers start in [`Machine::regs`].
+    base: u32,
     /// Register of the caller that receives the result.
     ret: Reg,
 }
@@ -165,6 +166,12 @@ pub struct Machine {
     program: Arc<Program>,
     globals: Arc<Vec<Value>>,
     frames: Vec<Frame>,
+    /// The registers of every code frame, stacked: a frame's are
+    /// `regs[base..base + func.regs]`, and the top frame's are the tail.
+    /// One buffer instead of one per frame, so a call allocates nothing
+    /// and a clone (a branch in enumeration, a copy in resampling) copies
+    /// one vector.
+    regs: Vec<Value>,
     /// Executions so far per name, for addresses.
     counters: Vec<u32>,
     /// Where the value of a pending `Sample`/`Infer` goes.
@@ -195,13 +202,15 @@ impl Machine {
             program,
             globals,
             frames: Vec::new(),
+            regs: Vec::new(),
             counters,
             pending: None,
             native_input: None,
             finished: false,
             twin: None,
         };
-        m.push_call(closure, args, TO_NATIVE, Span::DUMMY)?;
+        m.regs.extend(args);
+        m.push_call(closure, 0, TO_NATIVE, Span::DUMMY)?;
         Ok(m)
     }
 
@@ -246,15 +255,17 @@ impl Machine {
 
     fn set(&mut self, reg: Reg, value: Value) {
         match self.frames.last_mut() {
-            Some(Frame::Code(f)) => f.regs[reg.index()] = value,
+            Some(Frame::Code(f)) => self.regs[f.base as usize + reg.index()] = value,
             _ => self.native_input = Some(value),
         }
     }
 
+    /// Pushes a frame calling `callee` on the arguments `regs[args..]`
+    /// (already pushed by the caller).
     fn push_call(
         &mut self,
         callee: &Value,
-        args: Vec<Value>,
+        args: usize,
         ret: Reg,
         span: Span,
     ) -> Result<(), Diagnostic> {
@@ -265,43 +276,26 @@ impl Machine {
             ));
         };
         let func = self.program.func(c.func);
-        if func.params as usize != args.len() {
+        let supplied = self.regs.len() - args;
+        if func.params as usize != supplied {
             return Err(err(
                 span,
                 format!(
                     "`{}` takes {} arguments but {} were supplied",
-                    func.name,
-                    func.params,
-                    args.len()
+                    func.name, func.params, supplied
                 ),
             ));
         }
-        if self.frames.len() >= MAX_CALL_DEPTH {
-            return Err(err(
-                span,
-                format!("recursion too deep: more than {MAX_CALL_DEPTH} nested calls"),
-            )
-            .with_note("is there a recursive call without a base case?"));
-        }
-        // Callers allocate `args` with the callee's register count as
-        // capacity (`frame_capacity`), so it becomes the frame in place.
-        let mut regs = args;
-        regs.reserve(func.regs as usize - regs.len().min(func.regs as usize));
-        regs.extend(c.captures.iter().cloned());
-        regs.resize(func.regs as usize, Value::Unit);
-        self.frames.push(Frame::Code(CodeFrame {
-            func: c.func,
-            pc: 0,
-            regs,
-            ret,
-        }));
-        Ok(())
+        self.regs.extend(c.captures.iter().cloned());
+        self.push_direct(c.func, args, ret, span)
     }
 
+    /// Pushes a frame running `func` whose first registers (arguments,
+    /// then captures) start at `regs[base]`.
     fn push_direct(
         &mut self,
         func: FuncId,
-        args: Vec<Value>,
+        base: usize,
         ret: Reg,
         span: Span,
     ) -> Result<(), Diagnostic> {
@@ -313,12 +307,11 @@ impl Machine {
             .with_note("is there a recursive call without a base case?"));
         }
         let n = self.program.func(func).regs as usize;
-        let mut regs = args;
-        regs.resize(n, Value::Unit);
+        self.regs.resize(base + n, Value::Unit);
         self.frames.push(Frame::Code(CodeFrame {
             func,
             pc: 0,
-            regs,
+            base: base as u32,
             ret,
         }));
         Ok(())
@@ -328,7 +321,10 @@ impl Machine {
     /// Returns the final value when the outermost frame returns.
     fn return_value(&mut self, value: Value) -> Option<Value> {
         let ret = match self.frames.pop() {
-            Some(Frame::Code(f)) => f.ret,
+            Some(Frame::Code(f)) => {
+                self.regs.truncate(f.base as usize);
+                f.ret
+            }
             Some(Frame::Native(n)) => n.ret,
             None => TO_NATIVE,
         };
@@ -356,13 +352,13 @@ impl Machine {
             };
             let func = program.func(frame.func);
             let pc = frame.pc as usize;
+            let base = frame.base as usize;
             let instr = &func.code[pc];
             let span = func.spans[pc];
             frame.pc += 1;
-            let regs = &mut frame.regs;
             macro_rules! r {
                 ($reg:expr) => {
-                    regs[$reg.index()]
+                    self.regs[base + $reg.index()]
                 };
             }
             match instr {
@@ -395,13 +391,23 @@ impl Machine {
                     r!(dst) = ops::binary(*op, &r!(lhs), &r!(rhs)).map_err(|m| err(span, m))?
                 }
                 Instr::Prim { dst, prim, args } => {
-                    let args: Vec<Value> = args.iter().map(|a| r!(a).clone()).collect();
                     if *prim == tyche_ir::Prim::Print {
-                        eprintln!("{}", args[0]);
+                        eprintln!("{}", r!(args[0]));
                     }
-                    r!(dst) = ops::prim(*prim, &args).map_err(|m| err(span, m))?;
+                    // Operands are passed in place (one) or copied to the
+                    // stack (two), not collected into a fresh vector.
+                    let v = match &args[..] {
+                        [a] => ops::prim(*prim, std::slice::from_ref(&r!(a))),
+                        [a, b] => ops::prim(*prim, &[r!(a).clone(), r!(b).clone()]),
+                        _ => {
+                            let argv: Vec<Value> = args.iter().map(|a| r!(a).clone()).collect();
+                            ops::prim(*prim, &argv)
+                        }
+                    };
+                    r!(dst) = v.map_err(|m| err(span, m))?;
                 }
                 Instr::MakeDist { dst, kind, args } => {
+                    let regs = &self.regs[base..];
                     let d = make_dist(*kind, args.iter().map(|a| &regs[a.index()]))
                         .map_err(|m| err(span, m))?;
                     r!(dst) = Value::Dist(Arc::new(DistValue::Prim(d)));
@@ -454,26 +460,25 @@ impl Machine {
                         Callee::Closure(c) => Some(r!(c).clone()),
                         Callee::Direct(_) => None,
                     };
-                    // Sized for the callee's whole frame: the arguments
-                    // become its registers without another allocation.
-                    let cap = match (callee, &closure) {
-                        (Callee::Direct(f), _) => program.func(*f).regs as usize,
-                        (_, Some(c)) => frame_capacity(&program, c, args.len()),
-                        _ => args.len(),
-                    };
-                    let mut argv = Vec::with_capacity(cap.max(args.len()));
-                    argv.extend(args.iter().map(|a| r!(a).clone()));
+                    let mut start = self.regs.len();
+                    for a in args {
+                        let v = r!(a).clone();
+                        self.regs.push(v);
+                    }
                     let ret = if *tail {
+                        // The arguments slide down over the finished frame.
                         let Some(Frame::Code(f)) = self.frames.pop() else {
                             unreachable!("current frame is code")
                         };
+                        self.regs.drain(f.base as usize..start);
+                        start = f.base as usize;
                         f.ret
                     } else {
                         *dst
                     };
                     match (callee, closure) {
-                        (Callee::Direct(f), _) => self.push_direct(*f, argv, ret, span)?,
-                        (_, Some(c)) => self.push_call(&c, argv, ret, span)?,
+                        (Callee::Direct(f), _) => self.push_direct(*f, start, ret, span)?,
+                        (_, Some(c)) => self.push_call(&c, start, ret, span)?,
                         _ => unreachable!(),
                     }
                 }
@@ -649,16 +654,16 @@ impl Machine {
             n.i += 1;
         }
         if n.i < n.n {
-            let mut args = Vec::with_capacity(frame_capacity(&self.program, &n.f, 2));
+            let start = self.regs.len();
             match n.op {
-                Intrinsic::Map | Intrinsic::Filter => args.push(n.xs[n.i].clone()),
+                Intrinsic::Map | Intrinsic::Filter => self.regs.push(n.xs[n.i].clone()),
                 Intrinsic::Fold | Intrinsic::Scan => {
-                    args.extend([n.acc.clone(), n.xs[n.i].clone()])
+                    self.regs.extend([n.acc.clone(), n.xs[n.i].clone()])
                 }
                 Intrinsic::Repeat => {}
             }
             let (f, span) = (n.f.clone(), n.span);
-            self.push_call(&f, args, TO_NATIVE, span)?;
+            self.push_call(&f, start, TO_NATIVE, span)?;
             return Ok(None);
         }
         let result = match n.op {
@@ -666,15 +671,6 @@ impl Machine {
             _ => Value::array(std::mem::take(&mut n.out).into_vec()),
         };
         Ok(self.return_value(result))
-    }
-}
-
-/// The register count of the function a closure value calls (`fallback`
-/// for a non-closure, which the call then reports as an error).
-fn frame_capacity(program: &Program, callee: &Value, fallback: usize) -> usize {
-    match callee {
-        Value::Closure(c) => program.func(c.func).regs as usize,
-        _ => fallback,
     }
 }
 

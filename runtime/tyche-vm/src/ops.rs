@@ -282,6 +282,16 @@ pub fn prim(p: Prim, args: &[Value]) -> OpResult {
                     .collect(),
             ))
         }
+        Concat => {
+            let (xs, ys) = (array(&args[0])?, array(&args[1])?);
+            let mut out = Vec::with_capacity(xs.len() + ys.len());
+            out.extend_from_slice(xs);
+            out.extend_from_slice(ys);
+            Ok(Value::array(out))
+        }
+        Reverse => Ok(Value::array(
+            array(&args[0])?.iter().rev().cloned().collect(),
+        )),
         Print => Ok(Value::Unit),
         LogProb => Ok(Value::Real(dist(&args[0])?.log_prob(&args[1]))),
         Prob => {
