@@ -361,95 +361,10 @@ impl Machine {
                     self.regs[base + $reg.index()]
                 };
             }
+            if exec_local(instr, &mut self.regs[base..], &self.globals, span)? {
+                continue;
+            }
             match instr {
-                Instr::Const { dst, value } => {
-                    r!(dst) = match value {
-                        tyche_ir::Const::Unit => Value::Unit,
-                        tyche_ir::Const::Bool(b) => Value::Bool(*b),
-                        tyche_ir::Const::Int(i) => Value::Int(*i),
-                        tyche_ir::Const::Real(x) => Value::Real(*x),
-                        tyche_ir::Const::Str(s) => Value::Str(Arc::from(&**s)),
-                    }
-                }
-                Instr::Move { dst, src } => r!(dst) = r!(src).clone(),
-                Instr::Global { dst, global } => r!(dst) = self.globals[global.index()].clone(),
-                Instr::Closure {
-                    dst,
-                    func,
-                    captures,
-                } => {
-                    let captures = captures.iter().map(|c| r!(c).clone()).collect();
-                    r!(dst) = Value::Closure(Arc::new(Closure {
-                        func: *func,
-                        captures,
-                    }));
-                }
-                Instr::Unary { dst, op, arg } => {
-                    r!(dst) = ops::unary(*op, &r!(arg)).map_err(|m| err(span, m))?
-                }
-                Instr::Binary { dst, op, lhs, rhs } => {
-                    r!(dst) = ops::binary(*op, &r!(lhs), &r!(rhs)).map_err(|m| err(span, m))?
-                }
-                Instr::Prim { dst, prim, args } => {
-                    if *prim == tyche_ir::Prim::Print {
-                        eprintln!("{}", r!(args[0]));
-                    }
-                    // Operands are passed in place (one) or copied to the
-                    // stack (two), not collected into a fresh vector.
-                    let v = match &args[..] {
-                        [a] => ops::prim(*prim, std::slice::from_ref(&r!(a))),
-                        [a, b] => ops::prim(*prim, &[r!(a).clone(), r!(b).clone()]),
-                        _ => {
-                            let argv: Vec<Value> = args.iter().map(|a| r!(a).clone()).collect();
-                            ops::prim(*prim, &argv)
-                        }
-                    };
-                    r!(dst) = v.map_err(|m| err(span, m))?;
-                }
-                Instr::MakeDist { dst, kind, args } => {
-                    let regs = &self.regs[base..];
-                    let d = make_dist(*kind, args.iter().map(|a| &regs[a.index()]))
-                        .map_err(|m| err(span, m))?;
-                    r!(dst) = Value::Dist(Arc::new(DistValue::Prim(d)));
-                }
-                Instr::Array { dst, elems } => {
-                    r!(dst) = Value::array(elems.iter().map(|e| r!(e).clone()).collect())
-                }
-                Instr::Tuple { dst, elems } => {
-                    r!(dst) = Value::tuple(elems.iter().map(|e| r!(e).clone()).collect())
-                }
-                Instr::Index { dst, array, index } => {
-                    let v = match (&r!(array), &r!(index)) {
-                        (Value::Array(xs), Value::Int(i)) => {
-                            match usize::try_from(*i).ok().and_then(|i| xs.get(i)) {
-                                Some(v) => v.clone(),
-                                None => {
-                                    return Err(err(
-                                        span,
-                                        format!(
-                                            "index {i} out of bounds for an array of length {}",
-                                            xs.len()
-                                        ),
-                                    ))
-                                }
-                            }
-                        }
-                        (a, i) => {
-                            return Err(err(
-                                span,
-                                format!("cannot index {} by {}", a.type_name(), i.type_name()),
-                            ))
-                        }
-                    };
-                    r!(dst) = v;
-                }
-                Instr::Field { dst, tuple, field } => {
-                    let v = match &r!(tuple) {
-                        Value::Tuple(xs) => xs.get(*field as usize).cloned(),
-                        _ => None,
-                    };
-                    r!(dst) = v.ok_or_else(|| err(span, format!("no field {field}")))?;
-                }
                 Instr::Call {
                     dst,
                     callee,
@@ -485,7 +400,10 @@ impl Machine {
                 Instr::Intrinsic { dst, op, args } => {
                     let argv: Vec<Value> = args.iter().map(|a| r!(a).clone()).collect();
                     let native = start_native(*op, argv, *dst, span)?;
-                    self.frames.push(Frame::Native(native));
+                    match self.run_local_intrinsic(&native)? {
+                        Some(v) => r!(dst) = v,
+                        None => self.frames.push(Frame::Native(native)),
+                    }
                 }
                 Instr::Foreign { dst, index, args } => {
                     let argv: Vec<Value> = args.iter().map(|a| r!(a).clone()).collect();
@@ -612,7 +530,6 @@ impl Machine {
                         }
                     }
                 }
-                Instr::Nop => {}
                 Instr::World { counterfactual } => {
                     if *counterfactual {
                         // Addresses restart so each counterfactual choice
@@ -626,8 +543,69 @@ impl Machine {
                         pending: None,
                     }));
                 }
+                _ => unreachable!("register-local instructions run in exec_local"),
             }
         }
+    }
+
+    /// Runs `map`, `filter`, `fold` or `scan` to completion at once when
+    /// its closure is register-local (see [`local_body`]): a loop over the
+    /// elements reusing one scratch frame, with no frames pushed and no
+    /// partial results kept. Nothing in such a closure can suspend the
+    /// machine, so the result and any error are those of the frame-by-frame
+    /// run. `None` when the closure does not qualify.
+    fn run_local_intrinsic(&mut self, n: &NativeFrame) -> Result<Option<Value>, Diagnostic> {
+        let Value::Closure(c) = &n.f else {
+            return Ok(None);
+        };
+        let params = match n.op {
+            Intrinsic::Map | Intrinsic::Filter => 1,
+            Intrinsic::Fold | Intrinsic::Scan => 2,
+            Intrinsic::Repeat => return Ok(None),
+        };
+        let program = Arc::clone(&self.program);
+        let func = program.func(c.func);
+        let Some(ret) = local_body(func).filter(|_| func.params as usize == params) else {
+            return Ok(None);
+        };
+        let body = &func.code[..func.code.len() - 1];
+        let base = self.regs.len();
+        self.regs.resize(base + func.regs as usize, Value::Unit);
+        let mut acc = n.acc.clone();
+        let mut out = Vec::with_capacity(if n.op == Intrinsic::Filter { 0 } else { n.n });
+        for x in &n.xs[..n.n] {
+            let regs = &mut self.regs[base..];
+            if params == 2 {
+                regs[0] = std::mem::replace(&mut acc, Value::Unit);
+            }
+            regs[params - 1] = x.clone();
+            for (k, v) in c.captures.iter().enumerate() {
+                regs[params + k] = v.clone();
+            }
+            for (instr, &span) in body.iter().zip(&func.spans) {
+                exec_local(instr, regs, &self.globals, span)?;
+            }
+            let v = std::mem::replace(&mut regs[ret.index()], Value::Unit);
+            match n.op {
+                Intrinsic::Map => out.push(v),
+                Intrinsic::Filter => match v {
+                    Value::Bool(true) => out.push(x.clone()),
+                    Value::Bool(false) => {}
+                    _ => return Err(err(n.span, "filter predicate must return a Bool")),
+                },
+                Intrinsic::Fold => acc = v,
+                Intrinsic::Scan => {
+                    out.push(v.clone());
+                    acc = v;
+                }
+                Intrinsic::Repeat => unreachable!("not register-local"),
+            }
+        }
+        self.regs.truncate(base);
+        Ok(Some(match n.op {
+            Intrinsic::Fold => acc,
+            _ => Value::array(out),
+        }))
     }
 
     /// Advances the native frame on top: consume a returned value, then
@@ -672,6 +650,146 @@ impl Machine {
         };
         Ok(self.return_value(result))
     }
+}
+
+/// Longest closure body (in instructions) that [`local_body`] inspects.
+const LOCAL_MAX: usize = 32;
+
+/// If `func` is a short straight line of register-local instructions (see
+/// [`exec_local`]) ending in `return`, the register it returns.
+fn local_body(func: &tyche_ir::Function) -> Option<Reg> {
+    let (last, body) = func.code.split_last()?;
+    let Instr::Return { value } = last else {
+        return None;
+    };
+    let local = |i: &Instr| {
+        matches!(
+            i,
+            Instr::Const { .. }
+                | Instr::Move { .. }
+                | Instr::Global { .. }
+                | Instr::Closure { .. }
+                | Instr::Unary { .. }
+                | Instr::Binary { .. }
+                | Instr::Prim { .. }
+                | Instr::MakeDist { .. }
+                | Instr::Array { .. }
+                | Instr::Tuple { .. }
+                | Instr::Index { .. }
+                | Instr::Field { .. }
+                | Instr::Nop
+        )
+    };
+    (func.code.len() <= LOCAL_MAX && body.iter().all(local)).then_some(*value)
+}
+
+/// Runs `instr` if it only reads and writes registers of the current frame
+/// (and reads globals): no call, jump, effect or frame change. Returns
+/// whether it did; any other instruction is left to the caller.
+#[inline(always)]
+fn exec_local(
+    instr: &Instr,
+    regs: &mut [Value],
+    globals: &[Value],
+    span: Span,
+) -> Result<bool, Diagnostic> {
+    macro_rules! r {
+        ($reg:expr) => {
+            regs[$reg.index()]
+        };
+    }
+    match instr {
+        Instr::Const { dst, value } => {
+            r!(dst) = match value {
+                tyche_ir::Const::Unit => Value::Unit,
+                tyche_ir::Const::Bool(b) => Value::Bool(*b),
+                tyche_ir::Const::Int(i) => Value::Int(*i),
+                tyche_ir::Const::Real(x) => Value::Real(*x),
+                tyche_ir::Const::Str(s) => Value::Str(Arc::from(&**s)),
+            }
+        }
+        Instr::Move { dst, src } => r!(dst) = r!(src).clone(),
+        Instr::Global { dst, global } => r!(dst) = globals[global.index()].clone(),
+        Instr::Closure {
+            dst,
+            func,
+            captures,
+        } => {
+            let captures = captures.iter().map(|c| r!(c).clone()).collect();
+            r!(dst) = Value::Closure(Arc::new(Closure {
+                func: *func,
+                captures,
+            }));
+        }
+        Instr::Unary { dst, op, arg } => {
+            r!(dst) = ops::unary(*op, &r!(arg)).map_err(|m| err(span, m))?
+        }
+        Instr::Binary { dst, op, lhs, rhs } => {
+            r!(dst) = ops::binary(*op, &r!(lhs), &r!(rhs)).map_err(|m| err(span, m))?
+        }
+        Instr::Prim { dst, prim, args } => {
+            if *prim == tyche_ir::Prim::Print {
+                eprintln!("{}", r!(args[0]));
+            }
+            // Operands are passed in place (one) or copied to the
+            // stack (two), not collected into a fresh vector.
+            let v = match &args[..] {
+                [a] => ops::prim(*prim, std::slice::from_ref(&r!(a))),
+                [a, b] => ops::prim(*prim, &[r!(a).clone(), r!(b).clone()]),
+                _ => {
+                    let argv: Vec<Value> = args.iter().map(|a| r!(a).clone()).collect();
+                    ops::prim(*prim, &argv)
+                }
+            };
+            r!(dst) = v.map_err(|m| err(span, m))?;
+        }
+        Instr::MakeDist { dst, kind, args } => {
+            let d = make_dist(*kind, args.iter().map(|a| &regs[a.index()]))
+                .map_err(|m| err(span, m))?;
+            r!(dst) = Value::Dist(Arc::new(DistValue::Prim(d)));
+        }
+        Instr::Array { dst, elems } => {
+            r!(dst) = Value::array(elems.iter().map(|e| r!(e).clone()).collect())
+        }
+        Instr::Tuple { dst, elems } => {
+            r!(dst) = Value::tuple(elems.iter().map(|e| r!(e).clone()).collect())
+        }
+        Instr::Index { dst, array, index } => {
+            let v = match (&r!(array), &r!(index)) {
+                (Value::Array(xs), Value::Int(i)) => {
+                    match usize::try_from(*i).ok().and_then(|i| xs.get(i)) {
+                        Some(v) => v.clone(),
+                        None => {
+                            return Err(err(
+                                span,
+                                format!(
+                                    "index {i} out of bounds for an array of length {}",
+                                    xs.len()
+                                ),
+                            ))
+                        }
+                    }
+                }
+                (a, i) => {
+                    return Err(err(
+                        span,
+                        format!("cannot index {} by {}", a.type_name(), i.type_name()),
+                    ))
+                }
+            };
+            r!(dst) = v;
+        }
+        Instr::Field { dst, tuple, field } => {
+            let v = match &r!(tuple) {
+                Value::Tuple(xs) => xs.get(*field as usize).cloned(),
+                _ => None,
+            };
+            r!(dst) = v.ok_or_else(|| err(span, format!("no field {field}")))?;
+        }
+        Instr::Nop => {}
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// The effect of a random choice at `addr`: an ordinary draw, or — in a
