@@ -79,7 +79,19 @@ impl Exprs {
 
     /// The roots' values at θ (booleans as 0/1), appended to `out`.
     pub fn eval(&self, theta: &[f64], out: &mut Vec<f64>) {
-        let mut vals = Vec::with_capacity(self.ops.len());
+        // MH evaluates these every step: the intermediate values live in a
+        // per-thread buffer instead of a fresh allocation.
+        thread_local! {
+            static VALS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        VALS.with_borrow_mut(|vals| {
+            vals.clear();
+            self.eval_into(theta, vals);
+            out.extend(self.roots.iter().map(|&r| vals[r as usize]));
+        })
+    }
+
+    fn eval_into(&self, theta: &[f64], vals: &mut Vec<f64>) {
         for op in &self.ops {
             let v = match *op {
                 Op::Param(i) => theta[i as usize],
@@ -98,7 +110,6 @@ impl Exprs {
             };
             vals.push(v);
         }
-        out.extend(self.roots.iter().map(|&r| vals[r as usize]));
     }
 }
 
