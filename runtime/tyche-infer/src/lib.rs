@@ -62,7 +62,7 @@ pub use model::Model;
 pub use native::{Backend, Native, NativeDensity, NativeSequential};
 pub use nested::{Ctx, MAX_NESTING};
 pub use options::{Method, Options, Progress, Proposal, PMMH_PARTICLES};
-pub use population::{Population, Resampler};
+pub use population::{Offspring, Population, Resampler};
 pub use rejection::max_attempts as rejection_max_attempts;
 pub use result::{Draw, InferResult, McmcStats};
 pub use trace::{format_assignments, Choice, Record, SharedTrace, Trace};

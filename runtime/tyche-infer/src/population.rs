@@ -65,73 +65,114 @@ impl Resampler {
         n: usize,
         uniform: &mut dyn FnMut() -> f64,
     ) -> Vec<usize> {
+        let mut counts = Vec::new();
+        self.offspring_with(probs, n, uniform, &mut counts);
+        let mut out = Vec::with_capacity(n);
+        for (i, &c) in counts.iter().enumerate() {
+            out.extend(std::iter::repeat_n(i, c as usize));
+        }
+        out
+    }
+
+    /// The same draw as [`ancestors_with`](Self::ancestors_with) as
+    /// offspring counts: `counts[i]` copies of particle `i`, summing to
+    /// `n` (ancestors are sorted, so the two say the same). `counts` is
+    /// reused (SMC keeps one across steps); it is left empty when the
+    /// weights have no mass.
+    pub fn offspring_with(
+        self,
+        probs: &[f64],
+        n: usize,
+        uniform: &mut dyn FnMut() -> f64,
+        counts: &mut Vec<u32>,
+    ) {
+        counts.clear();
         let total: f64 = probs.iter().sum();
         if n == 0 || probs.is_empty() || total <= 0.0 || !total.is_finite() {
-            return Vec::new();
+            return;
         }
+        counts.resize(probs.len(), 0);
         let nf = n as f64;
         match self {
-            Resampler::Systematic => {
-                let u = uniform();
-                // Targets (k + u)·total/n: one multiplication per point
-                // (a division per point was a fifth of SMC's time).
-                let spacing = total / nf;
-                walk_targets(probs, (0..n).map(|k| (k as f64 + u) * spacing))
-            }
+            Resampler::Systematic => systematic(probs, total, n, uniform(), counts),
             Resampler::Stratified => {
                 let points: Vec<f64> = (0..n).map(|k| (k as f64 + uniform()) / nf).collect();
-                walk(probs, total, points.into_iter())
+                walk(probs, total, points.into_iter(), counts);
             }
-            Resampler::Multinomial => multinomial(probs, total, n, uniform),
+            Resampler::Multinomial => multinomial(probs, total, n, uniform, counts),
             Resampler::Residual => {
-                let mut out = Vec::with_capacity(n);
                 let mut residual = Vec::with_capacity(probs.len());
+                let mut placed = 0;
                 for (i, &p) in probs.iter().enumerate() {
                     let expected = nf * p / total;
                     let copies = expected.floor();
-                    out.extend(std::iter::repeat_n(i, copies as usize));
+                    // Rounding may overshoot n: the last copies go.
+                    let c = (copies as usize).min(n - placed);
+                    counts[i] = c as u32;
+                    placed += c;
                     residual.push(expected - copies);
                 }
-                let rest = n.saturating_sub(out.len());
+                let rest = n - placed;
                 let rtotal: f64 = residual.iter().sum();
                 if rest > 0 {
                     if rtotal > 0.0 {
-                        out.extend(multinomial(&residual, rtotal, rest, uniform));
+                        multinomial(&residual, rtotal, rest, uniform, counts);
                     } else {
                         // Only rounding left a gap: fill from the weights.
-                        out.extend(multinomial(probs, total, rest, uniform));
+                        multinomial(probs, total, rest, uniform, counts);
                     }
                 }
-                out.truncate(n);
-                out.sort_unstable();
-                out
             }
         }
     }
 }
 
-/// Maps sorted points in [0, 1) to the indices whose cumulative interval
-/// `[Cᵢ₋₁, Cᵢ)` (scaled by `total`) contains them.
-fn walk(probs: &[f64], total: f64, points: impl Iterator<Item = f64>) -> Vec<usize> {
-    walk_targets(probs, points.map(|p| p * total))
+/// Systematic resampling's counts: particle i gets the points
+/// `(k + u)·total/n` in its cumulative interval `[Cᵢ₋₁, Cᵢ)`, which are
+/// the `k` with `Cᵢ₋₁·n/total − u ≤ k < Cᵢ·n/total − u`. Counting them by
+/// that difference is free of data-dependent branches: walking the points
+/// mispredicted about once per particle, a fifth of native SMC's time.
+fn systematic(probs: &[f64], total: f64, n: usize, u: f64, counts: &mut [u32]) {
+    // Points at or past the last boundary (rounding) go to the last
+    // particle with positive weight, never to a zero-weight one.
+    let last = probs.iter().rposition(|&p| p > 0.0).unwrap_or(0);
+    let scale = n as f64 / total;
+    // #{k in 0..n : k < x}, i.e. ⌈x⌉ clamped to [0, n].
+    let below = |x: f64| {
+        let t = x as i64; // truncates; saturates, and NaN gives 0
+        (t + i64::from((t as f64) < x)).clamp(0, n as i64)
+    };
+    let mut upper = 0.0;
+    let mut before = 0;
+    for (c, &p) in counts[..last].iter_mut().zip(probs) {
+        upper += p;
+        let through = below(upper * scale - u);
+        *c = (through - before) as u32;
+        before = through;
+    }
+    counts[last] = (n as i64 - before) as u32;
 }
 
-/// [`walk`] with the points already scaled to `[0, Σ probs)`.
-fn walk_targets(probs: &[f64], targets: impl Iterator<Item = f64>) -> Vec<usize> {
+/// Counts, into `counts`, the sorted points in [0, 1) falling in each
+/// index's cumulative interval `[Cᵢ₋₁, Cᵢ)` (scaled by `total`).
+fn walk(probs: &[f64], total: f64, points: impl Iterator<Item = f64>, counts: &mut [u32]) {
     // Rounding may put a point at or past the last boundary: clamp to the
     // last particle with positive weight (never to a zero-weight one).
     let last = probs.iter().rposition(|&p| p > 0.0).unwrap_or(0);
-    let mut out = Vec::with_capacity(targets.size_hint().0);
     let mut i = 0;
     let mut upper = probs[0];
-    for target in targets {
+    // Index i's count so far, kept in a register until the walk moves on.
+    let mut c = 0;
+    for target in points.map(|p| p * total) {
         while upper <= target && i < last {
+            counts[i] += c;
+            c = 0;
             i += 1;
             upper += probs[i];
         }
-        out.push(i);
+        c += 1;
     }
-    out
+    counts[i] += c;
 }
 
 fn multinomial(
@@ -139,10 +180,56 @@ fn multinomial(
     total: f64,
     n: usize,
     uniform: &mut dyn FnMut() -> f64,
-) -> Vec<usize> {
+    counts: &mut [u32],
+) {
     let mut points: Vec<f64> = (0..n).map(|_| uniform()).collect();
     points.sort_unstable_by(f64::total_cmp);
-    walk(probs, total, points.into_iter())
+    walk(probs, total, points.into_iter(), counts);
+}
+
+/// Offspring counts and the copies they imply, as resampling in place
+/// makes them: each extra copy of a particle with `counts[from] > 1` goes
+/// to the slot of a particle with no offspring, in increasing order of
+/// both. A source always has offspring, so it is never overwritten, and
+/// survivors never move. Kept across steps by callers that resample often
+/// (native SMC), so resampling allocates nothing.
+#[derive(Clone, Debug, Default)]
+pub struct Offspring {
+    /// Copies of each particle (see [`Resampler::offspring_with`]).
+    counts: Vec<u32>,
+    /// The `i`-th extra copy goes from particle `from[i]` to slot `to[i]`.
+    from: Vec<u32>,
+    to: Vec<u32>,
+}
+
+impl Offspring {
+    /// Calls `copy(from, to)` for every extra copy. Both lists are built
+    /// first, without data-dependent branches: pairing each extra copy
+    /// with the next free slot as it came mispredicted about once per
+    /// particle.
+    fn place(&mut self, mut copy: impl FnMut(usize, usize)) {
+        let n = self.counts.len();
+        // Up to two writes past the last extra copy.
+        self.from.resize(n + 2, 0);
+        self.to.resize(n, 0);
+        let (mut extras, mut free) = (0, 0);
+        for (i, &c) in self.counts.iter().enumerate() {
+            let i = i as u32;
+            self.to[free] = i;
+            free += usize::from(c == 0);
+            let more = c.saturating_sub(1) as usize;
+            self.from[extras] = i;
+            self.from[extras + 1] = i;
+            if more > 2 {
+                self.from[extras..extras + more].fill(i);
+            }
+            extras += more;
+        }
+        debug_assert_eq!(extras, free, "one free slot per extra copy");
+        for (&from, &to) in self.from[..extras].iter().zip(&self.to[..free]) {
+            copy(from as usize, to as usize);
+        }
+    }
 }
 
 /// Weighted particles with a running evidence estimate.
@@ -296,10 +383,36 @@ impl<P: Clone> Population<P> {
         rng: &mut R,
         summary: &WeightSummary,
     ) {
-        let n = self.len();
+        let mut particles = std::mem::take(&mut self.particles);
+        self.resample_by(
+            scheme,
+            rng,
+            summary,
+            &mut Offspring::default(),
+            |from, to| {
+                particles[to] = particles[from].clone();
+            },
+        );
+        self.particles = particles;
+    }
+
+    /// [`resample_with`](Self::resample_with) for particles the caller
+    /// stores (native SMC keeps them as rows of one array): it is told
+    /// `copy(from, to)` for each extra copy (see [`Offspring`]), whose
+    /// buffers are reused across calls.
+    pub fn resample_by<R: Rng + ?Sized>(
+        &mut self,
+        scheme: Resampler,
+        rng: &mut R,
+        summary: &WeightSummary,
+        offspring: &mut Offspring,
+        copy: impl FnMut(usize, usize),
+    ) {
+        let n = self.log_weights.len();
         // Resamplers normalise: the weights scaled by their maximum do.
-        let ancestors = scheme.ancestors(&summary.scaled, n, rng);
-        self.replace_by_given(&ancestors, summary.log_mean);
+        let uniform = &mut || rng.random::<f64>();
+        scheme.offspring_with(&summary.scaled, n, uniform, &mut offspring.counts);
+        self.replace_by_counts(offspring, summary.log_mean, copy);
     }
 
     /// Resampling with given ancestor indices (`len()` of them, each in
@@ -307,27 +420,38 @@ impl<P: Clone> Population<P> {
     /// and its extra copies (clones) overwrite the slots of particles with
     /// none, so survivors are never moved.
     pub fn replace_by(&mut self, ancestors: &[usize]) {
-        let log_mean = self.log_mean_weight();
-        self.replace_by_given(ancestors, log_mean);
-    }
-
-    fn replace_by_given(&mut self, ancestors: &[usize], log_mean: f64) {
-        let n = self.len();
-        if ancestors.len() != n || log_mean == f64::NEG_INFINITY {
+        if ancestors.len() != self.len() {
             return;
         }
-        let mut counts = vec![0u32; n];
+        let log_mean = self.log_mean_weight();
+        let mut offspring = Offspring {
+            counts: vec![0; self.len()],
+            ..Offspring::default()
+        };
         for &a in ancestors {
-            counts[a] += 1;
+            offspring.counts[a] += 1;
         }
-        let mut free = (0..n).filter(|&i| counts[i] == 0);
-        for i in 0..n {
-            for _ in 1..counts[i] {
-                let slot = free.next().expect("one free slot per extra copy");
-                self.particles[slot] = self.particles[i].clone();
-            }
+        let mut particles = std::mem::take(&mut self.particles);
+        self.replace_by_counts(&mut offspring, log_mean, |from, to| {
+            particles[to] = particles[from].clone();
+        });
+        self.particles = particles;
+    }
+
+    /// Places the copies `offspring.counts` asks for, folds `log_mean`
+    /// into the evidence and resets the weights; does nothing without mass
+    /// (or counts, which a massless draw leaves empty).
+    fn replace_by_counts(
+        &mut self,
+        offspring: &mut Offspring,
+        log_mean: f64,
+        copy: impl FnMut(usize, usize),
+    ) {
+        if offspring.counts.len() != self.log_weights.len() || log_mean == f64::NEG_INFINITY {
+            return;
         }
-        self.log_weights.iter_mut().for_each(|w| *w = 0.0);
+        offspring.place(copy);
+        self.log_weights.fill(0.0);
         self.log_z += log_mean;
     }
 }

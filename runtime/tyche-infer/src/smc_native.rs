@@ -12,7 +12,7 @@
 use crate::importance::all_zero;
 use crate::native::{Backend, NativeSequential};
 use crate::options::{Method, Options};
-use crate::population::Population;
+use crate::population::{Offspring, Population};
 use crate::result::{Draw, InferResult};
 use crate::rng::{Purpose, Seed};
 use crate::smc::Schedule;
@@ -45,9 +45,10 @@ pub(crate) fn smc(opts: &Options, seq: &dyn NativeSequential) -> Result<InferRes
     let seed = Seed(opts.seed);
     let width = seq.state_len().max(1);
     let mut state = vec![0.0; n * width];
-    // The population's "particles" are slot numbers: after resampling,
-    // slot p holds a copy of the particle that was in slot particles[p].
-    let mut pop = Population::new((0..n as u32).collect::<Vec<u32>>());
+    // Particle p is row p of `state`: the population only keeps weights.
+    let mut pop = Population::new(vec![(); n]);
+    // Resampling's buffers, kept across steps.
+    let mut offspring = Offspring::default();
     let mut schedule = Schedule::new(opts.ess_threshold, n, pop.ess());
     let mut finished = false;
     let last = seq.segments().saturating_sub(1) as u64;
@@ -100,19 +101,18 @@ pub(crate) fn smc(opts: &Options, seq: &dyn NativeSequential) -> Result<InferRes
         }
         if schedule.due(&summary) {
             let mut rng = seed.stream(Purpose::Resample, step).rng();
-            pop.resample_with(opts.resampler, &mut rng, &summary);
-            // Copies go to slots whose particle left no offspring; a
-            // source always has offspring, so it is never overwritten.
-            for (p, src) in pop.particles.iter_mut().enumerate() {
-                let from = *src as usize;
-                if from != p {
-                    // Rows are a few values: a loop beats memmove's call.
+            // Rows are a few values: a loop beats memmove's call.
+            pop.resample_by(
+                opts.resampler,
+                &mut rng,
+                &summary,
+                &mut offspring,
+                |from, to| {
                     for i in 0..width {
-                        state[p * width + i] = state[from * width + i];
+                        state[to * width + i] = state[from * width + i];
                     }
-                    *src = p as u32;
-                }
-            }
+                },
+            );
         }
     }
     debug_assert!(finished || seq.segments() == 0);

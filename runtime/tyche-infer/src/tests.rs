@@ -286,6 +286,62 @@ fn resamplers_draw_sorted_valid_ancestors() {
 }
 
 #[test]
+fn systematic_resampling_takes_the_points_k_plus_u_over_n() {
+    // The contract, walked point by point: ancestor k is the first index
+    // whose cumulative weight exceeds (k + u)·total/n, or the last index
+    // of positive weight.
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rng::InferRng::seed_from_u64(5);
+    for len in [1, 2, 7, 100, 1000] {
+        for n in [1, 3, len, 2 * len + 1] {
+            let probs: Vec<f64> = (0..len)
+                .map(|_| {
+                    let p: f64 = rng.random();
+                    if p < 0.2 {
+                        0.0
+                    } else {
+                        p
+                    }
+                })
+                .collect();
+            let total: f64 = probs.iter().sum();
+            if total == 0.0 {
+                continue;
+            }
+            let last = probs.iter().rposition(|&p| p > 0.0).unwrap();
+            for u in [0.0, rng.random(), 0.999_999] {
+                let mut expected = Vec::new();
+                for k in 0..n {
+                    let target = (k as f64 + u) * total / n as f64;
+                    let mut upper = 0.0;
+                    let i = (0..last)
+                        .find(|&i| {
+                            upper += probs[i];
+                            upper > target
+                        })
+                        .unwrap_or(last);
+                    expected.push(i);
+                }
+                let got = Resampler::Systematic.ancestors_with(&probs, n, &mut || u);
+                assert_eq!(got, expected, "len={len} n={n} u={u}");
+            }
+        }
+    }
+}
+
+#[test]
+fn resampling_in_place_moves_no_survivor() {
+    // Extra copies fill the slots of particles without offspring, both in
+    // increasing order.
+    let mut pop = Population::new(vec!['a', 'b', 'c', 'd', 'e', 'f']);
+    pop.replace_by(&[1, 1, 1, 1, 1, 3]);
+    assert_eq!(pop.particles, vec!['b', 'b', 'b', 'd', 'b', 'b']);
+    let mut pop = Population::new(vec!['a', 'b', 'c', 'd', 'e']);
+    pop.replace_by(&[0, 2, 2, 2, 4]);
+    assert_eq!(pop.particles, vec!['a', 'c', 'c', 'c', 'e']);
+}
+
+#[test]
 fn population_evidence_survives_resampling() {
     use rand::SeedableRng;
     let mut pop = Population::from_weighted(vec!['a', 'b', 'c'], vec![0.0, 1.0, -2.0]);
