@@ -157,7 +157,9 @@ struct NativeFrame {
 #[derive(Clone, Debug)]
 enum Frame {
     Code(CodeFrame),
-    Native(NativeFrame),
+    /// Boxed: native frames are rare and large, and every push, pop and
+    /// clone of a code frame moves a whole `Frame`.
+    Native(Box<NativeFrame>),
 }
 
 /// One execution of a program, suspended or running.
@@ -361,7 +363,7 @@ impl Machine {
                     self.regs[base + $reg.index()]
                 };
             }
-            if exec_local(instr, &mut self.regs[base..], &self.globals, span)? {
+            if exec_local(instr, &mut self.regs[base..], &self.globals).map_err(|m| err(span, m))? {
                 continue;
             }
             match instr {
@@ -402,7 +404,7 @@ impl Machine {
                     let native = start_native(*op, argv, *dst, span)?;
                     match self.run_local_intrinsic(&native)? {
                         Some(v) => r!(dst) = v,
-                        None => self.frames.push(Frame::Native(native)),
+                        None => self.frames.push(Frame::Native(Box::new(native))),
                     }
                 }
                 Instr::Foreign { dst, index, args } => {
@@ -583,7 +585,7 @@ impl Machine {
                 regs[params + k] = v.clone();
             }
             for (instr, &span) in body.iter().zip(&func.spans) {
-                exec_local(instr, regs, &self.globals, span)?;
+                exec_local(instr, regs, &self.globals).map_err(|m| err(span, m))?;
             }
             let v = std::mem::replace(&mut regs[ret.index()], Value::Unit);
             match n.op {
@@ -685,14 +687,12 @@ fn local_body(func: &tyche_ir::Function) -> Option<Reg> {
 
 /// Runs `instr` if it only reads and writes registers of the current frame
 /// (and reads globals): no call, jump, effect or frame change. Returns
-/// whether it did; any other instruction is left to the caller.
+/// whether it did; any other instruction is left to the caller. Errors are
+/// bare messages the caller places at the instruction's span: a
+/// `Diagnostic` in the return type made every instruction pay for moving
+/// it (a quarter of the interpreter's time).
 #[inline(always)]
-fn exec_local(
-    instr: &Instr,
-    regs: &mut [Value],
-    globals: &[Value],
-    span: Span,
-) -> Result<bool, Diagnostic> {
+fn exec_local(instr: &Instr, regs: &mut [Value], globals: &[Value]) -> Result<bool, String> {
     macro_rules! r {
         ($reg:expr) => {
             regs[$reg.index()]
@@ -721,12 +721,8 @@ fn exec_local(
                 captures,
             }));
         }
-        Instr::Unary { dst, op, arg } => {
-            r!(dst) = ops::unary(*op, &r!(arg)).map_err(|m| err(span, m))?
-        }
-        Instr::Binary { dst, op, lhs, rhs } => {
-            r!(dst) = ops::binary(*op, &r!(lhs), &r!(rhs)).map_err(|m| err(span, m))?
-        }
+        Instr::Unary { dst, op, arg } => r!(dst) = ops::unary(*op, &r!(arg))?,
+        Instr::Binary { dst, op, lhs, rhs } => r!(dst) = ops::binary(*op, &r!(lhs), &r!(rhs))?,
         Instr::Prim { dst, prim, args } => {
             if *prim == tyche_ir::Prim::Print {
                 eprintln!("{}", r!(args[0]));
@@ -741,11 +737,10 @@ fn exec_local(
                     ops::prim(*prim, &argv)
                 }
             };
-            r!(dst) = v.map_err(|m| err(span, m))?;
+            r!(dst) = v?;
         }
         Instr::MakeDist { dst, kind, args } => {
-            let d = make_dist(*kind, args.iter().map(|a| &regs[a.index()]))
-                .map_err(|m| err(span, m))?;
+            let d = make_dist(*kind, args.iter().map(|a| &regs[a.index()]))?;
             r!(dst) = Value::Dist(Arc::new(DistValue::Prim(d)));
         }
         Instr::Array { dst, elems } => {
@@ -760,20 +755,18 @@ fn exec_local(
                     match usize::try_from(*i).ok().and_then(|i| xs.get(i)) {
                         Some(v) => v.clone(),
                         None => {
-                            return Err(err(
-                                span,
-                                format!(
-                                    "index {i} out of bounds for an array of length {}",
-                                    xs.len()
-                                ),
+                            return Err(format!(
+                                "index {i} out of bounds for an array of length {}",
+                                xs.len()
                             ))
                         }
                     }
                 }
                 (a, i) => {
-                    return Err(err(
-                        span,
-                        format!("cannot index {} by {}", a.type_name(), i.type_name()),
+                    return Err(format!(
+                        "cannot index {} by {}",
+                        a.type_name(),
+                        i.type_name()
                     ))
                 }
             };
@@ -784,7 +777,7 @@ fn exec_local(
                 Value::Tuple(xs) => xs.get(*field as usize).cloned(),
                 _ => None,
             };
-            r!(dst) = v.ok_or_else(|| err(span, format!("no field {field}")))?;
+            r!(dst) = v.ok_or_else(|| format!("no field {field}"))?;
         }
         Instr::Nop => {}
         _ => return Ok(false),
