@@ -192,7 +192,10 @@ pub(crate) fn enumerate(
     // Walk the open subtrees (in parallel when there are enough), each
     // with its own stream, and merge everything in frontier order.
     let subtree = |(i, node): (usize, Result<Path, (Value, f64)>)| match node {
-        Ok(path) => {
+        Ok(mut path) => {
+            // Subtrees share no reference counts, so the threads do not
+            // contend for them.
+            path.machine.detach();
             let mut rng = seed.stream(Purpose::Enumerate, i as u64 + 1).rng();
             walk.depth_first(path, &mut rng)
         }

@@ -186,7 +186,32 @@ impl DistValue {
     }
 }
 
+/// Arrays and tuples longer than this stay shared in [`Value::detached`]
+/// (copying large data would cost more than sharing it).
+const DETACH_MAX: usize = 4096;
+
 impl Value {
+    /// A copy that shares no reference counts with `self` (up to
+    /// [`DETACH_MAX`] elements per array): closures, small arrays and
+    /// tuples are rebuilt. Threads working on detached copies do not
+    /// contend for the same counters.
+    pub fn detached(&self) -> Value {
+        match self {
+            Value::Closure(c) => Value::Closure(Arc::new(Closure {
+                func: c.func,
+                captures: c.captures.iter().map(Value::detached).collect(),
+            })),
+            Value::Array(xs) if xs.len() <= DETACH_MAX => {
+                Value::array(xs.iter().map(Value::detached).collect())
+            }
+            Value::Tuple(xs) if xs.len() <= DETACH_MAX => {
+                Value::tuple(xs.iter().map(Value::detached).collect())
+            }
+            Value::Dist(d) => Value::Dist(Arc::new(DistValue::clone(d))),
+            other => other.clone(),
+        }
+    }
+
     pub fn from_outcome(o: Outcome) -> Value {
         match o {
             Outcome::Bool(b) => Value::Bool(b),
