@@ -330,6 +330,29 @@ impl Instr {
         }
     }
 
+    /// Whether the instruction only reads and writes registers of its
+    /// frame (and reads globals): no call, jump, effect or change of
+    /// frames. A straight line of these cannot suspend a run.
+    pub fn is_register_local(&self) -> bool {
+        use Instr::*;
+        matches!(
+            self,
+            Const { .. }
+                | Move { .. }
+                | Global { .. }
+                | Closure { .. }
+                | Unary { .. }
+                | Binary { .. }
+                | Prim { .. }
+                | MakeDist { .. }
+                | Array { .. }
+                | Tuple { .. }
+                | Index { .. }
+                | Field { .. }
+                | Nop
+        )
+    }
+
     /// Whether control can fall through to the next instruction.
     pub fn falls_through(&self) -> bool {
         !matches!(

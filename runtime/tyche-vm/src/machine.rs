@@ -592,7 +592,8 @@ impl Machine {
                 regs[params + k] = v.clone();
             }
             for (instr, &span) in body.iter().zip(&func.spans) {
-                exec_local(instr, regs, &self.globals).map_err(|m| err(span, m))?;
+                let ran = exec_local(instr, regs, &self.globals).map_err(|m| err(span, m))?;
+                assert!(ran, "local_body admitted a non-local instruction");
             }
             let v = std::mem::replace(&mut regs[ret.index()], Value::Unit);
             match n.op {
@@ -695,40 +696,21 @@ fn push_captures(
 /// Longest closure body (in instructions) that [`local_body`] inspects.
 const LOCAL_MAX: usize = 32;
 
-/// If `func` is a short straight line of register-local instructions (see
-/// [`exec_local`]) ending in `return`, the register it returns.
+/// If `func` is a short straight line of register-local instructions
+/// ending in `return`, the register it returns.
 fn local_body(func: &tyche_ir::Function) -> Option<Reg> {
     let (last, body) = func.code.split_last()?;
     let Instr::Return { value } = last else {
         return None;
     };
-    let local = |i: &Instr| {
-        matches!(
-            i,
-            Instr::Const { .. }
-                | Instr::Move { .. }
-                | Instr::Global { .. }
-                | Instr::Closure { .. }
-                | Instr::Unary { .. }
-                | Instr::Binary { .. }
-                | Instr::Prim { .. }
-                | Instr::MakeDist { .. }
-                | Instr::Array { .. }
-                | Instr::Tuple { .. }
-                | Instr::Index { .. }
-                | Instr::Field { .. }
-                | Instr::Nop
-        )
-    };
-    (func.code.len() <= LOCAL_MAX && body.iter().all(local)).then_some(*value)
+    (func.code.len() <= LOCAL_MAX && body.iter().all(Instr::is_register_local)).then_some(*value)
 }
 
-/// Runs `instr` if it only reads and writes registers of the current frame
-/// (and reads globals): no call, jump, effect or frame change. Returns
-/// whether it did; any other instruction is left to the caller. Errors are
-/// bare messages the caller places at the instruction's span: a
-/// `Diagnostic` in the return type made every instruction pay for moving
-/// it (a quarter of the interpreter's time).
+/// Runs `instr` if it is register-local ([`Instr::is_register_local`]):
+/// it only reads and writes registers of the current frame (and reads
+/// globals). Returns whether it did; any other instruction is left to the
+/// caller. Errors are bare messages the caller places at the
+/// instruction's span, so the hot path does not move a `Diagnostic`.
 #[inline(always)]
 fn exec_local(instr: &Instr, regs: &mut [Value], globals: &[Value]) -> Result<bool, String> {
     macro_rules! r {
