@@ -151,9 +151,14 @@ fn agree_on_every_static_program(method: &str) {
         "only {} programs ran on the JIT: {compiled:?}",
         compiled.len()
     );
-    // Discrete choices run in SMC's step programs (not in MH's kernels).
-    if method == "smc" {
-        for p in ["hmm_discrete.ppl", "dice_enumerate.ppl"] {
+    // Discrete choices run in SMC's step programs and in MH's expression
+    // programs (their supports cannot change: rows of positive tables).
+    let discrete: &[&str] = match method {
+        "smc" => &["hmm_discrete.ppl", "dice_enumerate.ppl"],
+        _ => &["hmm_discrete.ppl"],
+    };
+    {
+        for p in discrete {
             assert!(
                 compiled.iter().any(|c| c.ends_with(p)),
                 "{p} did not run on the JIT: {compiled:?}"
@@ -273,7 +278,7 @@ fn jit_refusals_are_diagnostics() {
     assert_eq!(smc.status, 1, "{}", smc.stderr);
     assert!(smc.stderr.contains("E0750"), "{}", smc.stderr);
     assert!(smc.stderr.contains("coin.ppl:"), "{}", smc.stderr);
-    // The coin model has a Bool choice: not a Real kernel.
+    // The sprinkler network branches on a random Bool: not static.
     let mh = |backend: &str| {
         tyche(
             &[
@@ -295,7 +300,9 @@ fn jit_refusals_are_diagnostics() {
     assert_eq!(refused.status, 1, "{}", refused.stderr);
     assert!(refused.stderr.contains("E0751"), "{}", refused.stderr);
     assert!(
-        refused.stderr.contains("Real choices only"),
+        refused
+            .stderr
+            .contains("a branch depends on a random choice"),
         "{}",
         refused.stderr
     );
@@ -306,4 +313,60 @@ fn jit_refusals_are_diagnostics() {
         "{}",
         auto.stdout
     );
+}
+
+/// MH on discrete choices runs natively when no choice's support can
+/// change (rows of a table of positive weights) — the same chain, draws
+/// and traces as the interpreter's — and keeps the interpreter when one can
+/// (a zero weight: moving `z0` can leave `z1` with probability zero, and
+/// the interpreted kernel would redraw it).
+#[test]
+fn mh_on_discrete_choices_runs_natively_only_with_fixed_supports() {
+    let dir = std::env::temp_dir().join(format!("tyche-backend-discrete-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let model = |trans: &str| {
+        format!(
+            "let trans = {trans};\n\
+             fn model() -> (Int, Bool) {{\n  let z0 ~ Categorical([0.5, 0.3, 0.2]);\n  let z1 ~ Categorical(trans[z0]);\n  \
+             let b ~ Bernoulli([0.2, 0.7, 0.4][z1]);\n  let k ~ Poisson([1.0, 2.5, 4.0][z1]);\n  \
+             observe(Normal(real(z1) + real(k), 1.0), 3.2);\n  observe(Bernoulli(0.9), b);\n  (z1 + k, b)\n}}\n"
+        )
+    };
+    let fixed = dir.join("fixed.ppl");
+    std::fs::write(
+        &fixed,
+        model("[[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]"),
+    )
+    .expect("write");
+    let mut outs = Vec::new();
+    for backend in ["interp", "auto"] {
+        let csv = dir.join(format!("{backend}.csv"));
+        let csv_arg = csv.display().to_string();
+        let json = run_method(&fixed, "mh", backend, &["--output", csv_arg.as_str()])
+            .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        outs.push((json, std::fs::read_to_string(&csv).expect("csv")));
+    }
+    assert_eq!(outs[0].0["backend"], "interpreter");
+    assert_eq!(outs[1].0["backend"], "jit");
+    let mut problems = Vec::new();
+    differences("", &outs[0].0, &outs[1].0, &mut problems);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(outs[0].1, outs[1].1, "CSV draws differ");
+    assert!(outs[0].1.lines().count() > 100);
+
+    let shrinking = dir.join("shrinking.ppl");
+    std::fs::write(
+        &shrinking,
+        model("[[0.6, 0.4, 0.0], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]"),
+    )
+    .expect("write");
+    let auto = run_method(&shrinking, "mh", "auto", &[]).expect("auto");
+    assert_eq!(auto["backend"], "interpreter");
+    let refused = run_method(&shrinking, "mh", "jit", &[]).expect_err("refused");
+    assert!(refused.contains("E0751"), "{refused}");
+    assert!(
+        refused.contains("support of this Categorical choice"),
+        "{refused}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

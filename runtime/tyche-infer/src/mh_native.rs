@@ -1,6 +1,10 @@
 //! MH chains on a [`NativeDensity`]: the transition of [`crate::mh`],
 //! computed on θ with compiled code instead of re-running the interpreter.
 //!
+//! θ holds Real choices as they are and discrete ones as numbers (`k as
+//! f64`, Bools as 0/1); a discrete coordinate is always proposed from its
+//! prior, as the interpreted kernel does even under `Drift`.
+//!
 //! For a static model whose choices all have fixed supports, the
 //! lightweight-MH transition simplifies: every choice but the proposed one
 //! is reused (its value stays in its support), so the proposal changes one
@@ -34,10 +38,57 @@ use tyche_core::Diagnostic;
 use tyche_dist::Outcome;
 use tyche_vm::{Address, Value};
 
+/// What a coordinate of θ holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Coordinate {
+    Real,
+    Int,
+    Bool,
+}
+
+impl Coordinate {
+    /// A choice's value as a coordinate, if it is a scalar.
+    fn of(v: &Value) -> Option<(Coordinate, f64)> {
+        match *v {
+            Value::Real(x) => Some((Coordinate::Real, x)),
+            Value::Int(k) => Some((Coordinate::Int, k as f64)),
+            Value::Bool(b) => Some((Coordinate::Bool, f64::from(u8::from(b)))),
+            _ => None,
+        }
+    }
+
+    fn value(self, x: f64) -> Value {
+        match self {
+            Coordinate::Real => Value::Real(x),
+            Coordinate::Int => Value::Int(x as i64),
+            Coordinate::Bool => Value::Bool(x != 0.0),
+        }
+    }
+
+    fn outcome(self, x: f64) -> Outcome {
+        match self {
+            Coordinate::Real => Outcome::Real(x),
+            Coordinate::Int => Outcome::Int(x as i64),
+            Coordinate::Bool => Outcome::Bool(x != 0.0),
+        }
+    }
+
+    /// A draw as a coordinate of this kind; `None` for another kind.
+    fn of_outcome(self, o: &Outcome) -> Option<f64> {
+        match (self, o) {
+            (Coordinate::Real, Outcome::Real(x)) => Some(*x),
+            (Coordinate::Int, Outcome::Int(k)) => Some(*k as f64),
+            (Coordinate::Bool, Outcome::Bool(b)) => Some(f64::from(u8::from(*b))),
+            _ => None,
+        }
+    }
+}
+
 /// A chain's state on θ, and how to turn it back into draws.
 pub(crate) struct NativeChain<'a> {
     native: &'a Native,
     theta: Vec<f64>,
+    kinds: Vec<Coordinate>,
     log_joint: f64,
     /// The trace of the first state, for draws' traces: its random choices
     /// (at `random_at`) take θ's values.
@@ -51,7 +102,7 @@ pub(crate) struct NativeChain<'a> {
 impl<'a> NativeChain<'a> {
     /// The chain starting at `trace` (whose run returned `result`, when
     /// known), when `native` describes it: the same random choices (site
-    /// and occurrence) in the same order, all Real, all with fixed
+    /// and occurrence) in the same order, all scalar, all with fixed
     /// supports. `None` keeps the interpreter.
     pub(crate) fn new(
         native: &'a Native,
@@ -64,16 +115,16 @@ impl<'a> NativeChain<'a> {
             return None;
         }
         let mut theta = Vec::with_capacity(d.dim());
+        let mut kinds = Vec::with_capacity(d.dim());
         let mut random_at = Vec::with_capacity(d.dim());
         for (pos, c) in trace.choices.iter().enumerate().filter(|(_, c)| c.random) {
             let i = theta.len();
-            let Value::Real(x) = c.value else {
-                return None;
-            };
+            let (kind, x) = Coordinate::of(&c.value)?;
             if d.address(i) != (c.site, c.addr.index) || !d.fixed_support(i) {
                 return None;
             }
             theta.push(x);
+            kinds.push(kind);
             random_at.push(pos);
         }
         let log_joint = d.log_density(&theta);
@@ -84,6 +135,7 @@ impl<'a> NativeChain<'a> {
         Some(NativeChain {
             native,
             theta,
+            kinds,
             log_joint,
             template,
             result,
@@ -144,17 +196,21 @@ impl<'a> NativeChain<'a> {
         // The same expression as the interpreted transition's
         // `log|x| − log|x'| + stale − fresh`.
         let size_ratio = (n as f64).ln() - (n as f64).ln();
+        let coordinate = self.kinds[k];
         let (new, log_correction) = match kind {
-            Proposal::Drift { scale } => (old + scale * standard_normal(rng), size_ratio),
-            Proposal::Prior => {
+            Proposal::Drift { scale } if coordinate == Coordinate::Real => {
+                (old + scale * standard_normal(rng), size_ratio)
+            }
+            _ => {
                 let Ok(dist) = d.prior(k, &self.theta) else {
                     return Some(false);
                 };
-                let Outcome::Real(v) = dist.sample(rng) else {
+                let drawn = dist.sample(rng);
+                let Some(v) = coordinate.of_outcome(&drawn) else {
                     return Some(false);
                 };
-                let stale = dist.log_prob(&Outcome::Real(old));
-                let fresh = dist.log_prob(&Outcome::Real(v));
+                let stale = dist.log_prob(&coordinate.outcome(old));
+                let fresh = dist.log_prob(&drawn);
                 (v, size_ratio + stale - fresh)
             }
         };
@@ -179,8 +235,8 @@ impl<'a> NativeChain<'a> {
         let trace = match &self.template {
             Some((assignments, random_at)) => {
                 let mut t = assignments.clone();
-                for (&pos, &x) in random_at.iter().zip(&self.theta) {
-                    t[pos].1 = Value::Real(x);
+                for ((&pos, &x), kind) in random_at.iter().zip(&self.theta).zip(&self.kinds) {
+                    t[pos].1 = kind.value(x);
                 }
                 t
             }

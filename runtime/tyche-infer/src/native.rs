@@ -44,8 +44,9 @@ pub trait NativeDensity: Send + Sync {
     /// computes it once per state.
     fn result(&self, theta: &[f64]) -> Result<Value, Diagnostic>;
     /// Where the density's code came from: `"jit"`, `"aot"` (`tyche
-    /// build`), or `"kernel interpreter"` (a kernel too large to be worth
-    /// compiling for a short run).
+    /// build`), `"kernel interpreter"` (a kernel too large to be worth
+    /// compiling for a short run) or `"expression programs"` (a model with
+    /// discrete choices, which has no kernel).
     fn origin(&self) -> &'static str {
         "jit"
     }

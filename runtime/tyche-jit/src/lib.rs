@@ -27,9 +27,9 @@
 //! by replaying θ; every backend is tested against it.
 //!
 //! For SMC, [`native_model_with`] cuts the traced DAG at its observations
-//! into step programs ([`sequential`]). Those also run models with
-//! discrete (Int and Bool) choices, which have no kernel: MH is not
-//! offered for them.
+//! into step programs ([`sequential`]). Models with discrete (Int and
+//! Bool) choices have no kernel: SMC runs them on step programs and MH on
+//! their traced terms evaluated as expression programs ([`native::Exprs`]).
 //!
 //! [`for_inference`] and [`infer`] connect all this to `tyche-infer`
 //! (`--backend`): MH on the kernel, SMC on the step programs.
@@ -158,10 +158,7 @@ fn native_model_for(
     evaluations: Option<u64>,
 ) -> Result<NativeModel, NotStatic> {
     let opts = ExtractOptions::default();
-    // Discrete choices run in step programs (SMC) but have no kernel: a
-    // compiled density (MH) traces Real choices only, and stops at the
-    // first other one with the reason kernels give.
-    let t = trace::trace_with(program, globals, model, opts.limits.clone(), !compile)?;
+    let t = trace::trace_with(program, globals, model, opts.limits.clone(), true)?;
     if t.result.is_none() && !compile {
         // SMC would need the value from every particle's state; replaying
         // each final particle costs about as much as interpreting the run.
@@ -191,10 +188,23 @@ fn native_model_for(
         )
     };
     let structure = native::Structure::new(program, &t, keep_choices, replayer)?;
-    if let Some(why) = t.kernel_blocker() {
-        if compile {
-            return Err(why);
+    if compile {
+        if let Some(i) = structure.unfixed_support() {
+            let d = &t.dists[i];
+            return Err(NotStatic {
+                reason: format!(
+                    "the support of this {} choice can change with other choices \
+                     (MH would have to redraw it when one moves)",
+                    d.kind.name()
+                ),
+                span: Some(d.site_span),
+            });
         }
+    }
+    if t.kernel_blocker().is_some() {
+        // Discrete choices and table lookups have no Cranelift kernel yet:
+        // the density is the traced terms as expression programs, for MH
+        // and SMC alike.
         return Ok(structure.without_kernel(&t));
     }
     let kernel = build_kernel(t, &opts)?;

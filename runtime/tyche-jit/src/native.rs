@@ -77,17 +77,49 @@ impl Exprs {
         }
     }
 
+    /// The range of root `i` over every θ, when it is a constant or a
+    /// lookup in a table (the smallest and largest entry); `None` for
+    /// anything computed from θ.
+    fn root_range(&self, i: usize) -> Option<(f64, f64)> {
+        match self.ops[self.roots[i] as usize] {
+            Op::Const(bits) => Some((f64::from_bits(bits), f64::from_bits(bits))),
+            Op::Lookup { table, .. } => {
+                let t = &self.tables[table as usize];
+                let lo = t.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                (!t.is_empty() && !t.iter().any(|x| x.is_nan())).then_some((lo, hi))
+            }
+            _ => None,
+        }
+    }
+
     /// The roots' values at θ (booleans as 0/1), appended to `out`.
     pub fn eval(&self, theta: &[f64], out: &mut Vec<f64>) {
-        // MH evaluates these every step: the intermediate values live in a
-        // per-thread buffer instead of a fresh allocation.
+        self.with_values(theta, |vals| {
+            out.extend(self.roots.iter().map(|&r| vals[r as usize]));
+        })
+    }
+
+    /// The sum of the roots at θ, in order from 0 (the kernel's sum).
+    pub fn sum(&self, theta: &[f64]) -> f64 {
+        self.with_values(theta, |vals| {
+            self.roots
+                .iter()
+                .fold(0.0, |acc, &r| acc + vals[r as usize])
+        })
+    }
+
+    /// Calls `f` with every node's value at θ. MH evaluates these every
+    /// step: the values live in a per-thread buffer instead of a fresh
+    /// allocation.
+    fn with_values<T>(&self, theta: &[f64], f: impl FnOnce(&[f64]) -> T) -> T {
         thread_local! {
             static VALS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         VALS.with_borrow_mut(|vals| {
             vals.clear();
             self.eval_into(theta, vals);
-            out.extend(self.roots.iter().map(|&r| vals[r as usize]));
+            f(vals)
         })
     }
 
@@ -131,6 +163,27 @@ enum ResultFn {
     Template { template: Template, leaves: Exprs },
     /// Not traceable: the interpreter's run with θ's choices.
     Replay(Replayer),
+}
+
+/// Whether a discrete choice's support is the same at every θ: its
+/// parameters are constants or rows of data tables, strictly inside the
+/// range where a value can lose all probability (a zero Categorical
+/// weight, a Bernoulli p of 0 or 1, …). MH reuses every other choice's
+/// value when it moves one; where a support can shrink, the interpreted
+/// kernel would redraw a value that fell out of it, so such models keep
+/// the interpreter.
+fn discrete_support_fixed(kind: DistKind, params: &Exprs) -> bool {
+    let range = |i: usize| params.root_range(i);
+    let inside = |i: usize, lo: f64, hi: f64| range(i).is_some_and(|(a, b)| a > lo && b < hi);
+    let constant = |i: usize| range(i).is_some_and(|(a, b)| a == b);
+    match kind {
+        DistKind::Categorical => (0..params.roots.len()).all(|i| inside(i, 0.0, f64::INFINITY)),
+        DistKind::Bernoulli | DistKind::Geometric => inside(0, 0.0, 1.0),
+        DistKind::Poisson => inside(0, 0.0, f64::INFINITY),
+        DistKind::Binomial => constant(0) && inside(1, 0.0, 1.0),
+        DistKind::DiscreteUniform => constant(0) && constant(1),
+        _ => false,
+    }
 }
 
 /// A static model compiled for inference.
@@ -195,6 +248,12 @@ pub(crate) struct Structure {
 }
 
 impl Structure {
+    /// The first choice whose support can change with other choices (see
+    /// [`discrete_support_fixed`]): MH cannot run natively on such a model.
+    pub(crate) fn unfixed_support(&self) -> Option<usize> {
+        self.priors.iter().position(|p| !p.fixed_support)
+    }
+
     /// Cuts the priors and the result out of a traced DAG, or says why the
     /// model cannot run natively. A result without a template is replayed
     /// with `replayer()` (and the model gets no plan).
@@ -220,13 +279,14 @@ impl Structure {
                     .as_ref()
                     .ok_or_else(|| not("a distribution parameter is not a real"))?;
                 if d.value != ValueKind::Real {
-                    // Discrete supports depend on the parameters (a zero
-                    // weight); MH is not offered for these models.
+                    let params = Exprs::new(g, params);
+                    let fixed_support =
+                        d.concrete.is_some() || discrete_support_fixed(kind, &params);
                     return Ok(Prior {
                         kind,
-                        params: Exprs::new(g, params),
+                        params,
                         concrete: d.concrete.clone(),
-                        fixed_support: d.concrete.is_some(),
+                        fixed_support,
                     });
                 }
                 // Only Uniform's support depends on its parameters among
@@ -339,9 +399,7 @@ impl NativeDensity for NativeModel {
             (None, Some(k), _) => k.eval(theta),
             (None, None, Some(terms)) => {
                 // The kernel's sum: in execution order from 0, NaN as −∞.
-                let mut vals = Vec::new();
-                terms.eval(theta, &mut vals);
-                let total = vals.iter().fold(0.0, |acc, t| acc + t);
+                let total = terms.sum(theta);
                 if total.is_nan() {
                     f64::NEG_INFINITY
                 } else {
@@ -399,7 +457,8 @@ impl NativeDensity for NativeModel {
         match &self.compiled {
             Some(c) if c.is_ahead_of_time() => "aot",
             Some(_) => "jit",
-            None => "kernel interpreter",
+            None if self.kernel.is_some() => "kernel interpreter",
+            None => "expression programs",
         }
     }
 }

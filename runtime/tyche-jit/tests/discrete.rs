@@ -396,23 +396,34 @@ fn what_stays_on_the_interpreter() {
     }
 }
 
-/// MH needs a kernel: not offered for discrete choices (the interpreter
-/// under `auto`, E0751 under `jit`), while SMC runs natively.
+/// MH on discrete choices has no Cranelift kernel: it runs on the traced
+/// terms as expression programs when every support is fixed (the HMM's
+/// rows of positive weights), and is refused when one can change (a zero
+/// weight). Kernel extraction still rejects discrete choices.
 #[test]
-fn mh_is_not_offered_for_discrete_models() {
+fn mh_runs_discrete_models_on_expression_programs() {
     let m = load(HMM, Some(HMM_DATA));
     let mh = Options::for_method(Method::Mh, 100);
-    let auto = tyche_jit::for_inference(&m.program, &m.globals, m.func, &mh, BackendRequest::Auto);
+    for request in [BackendRequest::Auto, BackendRequest::Jit] {
+        let n = tyche_jit::for_inference(&m.program, &m.globals, m.func, &mh, request)
+            .expect("native MH")
+            .expect("not the interpreter");
+        assert_eq!(n.0.origin(), "expression programs");
+    }
+    let zero = HMM_DATA.replacen("0.1", "0.0", 1);
+    assert_ne!(zero, HMM_DATA);
+    let m0 = load(HMM, Some(&zero));
+    let auto =
+        tyche_jit::for_inference(&m0.program, &m0.globals, m0.func, &mh, BackendRequest::Auto);
     assert!(matches!(auto, Ok(None)));
-    let jit = tyche_jit::for_inference(&m.program, &m.globals, m.func, &mh, BackendRequest::Jit)
+    let jit = tyche_jit::for_inference(&m0.program, &m0.globals, m0.func, &mh, BackendRequest::Jit)
         .expect_err("refused");
     assert_eq!(jit.code.as_deref(), Some("E0751"));
-    assert!(jit.message.contains("Real choices only"), "{}", jit.message);
-    let smc = Options::for_method(Method::Smc, 100);
-    let n = tyche_jit::for_inference(&m.program, &m.globals, m.func, &smc, BackendRequest::Jit)
-        .expect("native SMC");
-    assert!(n.is_some());
-    // Kernel extraction still rejects them, with the same reason.
+    assert!(
+        jit.message.contains("support of this Categorical"),
+        "{}",
+        jit.message
+    );
     let e = tyche_jit::extract(&m.program, &m.globals, m.func).expect_err("no kernel");
     assert!(e.reason.contains("Real choices only"), "{}", e.reason);
 }
