@@ -477,65 +477,15 @@ pub fn log_density(
             let Params::Binomial(n, pr) = *params else {
                 unreachable!()
             };
-            if let Val::SInt(k) = x {
-                return Ok(binomial_at(g, n, pr, k));
-            }
-            let Val::Int(k) = x else {
-                return Err("Binomial needs an Int value".into());
+            // A known count is a constant node: the graph folds the
+            // branches it decides, and `stirlerr_int` on a constant is
+            // `tyche-dist`'s value bit for bit (tested below).
+            let k = match x {
+                Val::SInt(k) => k,
+                Val::Int(k) => g.c(k as f64),
+                _ => return Err("Binomial needs an Int value".into()),
             };
-            let ok = prob(g, pr);
-            let ln_p = g.ln(pr);
-            let npr = g.neg(pr);
-            let ln_q = g.un(Un::Log1p, npr);
-            let nf = g.c(n as f64);
-            let out = g.boolean(k < 0 || k > n);
-            let is0 = g.boolean(k == 0);
-            let is_n = g.boolean(k == n);
-            let a0 = mul_ln(g, nf, ln_q);
-            let an = mul_ln(g, nf, ln_p);
-            let zero = g.c(0.0);
-            let one = g.c(1.0);
-            let p0 = g.cmp(Cmp::Eq, pr, zero);
-            let p1 = g.cmp(Cmp::Eq, pr, one);
-            let degenerate = g.or(p0, p1);
-            // Loader's saddle-point form (only evaluated for 0 < k < n).
-            let (kf, m) = (k as f64, n as f64 - k as f64);
-            let sterr = |x: f64| {
-                if x >= 1.0 {
-                    tyche_dist::special::stirlerr(x)
-                } else {
-                    0.0
-                }
-            };
-            let sn = g.c(if n > 0 { sterr(n as f64) } else { 0.0 });
-            let sk = g.c(sterr(kf));
-            let sm = g.c(sterr(m));
-            let kfn = g.c(kf);
-            let mn = g.c(m);
-            let t = g.sub(sn, sk);
-            let t = g.sub(t, sm);
-            let np = g.mul(nf, pr);
-            let b1 = g.bin(Bin::Bd0, kfn, np);
-            let t = g.sub(t, b1);
-            let q = g.sub(one, pr);
-            let nq = g.mul(nf, q);
-            let b2 = g.bin(Bin::Bd0, mn, nq);
-            let t = g.sub(t, b2);
-            let l2 = g.c(LN_2PI);
-            let lk = g.ln(kfn);
-            let nkf = g.c(-kf);
-            let r = g.div(nkf, nf);
-            let l1 = g.un(Un::Log1p, r);
-            let s = g.add2(l2, lk);
-            let s = g.add2(s, l1);
-            let h = g.c(0.5);
-            let hs = g.mul(h, s);
-            let general = g.sub(t, hs);
-            let v = g.select(degenerate, ni, general);
-            let v = g.select(is_n, an, v);
-            let v = g.select(is0, a0, v);
-            let lp = g.select(out, ni, v);
-            guard(g, ok, lp)
+            binomial_at(g, n, pr, k)
         }
         DistKind::Categorical => {
             if let (Params::CategoricalLogs(t, n), Val::SInt(k)) = (params, x) {
@@ -661,8 +611,8 @@ fn poisson_log_prob(g: &mut Graph, rate: NodeId, kf: NodeId, st: NodeId) -> Node
     guard(g, ok, lp)
 }
 
-/// `Binomial(n, p)` at a random count `k` (`Dist::log_prob`'s branches as
-/// selects; Loader's form for `0 < k < n`).
+/// `Binomial(n, p)` at a count `k`, random or constant (`Dist::log_prob`'s
+/// branches as selects; Loader's form for `0 < k < n`).
 fn binomial_at(g: &mut Graph, n: i64, pr: NodeId, kf: NodeId) -> NodeId {
     let ni = neg_inf(g);
     let ok = prob(g, pr);
