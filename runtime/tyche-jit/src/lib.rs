@@ -180,12 +180,16 @@ fn native_model_for(
         // Only models whose return value is not traceable pay for the
         // copies.
         let program = std::sync::Arc::new(program.clone());
-        Replayer::new(
+        let replayer = Replayer::new(
             program,
             std::sync::Arc::new(globals.to_vec()),
             model,
             &t.choices,
-        )
+        );
+        match &t.resume {
+            Some(r) => replayer.resuming(r.clone(), &t.graph),
+            None => replayer,
+        }
     };
     let structure = native::Structure::new(program, &t, keep_choices, replayer)?;
     if compile {

@@ -237,6 +237,12 @@ impl NativeModel {
     pub fn replays_result(&self) -> bool {
         matches!(self.result, ResultFn::Replay(_))
     }
+
+    /// Whether that replay starts where tracing stopped rather than at
+    /// the beginning (see `Trace::resume`).
+    pub fn replay_resumes(&self) -> bool {
+        matches!(&self.result, ResultFn::Replay(r) if r.resumes())
+    }
 }
 
 /// What a trace provides besides the kernel: priors and the result.

@@ -13,6 +13,9 @@
 //! `Trace::stopped`), bit for bit the interpreter's.
 
 use crate::kernel::Choice;
+use crate::native::Exprs;
+use crate::sequential::fill;
+use crate::trace::Resume;
 use std::sync::Arc;
 use tyche_ir::{FuncId, Program};
 use tyche_vm::{DistValue, Effect, Machine, Value};
@@ -46,6 +49,9 @@ pub struct Replayer {
     model: FuncId,
     /// Name ids of the layout, resolved once.
     names: Vec<(tyche_ir::NameId, u32)>,
+    /// Where [`Replayer::result`] can start instead of the beginning, and
+    /// the leaves of its register templates.
+    resume: Option<(Resume, Exprs)>,
 }
 
 impl Replayer {
@@ -64,7 +70,25 @@ impl Replayer {
             globals,
             model,
             names,
+            resume: None,
         }
+    }
+
+    /// Whether [`Replayer::result`] starts at a resume point.
+    pub fn resumes(&self) -> bool {
+        self.resume.is_some()
+    }
+
+    /// Starts [`Replayer::result`]'s runs at `resume` (registers filled
+    /// from θ through the nodes of `graph`) instead of the beginning: the
+    /// choices and observations before it are not redone.
+    pub fn resuming(mut self, resume: Resume, graph: &crate::graph::Graph) -> Replayer {
+        let mut leaves = Vec::new();
+        for t in &resume.regs {
+            crate::sequential::collect_leaves(t, &mut leaves);
+        }
+        self.resume = Some((resume, Exprs::new(graph, &leaves)));
+        self
     }
 
     /// The log joint at θ.
@@ -81,6 +105,37 @@ impl Replayer {
     /// (A run whose choices do not match the layout is an internal
     /// error: the layout was traced from this model.)
     pub fn result(&self, theta: &[f64]) -> Result<Value, tyche_core::Diagnostic> {
+        if let Some(v) = self.resumed_result(theta) {
+            return Ok(v);
+        }
+        self.full_result(theta)
+    }
+
+    /// The return value from the resume point, when there is one and the
+    /// run from there finishes without an effect or an error (anything
+    /// else is left to the full run, which says exactly what the
+    /// interpreter does).
+    fn resumed_result(&self, theta: &[f64]) -> Option<Value> {
+        let (resume, leaves) = self.resume.as_ref()?;
+        let mut vals = Vec::new();
+        leaves.eval(theta, &mut vals);
+        let mut it = vals.iter();
+        let regs = resume.regs.iter().map(|t| fill(t, &mut it)).collect();
+        let mut m = Machine::at(
+            Arc::clone(&self.program),
+            Arc::clone(&self.globals),
+            resume.func,
+            resume.pc,
+            regs,
+        );
+        match m.run() {
+            Ok(Effect::Done(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// [`Replayer::result`] by running the model from its start.
+    pub fn full_result(&self, theta: &[f64]) -> Result<Value, tyche_core::Diagnostic> {
         match self.run(theta) {
             Ok((_, v)) => Ok(v),
             Err(Failure::Runtime(d)) => Err(d),

@@ -735,7 +735,9 @@ pub(crate) fn collect_leaves(t: &Template, out: &mut Vec<NodeId>) {
     match t {
         Template::Value(_) => {}
         Template::Real(n) | Template::Bool(n) | Template::Int(n) => out.push(*n),
-        Template::Array(xs) | Template::Tuple(xs) => xs.iter().for_each(|x| collect_leaves(x, out)),
+        Template::Array(xs) | Template::Tuple(xs) | Template::Closure(_, xs) => {
+            xs.iter().for_each(|x| collect_leaves(x, out))
+        }
     }
 }
 
@@ -1064,6 +1066,12 @@ pub(crate) fn fill(t: &Template, leaves: &mut std::slice::Iter<'_, f64>) -> Valu
         Template::Value(v) => return v.clone(),
         Template::Array(xs) => return Value::array(xs.iter().map(|x| fill(x, leaves)).collect()),
         Template::Tuple(xs) => return Value::tuple(xs.iter().map(|x| fill(x, leaves)).collect()),
+        Template::Closure(func, xs) => {
+            return Value::Closure(std::sync::Arc::new(tyche_vm::Closure {
+                func: *func,
+                captures: xs.iter().map(|x| fill(x, leaves)).collect(),
+            }))
+        }
         Template::Real(_) => ValueKind::Real,
         Template::Int(_) => ValueKind::Int,
         Template::Bool(_) => ValueKind::Bool,

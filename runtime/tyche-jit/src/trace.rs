@@ -247,6 +247,13 @@ pub struct Trace {
     /// the return value has to be computed by replaying θ on the
     /// interpreter.
     pub stopped: Option<NotStatic>,
+    /// After a stop: where the interpreter can finish the run without
+    /// redoing it from the start — the model function's instruction that
+    /// was in progress (the stopped one, or the call that led to it when
+    /// nothing since that call added a term or a choice), with its
+    /// registers. `None` when a register holds a value templates cannot
+    /// express.
+    pub resume: Option<Resume>,
 }
 
 impl Trace {
@@ -336,6 +343,19 @@ pub enum Template {
     Int(NodeId),
     Array(Vec<Template>),
     Tuple(Vec<Template>),
+    /// A closure with its captures (only in a [`Resume`] point's
+    /// registers).
+    Closure(FuncId, Vec<Template>),
+}
+
+/// Where an interpreted run can take over after tracing stopped (see
+/// [`Trace::resume`]): instruction `pc` of the model function, with its
+/// registers as templates over θ.
+#[derive(Clone, Debug)]
+pub struct Resume {
+    pub func: FuncId,
+    pub pc: u32,
+    pub regs: Vec<Template>,
 }
 
 /// Folds shorter than this are not recorded for rerolling.
@@ -363,6 +383,9 @@ struct Tracer<'p> {
     /// Set by a failure after which the density cannot be recovered (see
     /// [`Tracer::fatal`]).
     unrecoverable: Cell<bool>,
+    /// Terms, choices and fixed choices made before the model function's
+    /// latest call (or intrinsic) began, for [`Tracer::resume_point`].
+    entered: (usize, usize, usize),
 }
 
 /// Traces the zero-argument function `model` with Real choices only (for
@@ -400,6 +423,7 @@ pub fn trace_with(
         checks: Vec::new(),
         fixed: Vec::new(),
         unrecoverable: Cell::new(false),
+        entered: (0, 0, 0),
     };
     if model.index() >= program.funcs.len() {
         return ns("no such model function");
@@ -419,6 +443,7 @@ pub fn trace_with(
         Some(_) => None,
         None => t.result.take().and_then(|v| t.template(&v)),
     };
+    let resume = stopped.as_ref().and_then(|_| t.resume_point());
     Ok(Trace {
         graph: t.g,
         terms: t.terms,
@@ -431,6 +456,7 @@ pub fn trace_with(
         checks: t.checks,
         fixed: t.fixed,
         stopped,
+        resume,
     })
 }
 
@@ -629,6 +655,72 @@ impl<'p> Tracer<'p> {
             ),
             _ => return None,
         })
+    }
+
+    /// Records what the run had done when the model function (the only
+    /// frame) calls into another.
+    fn note_entry(&mut self) {
+        if self.frames.len() == 1 {
+            self.entered = (self.terms.len(), self.choices.len(), self.fixed.len());
+        }
+    }
+
+    /// See [`Trace::resume`].
+    fn resume_point(&self) -> Option<Resume> {
+        let Some(Frame::Code(f)) = self.frames.first() else {
+            return None;
+        };
+        let done = (self.terms.len(), self.choices.len(), self.fixed.len());
+        if self.frames.len() > 1 && self.entered != done {
+            return None;
+        }
+        let pc = f.pc.checked_sub(1)?;
+        // Registers the rest of the function cannot read are dead: Unit.
+        let reads = self.rest().code(f.func, pc)?;
+        let regs = f
+            .regs
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if reads.iter().any(|r| r.index() == i) {
+                    self.register_template(v)
+                } else {
+                    Some(Template::Value(Value::Unit))
+                }
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Resume {
+            func: f.func,
+            pc: u32::try_from(pc).ok()?,
+            regs,
+        })
+    }
+
+    /// A register's value as a [`Template`]: as [`Tracer::template`], and
+    /// closures too.
+    fn register_template(&self, v: &TV) -> Option<Template> {
+        match v {
+            TV::Closure(c) => Some(Template::Closure(
+                c.0,
+                c.1.iter()
+                    .map(|x| self.register_template(x))
+                    .collect::<Option<_>>()?,
+            )),
+            TV::Array(xs) if self.concrete(v).is_none() => Some(Template::Array(
+                xs.iter()
+                    .map(|x| self.register_template(x))
+                    .collect::<Option<_>>()?,
+            )),
+            TV::Tuple(xs) if self.concrete(v).is_none() => Some(Template::Tuple(
+                xs.iter()
+                    .map(|x| self.register_template(x))
+                    .collect::<Option<_>>()?,
+            )),
+            TV::Dist(d) => Some(Template::Value(Value::Dist(Arc::new(
+                tyche_vm::DistValue::Prim(d.concrete.clone()?),
+            )))),
+            _ => self.template(v),
+        }
     }
 
     /// The return value `v` as a [`Template`].
@@ -883,6 +975,7 @@ impl<'p> Tracer<'p> {
         let f = self.program.func(func);
         let mut regs = args;
         regs.resize(f.regs as usize, TV::Unit);
+        self.note_entry();
         self.frames.push(Frame::Code(CodeFrame {
             func,
             pc: 0,
@@ -1135,6 +1228,7 @@ impl<'p> Tracer<'p> {
                         None
                     };
                     let terms_before = self.terms.len();
+                    self.note_entry();
                     self.frames.push(Frame::Native(NativeFrame {
                         op: *op,
                         f,
@@ -1955,15 +2049,7 @@ impl Tracer<'_> {
     /// global it loads, an intrinsic's state, and their captures and
     /// elements).
     fn rest_is_effect_free(&self) -> bool {
-        let mut rest = Rest {
-            program: self.program,
-            globals: self.globals,
-            funcs: vec![false; self.program.funcs.len()],
-            queue: Vec::new(),
-            globals_read: vec![false; self.globals.len()],
-            seen: HashSet::new(),
-            regions: HashMap::new(),
-        };
+        let mut rest = self.rest();
         let top = self.frames.len().saturating_sub(1);
         for (depth, frame) in self.frames.iter().enumerate() {
             let ok = match frame {
@@ -2000,6 +2086,20 @@ impl Tracer<'_> {
             }
         }
         true
+    }
+}
+
+impl Tracer<'_> {
+    fn rest(&self) -> Rest<'_> {
+        Rest {
+            program: self.program,
+            globals: self.globals,
+            funcs: vec![false; self.program.funcs.len()],
+            queue: Vec::new(),
+            globals_read: vec![false; self.globals.len()],
+            seen: HashSet::new(),
+            regions: HashMap::new(),
+        }
     }
 }
 

@@ -84,6 +84,8 @@ fn sorted_result_keeps_the_kernel_and_replays_the_value() {
     let r = m.replayer(&k);
     let nm = tyche_jit::native_model(&m.program, &m.globals, m.func, false).expect("native");
     assert!(nm.replays_result());
+    // From the call to `sort`: the factors are not redone.
+    assert!(nm.replay_resumes());
     assert!(nm.plan().is_none());
     for s in 0..40 {
         let theta = m.prior_draw(s);
@@ -180,6 +182,7 @@ fn untraceable_steps_after_the_density_are_replayed() {
         let r = m.replayer(&k);
         let nm = tyche_jit::native_model(&m.program, &m.globals, m.func, false).expect(src);
         assert!(nm.replays_result(), "{src}");
+        assert!(nm.replay_resumes(), "{src}");
         for s in 0..20 {
             let theta = m.prior_draw(s);
             check_point(src, &r, &k, &c, &theta);

@@ -229,6 +229,37 @@ impl Machine {
         Machine::new(program, globals, &closure, Vec::new())
     }
 
+    /// A machine about to execute instruction `pc` of `func` with these
+    /// registers (extended to the function's count), as if the run had
+    /// reached it: tyche-jit finishes a replay from where tracing stopped
+    /// this way. Address counters start at zero, so the rest of the run
+    /// must make no choice; when `func` returns, the run is done.
+    pub fn at(
+        program: Arc<Program>,
+        globals: Arc<Vec<Value>>,
+        func: FuncId,
+        pc: u32,
+        mut regs: Vec<Value>,
+    ) -> Machine {
+        regs.resize(program.func(func).regs as usize, Value::Unit);
+        Machine {
+            counters: vec![0; program.names.len()],
+            program,
+            globals,
+            frames: vec![Frame::Code(CodeFrame {
+                func,
+                pc,
+                base: 0,
+                ret: TO_NATIVE,
+            })],
+            regs,
+            pending: None,
+            native_input: None,
+            finished: false,
+            twin: None,
+        }
+    }
+
     pub fn program(&self) -> &Arc<Program> {
         &self.program
     }
