@@ -370,3 +370,62 @@ fn mh_on_discrete_choices_runs_natively_only_with_fixed_supports() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A model returning its whole path (the `scan` output): native SMC moves
+/// each state to the particles' shared histories once no later step reads
+/// it, so a particle carries two values however long the path, and the
+/// populations, draws and traces are the interpreter's.
+#[test]
+fn smc_on_a_returned_path_keeps_histories_out_of_the_state() {
+    let dir = std::env::temp_dir().join(format!("tyche-backend-path-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let src = dir.join("path.ppl");
+    let ys: Vec<String> = (0..40)
+        .map(|t| format!("{:.2}", ((t * 7) % 11) as f64 / 4.0 - 1.2))
+        .collect();
+    std::fs::write(
+        &src,
+        format!(
+            "let ys = [{}];\nlet trans = [[0.1, 0.4, 0.5], [0.2, 0.6, 0.2], [0.15, 0.7, 0.15]];\n\
+             fn model() -> [Int] {{\n  let z0 ~ Categorical([0.3, 0.3, 0.4]);\n  \
+             scan(ys, z0, |z, y| {{\n    let zn ~ Categorical(trans[z]);\n    \
+             observe(Normal([-1.0, 1.0, 0.0][zn], 1.0), y);\n    zn\n  }})\n}}\n",
+            ys.join(", ")
+        ),
+    )
+    .expect("write");
+    let steps = tyche(
+        &[
+            "check".into(),
+            src.display().to_string(),
+            "--emit".into(),
+            "steps".into(),
+        ],
+        &[],
+    );
+    assert_eq!(steps.status, 0, "{}", steps.stderr);
+    assert!(
+        steps
+            .stdout
+            .starts_with("steps(41 segments; state: 2 slots; history: 40;"),
+        "{}",
+        steps.stdout.lines().next().unwrap_or_default()
+    );
+    for extra in [vec![], vec!["--resampler", "multinomial"]] {
+        let mut outs = Vec::new();
+        for backend in ["interp", "jit"] {
+            let csv = dir.join(format!("{backend}.csv"));
+            let mut args = extra.clone();
+            let csv_arg = csv.display().to_string();
+            args.extend(["--output", csv_arg.as_str()]);
+            let json = run_method(&src, "smc", backend, &args).unwrap_or_else(|e| panic!("{e}"));
+            outs.push((json, std::fs::read_to_string(&csv).expect("csv")));
+        }
+        assert_eq!(outs[1].0["backend"], "jit");
+        let mut problems = Vec::new();
+        differences("", &outs[0].0, &outs[1].0, &mut problems);
+        assert!(problems.is_empty(), "{extra:?}: {problems:?}");
+        assert_eq!(outs[0].1, outs[1].1, "{extra:?}: CSV draws differ");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -92,14 +92,28 @@ pub trait NativeSequential: Send + Sync {
         log_weights: &mut [f64],
         rng: &(dyn Fn(usize) -> crate::rng::InferRng + Sync),
     ) -> Result<(), (usize, String, tyche_core::Span)>;
-    /// The model's return value from a finished particle's state.
+    /// The model's return value from a finished particle's state
+    /// followed by its history (`state_len() + history_len()` values).
     fn result(&self, state: &[f64]) -> Value;
     /// Whether the state keeps every choice (the plan was built for
     /// per-draw traces).
     fn keeps_choices(&self) -> bool;
-    /// The choices (address and value) of a finished particle, when
+    /// The choices (address and value) of a finished particle (its state
+    /// followed by its history), when
     /// [`keeps_choices`](Self::keeps_choices), else `None`.
     fn trace(&self, state: &[f64]) -> Option<Vec<(tyche_vm::Address, Value)>>;
+    /// Values that only the result (or the trace) reads after segment
+    /// `k`, as `(slot, h)`: SMC moves `state[slot]` to entry `h` of the
+    /// particle's history after running segment `k`. Histories are shared
+    /// by a particle's resampled copies, so resampling copies only what
+    /// later segments read; a model returning a whole path stays O(n · T).
+    fn settled(&self, _k: usize) -> &[(u32, u32)] {
+        &[]
+    }
+    /// The number of history entries (see [`settled`](Self::settled)).
+    fn history_len(&self) -> usize {
+        0
+    }
 }
 
 /// A shared [`NativeDensity`], as [`Options`](crate::Options) holds it.

@@ -7,7 +7,9 @@
 //! interpreted loop, so a seed gives the same population under both
 //! backends (weights to rounding). Resampling copies rows, `state_len`
 //! values each, so a step costs O(n · state_len) however long the run has
-//! been: O(n · T) overall, memory O(n · state_len).
+//! been: O(n · T) overall. Values only the result still reads (a path
+//! the model returns, the choices of per-draw traces) move out of the rows
+//! into a [`History`] whose blocks resampled copies share.
 
 use crate::importance::all_zero;
 use crate::native::{Backend, NativeSequential};
@@ -38,6 +40,60 @@ pub(crate) fn applies(seq: &dyn NativeSequential, opts: &Options) -> bool {
     opts.rejuvenate == 0 && (!opts.traces || seq.keeps_choices())
 }
 
+/// No block.
+const NONE: u32 = u32::MAX;
+
+/// The particles' histories: the values segments settle (see
+/// [`NativeSequential::settled`]), as a tree of blocks, one per particle
+/// per settling segment, each pointing at the block it follows. A
+/// resampled copy shares its source's blocks, so resampling copies one
+/// index per particle instead of the path so far.
+struct History {
+    /// Each particle's latest block.
+    head: Vec<u32>,
+    /// Per block: its parent, the segment that settled it, and where its
+    /// values start in `values`.
+    blocks: Vec<(u32, u32, usize)>,
+    values: Vec<f64>,
+}
+
+impl History {
+    fn new(n: usize) -> History {
+        History {
+            head: vec![NONE; n],
+            blocks: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Moves the values segment `k` settles from the rows into new blocks.
+    fn settle(&mut self, k: usize, settled: &[(u32, u32)], state: &[f64], width: usize) {
+        if settled.is_empty() {
+            return;
+        }
+        for (p, head) in self.head.iter_mut().enumerate() {
+            let offset = self.values.len();
+            let row = &state[p * width..];
+            self.values
+                .extend(settled.iter().map(|&(slot, _)| row[slot as usize]));
+            self.blocks.push((*head, k as u32, offset));
+            *head = (self.blocks.len() - 1) as u32;
+        }
+    }
+
+    /// Particle `p`'s history values, into `out` (`history_len` long).
+    fn fill(&self, p: usize, seq: &dyn NativeSequential, out: &mut [f64]) {
+        let mut b = self.head[p];
+        while b != NONE {
+            let (parent, k, offset) = self.blocks[b as usize];
+            for (j, &(_, h)) in seq.settled(k as usize).iter().enumerate() {
+                out[h as usize] = self.values[offset + j];
+            }
+            b = parent;
+        }
+    }
+}
+
 pub(crate) fn smc(opts: &Options, seq: &dyn NativeSequential) -> Result<InferResult, Diagnostic> {
     let n = opts.particles;
     if n == 0 {
@@ -46,6 +102,7 @@ pub(crate) fn smc(opts: &Options, seq: &dyn NativeSequential) -> Result<InferRes
     let seed = Seed(opts.seed);
     let width = seq.state_len().max(1);
     let mut state = vec![0.0; n * width];
+    let mut history = History::new(n);
     // Particle p is row p of `state`: the population only keeps weights.
     let mut pop = Population::new(vec![(); n]);
     // Resampling's buffers, kept across steps.
@@ -85,6 +142,7 @@ pub(crate) fn smc(opts: &Options, seq: &dyn NativeSequential) -> Result<InferRes
                 .with_primary(span, ""));
         }
         drop(batches);
+        history.settle(step as usize, seq.settled(step as usize), &state, width);
         // Every live particle was weighted, except in the last segment.
         let weighted = live_before && step < last;
         let running = weighted && pop.log_weights.iter().any(|&w| w > f64::NEG_INFINITY);
@@ -112,6 +170,7 @@ pub(crate) fn smc(opts: &Options, seq: &dyn NativeSequential) -> Result<InferRes
                     for i in 0..width {
                         state[to * width + i] = state[from * width + i];
                     }
+                    history.head[to] = history.head[from];
                 },
             );
         }
@@ -119,18 +178,26 @@ pub(crate) fn smc(opts: &Options, seq: &dyn NativeSequential) -> Result<InferRes
     debug_assert!(finished || seq.segments() == 0);
     let ess = schedule.final_ess(|| pop.ess());
     let lse = log_sum_exp(&pop.log_weights);
+    let (state_len, history_len) = (seq.state_len(), seq.history_len());
+    let mut full = vec![0.0; state_len + history_len];
     let draws = state
         .chunks(width)
         .zip(&pop.log_weights)
-        .filter(|(_, &lw)| lw > f64::NEG_INFINITY && lse > f64::NEG_INFINITY)
-        .map(|(row, &lw)| Draw {
-            value: seq.result(&row[..seq.state_len()]),
-            log_weight: lw - lse,
-            trace: if opts.traces {
-                seq.trace(&row[..seq.state_len()]).unwrap_or_default()
-            } else {
-                Vec::new()
-            },
+        .enumerate()
+        .filter(|(_, (_, &lw))| lw > f64::NEG_INFINITY && lse > f64::NEG_INFINITY)
+        .map(|(p, (row, &lw))| {
+            // The state followed by the history, as `result` reads them.
+            full[..state_len].copy_from_slice(&row[..state_len]);
+            history.fill(p, seq, &mut full[state_len..]);
+            Draw {
+                value: seq.result(&full),
+                log_weight: lw - lse,
+                trace: if opts.traces {
+                    seq.trace(&full).unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
+            }
         })
         .collect();
     Ok(InferResult {

@@ -178,6 +178,12 @@ pub struct Plan {
     template: Template,
     state_len: usize,
     scratch_len: usize,
+    /// Per segment: the `(slot, h)` of values only the result (or trace)
+    /// reads after it, which SMC moves to the particle's history (see
+    /// [`NativeSequential::settled`]).
+    settled: Vec<Vec<(u32, u32)>>,
+    /// How many values the histories hold (`h` ranges over them).
+    history_len: usize,
     /// The tables of [`Op::Lookup`]s.
     tables: Vec<Arc<[f64]>>,
     /// With traces: the run's choices in order.
@@ -197,16 +203,20 @@ enum TraceEntry {
 /// steps`).
 impl std::fmt::Display for Plan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Slots past the state are the history (`h`), read by the result.
+        let state_len = self.state_len as u32;
         let src = |s: &Src| match s {
             Src::Const(x) => crate::ops::fmt_f64(*x),
             Src::Tmp(i) => format!("t{i}"),
+            Src::Slot(i) if *i >= state_len => format!("h{}", i - state_len),
             Src::Slot(i) => format!("s{i}"),
         };
         writeln!(
             f,
-            "steps({} segments; state: {} slots; scratch: {})",
+            "steps({} segments; state: {} slots; history: {}; scratch: {})",
             self.segments.len(),
             self.state_len,
+            self.history_len,
             self.scratch_len
         )?;
         let last = self.segments.len().saturating_sub(1);
@@ -271,6 +281,9 @@ impl std::fmt::Display for Plan {
                     Ins::Store { tmp, slot } => writeln!(f, "  s{slot} = t{tmp}")?,
                     Ins::Weight(w) => writeln!(f, "  weight {}", src(w))?,
                 }
+            }
+            for (slot, h) in self.settled.get(k).map_or(&[][..], |v| v.as_slice()) {
+                writeln!(f, "  settle s{slot} -> h{h}")?;
             }
         }
         let leaves: Vec<String> = self.leaves.iter().map(src).collect();
@@ -363,6 +376,8 @@ impl Plan {
                 }
             }
         }
+        // The last segment reading each node, before the result's reads.
+        let seg_last = live.last.clone();
         for &l in &leaf_nodes {
             live.visit(l, end);
         }
@@ -372,10 +387,33 @@ impl Plan {
             }
         }
 
-        // Slots: greedy register allocation over [def, last] intervals.
+        // A value the result reads is *settled* after the last segment
+        // that reads it: from there on only the result needs it, so it
+        // moves to the particle's history (shared by resampled copies)
+        // and its slot is free. A model returning a whole path then
+        // carries O(1) values per particle, not O(T).
+        let settles =
+            |n: usize| live.def[n] != u32::MAX && live.def[n] < end && live.last[n] == end;
+        let mut history_of: HashMap<NodeId, u32> = HashMap::default();
+        let mut settled: Vec<Vec<(NodeId, u32)>> = vec![Vec::new(); segs.len()];
+        for n in (0..g.len()).filter(|&n| settles(n)) {
+            let h = history_of.len() as u32;
+            history_of.insert(NodeId(n as u32), h);
+            settled[seg_last[n] as usize].push((NodeId(n as u32), h));
+        }
+
+        // Slots: greedy register allocation over [def, last] intervals
+        // (settled values: [def, last segment reading them]).
         let mut ranges: Vec<(u32, u32, NodeId)> = (0..g.len())
-            .filter(|&n| live.def[n] != u32::MAX && live.last[n] > live.def[n])
-            .map(|n| (live.def[n], live.last[n], NodeId(n as u32)))
+            .filter(|&n| settles(n) || (live.def[n] != u32::MAX && live.last[n] > live.def[n]))
+            .map(|n| {
+                let last = if settles(n) {
+                    seg_last[n]
+                } else {
+                    live.last[n]
+                };
+                (live.def[n], last, NodeId(n as u32))
+            })
             .collect();
         ranges.sort_unstable();
         let mut slot_of: HashMap<NodeId, u32> = HashMap::default();
@@ -484,7 +522,13 @@ impl Plan {
             scratch_len = scratch_len.max(reuse_tmps(&mut code, &mut []));
             programs.push(code);
         }
-        let mut e = Emit::new(g, &live.def, &slot_of, end);
+        // The result and the trace read settled values from the history,
+        // which follows the state in the row they are given.
+        let mut end_slot_of = slot_of.clone();
+        for (&n, &h) in &history_of {
+            end_slot_of.insert(n, state_len + h);
+        }
+        let mut e = Emit::new(g, &live.def, &end_slot_of, end);
         let mut leaves: Vec<Src> = leaf_nodes.iter().map(|&l| e.src(l)).collect();
         let mut end_code = e.code;
         scratch_len = scratch_len.max(reuse_tmps(&mut end_code, &mut leaves));
@@ -495,7 +539,7 @@ impl Plan {
                     Event::Choice(i) => {
                         let c = &choices[i as usize];
                         let n = param_node[i as usize];
-                        let slot = n.and_then(|n| slot_of.get(&n).copied());
+                        let slot = n.and_then(|n| end_slot_of.get(&n).copied());
                         Some(TraceEntry::Drawn(
                             c.address,
                             slot.unwrap_or(u32::MAX),
@@ -517,6 +561,11 @@ impl Plan {
             template: template.clone(),
             state_len: state_len as usize,
             scratch_len: scratch_len as usize,
+            settled: settled
+                .into_iter()
+                .map(|v| v.into_iter().map(|(n, h)| (slot_of[&n], h)).collect())
+                .collect(),
+            history_len: history_of.len(),
             tables: g.tables.clone(),
             trace,
         }
@@ -1136,6 +1185,14 @@ impl NativeSequential for Plan {
 
     fn keeps_choices(&self) -> bool {
         self.trace.is_some()
+    }
+
+    fn settled(&self, k: usize) -> &[(u32, u32)] {
+        self.settled.get(k).map_or(&[], |v| v.as_slice())
+    }
+
+    fn history_len(&self) -> usize {
+        self.history_len
     }
 
     fn trace(&self, state: &[f64]) -> Option<Vec<(Address, Value)>> {
