@@ -172,6 +172,30 @@ fn agree_on_every_static_program(method: &str) {
     report(&format!("{method} backend"), compiled.len(), problems);
 }
 
+/// Runs `src` under `method` with `extra` arguments and per-draw traces
+/// (`--output`, in `dir`) on the interpreter and on `native` (`jit` or
+/// `auto`), and requires the same JSON (but for the backend, which must
+/// be `"jit"` for the native run) and the same CSV draws.
+fn assert_backends_agree(dir: &Path, src: &Path, method: &str, native: &str, extra: &[&str]) {
+    let mut outs = Vec::new();
+    for backend in ["interp", native] {
+        let csv = dir.join(format!("{backend}.csv"));
+        let csv_arg = csv.display().to_string();
+        let mut args = extra.to_vec();
+        args.extend(["--output", csv_arg.as_str()]);
+        let json = run_method(src, method, backend, &args)
+            .unwrap_or_else(|e| panic!("{backend} {extra:?}: {e}"));
+        outs.push((json, std::fs::read_to_string(&csv).expect("csv")));
+    }
+    assert_eq!(outs[0].0["backend"], "interpreter", "{extra:?}");
+    assert_eq!(outs[1].0["backend"], "jit", "{extra:?}");
+    let mut problems = Vec::new();
+    differences("", &outs[0].0, &outs[1].0, &mut problems);
+    assert!(problems.is_empty(), "{extra:?}: {problems:?}");
+    assert_eq!(outs[0].1, outs[1].1, "{extra:?}: CSV draws differ");
+    assert!(outs[0].1.lines().count() > 100, "{extra:?}: too few draws");
+}
+
 /// Several chains, per-draw traces in the CSV, and `--do`/`--observe`
 /// surgery: the same on both backends.
 #[test]
@@ -194,22 +218,7 @@ fn chains_traces_and_surgery_agree() {
         ("smc", vec!["--model", "m", "--observe", "z=1.0"]),
         ("smc", vec!["--model", "m", "--do", "s=0.7"]),
     ] {
-        let mut outs = Vec::new();
-        for backend in ["interp", "jit"] {
-            let csv = dir.join(format!("{backend}.csv"));
-            let mut args = extra.clone();
-            let csv_arg = csv.display().to_string();
-            args.extend(["--output", csv_arg.as_str()]);
-            let json = run_method(&src, method, backend, &args)
-                .unwrap_or_else(|e| panic!("{extra:?}: {e}"));
-            outs.push((json, std::fs::read_to_string(&csv).expect("csv")));
-        }
-        let mut problems = Vec::new();
-        differences("", &outs[0].0, &outs[1].0, &mut problems);
-        assert!(problems.is_empty(), "{extra:?}: {problems:?}");
-        assert_eq!(outs[1].0["backend"], "jit", "{extra:?}");
-        assert_eq!(outs[0].1, outs[1].1, "{extra:?}: CSV draws differ");
-        assert!(outs[0].1.lines().count() > 100);
+        assert_backends_agree(&dir, &src, method, "jit", &extra);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -231,23 +240,7 @@ fn mh_replays_a_return_value_it_cannot_trace() {
     )
     .expect("write");
     for extra in [vec![], vec!["--chains", "3"], vec!["--thin", "3"]] {
-        let mut outs = Vec::new();
-        for backend in ["interp", "auto"] {
-            let csv = dir.join(format!("{backend}.csv"));
-            let mut args = extra.clone();
-            let csv_arg = csv.display().to_string();
-            args.extend(["--output", csv_arg.as_str()]);
-            let json =
-                run_method(&src, "mh", backend, &args).unwrap_or_else(|e| panic!("{extra:?}: {e}"));
-            outs.push((json, std::fs::read_to_string(&csv).expect("csv")));
-        }
-        assert_eq!(outs[0].0["backend"], "interpreter", "{extra:?}");
-        assert_eq!(outs[1].0["backend"], "jit", "{extra:?}");
-        let mut problems = Vec::new();
-        differences("", &outs[0].0, &outs[1].0, &mut problems);
-        assert!(problems.is_empty(), "{extra:?}: {problems:?}");
-        assert_eq!(outs[0].1, outs[1].1, "{extra:?}: CSV draws differ");
-        assert!(outs[0].1.lines().count() > 100);
+        assert_backends_agree(&dir, &src, "mh", "auto", &extra);
     }
     let smc = run_method(&src, "smc", "auto", &[]).expect("smc");
     assert_eq!(smc["backend"], "interpreter");
@@ -338,21 +331,7 @@ fn mh_on_discrete_choices_runs_natively_only_with_fixed_supports() {
         model("[[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]"),
     )
     .expect("write");
-    let mut outs = Vec::new();
-    for backend in ["interp", "auto"] {
-        let csv = dir.join(format!("{backend}.csv"));
-        let csv_arg = csv.display().to_string();
-        let json = run_method(&fixed, "mh", backend, &["--output", csv_arg.as_str()])
-            .unwrap_or_else(|e| panic!("{backend}: {e}"));
-        outs.push((json, std::fs::read_to_string(&csv).expect("csv")));
-    }
-    assert_eq!(outs[0].0["backend"], "interpreter");
-    assert_eq!(outs[1].0["backend"], "jit");
-    let mut problems = Vec::new();
-    differences("", &outs[0].0, &outs[1].0, &mut problems);
-    assert!(problems.is_empty(), "{problems:?}");
-    assert_eq!(outs[0].1, outs[1].1, "CSV draws differ");
-    assert!(outs[0].1.lines().count() > 100);
+    assert_backends_agree(&dir, &fixed, "mh", "auto", &[]);
 
     let shrinking = dir.join("shrinking.ppl");
     std::fs::write(
@@ -412,20 +391,7 @@ fn smc_on_a_returned_path_keeps_histories_out_of_the_state() {
         steps.stdout.lines().next().unwrap_or_default()
     );
     for extra in [vec![], vec!["--resampler", "multinomial"]] {
-        let mut outs = Vec::new();
-        for backend in ["interp", "jit"] {
-            let csv = dir.join(format!("{backend}.csv"));
-            let mut args = extra.clone();
-            let csv_arg = csv.display().to_string();
-            args.extend(["--output", csv_arg.as_str()]);
-            let json = run_method(&src, "smc", backend, &args).unwrap_or_else(|e| panic!("{e}"));
-            outs.push((json, std::fs::read_to_string(&csv).expect("csv")));
-        }
-        assert_eq!(outs[1].0["backend"], "jit");
-        let mut problems = Vec::new();
-        differences("", &outs[0].0, &outs[1].0, &mut problems);
-        assert!(problems.is_empty(), "{extra:?}: {problems:?}");
-        assert_eq!(outs[0].1, outs[1].1, "{extra:?}: CSV draws differ");
+        assert_backends_agree(&dir, &src, "smc", "jit", &extra);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
