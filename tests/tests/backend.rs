@@ -13,7 +13,7 @@ mod common;
 
 use common::{directives, par_map, programs_recursive, rel, report, root, tyche};
 use serde_json::Value as Json;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `tyche run` with `method` (`mh` or `smc`) on `path` (with its data file
 /// and the `// args:` edits), on the given backend; the JSON output, or
@@ -172,6 +172,13 @@ fn agree_on_every_static_program(method: &str) {
     report(&format!("{method} backend"), compiled.len(), problems);
 }
 
+/// A fresh directory for one test's files (removed by the test).
+fn scratch_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
 /// Runs `src` under `method` with `extra` arguments and per-draw traces
 /// (`--output`, in `dir`) on the interpreter and on `native` (`jit` or
 /// `auto`), and requires the same JSON (but for the backend, which must
@@ -200,8 +207,7 @@ fn assert_backends_agree(dir: &Path, src: &Path, method: &str, native: &str, ext
 /// surgery: the same on both backends.
 #[test]
 fn chains_traces_and_surgery_agree() {
-    let dir = std::env::temp_dir().join(format!("tyche-backend-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("tyche-backend");
     let src = dir.join("m.ppl");
     std::fs::write(
         &src,
@@ -230,8 +236,7 @@ fn chains_traces_and_surgery_agree() {
 /// the interpreter (and `--backend jit` says why).
 #[test]
 fn mh_replays_a_return_value_it_cannot_trace() {
-    let dir = std::env::temp_dir().join(format!("tyche-backend-sort-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("tyche-backend-sort");
     let src = dir.join("gmm.ppl");
     std::fs::write(
         &src,
@@ -315,8 +320,7 @@ fn jit_refusals_are_diagnostics() {
 /// the interpreted kernel would redraw it).
 #[test]
 fn mh_on_discrete_choices_runs_natively_only_with_fixed_supports() {
-    let dir = std::env::temp_dir().join(format!("tyche-backend-discrete-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("tyche-backend-discrete");
     let model = |trans: &str| {
         format!(
             "let trans = {trans};\n\
@@ -356,8 +360,7 @@ fn mh_on_discrete_choices_runs_natively_only_with_fixed_supports() {
 /// populations, draws and traces are the interpreter's.
 #[test]
 fn smc_on_a_returned_path_keeps_histories_out_of_the_state() {
-    let dir = std::env::temp_dir().join(format!("tyche-backend-path-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("tyche-backend-path");
     let src = dir.join("path.ppl");
     let ys: Vec<String> = (0..40)
         .map(|t| format!("{:.2}", ((t * 7) % 11) as f64 / 4.0 - 1.2))

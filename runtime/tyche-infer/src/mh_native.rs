@@ -47,21 +47,13 @@ enum Coordinate {
 }
 
 impl Coordinate {
-    /// A choice's value as a coordinate, if it is a scalar.
-    fn of(v: &Value) -> Option<(Coordinate, f64)> {
-        match *v {
-            Value::Real(x) => Some((Coordinate::Real, x)),
-            Value::Int(k) => Some((Coordinate::Int, k as f64)),
-            Value::Bool(b) => Some((Coordinate::Bool, f64::from(u8::from(b)))),
-            _ => None,
-        }
-    }
-
-    fn value(self, x: f64) -> Value {
-        match self {
-            Coordinate::Real => Value::Real(x),
-            Coordinate::Int => Value::Int(x as i64),
-            Coordinate::Bool => Value::Bool(x != 0.0),
+    /// A scalar value as a coordinate: its kind and number.
+    fn of(o: &Outcome) -> Option<(Coordinate, f64)> {
+        match *o {
+            Outcome::Real(x) => Some((Coordinate::Real, x)),
+            Outcome::Int(k) => Some((Coordinate::Int, k as f64)),
+            Outcome::Bool(b) => Some((Coordinate::Bool, f64::from(u8::from(b)))),
+            Outcome::Vector(_) => None,
         }
     }
 
@@ -70,16 +62,6 @@ impl Coordinate {
             Coordinate::Real => Outcome::Real(x),
             Coordinate::Int => Outcome::Int(x as i64),
             Coordinate::Bool => Outcome::Bool(x != 0.0),
-        }
-    }
-
-    /// A draw as a coordinate of this kind; `None` for another kind.
-    fn of_outcome(self, o: &Outcome) -> Option<f64> {
-        match (self, o) {
-            (Coordinate::Real, Outcome::Real(x)) => Some(*x),
-            (Coordinate::Int, Outcome::Int(k)) => Some(*k as f64),
-            (Coordinate::Bool, Outcome::Bool(b)) => Some(f64::from(u8::from(*b))),
-            _ => None,
         }
     }
 }
@@ -119,7 +101,7 @@ impl<'a> NativeChain<'a> {
         let mut random_at = Vec::with_capacity(d.dim());
         for (pos, c) in trace.choices.iter().enumerate().filter(|(_, c)| c.random) {
             let i = theta.len();
-            let (kind, x) = Coordinate::of(&c.value)?;
+            let (kind, x) = Coordinate::of(&c.value.to_outcome()?)?;
             if d.address(i) != (c.site, c.addr.index) || !d.fixed_support(i) {
                 return None;
             }
@@ -206,7 +188,7 @@ impl<'a> NativeChain<'a> {
                     return Some(false);
                 };
                 let drawn = dist.sample(rng);
-                let Some(v) = coordinate.of_outcome(&drawn) else {
+                let Some((_, v)) = Coordinate::of(&drawn).filter(|(k, _)| *k == coordinate) else {
                     return Some(false);
                 };
                 let stale = dist.log_prob(&coordinate.outcome(old));
@@ -236,7 +218,7 @@ impl<'a> NativeChain<'a> {
             Some((assignments, random_at)) => {
                 let mut t = assignments.clone();
                 for ((&pos, &x), kind) in random_at.iter().zip(&self.theta).zip(&self.kinds) {
-                    t[pos].1 = kind.value(x);
+                    t[pos].1 = Value::from_outcome(kind.outcome(x));
                 }
                 t
             }

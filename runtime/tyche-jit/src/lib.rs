@@ -303,7 +303,7 @@ pub fn for_inference(
         Err(_) if request == BackendRequest::Auto => Ok(None),
         Err(e) => {
             let d = Diagnostic::error(format!(
-                "this model cannot be compiled to a density kernel: {}",
+                "this model cannot run on native code: {}",
                 e.reason
             ))
             .with_code("E0751")

@@ -863,12 +863,17 @@ fn run_batch(
 ) -> Result<(), Failure> {
     let m = lws.len();
     let mut failed: Option<Failure> = None;
-    let mut fail = |p: usize, e: (String, Span), lws: &mut [f64]| {
-        if failed.as_ref().is_none_or(|f| p < f.0) {
-            failed = Some((p, e.0, e.1));
-        }
-        // Its later instructions must not report again.
-        lws[p] = f64::NEG_INFINITY;
+    // A draw's value; an error kills particle `p` (its later instructions
+    // must not report again) and keeps the lowest particle's, with 0.0 as
+    // the dead particle's value.
+    let mut value_or_fail = |p: usize, r: Result<f64, (String, Span)>, lws: &mut [f64]| -> f64 {
+        r.unwrap_or_else(|e| {
+            if failed.as_ref().is_none_or(|f| p < f.0) {
+                failed = Some((p, e.0, e.1));
+            }
+            lws[p] = f64::NEG_INFINITY;
+            0.0
+        })
     };
     // Categorical weights, gathered per particle.
     let mut buf: Vec<f64> = Vec::new();
@@ -936,13 +941,11 @@ fn run_batch(
                         let z: f64 = StandardNormal.sample(&mut rngs[p]);
                         mu + sigma * z
                     } else {
-                        match draw(DistKind::Normal, &[mu, sigma], span, &mut rngs[p]) {
-                            Ok(x) => x,
-                            Err(e) => {
-                                fail(p, e, lws);
-                                0.0
-                            }
-                        }
+                        value_or_fail(
+                            p,
+                            draw(DistKind::Normal, &[mu, sigma], span, &mut rngs[p]),
+                            lws,
+                        )
                     };
                 }
             }
@@ -959,13 +962,7 @@ fn run_batch(
                     }
                     buf.clear();
                     buf.extend(params.iter().map(|s| get(*s, p, rows, width, tmp, m)));
-                    tmp[d + p] = match draw(kind, &buf, span, &mut rngs[p]) {
-                        Ok(x) => x,
-                        Err(e) => {
-                            fail(p, e, lws);
-                            0.0
-                        }
-                    };
+                    tmp[d + p] = value_or_fail(p, draw(kind, &buf, span, &mut rngs[p]), lws);
                 }
             }
             Ins::SampleFrom {
@@ -978,13 +975,7 @@ fn run_batch(
                     if lws[p] == f64::NEG_INFINITY {
                         continue;
                     }
-                    tmp[d + p] = match stored(dist.sample(&mut rngs[p]), span) {
-                        Ok(x) => x,
-                        Err(e) => {
-                            fail(p, e, lws);
-                            0.0
-                        }
-                    };
+                    tmp[d + p] = value_or_fail(p, stored(dist.sample(&mut rngs[p]), span), lws);
                 }
             }
             Ins::SampleRow(ref r) => {
@@ -1008,13 +999,7 @@ fn run_batch(
                         }));
                         draw(r.kind, &buf, r.span, &mut rngs[p])
                     };
-                    tmp[d + p] = match drawn {
-                        Ok(v) => v,
-                        Err(e) => {
-                            fail(p, e, lws);
-                            0.0
-                        }
-                    };
+                    tmp[d + p] = value_or_fail(p, drawn, lws);
                 }
             }
             Ins::Check { index, len, span } => {
@@ -1029,7 +1014,7 @@ fn run_batch(
                             "index {} out of bounds for an array of length {len}",
                             x as i64
                         );
-                        fail(p, (msg, span), lws);
+                        value_or_fail(p, Err((msg, span)), lws);
                     }
                 }
             }
