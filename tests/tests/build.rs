@@ -128,7 +128,19 @@ fn run_exe(built: &Built, args: &[&str], env: &[(&str, &str)]) -> Ran {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let o = cmd.output().expect("run the built executable");
+    // ETXTBSY: a process another test thread forked while this file was
+    // being written still holds it open until that process execs. It
+    // passes; retry as Go's os/exec does.
+    let mut tries = 0;
+    let o = loop {
+        match cmd.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => break other.expect("run the built executable"),
+        }
+    };
     Ran {
         status: o.status.code().map_or(255, |c| c as u8),
         stdout: String::from_utf8(o.stdout).expect("UTF-8 output"),
