@@ -83,9 +83,8 @@ pub fn timed_infer(model: &Model, opts: &Options) -> Result<(f64, InferResult), 
     let mut opts = opts.clone();
     if let tyche_vm::Value::Closure(c) = &model.entry {
         let backend = BACKEND.get().copied().unwrap_or_default();
-        opts.native =
-            tyche_jit::for_inference(&model.program, &model.globals, c.func, &opts, backend)
-                .map_err(msg)?;
+        tyche_jit::prepare(&model.program, &model.globals, c.func, &mut opts, backend)
+            .map_err(msg)?;
     }
     let r = tyche_infer::infer(model, &opts).map_err(msg)?;
     Ok((t0.elapsed().as_secs_f64(), r))

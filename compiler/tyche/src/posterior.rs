@@ -532,13 +532,15 @@ impl Posterior {
         self.method
     }
 
-    /// What computed the densities: `"jit"` (compiled code),
-    /// `"interpreter"`, or `"mixed"` (see [`Query::backend`](crate::Query::backend)).
+    /// What ran the model: `"jit"` (compiled code), `"interpreter"`, or
+    /// `"mixed"` (see [`Query::backend`](crate::Query::backend)).
     ///
     /// ```
     /// let program = tyche::Program::from_source("m.ppl", "fn model() -> Bool { let b ~ Bernoulli(0.5); b }")?;
-    /// // Enumeration always interprets.
-    /// assert_eq!(program.model("model")?.run()?.backend(), "interpreter");
+    /// // Enumeration runs the model as compiled code where it can.
+    /// assert_eq!(program.model("model")?.run()?.backend(), "jit");
+    /// let interpreted = program.model("model")?.backend(tyche::Backend::Interpreter).run()?;
+    /// assert_eq!(interpreted.backend(), "interpreter");
     /// # Ok::<(), tyche::Error>(())
     /// ```
     pub fn backend(&self) -> &'static str {

@@ -19,6 +19,7 @@
 //! `Σ_{x ↦ r} p(x, y) / Z`, exactly (up to floating point).
 
 use crate::model::Model;
+use crate::native::{NativePaths, PathEnd};
 use crate::nested::Ctx;
 use crate::options::{Method, Options};
 use crate::result::{Draw, InferResult};
@@ -131,6 +132,7 @@ struct Walk<'a> {
     ctx: &'a Ctx,
     program: &'a Program,
     paths: AtomicUsize,
+    seed: Seed,
 }
 
 pub(crate) fn enumerate(
@@ -138,25 +140,88 @@ pub(crate) fn enumerate(
     model: &Model,
     opts: &Options,
 ) -> Result<InferResult, Diagnostic> {
+    let paths = AtomicUsize::new(0);
+    if let Some(native) = &opts.native_paths {
+        let tree = NativeTree {
+            paths: native.0.as_ref(),
+            count: &paths,
+        };
+        match split_and_walk(&tree, Vec::new()) {
+            Ok(results) => {
+                let mut r = finish(results)?;
+                r.backend = crate::Backend::Jit;
+                return Ok(r);
+            }
+            // The interpreter redoes the whole enumeration (and reports
+            // the error, if that is why native code stopped).
+            Err(Abort::Interpret) => paths.store(0, Ordering::Relaxed),
+            Err(Abort::Error(d)) => return Err(d),
+        }
+    }
     let walk = Walk {
         ctx,
         program: &model.program,
-        paths: AtomicUsize::new(0),
+        paths,
+        seed: Seed(opts.seed),
     };
-    // Approximate inference nested inside gets its randomness from the
-    // stream of the subtree it runs in, in depth-first order:
-    // deterministic.
-    let seed = Seed(opts.seed);
-    let mut rng = seed.stream(Purpose::Enumerate, 0).rng();
     let start = Path {
         machine: model.start()?,
         resume: None,
         log_weight: 0.0,
         depth: 0,
     };
-    // Expand level by level, keeping depth-first order, until the tree is
-    // wide enough to split.
-    let mut frontier: Vec<Result<Path, (Value, f64)>> = vec![Ok(start)];
+    match split_and_walk(&walk, start) {
+        Ok(results) => finish(results),
+        Err(Abort::Error(d)) => Err(d),
+        Err(Abort::Interpret) => unreachable!("the interpreter walks every model"),
+    }
+}
+
+/// Why a walk stopped early.
+enum Abort {
+    Error(Diagnostic),
+    /// Native code cannot run the model: interpret it instead.
+    Interpret,
+}
+
+impl From<Diagnostic> for Abort {
+    fn from(d: Diagnostic) -> Abort {
+        Abort::Error(d)
+    }
+}
+
+/// What running a path up to its next branch point gives.
+enum Expanded<P> {
+    /// The paths below the branch point, in option order.
+    Children(Vec<P>),
+    Done(Value, f64),
+    Dead,
+}
+
+/// A way of walking the tree of execution paths: on interpreter machines
+/// ([`Walk`]) or by native re-execution ([`NativeTree`]).
+trait Tree: Sync {
+    type Path: Send;
+    /// Runs `path` (the first in frontier order is number 0 …) to its next
+    /// branch point, end or death. `rng` serves nested inference.
+    fn expand(&self, path: Self::Path, rng: &mut InferRng) -> Result<Expanded<Self::Path>, Abort>;
+    /// Every complete path below `path`, depth first; `subtree` numbers
+    /// the open subtrees of the split (for random streams).
+    fn depth_first(&self, subtree: usize, path: Self::Path) -> Result<Results, Abort>;
+    /// Counts a complete path; an error once there are too many.
+    fn count_path(&self) -> Result<(), Abort>;
+    /// The stream for nested inference during the split.
+    fn split_rng(&self) -> InferRng;
+}
+
+/// Expands the tree level by level, keeping depth-first order, until it is
+/// wide enough to split, then walks the open subtrees (in parallel when
+/// there are enough) and merges everything in frontier order. The split
+/// depends only on the model, so the result does not depend on the thread
+/// count.
+fn split_and_walk<T: Tree>(tree: &T, start: T::Path) -> Result<Results, Abort> {
+    let mut rng = tree.split_rng();
+    let mut frontier: Vec<Result<T::Path, (Value, f64)>> = vec![Ok(start)];
     loop {
         let open = frontier.iter().filter(|n| n.is_ok()).count();
         if open == 0 || open >= SPLIT {
@@ -171,41 +236,26 @@ pub(crate) fn enumerate(
                     continue;
                 }
             };
-            match walk.run(path, &mut rng)? {
-                Stop::Dead => {}
-                Stop::Done(v, lw) => {
-                    walk.count_path()?;
+            match tree.expand(path, &mut rng)? {
+                Expanded::Dead => {}
+                Expanded::Done(v, lw) => {
+                    tree.count_path()?;
                     next.push(Err((v, lw)));
                 }
-                Stop::Branch(b) => {
-                    let mut branch = Some(b);
-                    while let Some(b) = branch.take() {
-                        let (child, rest) = b.take_child();
-                        next.push(Ok(child));
-                        branch = rest;
-                    }
-                }
+                Expanded::Children(children) => next.extend(children.into_iter().map(Ok)),
             }
         }
         frontier = next;
     }
-    // Walk the open subtrees (in parallel when there are enough), each
-    // with its own stream, and merge everything in frontier order.
-    let subtree = |(i, node): (usize, Result<Path, (Value, f64)>)| match node {
-        Ok(mut path) => {
-            // Subtrees share no reference counts, so the threads do not
-            // contend for them.
-            path.machine.detach();
-            let mut rng = seed.stream(Purpose::Enumerate, i as u64 + 1).rng();
-            walk.depth_first(path, &mut rng)
-        }
+    let subtree = |(i, node): (usize, Result<T::Path, (Value, f64)>)| match node {
+        Ok(path) => tree.depth_first(i, path),
         Err((v, lw)) => {
             let mut r = Results::default();
             r.add(v, lw);
             Ok(r)
         }
     };
-    let parts: Vec<Result<Results, Diagnostic>> =
+    let parts: Vec<Result<Results, Abort>> =
         if frontier.len() >= SPLIT && rayon::current_num_threads() > 1 {
             frontier.into_par_iter().enumerate().map(subtree).collect()
         } else {
@@ -215,32 +265,158 @@ pub(crate) fn enumerate(
     for part in parts {
         results.merge(part?);
     }
-    finish(results)
+    Ok(results)
 }
 
-impl Walk<'_> {
-    /// Counts a complete path; an error once there are too many.
-    fn count_path(&self) -> Result<(), Diagnostic> {
-        if self.paths.fetch_add(1, Ordering::Relaxed) >= MAX_PATHS {
-            return Err(Diagnostic::error(format!(
+/// Counts a complete path in `paths`; an error once there are too many.
+fn count_path(paths: &AtomicUsize) -> Result<(), Abort> {
+    if paths.fetch_add(1, Ordering::Relaxed) >= MAX_PATHS {
+        return Err(Abort::Error(
+            Diagnostic::error(format!(
                 "Enumerate gave up after {MAX_PATHS} execution paths"
             ))
             .with_code("E0702")
             .with_help(
                 "the model has too many paths to enumerate; use a sampling method such as Smc",
-            ));
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Enumeration by native re-execution: a path is the option indices of
+/// its branch points, and every run starts from the model's beginning.
+/// Re-running a prefix costs less in compiled code than the interpreter
+/// spends cloning a machine at each branch point.
+struct NativeTree<'a> {
+    paths: &'a dyn NativePaths,
+    count: &'a AtomicUsize,
+}
+
+impl NativeTree<'_> {
+    fn end(&self, end: PathEnd) -> Result<Option<(Value, f64)>, Abort> {
+        match end {
+            PathEnd::Done(v, lw) => {
+                self.count_path()?;
+                Ok(Some((v, lw)))
+            }
+            PathEnd::Dead => Ok(None),
+            PathEnd::Branch(_) | PathEnd::Unsupported => Err(Abort::Interpret),
         }
-        Ok(())
+    }
+}
+
+impl Tree for NativeTree<'_> {
+    type Path = Vec<u32>;
+
+    fn expand(&self, prefix: Vec<u32>, _: &mut InferRng) -> Result<Expanded<Vec<u32>>, Abort> {
+        let mut runner = self.paths.runner();
+        match runner.run(&prefix, false, &mut Vec::new()) {
+            PathEnd::Branch(b) => {
+                if prefix.len() >= MAX_DEPTH {
+                    return Err(Abort::Interpret);
+                }
+                Ok(Expanded::Children(
+                    (0..b.options)
+                        .map(|i| {
+                            let mut p = prefix.clone();
+                            p.push(i);
+                            p
+                        })
+                        .collect(),
+                ))
+            }
+            end => Ok(match self.end(end)? {
+                Some((v, lw)) => Expanded::Done(v, lw),
+                None => Expanded::Dead,
+            }),
+        }
     }
 
-    /// Walks every path below `path`, depth first.
-    fn depth_first(&self, path: Path, rng: &mut InferRng) -> Result<Results, Diagnostic> {
+    /// Each run extends the path with option 0 at every new branch point
+    /// to a leaf; the next run replays the path up to the deepest branch
+    /// point with options left, and takes its next one.
+    fn depth_first(&self, _: usize, mut prefix: Vec<u32>) -> Result<Results, Abort> {
+        let mut runner = self.paths.runner();
+        let mut results = Results::default();
+        let base = prefix.len();
+        // (options, next option) of the open branch points below `base`.
+        let mut open: Vec<(u32, u32)> = Vec::new();
+        let mut met = Vec::new();
+        loop {
+            met.clear();
+            let end = runner.run(&prefix, true, &mut met);
+            if let Some((v, lw)) = self.end(end)? {
+                results.add(v, lw);
+            }
+            for b in &met {
+                if prefix.len() >= MAX_DEPTH {
+                    return Err(Abort::Interpret);
+                }
+                open.push((b.options, 1));
+                prefix.push(0);
+            }
+            loop {
+                let Some((options, next)) = open.last_mut() else {
+                    return Ok(results);
+                };
+                if *next < *options {
+                    *prefix.last_mut().expect("one per open branch") = *next;
+                    *next += 1;
+                    break;
+                }
+                open.pop();
+                prefix.pop();
+            }
+            debug_assert_eq!(prefix.len(), base + open.len());
+        }
+    }
+
+    fn count_path(&self) -> Result<(), Abort> {
+        count_path(self.count)
+    }
+
+    fn split_rng(&self) -> InferRng {
+        Seed(0).stream(Purpose::Enumerate, 0).rng()
+    }
+}
+
+impl Tree for Walk<'_> {
+    type Path = Path;
+
+    fn expand(&self, path: Path, rng: &mut InferRng) -> Result<Expanded<Path>, Abort> {
+        Ok(match self.run(path, rng)? {
+            Stop::Dead => Expanded::Dead,
+            Stop::Done(v, lw) => Expanded::Done(v, lw),
+            Stop::Branch(b) => {
+                let mut children = Vec::with_capacity(b.options.len());
+                let mut branch = Some(b);
+                while let Some(b) = branch.take() {
+                    let (child, rest) = b.take_child();
+                    children.push(child);
+                    branch = rest;
+                }
+                Expanded::Children(children)
+            }
+        })
+    }
+
+    /// Walks every path below `path`, depth first, on a detached machine
+    /// (subtrees share no reference counts, so the threads do not contend
+    /// for them). Approximate inference nested inside gets its randomness
+    /// from the subtree's own stream: deterministic.
+    fn depth_first(&self, subtree: usize, mut path: Path) -> Result<Results, Abort> {
+        path.machine.detach();
+        let mut rng = self
+            .seed
+            .stream(Purpose::Enumerate, subtree as u64 + 1)
+            .rng();
         let mut results = Results::default();
         let mut stack: Vec<Branch> = Vec::new();
         let mut pending = Some(path);
         loop {
             if let Some(path) = pending.take() {
-                match self.run(path, rng)? {
+                match self.run(path, &mut rng)? {
                     Stop::Dead => {}
                     Stop::Done(v, lw) => {
                         self.count_path()?;
@@ -258,6 +434,16 @@ impl Walk<'_> {
         Ok(results)
     }
 
+    fn count_path(&self) -> Result<(), Abort> {
+        count_path(&self.paths)
+    }
+
+    fn split_rng(&self) -> InferRng {
+        self.seed.stream(Purpose::Enumerate, 0).rng()
+    }
+}
+
+impl Walk<'_> {
     /// Runs one path until it branches, dies or finishes.
     fn run(&self, path: Path, rng: &mut InferRng) -> Result<Stop, Diagnostic> {
         let Path {

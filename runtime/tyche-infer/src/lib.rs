@@ -59,7 +59,10 @@ pub use execution::{Execution, Step};
 pub use handler::{Handler, Prior};
 pub use mh::Replay;
 pub use model::Model;
-pub use native::{Backend, Native, NativeDensity, NativeSequential};
+pub use native::{
+    Backend, BranchPoint, Native, NativeDensity, NativeEnumeration, NativePaths, NativeSequential,
+    PathEnd, PathRunner,
+};
 pub use nested::{Ctx, MAX_NESTING};
 pub use options::{Method, Options, Progress, Proposal, PMMH_PARTICLES};
 pub use population::{Offspring, Population, Resampler};

@@ -133,6 +133,74 @@ impl PartialEq for Native {
     }
 }
 
+/// A model compiled to native code that exact enumeration re-executes
+/// from its start, replaying a prefix of choices (see `enumerate`).
+///
+/// Contract: a run makes the interpreter's choices, observations and
+/// factors in the interpreter's order, with the same values and log
+/// probabilities. A choice whose support has one value with nonzero
+/// probability is taken silently (its log probability added); none ends
+/// the run as [`PathEnd::Dead`]; two or more make a *branch point*, whose
+/// options are those values in support order. The `k`-th branch point of
+/// a run takes option `prefix[k]`. Log weights add up in the interpreter's
+/// order, so a path's weight is the interpreter's bit for bit, and a run
+/// ends `Dead` exactly where the interpreter's path would (a factor making
+/// the weight −∞, an observation making it −∞ or NaN).
+pub trait NativePaths: Send + Sync {
+    /// A runner with its own scratch memory, for one thread.
+    fn runner(&self) -> Box<dyn PathRunner + '_>;
+}
+
+/// Runs whole executions of a [`NativePaths`] model.
+pub trait PathRunner {
+    /// Runs the model from its start under `prefix`. Past the prefix, with
+    /// `extend` every new branch point is pushed to `branches` and takes
+    /// option 0; without it the run stops at the first one
+    /// ([`PathEnd::Branch`]).
+    fn run(&mut self, prefix: &[u32], extend: bool, branches: &mut Vec<BranchPoint>) -> PathEnd;
+}
+
+/// A branch point met past the prefix: how many options it has and the
+/// path's log weight just before it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BranchPoint {
+    pub options: u32,
+    pub log_weight: f64,
+}
+
+/// How a native run ended.
+#[derive(Clone, Debug)]
+pub enum PathEnd {
+    /// The model returned this value; the path's log weight.
+    Done(Value, f64),
+    /// The path has probability zero.
+    Dead,
+    /// Stopped at the first branch point past the prefix (no `extend`).
+    Branch(BranchPoint),
+    /// The native code cannot follow this run (a runtime error, a
+    /// recursion deeper than its stack allows, a branch deeper than
+    /// enumeration allows): the enumeration is redone on the interpreter,
+    /// which reports the error exactly.
+    Unsupported,
+}
+
+/// A shared [`NativePaths`], as [`Options`](crate::Options) holds it.
+#[derive(Clone)]
+pub struct NativeEnumeration(pub Arc<dyn NativePaths>);
+
+impl fmt::Debug for NativeEnumeration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NativeEnumeration(..)")
+    }
+}
+
+/// Two are equal when they are the same one.
+impl PartialEq for NativeEnumeration {
+    fn eq(&self, other: &NativeEnumeration) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// What computed a run's densities.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Backend {

@@ -132,6 +132,10 @@ pub struct Options {
     /// it (see [`crate::NativeDensity`]); `None` (the default, and always
     /// for nested inference) interprets.
     pub native: Option<crate::Native>,
+    /// The model as native code for exact enumeration (see
+    /// [`crate::NativePaths`]); `None` (the default, and always for nested
+    /// inference) interprets.
+    pub native_paths: Option<crate::NativeEnumeration>,
 }
 
 /// A progress callback, `f(done, total)`: `total` is the work of the whole
@@ -183,6 +187,7 @@ impl Default for Options {
             traces: true,
             progress: None,
             native: None,
+            native_paths: None,
         }
     }
 }

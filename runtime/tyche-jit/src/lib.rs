@@ -49,6 +49,7 @@ pub mod kernel;
 pub mod native;
 pub mod object;
 pub mod ops;
+pub mod paths;
 pub mod replay;
 pub mod reroll;
 pub mod sequential;
@@ -267,9 +268,11 @@ pub fn for_inference(
                 "the JIT backend does not run {method} yet"
             ))
             .with_code("E0750")
-            .with_note("compiled code drives Mh and Smc; the other methods run on the interpreter")
+            .with_note(
+                "compiled code drives Mh, Smc and Enumerate; the other methods run on the interpreter",
+            )
             .with_help(
-                "use `--method mh` or `--method smc`, or `--backend auto` to let Tyche choose",
+                "use `--method mh`, `smc` or `enumerate`, or `--backend auto` to let Tyche choose",
             )),
             _ => Ok(None),
         };
@@ -316,6 +319,42 @@ pub fn for_inference(
     }
 }
 
+/// Compiles what `opts.method` can run natively, per `request`, into
+/// `opts`: the model as native paths for enumeration
+/// ([`tyche_infer::Options::native_paths`], see [`paths`]), its density for
+/// MH and SMC ([`tyche_infer::Options::native`], see [`for_inference`]).
+/// With [`BackendRequest::Jit`] a model native code cannot run is an error
+/// (E0750/E0751) naming the reason; with `Auto` it is interpreted.
+pub fn prepare(
+    program: &Program,
+    globals: &[Value],
+    model: FuncId,
+    opts: &mut tyche_infer::Options,
+    request: BackendRequest,
+) -> Result<(), tyche_core::Diagnostic> {
+    opts.native = None;
+    opts.native_paths = None;
+    if opts.method != tyche_infer::Method::Enumerate {
+        opts.native = for_inference(program, globals, model, opts, request)?;
+        return Ok(());
+    }
+    if request == BackendRequest::Interpreter {
+        return Ok(());
+    }
+    match paths::compile_paths(program, globals, model) {
+        Ok(p) => {
+            opts.native_paths = Some(tyche_infer::NativeEnumeration(std::sync::Arc::new(p)));
+            Ok(())
+        }
+        Err(_) if request == BackendRequest::Auto => Ok(()),
+        Err(reason) => Err(tyche_core::Diagnostic::error(format!(
+            "this model cannot run on native code: {reason}"
+        ))
+        .with_code("E0751")
+        .with_help("use `--backend interp` (or `auto`, which falls back to the interpreter)")),
+    }
+}
+
 /// Runs inference on `model` with native code per `backend` (see
 /// [`for_inference`]); with `automatic`, chooses the method the way `tyche
 /// run` does without `--method`: exact enumeration, or SMC when the model
@@ -327,21 +366,21 @@ pub fn infer(
     automatic: bool,
     backend: BackendRequest,
 ) -> Result<tyche_infer::InferResult, tyche_core::Diagnostic> {
-    let native = |opts: &tyche_infer::Options| match &model.entry {
+    let prepare = |opts: &mut tyche_infer::Options| match &model.entry {
         Value::Closure(c) if c.captures.is_empty() => {
-            for_inference(&model.program, &model.globals, c.func, opts, backend)
+            prepare(&model.program, &model.globals, c.func, opts, backend)
         }
-        _ => Ok(None),
+        _ => Ok(()),
     };
     if automatic {
         opts.method = tyche_infer::Method::Enumerate;
     }
-    opts.native = native(opts)?;
+    prepare(opts)?;
     match tyche_infer::infer(model, opts) {
         // Not finite-discrete, or too large to enumerate.
         Err(d) if automatic && matches!(d.code.as_deref(), Some("E0702" | "E0703" | "E0704")) => {
             opts.method = tyche_infer::Method::Smc;
-            opts.native = native(opts)?;
+            prepare(opts)?;
             tyche_infer::infer(model, opts)
         }
         other => other,

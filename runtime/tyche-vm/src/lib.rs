@@ -23,7 +23,7 @@
 
 mod foreign;
 mod machine;
-mod ops;
+pub mod ops;
 mod twin;
 mod value;
 

@@ -1,0 +1,157 @@
+//! Native paths: a whole model compiled to machine code for exact
+//! enumeration by re-execution ([`tyche_infer::NativePaths`]).
+//!
+//! Enumeration on the interpreter clones a machine at every branch point
+//! and interprets every path's continuation; a model that builds and folds
+//! lists on each path (recursion, closures, `map`/`fold`/`filter`) spends
+//! microseconds per path there. Compiled, a run from the start replaying a
+//! prefix of choices costs less than one interpreted continuation, so the
+//! enumerator re-executes instead of forking.
+//!
+//! Unlike the density kernels (`trace`), this is not tracing: the model's
+//! control flow stays dynamic (branches on random values, recursion on
+//! random totals), and values live in a per-run arena as machine words
+//! ([`rt`]). [`types`] gives every register a type, [`lower`] emits one
+//! Cranelift function per IR function. A model that uses what native paths
+//! do not handle (strings, `print`, nested inference, interventions, host
+//! functions, operations on values of unknown type) is refused at compile
+//! time and enumerated on the interpreter; a run that meets a runtime
+//! error, or recurses deeper than [`rt::MAX_NATIVE_DEPTH`], makes the whole
+//! enumeration fall back to the interpreter, which reports the error as it
+//! always does.
+
+mod lower;
+mod rt;
+mod types;
+
+use std::sync::Mutex;
+use tyche_dist::DistKind;
+use tyche_infer::{BranchPoint, PathEnd, PathRunner};
+use tyche_ir::{BinOp, FuncId, Prim, Program};
+use tyche_vm::Value;
+use types::Ty;
+
+/// What a helper call site needs to know about its operands (compiled code
+/// passes the descriptor's index).
+#[derive(Debug)]
+pub(crate) enum Desc {
+    Dist {
+        kind: DistKind,
+        args: Vec<Ty>,
+    },
+    Observe {
+        value: Ty,
+    },
+    Prim {
+        prim: Prim,
+        args: Vec<Ty>,
+        ret: Ty,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Ty,
+        rhs: Ty,
+        ret: Ty,
+    },
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Descs(pub Vec<Desc>);
+
+/// A model compiled for enumeration by re-execution.
+pub struct CompiledPaths {
+    /// Kept alive (and freed on drop) for the code `entry` points into.
+    module: Mutex<Option<cranelift_jit::JITModule>>,
+    entry: usize,
+    result: Ty,
+    descs: Descs,
+    /// The globals' arrays the code points into.
+    _statics: lower::Statics,
+}
+
+impl std::fmt::Debug for CompiledPaths {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CompiledPaths(..)")
+    }
+}
+
+/// Compiles the zero-argument function `model` for enumeration, or says
+/// why it cannot be.
+pub fn compile_paths(
+    program: &Program,
+    globals: &[Value],
+    model: FuncId,
+) -> Result<CompiledPaths, String> {
+    let func = program.func(model);
+    if func.params != 0 || func.captures != 0 {
+        return Err("the model takes arguments".into());
+    }
+    let result = match Ty::from_ir(&func.ty) {
+        Ty::Fn(_, r) if r.is_data() => *r,
+        _ => return Err("the model returns a value that is not data".into()),
+    };
+    let types = types::infer(program, model)?;
+    let mut statics = lower::Statics::default();
+    let mut descs = Descs::default();
+    let compiled = lower::compile(program, globals, model, &types, &mut statics, &mut descs)?;
+    Ok(CompiledPaths {
+        module: Mutex::new(Some(compiled.module)),
+        entry: compiled.entry as usize,
+        result,
+        descs,
+        _statics: statics,
+    })
+}
+
+type EntryFn = extern "C" fn(*mut rt::Ctx, u64) -> u64;
+
+impl tyche_infer::NativePaths for CompiledPaths {
+    fn runner(&self) -> Box<dyn PathRunner + '_> {
+        Box::new(Runner {
+            paths: self,
+            state: Box::new(rt::Runner::new(&self.descs)),
+        })
+    }
+}
+
+struct Runner<'a> {
+    paths: &'a CompiledPaths,
+    /// Boxed: compiled code holds a pointer to it during a run.
+    state: Box<rt::Runner<'a>>,
+}
+
+impl PathRunner for Runner<'_> {
+    fn run(&mut self, prefix: &[u32], extend: bool, branches: &mut Vec<BranchPoint>) -> PathEnd {
+        self.state.start(prefix, extend, branches);
+        // SAFETY: `entry` is the model's compiled function, whose
+        // signature is `fn(ctx, env) -> word` (no parameters, no captures:
+        // checked by `compile_paths`), and the module stays alive with
+        // `self.paths`. The code touches only the context's first fields
+        // (`rt::Ctx`), the arena and static data, and calls the helpers
+        // with the same context pointer.
+        let entry: EntryFn = unsafe { std::mem::transmute::<usize, EntryFn>(self.paths.entry) };
+        let ctx = &mut self.state.ctx as *mut rt::Ctx;
+        let word = entry(ctx, 0);
+        self.state.finish(word, &self.paths.result)
+    }
+}
+
+impl Drop for CompiledPaths {
+    fn drop(&mut self) {
+        let module = match self.module.get_mut() {
+            Ok(m) => m.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(m) = module {
+            // SAFETY: the code is reachable only through `self` (runners
+            // borrow it), which is being dropped.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+// SAFETY: the compiled code is reentrant (all mutable state is in the
+// runner each thread owns); the module is behind a mutex and only freed on
+// drop; the static data is read-only.
+unsafe impl Send for CompiledPaths {}
+unsafe impl Sync for CompiledPaths {}
