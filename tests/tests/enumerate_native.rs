@@ -1,8 +1,11 @@
-//! Exact enumeration on native paths (`--backend auto|jit`: the whole
-//! model compiled by `tyche-jit`'s `paths` and re-executed from the start
-//! under each prefix of choices) must be indistinguishable from the
-//! interpreter's (`--backend interp`, which forks a machine at every
-//! choice) except for the JSON key `"backend"`.
+//! Exact enumeration on native paths (the whole model compiled by
+//! `tyche-jit`'s `paths` and re-executed from the start under each prefix
+//! of choices) must be indistinguishable from the interpreter's
+//! (`--backend interp`, which forks a machine at every choice) except for
+//! the JSON key `"backend"`. Under `--backend auto` native code walks the
+//! subtrees of a tree large enough to split (smaller trees stay on the
+//! interpreter); under `--backend jit` it expands and walks the whole
+//! tree, so small models test it too.
 //!
 //! The native walk reproduces the interpreter's depth-first order, its
 //! split into subtrees and its floating-point sums, so the JSON summary and
@@ -193,12 +196,19 @@ fn corpus_programs_enumerate_alike_on_both_backends() {
     files.extend(programs(&root().join("tests/corpus/valid")));
     let results = par_map(&files, |path| {
         let tag = rel(path).replace(['/', '.'], "_");
-        let (interp, auto) = both(&dir, &tag, path, "auto", &corpus_args(path));
+        let args = corpus_args(path);
+        let (interp, auto) = both(&dir, &tag, path, "auto", &args);
         let mut problems = disagreements(&interp, &auto);
         if interp.status == 0 && interp.backend.as_deref() != Some("interpreter") {
             problems.push(format!("interp reported backend {:?}", interp.backend));
         }
-        (rel(path), interp.status == 0, auto.backend, problems)
+        // `jit` refuses what native paths cannot compile (E0751); what it
+        // runs must agree too.
+        let jit = enumerate(path, "jit", &args, &dir.join(format!("{tag}.jit.csv")));
+        if !jit.stderr.contains("E0751") {
+            problems.extend(disagreements(&interp, &jit));
+        }
+        (rel(path), interp.status == 0, jit.backend, problems)
     });
     let _ = std::fs::remove_dir_all(&dir);
     let enumerated = results.iter().filter(|r| r.1).count();
@@ -244,9 +254,10 @@ struct Case {
     native: bool,
 }
 
-/// Writes each case to `dir`, runs it on the interpreter and on `native`,
-/// and returns every problem: disagreements, a failed enumeration (these
-/// models are valid), the wrong backend.
+/// Writes each case to `dir`, runs it on the interpreter, on `auto` and —
+/// when it must run natively — on `native`, and returns every problem:
+/// disagreements, a failed enumeration (these models are valid), the wrong
+/// backend.
 fn check_cases(dir: &Path, cases: &[Case], native: &str) -> Vec<String> {
     let results = par_map(cases, |case| {
         let file = dir.join(format!("{}.ppl", case.name));
@@ -257,8 +268,20 @@ fn check_cases(dir: &Path, cases: &[Case], native: &str) -> Vec<String> {
             std::fs::write(&path, data).expect("write data");
             extra.extend(["--data".to_string(), path.display().to_string()]);
         }
-        let (interp, other) = both(dir, case.name, &file, native, &extra);
-        let mut problems = disagreements(&interp, &other);
+        let (interp, auto) = both(dir, case.name, &file, "auto", &extra);
+        let mut problems = disagreements(&interp, &auto);
+        let other = if case.native {
+            let jit = enumerate(
+                &file,
+                native,
+                &extra,
+                &dir.join(format!("{}.jit.csv", case.name)),
+            );
+            problems.extend(disagreements(&interp, &jit));
+            jit
+        } else {
+            auto
+        };
         if interp.status != 0 {
             problems.push(format!("the interpreter failed:\n{}", interp.stderr));
         } else if interp.csv.lines().count() < 3 {
@@ -300,7 +323,7 @@ fn check_cases(dir: &Path, cases: &[Case], native: &str) -> Vec<String> {
 #[test]
 fn small_models_enumerate_natively_with_the_interpreters_output() {
     let dir = scratch_dir("tyche-enum-small");
-    let problems = check_cases(&dir, SMALL, "auto");
+    let problems = check_cases(&dir, SMALL, "jit");
     let _ = std::fs::remove_dir_all(&dir);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -580,7 +603,7 @@ fn model() -> Int {
 #[test]
 fn tail_calls_run_natively() {
     let dir = scratch_dir("tyche-enum-tail");
-    let problems = check_cases(&dir, TAIL_CALLS, "auto");
+    let problems = check_cases(&dir, TAIL_CALLS, "jit");
     let _ = std::fs::remove_dir_all(&dir);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -141,7 +141,7 @@ pub struct RunArgs {
     /// Write a figure to this SVG file: a histogram or bar chart per result component, and trace plots for MCMC chains.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
-    /// Where densities are computed: `jit` compiles the model's density to native code (static models, `--method mh`), `interp` interprets, `auto` compiles where it can.
+    /// What runs the model: `jit` native code (MH and SMC on the compiled density of a static model, enumeration on the whole model compiled) or an error saying why not, `interp` the interpreter, `auto` native code where it can and pays.
     #[arg(long, value_enum, default_value = "auto")]
     pub backend: BackendArg,
 }

@@ -13,13 +13,18 @@
 //! split depends only on the model, never on the thread count, so a seed
 //! gives the same answer however many threads ran it.
 //!
+//! With native paths ([`NativePaths`]), the subtrees are walked by
+//! re-executing the compiled model from its start under each prefix of
+//! branch choices instead of forking machines: the same paths in the same
+//! order with the same weights, so the same answer bit for bit.
+//!
 //! Contract: every complete path `x` contributes `p(x) · p(y | x)` (its
 //! prior probability times its likelihood) to its result; the evidence is
 //! the total `Z = Σₓ p(x, y)`, and the posterior of a result `r` is
 //! `Σ_{x ↦ r} p(x, y) / Z`, exactly (up to floating point).
 
 use crate::model::Model;
-use crate::native::{NativePaths, PathEnd};
+use crate::native::{Backend, NativePaths, PathEnd};
 use crate::nested::Ctx;
 use crate::options::{Method, Options};
 use crate::result::{Draw, InferResult};
@@ -140,48 +145,43 @@ pub(crate) fn enumerate(
     model: &Model,
     opts: &Options,
 ) -> Result<InferResult, Diagnostic> {
-    let paths = AtomicUsize::new(0);
-    if let Some(native) = &opts.native_paths {
-        let tree = NativeTree {
-            paths: native.0.as_ref(),
-            count: &paths,
-        };
-        match split_and_walk(&tree, Vec::new()) {
-            Ok(results) => {
-                let mut r = finish(results)?;
-                r.backend = crate::Backend::Jit;
-                return Ok(r);
-            }
-            // The interpreter redoes the whole enumeration (and reports
-            // the error, if that is why native code stopped).
-            Err(Abort::Interpret) => paths.store(0, Ordering::Relaxed),
-            Err(Abort::Error(d)) => return Err(d),
-        }
-    }
     let walk = Walk {
         ctx,
         program: &model.program,
-        paths,
+        paths: AtomicUsize::new(0),
         seed: Seed(opts.seed),
     };
-    let start = Path {
-        machine: model.start()?,
-        resume: None,
-        log_weight: 0.0,
-        depth: 0,
+    let native = opts.native_paths.as_ref().map(|n| n.0.as_ref());
+    let (results, backend) = match walk.split_and_walk(model, native) {
+        Err(Abort::Interpret) => {
+            // Native code gave up on a tree it was to walk whole: the
+            // interpreter walks it again (and reports the error, if that
+            // is why).
+            walk.paths.store(0, Ordering::Relaxed);
+            walk.split_and_walk(model, None)
+                .map_err(Abort::into_diagnostic)?
+        }
+        other => other.map_err(Abort::into_diagnostic)?,
     };
-    match split_and_walk(&walk, start) {
-        Ok(results) => finish(results),
-        Err(Abort::Error(d)) => Err(d),
-        Err(Abort::Interpret) => unreachable!("the interpreter walks every model"),
-    }
+    let mut r = finish(results)?;
+    r.backend = backend;
+    Ok(r)
 }
 
 /// Why a walk stopped early.
 enum Abort {
     Error(Diagnostic),
-    /// Native code cannot run the model: interpret it instead.
+    /// Native code, asked to walk the whole tree, gave up.
     Interpret,
+}
+
+impl Abort {
+    fn into_diagnostic(self) -> Diagnostic {
+        match self {
+            Abort::Error(d) => d,
+            Abort::Interpret => unreachable!("the interpreter walks every model"),
+        }
+    }
 }
 
 impl From<Diagnostic> for Abort {
@@ -190,175 +190,211 @@ impl From<Diagnostic> for Abort {
     }
 }
 
-/// What running a path up to its next branch point gives.
-enum Expanded<P> {
-    /// The paths below the branch point, in option order.
-    Children(Vec<P>),
-    Done(Value, f64),
-    Dead,
+/// An open subtree of the split: the option indices its branch points
+/// took (what native code replays), and the interpreter's suspended path
+/// (none when native code expanded the tree).
+struct Subtree {
+    path: Option<Path>,
+    prefix: Vec<u32>,
 }
 
-/// A way of walking the tree of execution paths: on interpreter machines
-/// ([`Walk`]) or by native re-execution ([`NativeTree`]).
-trait Tree: Sync {
-    type Path: Send;
-    /// Runs `path` (the first in frontier order is number 0 …) to its next
-    /// branch point, end or death. `rng` serves nested inference.
-    fn expand(&self, path: Self::Path, rng: &mut InferRng) -> Result<Expanded<Self::Path>, Abort>;
-    /// Every complete path below `path`, depth first; `subtree` numbers
-    /// the open subtrees of the split (for random streams).
-    fn depth_first(&self, subtree: usize, path: Self::Path) -> Result<Results, Abort>;
+impl Walk<'_> {
     /// Counts a complete path; an error once there are too many.
-    fn count_path(&self) -> Result<(), Abort>;
-    /// The stream for nested inference during the split.
-    fn split_rng(&self) -> InferRng;
-}
-
-/// Expands the tree level by level, keeping depth-first order, until it is
-/// wide enough to split, then walks the open subtrees (in parallel when
-/// there are enough) and merges everything in frontier order. The split
-/// depends only on the model, so the result does not depend on the thread
-/// count.
-fn split_and_walk<T: Tree>(tree: &T, start: T::Path) -> Result<Results, Abort> {
-    let mut rng = tree.split_rng();
-    let mut frontier: Vec<Result<T::Path, (Value, f64)>> = vec![Ok(start)];
-    loop {
-        let open = frontier.iter().filter(|n| n.is_ok()).count();
-        if open == 0 || open >= SPLIT {
-            break;
-        }
-        let mut next = Vec::with_capacity(frontier.len() * 2);
-        for node in frontier {
-            let path = match node {
-                Ok(path) => path,
-                done => {
-                    next.push(done);
-                    continue;
-                }
-            };
-            match tree.expand(path, &mut rng)? {
-                Expanded::Dead => {}
-                Expanded::Done(v, lw) => {
-                    tree.count_path()?;
-                    next.push(Err((v, lw)));
-                }
-                Expanded::Children(children) => next.extend(children.into_iter().map(Ok)),
-            }
-        }
-        frontier = next;
-    }
-    let subtree = |(i, node): (usize, Result<T::Path, (Value, f64)>)| match node {
-        Ok(path) => tree.depth_first(i, path),
-        Err((v, lw)) => {
-            let mut r = Results::default();
-            r.add(v, lw);
-            Ok(r)
-        }
-    };
-    let parts: Vec<Result<Results, Abort>> =
-        if frontier.len() >= SPLIT && rayon::current_num_threads() > 1 {
-            frontier.into_par_iter().enumerate().map(subtree).collect()
-        } else {
-            frontier.into_iter().enumerate().map(subtree).collect()
-        };
-    let mut results = Results::default();
-    for part in parts {
-        results.merge(part?);
-    }
-    Ok(results)
-}
-
-/// Counts a complete path in `paths`; an error once there are too many.
-fn count_path(paths: &AtomicUsize) -> Result<(), Abort> {
-    if paths.fetch_add(1, Ordering::Relaxed) >= MAX_PATHS {
-        return Err(Abort::Error(
-            Diagnostic::error(format!(
+    fn count_path(&self) -> Result<(), Diagnostic> {
+        if self.paths.fetch_add(1, Ordering::Relaxed) >= MAX_PATHS {
+            return Err(Diagnostic::error(format!(
                 "Enumerate gave up after {MAX_PATHS} execution paths"
             ))
             .with_code("E0702")
             .with_help(
                 "the model has too many paths to enumerate; use a sampling method such as Smc",
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Enumeration by native re-execution: a path is the option indices of
-/// its branch points, and every run starts from the model's beginning.
-/// Re-running a prefix costs less in compiled code than the interpreter
-/// spends cloning a machine at each branch point.
-struct NativeTree<'a> {
-    paths: &'a dyn NativePaths,
-    count: &'a AtomicUsize,
-}
-
-impl NativeTree<'_> {
-    fn end(&self, end: PathEnd) -> Result<Option<(Value, f64)>, Abort> {
-        match end {
-            PathEnd::Done(v, lw) => {
-                self.count_path()?;
-                Ok(Some((v, lw)))
-            }
-            PathEnd::Dead => Ok(None),
-            PathEnd::Branch(_) | PathEnd::Unsupported => Err(Abort::Interpret),
+            ));
         }
+        Ok(())
     }
-}
 
-impl Tree for NativeTree<'_> {
-    type Path = Vec<u32>;
-
-    fn expand(&self, prefix: Vec<u32>, _: &mut InferRng) -> Result<Expanded<Vec<u32>>, Abort> {
-        let mut runner = self.paths.runner();
-        match runner.run(&prefix, false, &mut Vec::new()) {
-            PathEnd::Branch(b) => {
-                if prefix.len() >= MAX_DEPTH {
-                    return Err(Abort::Interpret);
-                }
-                Ok(Expanded::Children(
-                    (0..b.options)
-                        .map(|i| {
-                            let mut p = prefix.clone();
-                            p.push(i);
-                            p
-                        })
-                        .collect(),
-                ))
-            }
-            end => Ok(match self.end(end)? {
-                Some((v, lw)) => Expanded::Done(v, lw),
-                None => Expanded::Dead,
+    /// Expands the tree level by level, keeping depth-first order, until
+    /// it is wide enough to split, then walks the open subtrees (in
+    /// parallel when there are enough) and merges everything in frontier
+    /// order. The split depends only on the model, so the result does not
+    /// depend on the thread count — nor on the backend: native code runs
+    /// the same paths in the same order and adds the same weights.
+    ///
+    /// With `native`, the subtrees are walked by native re-execution and,
+    /// where native code gives up, on the interpreter; the tree above the
+    /// split (a few hundred runs at most) is interpreted, so a small tree
+    /// never pays for compiling. With an eager `native` (`--backend jit`)
+    /// native code expands and walks the whole tree, and giving up
+    /// anywhere is [`Abort::Interpret`]. Which backend walked the
+    /// subtrees is returned with the results.
+    fn split_and_walk(
+        &self,
+        model: &Model,
+        native: Option<&dyn NativePaths>,
+    ) -> Result<(Results, Backend), Abort> {
+        let eager = native.filter(|n| n.eager());
+        let mut expander = match eager {
+            Some(n) => Some(n.runner().ok_or(Abort::Interpret)?),
+            None => None,
+        };
+        let mut rng = self.seed.stream(Purpose::Enumerate, 0).rng();
+        let start = match eager {
+            Some(_) => None,
+            None => Some(Path {
+                machine: model.start()?,
+                resume: None,
+                log_weight: 0.0,
+                depth: 0,
             }),
+        };
+        let mut frontier: Vec<Result<Subtree, (Value, f64)>> = vec![Ok(Subtree {
+            path: start,
+            prefix: Vec::new(),
+        })];
+        loop {
+            let open = frontier.iter().filter(|n| n.is_ok()).count();
+            if open == 0 || open >= SPLIT {
+                break;
+            }
+            let mut next = Vec::with_capacity(frontier.len() * 2);
+            for node in frontier {
+                let Subtree { path, prefix } = match node {
+                    Ok(subtree) => subtree,
+                    done => {
+                        next.push(done);
+                        continue;
+                    }
+                };
+                let child = |i: u32, path: Option<Path>| {
+                    let mut p = prefix.clone();
+                    p.push(i);
+                    Ok(Subtree { path, prefix: p })
+                };
+                match (path, expander.as_mut()) {
+                    (Some(path), _) => match self.run(path, &mut rng)? {
+                        Stop::Dead => {}
+                        Stop::Done(v, lw) => {
+                            self.count_path()?;
+                            next.push(Err((v, lw)));
+                        }
+                        Stop::Branch(b) => {
+                            let mut branch = Some(b);
+                            let mut i = 0;
+                            while let Some(b) = branch.take() {
+                                let (path, rest) = b.take_child();
+                                next.push(child(i, Some(path)));
+                                i += 1;
+                                branch = rest;
+                            }
+                        }
+                    },
+                    (None, Some(runner)) => match runner.run(&prefix, false, &mut Vec::new()) {
+                        PathEnd::Dead => {}
+                        PathEnd::Done(v, lw) => {
+                            self.count_path()?;
+                            next.push(Err((v, lw)));
+                        }
+                        PathEnd::Branch(b) if prefix.len() < MAX_DEPTH => {
+                            next.extend((0..b.options).map(|i| child(i, None)));
+                        }
+                        PathEnd::Branch(_) | PathEnd::Unsupported => return Err(Abort::Interpret),
+                    },
+                    (None, None) => unreachable!("a native subtree without native code"),
+                }
+            }
+            frontier = next;
         }
+        drop(expander);
+        let split = frontier.len() >= SPLIT;
+        // Native code for a tree that split (compiled once, here), or for
+        // all of it when eager.
+        let native = native.filter(|n| (split || n.eager()) && n.runner().is_some());
+        let subtree = |(i, node): (usize, Result<Subtree, (Value, f64)>)| match node {
+            Ok(Subtree { path, prefix }) => {
+                if let Some(n) = native {
+                    if let Some(r) = self.native_depth_first(n, prefix)? {
+                        return Ok((r, Some(Backend::Jit)));
+                    }
+                }
+                match path {
+                    Some(path) => Ok((self.depth_first(i, path)?, Some(Backend::Interpreter))),
+                    None => Err(Abort::Interpret),
+                }
+            }
+            Err((v, lw)) => {
+                let mut r = Results::default();
+                r.add(v, lw);
+                Ok((r, None))
+            }
+        };
+        let parts: Vec<Result<(Results, Option<Backend>), Abort>> =
+            if split && rayon::current_num_threads() > 1 {
+                frontier.into_par_iter().enumerate().map(subtree).collect()
+            } else {
+                frontier.into_iter().enumerate().map(subtree).collect()
+            };
+        let mut results = Results::default();
+        let mut backends = Vec::new();
+        for part in parts {
+            let (r, b) = part?;
+            results.merge(r);
+            backends.extend(b);
+        }
+        // A tree the interpreter finished during the split was
+        // interpreted; otherwise the subtrees say.
+        let backend = match eager {
+            Some(_) => Backend::Jit,
+            None if !split => Backend::Interpreter,
+            None => Backend::combine(backends),
+        };
+        Ok((results, backend))
     }
 
-    /// Each run extends the path with option 0 at every new branch point
-    /// to a leaf; the next run replays the path up to the deepest branch
-    /// point with options left, and takes its next one.
-    fn depth_first(&self, _: usize, mut prefix: Vec<u32>) -> Result<Results, Abort> {
-        let mut runner = self.paths.runner();
+    /// Every complete path below `prefix`, by native re-execution: each
+    /// run goes to a leaf taking option 0 at every new branch point
+    /// (recorded), and the next run replays the path up to the deepest
+    /// branch point with options left and takes its next one. `None`
+    /// when native code gives up (the paths it counted are uncounted):
+    /// the interpreter walks the subtree instead.
+    fn native_depth_first(
+        &self,
+        native: &dyn NativePaths,
+        mut prefix: Vec<u32>,
+    ) -> Result<Option<Results>, Diagnostic> {
+        let Some(mut runner) = native.runner() else {
+            return Ok(None);
+        };
         let mut results = Results::default();
-        let base = prefix.len();
-        // (options, next option) of the open branch points below `base`.
+        let mut counted = 0;
+        let give_up = |counted: usize| -> Result<Option<Results>, Diagnostic> {
+            self.paths.fetch_sub(counted, Ordering::Relaxed);
+            Ok(None)
+        };
+        // (options, next option) of the open branch points below the
+        // subtree's root.
         let mut open: Vec<(u32, u32)> = Vec::new();
         let mut met = Vec::new();
         loop {
             met.clear();
-            let end = runner.run(&prefix, true, &mut met);
-            if let Some((v, lw)) = self.end(end)? {
-                results.add(v, lw);
+            match runner.run(&prefix, true, &mut met) {
+                PathEnd::Done(v, lw) => {
+                    self.count_path()?;
+                    counted += 1;
+                    results.add(v, lw);
+                }
+                PathEnd::Dead => {}
+                PathEnd::Branch(_) | PathEnd::Unsupported => return give_up(counted),
             }
             for b in &met {
                 if prefix.len() >= MAX_DEPTH {
-                    return Err(Abort::Interpret);
+                    return give_up(counted);
                 }
                 open.push((b.options, 1));
                 prefix.push(0);
             }
             loop {
                 let Some((options, next)) = open.last_mut() else {
-                    return Ok(results);
+                    return Ok(Some(results));
                 };
                 if *next < *options {
                     *prefix.last_mut().expect("one per open branch") = *next;
@@ -368,44 +404,14 @@ impl Tree for NativeTree<'_> {
                 open.pop();
                 prefix.pop();
             }
-            debug_assert_eq!(prefix.len(), base + open.len());
         }
-    }
-
-    fn count_path(&self) -> Result<(), Abort> {
-        count_path(self.count)
-    }
-
-    fn split_rng(&self) -> InferRng {
-        Seed(0).stream(Purpose::Enumerate, 0).rng()
-    }
-}
-
-impl Tree for Walk<'_> {
-    type Path = Path;
-
-    fn expand(&self, path: Path, rng: &mut InferRng) -> Result<Expanded<Path>, Abort> {
-        Ok(match self.run(path, rng)? {
-            Stop::Dead => Expanded::Dead,
-            Stop::Done(v, lw) => Expanded::Done(v, lw),
-            Stop::Branch(b) => {
-                let mut children = Vec::with_capacity(b.options.len());
-                let mut branch = Some(b);
-                while let Some(b) = branch.take() {
-                    let (child, rest) = b.take_child();
-                    children.push(child);
-                    branch = rest;
-                }
-                Expanded::Children(children)
-            }
-        })
     }
 
     /// Walks every path below `path`, depth first, on a detached machine
     /// (subtrees share no reference counts, so the threads do not contend
     /// for them). Approximate inference nested inside gets its randomness
     /// from the subtree's own stream: deterministic.
-    fn depth_first(&self, subtree: usize, mut path: Path) -> Result<Results, Abort> {
+    fn depth_first(&self, subtree: usize, mut path: Path) -> Result<Results, Diagnostic> {
         path.machine.detach();
         let mut rng = self
             .seed
@@ -434,16 +440,6 @@ impl Tree for Walk<'_> {
         Ok(results)
     }
 
-    fn count_path(&self) -> Result<(), Abort> {
-        count_path(&self.paths)
-    }
-
-    fn split_rng(&self) -> InferRng {
-        self.seed.stream(Purpose::Enumerate, 0).rng()
-    }
-}
-
-impl Walk<'_> {
     /// Runs one path until it branches, dies or finishes.
     fn run(&self, path: Path, rng: &mut InferRng) -> Result<Stop, Diagnostic> {
         let Path {

@@ -147,8 +147,15 @@ impl PartialEq for Native {
 /// ends `Dead` exactly where the interpreter's path would (a factor making
 /// the weight −∞, an observation making it −∞ or NaN).
 pub trait NativePaths: Send + Sync {
-    /// A runner with its own scratch memory, for one thread.
-    fn runner(&self) -> Box<dyn PathRunner + '_>;
+    /// A runner with its own scratch memory, for one thread; `None` when
+    /// the model cannot run natively after all (an implementation may
+    /// compile on first use), and the interpreter walks.
+    fn runner(&self) -> Option<Box<dyn PathRunner + '_>>;
+    /// Whether native code should walk the whole tree (`--backend jit`),
+    /// not only the subtrees of a tree large enough to split.
+    fn eager(&self) -> bool {
+        false
+    }
 }
 
 /// Runs whole executions of a [`NativePaths`] model.
@@ -178,9 +185,9 @@ pub enum PathEnd {
     /// Stopped at the first branch point past the prefix (no `extend`).
     Branch(BranchPoint),
     /// The native code cannot follow this run (a runtime error, a
-    /// recursion deeper than its stack allows, a branch deeper than
-    /// enumeration allows): the enumeration is redone on the interpreter,
-    /// which reports the error exactly.
+    /// recursion deeper than its stack allows, an infinite support): the
+    /// interpreter walks this part of the tree instead, and reports the
+    /// error exactly.
     Unsupported,
 }
 

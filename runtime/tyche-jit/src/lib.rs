@@ -66,6 +66,7 @@ pub use replay::{ReplayError, Replayer};
 pub use reroll::RerollOptions;
 pub use trace::{Limits, NotStatic};
 
+use std::sync::Arc;
 use tyche_ir::{FuncId, Program};
 use tyche_vm::Value;
 
@@ -319,15 +320,16 @@ pub fn for_inference(
     }
 }
 
-/// Compiles what `opts.method` can run natively, per `request`, into
-/// `opts`: the model as native paths for enumeration
-/// ([`tyche_infer::Options::native_paths`], see [`paths`]), its density for
-/// MH and SMC ([`tyche_infer::Options::native`], see [`for_inference`]).
+/// Puts into `opts` what `opts.method` can run natively, per `request`:
+/// the model as native paths for enumeration
+/// ([`tyche_infer::Options::native_paths`], see [`paths`]; compiled only
+/// if the tree turns out large, except under `Jit`), its density for MH
+/// and SMC ([`tyche_infer::Options::native`], see [`for_inference`]).
 /// With [`BackendRequest::Jit`] a model native code cannot run is an error
 /// (E0750/E0751) naming the reason; with `Auto` it is interpreted.
 pub fn prepare(
-    program: &Program,
-    globals: &[Value],
+    program: &Arc<Program>,
+    globals: &Arc<Vec<Value>>,
     model: FuncId,
     opts: &mut tyche_infer::Options,
     request: BackendRequest,
@@ -341,18 +343,20 @@ pub fn prepare(
     if request == BackendRequest::Interpreter {
         return Ok(());
     }
-    match paths::compile_paths(program, globals, model) {
-        Ok(p) => {
-            opts.native_paths = Some(tyche_infer::NativeEnumeration(std::sync::Arc::new(p)));
-            Ok(())
-        }
-        Err(_) if request == BackendRequest::Auto => Ok(()),
-        Err(reason) => Err(tyche_core::Diagnostic::error(format!(
-            "this model cannot run on native code: {reason}"
-        ))
-        .with_code("E0751")
-        .with_help("use `--backend interp` (or `auto`, which falls back to the interpreter)")),
+    let eager = request == BackendRequest::Jit;
+    let paths = paths::LazyPaths::new(Arc::clone(program), Arc::clone(globals), model, eager);
+    if request == BackendRequest::Jit {
+        // Refusals are errors: compile now to find them.
+        paths.compile().map_err(|reason| {
+            tyche_core::Diagnostic::error(format!("this model cannot run on native code: {reason}"))
+                .with_code("E0751")
+                .with_help(
+                    "use `--backend interp` (or `auto`, which falls back to the interpreter)",
+                )
+        })?;
     }
+    opts.native_paths = Some(tyche_infer::NativeEnumeration(Arc::new(paths)));
+    Ok(())
 }
 
 /// Runs inference on `model` with native code per `backend` (see

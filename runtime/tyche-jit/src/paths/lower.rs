@@ -10,7 +10,10 @@
 //! overflow, division by zero, bounds) and unwinds with `UNSUPPORTED`,
 //! so that the interpreter reruns the model and reports the error.
 
-use super::rt::{self, MAX_NATIVE_DEPTH, OFF_ABORT, OFF_DEPTH, OFF_END, OFF_NEXT, UNSUPPORTED};
+use super::rt::{
+    self, LAST_WORDS, MAX_NATIVE_DEPTH, OFF_ABORT, OFF_DEPTH, OFF_END, OFF_LAST, OFF_NEXT,
+    OFF_STACK_LIMIT, UNSUPPORTED,
+};
 use super::types::{Ty, Types};
 use super::{Desc, Descs};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -363,6 +366,54 @@ impl Lower<'_, '_> {
         self.b.ins().iconst(W, (self.descs.0.len() - 1) as i64)
     }
 
+    /// The distribution of descriptor `d` with parameters `vals`, from
+    /// the helper.
+    fn make_dist(&mut self, d: CValue, vals: &[CValue]) -> CValue {
+        let argv = self.spill(vals);
+        let ctx = self.ctx();
+        let h = self.helper("nx_dist", &[ctx, d, argv]).expect("handle");
+        self.check_abort();
+        h
+    }
+
+    /// [`Lower::make_dist`] for scalar parameters: the handle the site
+    /// built last (`Ctx::last`) when the parameters are the same, without
+    /// a call.
+    fn make_dist_cached(&mut self, d: CValue, vals: &[CValue]) -> CValue {
+        let index = self.descs.0.len() - 1;
+        let ctx = self.ctx();
+        let base = self.b.ins().load(W, MemFlagsData::trusted(), ctx, OFF_LAST);
+        let off = (8 * LAST_WORDS * index) as i32;
+        let set = self.b.ins().load(W, MemFlagsData::trusted(), base, off);
+        let mut same = self.b.ins().icmp_imm_s(IntCC::Equal, set, 1);
+        for (i, &v) in vals.iter().enumerate() {
+            let w = self
+                .b
+                .ins()
+                .load(W, MemFlagsData::trusted(), base, off + 8 * (1 + i as i32));
+            let eq = self.b.ins().icmp(IntCC::Equal, w, v);
+            same = self.b.ins().band(same, eq);
+        }
+        let hit = self.b.create_block();
+        let miss = self.b.create_block();
+        let join = self.b.create_block();
+        let out = self.b.declare_var(W);
+        self.b.ins().brif(same, hit, &[], miss, &[]);
+        self.b.switch_to_block(hit);
+        let h = self
+            .b
+            .ins()
+            .load(W, MemFlagsData::trusted(), base, off + 40);
+        self.b.def_var(out, h);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(miss);
+        let h = self.make_dist(d, vals);
+        self.b.def_var(out, h);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(join);
+        self.b.use_var(out)
+    }
+
     fn call_closure(&mut self, closure: CValue, args: &[CValue]) -> CValue {
         let sig = signature(self.module, args.len());
         let sigref = self.b.import_signature(sig);
@@ -432,6 +483,13 @@ impl Lower<'_, '_> {
             .ins()
             .icmp_imm_s(IntCC::UnsignedGreaterThan, d1, MAX_NATIVE_DEPTH as i64);
         self.fail_if(deep);
+        let sp = self.b.ins().get_stack_pointer(W);
+        let limit = self
+            .b
+            .ins()
+            .load(W, MemFlagsData::trusted(), ctx, OFF_STACK_LIMIT);
+        let low = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        self.fail_if(low);
         self.blocks = (0..func.code.len())
             .map(|_| self.b.create_block())
             .collect();
@@ -552,14 +610,19 @@ impl Lower<'_, '_> {
                     return Err(self.refuse(pc, "a distribution parameter of unknown type"));
                 }
                 let vals: Vec<CValue> = args.iter().map(|a| self.get(a)).collect();
-                let argv = self.spill(&vals);
+                let scalar = vals.len() <= 4
+                    && tys
+                        .iter()
+                        .all(|t| matches!(t, Ty::Int | Ty::Real | Ty::Bool));
                 let d = self.desc(Desc::Dist {
                     kind: *kind,
                     args: tys,
                 });
-                let ctx = self.ctx();
-                let h = self.helper("nx_dist", &[ctx, d, argv]).expect("handle");
-                self.check_abort();
+                let h = if scalar {
+                    self.make_dist_cached(d, &vals)
+                } else {
+                    self.make_dist(d, &vals)
+                };
                 self.set(dst, h);
             }
             Instr::Array { dst, elems } => {

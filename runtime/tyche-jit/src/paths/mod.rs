@@ -16,15 +16,15 @@
 //! do not handle (strings, `print`, nested inference, interventions, host
 //! functions, operations on values of unknown type) is refused at compile
 //! time and enumerated on the interpreter; a run that meets a runtime
-//! error, or recurses deeper than [`rt::MAX_NATIVE_DEPTH`], makes the whole
-//! enumeration fall back to the interpreter, which reports the error as it
-//! always does.
+//! error, or recurses deeper than [`rt::MAX_NATIVE_DEPTH`], hands its
+//! subtree back to the interpreter, which reports the error as it always
+//! does.
 
 mod lower;
 mod rt;
 mod types;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use tyche_dist::DistKind;
 use tyche_infer::{BranchPoint, PathEnd, PathRunner};
 use tyche_ir::{BinOp, FuncId, Prim, Program};
@@ -106,11 +106,67 @@ pub fn compile_paths(
 type EntryFn = extern "C" fn(*mut rt::Ctx, u64) -> u64;
 
 impl tyche_infer::NativePaths for CompiledPaths {
-    fn runner(&self) -> Box<dyn PathRunner + '_> {
-        Box::new(Runner {
+    fn runner(&self) -> Option<Box<dyn PathRunner + '_>> {
+        Some(Box::new(Runner {
             paths: self,
             state: Box::new(rt::Runner::new(&self.descs)),
-        })
+        }))
+    }
+}
+
+/// A model's native paths, compiled when enumeration first asks for a
+/// runner: it asks only when the tree turns out large enough to split, so
+/// a small tree never pays for code generation.
+pub struct LazyPaths {
+    program: Arc<Program>,
+    globals: Arc<Vec<Value>>,
+    model: FuncId,
+    compiled: OnceLock<Option<CompiledPaths>>,
+    eager: bool,
+}
+
+impl LazyPaths {
+    /// With `eager`, enumeration runs the whole tree natively
+    /// ([`tyche_infer::NativePaths::eager`]).
+    pub fn new(
+        program: Arc<Program>,
+        globals: Arc<Vec<Value>>,
+        model: FuncId,
+        eager: bool,
+    ) -> LazyPaths {
+        LazyPaths {
+            program,
+            globals,
+            model,
+            compiled: OnceLock::new(),
+            eager,
+        }
+    }
+
+    /// Compiles now; the reason when the model cannot be.
+    pub fn compile(&self) -> Result<(), String> {
+        let mut reason = None;
+        let compiled = self.compiled.get_or_init(|| {
+            compile_paths(&self.program, &self.globals, self.model)
+                .map_err(|r| reason = Some(r))
+                .ok()
+        });
+        match (compiled, reason) {
+            (Some(_), _) => Ok(()),
+            (None, Some(r)) => Err(r),
+            (None, None) => Err("the model cannot run on native code".into()),
+        }
+    }
+}
+
+impl tyche_infer::NativePaths for LazyPaths {
+    fn runner(&self) -> Option<Box<dyn PathRunner + '_>> {
+        let _ = self.compile();
+        self.compiled.get()?.as_ref()?.runner()
+    }
+
+    fn eager(&self) -> bool {
+        self.eager
     }
 }
 
@@ -130,6 +186,9 @@ impl PathRunner for Runner<'_> {
         // (`rt::Ctx`), the arena and static data, and calls the helpers
         // with the same context pointer.
         let entry: EntryFn = unsafe { std::mem::transmute::<usize, EntryFn>(self.paths.entry) };
+        let here = 0u8;
+        let sp = std::ptr::addr_of!(here) as u64;
+        self.state.ctx.stack_limit = sp.saturating_sub(rt::NATIVE_STACK);
         let ctx = &mut self.state.ctx as *mut rt::Ctx;
         let word = entry(ctx, 0);
         self.state.finish(word, &self.paths.result)

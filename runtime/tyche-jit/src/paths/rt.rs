@@ -12,7 +12,7 @@
 
 use super::types::Ty;
 use super::Descs;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use tyche_infer::{BranchPoint, PathEnd};
 use tyche_vm::{DistValue, Value};
 
@@ -23,15 +23,15 @@ pub(crate) const BRANCH: u64 = 2;
 pub(crate) const UNSUPPORTED: u64 = 3;
 
 /// Native frames deeper than this give up (the interpreter, whose frames
-/// are on the heap, takes over): compiled frames are on the thread's
-/// stack, which may be a 2 MiB worker stack.
+/// are on the heap, takes over), as does a run whose frames use more than
+/// [`NATIVE_STACK`] bytes of the thread's stack.
 pub(crate) const MAX_NATIVE_DEPTH: u64 = 2000;
 
 /// The handle bit of distributions that live for one run.
 const RUN_LOCAL: u64 = 1 << 32;
 
-/// Words per arena chunk.
-const CHUNK: usize = 1 << 14;
+/// Words of a runner's first arena chunk (later chunks double).
+const CHUNK: usize = 1 << 10;
 
 /// What compiled code reads and writes directly, at fixed offsets.
 #[repr(C)]
@@ -43,12 +43,29 @@ pub(crate) struct Ctx {
     /// The arena's next free word and the end of its current chunk.
     pub next: u64,
     pub end: u64,
+    /// Per `MakeDist` descriptor, the distribution it built last, as
+    /// [`LAST_WORDS`] words: 1 when set, the four parameter words, the
+    /// handle. Compiled code reuses the handle when the parameters are
+    /// the same, without calling [`nx_dist`].
+    pub last: *mut u64,
+    /// Compiled code gives up (`UNSUPPORTED`) when the stack pointer goes
+    /// below this: the run's entry's stack minus [`NATIVE_STACK`].
+    pub stack_limit: u64,
 }
+
+/// Words per entry of [`Ctx::last`].
+pub(crate) const LAST_WORDS: usize = 6;
 
 pub(crate) const OFF_ABORT: i32 = 0;
 pub(crate) const OFF_DEPTH: i32 = 8;
 pub(crate) const OFF_NEXT: i32 = 16;
 pub(crate) const OFF_END: i32 = 24;
+pub(crate) const OFF_LAST: i32 = 32;
+pub(crate) const OFF_STACK_LIMIT: i32 = 40;
+
+/// Stack a run's compiled frames may use, whatever their size: less than
+/// any thread running inference has left (a rayon worker has 2 MiB).
+pub(crate) const NATIVE_STACK: u64 = 512 * 1024;
 
 /// A distribution a run built, with its options for enumeration.
 struct DistEntry {
@@ -70,7 +87,10 @@ pub(crate) struct Runner<'a> {
     /// Distributions with scalar parameters, kept across runs and found
     /// by (descriptor, parameter words); their handles are their indices.
     cached: Vec<DistEntry>,
-    dist_cache: HashMap<(u32, [u64; 4]), u32>,
+    dist_cache: FxHashMap<(u32, [u64; 4]), u32>,
+    /// What [`Ctx::last`] points to: a model usually builds the same
+    /// distribution at a site over and over.
+    last: Box<[u64]>,
     /// The other distributions of this run; their handles are their
     /// indices plus [`RUN_LOCAL`].
     dists: Vec<DistEntry>,
@@ -92,12 +112,15 @@ impl<'a> Runner<'a> {
                 depth: 0,
                 next: 0,
                 end: 0,
+                last: std::ptr::null_mut(),
+                stack_limit: 0,
             },
             descs,
             chunks: vec![vec![0u64; CHUNK].into_boxed_slice()],
             chunk: 0,
             cached: Vec::new(),
-            dist_cache: HashMap::new(),
+            dist_cache: FxHashMap::default(),
+            last: vec![0u64; LAST_WORDS * descs.0.len()].into_boxed_slice(),
             dists: Vec::new(),
             log_weight: 0.0,
             prefix: std::ptr::null(),
@@ -108,6 +131,7 @@ impl<'a> Runner<'a> {
             stopped_at: None,
         };
         r.enter_chunk(0);
+        r.ctx.last = r.last.as_mut_ptr();
         r
     }
 
@@ -163,7 +187,7 @@ impl<'a> Runner<'a> {
         if self.ctx.next + bytes > self.ctx.end {
             let next = self.chunk + 1;
             if next == self.chunks.len() || self.chunks[next].len() < words {
-                let size = words.max(CHUNK);
+                let size = words.max(2 * self.chunks[self.chunk].len());
                 self.chunks
                     .insert(next, vec![0u64; size].into_boxed_slice());
             }
@@ -262,6 +286,14 @@ impl<'a> Runner<'a> {
             .collect()
     }
 
+    /// Sets descriptor `desc`'s entry of [`Ctx::last`].
+    fn remember(&mut self, desc: u64, words: [u64; 4], handle: u32) {
+        let e = &mut self.last[LAST_WORDS * desc as usize..][..LAST_WORDS];
+        e[0] = 1;
+        e[1..5].copy_from_slice(&words);
+        e[5] = handle as u64;
+    }
+
     fn dist(&self, handle: u64) -> Option<&DistEntry> {
         if handle & RUN_LOCAL != 0 {
             self.dists.get((handle & !RUN_LOCAL) as usize)
@@ -346,8 +378,11 @@ pub(crate) extern "C" fn nx_dist(ctx: *mut Ctx, desc: u64, argv: *const u64) -> 
         k[..n].copy_from_slice(words);
         (desc as u32, k)
     });
-    if let Some(h) = key.and_then(|k| r.dist_cache.get(&k)) {
-        return *h as u64;
+    if let Some(k) = key {
+        if let Some(&h) = r.dist_cache.get(&k) {
+            r.remember(desc, k.1, h);
+            return h as u64;
+        }
     }
     let Some(values) = r.values(words, tys) else {
         return r.fail();
@@ -365,6 +400,7 @@ pub(crate) extern "C" fn nx_dist(ctx: *mut Ctx, desc: u64, argv: *const u64) -> 
             r.cached.push(entry);
             let h = r.cached.len() - 1;
             r.dist_cache.insert(k, h as u32);
+            r.remember(desc, k.1, h as u32);
             h as u64
         }
         None => {
@@ -491,12 +527,14 @@ pub(crate) extern "C" fn nx_concat(ctx: *mut Ctx, xs: u64, ys: u64) -> u64 {
     let r = unsafe { runner(ctx) };
     let (a, b) = (array_words(xs), array_words(ys));
     let p = r.alloc(1 + a.len() + b.len());
-    // SAFETY: `alloc` returned `1 + len` writable words; the sources are
-    // live arrays elsewhere in the arena or static data.
-    unsafe {
-        *p = (a.len() + b.len()) as u64;
-        std::ptr::copy_nonoverlapping(a.as_ptr(), p.add(1), a.len());
-        std::ptr::copy_nonoverlapping(b.as_ptr(), p.add(1 + a.len()), b.len());
+    // SAFETY: `alloc` returned `1 + len` writable words, apart from the
+    // sources (live arrays elsewhere in the arena or static data).
+    let out = unsafe { std::slice::from_raw_parts_mut(p, 1 + a.len() + b.len()) };
+    out[0] = (a.len() + b.len()) as u64;
+    // Element by element: the arrays are usually short, where a call of
+    // `memcpy` costs more than the copy.
+    for (o, x) in out[1..].iter_mut().zip(a.iter().chain(b)) {
+        *o = *x;
     }
     p as u64
 }

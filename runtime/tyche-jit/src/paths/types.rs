@@ -239,20 +239,52 @@ pub(crate) fn infer(program: &Program, model: FuncId) -> Result<Types, String> {
                     }
                     Instr::Prim { dst, prim, args } => {
                         let a = |i: usize| args.get(i).map(t).unwrap_or(Ty::Unknown);
+                        // As the built-ins' types in `tyche-types`.
                         let ty = match prim {
-                            Prim::Len => Ty::Int,
-                            Prim::Concat => a(0).join(&a(1)).unwrap_or(Ty::Other),
+                            Prim::Len | Prim::Int => Ty::Int,
+                            Prim::Concat | Prim::Min | Prim::Max => {
+                                a(0).join(&a(1)).unwrap_or(Ty::Other)
+                            }
                             Prim::Reverse | Prim::Abs => a(0),
-                            Prim::Sum => a(0).elem(),
+                            Prim::Sum | Prim::Product => a(0).elem(),
                             Prim::Range => Ty::Array(Box::new(Ty::Int)),
+                            Prim::Zip => {
+                                Ty::Array(Box::new(Ty::Tuple(vec![a(0).elem(), a(1).elem()])))
+                            }
+                            Prim::Samples => Ty::Array(Box::new(match a(0) {
+                                Ty::Dist(e) => *e,
+                                Ty::Unknown => Ty::Unknown,
+                                _ => Ty::Var,
+                            })),
                             Prim::Real
                             | Prim::Exp
                             | Prim::Log
                             | Prim::Sqrt
+                            | Prim::Floor
+                            | Prim::Ceil
+                            | Prim::Sigmoid
+                            | Prim::Logit
+                            | Prim::Lgamma
                             | Prim::Log1p
                             | Prim::Expm1
-                            | Prim::Sigmoid => Ty::Real,
-                            _ => Ty::Other,
+                            | Prim::Sin
+                            | Prim::Cos
+                            | Prim::Tan
+                            | Prim::Atan
+                            | Prim::Tanh
+                            | Prim::Pow
+                            | Prim::LogSumExp
+                            | Prim::LogProb
+                            | Prim::Prob
+                            | Prim::Mean
+                            | Prim::LogEvidence => Ty::Real,
+                            Prim::Print => Ty::Unit,
+                            Prim::Enumerate
+                            | Prim::Rejection
+                            | Prim::Importance
+                            | Prim::Smc
+                            | Prim::Mh
+                            | Prim::Hmc => Ty::Other,
                         };
                         (*dst, ty)
                     }
