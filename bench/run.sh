@@ -13,7 +13,7 @@
 # 3. runs bench_infer (Tyche in-process, same models, data and sizes), with
 #    the default backend (`auto`: native code where the model allows) and
 #    thread pool, again with one thread for the SMC rows, and again on the
-#    interpreter (`--backend interp`) for the SMC and MH rows;
+#    interpreter (`--backend interp`) for the SMC, MH and dice rows;
 # 4. prints `ratio NAME TYCHE/WEBPPL` (in-process wall time; below 1 means
 #    Tyche is faster), `ratio_cpu NAME …` (process CPU time), the targets,
 #    and bench_check's output.
@@ -116,7 +116,7 @@ echo "## bench_infer (Tyche in-process, default thread pool)"
 echo "## bench_infer --threads 1 (SMC rows on one thread, like WebPPL and the Rust filter)"
 "$BIN/bench_infer" --reps "$REPS" --threads 1 --only lgss_smc,hmm3_smc,rustpf | tee "$OUT/tyche1.txt"
 echo "## bench_infer --backend interp (the same runs on the interpreter: what native code buys)"
-"$BIN/bench_infer" --reps "$REPS" --backend interp --only lgss_smc,hmm3_smc,linreg_mh,gmm_mh | tee "$OUT/tyche_interp.txt"
+"$BIN/bench_infer" --reps "$REPS" --backend interp --only lgss_smc,hmm3_smc,linreg_mh,gmm_mh,dice | tee "$OUT/tyche_interp.txt"
 
 # ---------------------------------------------------------------- ratios
 echo "## ratios: Tyche time / WebPPL time (in-process; < 1 means Tyche is faster)"
@@ -142,7 +142,7 @@ for n in 1k 10k; do
     echo "ratio lgss_smc_${n}_vs_rust_pf_1thread $(ratio "$(lookup "$OUT/tyche1.txt" time "lgss_smc_$n")" "$(lookup "$OUT/tyche1.txt" time "rust_pf_$n")")"
 done
 grep -E '^ratio(_cpu)? smc_T800_vs_T100' "$OUT/tyche.txt" || true
-for name in lgss_smc_1k lgss_smc_10k hmm3_smc_1k hmm3_smc_10k linreg_mh gmm_mh; do
+for name in lgss_smc_1k lgss_smc_10k hmm3_smc_1k hmm3_smc_10k linreg_mh gmm_mh dice_enumerate; do
     echo "ratio ${name}_interp_over_default $(ratio "$(lookup "$OUT/tyche_interp.txt" time "$name")" "$(lookup "$OUT/tyche.txt" time "$name")")"
 done
 

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{directives, par_map, programs_recursive, rel, report, root, tyche};
+use common::{args_without_method, par_map, programs_recursive, rel, report, root, tyche};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 /// and the `// args:` edits), on the given backend; the JSON output, or
 /// the failure.
 fn run_method(path: &Path, method: &str, backend: &str, extra: &[&str]) -> Result<Json, String> {
-    let d = directives(path);
     let mut args: Vec<String> = vec![
         "run".into(),
         path.display().to_string(),
@@ -31,19 +30,7 @@ fn run_method(path: &Path, method: &str, backend: &str, extra: &[&str]) -> Resul
         backend.into(),
     ];
     // Keep the model's own edits and data; replace the method.
-    let mut it = d.args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--method" | "--particles" | "--samples" | "--burn" | "--rejuvenate" => {
-                it.next();
-            }
-            _ => args.push(a.clone()),
-        }
-    }
-    let data = path.with_extension("data.json");
-    if data.exists() && !args.iter().any(|a| a == "--data") {
-        args.extend(["--data".into(), data.display().to_string()]);
-    }
+    args.extend(args_without_method(path));
     let size = if method == "smc" {
         "--particles"
     } else {

@@ -27,7 +27,7 @@
 mod common;
 
 use common::{
-    diff, directives, par_map, pretty_json, programs, programs_recursive, rel, root, tyche,
+    args_without_method, diff, par_map, pretty_json, programs, programs_recursive, rel, root, tyche,
 };
 use std::path::{Path, PathBuf};
 
@@ -162,28 +162,6 @@ fn both(dir: &Path, tag: &str, file: &Path, native: &str, extra: &[String]) -> (
     (interp, other)
 }
 
-/// The arguments a corpus program is run with: its `// args:` edits and
-/// data, without the options of sampling methods (the method is
-/// `enumerate` here).
-fn corpus_args(path: &Path) -> Vec<String> {
-    let d = directives(path);
-    let mut args = Vec::new();
-    let mut it = d.args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--method" | "--particles" | "--samples" | "--burn" | "--rejuvenate" => {
-                it.next();
-            }
-            _ => args.push(a.clone()),
-        }
-    }
-    let data = path.with_extension("data.json");
-    if data.exists() && !args.iter().any(|a| a == "--data") {
-        args.extend(["--data".into(), data.display().to_string()]);
-    }
-    args
-}
-
 /// Every example and valid corpus program enumerates alike on both
 /// backends — those the interpreter enumerates and those it rejects (a
 /// continuous or unbounded choice must be refused with the same E0703 even
@@ -196,7 +174,7 @@ fn corpus_programs_enumerate_alike_on_both_backends() {
     files.extend(programs(&root().join("tests/corpus/valid")));
     let results = par_map(&files, |path| {
         let tag = rel(path).replace(['/', '.'], "_");
-        let args = corpus_args(path);
+        let args = args_without_method(path);
         let (interp, auto) = both(&dir, &tag, path, "auto", &args);
         let mut problems = disagreements(&interp, &auto);
         if interp.status == 0 && interp.backend.as_deref() != Some("interpreter") {
@@ -317,15 +295,21 @@ fn check_cases(dir: &Path, cases: &[Case], native: &str) -> Vec<String> {
     results.into_iter().flatten().collect()
 }
 
+/// Runs [`check_cases`] in a scratch directory and fails with every
+/// problem.
+fn assert_cases(tag: &str, cases: &[Case]) {
+    let dir = scratch_dir(tag);
+    let problems = check_cases(&dir, cases, "jit");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 /// The models native paths are for: each enumerates natively (unless
 /// marked otherwise: a polymorphic operation) with exactly the
 /// interpreter's output.
 #[test]
 fn small_models_enumerate_natively_with_the_interpreters_output() {
-    let dir = scratch_dir("tyche-enum-small");
-    let problems = check_cases(&dir, SMALL, "jit");
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_cases("tyche-enum-small", SMALL);
 }
 
 const SMALL: &[Case] = &[
@@ -602,10 +586,7 @@ fn model() -> Int {
 /// interpreter), so a long tail loop does not hit the native frame limit.
 #[test]
 fn tail_calls_run_natively() {
-    let dir = scratch_dir("tyche-enum-tail");
-    let problems = check_cases(&dir, TAIL_CALLS, "jit");
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_cases("tyche-enum-tail", TAIL_CALLS);
 }
 
 const TAIL_CALLS: &[Case] = &[

@@ -87,16 +87,25 @@ impl Compiled {
 
 impl Drop for Compiled {
     fn drop(&mut self) {
-        let module = match self.module.get_mut() {
-            Ok(m) => m.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
-        if let Some(m) = module {
-            // SAFETY: `func` points into this module's memory and is only
-            // reachable through `self`, which is being dropped; no call can
-            // be running (`log_density` borrows `self`).
-            unsafe { m.free_memory() };
-        }
+        // SAFETY: `func` points into this module's memory and is only
+        // reachable through `self`, which is being dropped; no call can be
+        // running (`log_density` borrows `self`).
+        unsafe { free_module(&mut self.module) };
+    }
+}
+
+/// Frees the code of a JIT module kept for functions that point into it.
+///
+/// # Safety
+/// No pointer into the module's code may be called afterwards.
+pub(crate) unsafe fn free_module(module: &mut Mutex<Option<JITModule>>) {
+    let module = match module.get_mut() {
+        Ok(m) => m.take(),
+        Err(poisoned) => poisoned.into_inner().take(),
+    };
+    if let Some(m) = module {
+        // SAFETY: the caller's promise.
+        unsafe { m.free_memory() };
     }
 }
 

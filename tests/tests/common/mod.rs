@@ -60,6 +60,29 @@ pub struct Directives {
     pub status: Option<u8>,
 }
 
+/// The arguments a program is run with under another method: its `//
+/// args:` edits and its data file (`NAME.data.json` beside it, unless the
+/// args name one), without the options of its own method.
+#[allow(dead_code)]
+pub fn args_without_method(path: &Path) -> Vec<String> {
+    let d = directives(path);
+    let mut args = Vec::new();
+    let mut it = d.args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--method" | "--particles" | "--samples" | "--burn" | "--rejuvenate" => {
+                it.next();
+            }
+            _ => args.push(a.clone()),
+        }
+    }
+    let data = path.with_extension("data.json");
+    if data.exists() && !args.iter().any(|a| a == "--data") {
+        args.extend(["--data".into(), data.display().to_string()]);
+    }
+    args
+}
+
 pub fn directives(path: &Path) -> Directives {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let dir = path

@@ -42,36 +42,21 @@ pub(crate) struct Statics {
 
 impl Statics {
     fn word(&mut self, v: &tyche_vm::Value, ty: &Ty) -> Option<u64> {
-        use tyche_vm::Value as V;
-        Some(match (v, ty) {
-            (V::Unit, Ty::Unit) => 0,
-            (V::Int(i), Ty::Int) => *i as u64,
-            (V::Bool(b), Ty::Bool) => *b as u64,
-            (V::Real(x), Ty::Real) => x.to_bits(),
-            (V::Array(xs), Ty::Array(e)) => {
-                let mut block = vec![xs.len() as u64];
-                for x in xs.iter() {
-                    block.push(self.word(x, e)?);
-                }
-                self.keep(block)
-            }
-            (V::Tuple(xs), Ty::Tuple(ts)) if xs.len() == ts.len() => {
-                let block = xs
-                    .iter()
-                    .zip(ts)
-                    .map(|(x, t)| self.word(x, t))
-                    .collect::<Option<Vec<u64>>>()?;
-                self.keep(block)
-            }
-            _ => return None,
-        })
+        rt::encode(self, v, ty)
     }
+}
 
-    fn keep(&mut self, block: Vec<u64>) -> u64 {
-        let b = block.into_boxed_slice();
+impl rt::Place for Statics {
+    fn block(&mut self, words: &[u64]) -> u64 {
+        let b: Box<[u64]> = words.into();
         let p = b.as_ptr() as u64;
         self.blocks.push(b);
         p
+    }
+
+    /// Distributions live in a runner's table, not in static data.
+    fn dist_handle(&mut self, _: &tyche_vm::DistValue) -> Option<u64> {
+        None
     }
 }
 

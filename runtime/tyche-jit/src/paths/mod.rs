@@ -197,15 +197,9 @@ impl PathRunner for Runner<'_> {
 
 impl Drop for CompiledPaths {
     fn drop(&mut self) {
-        let module = match self.module.get_mut() {
-            Ok(m) => m.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
-        if let Some(m) = module {
-            // SAFETY: the code is reachable only through `self` (runners
-            // borrow it), which is being dropped.
-            unsafe { m.free_memory() };
-        }
+        // SAFETY: the code is reachable only through `self` (runners
+        // borrow it), which is being dropped.
+        unsafe { crate::jit::free_module(&mut self.module) };
     }
 }
 

@@ -242,40 +242,9 @@ impl<'a> Runner<'a> {
         })
     }
 
-    /// The word of `v` of type `ty`, allocated in this run's arena.
+    /// The word of `v` of type `ty`, laid out in this run's arena.
     pub(crate) fn word_of(&mut self, v: &Value, ty: &Ty) -> Option<u64> {
-        Some(match (v, ty) {
-            (Value::Unit, _) => 0,
-            (Value::Int(i), _) => *i as u64,
-            (Value::Bool(b), _) => *b as u64,
-            (Value::Real(x), _) => x.to_bits(),
-            (Value::Array(xs), Ty::Array(e)) => {
-                let words = xs
-                    .iter()
-                    .map(|x| self.word_of(x, e))
-                    .collect::<Option<Vec<u64>>>()?;
-                self.array_from(&words)
-            }
-            (Value::Tuple(xs), Ty::Tuple(ts)) if xs.len() == ts.len() => {
-                let words = xs
-                    .iter()
-                    .zip(ts)
-                    .map(|(x, t)| self.word_of(x, t))
-                    .collect::<Option<Vec<u64>>>()?;
-                let p = self.alloc(words.len());
-                // SAFETY: `alloc` returned `words.len()` writable words.
-                unsafe { std::ptr::copy_nonoverlapping(words.as_ptr(), p, words.len()) };
-                p as u64
-            }
-            (Value::Dist(d), _) => {
-                self.dists.push(DistEntry {
-                    dist: (**d).clone(),
-                    options: None,
-                });
-                (self.dists.len() - 1) as u64 | RUN_LOCAL
-            }
-            _ => return None,
-        })
+        encode(self, v, ty)
     }
 
     fn values(&self, words: &[u64], tys: &[Ty]) -> Option<Vec<Value>> {
@@ -327,6 +296,61 @@ impl<'a> Runner<'a> {
         }
         e.options.as_ref().and_then(|o| o.as_deref())
     }
+}
+
+/// Where [`encode`] lays out compound values.
+pub(crate) trait Place {
+    /// Stores `words` and returns their address.
+    fn block(&mut self, words: &[u64]) -> u64;
+    /// The handle of a distribution value, if this place can hold one.
+    fn dist_handle(&mut self, d: &DistValue) -> Option<u64>;
+}
+
+impl Place for Runner<'_> {
+    fn block(&mut self, words: &[u64]) -> u64 {
+        let p = self.alloc(words.len());
+        // SAFETY: `alloc` returned `words.len()` writable words.
+        unsafe { std::ptr::copy_nonoverlapping(words.as_ptr(), p, words.len()) };
+        p as u64
+    }
+
+    fn dist_handle(&mut self, d: &DistValue) -> Option<u64> {
+        self.dists.push(DistEntry {
+            dist: d.clone(),
+            options: None,
+        });
+        Some((self.dists.len() - 1) as u64 | RUN_LOCAL)
+    }
+}
+
+/// The word of `v`, of type `ty` (`None` when they disagree, or for what
+/// words cannot hold): scalars in the word, arrays as `[len, x…]` and
+/// tuples as `[x…]` blocks in `place`.
+pub(crate) fn encode(place: &mut impl Place, v: &Value, ty: &Ty) -> Option<u64> {
+    Some(match (v, ty) {
+        (Value::Unit, Ty::Unit) => 0,
+        (Value::Int(i), Ty::Int) => *i as u64,
+        (Value::Bool(b), Ty::Bool) => *b as u64,
+        (Value::Real(x), Ty::Real) => x.to_bits(),
+        (Value::Array(xs), Ty::Array(e)) => {
+            let mut words = Vec::with_capacity(xs.len() + 1);
+            words.push(xs.len() as u64);
+            for x in xs.iter() {
+                words.push(encode(place, x, e)?);
+            }
+            place.block(&words)
+        }
+        (Value::Tuple(xs), Ty::Tuple(ts)) if xs.len() == ts.len() => {
+            let words = xs
+                .iter()
+                .zip(ts)
+                .map(|(x, t)| encode(place, x, t))
+                .collect::<Option<Vec<u64>>>()?;
+            place.block(&words)
+        }
+        (Value::Dist(d), Ty::Dist(_)) => place.dist_handle(d)?,
+        _ => return None,
+    })
 }
 
 /// The elements of an array word.
