@@ -305,18 +305,21 @@ pub fn for_inference(
     ) {
         Ok(m) => Ok(Some(tyche_infer::Native(std::sync::Arc::new(m)))),
         Err(_) if request == BackendRequest::Auto => Ok(None),
-        Err(e) => {
-            let d = Diagnostic::error(format!(
-                "this model cannot run on native code: {}",
-                e.reason
-            ))
-            .with_code("E0751")
-            .with_help("use `--backend interp` (or `auto`, which falls back to the interpreter)");
-            Err(match e.span {
-                Some(span) => d.with_primary(span, "not static here"),
-                None => d,
-            })
-        }
+        Err(e) => Err(not_native(e, "not static here")),
+    }
+}
+
+/// E0751: why `--backend jit` cannot run this model, pointing at `what`.
+fn not_native(e: NotStatic, what: &str) -> tyche_core::Diagnostic {
+    let d = tyche_core::Diagnostic::error(format!(
+        "this model cannot run on native code: {}",
+        e.reason
+    ))
+    .with_code("E0751")
+    .with_help("use `--backend interp` (or `auto`, which falls back to the interpreter)");
+    match e.span {
+        Some(span) => d.with_primary(span, what),
+        None => d,
     }
 }
 
@@ -347,13 +350,9 @@ pub fn prepare(
     let paths = paths::LazyPaths::new(Arc::clone(program), Arc::clone(globals), model, eager);
     if request == BackendRequest::Jit {
         // Refusals are errors: compile now to find them.
-        paths.compile().map_err(|reason| {
-            tyche_core::Diagnostic::error(format!("this model cannot run on native code: {reason}"))
-                .with_code("E0751")
-                .with_help(
-                    "use `--backend interp` (or `auto`, which falls back to the interpreter)",
-                )
-        })?;
+        paths
+            .compile()
+            .map_err(|e| not_native(e, "not compiled here"))?;
     }
     opts.native_paths = Some(tyche_infer::NativeEnumeration(Arc::new(paths)));
     Ok(())

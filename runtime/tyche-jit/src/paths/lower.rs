@@ -29,8 +29,16 @@ use tyche_ir::{BinOp, Callee, Const, FuncId, Instr, Intrinsic, Prim, Program, Re
 
 const W: types::Type = types::I64;
 
-/// Why a model has no native paths.
-pub(crate) type Refusal = String;
+/// Why a model has no native paths (with the instruction's source span
+/// where there is one).
+pub(crate) type Refusal = crate::NotStatic;
+
+fn refusal(reason: impl Into<String>) -> Refusal {
+    crate::NotStatic {
+        reason: reason.into(),
+        span: None,
+    }
+}
 
 /// Words of the program's globals that compiled code reads, with the
 /// arrays they point to (kept alive as long as the code).
@@ -75,7 +83,7 @@ pub(crate) fn compile(
     descs: &mut Descs,
 ) -> Result<Compiled, Refusal> {
     let isa = crate::codegen::native_isa(&crate::JitOptions::default(), false)
-        .map_err(|e| format!("{e}"))?;
+        .map_err(|e| refusal(e.to_string()))?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
     for (name, ptr) in rt::symbols() {
         jb.symbol(name, ptr);
@@ -89,7 +97,7 @@ pub(crate) fn compile(
         let sig = signature(&module, program.func(f).params as usize);
         let id = module
             .declare_function(&format!("nx_f{}", f.index()), Linkage::Local, &sig)
-            .map_err(|e| format!("{e}"))?;
+            .map_err(|e| refusal(e.to_string()))?;
         ids.insert(f, id);
     }
     let mut fctx = FunctionBuilderContext::new();
@@ -125,10 +133,12 @@ pub(crate) fn compile(
         }
         module
             .define_function(ids[&f], &mut ctx)
-            .map_err(|e| format!("code generation failed: {e:?}"))?;
+            .map_err(|e| refusal(format!("code generation failed: {e:?}")))?;
         module.clear_context(&mut ctx);
     }
-    module.finalize_definitions().map_err(|e| format!("{e}"))?;
+    module
+        .finalize_definitions()
+        .map_err(|e| refusal(e.to_string()))?;
     let entry = module.get_finalized_function(ids[&model]);
     Ok(Compiled { module, entry })
 }
@@ -175,7 +185,7 @@ impl Helpers {
             }
             let id = module
                 .declare_function(name, Linkage::Import, &sig)
-                .map_err(|e| format!("{e}"))?;
+                .map_err(|e| refusal(e.to_string()))?;
             ids.push((name, id));
         }
         Ok(Helpers { ids })
@@ -487,7 +497,7 @@ impl Lower<'_, '_> {
                     Some(&next) => {
                         self.b.ins().jump(next, &[]);
                     }
-                    None => return Err(format!("`{}` runs off its end", func.name)),
+                    None => return Err(refusal(format!("`{}` runs off its end", func.name))),
                 }
             }
         }
@@ -507,7 +517,10 @@ impl Lower<'_, '_> {
 
     fn refuse(&self, pc: usize, what: &str) -> Refusal {
         let func = self.program.func(self.f);
-        format!("{what} (in `{}`, instruction {pc})", func.name)
+        crate::NotStatic {
+            reason: format!("{what} (in `{}`)", func.name),
+            span: func.spans.get(pc).copied(),
+        }
     }
 
     /// Lowers instruction `pc`; whether control falls through to `pc + 1`.

@@ -24,6 +24,7 @@ mod lower;
 mod rt;
 mod types;
 
+use crate::NotStatic;
 use std::sync::{Arc, Mutex, OnceLock};
 use tyche_dist::DistKind;
 use tyche_infer::{BranchPoint, PathEnd, PathRunner};
@@ -81,16 +82,20 @@ pub fn compile_paths(
     program: &Program,
     globals: &[Value],
     model: FuncId,
-) -> Result<CompiledPaths, String> {
+) -> Result<CompiledPaths, NotStatic> {
     let func = program.func(model);
+    let refuse = |reason: &str| NotStatic {
+        reason: reason.into(),
+        span: Some(func.span),
+    };
     if func.params != 0 || func.captures != 0 {
-        return Err("the model takes arguments".into());
+        return Err(refuse("the model takes arguments"));
     }
     let result = match Ty::from_ir(&func.ty) {
         Ty::Fn(_, r) if r.is_data() => *r,
-        _ => return Err("the model returns a value that is not data".into()),
+        _ => return Err(refuse("the model returns a value that is not data")),
     };
-    let types = types::infer(program, model)?;
+    let types = types::infer(program, model).map_err(|reason| NotStatic { reason, span: None })?;
     let mut statics = lower::Statics::default();
     let mut descs = Descs::default();
     let compiled = lower::compile(program, globals, model, &types, &mut statics, &mut descs)?;
@@ -144,7 +149,7 @@ impl LazyPaths {
     }
 
     /// Compiles now; the reason when the model cannot be.
-    pub fn compile(&self) -> Result<(), String> {
+    pub fn compile(&self) -> Result<(), NotStatic> {
         let mut reason = None;
         let compiled = self.compiled.get_or_init(|| {
             compile_paths(&self.program, &self.globals, self.model)
@@ -154,7 +159,10 @@ impl LazyPaths {
         match (compiled, reason) {
             (Some(_), _) => Ok(()),
             (None, Some(r)) => Err(r),
-            (None, None) => Err("the model cannot run on native code".into()),
+            (None, None) => Err(NotStatic {
+                reason: "it was refused before".into(),
+                span: None,
+            }),
         }
     }
 }
