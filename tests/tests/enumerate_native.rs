@@ -440,6 +440,21 @@ fn model() -> (Int, Int, Int) {
         data: None,
         native: true,
     },
+    // `sum` and `product` of an empty array of Reals are the Reals 0.0
+    // and 1.0 (the interpreter used to give the Ints 0 and 1, printed
+    // without a decimal point, which native code could not represent).
+    Case {
+        name: "empty_real_sums",
+        src: "fn model() -> (Real, Real, Real, Int) {
+    let k ~ DiscreteUniform(0, 2);
+    let xs = map(range(0, k), |x| real(x) + 0.5);
+    let ns = range(0, k);
+    (sum(xs), product(xs), sum(xs) + 1.5, sum(ns) + product(ns))
+}
+",
+        data: None,
+        native: true,
+    },
     // Signed zeros and NaN in results, a NaN observation (a dead path).
     Case {
         name: "special_reals",

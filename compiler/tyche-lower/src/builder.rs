@@ -1199,6 +1199,22 @@ impl<'a> Lowerer<'a> {
                 let args = args.iter().map(|a| self.lower(a)).collect();
                 let dst = self.reg();
                 self.emit(Instr::Prim { dst, prim, args }, span);
+                if matches!(prim, Prim::Sum | Prim::Product)
+                    && self.expr_type(e) == Some(Type::Real)
+                {
+                    // The sum of an empty array has no element to say it
+                    // is Real: `real` makes the unit 0 (1) a Real.
+                    let real = self.reg();
+                    self.emit(
+                        Instr::Prim {
+                            dst: real,
+                            prim: Prim::Real,
+                            args: vec![dst],
+                        },
+                        span,
+                    );
+                    return real;
+                }
                 dst
             }
             Builtin::Intrinsic(op) => {
