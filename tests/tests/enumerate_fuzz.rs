@@ -34,121 +34,10 @@
 
 mod common;
 
-use common::{diff, par_map, pretty_json, tyche};
+use common::enumeration::{disagreements, enumerate, scratch_dir, Run};
+use common::{par_map, tyche};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-
-// ---------------------------------------------------------------------
-// Running `tyche` (copied from enumerate_native.rs: each test file is its
-// own crate).
-
-/// A fresh directory for one test's files (removed by the test).
-fn scratch_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-/// One `tyche run --method enumerate --format json --output CSV` outcome.
-#[derive(Debug, PartialEq)]
-struct Run {
-    status: u8,
-    /// The JSON on stdout with its `"backend"` key cut out.
-    json: String,
-    /// The value of `"backend"`, if stdout had one.
-    backend: Option<String>,
-    stderr: String,
-    /// The `--output` file (empty when the run wrote none).
-    csv: String,
-}
-
-/// Removes `"backend":"…"` (and its separating comma) from compact JSON;
-/// returns the rest and the value.
-fn cut_backend(stdout: &str) -> (String, Option<String>) {
-    const KEY: &str = "\"backend\":\"";
-    let Some(start) = stdout.find(KEY) else {
-        return (stdout.to_string(), None);
-    };
-    let value_start = start + KEY.len();
-    let Some(len) = stdout[value_start..].find('"') else {
-        return (stdout.to_string(), None);
-    };
-    let value = stdout[value_start..value_start + len].to_string();
-    let mut end = value_start + len + 1;
-    let mut start = start;
-    if stdout[end..].starts_with(',') {
-        end += 1;
-    } else if stdout[..start].ends_with(',') {
-        start -= 1;
-    }
-    (
-        format!("{}{}", &stdout[..start], &stdout[end..]),
-        Some(value),
-    )
-}
-
-/// Enumerates `file` on `backend` (seed 7, JSON on stdout, draws to `csv`).
-fn enumerate(file: &Path, backend: &str, csv: &Path) -> Run {
-    let _ = std::fs::remove_file(csv);
-    let args: Vec<String> = [
-        "run",
-        &file.display().to_string(),
-        "--method",
-        "enumerate",
-        "--format",
-        "json",
-        "--seed",
-        "7",
-        "--backend",
-        backend,
-        "--output",
-        &csv.display().to_string(),
-    ]
-    .map(String::from)
-    .to_vec();
-    let out = tyche(&args, &[]);
-    let (json, backend) = cut_backend(&out.stdout);
-    Run {
-        status: out.status,
-        json,
-        backend,
-        stderr: out.stderr,
-        csv: std::fs::read_to_string(csv).unwrap_or_default(),
-    }
-}
-
-/// Everything that differs between two runs but the backend.
-fn disagreements(interp: &Run, native: &Run) -> Vec<String> {
-    let mut out = Vec::new();
-    if interp.status != native.status {
-        out.push(format!(
-            "exit status {} (interp) vs {} (native)",
-            interp.status, native.status
-        ));
-    }
-    if interp.stderr != native.stderr {
-        out.push(format!(
-            "stderr differs (- interp, + native):\n{}",
-            diff(&interp.stderr, &native.stderr)
-        ));
-    }
-    if interp.json != native.json {
-        let (a, b) = (pretty_json(&interp.json), pretty_json(&native.json));
-        let shown = if a == b {
-            format!("    {}\n    {}\n", interp.json, native.json)
-        } else {
-            diff(&a, &b)
-        };
-        out.push(format!("JSON differs (- interp, + native):\n{shown}"));
-    }
-    if interp.csv != native.csv {
-        out.push(format!(
-            "CSV draws differ (- interp, + native):\n{}",
-            diff(&interp.csv, &native.csv)
-        ));
-    }
-    out
-}
+use std::path::Path;
 
 // ---------------------------------------------------------------------
 // The generator.
@@ -2109,9 +1998,9 @@ fn run_one(dir: &Path, index: usize, src: &str) -> Outcome {
         return out;
     }
     let csv = |b: &str| dir.join(format!("p{index:03}.{b}.csv"));
-    let interp = enumerate(&file, "interp", &csv("interp"));
-    let jit = enumerate(&file, "jit", &csv("jit"));
-    let auto = enumerate(&file, "auto", &csv("auto"));
+    let interp = enumerate(&file, "interp", &[], &csv("interp"));
+    let jit = enumerate(&file, "jit", &[], &csv("jit"));
+    let auto = enumerate(&file, "auto", &[], &csv("auto"));
     if interp.status == 0 && interp.backend.as_deref() != Some("interpreter") {
         out.problems
             .push(format!("interp reported backend {:?}", interp.backend));

@@ -26,123 +26,11 @@
 
 mod common;
 
-use common::{
-    args_without_method, diff, par_map, pretty_json, programs, programs_recursive, rel, root, tyche,
+use common::enumeration::{
+    cut_backend, disagreements, enumerate, enumerate_args, scratch_dir, Run,
 };
-use std::path::{Path, PathBuf};
-
-/// A fresh directory for one test's files (removed by the test).
-fn scratch_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-/// One `tyche run --method enumerate --format json --output CSV` outcome.
-#[derive(Debug, PartialEq)]
-struct Run {
-    status: u8,
-    /// The JSON on stdout with its `"backend"` key cut out (verbatim
-    /// otherwise: the comparison is of bytes, not of parsed numbers).
-    json: String,
-    /// The value of `"backend"`, if stdout had one.
-    backend: Option<String>,
-    stderr: String,
-    /// The `--output` file (empty when the run wrote none).
-    csv: String,
-}
-
-/// Removes `"backend":"…"` (and its separating comma) from compact JSON;
-/// returns the rest and the value.
-fn cut_backend(stdout: &str) -> (String, Option<String>) {
-    const KEY: &str = "\"backend\":\"";
-    let Some(start) = stdout.find(KEY) else {
-        return (stdout.to_string(), None);
-    };
-    let value_start = start + KEY.len();
-    let Some(len) = stdout[value_start..].find('"') else {
-        return (stdout.to_string(), None);
-    };
-    let value = stdout[value_start..value_start + len].to_string();
-    let mut end = value_start + len + 1;
-    let mut start = start;
-    if stdout[end..].starts_with(',') {
-        end += 1;
-    } else if stdout[..start].ends_with(',') {
-        start -= 1;
-    }
-    (
-        format!("{}{}", &stdout[..start], &stdout[end..]),
-        Some(value),
-    )
-}
-
-/// Enumerates `file` on `backend` with `extra` arguments (seed 7, JSON on
-/// stdout, draws to `csv`).
-fn enumerate(file: &Path, backend: &str, extra: &[String], csv: &Path) -> Run {
-    let _ = std::fs::remove_file(csv);
-    let mut args: Vec<String> = [
-        "run",
-        &file.display().to_string(),
-        "--method",
-        "enumerate",
-        "--format",
-        "json",
-        "--seed",
-        "7",
-        "--backend",
-        backend,
-        "--output",
-        &csv.display().to_string(),
-    ]
-    .map(String::from)
-    .to_vec();
-    args.extend(extra.iter().cloned());
-    let out = tyche(&args, &[]);
-    let (json, backend) = cut_backend(&out.stdout);
-    Run {
-        status: out.status,
-        json,
-        backend,
-        stderr: out.stderr,
-        csv: std::fs::read_to_string(csv).unwrap_or_default(),
-    }
-}
-
-/// Everything that differs between two runs but the backend.
-fn disagreements(interp: &Run, native: &Run) -> Vec<String> {
-    let mut out = Vec::new();
-    if interp.status != native.status {
-        out.push(format!(
-            "exit status {} (interp) vs {} (native)",
-            interp.status, native.status
-        ));
-    }
-    if interp.stderr != native.stderr {
-        out.push(format!(
-            "stderr differs (- interp, + native):\n{}",
-            diff(&interp.stderr, &native.stderr)
-        ));
-    }
-    if interp.json != native.json {
-        // A readable diff when the values differ; the raw text when only
-        // the spelling does.
-        let (a, b) = (pretty_json(&interp.json), pretty_json(&native.json));
-        let shown = if a == b {
-            format!("    {}\n    {}\n", interp.json, native.json)
-        } else {
-            diff(&a, &b)
-        };
-        out.push(format!("JSON differs (- interp, + native):\n{shown}"));
-    }
-    if interp.csv != native.csv {
-        out.push(format!(
-            "CSV draws differ (- interp, + native):\n{}",
-            diff(&interp.csv, &native.csv)
-        ));
-    }
-    out
-}
+use common::{args_without_method, diff, par_map, programs, programs_recursive, rel, root, tyche};
+use std::path::Path;
 
 /// Runs `file` on the interpreter and on `native` (`auto` or `jit`);
 /// `tag` names the CSV files in `dir`.
@@ -910,20 +798,7 @@ fn model() -> (Int, Bool, Real) {
     let mut runs = Vec::new();
     for (backend, threads) in [("auto", 1), ("auto", 2), ("interp", 2)] {
         let csv = dir.join(format!("{backend}-{threads}.csv"));
-        let args: Vec<String> = [
-            "run",
-            &file.display().to_string(),
-            "--method",
-            "enumerate",
-            "--format",
-            "json",
-            "--backend",
-            backend,
-            "--output",
-            &csv.display().to_string(),
-        ]
-        .map(String::from)
-        .to_vec();
+        let args = enumerate_args(&file, backend, &csv);
         let (pool, status, stdout, stderr) = run_in_child(threads, &args);
         assert_eq!(pool, threads as u64, "RAYON_NUM_THREADS was not honoured");
         assert_eq!(status, 0, "{backend} on {threads} threads: {stderr}");

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod enumeration;
+
 use std::path::{Path, PathBuf};
 use tyche_cli::Outcome;
 
