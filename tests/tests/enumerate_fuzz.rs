@@ -21,7 +21,8 @@
 //! indices in bounds, distribution parameters valid and no arithmetic
 //! overflows; an estimate of the number of paths keeps enumeration small
 //! (at most ~1,500 paths). A polymorphic helper (`first`) now and then
-//! makes native paths refuse a model (E0751, counted). About one program
+//! tests how native paths type a polymorphic call (a refusal, E0751, is
+//! counted, and allowed). About one program
 //! in ten is made risky on purpose (a division by zero, an index out of
 //! bounds, an invalid parameter, an overflow, a NaN converted to Int or
 //! given to `factor`, a negative exponent, on some paths): both backends
@@ -497,7 +498,7 @@ impl Gen {
                 }
                 29 if self.rng.chance(1, 4) => {
                     // A polymorphic function (it only moves values; native
-                    // paths refuse arithmetic on what it returns).
+                    // paths type its result from the argument's type).
                     if let Some(v) = self.pick_var(|k| matches!(k, Kind::IntArr(l, _) if l.lo >= 1))
                     {
                         let Kind::IntArr(_, e) = v.kind else {

@@ -388,9 +388,9 @@ fn model() -> (Int, Bool, (Int, Int), Int) {
         data: None,
         native: true,
     },
-    // Let-polymorphism with arithmetic on a polymorphic result (`compose`
-    // returns a value of unknown type): native paths may refuse it, the
-    // output must still be the interpreter's.
+    // Let-polymorphism with arithmetic on a polymorphic result: native
+    // paths type a call of `count_if` or of what `compose` returns from
+    // its arguments' types.
     Case {
         name: "polymorphic_ops",
         src: "fn count_if(xs, p) { fold(xs, 0, |acc, x| if p(x) { acc + 1 } else { acc }) }
@@ -406,7 +406,7 @@ fn model() -> (Int, Int, Bool) {
 }
 ",
         data: None,
-        native: false,
+        native: true,
     },
     // `repeat` a random number of times.
     Case {

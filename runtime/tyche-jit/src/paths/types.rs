@@ -90,6 +90,16 @@ impl Ty {
         }
     }
 
+    fn mentions_real(&self) -> bool {
+        match self {
+            Ty::Real => true,
+            Ty::Array(e) | Ty::Dist(e) => e.mentions_real(),
+            Ty::Tuple(ts) => ts.iter().any(Ty::mentions_real),
+            Ty::Fn(ps, r) => ps.iter().any(Ty::mentions_real) || r.mentions_real(),
+            _ => false,
+        }
+    }
+
     fn ret(&self) -> Ty {
         match self {
             Ty::Fn(_, r) => (**r).clone(),
@@ -104,6 +114,73 @@ impl Ty {
             Ty::Unknown => Ty::Unknown,
             _ => Ty::Var,
         }
+    }
+}
+
+/// The result type of a call of a function of declared type `declared`
+/// with arguments of types `actual`: its type variables bound by matching
+/// the parameters against the arguments (a polymorphic `first(xs)` of an
+/// `[Int]` gives an Int). A variable bound to a type with a Real in it
+/// stays [`Ty::Var`]: an integer literal of numerically polymorphic type
+/// is an Int at run time even where the caller sees a Real.
+fn instantiated_result(declared: &Type, actual: &[Ty]) -> Ty {
+    let Type::Fn(params, ret) = declared else {
+        return Ty::Var;
+    };
+    if actual.contains(&Ty::Unknown) {
+        // Not yet known (an argument written further on): ask again.
+        return Ty::Unknown;
+    }
+    let mut bound: HashMap<u32, Option<Ty>> = HashMap::new();
+    for (p, a) in params.iter().zip(actual) {
+        bind(p, a, &mut bound);
+    }
+    apply(ret, &bound)
+}
+
+/// Binds the type variables of `declared` to the parts of `actual` they
+/// stand for; a variable bound twice to different types is unbound
+/// (`None`).
+fn bind(declared: &Type, actual: &Ty, bound: &mut HashMap<u32, Option<Ty>>) {
+    match (declared, actual) {
+        (Type::Var(n), a) if !matches!(a, Ty::Unknown | Ty::Var) => {
+            let now = match bound.get(n) {
+                None => Some(a.clone()),
+                Some(Some(b)) if b == a => Some(a.clone()),
+                Some(_) => None,
+            };
+            bound.insert(*n, now);
+        }
+        (Type::Array(d), Ty::Array(a)) | (Type::Dist(d), Ty::Dist(a)) => bind(d, a, bound),
+        (Type::Tuple(ds), Ty::Tuple(as_)) => {
+            for (d, a) in ds.iter().zip(as_) {
+                bind(d, a, bound);
+            }
+        }
+        (Type::Fn(dp, dr), Ty::Fn(ap, ar)) => {
+            for (d, a) in dp.iter().zip(ap) {
+                bind(d, a, bound);
+            }
+            bind(dr, ar, bound);
+        }
+        _ => {}
+    }
+}
+
+fn apply(t: &Type, bound: &HashMap<u32, Option<Ty>>) -> Ty {
+    match t {
+        Type::Var(n) => match bound.get(n) {
+            Some(Some(b)) if !b.mentions_real() => b.clone(),
+            _ => Ty::Var,
+        },
+        Type::Array(e) => Ty::Array(Box::new(apply(e, bound))),
+        Type::Dist(e) => Ty::Dist(Box::new(apply(e, bound))),
+        Type::Tuple(ts) => Ty::Tuple(ts.iter().map(|t| apply(t, bound)).collect()),
+        Type::Fn(ps, r) => Ty::Fn(
+            ps.iter().map(|t| apply(t, bound)).collect(),
+            Box::new(apply(r, bound)),
+        ),
+        other => Ty::from_ir(other),
     }
 }
 
@@ -309,12 +386,16 @@ pub(crate) fn infer(program: &Program, model: FuncId) -> Result<Types, String> {
                         },
                     ),
                     Instr::Call {
-                        dst, callee, tail, ..
+                        dst,
+                        callee,
+                        tail,
+                        args,
                     } => {
                         let ret = match callee {
                             Callee::Direct(g) => {
                                 reach(*g, &[], &mut regs)?;
-                                declared(*g).1
+                                let actual: Vec<Ty> = args.iter().map(t).collect();
+                                instantiated_result(&program.func(*g).ty, &actual)
                             }
                             Callee::Closure(c) => t(c).ret(),
                         };
