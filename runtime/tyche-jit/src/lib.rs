@@ -352,7 +352,7 @@ pub fn prepare(
         // Refusals are errors: compile now to find them.
         paths
             .compile()
-            .map_err(|e| not_native(e, "not compiled here"))?;
+            .map_err(|e| not_native(e.clone(), "not compiled here"))?;
     }
     opts.native_paths = Some(tyche_infer::NativeEnumeration(Arc::new(paths)));
     Ok(())

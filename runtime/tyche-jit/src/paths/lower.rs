@@ -590,7 +590,7 @@ impl Lower<'_, '_> {
                         let n = self.b.ins().fneg(f);
                         self.float_word(n)
                     }
-                    _ => return Err(self.refuse(pc, "a negation of unknown type")),
+                    _ => return Err(self.refuse(pc, "a negation of a value of polymorphic type")),
                 };
                 self.set(dst, v);
             }
@@ -605,7 +605,7 @@ impl Lower<'_, '_> {
             Instr::MakeDist { dst, kind, args } => {
                 let tys: Vec<Ty> = args.iter().map(|a| self.ty(a).clone()).collect();
                 if !tys.iter().all(Ty::is_data) {
-                    return Err(self.refuse(pc, "a distribution parameter of unknown type"));
+                    return Err(self.refuse(pc, "a distribution parameter of polymorphic type"));
                 }
                 let vals: Vec<CValue> = args.iter().map(|a| self.get(a)).collect();
                 let scalar = vals.len() <= 4
@@ -856,7 +856,7 @@ impl Lower<'_, '_> {
                     self.types.of(self.f, self.dst_of(pc)).clone()
                 };
                 if !ret.is_data() {
-                    return Err(self.refuse(pc, "an operation of unknown type"));
+                    return Err(self.refuse(pc, "an operation whose result has a polymorphic type"));
                 }
                 let argv = self.spill(&[a, b]);
                 let d = self.desc(Desc::Binary {
@@ -870,7 +870,7 @@ impl Lower<'_, '_> {
                 self.check_abort();
                 v
             }
-            _ => return Err(self.refuse(pc, "an operation on values of unknown type")),
+            _ => return Err(self.refuse(pc, "an operation on a value of polymorphic type")),
         })
     }
 

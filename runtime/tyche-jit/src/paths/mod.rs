@@ -14,11 +14,11 @@
 //! ([`rt`]). [`types`] gives every register a type, [`lower`] emits one
 //! Cranelift function per IR function. A model that uses what native paths
 //! do not handle (strings, `print`, nested inference, interventions, host
-//! functions, operations on values of unknown type) is refused at compile
-//! time and enumerated on the interpreter; a run that meets a runtime
-//! error, or recurses deeper than [`rt::MAX_NATIVE_DEPTH`], hands its
-//! subtree back to the interpreter, which reports the error as it always
-//! does.
+//! functions, typed operations on values of polymorphic type) is refused
+//! at compile time and enumerated on the interpreter; a run that meets a
+//! runtime error, or recurses deeper than [`rt::MAX_NATIVE_DEPTH`], hands
+//! its subtree back to the interpreter, which reports the error as it
+//! always does.
 
 mod lower;
 mod rt;
@@ -95,7 +95,7 @@ pub fn compile_paths(
         Ty::Fn(_, r) if r.is_data() => *r,
         _ => return Err(refuse("the model returns a value that is not data")),
     };
-    let types = types::infer(program, model).map_err(|reason| NotStatic { reason, span: None })?;
+    let types = types::infer(program, model)?;
     let mut statics = lower::Statics::default();
     let mut descs = Descs::default();
     let compiled = lower::compile(program, globals, model, &types, &mut statics, &mut descs)?;
@@ -126,7 +126,7 @@ pub struct LazyPaths {
     program: Arc<Program>,
     globals: Arc<Vec<Value>>,
     model: FuncId,
-    compiled: OnceLock<Option<CompiledPaths>>,
+    compiled: OnceLock<Result<CompiledPaths, NotStatic>>,
     eager: bool,
 }
 
@@ -148,29 +148,18 @@ impl LazyPaths {
         }
     }
 
-    /// Compiles now; the reason when the model cannot be.
-    pub fn compile(&self) -> Result<(), NotStatic> {
-        let mut reason = None;
-        let compiled = self.compiled.get_or_init(|| {
-            compile_paths(&self.program, &self.globals, self.model)
-                .map_err(|r| reason = Some(r))
-                .ok()
-        });
-        match (compiled, reason) {
-            (Some(_), _) => Ok(()),
-            (None, Some(r)) => Err(r),
-            (None, None) => Err(NotStatic {
-                reason: "it was refused before".into(),
-                span: None,
-            }),
-        }
+    /// The compiled model (compiled on the first call), or why the model
+    /// cannot be compiled.
+    pub fn compile(&self) -> Result<&CompiledPaths, &NotStatic> {
+        self.compiled
+            .get_or_init(|| compile_paths(&self.program, &self.globals, self.model))
+            .as_ref()
     }
 }
 
 impl tyche_infer::NativePaths for LazyPaths {
     fn runner(&self) -> Option<Box<dyn PathRunner + '_>> {
-        let _ = self.compile();
-        self.compiled.get()?.as_ref()?.runner()
+        self.compile().ok()?.runner()
     }
 
     fn eager(&self) -> bool {
@@ -197,7 +186,9 @@ impl PathRunner for Runner<'_> {
         let here = 0u8;
         let sp = std::ptr::addr_of!(here) as u64;
         self.state.ctx.stack_limit = sp.saturating_sub(rt::NATIVE_STACK);
-        let ctx = &mut self.state.ctx as *mut rt::Ctx;
+        // From the whole runner, not its `ctx` field: the helpers reach the
+        // runner's other fields through this pointer.
+        let ctx = &mut *self.state as *mut rt::Runner as *mut rt::Ctx;
         let word = entry(ctx, 0);
         self.state.finish(word, &self.paths.result)
     }

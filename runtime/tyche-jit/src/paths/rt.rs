@@ -56,12 +56,13 @@ pub(crate) struct Ctx {
 /// Words per entry of [`Ctx::last`].
 pub(crate) const LAST_WORDS: usize = 6;
 
-pub(crate) const OFF_ABORT: i32 = 0;
-pub(crate) const OFF_DEPTH: i32 = 8;
-pub(crate) const OFF_NEXT: i32 = 16;
-pub(crate) const OFF_END: i32 = 24;
-pub(crate) const OFF_LAST: i32 = 32;
-pub(crate) const OFF_STACK_LIMIT: i32 = 40;
+// Where compiled code finds `Ctx`'s fields.
+pub(crate) const OFF_ABORT: i32 = std::mem::offset_of!(Ctx, abort) as i32;
+pub(crate) const OFF_DEPTH: i32 = std::mem::offset_of!(Ctx, depth) as i32;
+pub(crate) const OFF_NEXT: i32 = std::mem::offset_of!(Ctx, next) as i32;
+pub(crate) const OFF_END: i32 = std::mem::offset_of!(Ctx, end) as i32;
+pub(crate) const OFF_LAST: i32 = std::mem::offset_of!(Ctx, last) as i32;
+pub(crate) const OFF_STACK_LIMIT: i32 = std::mem::offset_of!(Ctx, stack_limit) as i32;
 
 /// Stack a run's compiled frames may use, whatever their size: less than
 /// any thread running inference has left (a rayon worker has 2 MiB).
@@ -366,8 +367,9 @@ pub(crate) fn array_words<'w>(word: u64) -> &'w [u64] {
 /// The runner behind the context pointer compiled code passes.
 ///
 /// # Safety
-/// `ctx` is the `ctx` field of a live [`Runner`] (it is its first field,
-/// and the struct is `repr(C)`), and no other reference to it is in use.
+/// `ctx` points to a live [`Runner`] (whose first field is `ctx`, in a
+/// `repr(C)` struct) and was derived from a pointer to the whole runner;
+/// no other reference to it is in use.
 unsafe fn runner<'r>(ctx: *mut Ctx) -> &'r mut Runner<'r> {
     unsafe { &mut *(ctx as *mut Runner<'r>) }
 }

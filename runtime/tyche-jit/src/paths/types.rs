@@ -10,7 +10,9 @@
 //! of a polymorphic function is [`Ty::Var`]: code that only moves such
 //! values still compiles; an operation that needs the type refuses.
 
+use crate::NotStatic;
 use std::collections::HashMap;
+use tyche_core::Span;
 use tyche_dist::DistKind;
 use tyche_ir::{BinOp, Callee, Const, FuncId, Instr, Intrinsic, Prim, Program, Type, UnOp};
 
@@ -184,6 +186,15 @@ fn apply(t: &Type, bound: &HashMap<u32, Option<Ty>>) -> Ty {
     }
 }
 
+/// A value native code cannot give one type (a register the lowering
+/// reuses at two types): the model is enumerated on the interpreter.
+fn two_types(what: &str, span: Span) -> NotStatic {
+    NotStatic {
+        reason: format!("{what} has two types here, and native code needs one"),
+        span: Some(span),
+    }
+}
+
 /// The value type of a distribution kind.
 pub(crate) fn dist_value(kind: DistKind) -> Ty {
     match kind.value_type_name() {
@@ -205,7 +216,7 @@ impl Types {
     }
 }
 
-pub(crate) fn infer(program: &Program, model: FuncId) -> Result<Types, String> {
+pub(crate) fn infer(program: &Program, model: FuncId) -> Result<Types, NotStatic> {
     let mut regs: HashMap<FuncId, Vec<Ty>> = HashMap::new();
     let mut work = vec![model];
     let declared = |f: FuncId| -> (Vec<Ty>, Ty) {
@@ -233,12 +244,13 @@ pub(crate) fn infer(program: &Program, model: FuncId) -> Result<Types, String> {
         loop {
             let mut changed = false;
             for (pc, instr) in func.code.iter().enumerate() {
+                let span = func.spans[pc];
                 let r = regs[&f].clone();
                 let t = |reg: &tyche_ir::Reg| r[reg.index()].clone();
                 let mut reach = |g: FuncId,
                                  captures: &[Ty],
                                  regs: &mut HashMap<FuncId, Vec<Ty>>|
-                 -> Result<(), String> {
+                 -> Result<(), NotStatic> {
                     let fresh = !regs.contains_key(&g);
                     let entry = regs.entry(g).or_insert_with(|| init(g));
                     let params = program.func(g).params as usize;
@@ -246,7 +258,10 @@ pub(crate) fn infer(program: &Program, model: FuncId) -> Result<Types, String> {
                     for (i, c) in captures.iter().enumerate() {
                         let slot = &mut entry[params + i];
                         let j = slot.join(c).ok_or_else(|| {
-                            format!("a capture of `{}` has two types", program.func(g).name)
+                            two_types(
+                                &format!("a value `{}` captures", program.func(g).name),
+                                span,
+                            )
                         })?;
                         if j != *slot {
                             *slot = j;
@@ -430,13 +445,9 @@ pub(crate) fn infer(program: &Program, model: FuncId) -> Result<Types, String> {
                     _ => continue,
                 };
                 let slot = &mut regs.get_mut(&f).expect("analysed")[dst.index()];
-                let j = slot.join(&ty).ok_or_else(|| {
-                    format!(
-                        "register r{} of `{}` has two types (instruction {pc})",
-                        dst.index(),
-                        func.name
-                    )
-                })?;
+                let j = slot
+                    .join(&ty)
+                    .ok_or_else(|| two_types(&format!("a value in `{}`", func.name), span))?;
                 if j != *slot {
                     *slot = j;
                     changed = true;
