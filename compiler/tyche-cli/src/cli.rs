@@ -54,6 +54,7 @@ pub enum MethodArg {
     Mh,
     Pmmh,
     Hmc,
+    Nuts,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -91,7 +92,7 @@ pub struct RunArgs {
     /// The zero-argument function to infer.
     #[arg(long, default_value = "model")]
     pub model: String,
-    /// Inference method (default: enumerate when every choice is finite and discrete, else smc).
+    /// Inference method (default: enumerate when every choice is finite and discrete; nuts when every choice is continuous and the model's structure is fixed by its data; else smc with rejuvenation moves).
     #[arg(long, value_enum)]
     pub method: Option<MethodArg>,
     /// Particles for smc, importance and rejection.
@@ -106,9 +107,18 @@ pub struct RunArgs {
     /// Keep every k-th mh sample.
     #[arg(long, default_value_t = 1)]
     pub thin: usize,
-    /// Independent mh chains (run in parallel).
-    #[arg(long, default_value_t = 1)]
-    pub chains: usize,
+    /// Independent MCMC chains, run in parallel (default: 4 for nuts and hmc, 1 for mh and pmmh).
+    #[arg(long)]
+    pub chains: Option<usize>,
+    /// Warm-up iterations per chain for nuts and hmc (step size and metric adaptation; not kept).
+    #[arg(long)]
+    pub warmup: Option<usize>,
+    /// The mean acceptance statistic nuts and hmc adapt their step size toward, in (0, 1).
+    #[arg(long, default_value_t = 0.8)]
+    pub target_accept: f64,
+    /// The maximum tree depth of nuts (at most 2^D leapfrog steps per iteration).
+    #[arg(long, default_value_t = 10)]
+    pub max_depth: u32,
     /// Random seed; the same seed gives the same output.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

@@ -458,6 +458,7 @@ fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
         Some(MethodArg::Mh) => Method::Mh,
         Some(MethodArg::Pmmh) => Method::Pmmh,
         Some(MethodArg::Hmc) => Method::Hmc,
+        Some(MethodArg::Nuts) => Method::Nuts,
         None => Method::Enumerate,
     };
     let mut opts = tyche_infer::Options {
@@ -480,10 +481,22 @@ fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
     if let Some(b) = args.burn {
         opts.burn = b;
     }
-    if args.chains == 0 || args.thin == 0 {
+    if args.chains == Some(0) || args.thin == 0 {
         return Err(usage(io, "--chains and --thin must be positive"));
     }
-    opts.chains = args.chains;
+    let gradient_based = matches!(method, Method::Nuts | Method::Hmc);
+    opts.chains = args.chains.unwrap_or(if gradient_based { 4 } else { 1 });
+    if let Some(w) = args.warmup {
+        opts.warmup = w;
+    }
+    if !(args.target_accept > 0.0 && args.target_accept < 1.0) {
+        return Err(usage(io, "--target-accept must be in (0, 1)"));
+    }
+    opts.target_accept = args.target_accept;
+    if !(1..=30).contains(&args.max_depth) {
+        return Err(usage(io, "--max-depth must be between 1 and 30"));
+    }
+    opts.max_depth = args.max_depth;
     // Per-draw traces only feed the CSV; recording them costs a third of
     // SMC's time.
     opts.traces = args.output.is_some();

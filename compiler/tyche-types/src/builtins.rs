@@ -19,7 +19,7 @@ const REAL2_DISTS: &[&str] = &[
     "InvGamma",
     "Cauchy",
 ];
-const METHODS: &[&str] = &["Rejection", "Importance", "Smc", "Mh", "Hmc"];
+const METHODS: &[&str] = &["Rejection", "Importance", "Smc", "Mh", "Hmc", "Nuts"];
 
 /// Every builtin name, in a stable order.
 pub fn builtin_names() -> Vec<&'static str> {

@@ -37,6 +37,7 @@ mod mh_native;
 mod model;
 mod native;
 mod nested;
+mod nuts;
 mod options;
 mod par;
 mod pmmh;
@@ -60,14 +61,14 @@ pub use handler::{Handler, Prior};
 pub use mh::Replay;
 pub use model::Model;
 pub use native::{
-    Backend, BranchPoint, Native, NativeDensity, NativeEnumeration, NativePaths, NativeSequential,
-    PathEnd, PathRunner,
+    Backend, BranchPoint, GradientEvaluator, Native, NativeDensity, NativeEnumeration, NativeGrad,
+    NativeGradient, NativePaths, NativeSequential, PathEnd, PathRunner,
 };
 pub use nested::{Ctx, MAX_NESTING};
 pub use options::{Method, Options, Progress, Proposal, PMMH_PARTICLES};
 pub use population::{Offspring, Population, Resampler};
 pub use rejection::max_attempts as rejection_max_attempts;
-pub use result::{Draw, InferResult, McmcStats};
+pub use result::{Draw, InferResult, McmcStats, SamplerDraw};
 pub use trace::{format_assignments, Choice, Record, SharedTrace, Trace};
 
 use tyche_core::Diagnostic;
@@ -86,8 +87,6 @@ pub fn run(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult, Diag
         Method::Smc => smc::smc(ctx, model, opts),
         Method::Mh => mh::mh(ctx, model, opts),
         Method::Pmmh => pmmh::pmmh(ctx, model, opts),
-        Method::Hmc => Err(Diagnostic::error("Hmc is not available yet")
-            .with_code("E0700")
-            .with_help("use Mh, Smc or Importance for now")),
+        Method::Hmc | Method::Nuts => nuts::nuts(ctx, model, opts),
     }
 }

@@ -447,6 +447,7 @@ pub(crate) fn mcmc_result(method: Method, outputs: Vec<ChainOutput>) -> InferRes
             rhat,
             ess,
             chains,
+            sampler: Vec::new(),
         }),
     }
 }

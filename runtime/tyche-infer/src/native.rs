@@ -246,3 +246,51 @@ impl fmt::Display for Backend {
         f.write_str(self.name())
     }
 }
+
+/// A static model with only continuous choices, as gradient-based samplers
+/// see it: its log density on unconstrained coordinates φ (one per
+/// choice, see `tyche_jit::transform`), log-Jacobians included, with its
+/// gradient; the map back to the choices' values; and the model on those
+/// values ([`NativeDensity`]: return value, addresses).
+///
+/// Contract: with θ = `constrain(φ)`, `log_density_gradient(φ)` equals
+/// the interpreter's log joint density of the run whose choices take θ's
+/// values, plus `Σ log |dθᵢ/dφᵢ|`; −∞ where that is not finite.
+pub trait NativeGradient: Send + Sync {
+    /// The number of coordinates.
+    fn dim(&self) -> usize;
+    /// An evaluator with its own scratch memory (one per chain).
+    fn evaluator(&self) -> Box<dyn GradientEvaluator + '_>;
+    /// The choices' values θ at φ.
+    fn constrain(&self, phi: &[f64], theta: &mut Vec<f64>);
+    /// The sample site and occurrence index of θ[i].
+    fn address(&self, i: usize) -> (SiteId, u32);
+    /// The model's return value at φ (whose choices' values are θ), or
+    /// the runtime error the interpreter stops with computing it.
+    fn result(&self, phi: &[f64], theta: &[f64]) -> Result<Value, Diagnostic>;
+    /// What computes the gradient (`"kernel interpreter"` or `"jit"`).
+    fn origin(&self) -> &'static str;
+}
+
+/// Evaluates a [`NativeGradient`]'s log density and gradient.
+pub trait GradientEvaluator {
+    /// `log p(φ)` (−∞ outside the support), and its gradient into `grad`.
+    fn log_density_gradient(&mut self, phi: &[f64], grad: &mut [f64]) -> f64;
+}
+
+/// A shared [`NativeGradient`], as [`Options`](crate::Options) holds it.
+#[derive(Clone)]
+pub struct NativeGrad(pub Arc<dyn NativeGradient>);
+
+impl fmt::Debug for NativeGrad {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NativeGrad(dim {})", self.0.dim())
+    }
+}
+
+/// Two are equal when they are the same one.
+impl PartialEq for NativeGrad {
+    fn eq(&self, other: &NativeGrad) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}

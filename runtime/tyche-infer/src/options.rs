@@ -21,12 +21,14 @@ pub enum Method {
     /// Particle marginal Metropolis–Hastings: MH over the choices made
     /// before the first observation, SMC for the rest.
     Pmmh,
-    /// Hamiltonian Monte Carlo (not available yet).
+    /// Static Hamiltonian Monte Carlo on the model's gradient.
     Hmc,
+    /// The No-U-Turn sampler on the model's gradient.
+    Nuts,
 }
 
 impl Method {
-    pub const ALL: [Method; 7] = [
+    pub const ALL: [Method; 8] = [
         Method::Enumerate,
         Method::Rejection,
         Method::Importance,
@@ -34,6 +36,7 @@ impl Method {
         Method::Mh,
         Method::Pmmh,
         Method::Hmc,
+        Method::Nuts,
     ];
 
     /// The lower-case name used on the command line and in JSON output.
@@ -46,6 +49,7 @@ impl Method {
             Method::Mh => "mh",
             Method::Pmmh => "pmmh",
             Method::Hmc => "hmc",
+            Method::Nuts => "nuts",
         }
     }
 
@@ -69,6 +73,7 @@ impl From<MethodKind> for Method {
             MethodKind::Smc => Method::Smc,
             MethodKind::Mh => Method::Mh,
             MethodKind::Hmc => Method::Hmc,
+            MethodKind::Nuts => Method::Nuts,
         }
     }
 }
@@ -136,6 +141,19 @@ pub struct Options {
     /// [`crate::NativePaths`]); `None` (the default, and always for nested
     /// inference) interprets.
     pub native_paths: Option<crate::NativeEnumeration>,
+    /// NUTS/HMC: warm-up iterations per chain (step size and metric
+    /// adaptation; not kept).
+    pub warmup: usize,
+    /// NUTS/HMC: the acceptance statistic step-size adaptation aims at.
+    pub target_accept: f64,
+    /// NUTS: the maximum tree depth (at most `2^max_depth` leapfrog steps
+    /// per transition).
+    pub max_depth: u32,
+    /// HMC: leapfrog steps per transition.
+    pub hmc_steps: usize,
+    /// The model's log density with its gradient on unconstrained
+    /// coordinates, for NUTS and HMC (see [`crate::NativeGradient`]).
+    pub gradient: Option<crate::NativeGrad>,
 }
 
 /// A progress callback, `f(done, total)`: `total` is the work of the whole
@@ -188,6 +206,11 @@ impl Default for Options {
             progress: None,
             native: None,
             native_paths: None,
+            warmup: 1000,
+            target_accept: 0.8,
+            max_depth: 10,
+            hmc_steps: 16,
+            gradient: None,
         }
     }
 }

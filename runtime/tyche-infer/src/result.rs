@@ -32,6 +32,26 @@ pub struct McmcStats {
     /// Multi-chain effective sample size of the result (numeric results).
     pub ess: Option<f64>,
     pub chains: usize,
+    /// Per kept draw, in draw order, the statistics of a gradient-based
+    /// sampler's transition (NUTS, HMC; empty for MH and PMMH).
+    pub sampler: Vec<SamplerDraw>,
+}
+
+/// The transition that produced one draw of NUTS or HMC (CmdStan's
+/// sampler columns).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SamplerDraw {
+    pub chain: u32,
+    /// The log density on unconstrained coordinates, Jacobians included
+    /// (CmdStan's `lp__`).
+    pub lp: f64,
+    pub accept_stat: f64,
+    pub step_size: f64,
+    pub tree_depth: u32,
+    pub n_leapfrog: u32,
+    pub divergent: bool,
+    /// The Hamiltonian at the draw.
+    pub energy: f64,
 }
 
 /// The outcome of [`infer`](crate::infer).

@@ -118,6 +118,8 @@ pub enum Purpose {
     MhInit,
     Pmmh,
     Enumerate,
+    Nuts,
+    NutsInit,
 }
 
 #[cfg(test)]

@@ -571,9 +571,11 @@ fn rejection_on_a_discrete_model_and_its_evidence() {
 }
 
 #[test]
-fn hmc_is_not_available_yet() {
-    let e = infer(&coin(), &opts(Method::Hmc, 10)).unwrap_err();
-    assert_eq!(e.message, "Hmc is not available yet");
+fn gradient_methods_need_a_gradient() {
+    for m in [Method::Hmc, Method::Nuts] {
+        let e = infer(&coin(), &opts(m, 10)).unwrap_err();
+        assert_eq!(e.code.as_deref(), Some("E0745"), "{}", e.message);
+    }
 }
 
 #[test]

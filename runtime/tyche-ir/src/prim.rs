@@ -70,6 +70,7 @@ prims! {
     Smc => "Smc" / 1,
     Mh => "Mh" / 1,
     Hmc => "Hmc" / 1,
+    Nuts => "Nuts" / 1,
 }
 
 /// A built-in that calls a Tyche closure, so it runs as a frame of the
@@ -128,6 +129,7 @@ pub enum MethodKind {
     Smc,
     Mh,
     Hmc,
+    Nuts,
 }
 
 impl MethodKind {
@@ -139,6 +141,7 @@ impl MethodKind {
             MethodKind::Smc => "smc",
             MethodKind::Mh => "mh",
             MethodKind::Hmc => "hmc",
+            MethodKind::Nuts => "nuts",
         }
     }
 
@@ -150,6 +153,7 @@ impl MethodKind {
             MethodKind::Smc,
             MethodKind::Mh,
             MethodKind::Hmc,
+            MethodKind::Nuts,
         ]
         .into_iter()
         .find(|m| m.name() == name)

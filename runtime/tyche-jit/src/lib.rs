@@ -43,6 +43,8 @@
 pub mod aot;
 pub mod codegen;
 pub mod dists;
+pub mod grad;
+pub mod gradient;
 pub mod graph;
 mod jit;
 pub mod kernel;
@@ -55,6 +57,7 @@ pub mod reroll;
 pub mod sequential;
 pub mod special;
 pub mod trace;
+pub mod transform;
 
 pub use codegen::{JitError, JitOptions};
 pub use jit::{
@@ -94,7 +97,7 @@ pub fn extract_with(
     build_kernel(t, opts)
 }
 
-fn build_kernel(t: trace::Trace, opts: &ExtractOptions) -> Result<Kernel, NotStatic> {
+pub(crate) fn build_kernel(t: trace::Trace, opts: &ExtractOptions) -> Result<Kernel, NotStatic> {
     let k = reroll::build(t, &opts.reroll);
     if let Err(m) = k.verify() {
         return Err(NotStatic {
@@ -309,6 +312,25 @@ pub fn for_inference(
     }
 }
 
+/// E0752: why NUTS or HMC cannot run this model, pointing at the cause.
+fn not_gradient(e: NotStatic, method: tyche_infer::Method) -> tyche_core::Diagnostic {
+    let d = tyche_core::Diagnostic::error(format!(
+        "{} cannot run this model: {}",
+        method.name(),
+        e.reason
+    ))
+    .with_code("E0752")
+    .with_note(
+        "gradient-based samplers need a model whose random choices are all continuous \
+         and whose structure (which choices it makes) is fixed by its data",
+    )
+    .with_help("use `--method smc --rejuvenate 2` or `--method mh`, which handle discrete choices and changing structure");
+    match e.span {
+        Some(span) => d.with_primary(span, "here"),
+        None => d,
+    }
+}
+
 /// E0751: why `--backend jit` cannot run this model, pointing at `what`.
 fn not_native(e: NotStatic, what: &str) -> tyche_core::Diagnostic {
     let d = tyche_core::Diagnostic::error(format!(
@@ -339,6 +361,20 @@ pub fn prepare(
 ) -> Result<(), tyche_core::Diagnostic> {
     opts.native = None;
     opts.native_paths = None;
+    opts.gradient = None;
+    if matches!(
+        opts.method,
+        tyche_infer::Method::Nuts | tyche_infer::Method::Hmc
+    ) {
+        // Gradients exist only for compiled models: the interpreter has
+        // none, so `--backend interp` reaches the method's own error.
+        if request != BackendRequest::Interpreter {
+            let g = gradient::GradientModel::new(program, globals, model)
+                .map_err(|e| not_gradient(e, opts.method))?;
+            opts.gradient = Some(tyche_infer::NativeGrad(Arc::new(g)));
+        }
+        return Ok(());
+    }
     if opts.method != tyche_infer::Method::Enumerate {
         opts.native = for_inference(program, globals, model, opts, request)?;
         return Ok(());

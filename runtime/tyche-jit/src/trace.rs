@@ -42,6 +42,7 @@
 
 use crate::dists::{self, Params, Val};
 use crate::graph::Graph;
+use crate::transform;
 use crate::kernel::Choice;
 use crate::ops::{Bin, Cmp, NodeId, Op, Un};
 use std::cell::Cell;
@@ -254,6 +255,9 @@ pub struct Trace {
     /// registers. `None` when a register holds a value templates cannot
     /// express.
     pub resume: Option<Resume>,
+    /// Traced with [`trace_unconstrained`]: per choice, the node of its
+    /// value as a function of the unconstrained θ. Empty otherwise.
+    pub constrained: Vec<NodeId>,
 }
 
 impl Trace {
@@ -377,6 +381,10 @@ struct Tracer<'p> {
     result: Option<TV>,
     events: Vec<Event>,
     discrete: bool,
+    /// Whether choices are unconstrained coordinates (see
+    /// [`trace_unconstrained`]).
+    unconstrained: bool,
+    constrained: Vec<NodeId>,
     dists: Vec<ChoiceDist>,
     checks: Vec<IndexCheck>,
     fixed: Vec<(Address, Value)>,
@@ -403,6 +411,30 @@ pub fn trace_with(
     limits: Limits,
     discrete: bool,
 ) -> R<Trace> {
+    trace_in(program, globals, model, limits, discrete, false)
+}
+
+/// Traces `model` with θ on unconstrained coordinates (for gradient-based
+/// samplers): each Real choice `x` is [`transform::constrain`]ed from its
+/// coordinate φ, its log-Jacobian is a term right after its log density,
+/// and [`Trace::constrained`] holds the nodes of the choices' values.
+pub fn trace_unconstrained(
+    program: &Program,
+    globals: &[Value],
+    model: FuncId,
+    limits: Limits,
+) -> R<Trace> {
+    trace_in(program, globals, model, limits, false, true)
+}
+
+fn trace_in(
+    program: &Program,
+    globals: &[Value],
+    model: FuncId,
+    limits: Limits,
+    discrete: bool,
+    unconstrained: bool,
+) -> R<Trace> {
     let mut t = Tracer {
         program,
         globals,
@@ -419,6 +451,8 @@ pub fn trace_with(
         result: None,
         events: Vec::new(),
         discrete,
+        unconstrained,
+        constrained: Vec::new(),
         dists: Vec::new(),
         checks: Vec::new(),
         fixed: Vec::new(),
@@ -457,6 +491,7 @@ pub fn trace_with(
         fixed: t.fixed,
         stopped,
         resume,
+        constrained: t.constrained,
     })
 }
 
@@ -1488,7 +1523,20 @@ impl<'p> Tracer<'p> {
             site_span: span,
         });
         self.events.push(Event::Choice(i));
-        let theta = self.g.param(i);
+        let mut theta = self.g.param(i);
+        let mut jacobian = None;
+        if self.unconstrained {
+            let Some(support) = transform::support(d.kind) else {
+                return self.unsupported(span, discrete_choice_reason(d.kind));
+            };
+            let Some(params) = self.priors[i as usize].clone() else {
+                return self.unsupported(span, "a choice whose parameters are not reals");
+            };
+            let (x, jac) = transform::constrain(&mut self.g, support, &params, theta);
+            theta = x;
+            jacobian = Some(jac);
+            self.constrained.push(x);
+        }
         let (x, tv) = match value {
             ValueKind::Real => (Val::Real(theta), TV::Real(theta)),
             ValueKind::Int => {
@@ -1499,6 +1547,9 @@ impl<'p> Tracer<'p> {
         };
         let lp = self.log_density(d, x, span)?;
         self.term(lp)?;
+        if let Some(jac) = jacobian {
+            self.term(jac)?;
+        }
         Ok(tv)
     }
 
@@ -2021,7 +2072,7 @@ impl<'p> Tracer<'p> {
                 },
                 _ => return self.unsupported(span, "mean of a posterior"),
             },
-            LogEvidence | Samples | Enumerate | Rejection | Importance | Smc | Mh | Hmc => {
+            LogEvidence | Samples | Enumerate | Rejection | Importance | Smc | Mh | Hmc | Nuts => {
                 return self.unsupported(
                     span,
                     format!("`{}` (inference) is not supported in kernels", p.name()),

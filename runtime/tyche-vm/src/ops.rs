@@ -200,6 +200,7 @@ fn kind_label(kind: MethodKind) -> &'static str {
         MethodKind::Smc => "Smc",
         MethodKind::Mh => "Mh",
         MethodKind::Hmc => "Hmc",
+        MethodKind::Nuts => "Nuts",
     }
 }
 
@@ -339,5 +340,6 @@ pub fn prim(p: Prim, args: &[Value]) -> OpResult {
         Smc => method(MethodKind::Smc, args),
         Mh => method(MethodKind::Mh, args),
         Hmc => method(MethodKind::Hmc, args),
+        Nuts => method(MethodKind::Nuts, args),
     }
 }

@@ -749,6 +749,7 @@ fn options(args: &InferArgs, session_seed: u64) -> tyche_infer::Options {
         Some(MethodArg::Mh) => Method::Mh,
         Some(MethodArg::Pmmh) => Method::Pmmh,
         Some(MethodArg::Hmc) => Method::Hmc,
+        Some(MethodArg::Nuts) => Method::Nuts,
     };
     let mut opts = tyche_infer::Options {
         method,

@@ -116,7 +116,7 @@ impl ReplHelper {
                 .map(|k| k.name().to_string()),
         );
         words
-            .extend(["Enumerate", "Rejection", "Importance", "Smc", "Mh", "Hmc"].map(String::from));
+            .extend(["Enumerate", "Rejection", "Importance", "Smc", "Mh", "Hmc", "Nuts"].map(String::from));
         words.sort();
         words.dedup();
         words

@@ -908,7 +908,8 @@ impl Lower<'_, '_> {
             | Prim::Importance
             | Prim::Smc
             | Prim::Mh
-            | Prim::Hmc => return Err(self.refuse(pc, "nested inference")),
+            | Prim::Hmc
+            | Prim::Nuts => return Err(self.refuse(pc, "nested inference")),
             _ => {
                 let ret = self.ty(dst).clone();
                 if !tys.iter().all(|t| t.is_data() || matches!(t, Ty::Dist(_))) || !ret.is_data() {

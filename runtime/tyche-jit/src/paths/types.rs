@@ -376,7 +376,8 @@ pub(crate) fn infer(program: &Program, model: FuncId) -> Result<Types, NotStatic
                             | Prim::Importance
                             | Prim::Smc
                             | Prim::Mh
-                            | Prim::Hmc => Ty::Other,
+                            | Prim::Hmc
+                            | Prim::Nuts => Ty::Other,
                         };
                         (*dst, ty)
                     }

@@ -1,0 +1,136 @@
+//! A static continuous model prepared for gradient-based samplers
+//! ([`tyche_infer::NativeGradient`]): traced on unconstrained coordinates
+//! ([`crate::transform`]), its kernel differentiated in reverse mode
+//! ([`crate::grad`]), with the map from coordinates to the choices' values
+//! and the return value over the coordinates.
+
+use crate::grad::Gradient;
+use crate::kernel::Kernel;
+use crate::native::Exprs;
+use crate::replay::Replayer;
+use crate::sequential::{collect_leaves, fill};
+use crate::trace::{self, Limits, NotStatic, Template};
+use std::sync::Arc;
+use tyche_core::Diagnostic;
+use tyche_ir::{FuncId, Program, SiteId};
+use tyche_vm::Value;
+
+/// How the return value is computed.
+enum ResultFn {
+    /// A template whose leaves are functions of the coordinates.
+    Template { template: Template, leaves: Exprs },
+    /// Not traceable: the interpreter's run with the choices' values.
+    Replay(Replayer),
+}
+
+/// See the module documentation.
+pub struct GradientModel {
+    kernel: Arc<Kernel>,
+    /// The choices' values as functions of the coordinates.
+    constrain: Exprs,
+    layout: Vec<(SiteId, u32)>,
+    result: ResultFn,
+}
+
+impl std::fmt::Debug for GradientModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GradientModel")
+            .field("dim", &self.layout.len())
+            .finish()
+    }
+}
+
+impl GradientModel {
+    /// Traces `model` on unconstrained coordinates; fails where the model
+    /// is not static or has a choice that is not continuous.
+    pub fn new(
+        program: &Arc<Program>,
+        globals: &Arc<Vec<Value>>,
+        model: FuncId,
+    ) -> Result<GradientModel, NotStatic> {
+        let t = trace::trace_unconstrained(program, globals, model, Limits::default())?;
+        if let Some(b) = t.kernel_blocker() {
+            return Err(b);
+        }
+        let constrain = Exprs::new(&t.graph, &t.constrained);
+        let layout = t.choices.iter().map(|c| (c.site, c.index)).collect();
+        let result = match &t.result {
+            Some(template) => {
+                let mut leaves = Vec::new();
+                collect_leaves(template, &mut leaves);
+                ResultFn::Template {
+                    template: template.clone(),
+                    leaves: Exprs::new(&t.graph, &leaves),
+                }
+            }
+            // The tracer's resume point holds templates over the
+            // coordinates, not the values the replay feeds the machine:
+            // replay from the start.
+            None => ResultFn::Replay(Replayer::new(
+                Arc::clone(program),
+                Arc::clone(globals),
+                model,
+                &t.choices,
+            )),
+        };
+        let kernel = crate::build_kernel(t, &crate::ExtractOptions::default())?;
+        Ok(GradientModel {
+            kernel: Arc::new(kernel),
+            constrain,
+            layout,
+            result,
+        })
+    }
+
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+
+    /// A gradient evaluator with its own scratch memory.
+    pub fn gradient(&self) -> Gradient {
+        Gradient::new(Arc::clone(&self.kernel))
+    }
+}
+
+/// [`Gradient`] as a [`tyche_infer::GradientEvaluator`].
+struct Evaluator(Gradient);
+
+impl tyche_infer::GradientEvaluator for Evaluator {
+    fn log_density_gradient(&mut self, phi: &[f64], grad: &mut [f64]) -> f64 {
+        self.0.eval(phi, grad)
+    }
+}
+
+impl tyche_infer::NativeGradient for GradientModel {
+    fn dim(&self) -> usize {
+        self.layout.len()
+    }
+
+    fn evaluator(&self) -> Box<dyn tyche_infer::GradientEvaluator + '_> {
+        Box::new(Evaluator(self.gradient()))
+    }
+
+    fn constrain(&self, phi: &[f64], theta: &mut Vec<f64>) {
+        theta.clear();
+        self.constrain.eval(phi, theta);
+    }
+
+    fn address(&self, i: usize) -> (SiteId, u32) {
+        self.layout[i]
+    }
+
+    fn result(&self, phi: &[f64], theta: &[f64]) -> Result<Value, Diagnostic> {
+        match &self.result {
+            ResultFn::Template { template, leaves } => {
+                let mut vals = Vec::new();
+                leaves.eval(phi, &mut vals);
+                Ok(fill(template, &mut vals.iter()))
+            }
+            ResultFn::Replay(r) => r.result(theta),
+        }
+    }
+
+    fn origin(&self) -> &'static str {
+        "kernel interpreter"
+    }
+}

@@ -1,0 +1,118 @@
+//! Unconstrained coordinates: each continuous choice's support mapped
+//! onto the whole real line, as gradient-based samplers need.
+//!
+//! A choice drawn from a distribution with support
+//! - ℝ (`Normal`, `Cauchy`, `StudentT`) is its own coordinate: `x = φ`;
+//! - (0, ∞) (`LogNormal`, `Gamma`, `InvGamma`, `Exponential`) is
+//!   `x = exp(φ)`, `log |dx/dφ| = φ`;
+//! - (a, b) (`Uniform(a, b)`, `Beta` on (0, 1)) is the scaled logistic
+//!   `x = a + (b − a) σ(φ)`, `log |dx/dφ| = ln(b − a) + ln σ(φ) + ln σ(−φ)`.
+//!
+//! The bounds are nodes of the traced graph, so a support that depends on
+//! other choices (`Uniform(0, x)`) is transformed with the bounds that
+//! hold at that point of the run, and the gradient flows through them.
+//! Tracing in unconstrained mode ([`crate::trace::trace_unconstrained`])
+//! applies [`constrain`] at every sample and adds the log-Jacobian as a
+//! term right after the choice's log density.
+
+use crate::graph::Graph;
+use crate::ops::{Bin, Cmp, NodeId, Un};
+use tyche_dist::DistKind;
+
+/// Where a continuous distribution's values lie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    /// The real line.
+    Real,
+    /// (0, ∞).
+    Positive,
+    /// (lo, hi): the bounds are the parameters at these positions, or
+    /// (0, 1) when `None`.
+    Interval(Option<(usize, usize)>),
+}
+
+/// The support of a Real-valued distribution kind; `None` for the others.
+pub fn support(kind: DistKind) -> Option<Support> {
+    Some(match kind {
+        DistKind::Normal | DistKind::Cauchy | DistKind::StudentT => Support::Real,
+        DistKind::LogNormal | DistKind::Gamma | DistKind::InvGamma | DistKind::Exponential => {
+            Support::Positive
+        }
+        DistKind::Uniform => Support::Interval(Some((0, 1))),
+        DistKind::Beta => Support::Interval(None),
+        _ => return None,
+    })
+}
+
+/// `ln σ(φ) = −softplus(−φ)`, without overflow for large |φ|.
+fn ln_sigmoid(g: &mut Graph, phi: NodeId) -> NodeId {
+    // −(max(−φ, 0) + ln(1 + e^{−|φ|}))
+    let zero = g.c(0.0);
+    let neg = g.neg(phi);
+    let m = g.bin(Bin::Max, neg, zero);
+    let a = g.un(Un::Abs, phi);
+    let na = g.neg(a);
+    let e = g.un(Un::Exp, na);
+    let l = g.un(Un::Log1p, e);
+    let s = g.add2(m, l);
+    g.neg(s)
+}
+
+/// `σ(φ)` computed without overflow.
+fn sigmoid(g: &mut Graph, phi: NodeId) -> NodeId {
+    let a = g.un(Un::Abs, phi);
+    let na = g.neg(a);
+    let e = g.un(Un::Exp, na);
+    let one = g.c(1.0);
+    let zero = g.c(0.0);
+    let d = g.add2(one, e);
+    let pos = g.div(one, d);
+    let neg = g.div(e, d);
+    let ge = g.cmp(Cmp::Ge, phi, zero);
+    g.select(ge, pos, neg)
+}
+
+/// The constrained value of coordinate `phi` and `log |dx/dφ|`, for a
+/// choice with support `s` and parameters `params` (nodes).
+pub fn constrain(g: &mut Graph, s: Support, params: &[NodeId], phi: NodeId) -> (NodeId, NodeId) {
+    match s {
+        Support::Real => (phi, g.c(0.0)),
+        Support::Positive => (g.un(Un::Exp, phi), phi),
+        Support::Interval(bounds) => {
+            let ls = ln_sigmoid(g, phi);
+            let nphi = g.neg(phi);
+            let lc = ln_sigmoid(g, nphi);
+            let jac = g.add2(ls, lc);
+            let p = sigmoid(g, phi);
+            match bounds {
+                None => (p, jac),
+                Some((i, j)) => {
+                    let (lo, hi) = (params[i], params[j]);
+                    let w = g.sub(hi, lo);
+                    let wp = g.mul(w, p);
+                    let x = g.add2(lo, wp);
+                    let lw = g.ln(w);
+                    (x, g.add2(lw, jac))
+                }
+            }
+        }
+    }
+}
+
+/// The unconstrained coordinate of a value `x` of a choice with support
+/// `s` and parameter values `params` (the inverse of [`constrain`]), for
+/// starting a chain at a given point.
+pub fn unconstrain(s: Support, params: &[f64], x: f64) -> f64 {
+    match s {
+        Support::Real => x,
+        Support::Positive => x.ln(),
+        Support::Interval(bounds) => {
+            let (lo, hi) = match bounds {
+                None => (0.0, 1.0),
+                Some((i, j)) => (params[i], params[j]),
+            };
+            let u = (x - lo) / (hi - lo);
+            (u / (1.0 - u)).ln()
+        }
+    }
+}
