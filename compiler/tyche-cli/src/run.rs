@@ -28,6 +28,7 @@ pub fn dispatch(cli: Cli, io: &mut Io) -> u8 {
         Command::Graph(args) => crate::graph::command(args, io),
         Command::Repl(args) => crate::repl::main(args, io),
         Command::Build(args) => crate::build::command(args, io),
+        Command::Summary(args) => crate::summary::command(args, io),
     }
 }
 
@@ -253,6 +254,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
     } else {
         None
     };
+    let started = std::time::Instant::now();
     let result = tyche_jit::infer(
         &model,
         &mut opts,
@@ -324,6 +326,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         values: &values,
         log_weights: Some(&weights),
         traces: Some(&traces),
+        chains: result.mcmc.as_ref().map_or(1, |m| m.chains),
     };
     let mut extra = serde_json::Map::new();
     if let Some(stats) = &result.mcmc {
@@ -344,9 +347,19 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         extra,
     };
     if let Some(path) = &args.output {
-        let written = std::fs::File::create(path)
-            .and_then(|f| tyche_report::write_csv(std::io::BufWriter::new(f), &draws));
-        if let Err(e) = written {
+        let written = match args.output_format {
+            crate::cli::OutputFormat::Tyche => std::fs::File::create(path)
+                .and_then(|f| tyche_report::write_csv(std::io::BufWriter::new(f), &draws))
+                .map_err(|e| (path.clone(), e)),
+            crate::cli::OutputFormat::Cmdstan => crate::summary::write_cmdstan(
+                path,
+                &args,
+                &info,
+                &draws,
+                started.elapsed().as_secs_f64(),
+            ),
+        };
+        if let Err((path, e)) = written {
             return usage(io, format!("cannot write {}: {e}", path.display()));
         }
     }
@@ -357,7 +370,13 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
     }
     let out = &mut io.out;
     let _ = match args.format {
-        Format::Json => writeln!(out, "{}", tyche_report::to_json(&info, &ty, &draws)),
+        Format::Json => {
+            let mut json = tyche_report::to_json(&info, &ty, &draws);
+            if args.draws {
+                json["draw_table"] = tyche_report::draws_json(&draws);
+            }
+            writeln!(out, "{json}")
+        }
         Format::Text => write!(out, "{}", tyche_report::to_text(&info, &ty, &draws, 60)),
     };
     0

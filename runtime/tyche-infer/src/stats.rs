@@ -361,7 +361,8 @@ pub fn mcse_sd<C: AsRef<[f64]>>(chains: &[C]) -> Option<f64> {
     let ess = ess_mean(&d)?;
     let dflat: Vec<f64> = d.iter().flatten().copied().collect();
     let evar = mean(&dflat);
-    let varvar = (dflat.iter().map(|x| x * x).sum::<f64>() / dflat.len() as f64 - evar * evar) / ess;
+    let varvar =
+        (dflat.iter().map(|x| x * x).sum::<f64>() / dflat.len() as f64 - evar * evar) / ess;
     let r = (varvar / evar / 4.0).sqrt();
     r.is_finite().then_some(r)
 }
@@ -427,7 +428,9 @@ fn ess_geyer(chains: &[Vec<f64>]) -> Option<f64> {
     let (lo, hi) = chains
         .iter()
         .flatten()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
+            (l.min(x), h.max(x))
+        });
     if lo.is_nan() || hi.is_nan() {
         return None;
     }
@@ -658,7 +661,10 @@ mod tests {
 
     fn draw_sets() -> Vec<(&'static str, Vec<Vec<f64>>)> {
         vec![
-            ("mixed", (0..4).map(|k| ar1(100 + k, 500, 0.5, 0.0)).collect()),
+            (
+                "mixed",
+                (0..4).map(|k| ar1(100 + k, 500, 0.5, 0.0)).collect(),
+            ),
             (
                 "stuck",
                 (0..4)
@@ -712,8 +718,14 @@ mod tests {
     #[test]
     fn draws_match_the_script() {
         let sets = draw_sets();
-        assert_eq!(sets[0].1[0][..3], [-0.7842749058206815, -2.084986954235237, -0.841398670398873]);
-        assert_eq!(sets[2].1[0][..3], [-1.4066945502035662, -3.13896757976612, 0.5902615840482763]);
+        assert_eq!(
+            sets[0].1[0][..3],
+            [-0.7842749058206815, -2.084986954235237, -0.841398670398873]
+        );
+        assert_eq!(
+            sets[2].1[0][..3],
+            [-1.4066945502035662, -3.13896757976612, 0.5902615840482763]
+        );
     }
 
     #[test]
@@ -742,7 +754,10 @@ mod tests {
             close("q5", name, Some(d.q5), e.q5);
             close("q50", name, Some(d.q50), e.q50);
             close("q95", name, Some(d.q95), e.q95);
-            assert_eq!((d.rhat, d.ess_bulk, d.ess_tail), (rhat(chains), ess_bulk(chains), ess_tail(chains)));
+            assert_eq!(
+                (d.rhat, d.ess_bulk, d.ess_tail),
+                (rhat(chains), ess_bulk(chains), ess_tail(chains))
+            );
         }
     }
 
@@ -760,7 +775,9 @@ mod tests {
         let stuck = vec![vec![1.0; 10], vec![2.0; 10]];
         assert_eq!(rhat(&stuck), Some(f64::INFINITY));
         // Infinite draws: rank-based diagnostics still work; the mean's not.
-        let inf = vec![(0..20).map(|i| if i == 3 { f64::INFINITY } else { i as f64 }).collect::<Vec<_>>()];
+        let inf = vec![(0..20)
+            .map(|i| if i == 3 { f64::INFINITY } else { i as f64 })
+            .collect::<Vec<_>>()];
         assert!(ess_bulk(&inf).is_some() && rhat(&inf).is_some());
         assert_eq!(ess_mean(&inf), None);
         assert_eq!(mcse_mean(&inf), None);
