@@ -154,9 +154,12 @@ pub struct RunArgs {
     /// With `--format json`: include every draw (`"draw_table"`, the `--output` CSV's columns).
     #[arg(long)]
     pub draws: bool,
-    /// Write a figure to this SVG file: a histogram or bar chart per result component, and trace plots for MCMC chains.
+    /// Write a figure to this SVG file: a histogram or bar chart per parameter (result components and choices), and trace and rank plots for MCMC chains.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+    /// With `--plot`: add a scatter plot of two parameters, named as the figure's panels (`mu,tau`, `result.0,eta[2]`).
+    #[arg(long, value_name = "A,B")]
+    pub plot_pair: Option<String>,
     /// What runs the model: `jit` native code (MH and SMC on the compiled density of a static model, enumeration on the whole model compiled) or an error saying why not, `interp` the interpreter, `auto` native code where it can and pays.
     #[arg(long, value_enum, default_value = "auto")]
     pub backend: BackendArg,

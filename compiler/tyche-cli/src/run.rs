@@ -364,7 +364,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         }
     }
     if let Some(path) = &args.plot {
-        if let Err(code) = write_plot(io, path, &info, &ty, &draws, result.mcmc.as_ref()) {
+        if let Err(code) = write_plot(io, path, &info, &ty, &draws, args.plot_pair.as_deref()) {
             return code;
         }
     }
@@ -421,20 +421,33 @@ fn progress_bar() -> (indicatif::ProgressBar, tyche_infer::Progress) {
     (bar, progress)
 }
 
-/// Writes the `--plot` figure: trace plots too for MCMC runs (their draws
-/// are the chains' draws concatenated). Failing to draw or write is a
-/// usage error.
+/// Writes the `--plot` figure (see `tyche_report::plot_figure`), with
+/// the `--plot-pair` scatter plot when asked. Failing to draw or write is
+/// a usage error.
 pub(crate) fn write_plot(
     io: &mut Io,
     path: &std::path::Path,
     info: &tyche_report::RunInfo,
     ty: &tyche_ir::Type,
     draws: &tyche_report::Draws,
-    mcmc: Option<&tyche_infer::McmcStats>,
+    pair: Option<&str>,
 ) -> Result<(), u8> {
-    let traces = mcmc.and_then(|m| tyche_report::chain_traces(ty, draws.values, m.chains));
-    let traces = traces.as_ref().map(|(name, cs)| (name.as_str(), &cs[..]));
-    let svg = tyche_report::plot_svg(info, ty, draws, traces).map_err(|msg| usage(io, msg))?;
+    let pair = match pair {
+        None => None,
+        Some(p) => match p.split_once(',') {
+            Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+                Some((a.trim().to_string(), b.trim().to_string()))
+            }
+            _ => {
+                return Err(usage(
+                    io,
+                    format!("--plot-pair wants two names, `A,B`; got `{p}`"),
+                ))
+            }
+        },
+    };
+    let options = tyche_report::PlotOptions { pair };
+    let svg = tyche_report::plot_figure(info, ty, draws, &options).map_err(|msg| usage(io, msg))?;
     std::fs::write(path, svg)
         .map_err(|e| usage(io, format!("cannot write {}: {e}", path.display())))
 }
@@ -484,6 +497,9 @@ fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
         seed: args.seed,
         ..Default::default()
     };
+    if args.plot_pair.is_some() && args.plot.is_none() {
+        return Err(usage(io, "--plot-pair needs --plot FILE.svg"));
+    }
     if args.particles == Some(0) || args.samples == Some(0) {
         return Err(usage(io, "--particles and --samples must be positive"));
     }
@@ -503,9 +519,9 @@ fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
         return Err(usage(io, "--chains and --thin must be positive"));
     }
     opts.chains = args.chains;
-    // Per-draw traces only feed the CSV; recording them costs a third of
-    // SMC's time.
-    opts.traces = args.output.is_some();
+    // Per-draw traces only feed the CSV and the figure's choice panels;
+    // recording them costs a third of SMC's time.
+    opts.traces = args.output.is_some() || args.plot.is_some();
     opts.thin = args.thin;
     opts.rejuvenate = args.rejuvenate;
     opts.ess_threshold = args.ess_threshold;

@@ -287,6 +287,29 @@ fn cmdstan_columns(table: &DrawTable) -> Vec<Column> {
         .collect()
 }
 
+/// Tyche-style display names of the table's columns: the result's as they
+/// are, a choice's without its occurrence index when its name is drawn
+/// only once per run (`mu[0]` → `mu`, `w[0][1]` → `w[1]`).
+pub(crate) fn display_names(table: &DrawTable) -> Vec<String> {
+    let mut recurs: HashMap<&str, bool> = HashMap::new();
+    for name in &table.names[table.result_columns..] {
+        if let Some((base, occurrence, _)) = split_address(name) {
+            *recurs.entry(base).or_insert(false) |= occurrence != 0;
+        }
+    }
+    table
+        .names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| match split_address(name) {
+            Some((base, _, rest)) if i >= table.result_columns && !recurs[base] => {
+                format!("{base}{rest}")
+            }
+            _ => name.clone(),
+        })
+        .collect()
+}
+
 /// `name[k]rest` → (`name`, k, `rest`) for a choice column.
 fn split_address(col: &str) -> Option<(&str, usize, &str)> {
     let open = col.find('[')?;

@@ -30,7 +30,10 @@ pub use draw_files::{
     read_draw_files, summarize_parameters, summary_json, summary_text, Parameter, ParameterSummary,
 };
 pub use json::{draws_json, to_json, value_to_json};
-pub use plot::{chain_traces, plot_svg, MAX_COMPONENTS as PLOT_MAX_COMPONENTS};
+pub use plot::{
+    chain_traces, parameter_names, plot_figure, plot_svg, PlotOptions,
+    MAX_COMPONENTS as PLOT_MAX_COMPONENTS,
+};
 pub use summary::{
     normalized_weights, summarize, table_stats, Bin, NumberSummary, Summary, QUANTILES,
 };
