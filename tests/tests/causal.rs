@@ -1526,7 +1526,9 @@ fn model() -> Int {
     assert_eq!(g.parents("q"), vec![("w".to_string(), true)]);
     assert_eq!(g.parents("return"), vec![("w".to_string(), false)]);
 
-    // -o writes the file (and an SVG when Graphviz is installed).
+    // -o writes the format its extension names: DOT text for `.dot`;
+    // `.svg`/`.png` through Graphviz, whose absence or failure is an
+    // error (exit 1) that leaves no file.
     let out_path =
         std::env::temp_dir().join(format!("tyche-causal-graph-{}.dot", std::process::id()));
     let o = path_str(&out_path);
@@ -1535,17 +1537,38 @@ fn model() -> Int {
     let written = std::fs::read_to_string(&out_path).expect("the DOT file");
     assert!(written.starts_with("digraph "));
     assert!(out.stdout.is_empty());
+    assert!(!out_path.with_extension("svg").exists());
     let has_dot = std::process::Command::new("dot")
         .arg("-V")
         .output()
         .is_ok_and(|o| o.status.success());
-    if has_dot {
-        let svg = std::fs::read_to_string(out_path.with_extension("svg"))
-            .expect("an SVG next to the DOT file");
-        assert!(svg.contains("<svg"), "{svg}");
+    for ext in ["svg", "png"] {
+        let picture = out_path.with_extension(ext);
+        let out = tyche(&["graph", &f, "-o", &path_str(&picture)]);
+        if has_dot {
+            assert_eq!(out.status, 0, "{}", out.stderr);
+            let bytes = std::fs::read(&picture).expect("the rendered file");
+            if ext == "svg" {
+                assert!(String::from_utf8_lossy(&bytes).contains("<svg"));
+            } else {
+                assert!(bytes.starts_with(b"\x89PNG"), "not a PNG");
+            }
+        } else {
+            assert_eq!(out.status, 1, "{}", out.stderr);
+            assert!(out.stderr.contains("Graphviz"), "{}", out.stderr);
+            assert!(!picture.exists());
+        }
+        let _ = std::fs::remove_file(&picture);
     }
+    // An extension that names no format is a usage error.
+    let out = tyche(&[
+        "graph",
+        &f,
+        "-o",
+        &path_str(&out_path.with_extension("txt")),
+    ]);
+    assert_eq!(out.status, 2, "{}", out.stderr);
     let _ = std::fs::remove_file(&out_path);
-    let _ = std::fs::remove_file(out_path.with_extension("svg"));
 }
 
 #[test]

@@ -141,14 +141,125 @@ fn mh_run_adds_a_trace_plot_per_chain() {
     let f = parse(&svg, 100);
     assert!(f.bars >= 5, "expected histogram bars, found {}", f.bars);
     assert!(f.texts.iter().any(|t| t == "result"));
-    for c in ["trace of result, chain 1", "trace of result, chain 2"] {
+    // A row per parameter (the result and the choice `p`): distribution,
+    // trace (both chains) and ranks.
+    for c in [
+        "trace of result",
+        "ranks of result",
+        "trace of p",
+        "ranks of p",
+    ] {
         assert!(f.texts.iter().any(|t| t == c), "no `{c}` in {:?}", f.texts);
     }
     assert!(
-        f.long_lines >= 2,
-        "expected two trace lines, found {}",
+        f.long_lines >= 4,
+        "expected a trace line per chain and parameter, found {}",
         f.long_lines
     );
+}
+
+/// A model with 30 named parameters (`x[0]` … `x[29]`) and a unit result.
+fn thirty_parameters() -> PathBuf {
+    let src = tmp("thirty.ppl");
+    std::fs::write(
+        &src,
+        "fn model() -> () {\n    for i in 0..30 {\n        let x ~ Normal(0.0, 1.0);\n        observe(Normal(x, 1.0), 0.5);\n    }\n}\n",
+    )
+    .unwrap();
+    src
+}
+
+#[test]
+fn every_parameter_gets_a_titled_panel_without_a_cap() {
+    let src = thirty_parameters();
+    let svg = plot(
+        &src,
+        &["--method", "importance", "--particles", "400"],
+        "thirty.svg",
+    );
+    let f = parse(&svg, 2);
+    // One histogram per parameter: its axis is titled by the name.
+    assert_eq!(f.texts.iter().filter(|t| *t == "density").count(), 30);
+    for k in 0..30 {
+        let name = format!("x[{k}]");
+        assert!(f.texts.iter().any(|t| *t == name), "no panel for {name}");
+    }
+
+    let svg = plot(
+        &src,
+        &[
+            "--method",
+            "mh",
+            "--chains",
+            "2",
+            "--samples",
+            "100",
+            "--burn",
+            "10",
+        ],
+        "thirty-mh.svg",
+    );
+    let _ = std::fs::remove_file(&src);
+    let f = parse(&svg, 2);
+    for what in ["trace of", "ranks of"] {
+        let n = f.texts.iter().filter(|t| t.starts_with(what)).count();
+        assert_eq!(n, 30, "{what}: {n} panels");
+    }
+    for k in 0..30 {
+        let name = format!("trace of x[{k}]");
+        assert!(f.texts.iter().any(|t| *t == name), "no `{name}`");
+    }
+}
+
+#[test]
+fn plot_pair_draws_two_parameters_against_each_other() {
+    let eight = root().join("examples/eight_schools.ppl");
+    let data = root().join("examples/eight_schools.data.json");
+    let data = data.to_str().unwrap();
+    let args = [
+        "--data",
+        data,
+        "--method",
+        "mh",
+        "--samples",
+        "200",
+        "--plot-pair",
+        "mu,eta[3]",
+    ];
+    let f = parse(&plot(&eight, &args, "pair.svg"), 2);
+    assert!(
+        f.texts.iter().any(|t| t == "eta[3] against mu"),
+        "{:?}",
+        f.texts
+    );
+
+    // An unknown name is a usage error that lists the names.
+    let out = tmp("pair-bad.svg").display().to_string();
+    let eight = eight.display().to_string();
+    let r = tyche_cli::run_command(&[
+        "run",
+        &eight,
+        "--data",
+        data,
+        "--method",
+        "mh",
+        "--samples",
+        "50",
+        "--plot",
+        &out,
+        "--plot-pair",
+        "mu,sigma",
+    ]);
+    assert_eq!(r.status, tyche_cli::USAGE, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no parameter named `sigma`"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("eta[7]"), "{}", r.stderr);
+    // Without --plot it is a usage error too.
+    let r = tyche_cli::run_command(&["run", &eight, "--data", data, "--plot-pair", "mu,tau"]);
+    assert_eq!(r.status, tyche_cli::USAGE, "{}", r.stderr);
 }
 
 #[test]

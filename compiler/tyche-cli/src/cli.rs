@@ -26,6 +26,16 @@ pub enum Command {
     Repl(ReplArgs),
     /// Compile a program to a standalone native executable that takes `tyche run`'s options.
     Build(crate::build::BuildArgs),
+    /// Summarise draws saved by `tyche run --output` (Tyche or CmdStan CSV): mean, MCSE, sd, quantiles, bulk and tail ESS, R-hat per parameter.
+    Summary(crate::summary::SummaryArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// One CSV: `chain`, `draw`, `log_weight`, the result's and the choices' columns.
+    Tyche,
+    /// One CSV per chain in CmdStan's layout (FILE_1.csv, FILE_2.csv, …), for ArviZ, cmdstanpy and posterior.
+    Cmdstan,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -148,9 +158,18 @@ pub struct RunArgs {
     /// Write one CSV row per draw to this file.
     #[arg(long)]
     pub output: Option<PathBuf>,
-    /// Write a figure to this SVG file: a histogram or bar chart per result component, and trace plots for MCMC chains.
+    /// Layout of `--output`.
+    #[arg(long, value_enum, default_value = "tyche")]
+    pub output_format: OutputFormat,
+    /// With `--format json`: include every draw (`"draw_table"`, the `--output` CSV's columns).
+    #[arg(long)]
+    pub draws: bool,
+    /// Write a figure to this SVG file: a histogram or bar chart per parameter (result components and choices), and trace and rank plots for MCMC chains.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+    /// With `--plot`: add a scatter plot of two parameters, named as the figure's panels (`mu,tau`, `result.0,eta[2]`).
+    #[arg(long, value_name = "A,B")]
+    pub plot_pair: Option<String>,
     /// What runs the model: `jit` native code (MH and SMC on the compiled density of a static model, enumeration on the whole model compiled) or an error saying why not, `interp` the interpreter, `auto` native code where it can and pays.
     #[arg(long, value_enum, default_value = "auto")]
     pub backend: BackendArg,

@@ -73,9 +73,10 @@ pub struct GraphArgs {
     /// the values of interventions that depend on data).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Write the DOT graph here instead of standard output (and, when
-    /// Graphviz's `dot` is installed, an SVG next to it).
-    #[arg(short = 'o', long = "output", value_name = "OUT.dot")]
+    /// Write the graph here instead of standard output, in the format of
+    /// the extension: `.dot`/`.gv` DOT text, `.svg`, `.png` or `.pdf`
+    /// rendered by Graphviz's `dot` (an error if it is missing or fails).
+    #[arg(short = 'o', long = "output", value_name = "OUT.dot|svg|png|pdf")]
     pub output: Option<PathBuf>,
 }
 
@@ -172,41 +173,66 @@ pub fn command(args: GraphArgs, io: &mut Io) -> u8 {
             let _ = write!(io.out, "{dot}");
         }
         Some(path) => {
-            if let Err(e) = std::fs::write(path, &dot) {
-                return usage(io, format!("cannot write {}: {e}", path.display()));
-            }
-            let svg = path.with_extension("svg");
-            match render_svg(path, &svg) {
-                Ok(()) => {
-                    let _ = writeln!(io.err, "wrote {} and {}", path.display(), svg.display());
+            let ext = path
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
+            match ext.as_str() {
+                "dot" | "gv" => {
+                    if let Err(e) = std::fs::write(path, &dot) {
+                        return usage(io, format!("cannot write {}: {e}", path.display()));
+                    }
                 }
-                Err(why) => {
-                    let _ = writeln!(io.err, "wrote {} ({why})", path.display());
+                "svg" | "png" | "pdf" => {
+                    if let Err(why) = render(&dot, &ext, path) {
+                        let _ = writeln!(io.err, "error: cannot write {}: {why}", path.display());
+                        return crate::DIAGNOSED;
+                    }
                 }
+                _ => return usage(
+                    io,
+                    format!(
+                        "-o {}: the extension says the format: .dot (or .gv), .svg, .png or .pdf",
+                        path.display()
+                    ),
+                ),
             }
         }
     }
     0
 }
 
-/// Runs Graphviz (`dot -Tsvg`), if it is installed.
-fn render_svg(dot: &Path, svg: &Path) -> Result<(), String> {
-    let status = std::process::Command::new("dot")
-        .arg("-Tsvg")
-        .arg(dot)
+/// Renders DOT text to `out` with Graphviz (`dot -T<format>`), fed on
+/// standard input so that `dot` never reads the file it writes.
+fn render(dot: &str, format: &str, out: &Path) -> Result<(), String> {
+    use std::io::Write as _;
+    let child = std::process::Command::new("dot")
+        .arg(format!("-T{format}"))
         .arg("-o")
-        .arg(svg)
-        .stdin(std::process::Stdio::null())
+        .arg(out)
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
-        .output();
-    match status {
-        Err(_) => Err("Graphviz `dot` is not installed, so no SVG was written".into()),
-        Ok(out) if out.status.success() => Ok(()),
-        Ok(out) => Err(format!(
-            "`dot -Tsvg` failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )),
+        .spawn();
+    let mut child = child.map_err(|e| {
+        format!("Graphviz `dot` could not be run ({e}); install Graphviz, or write `-o FILE.dot`")
+    })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(dot.as_bytes())
+            .map_err(|e| format!("writing to `dot` failed: {e}"))?;
+    }
+    let out_ = child
+        .wait_with_output()
+        .map_err(|e| format!("`dot` failed: {e}"))?;
+    if out_.status.success() {
+        Ok(())
+    } else {
+        let _ = std::fs::remove_file(out);
+        Err(format!(
+            "`dot -T{format}` failed: {}",
+            String::from_utf8_lossy(&out_.stderr).trim()
+        ))
     }
 }
 

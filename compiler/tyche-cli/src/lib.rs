@@ -10,6 +10,7 @@ pub mod exe;
 pub mod graph;
 pub mod repl;
 mod run;
+pub mod summary;
 
 pub use run::{dispatch, Io, DIAGNOSED, USAGE};
 

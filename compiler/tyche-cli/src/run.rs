@@ -28,6 +28,7 @@ pub fn dispatch(cli: Cli, io: &mut Io) -> u8 {
         Command::Graph(args) => crate::graph::command(args, io),
         Command::Repl(args) => crate::repl::main(args, io),
         Command::Build(args) => crate::build::command(args, io),
+        Command::Summary(args) => crate::summary::command(args, io),
     }
 }
 
@@ -253,6 +254,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
     } else {
         None
     };
+    let started = std::time::Instant::now();
     let result = tyche_jit::infer(
         &model,
         &mut opts,
@@ -324,6 +326,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         values: &values,
         log_weights: Some(&weights),
         traces: Some(&traces),
+        chains: result.mcmc.as_ref().map_or(1, |m| m.chains),
     };
     let mut extra = serde_json::Map::new();
     if let Some(stats) = &result.mcmc {
@@ -344,20 +347,36 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         extra,
     };
     if let Some(path) = &args.output {
-        let written = std::fs::File::create(path)
-            .and_then(|f| tyche_report::write_csv(std::io::BufWriter::new(f), &draws));
-        if let Err(e) = written {
+        let written = match args.output_format {
+            crate::cli::OutputFormat::Tyche => std::fs::File::create(path)
+                .and_then(|f| tyche_report::write_csv(std::io::BufWriter::new(f), &draws))
+                .map_err(|e| (path.clone(), e)),
+            crate::cli::OutputFormat::Cmdstan => crate::summary::write_cmdstan(
+                path,
+                &args,
+                &info,
+                &draws,
+                started.elapsed().as_secs_f64(),
+            ),
+        };
+        if let Err((path, e)) = written {
             return usage(io, format!("cannot write {}: {e}", path.display()));
         }
     }
     if let Some(path) = &args.plot {
-        if let Err(code) = write_plot(io, path, &info, &ty, &draws, result.mcmc.as_ref()) {
+        if let Err(code) = write_plot(io, path, &info, &ty, &draws, args.plot_pair.as_deref()) {
             return code;
         }
     }
     let out = &mut io.out;
     let _ = match args.format {
-        Format::Json => writeln!(out, "{}", tyche_report::to_json(&info, &ty, &draws)),
+        Format::Json => {
+            let mut json = tyche_report::to_json(&info, &ty, &draws);
+            if args.draws {
+                json["draw_table"] = tyche_report::draws_json(&draws);
+            }
+            writeln!(out, "{json}")
+        }
         Format::Text => write!(out, "{}", tyche_report::to_text(&info, &ty, &draws, 60)),
     };
     0
@@ -402,20 +421,33 @@ fn progress_bar() -> (indicatif::ProgressBar, tyche_infer::Progress) {
     (bar, progress)
 }
 
-/// Writes the `--plot` figure: trace plots too for MCMC runs (their draws
-/// are the chains' draws concatenated). Failing to draw or write is a
-/// usage error.
+/// Writes the `--plot` figure (see `tyche_report::plot_figure`), with
+/// the `--plot-pair` scatter plot when asked. Failing to draw or write is
+/// a usage error.
 pub(crate) fn write_plot(
     io: &mut Io,
     path: &std::path::Path,
     info: &tyche_report::RunInfo,
     ty: &tyche_ir::Type,
     draws: &tyche_report::Draws,
-    mcmc: Option<&tyche_infer::McmcStats>,
+    pair: Option<&str>,
 ) -> Result<(), u8> {
-    let traces = mcmc.and_then(|m| tyche_report::chain_traces(ty, draws.values, m.chains));
-    let traces = traces.as_ref().map(|(name, cs)| (name.as_str(), &cs[..]));
-    let svg = tyche_report::plot_svg(info, ty, draws, traces).map_err(|msg| usage(io, msg))?;
+    let pair = match pair {
+        None => None,
+        Some(p) => match p.split_once(',') {
+            Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+                Some((a.trim().to_string(), b.trim().to_string()))
+            }
+            _ => {
+                return Err(usage(
+                    io,
+                    format!("--plot-pair wants two names, `A,B`; got `{p}`"),
+                ))
+            }
+        },
+    };
+    let options = tyche_report::PlotOptions { pair };
+    let svg = tyche_report::plot_figure(info, ty, draws, &options).map_err(|msg| usage(io, msg))?;
     std::fs::write(path, svg)
         .map_err(|e| usage(io, format!("cannot write {}: {e}", path.display())))
 }
@@ -466,6 +498,9 @@ fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
         seed: args.seed,
         ..Default::default()
     };
+    if args.plot_pair.is_some() && args.plot.is_none() {
+        return Err(usage(io, "--plot-pair needs --plot FILE.svg"));
+    }
     if args.particles == Some(0) || args.samples == Some(0) {
         return Err(usage(io, "--particles and --samples must be positive"));
     }
@@ -497,9 +532,9 @@ fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
         return Err(usage(io, "--max-depth must be between 1 and 30"));
     }
     opts.max_depth = args.max_depth;
-    // Per-draw traces only feed the CSV; recording them costs a third of
-    // SMC's time.
-    opts.traces = args.output.is_some();
+    // Per-draw traces only feed the CSV and the figure's choice panels;
+    // recording them costs a third of SMC's time.
+    opts.traces = args.output.is_some() || args.plot.is_some();
     opts.thin = args.thin;
     opts.rejuvenate = args.rejuvenate;
     opts.ess_threshold = args.ess_threshold;

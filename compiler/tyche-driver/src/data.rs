@@ -44,10 +44,40 @@ pub fn parse_data_file(
 }
 
 /// Converts a JSON value to a value of type `ty`; errors name the path
-/// inside the value (`ys[3]`).
+/// inside the value (`ys[3]`). Booleans must be JSON booleans (this is
+/// the conversion of `--do`/`--observe` values); see
+/// [`data_value_from_json`] for data items.
 pub fn value_from_json(ty: &Type, json: &serde_json::Value, path: &str) -> Result<Value, String> {
+    convert(ty, json, path, false)
+}
+
+/// [`value_from_json`] for `data` items: a `Bool` (at any depth of arrays
+/// and tuples) also accepts the JSON integers 0 and 1, as Stan data files
+/// and `json.dump` of a NumPy 0/1 array write booleans
+/// (docs/language.md, "Data").
+pub fn data_value_from_json(
+    ty: &Type,
+    json: &serde_json::Value,
+    path: &str,
+) -> Result<Value, String> {
+    convert(ty, json, path, true)
+}
+
+fn convert(
+    ty: &Type,
+    json: &serde_json::Value,
+    path: &str,
+    bool_from_01: bool,
+) -> Result<Value, String> {
     use serde_json::Value as J;
-    let mismatch = || format!("`{path}` should be {ty}, found {}", describe(json));
+    let mismatch = || {
+        let hint = if bool_from_01 && *ty == Type::Bool {
+            " (a Bool is true, false, 1 or 0)"
+        } else {
+            ""
+        };
+        format!("`{path}` should be {ty}, found {}{hint}", describe(json))
+    };
     Ok(match (ty, json) {
         (Type::Real, J::Number(n)) => Value::Real(n.as_f64().ok_or_else(mismatch)?),
         (Type::Int, J::Number(n)) => match n.as_i64() {
@@ -58,19 +88,24 @@ pub fn value_from_json(ty: &Type, json: &serde_json::Value, path: &str) -> Resul
             },
         },
         (Type::Bool, J::Bool(b)) => Value::Bool(*b),
+        (Type::Bool, J::Number(n)) if bool_from_01 => match n.as_u64() {
+            Some(0) => Value::Bool(false),
+            Some(1) => Value::Bool(true),
+            _ => return Err(mismatch()),
+        },
         (Type::Str, J::String(s)) => Value::Str(Arc::from(s.as_str())),
         (Type::Unit, J::Null) => Value::Unit,
         (Type::Array(elem), J::Array(xs)) => Value::array(
             xs.iter()
                 .enumerate()
-                .map(|(i, x)| value_from_json(elem, x, &format!("{path}[{i}]")))
+                .map(|(i, x)| convert(elem, x, &format!("{path}[{i}]"), bool_from_01))
                 .collect::<Result<_, _>>()?,
         ),
         (Type::Tuple(ts), J::Array(xs)) if ts.len() == xs.len() => Value::tuple(
             ts.iter()
                 .zip(xs)
                 .enumerate()
-                .map(|(i, (t, x))| value_from_json(t, x, &format!("{path}.{i}")))
+                .map(|(i, (t, x))| convert(t, x, &format!("{path}.{i}"), bool_from_01))
                 .collect::<Result<_, _>>()?,
         ),
         (Type::Tuple(ts), J::Array(xs)) => {
@@ -127,7 +162,7 @@ pub fn bind_data(
             continue;
         };
         match object.get(&g.name) {
-            Some(json) => match value_from_json(&g.ty, json, &g.name) {
+            Some(json) => match data_value_from_json(&g.ty, json, &g.name) {
                 Ok(v) => {
                     bound.insert(GlobalId(i as u32), v);
                 }

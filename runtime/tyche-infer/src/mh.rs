@@ -38,7 +38,7 @@ use crate::par;
 use crate::result::{Draw, InferResult, McmcStats};
 use crate::rng::{InferRng, Purpose, Seed};
 use crate::smc::Particle;
-use crate::stats::{mcmc_ess, split_rhat};
+use crate::stats::{ess_bulk, rhat};
 use crate::trace::{SharedTrace, Trace};
 use rand::RngExt;
 use std::collections::HashMap;
@@ -425,7 +425,9 @@ pub(crate) fn mcmc_result(method: Method, outputs: Vec<ChainOutput>) -> InferRes
         .map(|o| o.draws.iter().map(|d| d.value.as_number()).collect())
         .collect();
     let (rhat, ess) = match &numeric {
-        Some(cs) => (split_rhat(cs), mcmc_ess(cs)),
+        // Rank-normalised R-hat and bulk ESS (Vehtari et al. 2021), as
+        // Stan and ArviZ report them.
+        Some(cs) => (rhat(cs), ess_bulk(cs)),
         None => (None, None),
     };
     let acceptance_rate = if proposed == 0 {

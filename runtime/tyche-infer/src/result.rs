@@ -27,9 +27,11 @@ pub struct McmcStats {
     /// Accepted / proposed transitions after burn-in, over all chains (1
     /// when nothing could be proposed: a trace without random choices).
     pub acceptance_rate: f64,
-    /// Split R-hat of the result (numeric results, ≥ 4 draws per chain).
+    /// Rank-normalised split R-hat of the result (numeric results, ≥ 4
+    /// draws per chain; `stats::rhat`).
     pub rhat: Option<f64>,
-    /// Multi-chain effective sample size of the result (numeric results).
+    /// Bulk effective sample size of the result (numeric results;
+    /// `stats::ess_bulk`).
     pub ess: Option<f64>,
     pub chains: usize,
     /// Per kept draw, in draw order, the statistics of a gradient-based

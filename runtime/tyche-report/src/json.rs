@@ -40,6 +40,36 @@ pub fn to_json(info: &RunInfo, ty: &Type, draws: &Draws) -> J {
     J::Object(obj)
 }
 
+/// The draws for `--format json --draws` (the `"draw_table"` key): an
+/// object of columns, the `--output` CSV's (`chain`, `draw`, `log_weight`,
+/// the result's and the choices' columns) in the same order, each an array
+/// with one entry per draw (`null` where a draw has no value, and for
+/// non-finite numbers).
+pub fn draws_json(draws: &Draws) -> J {
+    let table = crate::csv::DrawTable::new(draws);
+    let mut obj = Map::new();
+    let ids: Vec<(usize, usize)> = (0..draws.values.len())
+        .map(|i| draws.chain_and_draw(i))
+        .collect();
+    obj.insert("chain".into(), ids.iter().map(|c| J::from(c.0)).collect());
+    obj.insert("draw".into(), ids.iter().map(|c| J::from(c.1)).collect());
+    obj.insert(
+        "log_weight".into(),
+        (0..draws.values.len())
+            .map(|i| J::from(crate::csv::log_weight_of(draws, i)))
+            .collect(),
+    );
+    for (k, name) in table.names.iter().enumerate() {
+        let column = table
+            .rows
+            .iter()
+            .map(|row| row[k].map_or(J::Null, value_to_json))
+            .collect();
+        obj.insert(name.clone(), column);
+    }
+    J::Object(obj)
+}
+
 /// A Tyche value as JSON: arrays and tuples as arrays, `()` as `null`,
 /// functions and distributions as their printed form.
 pub fn value_to_json(v: &Value) -> J {
@@ -222,6 +252,22 @@ mod tests {
         assert_eq!(r["quantiles"]["0.5"], 0.5);
         assert_eq!(r["quantiles"]["0.95"], 1.0);
         assert!(r.get("table").is_none());
+    }
+
+    #[test]
+    fn draw_table_has_the_csv_columns() {
+        let vals: Vec<Value> = [0.5, 0.25, 1.0, 0.75].map(Value::Real).to_vec();
+        let traces: Vec<Vec<(String, Value)>> = vals
+            .iter()
+            .map(|v| vec![("x[0]".to_string(), v.clone())])
+            .collect();
+        let d = Draws::unweighted(&vals).with_traces(&traces).with_chains(2);
+        let v = draws_json(&d);
+        assert_eq!(keys(&v), ["chain", "draw", "log_weight", "result", "x[0]"]);
+        assert_eq!(v["chain"], json!([0, 0, 1, 1]));
+        assert_eq!(v["draw"], json!([0, 1, 0, 1]));
+        assert_eq!(v["log_weight"], json!([0.0, 0.0, 0.0, 0.0]));
+        assert_eq!(v["x[0]"], json!([0.5, 0.25, 1.0, 0.75]));
     }
 
     #[test]

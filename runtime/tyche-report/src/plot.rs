@@ -2,15 +2,20 @@
 //! SVG backend (no bitmap backend, no system fonts: text is emitted as
 //! SVG `<text>` elements and laid out by the viewer).
 //!
-//! One panel per scalar result component, following the result type as
-//! [`summarize`] does: `Real` components get a weighted density histogram
-//! (the summary's bins, height = probability / bin width), `Int`, `Bool`
-//! and `String` components a bar chart of probabilities (`Int` tables with
-//! many distinct values are binned like numbers instead). Arrays and
-//! tuples get one panel per element, the first [`MAX_COMPONENTS`], titled
-//! `result[0]`, `result.1`, … For MCMC runs, [`chain_traces`] extracts the
-//! first numeric component per chain and one trace-plot panel per chain is
-//! added (value against iteration, in draw order).
+//! One panel per parameter, never capped: every scalar component of the
+//! result (`result`, `result.0`, `result[3]`, …) and every scalar of every
+//! recorded choice (`mu`, `eta[2]`; a choice name drawn once per run drops
+//! its occurrence index), titled by that name. `Real` parameters get a
+//! weighted density histogram whose range is the weighted 0.5%–99.5%
+//! quantile range (the mass outside is said in the title), `Int`, `Bool`
+//! and `String` ones a bar chart of probabilities (`Int` tables with many
+//! distinct values are binned like numbers instead). For MCMC runs each
+//! numeric parameter's row adds a trace plot (every chain, one colour
+//! each, value against iteration) and a rank plot (per chain, the
+//! histogram of the draws' ranks among all draws: flat when the chains
+//! mix). On request ([`PlotOptions::pair`]) a scatter plot of two
+//! parameters ends the figure. Panels are laid out three to a row, on as
+//! many rows as needed.
 
 use plotters::coord::ranged1d::{IntoSegmentedCoord, SegmentValue};
 use plotters::prelude::*;
@@ -20,8 +25,13 @@ use tyche_vm::Value;
 use crate::summary::{histogram_bins, table_stats, NumberSummary, Summary};
 use crate::{normalized_weights, summarize, Draws, RunInfo};
 
-/// Most component panels in one figure.
-pub const MAX_COMPONENTS: usize = 12;
+/// Formerly the most component panels in one figure; figures are no
+/// longer capped (kept for API compatibility: `usize::MAX`).
+pub const MAX_COMPONENTS: usize = usize::MAX;
+/// Weighted quantiles bounding a histogram's range.
+const HISTOGRAM_RANGE: (f64, f64) = (0.005, 0.995);
+/// Most bins of a rank plot.
+const RANK_BINS: usize = 20;
 /// Most bars in a bar chart (the most probable values are kept).
 const MAX_BARS: usize = 20;
 /// Size of one panel in pixels.
@@ -52,12 +62,31 @@ enum Panel {
         labels: Vec<String>,
         probs: Vec<f64>,
     },
-    /// A chain's values in draw order.
+    /// Every chain's values in draw order, one colour per chain.
     Trace {
         title: String,
-        values: Vec<f64>,
-        chain: usize,
+        chains: Vec<Vec<f64>>,
     },
+    /// Per chain, the counts of its draws' ranks (among all draws) in
+    /// equal bins.
+    Ranks {
+        title: String,
+        counts: Vec<Vec<f64>>,
+    },
+    /// Two parameters against each other.
+    Pair {
+        x: String,
+        y: String,
+        points: Vec<(f64, f64)>,
+    },
+}
+
+/// What the figure shows besides the default panels.
+#[derive(Clone, Debug, Default)]
+pub struct PlotOptions {
+    /// Parameter names (panel titles) for a scatter plot of one against
+    /// the other.
+    pub pair: Option<(String, String)>,
 }
 
 /// The per-chain values, in draw order, of the first numeric component of
@@ -116,31 +145,151 @@ fn at_path<'v>(v: &'v Value, path: &[usize]) -> Option<&'v Value> {
     }
 }
 
-/// Draws the figure as an SVG document. `traces` are per-chain values of
-/// one component and its name (see [`chain_traces`]), for MCMC runs. An
-/// error when nothing in the result can be plotted.
+/// Draws the figure as an SVG document. `traces` (per-chain values of
+/// one component, see [`chain_traces`]) only says how many chains the
+/// draws come from when `draws` does not. An error when nothing in the
+/// result can be plotted.
 pub fn plot_svg(
     info: &RunInfo,
     ty: &Type,
     draws: &Draws,
     traces: Option<(&str, &[Vec<f64>])>,
 ) -> Result<String, String> {
+    let mut draws = *draws;
+    if let Some((_, chains)) = traces {
+        if draws.chain_count() == 1 && chains.len() > 1 {
+            draws = draws.with_chains(chains.len());
+        }
+    }
+    plot_figure(info, ty, &draws, &PlotOptions::default())
+}
+
+/// One parameter: its title and per-draw values (with the draws' log
+/// weights), `None` where a draw has no value.
+struct Parameter<'v> {
+    title: String,
+    values: Vec<Option<&'v Value>>,
+}
+
+/// The parameters of `draws`: the result's scalar components, then the
+/// choices', titled as in the CSV except that a choice name drawn only once
+/// per run loses its `[0]`.
+fn parameters<'v>(draws: &Draws<'v>) -> Vec<Parameter<'v>> {
+    let table = crate::csv::DrawTable::new(draws);
+    let titles = crate::cmdstan::display_names(&table);
+    titles
+        .into_iter()
+        .enumerate()
+        .map(|(k, title)| Parameter {
+            title,
+            values: table.rows.iter().map(|r| r[k]).collect(),
+        })
+        .collect()
+}
+
+/// Names that [`PlotOptions::pair`] accepts for `draws`.
+pub fn parameter_names(draws: &Draws) -> Vec<String> {
+    parameters(draws).into_iter().map(|p| p.title).collect()
+}
+
+/// The figure with options; see the module docs.
+pub fn plot_figure(
+    info: &RunInfo,
+    ty: &Type,
+    draws: &Draws,
+    options: &PlotOptions,
+) -> Result<String, String> {
     let summary = summarize(ty, draws);
-    let mut panels = Vec::new();
-    collect_panels(&summary, "result".into(), &mut Vec::new(), &mut panels);
-    refine_histograms(draws, &mut panels);
-    if let Some((name, chains)) = traces {
-        for (c, values) in chains.iter().enumerate() {
-            if values.iter().any(|x| x.is_finite()) {
-                panels.push(Panel::Trace {
-                    title: format!("trace of {name}, chain {}", c + 1),
-                    values: values.clone(),
-                    chain: c,
+    let weights = normalized_weights(draws);
+    let params = parameters(draws);
+    let chains = draws.chain_count();
+    let mcmc = chains > 1 || matches!(info.method.as_str(), "mh" | "pmmh" | "nuts" | "hmc");
+    let per_chain = draws.values.len() / chains.max(1);
+    let mut rows: Vec<Vec<Panel>> = Vec::new();
+    for p in &params {
+        let (vals, ws): (Vec<Value>, Vec<f64>) = p
+            .values
+            .iter()
+            .zip(weights.iter().flatten())
+            .filter_map(|(v, w)| Some(((*v)?.clone(), *w)))
+            .filter(|(_, w)| *w > 0.0)
+            .unzip();
+        if vals.is_empty() {
+            continue;
+        }
+        let lws: Vec<f64> = ws.iter().map(|w| w.ln()).collect();
+        let column = Draws::weighted(&vals, &lws);
+        let s = summarize(&Type::Var(0), &column);
+        let mut row = Vec::new();
+        collect_panels(&s, p.title.clone(), &mut Vec::new(), &mut row);
+        if row.is_empty() {
+            continue;
+        }
+        for panel in &mut row {
+            if let Panel::Histogram {
+                title,
+                n,
+                path: Some(_),
+            } = panel
+            {
+                let xs: Vec<f64> = vals.iter().filter_map(Value::as_number).collect();
+                if xs.len() == vals.len() {
+                    *title = quantile_histogram(title, n, &xs, &ws);
+                }
+            }
+        }
+        let numeric: Option<Vec<f64>> = p
+            .values
+            .iter()
+            .map(|v| v.map_or(Some(f64::NAN), Value::as_number))
+            .collect();
+        if let (true, Some(xs)) = (mcmc && per_chain >= 2, numeric) {
+            if xs.iter().any(|x| x.is_finite()) {
+                let cs: Vec<Vec<f64>> = xs.chunks(per_chain).map(<[f64]>::to_vec).collect();
+                row.push(Panel::Trace {
+                    title: format!("trace of {}", p.title),
+                    chains: cs.clone(),
+                });
+                row.push(Panel::Ranks {
+                    title: format!("ranks of {}", p.title),
+                    counts: rank_counts(&cs),
                 });
             }
         }
+        rows.push(row);
     }
-    if panels.is_empty() {
+    if let Some((a, b)) = &options.pair {
+        let find = |name: &str| {
+            params.iter().find(|p| &p.title == name).ok_or_else(|| {
+                let names: Vec<&str> = params.iter().map(|p| p.title.as_str()).collect();
+                format!(
+                    "--plot-pair: no parameter named `{name}` (the parameters are: {})",
+                    names.join(", ")
+                )
+            })
+        };
+        let (pa, pb) = (find(a)?, find(b)?);
+        let points: Vec<(f64, f64)> = pa
+            .values
+            .iter()
+            .zip(&pb.values)
+            .zip(weights.iter().flatten())
+            .filter(|(_, w)| **w > 0.0)
+            .filter_map(|((x, y), _)| Some(((*x)?.as_number()?, (*y)?.as_number()?)))
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .collect();
+        if points.is_empty() {
+            return Err(format!(
+                "--plot-pair: `{a}` and `{b}` have no numeric draws in common"
+            ));
+        }
+        rows.push(vec![Panel::Pair {
+            x: a.clone(),
+            y: b.clone(),
+            points,
+        }]);
+    }
+    if rows.is_empty() {
         return Err(match summary {
             Summary::Empty => "nothing to plot: no draw has positive weight".into(),
             _ => format!(
@@ -148,68 +297,119 @@ pub fn plot_svg(
             ),
         });
     }
-    let cols = panels.len().min(3) as u32;
-    let rows = panels.len().div_ceil(cols as usize) as u32;
-    let size = (PANEL.0 * cols, PANEL.1 * rows + TITLE_HEIGHT);
+    // MCMC: a row per parameter (distribution, trace, ranks); otherwise
+    // the panels flow three to a row.
+    let cols = 3usize;
+    let grid: Vec<Option<Panel>> = if mcmc {
+        rows.into_iter()
+            .flat_map(|r| {
+                let mut r: Vec<Option<Panel>> = r.into_iter().map(Some).collect();
+                let pad = (cols - r.len() % cols) % cols;
+                r.extend((0..pad).map(|_| None));
+                r
+            })
+            .collect()
+    } else {
+        rows.into_iter().flatten().map(Some).collect()
+    };
+    let cols = grid.len().min(cols) as u32;
+    let nrows = grid.len().div_ceil(cols as usize) as u32;
+    let size = (PANEL.0 * cols, PANEL.1 * nrows + TITLE_HEIGHT);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let title = format!("{} — {} (seed {})", info.model, info.method, info.seed);
         let body = root.titled(&title, ("sans-serif", 20)).map_err(err)?;
-        let areas = body.split_evenly((rows as usize, cols as usize));
-        for (area, panel) in areas.iter().zip(&panels) {
-            draw_panel(area, panel)?;
+        let areas = body.split_evenly((nrows as usize, cols as usize));
+        for (area, panel) in areas.iter().zip(&grid) {
+            if let Some(panel) = panel {
+                draw_panel(area, panel)?;
+            }
         }
         root.present().map_err(err)?;
     }
     Ok(svg)
 }
 
+/// Re-bins a histogram over the weighted 0.5%–99.5% quantile range of its
+/// draws (about 0.6·√n bins, 12 to 30), so that a few extreme draws do not
+/// squeeze the rest into one bin; returns the title, which says how much
+/// mass lies outside the range.
+fn quantile_histogram(title: &str, n: &mut NumberSummary, xs: &[f64], ws: &[f64]) -> String {
+    let total: f64 = ws.iter().sum();
+    if xs.is_empty() || total <= 0.0 {
+        return title.to_string();
+    }
+    let mut order: Vec<usize> = (0..xs.len()).filter(|&i| xs[i].is_finite()).collect();
+    order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
+    let quantile = |p: f64| {
+        let mut cum = 0.0;
+        for &i in &order {
+            cum += ws[i] / total;
+            if cum >= p - 1e-12 {
+                return xs[i];
+            }
+        }
+        order.last().map_or(f64::NAN, |&i| xs[i])
+    };
+    let (lo, hi) = (quantile(HISTOGRAM_RANGE.0), quantile(HISTOGRAM_RANGE.1));
+    let (inner_x, inner_w): (Vec<f64>, Vec<f64>) = xs
+        .iter()
+        .zip(ws)
+        .filter(|(x, _)| **x >= lo && **x <= hi)
+        .map(|(x, w)| (*x, *w))
+        .unzip();
+    let target = (((xs.len() as f64).sqrt() * 0.6) as usize).clamp(12, 30);
+    // Probabilities stay fractions of all the mass: densities are right.
+    let bins = histogram_bins(&inner_x, &inner_w, total, target);
+    if !bins.is_empty() {
+        n.histogram = bins;
+    }
+    let outside = 1.0 - inner_w.iter().sum::<f64>() / total;
+    if outside > 1e-9 {
+        format!("{title} ({:.1}% of mass outside)", 100.0 * outside)
+    } else {
+        title.to_string()
+    }
+}
+
+/// Per chain, counts of its draws' ranks among all draws (average ranks
+/// for ties) in equal bins.
+fn rank_counts(chains: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let all: Vec<(usize, f64)> = chains
+        .iter()
+        .enumerate()
+        .flat_map(|(c, xs)| xs.iter().map(move |&x| (c, x)))
+        .collect();
+    let n = all.len();
+    let per = chains.first().map_or(0, Vec::len);
+    let bins = RANK_BINS.min((per / 5).max(2));
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| all[a].1.total_cmp(&all[b].1));
+    let mut counts = vec![vec![0.0; bins]; chains.len()];
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && all[order[j + 1]].1.total_cmp(&all[order[i]].1).is_eq() {
+            j += 1;
+        }
+        let rank = (i + j) as f64 / 2.0; // from 0
+        let bin = ((rank / n as f64 * bins as f64) as usize).min(bins - 1);
+        for &k in &order[i..=j] {
+            counts[all[k].0][bin] += 1.0;
+        }
+        i = j + 1;
+    }
+    counts
+}
+
 fn err(e: impl std::fmt::Display) -> String {
     format!("cannot draw the figure: {e}")
 }
 
-/// Finer bins for the histograms of many draws: about 0.6·√n of them (12
-/// to 30), where the text report uses at most 12.
-fn refine_histograms(draws: &Draws, panels: &mut [Panel]) {
-    let Some(weights) = normalized_weights(draws) else {
-        return;
-    };
-    let target = (((draws.values.len() as f64).sqrt() * 0.6) as usize).clamp(12, 30);
-    for panel in panels {
-        let Panel::Histogram {
-            n,
-            path: Some(path),
-            ..
-        } = panel
-        else {
-            continue;
-        };
-        let (xs, ws): (Vec<f64>, Vec<f64>) = draws
-            .values
-            .iter()
-            .zip(&weights)
-            .filter(|(_, w)| **w > 0.0)
-            .filter_map(|(v, w)| Some((at_path(v, path)?.as_number()?, *w)))
-            .unzip();
-        let total: f64 = ws.iter().sum();
-        if xs.is_empty() || total <= 0.0 {
-            continue;
-        }
-        let bins = histogram_bins(&xs, &ws, total, target);
-        if bins.len() > n.histogram.len() {
-            n.histogram = bins;
-        }
-    }
-}
-
-/// One panel per scalar leaf of `s` (at `path` in the result), at most
-/// [`MAX_COMPONENTS`].
+/// One panel per scalar leaf of `s` (at `path` in the result).
 fn collect_panels(s: &Summary, title: String, path: &mut Vec<usize>, out: &mut Vec<Panel>) {
-    if out.len() >= MAX_COMPONENTS {
-        return;
-    }
     match s {
         Summary::Number(n) => out.push(Panel::Histogram {
             title,
@@ -275,11 +475,9 @@ fn draw_panel(area: &Area, panel: &Panel) -> Result<(), String> {
             labels,
             probs,
         } => bars(area, title, labels, probs),
-        Panel::Trace {
-            title,
-            values,
-            chain,
-        } => trace(area, title, values, *chain),
+        Panel::Trace { title, chains } => trace(area, title, chains),
+        Panel::Ranks { title, counts } => ranks(area, title, counts),
+        Panel::Pair { x, y, points } => pair(area, x, y, points),
     }
 }
 
@@ -332,7 +530,8 @@ fn histogram(area: &Area, title: &str, n: &NumberSummary) -> Result<(), String> 
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_desc(title)
+        // The axis is the parameter; the caption may add a note.
+        .x_desc(title.split(" (").next().unwrap_or(title))
         .y_desc("density")
         .x_labels(6)
         .y_labels(5)
@@ -405,12 +604,12 @@ fn bars(area: &Area, title: &str, labels: &[String], probs: &[f64]) -> Result<()
     Ok(())
 }
 
-fn trace(area: &Area, title: &str, values: &[f64], chain: usize) -> Result<(), String> {
-    let finite = values.iter().copied().filter(|x| x.is_finite());
+fn trace(area: &Area, title: &str, chains: &[Vec<f64>]) -> Result<(), String> {
+    let finite = chains.iter().flatten().copied().filter(|x| x.is_finite());
     let lo = finite.clone().fold(f64::INFINITY, f64::min);
     let hi = finite.fold(f64::NEG_INFINITY, f64::max);
     let (y0, y1) = padded(lo, hi);
-    let n = values.len().max(2) as f64;
+    let n = chains.iter().map(Vec::len).max().unwrap_or(0).max(2) as f64;
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 16))
         .margin(10)
@@ -420,23 +619,107 @@ fn trace(area: &Area, title: &str, values: &[f64], chain: usize) -> Result<(), S
         .map_err(err)?;
     chart
         .configure_mesh()
-        .x_desc("draw")
+        .x_desc("iteration")
         .y_desc("value")
         .x_labels(6)
         .x_label_formatter(&|x| format!("{x:.0}"))
         .y_labels(5)
         .draw()
         .map_err(err)?;
-    let color = CHAIN_COLORS[chain % CHAIN_COLORS.len()];
+    for (c, values) in chains.iter().enumerate() {
+        let color = CHAIN_COLORS[c % CHAIN_COLORS.len()];
+        chart
+            .draw_series(LineSeries::new(
+                values
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| x.is_finite())
+                    .map(|(i, &x)| (i as f64, x)),
+                color.mix(0.7).stroke_width(1),
+            ))
+            .map_err(err)?
+            .label(format!("chain {}", c + 1));
+    }
+    Ok(())
+}
+
+fn ranks(area: &Area, title: &str, counts: &[Vec<f64>]) -> Result<(), String> {
+    let bins = counts.first().map_or(1, Vec::len);
+    let top = counts
+        .iter()
+        .flatten()
+        .copied()
+        .fold(0.0, f64::max)
+        .max(1.0)
+        * 1.15;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0.0..1.0, 0.0..top)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_desc("rank (fraction of all draws)")
+        .y_desc("draws per bin")
+        .x_labels(6)
+        .y_labels(5)
+        .draw()
+        .map_err(err)?;
+    // Uniform ranks: every chain puts n/bins draws in each bin.
+    let expected = counts.first().map_or(0.0, |c| c.iter().sum::<f64>()) / bins as f64;
     chart
         .draw_series(LineSeries::new(
-            values
-                .iter()
-                .enumerate()
-                .filter(|(_, x)| x.is_finite())
-                .map(|(i, &x)| (i as f64, x)),
-            color.stroke_width(1),
+            [(0.0, expected), (1.0, expected)],
+            BLACK.mix(0.5).stroke_width(1),
         ))
+        .map_err(err)?;
+    for (c, cs) in counts.iter().enumerate() {
+        let color = CHAIN_COLORS[c % CHAIN_COLORS.len()];
+        let w = 1.0 / bins as f64;
+        let steps: Vec<(f64, f64)> = cs
+            .iter()
+            .enumerate()
+            .flat_map(|(b, &k)| [(b as f64 * w, k), ((b + 1) as f64 * w, k)])
+            .collect();
+        chart
+            .draw_series(LineSeries::new(steps, color.stroke_width(2)))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+fn pair(area: &Area, x: &str, y: &str, points: &[(f64, f64)]) -> Result<(), String> {
+    let fold = |f: fn(&(f64, f64)) -> f64| {
+        let lo = points.iter().map(f).fold(f64::INFINITY, f64::min);
+        let hi = points.iter().map(f).fold(f64::NEG_INFINITY, f64::max);
+        padded(lo, hi)
+    };
+    let (x0, x1) = fold(|p| p.0);
+    let (y0, y1) = fold(|p| p.1);
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("{y} against {x}"), ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(50)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x)
+        .y_desc(y)
+        .x_labels(6)
+        .y_labels(5)
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(
+            points
+                .iter()
+                .map(|&p| Circle::new(p, 2, BAR_COLOR.mix(0.35).filled())),
+        )
         .map_err(err)?;
     Ok(())
 }
@@ -465,7 +748,8 @@ mod tests {
         let traces = Some((name.as_str(), &chains[..]));
         let svg = plot_svg(&info(), &Type::Real, &Draws::unweighted(&values), traces).unwrap();
         assert!(svg.starts_with("<svg"), "{svg}");
-        assert!(svg.contains("trace of result, chain 2"));
+        assert!(svg.contains("trace of result"));
+        assert!(svg.contains("ranks of result"));
         assert!(svg.matches("<rect").count() > 5);
         assert!(svg.contains("<polyline"));
     }
@@ -487,6 +771,48 @@ mod tests {
         }
         let (name, _) = chain_traces(&ty, &values, 1).unwrap();
         assert_eq!(name, "result.0");
+    }
+
+    #[test]
+    fn histogram_ranges_come_from_weighted_quantiles() {
+        // 998 draws in [0, 1) and two far away: the bins cover the bulk.
+        let mut xs: Vec<f64> = (0..998).map(|i| i as f64 / 998.0).collect();
+        xs.extend([1e6, -1e6]);
+        let values: Vec<Value> = xs.iter().map(|&x| Value::Real(x)).collect();
+        let draws = Draws::unweighted(&values);
+        let mut n = match summarize(&Type::Real, &draws) {
+            Summary::Number(n) => n,
+            _ => unreachable!(),
+        };
+        let ws = vec![1.0 / 1000.0; 1000];
+        let title = quantile_histogram("x", &mut n, &xs, &ws);
+        assert!(n.histogram.len() >= 8, "{:?}", n.histogram);
+        assert!(n.histogram[0].lo >= -0.1 && n.histogram.last().unwrap().hi <= 1.1);
+        // The five draws below the 0.5% quantile and the four above the
+        // 99.5% one (of 1000) lie outside.
+        assert!(
+            title.starts_with("x (") && title.contains("% of mass outside"),
+            "{title}"
+        );
+        // Densities use all the mass: the bins hold the 99.1% inside.
+        let inside: f64 = n.histogram.iter().map(|b| b.prob).sum();
+        assert!((inside - 0.991).abs() < 1e-9, "{inside}");
+    }
+
+    #[test]
+    fn rank_counts_are_flat_for_mixed_chains() {
+        let chains = vec![
+            (0..100).map(|i| (i * 2) as f64).collect::<Vec<_>>(),
+            (0..100).map(|i| (i * 2 + 1) as f64).collect(),
+        ];
+        let counts = rank_counts(&chains);
+        assert_eq!(counts.len(), 2);
+        assert!(counts.iter().flatten().all(|&c| c == 5.0), "{counts:?}");
+        // Separated chains put all their draws at one end.
+        let apart = vec![vec![0.0; 50], vec![1.0; 50]];
+        let c = rank_counts(&apart);
+        assert_eq!(c[0].iter().sum::<f64>(), 50.0);
+        assert_eq!(c[0][c[0].len() - 1], 0.0);
     }
 
     #[test]
