@@ -255,7 +255,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         None
     };
     let started = std::time::Instant::now();
-    let result = tyche_jit::infer(
+    let ran = tyche_jit::run(
         &model,
         &mut opts,
         args.method.is_none(),
@@ -264,8 +264,8 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let result = match result {
-        Ok(r) => r,
+    let (result, reason, diagnosis) = match ran {
+        Ok(r) => (r.result, r.reason, r.diagnosis),
         Err(mut d) => {
             // Errors about the run as a whole (no evidence, no accepted
             // sample) point at the model, so every error has a location.
@@ -337,6 +337,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         }
     }
     extra.insert("exact".into(), result.exact.into());
+    add_diagnosis(&mut extra, reason.as_deref(), &diagnosis);
     let info = tyche_report::RunInfo {
         model: args.model.clone(),
         method: opts.method.name().to_string(),
@@ -380,6 +381,36 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         Format::Text => write!(out, "{}", tyche_report::to_text(&info, &ty, &draws, 60)),
     };
     0
+}
+
+/// The automatic method choice's reason (`"method_reason"`), the run's
+/// warnings (`"warnings"`, always present) and, for MCMC, each quantity's
+/// R-hat and ESS (`"diagnostics"`), as `--format json` keys; the text
+/// report prints them too.
+pub(crate) fn add_diagnosis(
+    extra: &mut serde_json::Map<String, serde_json::Value>,
+    reason: Option<&str>,
+    diagnosis: &tyche_infer::Diagnosis,
+) {
+    if let Some(r) = reason {
+        extra.insert("method_reason".into(), r.into());
+    }
+    extra.insert("warnings".into(), diagnosis.warnings.clone().into());
+    if !diagnosis.quantities.is_empty() {
+        let qs: Vec<serde_json::Value> = diagnosis
+            .quantities
+            .iter()
+            .map(|q| {
+                serde_json::json!({
+                    "name": q.name,
+                    "rhat": q.rhat,
+                    "ess_bulk": q.ess_bulk,
+                    "ess_tail": q.ess_tail,
+                })
+            })
+            .collect();
+        extra.insert("diagnostics".into(), qs.into());
+    }
 }
 
 /// A progress bar on standard error for long runs and the callback that
@@ -520,7 +551,10 @@ fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
         return Err(usage(io, "--chains and --thin must be positive"));
     }
     let gradient_based = matches!(method, Method::Nuts | Method::Hmc);
-    opts.chains = args.chains.unwrap_or(if gradient_based { 4 } else { 1 });
+    // Without --method, NUTS may be chosen: give it its four chains (the
+    // other automatic methods have no chains).
+    let four = gradient_based || args.method.is_none();
+    opts.chains = args.chains.unwrap_or(if four { 4 } else { 1 });
     if let Some(w) = args.warmup {
         opts.warmup = w;
     }

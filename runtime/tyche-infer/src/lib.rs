@@ -28,6 +28,7 @@
 //! Architecture invariant: this crate never parses or type checks; it
 //! knows programs only through the IR and the interpreter's effects.
 
+mod diagnose;
 mod enumerate;
 mod execution;
 mod handler;
@@ -55,6 +56,7 @@ mod testing;
 #[cfg(test)]
 mod tests;
 
+pub use diagnose::{diagnose, ebfmi, Diagnosis, Quantity};
 pub use enumerate::{MAX_DEPTH as ENUMERATE_MAX_DEPTH, MAX_PATHS as ENUMERATE_MAX_PATHS};
 pub use execution::{Execution, Step};
 pub use handler::{Handler, Prior};

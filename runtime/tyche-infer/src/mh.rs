@@ -436,6 +436,7 @@ pub(crate) fn mcmc_result(method: Method, outputs: Vec<ChainOutput>) -> InferRes
         accepted as f64 / proposed as f64
     };
     let backend = crate::Backend::combine(outputs.iter().map(|o| o.backend));
+    let draws_per_chain = outputs.iter().map(|o| o.draws.len()).collect();
     let draws = outputs.into_iter().flat_map(|o| o.draws).collect();
     InferResult {
         backend,
@@ -449,6 +450,8 @@ pub(crate) fn mcmc_result(method: Method, outputs: Vec<ChainOutput>) -> InferRes
             rhat,
             ess,
             chains,
+            draws_per_chain,
+            max_depth: None,
             sampler: Vec::new(),
         }),
     }

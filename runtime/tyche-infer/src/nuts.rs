@@ -628,6 +628,7 @@ pub(crate) fn nuts(
         m.acceptance_rate =
             sampler.iter().map(|s| s.accept_stat).sum::<f64>() / sampler.len().max(1) as f64;
         m.sampler = sampler;
+        m.max_depth = (method == Method::Nuts).then_some(opts.max_depth);
     }
     Ok(result)
 }
@@ -666,6 +667,15 @@ fn run_chain(
     } else {
         None
     };
+    let addresses: Vec<Address> = (0..dim)
+        .map(|i| {
+            let (site, index) = g.address(i);
+            Address {
+                name: model.program.site(site).name,
+                index,
+            }
+        })
+        .collect();
     let mut sys = System {
         eval: g.evaluator(),
         inv_metric: vec![1.0; dim],
@@ -741,7 +751,12 @@ fn run_chain(
                 }
                 tr
             }
-            None => Vec::new(),
+            // The random choices alone: the run's diagnostics cover each.
+            None => addresses
+                .iter()
+                .zip(&theta)
+                .map(|(a, &x)| (*a, Value::Real(x)))
+                .collect(),
         };
         out.draws.push(Draw {
             value,

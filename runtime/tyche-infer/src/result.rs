@@ -34,6 +34,10 @@ pub struct McmcStats {
     /// `stats::ess_bulk`).
     pub ess: Option<f64>,
     pub chains: usize,
+    /// Kept draws of each chain (draws are stored chain after chain).
+    pub draws_per_chain: Vec<usize>,
+    /// NUTS: the maximum tree depth it ran with.
+    pub max_depth: Option<u32>,
     /// Per kept draw, in draw order, the statistics of a gradient-based
     /// sampler's transition (NUTS, HMC; empty for MH and PMMH).
     pub sampler: Vec<SamplerDraw>,

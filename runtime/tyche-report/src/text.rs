@@ -80,6 +80,9 @@ fn header(info: &RunInfo, out: &mut String) {
         info.model, info.method, info.seed
     );
 
+    if let Some(J::String(why)) = info.extra.get("method_reason") {
+        let _ = writeln!(out, "why: {why}");
+    }
     let mut facts = Vec::new();
     if let Some(le) = info.log_evidence {
         facts.push(format!("log evidence: {}", fixed(le, 2)));
@@ -91,7 +94,7 @@ fn header(info: &RunInfo, out: &mut String) {
         facts.push(format!("backend: {b}"));
     }
     for (k, v) in &info.extra {
-        if METHOD_PARAMS.iter().any(|(p, _)| p == k) {
+        if METHOD_PARAMS.iter().any(|(p, _)| p == k) || SHOWN_APART.contains(&k.as_str()) {
             continue;
         }
         let label = if k == "rhat" {
@@ -104,7 +107,59 @@ fn header(info: &RunInfo, out: &mut String) {
     if !facts.is_empty() {
         let _ = writeln!(out, "{}", facts.join("   "));
     }
+    diagnostics_table(info, out);
+    if let Some(J::Array(ws)) = info.extra.get("warnings") {
+        for w in ws.iter().filter_map(|w| w.as_str()) {
+            let _ = writeln!(out, "warning: {w}");
+        }
+    }
     out.push('\n');
+}
+
+/// Extra keys with a presentation of their own.
+const SHOWN_APART: [&str; 3] = ["method_reason", "warnings", "diagnostics"];
+
+/// At most this many quantities get a row in the diagnostics table.
+const DIAGNOSTIC_ROWS: usize = 12;
+
+/// R-hat and ESS per quantity (MCMC), worst R-hat first.
+fn diagnostics_table(info: &RunInfo, out: &mut String) {
+    let Some(J::Array(qs)) = info.extra.get("diagnostics") else {
+        return;
+    };
+    let num = |q: &J, k: &str| q.get(k).and_then(J::as_f64);
+    let mut rows: Vec<&J> = qs.iter().collect();
+    rows.sort_by(|a, b| {
+        let (x, y) = (num(a, "rhat").unwrap_or(0.0), num(b, "rhat").unwrap_or(0.0));
+        y.total_cmp(&x)
+    });
+    let width = rows
+        .iter()
+        .take(DIAGNOSTIC_ROWS)
+        .filter_map(|q| q.get("name").and_then(J::as_str))
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let _ = writeln!(out, "  {:<width$}  {:>6}  {:>8}  {:>8}", "quantity", "R-hat", "ESS bulk", "ESS tail");
+    let cell = |x: Option<f64>, digits: usize| x.map_or("-".to_string(), |v| format!("{v:.digits$}"));
+    for q in rows.iter().take(DIAGNOSTIC_ROWS) {
+        let name = q.get("name").and_then(J::as_str).unwrap_or("?");
+        let _ = writeln!(
+            out,
+            "  {name:<width$}  {:>6}  {:>8}  {:>8}",
+            cell(num(q, "rhat"), 3),
+            cell(num(q, "ess_bulk"), 0),
+            cell(num(q, "ess_tail"), 0)
+        );
+    }
+    if rows.len() > DIAGNOSTIC_ROWS {
+        let _ = writeln!(
+            out,
+            "  … {} more (all in --format json's \"diagnostics\")",
+            rows.len() - DIAGNOSTIC_ROWS
+        );
+    }
 }
 
 /// A JSON extra value in a few characters.
