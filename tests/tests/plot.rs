@@ -108,7 +108,7 @@ fn parse(svg: &str, min_points: usize) -> Figure {
 fn smc_run_plots_a_histogram_of_the_result() {
     let svg = plot(
         &root().join("examples/coin.ppl"),
-        &["--seed", "1"],
+        &["--seed", "1", "--method", "smc"],
         "coin.svg",
     );
     let f = parse(&svg, 50);

@@ -520,12 +520,12 @@ impl Posterior {
         self.exact
     }
 
-    /// The method that ran (with no method chosen: Enumerate, or SMC when
-    /// the model cannot be enumerated).
+    /// The method that ran (with no method chosen: Enumerate when every
+    /// choice is finite, NUTS for a static continuous model, else SMC).
     ///
     /// ```
     /// let program = tyche::Program::from_source("m.ppl", "fn model() -> Real { let x ~ Normal(0, 1); x }")?;
-    /// assert_eq!(program.model("model")?.run()?.method(), tyche::Method::Smc);
+    /// assert_eq!(program.model("model")?.run()?.method(), tyche::Method::Nuts);
     /// # Ok::<(), tyche::Error>(())
     /// ```
     pub fn method(&self) -> Method {

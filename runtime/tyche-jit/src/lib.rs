@@ -456,10 +456,12 @@ pub fn run(
             match gradient {
                 Ok(g) => {
                     opts.method = tyche_infer::Method::Nuts;
+                    let dim = tyche_infer::NativeGradient::dim(&g);
                     reason = Some(format!(
                         "nuts: every choice is continuous and the model's structure is fixed \
-                         by its data ({} coordinates); exact enumeration is impossible ({why_not_exact})",
-                        tyche_infer::NativeGradient::dim(&g)
+                         by its data ({dim} coordinate{}); exact enumeration is impossible \
+                         ({why_not_exact})",
+                        if dim == 1 { "" } else { "s" }
                     ));
                     opts.native = None;
                     opts.native_paths = None;

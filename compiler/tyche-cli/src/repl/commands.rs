@@ -114,9 +114,10 @@ struct InferArgs {
     /// Burn-in steps for mh.
     #[arg(long)]
     burn: Option<usize>,
-    /// Independent mh chains.
-    #[arg(long, default_value_t = 1)]
-    chains: usize,
+    /// Independent MCMC chains (default: 4 for nuts and hmc, and for the
+    /// automatic choice, which may be NUTS; 1 for mh and pmmh).
+    #[arg(long)]
+    chains: Option<usize>,
     /// Random seed (default: the session's, see :seed).
     #[arg(long)]
     seed: Option<u64>,
@@ -496,7 +497,7 @@ impl Session {
                 return;
             }
         };
-        if args.particles == Some(0) || args.samples == Some(0) || args.chains == 0 {
+        if args.particles == Some(0) || args.samples == Some(0) || args.chains == Some(0) {
             return self.fail(io, "--particles, --samples and --chains must be positive");
         }
         let model = args.model.clone().unwrap_or_else(|| "model".to_string());
@@ -766,7 +767,8 @@ fn options(args: &InferArgs, session_seed: u64) -> tyche_infer::Options {
     if let Some(b) = args.burn {
         opts.burn = b;
     }
-    opts.chains = args.chains;
+    let four = matches!(args.method, None | Some(MethodArg::Nuts | MethodArg::Hmc));
+    opts.chains = args.chains.unwrap_or(if four { 4 } else { 1 });
     opts
 }
 
