@@ -9,7 +9,8 @@
 //! within 10% (the relative error of an sd estimate from ESS ≥ 400 draws
 //! is below 3.6%, so 10% is near 3 standard errors of it); R-hat below
 //! 1.01 and no warning (divergences included) for every quantity; the
-//! automatic choice is NUTS.
+//! automatic choice is NUTS. Only eight_schools_noncentered gets an option,
+//! the target acceptance its reference run used.
 
 mod common;
 use common::{root, tyche};
@@ -36,9 +37,9 @@ fn leaf_names(shape: &J, name: &str, out: &mut Vec<String>) {
     }
 }
 
-fn check(model: &str, reference_names: &[&str]) {
+fn check(model: &str, reference_names: &[&str], extra: &[&str]) {
     let dir = root().join("examples/posteriordb");
-    let args: Vec<String> = vec![
+    let mut args: Vec<String> = vec![
         "run".into(),
         dir.join(format!("{model}.ppl")).display().to_string(),
         "--data".into(),
@@ -48,6 +49,7 @@ fn check(model: &str, reference_names: &[&str]) {
         "--seed".into(),
         "1".into(),
     ];
+    args.extend(extra.iter().map(|s| s.to_string()));
     let out = tyche(&args, &[]);
     assert_eq!(out.status, 0, "{model}: {}", out.stderr);
     let run: J = serde_json::from_str(&out.stdout).unwrap();
@@ -107,12 +109,15 @@ fn eight_schools_noncentered() {
     let mut names = vec!["mu", "tau"];
     let thetas: Vec<String> = (1..=8).map(|j| format!("theta[{j}]")).collect();
     names.extend(thetas.iter().map(String::as_str));
-    check("eight_schools_noncentered", &names);
+    // The reference run used adapt_delta 0.95, as Stan's users do for this
+    // model: at the default 0.8, 1–2 of 4,000 transitions diverge at some
+    // seeds (seeds 0–7: 0, 1, 0, 0, 2, 1, 2, 1), as in Stan.
+    check("eight_schools_noncentered", &names, &["--target-accept", "0.95"]);
 }
 
 #[test]
 fn kidscore_momiq() {
-    check("kidscore_momiq", &["beta[1]", "beta[2]", "sigma"]);
+    check("kidscore_momiq", &["beta[1]", "beta[2]", "sigma"], &[]);
 }
 
 #[test]
@@ -120,10 +125,11 @@ fn ark() {
     check(
         "arK",
         &["alpha", "beta[1]", "beta[2]", "beta[3]", "beta[4]", "beta[5]", "sigma"],
+        &[],
     );
 }
 
 #[test]
 fn hmm_example() {
-    check("hmm_example", &["theta1[1]", "theta2[1]", "mu[1]", "mu[2]"]);
+    check("hmm_example", &["theta1[1]", "theta2[1]", "mu[1]", "mu[2]"], &[]);
 }
