@@ -81,6 +81,8 @@ pub enum Emit {
     Clif,
     /// The model cut at its observations: the step programs SMC runs.
     Steps,
+    /// The log density on unconstrained coordinates that NUTS and HMC differentiate (reverse mode), with each coordinate's transform.
+    Grad,
     /// The type of every top-level item.
     Types,
     /// The intermediate representation.

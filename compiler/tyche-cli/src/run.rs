@@ -70,13 +70,13 @@ fn check(args: CheckArgs, io: &mut Io) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if matches!(args.emit, Some(Emit::Clif | Emit::Steps)) {
+    if matches!(args.emit, Some(Emit::Clif | Emit::Steps | Emit::Grad)) {
         return emit_clif(&args, &compiled, &mut sources, io);
     }
     let out = &mut io.out;
     let _ = match args.emit {
         None => writeln!(out, "{}: ok", args.file.display()),
-        Some(Emit::Clif | Emit::Steps) => unreachable!("handled above"),
+        Some(Emit::Clif | Emit::Steps | Emit::Grad) => unreachable!("handled above"),
         Some(Emit::Ir) => write!(out, "{}", compiled.ir),
         Some(Emit::Ast) => writeln!(
             out,
@@ -146,6 +146,27 @@ fn emit_clif(args: &CheckArgs, compiled: &Compiled, sources: &mut SourceMap, io:
                 let mut d = Diagnostic::error(format!("`{}` cannot be cut into steps", args.model))
                     .with_code("E0901")
                     .with_note(e.reason.clone());
+                if let Some(span) = e.span {
+                    d = d.with_primary(span, "not static here");
+                }
+                report(io, &[d], sources)
+            }
+        };
+    }
+    if args.emit == Some(Emit::Grad) {
+        let ir = compiled.ir.clone();
+        return match tyche_jit::gradient::GradientModel::new(&ir, &globals, func) {
+            Ok(g) => {
+                let _ = write!(io.out, "{}", g.describe());
+                0
+            }
+            Err(e) => {
+                let mut d = Diagnostic::error(format!(
+                    "`{}` has no gradient on unconstrained coordinates",
+                    args.model
+                ))
+                .with_code("E0901")
+                .with_note(e.reason.clone());
                 if let Some(span) = e.span {
                     d = d.with_primary(span, "not static here");
                 }

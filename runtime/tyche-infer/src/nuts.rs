@@ -774,15 +774,6 @@ fn run_chain(
             energy: t.energy,
         });
     }
-    if std::env::var_os("TYCHE_NUTS_DEBUG").is_some() {
-        let n = stats.len().max(1) as f64;
-        eprintln!(
-            "chain {chain}: step {eps:.4e}, mean leapfrogs {:.1}, mean depth {:.2}, metric {:?}",
-            stats.iter().map(|s| f64::from(s.n_leapfrog)).sum::<f64>() / n,
-            stats.iter().map(|s| f64::from(s.tree_depth)).sum::<f64>() / n,
-            &sys.inv_metric[..sys.inv_metric.len().min(4)]
-        );
-    }
     out.proposed = opts.samples;
     out.accepted = accept_sum.round() as usize;
     Ok((out, stats))

@@ -10,6 +10,7 @@ use crate::native::Exprs;
 use crate::replay::Replayer;
 use crate::sequential::{collect_leaves, fill};
 use crate::trace::{self, Limits, NotStatic, Template};
+use crate::transform::{self, Support};
 use std::sync::Arc;
 use tyche_core::Diagnostic;
 use tyche_ir::{FuncId, Program, SiteId};
@@ -30,6 +31,8 @@ pub struct GradientModel {
     constrain: Exprs,
     layout: Vec<(SiteId, u32)>,
     result: ResultFn,
+    /// Each coordinate's support (its transform).
+    supports: Vec<Option<Support>>,
 }
 
 impl std::fmt::Debug for GradientModel {
@@ -54,6 +57,7 @@ impl GradientModel {
         }
         let constrain = Exprs::new(&t.graph, &t.constrained);
         let layout = t.choices.iter().map(|c| (c.site, c.index)).collect();
+        let supports = t.choices.iter().map(|c| transform::support(c.dist)).collect();
         let result = match &t.result {
             Some(template) => {
                 let mut leaves = Vec::new();
@@ -79,11 +83,34 @@ impl GradientModel {
             constrain,
             layout,
             result,
+            supports,
         })
     }
 
     pub fn kernel(&self) -> &Kernel {
         &self.kernel
+    }
+
+    /// The text `tyche check --emit grad` prints: each coordinate with its
+    /// transform, then the kernel the reverse sweep differentiates.
+    pub fn describe(&self) -> String {
+        let mut out = String::from(
+            "; log density on unconstrained coordinates φ, Jacobians included;\n\
+             ; its gradient is the reverse sweep of this kernel (tyche-jit grad.rs):\n\
+             ; the schedule backwards, each loop from its last iteration to its first\n",
+        );
+        for (i, (c, s)) in self.kernel.choices.iter().zip(&self.supports).enumerate() {
+            let t = match s {
+                Some(Support::Real) => "x = φ".to_string(),
+                Some(Support::Positive) => "x = exp(φ)".to_string(),
+                Some(Support::Interval(None)) => "x = σ(φ)".to_string(),
+                Some(Support::Interval(Some(_))) => "x = lo + (hi − lo)·σ(φ)".to_string(),
+                None => "?".to_string(),
+            };
+            out.push_str(&format!("; φ[{i}] {} ({}): {t}\n", c.address, c.dist.name()));
+        }
+        out.push_str(&self.kernel.to_string());
+        out
     }
 
     /// A gradient evaluator with its own scratch memory.
