@@ -148,11 +148,15 @@ fn mcmc(result: &InferResult, program: &Program, d: &mut Diagnosis) {
         (0..chains).map(|c| n / chains + usize::from(c < n % chains)).collect()
     };
     for (name, cs) in chains_of(result, program, &lengths) {
+        // A quantity that never changes (a constant, a do-fixed choice) has
+        // no R-hat or ESS to speak of.
+        let first = cs.iter().flatten().next().copied();
+        let constant = cs.iter().flatten().all(|x| Some(*x) == first);
         d.quantities.push(Quantity {
             name,
-            rhat: rhat(&cs),
-            ess_bulk: ess_bulk(&cs),
-            ess_tail: ess_tail(&cs),
+            rhat: (!constant).then(|| rhat(&cs)).flatten(),
+            ess_bulk: (!constant).then(|| ess_bulk(&cs)).flatten(),
+            ess_tail: (!constant).then(|| ess_tail(&cs)).flatten(),
         });
     }
     // A quantity constant in every draw has no R-hat or ESS to worry about.
