@@ -1,5 +1,5 @@
-//! README.md keeps its word: every command shown after `$ ` in a `sh`
-//! block is run (in-process, from the workspace root) and must print the
+//! README.md and docs/*.md keep their word: every command shown after
+//! `$ ` in a `sh` block is run (in-process, from the workspace root) and must print the
 //! lines shown under it, numbers included; a line `…` ends the comparison
 //! for that command (the rest of the output is elided in the README).
 
@@ -41,8 +41,17 @@ fn shown_commands(readme: &str) -> Vec<(String, Vec<String>)> {
 fn readme_commands_print_what_the_readme_shows() {
     let root = root();
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let commands = shown_commands(&readme);
+    let mut commands = shown_commands(&readme);
     assert!(commands.len() >= 3, "found {commands:?}");
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    for doc in docs {
+        commands.extend(shown_commands(&std::fs::read_to_string(doc).unwrap()));
+    }
     std::env::set_current_dir(&root).unwrap();
     for (cmd, shown) in commands {
         let argv: Vec<&str> = cmd.split_whitespace().collect();
