@@ -7,7 +7,8 @@ Not run in CI (it needs ArviZ and cmdstanpy from PyPI):
     cargo build --release -p tyche-cli
     /tmp/az/bin/python tests/interop/cmdstan_interop.py [path/to/tyche]
 
-Runs examples/eight_schools.ppl with 4-chain MH and with SMC, writes CmdStan
+Runs examples/eight_schools.ppl with 4-chain MH, with SMC and with 4-chain
+NUTS (whose files carry CmdStan's NUTS sampler columns), writes CmdStan
 CSV files, loads them with `arviz.from_cmdstan` and `cmdstanpy.from_csv`,
 and compares `az.summary` with `tyche summary --format json`: means to
 1e-9 (relative), bulk/tail ESS and R-hat to 1%. Exits 1 on a mismatch.
@@ -29,6 +30,7 @@ TYCHE = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target", "rele
 RUNS = {
     "mh": ["--method", "mh", "--chains", "4", "--samples", "4000", "--burn", "2000", "--seed", "1"],
     "smc": ["--method", "smc", "--particles", "2000", "--seed", "1"],
+    "nuts": ["--method", "nuts", "--seed", "1"],
 }
 
 
@@ -62,6 +64,10 @@ def main():
             summary = az.summary(idata, round_to="none")
             tyche = json.loads(subprocess.run([TYCHE, "summary", "--format", "json", *files],
                                               check=True, capture_output=True, text=True).stdout)
+            if name == "nuts":
+                # The sampler columns reach both readers.
+                assert "diverging" in idata.sample_stats and "tree_depth" in idata.sample_stats
+                assert fit.method_variables()["divergent__"].shape == fit.draws().shape[:2]
             print(f"{name}: {len(files)} file(s); cmdstanpy read {fit.draws().shape} "
                   f"(draws, chains, columns); ArviZ {dict(idata.posterior.sizes)}")
             worst = {"mean": 0.0, "ess_bulk": 0.0, "ess_tail": 0.0, "r_hat": 0.0}

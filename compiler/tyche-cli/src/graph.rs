@@ -189,13 +189,15 @@ pub fn command(args: GraphArgs, io: &mut Io) -> u8 {
                         return crate::DIAGNOSED;
                     }
                 }
-                _ => return usage(
-                    io,
-                    format!(
+                _ => {
+                    return usage(
+                        io,
+                        format!(
                         "-o {}: the extension says the format: .dot (or .gv), .svg, .png or .pdf",
                         path.display()
                     ),
-                ),
+                    )
+                }
             }
         }
     }

@@ -378,6 +378,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
                 &args,
                 &info,
                 &draws,
+                result.mcmc.as_ref(),
                 started.elapsed().as_secs_f64(),
             ),
         };

@@ -64,6 +64,7 @@ pub(crate) fn write_cmdstan(
     args: &RunArgs,
     info: &tyche_report::RunInfo,
     draws: &tyche_report::Draws,
+    mcmc_stats: Option<&tyche_infer::McmcStats>,
     seconds: f64,
 ) -> Result<(), (PathBuf, std::io::Error)> {
     let chains = draws.chain_count();
@@ -76,13 +77,35 @@ pub(crate) fn write_cmdstan(
     if let Some(d) = &args.data {
         settings.push(("data".into(), d.display().to_string()));
     }
+    // NUTS/HMC transitions: CmdStan's sampler columns, in draw order.
+    let stats = mcmc_stats.map_or(&[][..], |m| &m.sampler[..]);
+    let sampler = if stats.len() == draws.values.len() && !stats.is_empty() {
+        let col = |f: &dyn Fn(&tyche_infer::SamplerDraw) -> f64| stats.iter().map(f).collect();
+        vec![
+            ("lp".to_string(), col(&|d| d.lp)),
+            ("accept_stat".to_string(), col(&|d| d.accept_stat)),
+            ("stepsize".to_string(), col(&|d| d.step_size)),
+            ("treedepth".to_string(), col(&|d| f64::from(d.tree_depth))),
+            ("n_leapfrog".to_string(), col(&|d| f64::from(d.n_leapfrog))),
+            (
+                "divergent".to_string(),
+                col(&|d| f64::from(u8::from(d.divergent))),
+            ),
+            ("energy".to_string(), col(&|d| d.energy)),
+        ]
+    } else {
+        Vec::new()
+    };
     let run = tyche_report::CmdStanRun {
+        sampler,
         info: Some(info),
         num_samples: draws.values.len() / chains.max(1),
-        num_warmup: if mcmc {
-            args.burn.unwrap_or(tyche_infer::Options::default().burn)
-        } else {
-            0
+        num_warmup: match info.method.as_str() {
+            "nuts" | "hmc" => args
+                .warmup
+                .unwrap_or(tyche_infer::Options::default().warmup),
+            _ if mcmc => args.burn.unwrap_or(tyche_infer::Options::default().burn),
+            _ => 0,
         },
         thin: if mcmc { args.thin } else { 1 },
         data_file: args.data.as_ref().map(|d| d.display().to_string()),

@@ -138,8 +138,14 @@ pub fn cmdstan_csvs(run: &CmdStanRun, draws: &Draws) -> Vec<String> {
                         .copied()
                         .unwrap_or(0.0),
                 ));
-                for (_, v) in &nuts {
-                    row.push(number(v.get(i).copied().unwrap_or(f64::NAN)));
+                for (k, v) in &nuts {
+                    let x = v.get(i).copied().unwrap_or(f64::NAN);
+                    // Counts and flags are integers in CmdStan's files.
+                    row.push(if *k != "stepsize" && *k != "energy" && x.fract() == 0.0 {
+                        format!("{}", x as i64)
+                    } else {
+                        number(x)
+                    });
                 }
                 if weighted {
                     row.push(number(crate::csv::log_weight_of(draws, i)));

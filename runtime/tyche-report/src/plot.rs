@@ -260,7 +260,7 @@ pub fn plot_figure(
     }
     if let Some((a, b)) = &options.pair {
         let find = |name: &str| {
-            params.iter().find(|p| &p.title == name).ok_or_else(|| {
+            params.iter().find(|p| p.title == name).ok_or_else(|| {
                 let names: Vec<&str> = params.iter().map(|p| p.title.as_str()).collect();
                 format!(
                     "--plot-pair: no parameter named `{name}` (the parameters are: {})",

@@ -115,8 +115,18 @@ impl ReplHelper {
                 .iter()
                 .map(|k| k.name().to_string()),
         );
-        words
-            .extend(["Enumerate", "Rejection", "Importance", "Smc", "Mh", "Hmc", "Nuts"].map(String::from));
+        words.extend(
+            [
+                "Enumerate",
+                "Rejection",
+                "Importance",
+                "Smc",
+                "Mh",
+                "Hmc",
+                "Nuts",
+            ]
+            .map(String::from),
+        );
         words.sort();
         words.dedup();
         words
