@@ -118,6 +118,20 @@ pub(crate) fn write_cmdstan(
             .collect(),
         settings,
         seconds: Some(seconds),
+        // NUTS/HMC files carry the adapted step size and metric, as
+        // CmdStan's do (cmdstanpy requires them of an `hmc` file).
+        adaptation: mcmc_stats
+            .filter(|m| !m.adaptation.is_empty() && m.adaptation.len() == chains)
+            .map(|m| {
+                m.adaptation
+                    .iter()
+                    .map(|(step_size, inv_metric)| tyche_report::Adaptation {
+                        step_size: *step_size,
+                        inv_metric: inv_metric.clone(),
+                    })
+                    .collect()
+            }),
+        max_depth: mcmc_stats.and_then(|m| m.max_depth).map(|d| d as usize),
         ..Default::default()
     };
     for (file, text) in files.iter().zip(tyche_report::cmdstan_csvs(&run, draws)) {

@@ -453,6 +453,7 @@ pub(crate) fn mcmc_result(method: Method, outputs: Vec<ChainOutput>) -> InferRes
             draws_per_chain,
             max_depth: None,
             sampler: Vec::new(),
+            adaptation: Vec::new(),
         }),
     }
 }

@@ -617,10 +617,12 @@ pub(crate) fn nuts(
     let outputs = par::map_tasks(chains, |c| run_chain(ctx, model, opts, &grad, c, &tick));
     let mut outs = Vec::with_capacity(chains);
     let mut sampler = Vec::new();
+    let mut adaptation = Vec::with_capacity(chains);
     for o in outputs {
-        let (out, stats) = o?;
+        let (out, stats, adapted) = o?;
         outs.push(out);
         sampler.extend(stats);
+        adaptation.push(adapted);
     }
     let mut result = crate::mh::mcmc_result(method, outs);
     if let Some(m) = result.mcmc.as_mut() {
@@ -628,12 +630,13 @@ pub(crate) fn nuts(
         m.acceptance_rate =
             sampler.iter().map(|s| s.accept_stat).sum::<f64>() / sampler.len().max(1) as f64;
         m.sampler = sampler;
+        m.adaptation = adaptation;
         m.max_depth = (method == Method::Nuts).then_some(opts.max_depth);
     }
     Ok(result)
 }
 
-type ChainRun = Result<(ChainOutput, Vec<SamplerDraw>), Diagnostic>;
+type ChainRun = Result<(ChainOutput, Vec<SamplerDraw>, (f64, Vec<f64>)), Diagnostic>;
 
 fn run_chain(
     ctx: &Ctx,
@@ -776,5 +779,5 @@ fn run_chain(
     }
     out.proposed = opts.samples;
     out.accepted = accept_sum.round() as usize;
-    Ok((out, stats))
+    Ok((out, stats, (eps, sys.inv_metric)))
 }

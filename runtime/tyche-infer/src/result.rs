@@ -41,6 +41,9 @@ pub struct McmcStats {
     /// Per kept draw, in draw order, the statistics of a gradient-based
     /// sampler's transition (NUTS, HMC; empty for MH and PMMH).
     pub sampler: Vec<SamplerDraw>,
+    /// NUTS/HMC, per chain: the adapted step size and the diagonal of the
+    /// inverse metric on unconstrained coordinates.
+    pub adaptation: Vec<(f64, Vec<f64>)>,
 }
 
 /// The transition that produced one draw of NUTS or HMC (CmdStan's
