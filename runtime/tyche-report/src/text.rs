@@ -35,11 +35,12 @@ pub fn to_text(info: &RunInfo, ty: &Type, draws: &Draws, width: usize) -> String
     let mut out = String::new();
     header(info, &mut out);
     let n = draws.values.len();
-    let kind = if draws.log_weights.is_some() {
-        "weighted draw"
-    } else {
-        "draw"
-    };
+    // MCMC and rejection draws come with equal (zero) log weights: they
+    // are plain draws.
+    let weighted = draws
+        .log_weights
+        .is_some_and(|w| w.iter().any(|x| x.to_bits() != w[0].to_bits()));
+    let kind = if weighted { "weighted draw" } else { "draw" };
     let _ = writeln!(
         out,
         "result: {ty}   ({n} {kind}{})",
