@@ -91,6 +91,16 @@ impl Replayer {
         self
     }
 
+    /// The runtime error the interpreter's run with θ's choices stops
+    /// with, if any: what compiled code reports where its density marks a
+    /// fault (NaN or +∞). A run that fits the layout badly is not one.
+    pub fn error_at(&self, theta: &[f64]) -> Option<tyche_core::Diagnostic> {
+        match self.run(theta) {
+            Err(Failure::Runtime(d)) => Some(d),
+            _ => None,
+        }
+    }
+
     /// The log joint at θ.
     pub fn log_joint(&self, theta: &[f64]) -> Result<f64, ReplayError> {
         match self.run(theta) {

@@ -494,8 +494,14 @@ impl Machine {
                         Value::Int(i) => i as f64,
                         _ => return Err(err(span, "factor needs a Real")),
                     };
+                    // A weight of +∞ would make this run outweigh every
+                    // other (evidence +∞, every other weight zero): like
+                    // NaN, a runtime error at its site (docs/language.md).
                     if w.is_nan() {
                         return Err(err(span, "factor weight is NaN"));
+                    }
+                    if w == f64::INFINITY {
+                        return Err(err(span, "factor weight is +inf"));
                     }
                     let addr = next_address(&program, &mut self.counters, *site);
                     return Ok(Effect::Factor {

@@ -504,7 +504,8 @@ pub(crate) extern "C" fn nx_observe(ctx: *mut Ctx, desc: u64, handle: u64, word:
 pub(crate) extern "C" fn nx_factor(ctx: *mut Ctx, w: f64) {
     // SAFETY: as for `nx_alloc`.
     let r = unsafe { runner(ctx) };
-    if w.is_nan() {
+    // NaN and +∞ are runtime errors (the interpreter reports them).
+    if w.is_nan() || w == f64::INFINITY {
         r.fail();
         return;
     }
