@@ -316,16 +316,25 @@ impl Walk<'_> {
         // the distributions (and their options) it has built, and a wide
         // branch at the split (`DiscreteUniform(0, 19999)`: 20,000
         // subtrees) recomputed 20,000 options per subtree, quadratically.
-        let new_runner = || native.and_then(|n| n.runner());
-        let subtree = |runner: &mut Option<Box<dyn PathRunner + '_>>,
+        // With it, the prefix of the last wide branch point native code
+        // gave up at (see `PathRunner::gave_up_wide`): its siblings below
+        // go straight to the interpreter, and re-executing the model once
+        // per option stays off the wide branch.
+        let new_runner = || (native.and_then(|n| n.runner()), None::<Vec<u32>>);
+        let subtree = |(runner, wide): &mut (Option<Box<dyn PathRunner + '_>>, Option<Vec<u32>>),
                        (i, node): (usize, Result<Subtree, (Value, f64)>)| match node {
             Ok(Subtree { path, prefix }) => {
                 // Past the path limit, the walk is over: fail at once
                 // rather than start every remaining subtree.
                 self.check_paths()?;
-                if let Some(r) = runner.as_mut() {
-                    if let Some(r) = self.native_depth_first(r.as_mut(), prefix)? {
+                let under_wide = path.is_some()
+                    && wide.as_ref().is_some_and(|w| prefix.starts_with(w));
+                if let Some(r) = runner.as_mut().filter(|_| !under_wide) {
+                    if let Some(r) = self.native_depth_first(r.as_mut(), prefix.clone())? {
                         return Ok((r, Some(Backend::Jit)));
+                    }
+                    if let Some(d) = r.gave_up_wide().filter(|&d| d <= prefix.len()) {
+                        *wide = Some(prefix[..d].to_vec());
                     }
                 }
                 match path {
@@ -347,11 +356,11 @@ impl Walk<'_> {
                     .map_init(new_runner, subtree)
                     .collect()
             } else {
-                let mut runner = new_runner();
+                let mut state = new_runner();
                 frontier
                     .into_iter()
                     .enumerate()
-                    .map(|node| subtree(&mut runner, node))
+                    .map(|node| subtree(&mut state, node))
                     .collect()
             };
         let mut results = Results::default();

@@ -181,6 +181,13 @@ pub trait PathRunner {
     /// option 0; without it the run stops at the first one
     /// ([`PathEnd::Branch`]).
     fn run(&mut self, prefix: &[u32], extend: bool, branches: &mut Vec<BranchPoint>) -> PathEnd;
+    /// After a run that ended [`PathEnd::Unsupported`] at a branch point
+    /// too wide to re-execute once per option: how many branch points
+    /// preceded it. Enumeration then walks that branch point's other
+    /// subtrees on the interpreter without trying native code first.
+    fn gave_up_wide(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// A branch point met past the prefix: how many options it has and the
