@@ -24,7 +24,8 @@ use tyche_vm::{DistValue, Effect, Machine, Value};
 #[derive(Clone, Debug, PartialEq)]
 pub enum ReplayError {
     /// The interpreter stopped with a runtime error (an invalid
-    /// distribution parameter at this θ, for one). Kernels give −∞ there.
+    /// distribution parameter at this θ, for one). Kernels mark such a θ
+    /// with NaN or +∞ (see `dists`).
     Runtime(String),
     /// The run's choices do not match the layout (a different address, or
     /// a different number of choices).
