@@ -24,7 +24,7 @@
 //! `Σ_{x ↦ r} p(x, y) / Z`, exactly (up to floating point).
 
 use crate::model::Model;
-use crate::native::{Backend, NativePaths, PathEnd};
+use crate::native::{Backend, NativePaths, PathEnd, PathRunner};
 use crate::nested::Ctx;
 use crate::options::{Method, Options};
 use crate::result::{Draw, InferResult};
@@ -202,13 +202,16 @@ impl Walk<'_> {
     /// Counts a complete path; an error once there are too many.
     fn count_path(&self) -> Result<(), Diagnostic> {
         if self.paths.fetch_add(1, Ordering::Relaxed) >= MAX_PATHS {
-            return Err(Diagnostic::error(format!(
-                "Enumerate gave up after {MAX_PATHS} execution paths"
-            ))
-            .with_code("E0702")
-            .with_help(
-                "the model has too many paths to enumerate; use a sampling method such as Smc",
-            ));
+            return Err(too_many_paths());
+        }
+        Ok(())
+    }
+
+    /// The error of [`count_path`](Self::count_path) when the limit has
+    /// been reached (by any thread).
+    fn check_paths(&self) -> Result<(), Diagnostic> {
+        if self.paths.load(Ordering::Relaxed) >= MAX_PATHS {
+            return Err(too_many_paths());
         }
         Ok(())
     }
@@ -309,11 +312,29 @@ impl Walk<'_> {
         // Native code for a tree that split (compiled once, here), or for
         // all of it when eager.
         let native = native.filter(|n| (split || n.eager()) && n.runner().is_some());
-        let subtree = |(i, node): (usize, Result<Subtree, (Value, f64)>)| match node {
+        // One runner per worker, reused across its subtrees: a runner keeps
+        // the distributions (and their options) it has built, and a wide
+        // branch at the split (`DiscreteUniform(0, 19999)`: 20,000
+        // subtrees) recomputed 20,000 options per subtree, quadratically.
+        // With it, the prefix of the last wide branch point native code
+        // gave up at (see `PathRunner::gave_up_wide`): its siblings below
+        // go straight to the interpreter, and re-executing the model once
+        // per option stays off the wide branch.
+        let new_runner = || (native.and_then(|n| n.runner()), None::<Vec<u32>>);
+        let subtree = |(runner, wide): &mut (Option<Box<dyn PathRunner + '_>>, Option<Vec<u32>>),
+                       (i, node): (usize, Result<Subtree, (Value, f64)>)| match node {
             Ok(Subtree { path, prefix }) => {
-                if let Some(n) = native {
-                    if let Some(r) = self.native_depth_first(n, prefix)? {
+                // Past the path limit, the walk is over: fail at once
+                // rather than start every remaining subtree.
+                self.check_paths()?;
+                let under_wide = path.is_some()
+                    && wide.as_ref().is_some_and(|w| prefix.starts_with(w));
+                if let Some(r) = runner.as_mut().filter(|_| !under_wide) {
+                    if let Some(r) = self.native_depth_first(r.as_mut(), prefix.clone())? {
                         return Ok((r, Some(Backend::Jit)));
+                    }
+                    if let Some(d) = r.gave_up_wide().filter(|&d| d <= prefix.len()) {
+                        *wide = Some(prefix[..d].to_vec());
                     }
                 }
                 match path {
@@ -329,9 +350,18 @@ impl Walk<'_> {
         };
         let parts: Vec<Result<(Results, Option<Backend>), Abort>> =
             if split && rayon::current_num_threads() > 1 {
-                frontier.into_par_iter().enumerate().map(subtree).collect()
+                frontier
+                    .into_par_iter()
+                    .enumerate()
+                    .map_init(new_runner, subtree)
+                    .collect()
             } else {
-                frontier.into_iter().enumerate().map(subtree).collect()
+                let mut state = new_runner();
+                frontier
+                    .into_iter()
+                    .enumerate()
+                    .map(|node| subtree(&mut state, node))
+                    .collect()
             };
         let mut results = Results::default();
         let mut backends = Vec::new();
@@ -358,12 +388,9 @@ impl Walk<'_> {
     /// the interpreter walks the subtree instead.
     fn native_depth_first(
         &self,
-        native: &dyn NativePaths,
+        runner: &mut dyn PathRunner,
         mut prefix: Vec<u32>,
     ) -> Result<Option<Results>, Diagnostic> {
-        let Some(mut runner) = native.runner() else {
-            return Ok(None);
-        };
         let mut results = Results::default();
         let mut counted = 0;
         let give_up = |counted: usize| -> Result<Option<Results>, Diagnostic> {
@@ -562,6 +589,14 @@ fn too_deep(program: &Program, site: SiteId) -> Diagnostic {
     )
     .with_note("a recursion without a bound on its depth has infinitely many paths")
     .with_help("use a sampling method such as Smc, Importance or Rejection")
+}
+
+fn too_many_paths() -> Diagnostic {
+    Diagnostic::error(format!(
+        "Enumerate gave up after {MAX_PATHS} execution paths"
+    ))
+    .with_code("E0702")
+    .with_help("the model has too many paths to enumerate; use a sampling method such as Smc")
 }
 
 fn finish(results: Results) -> Result<InferResult, Diagnostic> {

@@ -20,7 +20,14 @@
 //! reused until a move is accepted: it may cost an interpreted run (a
 //! model whose return value could not be compiled replays θ), and with
 //! typical acceptance rates most kept draws repeat the previous state.
-//! It is the interpreter's value for the same choices. One difference:
+//! It is the interpreter's value for the same choices.
+//!
+//! Where the interpreted chain stops with a runtime error at a proposal
+//! (an invalid parameter, an index out of bounds, a factor of NaN or +∞),
+//! the compiled density marks that θ and the native chain stops with the
+//! same error, rebuilt by replaying θ on the interpreter
+//! ([`NativeDensity::checked_log_density`](crate::NativeDensity::checked_log_density)).
+//! One difference:
 //! the interpreted chain runs every proposal to its end, so an error in
 //! computing the return value stops it even at a proposal it would
 //! reject; here only kept states compute it (the first state's value is
@@ -150,7 +157,7 @@ impl<'a> NativeChain<'a> {
             if (it as u64 + 1).is_multiple_of(every) {
                 tick(every);
             }
-            let r = self.step(opts.proposal, rng, &mut proposal);
+            let r = self.step(opts.proposal, rng, &mut proposal)?;
             if it >= opts.burn {
                 if let Some(ok) = r {
                     out.proposed += 1;
@@ -166,11 +173,18 @@ impl<'a> NativeChain<'a> {
     }
 
     /// One transition (see the module docs); `None` when θ is empty.
-    /// `proposal` is a buffer equal to θ on entry and on return.
-    fn step(&mut self, kind: Proposal, rng: &mut InferRng, proposal: &mut [f64]) -> Option<bool> {
+    /// `proposal` is a buffer equal to θ on entry and on return. An error
+    /// is the interpreter's at the proposed state: the interpreted chain
+    /// runs the model there and stops with it.
+    fn step(
+        &mut self,
+        kind: Proposal,
+        rng: &mut InferRng,
+        proposal: &mut [f64],
+    ) -> Result<Option<bool>, Diagnostic> {
         let n = self.theta.len();
         if n == 0 {
-            return None;
+            return Ok(None);
         }
         let d = &self.native.0;
         let k = rng.random_range(0..n);
@@ -185,11 +199,11 @@ impl<'a> NativeChain<'a> {
             }
             _ => {
                 let Ok(dist) = d.prior(k, &self.theta) else {
-                    return Some(false);
+                    return Ok(Some(false));
                 };
                 let drawn = dist.sample(rng);
                 let Some((_, v)) = Coordinate::of(&drawn).filter(|(k, _)| *k == coordinate) else {
-                    return Some(false);
+                    return Ok(Some(false));
                 };
                 let stale = dist.log_prob(&coordinate.outcome(old));
                 let fresh = dist.log_prob(&drawn);
@@ -197,10 +211,16 @@ impl<'a> NativeChain<'a> {
             }
         };
         proposal[k] = new;
-        let new_joint = d.log_density(proposal);
+        let new_joint = match d.checked_log_density(proposal) {
+            Ok(x) => x,
+            Err(e) => {
+                proposal[k] = old;
+                return Err(e);
+            }
+        };
         if !new_joint.is_finite() || log_correction == f64::NEG_INFINITY {
             proposal[k] = old;
-            return Some(false);
+            return Ok(Some(false));
         }
         let ok = accept(new_joint - self.log_joint + log_correction, rng);
         if ok {
@@ -210,7 +230,7 @@ impl<'a> NativeChain<'a> {
         } else {
             proposal[k] = old;
         }
-        Some(ok)
+        Ok(Some(ok))
     }
 
     fn draw(&mut self) -> Result<Draw, Diagnostic> {

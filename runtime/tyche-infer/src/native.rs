@@ -13,8 +13,10 @@
 //! Contract: θ holds the model's random choices in execution order, and
 //! for every θ where the interpreter's run has no error, `log_density(θ)`
 //! equals the interpreter's `Σ log p(choices) + Σ log p(observations)` to
-//! rounding; where the interpreter stops with an invalid distribution
-//! parameter the native density is −∞.
+//! rounding; where the interpreter stops with a runtime error (an invalid
+//! distribution parameter, an index out of bounds, a factor of NaN or +∞)
+//! [`NativeDensity::checked_log_density`] is that error, so compiled code
+//! fails where the interpreter fails.
 
 use std::fmt;
 use std::sync::Arc;
@@ -29,8 +31,19 @@ pub trait NativeDensity: Send + Sync {
     fn dim(&self) -> usize;
     /// The sample site and occurrence index of θ[i].
     fn address(&self, i: usize) -> (SiteId, u32);
-    /// `log p(θ, data)`: −∞ outside the support, never NaN.
+    /// `log p(θ, data)`: −∞ outside the support, never NaN. Where the
+    /// interpreter's run at θ stops with a runtime error this is −∞ too:
+    /// a chain that must stop there uses
+    /// [`checked_log_density`](Self::checked_log_density).
     fn log_density(&self, theta: &[f64]) -> f64;
+    /// [`log_density`](Self::log_density), or the interpreter's runtime
+    /// error when its run at θ has one (the same diagnostic). Compiled
+    /// code marks such a θ cheaply (its density is NaN or +∞) and the
+    /// error is rebuilt by replaying θ on the interpreter, so the common
+    /// case costs what `log_density` costs.
+    fn checked_log_density(&self, theta: &[f64]) -> Result<f64, Diagnostic> {
+        Ok(self.log_density(theta))
+    }
     /// The distribution θ[i] is drawn from given the choices before it
     /// (θ's other coordinates are not read), or the message of the
     /// interpreter's invalid-parameter error.
@@ -67,8 +80,9 @@ pub trait NativeDensity: Send + Sync {
 /// `Dist::sample` on the given generator from the distributions the
 /// interpreter would build, so a particle's run consumes the same random
 /// numbers as the interpreter's; its log weight is the interpreter's
-/// observation log weight to rounding (−∞ where the interpreter reports an
-/// invalid parameter of an observed distribution; NaN never).
+/// observation log weight to rounding. Where the interpreter's particle
+/// stops with a runtime error the segment fails (see
+/// [`run_segment`](Self::run_segment)).
 pub trait NativeSequential: Send + Sync {
     /// `K + 1`.
     fn segments(&self) -> usize;
@@ -80,11 +94,13 @@ pub trait NativeSequential: Send + Sync {
     /// Particles with weight −∞ are dead: their rows may change but their
     /// weights stay −∞ and their errors are ignored. Each live particle's
     /// weight grows by its observation's log weight (none in the last
-    /// segment; a NaN weight counts as −∞). A runtime error of a live
-    /// particle (an invalid distribution parameter of a choice, an index
-    /// out of bounds) stops the batch: the particle's index in the batch,
-    /// the interpreter's message and where in the source (the lowest such
-    /// index; each particle's first error).
+    /// segment). A live particle that may have met a runtime error (an
+    /// invalid distribution parameter, an index out of bounds, an
+    /// observation or factor weight of NaN or +∞) stops the batch: the
+    /// particle's index in the batch, a message and where in the source
+    /// (the lowest such index). SMC then runs on the interpreter from the
+    /// start, which reports the interpreter's error exactly (or, where the
+    /// mark was a NaN weight the interpreter accepts, its result).
     fn run_segment(
         &self,
         k: usize,
@@ -165,6 +181,13 @@ pub trait PathRunner {
     /// option 0; without it the run stops at the first one
     /// ([`PathEnd::Branch`]).
     fn run(&mut self, prefix: &[u32], extend: bool, branches: &mut Vec<BranchPoint>) -> PathEnd;
+    /// After a run that ended [`PathEnd::Unsupported`] at a branch point
+    /// too wide to re-execute once per option: how many branch points
+    /// preceded it. Enumeration then walks that branch point's other
+    /// subtrees on the interpreter without trying native code first.
+    fn gave_up_wide(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// A branch point met past the prefix: how many options it has and the

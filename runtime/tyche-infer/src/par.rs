@@ -4,6 +4,7 @@
 //! they save below a few hundred cheap runs).
 
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tyche_core::Diagnostic;
 
 /// Batches at least this large run on the rayon pool.
@@ -20,17 +21,33 @@ pub fn map_indexed<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> V
 
 /// Applies `f` to every pair `(i, &mut a[i], &mut b[i])`, in parallel for
 /// long slices. The error returned is the first *by index*, so which error
-/// a run reports does not depend on thread timing.
+/// a run reports does not depend on thread timing: the one a sequential
+/// loop would report.
+///
+/// The first error stops the work: once index `i` has failed, no index
+/// above `i` starts (its outcome cannot change the report), while those
+/// below it still run, since one of them may fail too and is then the
+/// error to report. So a run whose particles all fail stops after about
+/// one particle per thread, not after every particle; the report is the
+/// lowest failing index, which every index below it ran to decide.
 pub fn for_each_zip<A: Send, B: Send>(
     a: &mut [A],
     b: &mut [B],
     f: impl Fn(usize, &mut A, &mut B) -> Result<(), Diagnostic> + Sync + Send,
 ) -> Result<(), Diagnostic> {
     let first = if a.len() >= PARALLEL_THRESHOLD {
+        let lowest = AtomicUsize::new(usize::MAX);
         a.par_iter_mut()
             .zip(b.par_iter_mut())
             .enumerate()
-            .filter_map(|(i, (x, y))| f(i, x, y).err().map(|e| (i, e)))
+            .filter_map(|(i, (x, y))| {
+                if i > lowest.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let e = f(i, x, y).err()?;
+                lowest.fetch_min(i, Ordering::Relaxed);
+                Some((i, e))
+            })
             .min_by_key(|(i, _)| *i)
     } else {
         a.iter_mut()
@@ -53,4 +70,67 @@ pub fn for_each_mut<T: Send>(
 /// Always parallel (for a handful of expensive tasks such as MCMC chains).
 pub fn map_tasks<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
     (0..n).into_par_iter().map(f).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn fails(i: usize) -> Diagnostic {
+        Diagnostic::error(format!("item {i}"))
+    }
+
+    /// Every item fails, slowly: the first failure stops the loop (issue
+    /// 14: one failing SMC particle was reported only after every other
+    /// particle had run), and the error is index 0's.
+    #[test]
+    fn the_first_error_stops_the_work() {
+        let n = 1000;
+        let ran = AtomicUsize::new(0);
+        let mut a = vec![0u8; n];
+        let mut b = vec![0u8; n];
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .expect("pool");
+        let r = pool.install(|| {
+            for_each_zip(&mut a, &mut b, |i, _, _| {
+                ran.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                Err(fails(i))
+            })
+        });
+        assert_eq!(r.expect_err("fails").message, "item 0");
+        let ran = ran.into_inner();
+        assert!(ran < n / 10, "{ran} of {n} items ran after the first error");
+    }
+
+    /// The error reported is the lowest failing index whatever the number
+    /// of threads: every index below it ran.
+    #[test]
+    fn the_error_is_the_lowest_index_for_any_thread_count() {
+        for threads in [1, 2, 3, 8] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            let mut a = vec![0u8; 2000];
+            let mut b = vec![0u8; 2000];
+            let r = pool.install(|| {
+                for_each_zip(&mut a, &mut b, |i, _, _| {
+                    // Failures late in the slice come first in time.
+                    if i < 700 {
+                        std::thread::sleep(std::time::Duration::from_micros(50));
+                    }
+                    if i % 97 == 41 && i > 600 {
+                        Err(fails(i))
+                    } else {
+                        Ok(())
+                    }
+                })
+            });
+            assert_eq!(r.expect_err("fails").message, "item 623", "{threads} threads");
+        }
+    }
 }

@@ -89,7 +89,12 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
     }
     let native = opts.native.as_ref().and_then(|n| n.0.sequential());
     if let Some(seq) = native.filter(|s| crate::smc_native::applies(*s, opts)) {
-        return crate::smc_native::smc(opts, seq);
+        // `None`: a particle may have met a runtime error; the
+        // interpreter's run from the start says which, exactly as it would
+        // have (the same streams), or finishes where the mark was not one.
+        if let Some(result) = crate::smc_native::smc(opts, seq)? {
+            return Ok(result);
+        }
     }
     let mut start = Particle::new(model.start()?);
     start.trace = cfg.start_trace();

@@ -94,7 +94,16 @@ impl History {
     }
 }
 
-pub(crate) fn smc(opts: &Options, seq: &dyn NativeSequential) -> Result<InferResult, Diagnostic> {
+/// The native run; `Ok(None)` when a particle may have met a runtime
+/// error (see [`NativeSequential::run_segment`]): the caller re-runs on the
+/// interpreter, which reports the error exactly. Re-running rather than
+/// reporting the segment's own message keeps the error the interpreter's
+/// in every respect, which particle included (the interpreter reports the
+/// lowest-index particle's first error, whatever kind it is).
+pub(crate) fn smc(
+    opts: &Options,
+    seq: &dyn NativeSequential,
+) -> Result<Option<InferResult>, Diagnostic> {
     let n = opts.particles;
     if n == 0 {
         return Err(Diagnostic::error("Smc needs at least one particle").with_code("E0730"));
@@ -122,24 +131,20 @@ pub(crate) fn smc(opts: &Options, seq: &dyn NativeSequential) -> Result<InferRes
             let rng = |i: usize| step_seed.child((first + i) as u64).rng();
             seq.run_segment(step as usize, rows, lws, &rng)
         };
-        // The error reported is the lowest particle's, as in the
-        // interpreted loop, whatever the threads did first.
+        // Any failure hands the run to the interpreter: stop at the first.
         let failed = if n >= PARALLEL_MIN && rayon::current_num_threads() > 1 {
             batches
                 .par_iter_mut()
                 .enumerate()
-                .filter_map(|(b, batch)| run(b, batch).err().map(|e| (b, e)))
-                .min_by_key(|(b, _)| *b)
+                .any(|(b, batch)| run(b, batch).is_err())
         } else {
             batches
                 .iter_mut()
                 .enumerate()
-                .find_map(|(b, batch)| run(b, batch).err().map(|e| (b, e)))
+                .any(|(b, batch)| run(b, batch).is_err())
         };
-        if let Some((_, (_, message, span))) = failed {
-            return Err(Diagnostic::error(message)
-                .with_code("E0601")
-                .with_primary(span, ""));
+        if failed {
+            return Ok(None);
         }
         drop(batches);
         history.settle(step as usize, seq.settled(step as usize), &state, width);
@@ -200,7 +205,7 @@ pub(crate) fn smc(opts: &Options, seq: &dyn NativeSequential) -> Result<InferRes
             }
         })
         .collect();
-    Ok(InferResult {
+    Ok(Some(InferResult {
         method: Method::Smc,
         draws,
         log_evidence: Some(pop.log_evidence()),
@@ -208,5 +213,5 @@ pub(crate) fn smc(opts: &Options, seq: &dyn NativeSequential) -> Result<InferRes
         exact: false,
         mcmc: None,
         backend: Backend::Jit,
-    })
+    }))
 }

@@ -8,8 +8,12 @@
 //! count) so that iterations over different data keep one shape.
 //!
 //! Parameter validation becomes a guard: where the interpreter would stop
-//! with "invalid parameter" the term is `−∞` (the point is outside the
-//! model's support). With constant parameters the guard folds away.
+//! with "invalid parameter" the term is NaN, which no valid term is but
+//! at a −∞ + ∞ pole. A NaN (or +∞) density is the mark of a run that may
+//! have failed: whoever evaluates one asks the interpreter for the error
+//! (MH replays θ, SMC re-runs on the interpreter), so compiled code stops
+//! where the interpreter stops, with its message. With constant parameters
+//! the guard folds away.
 //!
 //! A random integer value (a discrete choice, or data looked up by one) is
 //! a node holding `k as f64` — the conversion `tyche-dist` applies before
@@ -195,10 +199,11 @@ pub fn stirlerr_int(g: &mut Graph, x: NodeId) -> NodeId {
     g.select(le15, small, r)
 }
 
-/// Guards a term: `−∞` unless `ok`.
+/// Guards a term: NaN (the interpreter's "invalid parameter", see the
+/// module docs) unless `ok`.
 fn guard(g: &mut Graph, ok: NodeId, term: NodeId) -> NodeId {
-    let ni = neg_inf(g);
-    g.select(ok, term, ni)
+    let nan = g.c(f64::NAN);
+    g.select(ok, term, nan)
 }
 
 /// Whether `kind`'s values are reals (the choices a kernel supports).
@@ -239,10 +244,12 @@ pub fn log_density(
             let (mu, sigma) = (p(0), p(1));
             let x = real_x(x)?;
             // `mu` must be finite and a NaN value has density 0 in the
-            // interpreter. Both guards are left to the formula: with a
-            // valid sigma, a non-finite `mu` or a NaN `x` makes it −∞ or
-            // NaN, and the kernel maps a NaN total to −∞ (see
-            // `reroll::build`). This keeps them out of regression loops.
+            // interpreter. Normal leaves both to arithmetic instead of a
+            // guard: `lp − (mu − mu)` is `lp` bit for bit for a finite
+            // `mu` and NaN otherwise (the fault mark, see the module
+            // docs), and a NaN `x` makes the formula NaN, which the
+            // interpreter then finds is density 0. Two flops instead of a
+            // test and a select keep regression loops tight.
             let ok = if kind == DistKind::Normal {
                 pos(g, sigma)
             } else {
@@ -260,7 +267,9 @@ pub fn log_density(
                 let z = g.div(d, sigma);
                 let hz = g.mul(half, z);
                 let hzz = g.mul(hz, z);
-                g.sub(log_norm, hzz)
+                let lp = g.sub(log_norm, hzz);
+                let mu_mu = g.sub(mu, mu);
+                g.sub(lp, mu_mu)
             } else {
                 let zero = g.c(0.0);
                 let gt = g.cmp(Cmp::Gt, x, zero);

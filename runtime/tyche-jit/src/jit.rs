@@ -45,7 +45,8 @@ impl std::fmt::Debug for Compiled {
 }
 
 impl Compiled {
-    /// The log density at θ (−∞ where there is none; never NaN).
+    /// The log density at θ, as [`Kernel::eval`] computes it (NaN or +∞
+    /// mark a θ where the interpreter may stop with an error).
     ///
     /// # Panics
     /// If `theta.len()` differs from the kernel's dimension.

@@ -163,8 +163,10 @@ impl Kernel {
         (top, body, self.loops.len())
     }
 
-    /// Evaluates the log density at θ (the reference interpreter). Never
-    /// NaN: a point without density gives −∞.
+    /// Evaluates the log density at θ (the reference interpreter): −∞
+    /// outside the support; NaN or +∞ where the interpreter's run at θ
+    /// may stop with a runtime error (an invalid parameter, a factor of
+    /// NaN or +∞; see `dists`), or where its own sum is NaN (−∞ + ∞).
     ///
     /// # Panics
     /// If `theta.len()` differs from [`Kernel::dim`].

@@ -181,22 +181,24 @@ fn native_model_for(
             },
         });
     }
-    let replayer = || {
-        // Only models whose return value is not traceable pay for the
-        // copies.
-        let program = std::sync::Arc::new(program.clone());
-        let replayer = Replayer::new(
-            program,
+    let plain = || {
+        Replayer::new(
+            std::sync::Arc::new(program.clone()),
             std::sync::Arc::new(globals.to_vec()),
             model,
             &t.choices,
-        );
-        match &t.resume {
-            Some(r) => replayer.resuming(r.clone(), &t.graph),
-            None => replayer,
-        }
+        )
     };
-    let structure = native::Structure::new(program, &t, keep_choices, replayer)?;
+    let replayer = || match &t.resume {
+        Some(r) => plain().resuming(r.clone(), &t.graph),
+        None => plain(),
+    };
+    let mut structure = native::Structure::new(program, &t, keep_choices, replayer)?;
+    if compile {
+        // MH replays a θ where the density marks a fault, for the
+        // interpreter's error (SMC re-runs on the interpreter instead).
+        structure = structure.replaying_faults(plain);
+    }
     if compile {
         if let Some(i) = structure.unfixed_support() {
             let d = &t.dists[i];

@@ -109,6 +109,24 @@ impl Exprs {
         })
     }
 
+    /// The sum of the roots at θ but the last `lens.len()` (as
+    /// [`Exprs::sum`]), which are indexes that must lie in `0..lens[i]`:
+    /// NaN (the mark of a fault, see `dists`) when one does not.
+    fn sum_checked(&self, theta: &[f64], lens: &[usize]) -> f64 {
+        let terms = self.roots.len() - lens.len();
+        self.with_values(theta, |vals| {
+            let (sum, checks) = self.roots.split_at(terms);
+            let inside = checks.iter().zip(lens).all(|(&r, &len)| {
+                let i = vals[r as usize];
+                i >= 0.0 && i < len as f64
+            });
+            if !inside {
+                return f64::NAN;
+            }
+            sum.iter().fold(0.0, |acc, &r| acc + vals[r as usize])
+        })
+    }
+
     /// Calls `f` with every node's value at θ. MH evaluates these every
     /// step: the values live in a per-thread buffer instead of a fresh
     /// allocation.
@@ -196,8 +214,15 @@ pub struct NativeModel {
     compiled: Option<Compiled>,
     /// θ's layout: each choice's site and occurrence index.
     layout: Vec<(SiteId, u32)>,
-    /// Without a kernel: the density's terms, summed in order.
+    /// Without a kernel: the density's terms, summed in order, followed
+    /// by the indexes of the trace's checks.
     terms: Option<Exprs>,
+    /// The lengths those indexes must stay below.
+    check_lens: Vec<usize>,
+    /// Replays a θ where the density marks a fault (NaN or +∞) on the
+    /// interpreter, for its error (MH; see
+    /// [`NativeDensity::checked_log_density`]).
+    faults: Option<Replayer>,
     priors: Vec<Prior>,
     result: ResultFn,
     /// The model cut at its observations, for SMC; `None` when its return
@@ -251,9 +276,21 @@ pub(crate) struct Structure {
     priors: Vec<Prior>,
     result: ResultFn,
     plan: Option<Plan>,
+    faults: Option<Replayer>,
 }
 
 impl Structure {
+    /// Keeps `replayer()` (or the result's replayer, which runs the same
+    /// model) to rebuild the interpreter's error where the density marks
+    /// a fault.
+    pub(crate) fn replaying_faults(mut self, replayer: impl FnOnce() -> Replayer) -> Structure {
+        self.faults = Some(match &self.result {
+            ResultFn::Replay(r) => r.clone(),
+            ResultFn::Template { .. } => replayer(),
+        });
+        self
+    }
+
     /// The first choice whose support can change with other choices (see
     /// [`discrete_support_fixed`]): MH cannot run natively on such a model.
     pub(crate) fn unfixed_support(&self) -> Option<usize> {
@@ -319,6 +356,7 @@ impl Structure {
                 priors,
                 result: ResultFn::Replay(replayer()),
                 plan: None,
+                faults: None,
             });
         };
         let plan_choices: Vec<PlanChoice> = t
@@ -352,6 +390,7 @@ impl Structure {
         Ok(Structure {
             layout,
             plan: Some(plan),
+            faults: None,
             priors,
             result: ResultFn::Template {
                 template: template.clone(),
@@ -368,6 +407,8 @@ impl Structure {
             compiled,
             layout: self.layout,
             terms: None,
+            check_lens: Vec::new(),
+            faults: self.faults,
             priors: self.priors,
             result: self.result,
             plan: self.plan,
@@ -375,16 +416,38 @@ impl Structure {
     }
 
     /// The model of trace `t` without a kernel (discrete choices): its
-    /// density sums `t`'s terms.
+    /// density sums `t`'s terms, NaN where one of its index checks fails.
     pub(crate) fn without_kernel(self, t: &Trace) -> NativeModel {
+        let roots: Vec<NodeId> = t
+            .terms
+            .iter()
+            .copied()
+            .chain(t.checks.iter().map(|c| c.index))
+            .collect();
         NativeModel {
             kernel: None,
             compiled: None,
             layout: self.layout,
-            terms: Some(Exprs::new(&t.graph, &t.terms)),
+            terms: Some(Exprs::new(&t.graph, &roots)),
+            check_lens: t.checks.iter().map(|c| c.len).collect(),
+            faults: self.faults,
             priors: self.priors,
             result: self.result,
             plan: self.plan,
+        }
+    }
+}
+
+impl NativeModel {
+    /// The density as the code computes it: NaN or +∞ mark a θ where the
+    /// interpreter's run may stop with an error (see `dists`).
+    fn raw_log_density(&self, theta: &[f64]) -> f64 {
+        match (&self.compiled, &self.kernel, &self.terms) {
+            (Some(c), _, _) => c.log_density(theta),
+            (None, Some(k), _) => k.eval(theta),
+            // The kernel's sum: in execution order from 0.
+            (None, None, Some(terms)) => terms.sum_checked(theta, &self.check_lens),
+            (None, None, None) => f64::NEG_INFINITY,
         }
     }
 }
@@ -400,20 +463,27 @@ impl NativeDensity for NativeModel {
 
     /// θ holds discrete choices as `k as f64` (Bools as 0/1).
     fn log_density(&self, theta: &[f64]) -> f64 {
-        match (&self.compiled, &self.kernel, &self.terms) {
-            (Some(c), _, _) => c.log_density(theta),
-            (None, Some(k), _) => k.eval(theta),
-            (None, None, Some(terms)) => {
-                // The kernel's sum: in execution order from 0, NaN as −∞.
-                let total = terms.sum(theta);
-                if total.is_nan() {
-                    f64::NEG_INFINITY
-                } else {
-                    total
-                }
-            }
-            (None, None, None) => f64::NEG_INFINITY,
+        let total = self.raw_log_density(theta);
+        if total.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            total
         }
+    }
+
+    fn checked_log_density(&self, theta: &[f64]) -> Result<f64, Diagnostic> {
+        let total = self.raw_log_density(theta);
+        if total.is_nan() || total == f64::INFINITY {
+            // The mark of a possible fault: the interpreter decides. (A
+            // NaN it accepts is a sum −∞ + ∞ or a NaN value, density 0.)
+            if let Some(d) = self.faults.as_ref().and_then(|r| r.error_at(theta)) {
+                return Err(d);
+            }
+            if total.is_nan() {
+                return Ok(f64::NEG_INFINITY);
+            }
+        }
+        Ok(total)
     }
 
     fn prior(&self, i: usize, theta: &[f64]) -> Result<Dist, String> {

@@ -24,7 +24,8 @@ use tyche_vm::{DistValue, Effect, Machine, Value};
 #[derive(Clone, Debug, PartialEq)]
 pub enum ReplayError {
     /// The interpreter stopped with a runtime error (an invalid
-    /// distribution parameter at this θ, for one). Kernels give −∞ there.
+    /// distribution parameter at this θ, for one). Kernels mark such a θ
+    /// with NaN or +∞ (see `dists`).
     Runtime(String),
     /// The run's choices do not match the layout (a different address, or
     /// a different number of choices).
@@ -89,6 +90,16 @@ impl Replayer {
         }
         self.resume = Some((resume, Exprs::new(graph, &leaves)));
         self
+    }
+
+    /// The runtime error the interpreter's run with θ's choices stops
+    /// with, if any: what compiled code reports where its density marks a
+    /// fault (NaN or +∞). A run that fits the layout badly is not one.
+    pub fn error_at(&self, theta: &[f64]) -> Option<tyche_core::Diagnostic> {
+        match self.run(theta) {
+            Err(Failure::Runtime(d)) => Some(d),
+            _ => None,
+        }
     }
 
     /// The log joint at θ.

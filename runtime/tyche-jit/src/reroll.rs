@@ -719,11 +719,9 @@ pub fn build(trace: Trace, opts: &RerollOptions) -> Kernel {
             }
         }
     }
-    // A NaN total means no density: −∞. (Formulas rely on this for NaN
-    // values and non-finite locations; the interpreter's own NaN, from
-    // −∞ + ∞ at a pole, becomes −∞ too.)
-    let nan = b.node(Op::Cmp(crate::ops::Cmp::Uno, total, total));
-    let ni = b.leaf(Op::constant(f64::NEG_INFINITY));
-    b.k.result = b.node(Op::Select(nan, ni, total));
+    // The total as summed: NaN (or +∞) marks a θ where the interpreter's
+    // run may stop with an error (see `dists`), which the caller asks the
+    // interpreter about.
+    b.k.result = total;
     b.k
 }

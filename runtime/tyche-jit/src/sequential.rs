@@ -20,7 +20,10 @@
 //! interpreter's value for results and traces; table lookups
 //! ([`Op::Lookup`]) read the graph's tables, and an index that may be out
 //! of bounds is checked where the interpreter would index
-//! ([`Event::Check`]), stopping the run with the interpreter's error.
+//! ([`Event::Check`]). A particle that may have met a runtime error there,
+//! in a choice's parameters, or in an observation or factor weight of NaN
+//! or +∞ (the mark of an invalid parameter, see `dists`) stops the segment;
+//! SMC then runs on the interpreter, which reports its error exactly.
 
 use crate::graph::Graph;
 use crate::ops::{NodeId, Op};
@@ -1025,10 +1028,18 @@ fn run_batch(
                 }
             }
             Ins::Weight(s) => {
-                for (p, lw) in lws.iter_mut().enumerate() {
-                    if *lw > f64::NEG_INFINITY {
+                for p in 0..m {
+                    if lws[p] > f64::NEG_INFINITY {
                         let w = get(s, p, rows, width, tmp, m);
-                        *lw += if w.is_nan() { f64::NEG_INFINITY } else { w };
+                        if w.is_nan() || w == f64::INFINITY {
+                            // The mark of a fault (an invalid parameter,
+                            // a factor of NaN or +∞; see `dists`): the
+                            // interpreter decides.
+                            let msg = format!("observation weight {w}");
+                            value_or_fail(p, Err((msg, Span::default())), lws);
+                        } else {
+                            lws[p] += w;
+                        }
                     }
                 }
             }

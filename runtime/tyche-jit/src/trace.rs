@@ -1358,8 +1358,10 @@ impl<'p> Tracer<'p> {
                         TV::Int(i) => self.g.c(i as f64),
                         _ => return self.fault(span, "factor needs a Real"),
                     };
-                    if self.g.as_const(w).is_some_and(f64::is_nan) {
-                        return self.fault(span, "factor weight is NaN");
+                    match self.g.as_const(w) {
+                        Some(x) if x.is_nan() => return self.fault(span, "factor weight is NaN"),
+                        Some(f64::INFINITY) => return self.fault(span, "factor weight is +inf"),
+                        _ => {}
                     }
                     self.observation(w)?;
                 }

@@ -192,6 +192,10 @@ impl PathRunner for Runner<'_> {
         let word = entry(ctx, 0);
         self.state.finish(word, &self.paths.result)
     }
+
+    fn gave_up_wide(&self) -> Option<usize> {
+        self.state.wide_at
+    }
 }
 
 impl Drop for CompiledPaths {

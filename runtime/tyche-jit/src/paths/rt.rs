@@ -103,7 +103,20 @@ pub(crate) struct Runner<'a> {
     extend: bool,
     branches: *mut Vec<BranchPoint>,
     pub stopped_at: Option<BranchPoint>,
+    /// Set when the run gave up at a wide branch point (see
+    /// [`WIDE_REBUILT`]): how many branch points preceded it.
+    pub wide_at: Option<usize>,
 }
+
+/// A branch point with more options than this, whose distribution is
+/// rebuilt on every run (vector parameters: `Categorical(ws)` for a `ws`
+/// the run computes), is left to the interpreter: re-executing the model
+/// once per option would rebuild the distribution and its options once per
+/// option, quadratic in the width (`Categorical(repeat(20000, || 1.0))`
+/// took 24 s), while the interpreter forks its machine at the branch.
+/// Distributions with scalar parameters are kept across runs with their
+/// options, so their wide branches stay native.
+pub(crate) const WIDE_REBUILT: usize = 1024;
 
 impl<'a> Runner<'a> {
     pub(crate) fn new(descs: &'a Descs) -> Runner<'a> {
@@ -130,6 +143,7 @@ impl<'a> Runner<'a> {
             extend: false,
             branches: std::ptr::null_mut(),
             stopped_at: None,
+            wide_at: None,
         };
         r.enter_chunk(0);
         r.ctx.last = r.last.as_mut_ptr();
@@ -157,6 +171,7 @@ impl<'a> Runner<'a> {
         self.extend = extend;
         self.branches = branches;
         self.stopped_at = None;
+        self.wide_at = None;
     }
 
     /// How the run that returned `word` ended.
@@ -448,6 +463,10 @@ pub(crate) extern "C" fn nx_sample(ctx: *mut Ctx, handle: u64) -> u64 {
     } else {
         0
     };
+    if handle & RUN_LOCAL != 0 && r.options(handle).is_some_and(|o| o.len() > WIDE_REBUILT) {
+        r.wide_at = Some(r.taken);
+        return r.fail();
+    }
     let (n, pick) = match r.options(handle) {
         Some(o) if o.len() == 1 => (1, o[0]),
         Some(o) => match o.get(want) {
@@ -504,7 +523,8 @@ pub(crate) extern "C" fn nx_observe(ctx: *mut Ctx, desc: u64, handle: u64, word:
 pub(crate) extern "C" fn nx_factor(ctx: *mut Ctx, w: f64) {
     // SAFETY: as for `nx_alloc`.
     let r = unsafe { runner(ctx) };
-    if w.is_nan() {
+    // NaN and +∞ are runtime errors (the interpreter reports them).
+    if w.is_nan() || w == f64::INFINITY {
         r.fail();
         return;
     }
