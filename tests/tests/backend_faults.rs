@@ -293,3 +293,45 @@ fn compiled_code_fails_where_the_interpreter_fails() {
     problems.extend(found.into_iter().flat_map(|f| f.problems));
     report("backend fault", cases.len(), problems);
 }
+
+/// NUTS has no interpreted counterpart, so its runs are compared with the
+/// interpreter's error code under SMC: on every model of the corpus that
+/// NUTS can run, a fault must stop it with the same error code (exit 1),
+/// never turn into divergences and a posterior (exit 0).
+#[test]
+fn nuts_fails_where_the_interpreter_fails() {
+    let models = write_models();
+    let cases: Vec<&(String, PathBuf)> = models.iter().filter(|(n, _)| !discrete(n)).collect();
+    let found = par_map(&cases, |(name, path)| {
+        let base = |method: &str, backend: &str| -> Vec<String> {
+            ["run", &path.display().to_string(), "--method", method, "--seed", "1"]
+                .iter()
+                .map(|s| s.to_string())
+                .chain(["--backend".to_string(), backend.to_string()])
+                .collect()
+        };
+        let nuts = tyche(&base("nuts", "auto"), &[]);
+        if nuts.stderr.contains("E0752") {
+            return (None, Vec::new()); // not a model NUTS runs
+        }
+        let code = |s: &str| s.split(']').next().unwrap_or("").to_string();
+        let interp = tyche(&base("smc", "interp"), &[]);
+        let mut problems = Vec::new();
+        if nuts.status != 1 || code(&nuts.stderr) != code(&interp.stderr) {
+            problems.push(format!(
+                "{name}: nuts exit {} ({}) vs the interpreter's {} ({})",
+                nuts.status,
+                nuts.stderr.lines().next().unwrap_or(""),
+                interp.status,
+                interp.stderr.lines().next().unwrap_or("")
+            ));
+        }
+        (Some(name.clone()), problems)
+    });
+    let ran = found.iter().filter(|(n, _)| n.is_some()).count();
+    let mut problems: Vec<String> = found.into_iter().flat_map(|(_, p)| p).collect();
+    if ran < 10 {
+        problems.push(format!("only {ran} models ran under NUTS: the corpus does not exercise it"));
+    }
+    report("nuts fault", cases.len(), problems);
+}

@@ -293,6 +293,13 @@ pub trait NativeGradient: Send + Sync {
     fn result(&self, phi: &[f64], theta: &[f64]) -> Result<Value, Diagnostic>;
     /// What computes the gradient (`"kernel interpreter"` or `"jit"`).
     fn origin(&self) -> &'static str;
+    /// Where the density is NaN or +∞ (the mark compiled code leaves where
+    /// the interpreter stops: an invalid distribution parameter, a factor
+    /// of NaN or +∞), the interpreter's error at these values, if it has
+    /// one.
+    fn fault(&self, _phi: &[f64], _theta: &[f64]) -> Option<Diagnostic> {
+        None
+    }
 }
 
 /// Evaluates a [`NativeGradient`]'s log density and gradient.

@@ -20,7 +20,7 @@
 
 use crate::mh::{initial_state, standard_normal, ChainOutput};
 use crate::model::Model;
-use crate::native::{GradientEvaluator, NativeGrad};
+use crate::native::{GradientEvaluator, NativeGrad, NativeGradient};
 use crate::nested::Ctx;
 use crate::options::{Method, Options};
 use crate::par;
@@ -49,7 +49,11 @@ struct Point {
 /// The Hamiltonian system of one chain: the density, the metric, and a
 /// count of gradient evaluations.
 struct System<'a> {
+    model: &'a dyn NativeGradient,
     eval: Box<dyn GradientEvaluator + 'a>,
+    /// The interpreter's error at the first point whose density was marked
+    /// faulty (NaN or +∞): the run stops with it.
+    fault: Option<Diagnostic>,
     /// The diagonal of the inverse metric (the posterior variances).
     inv_metric: Vec<f64>,
 }
@@ -57,6 +61,11 @@ struct System<'a> {
 impl System<'_> {
     fn update(&mut self, z: &mut Point) {
         z.logp = self.eval.log_density_gradient(&z.q, &mut z.grad);
+        if (z.logp.is_nan() || z.logp == f64::INFINITY) && self.fault.is_none() {
+            let mut theta = Vec::new();
+            self.model.constrain(&z.q, &mut theta);
+            self.fault = self.model.fault(&z.q, &theta);
+        }
         if !z.logp.is_finite() || z.grad.iter().any(|g| !g.is_finite()) {
             z.logp = f64::NEG_INFINITY;
         }
@@ -680,10 +689,16 @@ fn run_chain(
         })
         .collect();
     let mut sys = System {
+        model: g,
+        fault: None,
         eval: g.evaluator(),
         inv_metric: vec![1.0; dim],
     };
-    let Some(mut z) = initial_point(&mut sys, dim, &mut rng) else {
+    let start = initial_point(&mut sys, dim, &mut rng);
+    if let Some(d) = sys.fault.take() {
+        return Err(d);
+    }
+    let Some(mut z) = start else {
         return Err(Diagnostic::error(format!(
             "{} found no point where the log density and its gradient are finite \
              in {MAX_INIT_TRIES} tries",
@@ -711,6 +726,9 @@ fn run_chain(
             tick(every as u64);
         }
         let t = transition(&mut sys, &mut z, eps, &mut rng);
+        if let Some(d) = sys.fault.take() {
+            return Err(d);
+        }
         eps = adapter.learn(t.accept_stat);
         if let Some(var) = windows.learn(&z.q) {
             sys.inv_metric = var;
@@ -736,6 +754,9 @@ fn run_chain(
             tick(every as u64);
         }
         let t = transition(&mut sys, &mut z, eps, &mut rng);
+        if let Some(d) = sys.fault.take() {
+            return Err(d);
+        }
         accept_sum += t.accept_stat;
         g.constrain(&z.q, &mut theta);
         let value = match &last {

@@ -277,9 +277,9 @@ impl Gradient {
         self.kernel.dim()
     }
 
-    /// The log density at θ (as [`Kernel::eval`]: −∞ where it is NaN) and,
-    /// into `grad`, its gradient. The gradient is meaningful only where
-    /// the density is finite.
+    /// The log density at θ (as [`Kernel::eval`], NaN or +∞ marking an
+    /// interpreter error) and, into `grad`, its gradient. The gradient is
+    /// meaningful only where the density is finite.
     ///
     /// # Panics
     /// If `theta` or `grad` do not have [`Kernel::dim`] coordinates.
@@ -331,8 +331,10 @@ impl Gradient {
         }
         let value = vals[k.result.index()];
         grad.iter_mut().for_each(|g| *g = 0.0);
+        // NaN (or +∞) marks a point where the interpreter stops with an
+        // error: the caller asks the interpreter which.
         if value.is_nan() {
-            return f64::NEG_INFINITY;
+            return value;
         }
         // Backward.
         adj.iter_mut().for_each(|a| *a = 0.0);

@@ -33,6 +33,9 @@ pub struct GradientModel {
     result: ResultFn,
     /// Each coordinate's support (its transform).
     supports: Vec<Option<Support>>,
+    /// The interpreter's run at given values, for the exact error where
+    /// the density is marked faulty.
+    replayer: Replayer,
 }
 
 impl std::fmt::Debug for GradientModel {
@@ -77,6 +80,7 @@ impl GradientModel {
                 &t.choices,
             )),
         };
+        let replayer = Replayer::new(Arc::clone(program), Arc::clone(globals), model, &t.choices);
         let kernel = crate::build_kernel(t, &crate::ExtractOptions::default())?;
         Ok(GradientModel {
             kernel: Arc::new(kernel),
@@ -84,6 +88,7 @@ impl GradientModel {
             layout,
             result,
             supports,
+            replayer,
         })
     }
 
@@ -159,5 +164,9 @@ impl tyche_infer::NativeGradient for GradientModel {
 
     fn origin(&self) -> &'static str {
         "kernel interpreter"
+    }
+
+    fn fault(&self, _phi: &[f64], theta: &[f64]) -> Option<Diagnostic> {
+        self.replayer.error_at(theta)
     }
 }
