@@ -118,6 +118,21 @@ impl GradientModel {
         out
     }
 
+    /// Whether every coordinate maps strictly inside its support.
+    fn inside(&self, phi: &[f64]) -> bool {
+        phi.iter().zip(&self.supports).all(|(&p, s)| match s {
+            Some(Support::Positive) => {
+                let x = p.exp();
+                x > 0.0 && x.is_finite()
+            }
+            Some(Support::Interval(_)) => {
+                let u = 1.0 / (1.0 + (-p).exp());
+                u > 0.0 && u < 1.0
+            }
+            _ => p.is_finite(),
+        })
+    }
+
     /// A gradient evaluator with its own scratch memory.
     pub fn gradient(&self) -> Gradient {
         Gradient::new(Arc::clone(&self.kernel))
@@ -166,7 +181,15 @@ impl tyche_infer::NativeGradient for GradientModel {
         "kernel interpreter"
     }
 
-    fn fault(&self, _phi: &[f64], theta: &[f64]) -> Option<Diagnostic> {
+    fn fault(&self, phi: &[f64], theta: &[f64]) -> Option<Diagnostic> {
+        // A coordinate far enough out that its transform saturates (exp
+        // overflowing or underflowing, σ rounding to 0 or 1) is a value
+        // on the edge of its support, which no run of the model draws:
+        // the density there is no fault of the model's, only a point the
+        // sampler must not go (−∞, a divergence).
+        if !theta.iter().all(|x| x.is_finite()) || !self.inside(phi) {
+            return None;
+        }
         self.replayer.error_at(theta)
     }
 }
