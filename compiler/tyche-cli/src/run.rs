@@ -515,9 +515,10 @@ pub(crate) fn read_data(
     path: Option<&std::path::Path>,
 ) -> Result<Option<(tyche_core::FileId, serde_json::Value)>, u8> {
     let Some(path) = path else { return Ok(None) };
-    let text = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .map_err(|e| usage(io, format!("cannot read data file {}: {e}", path.display())))?;
-    tyche_driver::parse_data_file(sources, &path.display().to_string(), &text)
+    // Bytes that are not UTF-8 are bad data (exit 1, located), not usage.
+    tyche_driver::parse_data_bytes(sources, &path.display().to_string(), bytes)
         .map(Some)
         .map_err(|d| report(io, &[d], sources))
 }
