@@ -154,6 +154,10 @@ pub struct Options {
     /// The model's log density with its gradient on unconstrained
     /// coordinates, for NUTS and HMC (see [`crate::NativeGradient`]).
     pub gradient: Option<crate::NativeGrad>,
+    /// Stops the run with an error when raised (a time limit); checked
+    /// between model runs, MCMC iterations and SMC steps. `None` (the
+    /// default, and always for nested inference) never stops.
+    pub stop: Option<crate::Stop>,
 }
 
 /// A progress callback, `f(done, total)`: `total` is the work of the whole
@@ -211,6 +215,7 @@ impl Default for Options {
             max_depth: 10,
             hmc_steps: 16,
             gradient: None,
+            stop: None,
         }
     }
 }
