@@ -45,6 +45,14 @@ impl Diagnostic {
         }
     }
 
+    /// A warning: rendered like an error, but the command still succeeds.
+    pub fn warning(message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(message)
+        }
+    }
+
     pub fn with_code(mut self, code: &str) -> Self {
         self.code = Some(code.to_string());
         self

@@ -62,19 +62,19 @@ impl Stop {
         }
     }
 
-    /// The error of a run stopped by its time limit (E0702).
+    /// The error of a run stopped by its time limit (E0770).
     pub fn error(&self) -> Diagnostic {
         timeout_error(self.limit)
     }
 }
 
-/// The error of a run stopped after `limit` (E0702).
+/// The error of a run stopped after `limit` (E0770).
 pub fn timeout_error(limit: Duration) -> Diagnostic {
     Diagnostic::error(format!(
         "inference stopped: the time limit of {} was reached",
         seconds(limit)
     ))
-    .with_code("E0702")
+    .with_code("E0770")
     .with_help("raise the limit (`--timeout`), or ask for fewer samples or particles")
 }
 
@@ -113,7 +113,7 @@ pub const BYTES_PER_DRAW: u64 = 160;
 /// Refuses `count` items of `bytes` each when that much memory cannot be
 /// allocated: probes with a fallible reservation (released at once; the
 /// pages are never touched), so an impossible `Importance(100000000000)`
-/// is a diagnostic (E0703) instead of an abort. `what` names the size in
+/// is a diagnostic (E0771) instead of an abort. `what` names the size in
 /// the message (`"Importance(n)"`).
 pub fn reserve(count: usize, bytes: u64, what: &str) -> Result<(), Diagnostic> {
     let total = (count as u64).checked_mul(bytes);
@@ -126,14 +126,14 @@ pub fn reserve(count: usize, bytes: u64, what: &str) -> Result<(), Diagnostic> {
     Err(too_big(total, what))
 }
 
-/// The error of a run that needs more memory than there is (E0703).
+/// The error of a run that needs more memory than there is (E0771).
 pub fn too_big(bytes: Option<u64>, what: &str) -> Diagnostic {
     let need = match bytes {
         Some(b) => format!("about {}", human_bytes(b)),
         None => "more than 16 EiB".to_string(),
     };
     Diagnostic::error(format!("{what} needs {need} of memory, more than is available"))
-        .with_code("E0703")
+        .with_code("E0771")
         .with_help("ask for fewer samples, particles or chains")
 }
 
@@ -154,7 +154,7 @@ pub fn human_bytes(bytes: u64) -> String {
 }
 
 /// `burn + keep · thin` MCMC iterations (and `chains · burn + samples ·
-/// thin` over all chains) without overflow, else an error (E0704): a wrapped
+/// thin` over all chains) without overflow, else an error (E0772): a wrapped
 /// sum ran zero iterations and reported no draws.
 pub(crate) fn schedule(
     method: &str,
@@ -171,7 +171,7 @@ pub(crate) fn schedule(
             "{method}: {chains} chains × {burn} burn-in + {samples} samples × thinning {thin} \
              is more iterations than can be counted"
         ))
-        .with_code("E0704")
+        .with_code("E0772")
         .with_help("lower the burn-in, the number of samples or the thinning")
     })
 }
@@ -184,7 +184,7 @@ mod tests {
     fn impossible_sizes_are_refused() {
         assert!(reserve(1000, BYTES_PER_DRAW, "Importance(1000)").is_ok());
         let e = reserve(100_000_000_000_000, BYTES_PER_DRAW, "Importance(n)").unwrap_err();
-        assert_eq!(e.code.as_deref(), Some("E0703"));
+        assert_eq!(e.code.as_deref(), Some("E0771"));
         assert!(e.message.contains("PiB"), "{}", e.message);
         assert!(reserve(usize::MAX, BYTES_PER_DRAW, "x").is_err());
     }

@@ -158,6 +158,11 @@ pub struct Options {
     /// between model runs, MCMC iterations and SMC steps. `None` (the
     /// default, and always for nested inference) never stops.
     pub stop: Option<crate::Stop>,
+    /// Enumerate: one draw per execution path, with its choices as the
+    /// trace and its own normalised log weight, instead of one per distinct
+    /// result (`tyche run --output`); walked on the interpreter. Default
+    /// `false`.
+    pub enumerate_paths: bool,
 }
 
 /// A progress callback, `f(done, total)`: `total` is the work of the whole
@@ -216,6 +221,7 @@ impl Default for Options {
             hmc_steps: 16,
             gradient: None,
             stop: None,
+            enumerate_paths: false,
         }
     }
 }

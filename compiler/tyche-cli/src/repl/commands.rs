@@ -515,10 +515,14 @@ impl Session {
         let automatic = args.method.is_none();
         let seed = self.seed;
         let job = move |p: &Arc<tyche_ir::Program>, globals: Arc<Vec<tyche_vm::Value>>| {
-            // An edit of an address no run reaches is an error, as in `tyche run`.
-            if let Some(d) = tyche_driver::check_addressed_surgeries(p, &globals, root, 200, seed)
-                .into_iter()
-                .next()
+            // An edit of an address no run reaches is an error where every
+            // run draws the same addresses, as in `tyche run` (elsewhere
+            // `tyche run` only warns; here nothing is said).
+            let decided = |f: tyche_ir::FuncId| crate::run::addresses_are_static(p, &globals, f);
+            if let Some(d) =
+                tyche_driver::check_addressed_surgeries(p, &globals, root, 200, seed, &decided)
+                    .into_iter()
+                    .find(|d| d.is_error())
             {
                 return Err(d);
             }
