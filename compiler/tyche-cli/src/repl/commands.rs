@@ -108,7 +108,7 @@ struct InferArgs {
     /// Particles for smc, importance and rejection.
     #[arg(long)]
     particles: Option<usize>,
-    /// Kept samples for mh (per chain).
+    /// Kept draws per chain for mh and pmmh (default 1000); runs for importance and rejection.
     #[arg(long)]
     samples: Option<usize>,
     /// Burn-in steps for mh.
@@ -773,6 +773,12 @@ fn options(args: &InferArgs, session_seed: u64) -> tyche_infer::Options {
     }
     let four = matches!(args.method, None | Some(MethodArg::Nuts | MethodArg::Hmc));
     opts.chains = args.chains.unwrap_or(if four { 4 } else { 1 });
+    // `--samples` counts draws per chain, as in `tyche run` (NUTS and HMC
+    // take it so; for MH and PMMH it is multiplied here, and a product too
+    // large to count is refused by the method itself).
+    if matches!(method, Method::Mh | Method::Pmmh) {
+        opts.samples = opts.samples.saturating_mul(opts.chains);
+    }
     opts
 }
 
