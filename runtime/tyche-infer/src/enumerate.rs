@@ -18,8 +18,10 @@
 //! branch choices instead of forking machines: the same paths in the same
 //! order with the same weights, so the same answer bit for bit.
 //!
-//! With [`Options::enumerate_paths`] (CSV output), the walk is interpreted
-//! and every complete path is its own draw, carrying its choices and its
+//! With [`Options::enumerate_paths`] (CSV output), the paths are recorded
+//! on the interpreter (by a second walk when native code did the first:
+//! the same paths in the same order) and every complete path is its own
+//! draw, carrying its choices and its
 //! normalised log weight `log p(x, y) − log Z`, in depth-first order;
 //! draws with equal results are not merged (see docs/inference.md).
 //!
@@ -177,30 +179,36 @@ pub(crate) fn enumerate(
     model: &Model,
     opts: &Options,
 ) -> Result<InferResult, Diagnostic> {
-    let walk = Walk {
+    let native = opts.native_paths.as_ref().map(|n| n.0.as_ref());
+    let mut walk = Walk {
         ctx,
         program: &model.program,
         paths: AtomicUsize::new(0),
         seed: Seed(opts.seed),
-        record: opts.enumerate_paths,
+        // Native code does not record choices: with native paths, the
+        // paths are recorded by a second, interpreted walk below.
+        record: opts.enumerate_paths && native.is_none(),
     };
-    // Native code does not record choices: recorded paths are interpreted.
-    let native = opts
-        .native_paths
-        .as_ref()
-        .map(|n| n.0.as_ref())
-        .filter(|_| !opts.enumerate_paths);
-    let (results, backend) = match walk.split_and_walk(model, native) {
+    let (mut results, backend) = match walk.split_and_walk(model, native) {
         Err(Abort::Interpret) => {
             // Native code gave up on a tree it was to walk whole: the
             // interpreter walks it again (and reports the error, if that
             // is why).
             walk.paths.store(0, Ordering::Relaxed);
+            walk.record = opts.enumerate_paths;
             walk.split_and_walk(model, None)
                 .map_err(Abort::into_diagnostic)?
         }
         other => other.map_err(Abort::into_diagnostic)?,
     };
+    if opts.enumerate_paths && !walk.record {
+        walk.paths.store(0, Ordering::Relaxed);
+        walk.record = true;
+        let (recorded, _) = walk
+            .split_and_walk(model, None)
+            .map_err(Abort::into_diagnostic)?;
+        results.paths = recorded.paths;
+    }
     let mut r = finish(results, opts.enumerate_paths)?;
     r.backend = backend;
     Ok(r)
