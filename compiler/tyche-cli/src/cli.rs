@@ -110,7 +110,7 @@ pub struct RunArgs {
     /// Particles for smc (and pmmh's inner smc); runs for importance and rejection.
     #[arg(long)]
     pub particles: Option<usize>,
-    /// Kept draws per chain for mh and pmmh (default 1000); runs for importance and rejection.
+    /// Kept draws per chain for mh, pmmh, nuts and hmc (default 1000); runs for importance and rejection.
     #[arg(long)]
     pub samples: Option<usize>,
     /// Burn-in steps per chain for mh and pmmh.

@@ -657,7 +657,7 @@ fn inapplicable_options(args: &RunArgs, method: tyche_infer::Method, io: &mut Io
     if args.warmup.is_some() && !matches!(method, Method::Nuts | Method::Hmc) {
         unused.push("--warmup");
     }
-    if args.thin != 1 && !mcmc {
+    if args.thin != 1 && !burned {
         unused.push("--thin");
     }
     if args.chains.is_some_and(|c| c != 1) && !mcmc {
