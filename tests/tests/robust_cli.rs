@@ -153,25 +153,28 @@ fn timeouts_stop_inference() {
 }
 
 /// Item 11: outputs go through temporary files: a run that fails after
-/// the CSV was written (its plot cannot be drawn) leaves both old files as
-/// they were and no temporary file; a successful run replaces them.
+/// the CSV was written (its figure cannot be drawn: `--plot-pair` names no
+/// parameter) leaves both old files as they were and no temporary file; a
+/// successful run replaces them.
 #[test]
 fn failed_runs_leave_outputs_unchanged() {
     let dir = TempDir::new("outputs");
-    let unit = dir.file("u.ppl", "fn model() { let x ~ Normal(0.0, 1.0); () }\n");
+    let prog = dir.file("m.ppl", NORMAL);
     let csv = dir.file("out.csv", "previous csv");
     let svg = dir.file("out.svg", "previous svg");
-    let out = run(&["run", &unit, "--method", "importance", "--output", &csv, "--plot", &svg]);
+    let out = run(&[
+        "run", &prog, "--method", "importance", "--output", &csv, "--plot", &svg, "--plot-pair", "x,nosuch",
+    ]);
     assert_ne!(out.status, 0, "{out:?}");
+    assert!(out.stderr.contains("nosuch"), "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(&csv).unwrap(), "previous csv");
     assert_eq!(std::fs::read_to_string(&svg).unwrap(), "previous svg");
-    assert_eq!(dir.listing(), ["out.csv", "out.svg", "u.ppl"]);
-    let prog = dir.file("m.ppl", NORMAL);
+    assert_eq!(dir.listing(), ["m.ppl", "out.csv", "out.svg"]);
     let out = run(&["run", &prog, "--method", "importance", "--output", &csv, "--plot", &svg]);
     assert_eq!(out.status, 0, "{out:?}");
     assert!(std::fs::read_to_string(&csv).unwrap().contains("result"));
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
-    assert_eq!(dir.listing(), ["m.ppl", "out.csv", "out.svg", "u.ppl"]);
+    assert_eq!(dir.listing(), ["m.ppl", "out.csv", "out.svg"]);
 }
 
 /// Items 12 and 17: bad output paths are refused before running (exit 2,
@@ -284,8 +287,11 @@ fn flags_are_validated_and_samples_count_per_chain() {
     let out = run(&["run", &prog, "--method", "smc", "--samples", "10", "--burn", "5"]);
     assert!(out.stderr.contains("warning: --samples does not apply to --method smc"), "{}", out.stderr);
     assert!(out.stderr.contains("warning: --burn does not apply"), "{}", out.stderr);
-    let out = run(&["run", &prog, "--samples", "10"]);
-    assert!(out.stderr.contains("warning: --samples does not apply to --method smc"), "{}", out.stderr);
+    // Without --method, after the run, for the method chosen.
+    let coin = dir.file("c.ppl", "fn model() -> Bool { let c ~ Bernoulli(0.3); c }\n");
+    let out = run(&["run", &coin, "--samples", "10"]);
+    assert_eq!(out.status, 0, "{out:?}");
+    assert!(out.stderr.contains("warning: --samples does not apply to --method enumerate"), "{}", out.stderr);
 }
 
 /// Item 16: a one-line data file of 10⁶ elements with one bad element
