@@ -114,6 +114,18 @@ impl Outputs {
         Ok(prepared)
     }
 
+    /// Makes the output at `path` one its writer writes in place (CmdStan
+    /// output: a file per chain named from the path); its path was still
+    /// checked.
+    pub(crate) fn in_place(&mut self, path: &Path) {
+        for o in self.0.iter_mut().filter(|o| o.path == path && !o.direct) {
+            let _ = std::fs::remove_file(&o.temp);
+            forget_pending(&o.temp);
+            o.temp = o.path.clone();
+            o.direct = true;
+        }
+    }
+
     /// The temporary file of the output at `path`.
     pub(crate) fn temp<'a>(&'a self, path: &'a Path) -> &'a Path {
         self.0

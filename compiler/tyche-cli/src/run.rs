@@ -631,7 +631,11 @@ fn prepare_outputs(args: &RunArgs, embedded: bool) -> Result<crate::guard::Outpu
     if let Some(d) = &args.data {
         inputs.push(d);
     }
-    crate::guard::Outputs::prepare(&outputs, &inputs)
+    let mut prepared = crate::guard::Outputs::prepare(&outputs, &inputs)?;
+    if let (Some(p), crate::cli::OutputFormat::Cmdstan) = (&args.output, args.output_format) {
+        prepared.in_place(p);
+    }
+    Ok(prepared)
 }
 
 /// Warns about options given that `method` does not use.
