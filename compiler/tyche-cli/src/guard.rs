@@ -160,6 +160,27 @@ impl Drop for Outputs {
     }
 }
 
+/// In the binary, makes SIGINT (Ctrl-C) remove the temporary outputs
+/// before the process ends as it would anyway (status 130): the previous
+/// files stay as they were and nothing is left beside them. Set once; a
+/// handler already set (the REPL's) is left alone.
+pub(crate) fn clean_up_on_interrupt() {
+    if !HARD_STOP.load(Ordering::Relaxed) {
+        return;
+    }
+    static SET: std::sync::Once = std::sync::Once::new();
+    SET.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            if let Ok(p) = PENDING.lock() {
+                for t in p.iter() {
+                    let _ = std::fs::remove_file(t);
+                }
+            }
+            std::process::exit(130);
+        });
+    });
+}
+
 /// The folder a path is in (`.` for a bare name).
 pub(crate) fn folder(path: &Path) -> &Path {
     match path.parent() {

@@ -212,6 +212,9 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         Ok(o) => o,
         Err(msg) => return usage(io, msg),
     };
+    if !outputs.0.is_empty() {
+        crate::guard::clean_up_on_interrupt();
+    }
     let mut sources = SourceMap::new();
     let compiled = match source {
         Some(text) => {
