@@ -144,6 +144,12 @@ fn timeouts_stop_inference() {
         assert!(out.stderr.contains("m.ppl:1:4"), "{}", out.stderr);
         assert!(took < 10.0, "took {took} s");
     }
+    // NUTS checks it between transitions too.
+    let out = run(&[
+        "run", &prog, "--method", "nuts", "--warmup", "100000000", "--samples", "10", "--timeout", "0.5",
+    ]);
+    assert_eq!(out.status, 1, "{out:?}");
+    assert!(out.stderr.contains("error[E0770]"), "{}", out.stderr);
     for method in ["smc", "importance"] {
         let out = run(&["run", &prog, "--method", method, "--particles", "100", "--timeout", "30"]);
         assert_eq!(out.status, 0, "{out:?}");
