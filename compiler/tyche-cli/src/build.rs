@@ -48,20 +48,12 @@ pub fn command(args: BuildArgs, io: &mut Io) -> u8 {
 
 fn build(args: &BuildArgs, io: &mut Io) -> Result<(), u8> {
     let started = Instant::now();
-    let out_dir = match args.output.parent() {
-        Some(d) if d.as_os_str().is_empty() => Path::new("."),
-        Some(d) => d,
-        None => Path::new("/"),
-    };
-    if args.output.is_dir() || !out_dir.is_dir() {
-        let why = if args.output.is_dir() {
-            "it is a directory"
-        } else {
-            "no such directory"
-        };
-        let out = args.output.display();
-        return Err(usage(io, format!("cannot write {out}: {why}")));
-    }
+    // The executable is linked to a temporary file beside it and renamed
+    // into place at the end; it may not be the program or the data.
+    let mut inputs: Vec<&Path> = vec![&args.file];
+    inputs.extend(args.data.as_deref());
+    let outputs = crate::guard::Outputs::prepare(&[("-o", &args.output)], &inputs)
+        .map_err(|msg| usage(io, msg))?;
     // The cheap checks first: no point extracting kernels without a linker.
     let lib = runtime_lib(args, io)?;
     let cc = linker();
@@ -143,7 +135,9 @@ fn build(args: &BuildArgs, io: &mut Io) -> Result<(), u8> {
     let obj_path = dir.0.join("program.o");
     std::fs::write(&obj_path, &object)
         .map_err(|e| fail(io, format!("cannot write {}: {e}", obj_path.display())))?;
-    link(io, &cc, &obj_path, &lib, &args.output)?;
+    let temp = outputs.temp(&args.output).to_path_buf();
+    link(io, &cc, &obj_path, &lib, &temp)?;
+    outputs.commit().map_err(|msg| fail(io, msg))?;
     for note in notes {
         let _ = writeln!(io.err, "note: {note}");
     }

@@ -107,13 +107,13 @@ pub struct RunArgs {
     /// Inference method (default: enumerate when every choice is finite and discrete; nuts when every choice is continuous and the model's structure is fixed by its data; else smc with rejuvenation moves).
     #[arg(long, value_enum)]
     pub method: Option<MethodArg>,
-    /// Particles for smc, importance and rejection.
+    /// Particles for smc (and pmmh's inner smc); runs for importance and rejection.
     #[arg(long)]
     pub particles: Option<usize>,
-    /// Kept samples for mh (per chain).
+    /// Kept draws per chain for mh, pmmh, nuts and hmc (default 1000); runs for importance and rejection.
     #[arg(long)]
     pub samples: Option<usize>,
-    /// Burn-in steps for mh.
+    /// Burn-in steps per chain for mh and pmmh.
     #[arg(long)]
     pub burn: Option<usize>,
     /// Keep every k-th mh sample.
@@ -137,8 +137,8 @@ pub struct RunArgs {
     /// Resampling scheme for smc.
     #[arg(long, value_enum, default_value = "systematic")]
     pub resampler: ResamplerArg,
-    /// Resample only when ESS/N falls below this fraction (default: after every observation).
-    #[arg(long)]
+    /// Resample only when ESS/N falls below this fraction, in (0, 1] (default: after every observation).
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::guard::parse_fraction)]
     pub ess_threshold: Option<f64>,
     /// MH rejuvenation moves per particle after each resampling (resample-move SMC).
     #[arg(long, default_value_t = 0)]
@@ -175,6 +175,9 @@ pub struct RunArgs {
     /// What runs the model: `jit` native code (MH and SMC on the compiled density of a static model, enumeration on the whole model compiled) or an error saying why not, `interp` the interpreter, `auto` native code where it can and pays.
     #[arg(long, value_enum, default_value = "auto")]
     pub backend: BackendArg,
+    /// Stop with an error when the run takes longer than this many seconds.
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = crate::guard::parse_timeout)]
+    pub timeout: Option<f64>,
 }
 
 #[derive(Args, Debug)]

@@ -42,6 +42,7 @@ pub unsafe extern "C" fn tyche_rt_main(
         }
     };
     ignore_sigpipe();
+    crate::enable_hard_timeout();
     if std::io::stderr().is_terminal() {
         crate::enable_progress_bars();
     }

@@ -8,10 +8,12 @@ pub mod build;
 pub mod cli;
 pub mod exe;
 pub mod graph;
+mod guard;
 pub mod repl;
 mod run;
 pub mod summary;
 
+pub use guard::enable_hard_timeout;
 pub use run::{dispatch, Io, DIAGNOSED, USAGE};
 
 /// Whether `tyche run` may draw a progress bar on standard error. Only the

@@ -11,6 +11,7 @@ fn main() -> ExitCode {
     if std::io::stderr().is_terminal() {
         tyche_cli::enable_progress_bars();
     }
+    tyche_cli::enable_hard_timeout();
     let worker = std::thread::Builder::new()
         .stack_size(256 << 20)
         .spawn(move || {

@@ -206,6 +206,15 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
 /// `tyche run`, on `source` when given (a `tyche build` executable's
 /// embedded program, named `args.file` in diagnostics), else on the file.
 pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8 {
+    // Output paths are checked (and their temporary files created) before
+    // anything runs.
+    let outputs = match prepare_outputs(&args, source.is_some()) {
+        Ok(o) => o,
+        Err(msg) => return usage(io, msg),
+    };
+    if !outputs.0.is_empty() {
+        crate::guard::clean_up_on_interrupt();
+    }
     let mut sources = SourceMap::new();
     let compiled = match source {
         Some(text) => {
@@ -259,15 +268,39 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
             Err(d) => return report(io, &d, &sources),
         }
     };
+    let mut opts = match options(&args, io) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let whole_run = |d: Diagnostic| {
+        // Errors about the run as a whole (no evidence, no accepted
+        // sample) point at the model, so every error has a location.
+        if d.labels.is_empty() {
+            let span = model_name_span(&compiled, &args.model).unwrap_or(program.func(func).span);
+            d.with_primary(span, format!("while running inference on `{}`", args.model))
+        } else {
+            d
+        }
+    };
+    if args.method.is_some() {
+        inapplicable_options(&args, opts.method, io);
+    }
+    if let Some(d) = memory_check(&args, &opts) {
+        return report(io, &[whole_run(d)], &sources);
+    }
+    // From here on the run is bounded by `--timeout`.
+    let _watchdog = args.timeout.map(|secs| {
+        let limit = std::time::Duration::from_secs_f64(secs);
+        let d = whole_run(tyche_infer::timeout_error(limit));
+        let watchdog = crate::guard::Watchdog::start(limit, render_all(&[d], &sources, io.color));
+        opts.stop = Some(watchdog.stop.clone());
+        watchdog
+    });
     let globals = match tyche_driver::evaluate_globals(&program, &bound) {
         Ok(g) => g,
         Err(d) => return report(io, &[d], &sources),
     };
     let model = tyche_infer::Model::for_function(program.clone(), globals, func);
-    let mut opts = match options(&args, io) {
-        Ok(o) => o,
-        Err(code) => return code,
-    };
     let bar = if args.format == Format::Text && crate::progress_bars_enabled() {
         let (bar, progress) = progress_bar();
         opts.progress = Some(progress);
@@ -287,48 +320,78 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
     }
     let (result, reason, diagnosis) = match ran {
         Ok(r) => (r.result, r.reason, r.diagnosis),
-        Err(mut d) => {
-            // Errors about the run as a whole (no evidence, no accepted
-            // sample) point at the model, so every error has a location.
-            if d.labels.is_empty() {
-                let span =
-                    model_name_span(&compiled, &args.model).unwrap_or(program.func(func).span);
-                d = d.with_primary(span, format!("while running inference on `{}`", args.model));
-            }
-            return report(io, &[d], &sources);
-        }
+        Err(d) => return report(io, &[whole_run(d)], &sources),
     };
+    if args.method.is_none() {
+        inapplicable_options(&args, opts.method, io);
+    }
     // An edit of one address (`z[7]`) that no run reaches would change
-    // nothing; say so instead of printing an unaltered posterior.
-    let unreached_in_program =
-        tyche_driver::check_addressed_surgeries(&program, &model.globals, func, 200, args.seed);
-    if !unreached_in_program.is_empty() {
+    // nothing; say so instead of printing an unaltered posterior. Only a
+    // model whose runs all draw the same addresses decides it (an error);
+    // elsewhere the address may be rare: a warning. The prior runs use a
+    // fixed seed, so `--seed` never changes the verdict.
+    let decided = |f: tyche_ir::FuncId| addresses_are_static(&program, &model.globals, f);
+    let unreached_in_program = tyche_driver::check_addressed_surgeries(
+        &program,
+        &model.globals,
+        func,
+        PRIOR_RUNS,
+        0,
+        &decided,
+    );
+    if unreached_in_program.iter().any(Diagnostic::is_error) {
         return report(io, &unreached_in_program, &sources);
     }
+    warn(io, &unreached_in_program, &sources);
     let unreached =
-        tyche_driver::unreached_addresses(&program, &model.globals, func, &edits, 200, args.seed);
+        tyche_driver::unreached_addresses(&program, &model.globals, func, &edits, PRIOR_RUNS, 0);
     if !unreached.is_empty() {
-        let diags: Vec<Diagnostic> = unreached
-            .iter()
-            .map(|a| {
-                let d = Diagnostic::error(format!(
-                    "no run of `{}` reached the address `{a}`",
-                    args.model
-                ))
-                .with_code("E0807");
-                match model_name_span(&compiled, &args.model) {
-                    Some(span) => {
-                        d.with_primary(span, format!("`{a}` is never drawn in this model"))
+        let span = model_name_span(&compiled, &args.model);
+        let help = "occurrences are counted from 0 per name: `z[0]` is the first `z` drawn";
+        let diags: Vec<Diagnostic> = if decided(func) {
+            unreached
+                .iter()
+                .map(|a| {
+                    let d = Diagnostic::error(format!(
+                        "no run of `{}` reaches the address `{a}`",
+                        args.model
+                    ))
+                    .with_code("E0807");
+                    match span {
+                        Some(span) => {
+                            d.with_primary(span, format!("`{a}` is never drawn in this model"))
+                        }
+                        None => d,
                     }
-                    None => d,
-                }
-                .with_note(format!(
-                    "the edit of `{a}` changed nothing (checked on 200 runs from the prior)"
-                ))
-                .with_help("occurrences are counted from 0 per name: `z[0]` is the first `z` drawn")
-            })
-            .collect();
-        return report(io, &diags, &sources);
+                    .with_note(format!(
+                        "every run of `{}` draws the same addresses: the edit of `{a}` changed nothing",
+                        args.model
+                    ))
+                    .with_help(help)
+                })
+                .collect()
+        } else {
+            unreached
+                .iter()
+                .map(|a| {
+                    let d = Diagnostic::warning(format!(
+                        "`{a}` was not reached in {PRIOR_RUNS} prior runs of `{}`",
+                        args.model
+                    ))
+                    .with_code("E0807");
+                    match span {
+                        Some(span) => d.with_primary(span, format!("`{a}` may be rare here, or never drawn")),
+                        None => d,
+                    }
+                    .with_note(format!("if no run draws `{a}`, its edit changes nothing"))
+                    .with_help(help)
+                })
+                .collect()
+        };
+        if diags.iter().any(Diagnostic::is_error) {
+            return report(io, &diags, &sources);
+        }
+        warn(io, &diags, &sources);
     }
     let ty = tyche_driver::result_type(&program, func);
     let values: Vec<tyche_vm::Value> = result.draws.iter().map(|d| d.value.clone()).collect();
@@ -368,11 +431,19 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         backend: Some(result.backend.name().into()),
         extra,
     };
+    // Every output goes to its temporary file first; they are renamed into
+    // place together once all are written.
     if let Some(path) = &args.output {
         let written = match args.output_format {
-            crate::cli::OutputFormat::Tyche => std::fs::File::create(path)
-                .and_then(|f| tyche_report::write_csv(std::io::BufWriter::new(f), &draws))
+            crate::cli::OutputFormat::Tyche => std::fs::File::create(outputs.temp(path))
+                .and_then(|f| {
+                    let mut w = std::io::BufWriter::new(f);
+                    tyche_report::write_csv(&mut w, &draws)?;
+                    w.into_inner().map_err(|e| e.into_error())?.sync_all()
+                })
                 .map_err(|e| (path.clone(), e)),
+            // One file per chain, named from the path: written in place
+            // (the path was checked before the run).
             crate::cli::OutputFormat::Cmdstan => crate::summary::write_cmdstan(
                 path,
                 &args,
@@ -383,13 +454,17 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
             ),
         };
         if let Err((path, e)) = written {
-            return usage(io, format!("cannot write {}: {e}", path.display()));
+            return failed(io, format!("cannot write {}: {e}", path.display()));
         }
     }
     if let Some(path) = &args.plot {
-        if let Err(code) = write_plot(io, path, &info, &ty, &draws, args.plot_pair.as_deref()) {
+        let temp = outputs.temp(path).to_path_buf();
+        if let Err(code) = write_plot(io, &temp, path, &info, &ty, &draws, args.plot_pair.as_deref()) {
             return code;
         }
+    }
+    if let Err(msg) = outputs.commit() {
+        return failed(io, msg);
     }
     let out = &mut io.out;
     let _ = match args.format {
@@ -479,6 +554,7 @@ fn progress_bar() -> (indicatif::ProgressBar, tyche_infer::Progress) {
 /// a usage error.
 pub(crate) fn write_plot(
     io: &mut Io,
+    temp: &std::path::Path,
     path: &std::path::Path,
     info: &tyche_report::RunInfo,
     ty: &tyche_ir::Type,
@@ -501,8 +577,154 @@ pub(crate) fn write_plot(
     };
     let options = tyche_report::PlotOptions { pair };
     let svg = tyche_report::plot_figure(info, ty, draws, &options).map_err(|msg| usage(io, msg))?;
-    std::fs::write(path, svg)
-        .map_err(|e| usage(io, format!("cannot write {}: {e}", path.display())))
+    std::fs::File::create(temp)
+        .and_then(|mut f| {
+            f.write_all(svg.as_bytes())?;
+            f.sync_all()
+        })
+        .map_err(|e| failed(io, format!("cannot write {}: {e}", path.display())))
+}
+
+/// A failure of the run's own doing that is not in the program: a write
+/// (exit status 1, with the path and the system's reason).
+pub(crate) fn failed(io: &mut Io, msg: impl std::fmt::Display) -> u8 {
+    let _ = writeln!(io.err, "error: {msg}");
+    DIAGNOSED
+}
+
+/// Renders warnings (the command goes on).
+pub(crate) fn warn(io: &mut Io, diags: &[Diagnostic], sources: &SourceMap) {
+    if !diags.is_empty() {
+        let _ = write!(io.err, "{}", render_all(diags, sources, io.color));
+    }
+}
+
+/// Prior runs that look for an edited address.
+const PRIOR_RUNS: usize = 200;
+
+/// Whether every run of `func` draws the same addresses: its choices are
+/// fixed by the data, as tracing it for native code finds (it succeeds
+/// only when no branch, loop or call depends on a choice).
+pub(crate) fn addresses_are_static(
+    program: &tyche_ir::Program,
+    globals: &[tyche_vm::Value],
+    func: tyche_ir::FuncId,
+) -> bool {
+    let limits = tyche_jit::Limits {
+        max_steps: 20_000_000,
+        ..Default::default()
+    };
+    tyche_jit::trace::trace_with(program, globals, func, limits, true).is_ok()
+}
+
+/// Checks `--output` and `--plot` before the run and creates their
+/// temporary files (see [`crate::guard`]).
+fn prepare_outputs(args: &RunArgs, embedded: bool) -> Result<crate::guard::Outputs, String> {
+    let mut outputs: Vec<(&str, &std::path::Path)> = Vec::new();
+    if let Some(p) = &args.output {
+        outputs.push(("--output", p));
+    }
+    if let Some(p) = &args.plot {
+        outputs.push(("--plot", p));
+    }
+    let mut inputs: Vec<&std::path::Path> = Vec::new();
+    if !embedded {
+        inputs.push(&args.file);
+    }
+    if let Some(d) = &args.data {
+        inputs.push(d);
+    }
+    let mut prepared = crate::guard::Outputs::prepare(&outputs, &inputs)?;
+    if let (Some(p), crate::cli::OutputFormat::Cmdstan) = (&args.output, args.output_format) {
+        prepared.in_place(p);
+    }
+    Ok(prepared)
+}
+
+/// Warns about options given that `method` does not use.
+fn inapplicable_options(args: &RunArgs, method: tyche_infer::Method, io: &mut Io) {
+    use tyche_infer::Method;
+    let mcmc = matches!(method, Method::Mh | Method::Pmmh | Method::Hmc | Method::Nuts);
+    let burned = matches!(method, Method::Mh | Method::Pmmh);
+    let mut unused: Vec<&str> = Vec::new();
+    let particles = matches!(
+        method,
+        Method::Smc | Method::Pmmh | Method::Importance | Method::Rejection
+    );
+    if args.particles.is_some() && !particles {
+        unused.push("--particles");
+    }
+    let samples = mcmc || matches!(method, Method::Importance | Method::Rejection);
+    if args.samples.is_some() && !samples {
+        unused.push("--samples");
+    }
+    if args.burn.is_some() && !burned {
+        unused.push("--burn");
+    }
+    if args.warmup.is_some() && !matches!(method, Method::Nuts | Method::Hmc) {
+        unused.push("--warmup");
+    }
+    if args.thin != 1 && !burned {
+        unused.push("--thin");
+    }
+    if args.chains.is_some_and(|c| c != 1) && !mcmc {
+        unused.push("--chains");
+    }
+    let smc = matches!(method, Method::Smc | Method::Pmmh);
+    if args.ess_threshold.is_some() && !smc {
+        unused.push("--ess-threshold");
+    }
+    if args.rejuvenate != 0 && method != Method::Smc {
+        unused.push("--rejuvenate");
+    }
+    for flag in unused {
+        let _ = writeln!(
+            io.err,
+            "warning: {flag} does not apply to --method {} and is ignored",
+            method.name()
+        );
+    }
+}
+
+/// The memory a run will hold, estimated from its sizes before it starts,
+/// against what the machine and the process limits allow: `Some` error
+/// (E0771) when it cannot fit.
+fn memory_check(args: &RunArgs, opts: &tyche_infer::Options) -> Option<Diagnostic> {
+    use tyche_infer::Method;
+    let available = crate::guard::memory_available()?;
+    let draws = match opts.method {
+        Method::Smc => opts.particles,
+        // Per chain for the gradient-based methods.
+        Method::Nuts | Method::Hmc => opts.samples.saturating_mul(opts.chains),
+        _ => opts.samples,
+    };
+    let sizes = crate::guard::Sizes {
+        method: opts.method,
+        draws: draws as u64,
+        particles: opts.particles as u64,
+        chains: opts.chains as u64,
+        traces: opts.traces,
+    };
+    let (need, flag) = crate::guard::estimate(&sizes);
+    // Without `--method` an enumerable model holds no draws, but SMC (the
+    // fallback) holds its particles.
+    let (need, flag) = if args.method.is_none() {
+        crate::guard::estimate(&crate::guard::Sizes {
+            method: Method::Smc,
+            ..sizes
+        })
+    } else {
+        (need, flag)
+    };
+    (need > available).then(|| {
+        Diagnostic::error(format!(
+            "this run needs about {} of memory, more than the {} available",
+            tyche_infer::human_bytes(need),
+            tyche_infer::human_bytes(available)
+        ))
+        .with_code("E0771")
+        .with_help(format!("lower {flag}"))
+    })
 }
 
 /// Inference options from the command line; the default method is exact
@@ -515,9 +737,10 @@ pub(crate) fn read_data(
     path: Option<&std::path::Path>,
 ) -> Result<Option<(tyche_core::FileId, serde_json::Value)>, u8> {
     let Some(path) = path else { return Ok(None) };
-    let text = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .map_err(|e| usage(io, format!("cannot read data file {}: {e}", path.display())))?;
-    tyche_driver::parse_data_file(sources, &path.display().to_string(), &text)
+    // Bytes that are not UTF-8 are bad data (exit 1, located), not usage.
+    tyche_driver::parse_data_bytes(sources, &path.display().to_string(), bytes)
         .map(Some)
         .map_err(|d| report(io, &[d], sources))
 }
@@ -577,6 +800,37 @@ fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
     // other automatic methods have no chains).
     let four = gradient_based || args.method.is_none();
     opts.chains = args.chains.unwrap_or(if four { 4 } else { 1 });
+    // `--samples` counts draws per chain (LANGUAGE.md §10), as NUTS and
+    // HMC take it; MH and PMMH take the total over chains.
+    if matches!(method, Method::Mh | Method::Pmmh) {
+        opts.samples = opts.samples.checked_mul(opts.chains).ok_or_else(|| {
+            usage(
+                io,
+                format!(
+                    "--samples {} × --chains {} is more draws than can be counted",
+                    opts.samples, opts.chains
+                ),
+            )
+        })?;
+        // The schedule (chains × burn-in + draws × thinning iterations)
+        // must be countable: a wrapped sum ran nothing.
+        let iterations = (opts.chains as u64)
+            .checked_mul(opts.burn as u64)
+            .and_then(|b| (opts.samples as u64).checked_mul(args.thin as u64)?.checked_add(b));
+        if iterations.is_none() {
+            return Err(usage(
+                io,
+                format!(
+                    "--burn {} and --thin {} make more iterations than can be counted \
+                     ({} chains of {} draws)",
+                    opts.burn,
+                    args.thin,
+                    opts.chains,
+                    opts.samples / opts.chains
+                ),
+            ));
+        }
+    }
     if let Some(w) = args.warmup {
         opts.warmup = w;
     }
@@ -591,6 +845,8 @@ fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
     // Per-draw traces only feed the CSV and the figure's choice panels;
     // recording them costs a third of SMC's time.
     opts.traces = args.output.is_some() || args.plot.is_some();
+    // Enumeration's CSV has a row per execution path, with its choices.
+    opts.enumerate_paths = args.output.is_some();
     opts.thin = args.thin;
     opts.rejuvenate = args.rejuvenate;
     opts.ess_threshold = args.ess_threshold;

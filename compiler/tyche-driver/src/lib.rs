@@ -14,7 +14,10 @@ mod surgery;
 pub use compile::{
     compile, compile_source, compile_source_with, compile_with, Compiled, PRELUDE, PRELUDE_NAME,
 };
-pub use data::{bind_data, data_value_from_json, parse_data_file, value_from_json};
+pub use data::{
+    bind_data, data_value_from_json, data_value_from_json_at, element_span, parse_data_bytes,
+    parse_data_file, value_from_json, Step,
+};
 pub use globals::{evaluate_globals, model, result_type};
 pub use surgery::{
     apply_cli_surgery, check_addressed_surgeries, parse_address, parse_cli_edit,

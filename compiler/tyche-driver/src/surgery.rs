@@ -202,6 +202,7 @@ pub fn check_addressed_surgeries(
     root: FuncId,
     runs: usize,
     seed: u64,
+    decided: &dyn Fn(FuncId) -> bool,
 ) -> Vec<Diagnostic> {
     let used = surgery::reachable(program, root);
     let mut diags = Vec::new();
@@ -221,13 +222,25 @@ pub fn check_addressed_surgeries(
             .collect();
         for i in unreached(program, globals, s.model, &wanted, runs, seed) {
             let (name, index, span) = &s.addresses[i];
-            diags.push(
+            let help = format!(
+                "occurrences are counted from 0 per name: `{name}[0]` is the first `{name}` drawn"
+            );
+            // Decided only where every run draws the same addresses (the
+            // model traces statically): elsewhere a rare address may just
+            // not have come up, so it is a warning, never a refusal.
+            diags.push(if decided(s.model) {
                 Diagnostic::error(format!("no run of the model reaches the address `{name}[{index}]`"))
                     .with_code("E0807")
                     .with_primary(*span, format!("`{name}[{index}]` is never drawn, so this edit changes nothing"))
-                    .with_note(format!("checked on {runs} runs from the prior"))
-                    .with_help(format!("occurrences are counted from 0 per name: `{name}[0]` is the first `{name}` drawn")),
-            );
+                    .with_note("every run of this model draws the same addresses")
+                    .with_help(help)
+            } else {
+                Diagnostic::warning(format!("`{name}[{index}]` was not reached in {runs} prior runs"))
+                    .with_code("E0807")
+                    .with_primary(*span, format!("`{name}[{index}]` may be rare, or never drawn"))
+                    .with_note("if no run draws it, this edit changes nothing")
+                    .with_help(help)
+            });
         }
     }
     diags

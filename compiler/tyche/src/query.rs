@@ -62,6 +62,7 @@ pub struct Query {
     particles: Option<usize>,
     samples: Option<usize>,
     backend: Backend,
+    timeout: Option<std::time::Duration>,
 }
 
 /// A checked `do`/`condition`/`counterfactual` edit, applied by `run`.
@@ -90,6 +91,7 @@ impl Query {
             particles: None,
             samples: None,
             backend: Backend::Auto,
+            timeout: None,
         }
     }
 
@@ -802,6 +804,24 @@ impl Query {
         self
     }
 
+    /// Stops [`run`](Query::run) with an [`ErrorKind::Run`] error (E0770)
+    /// when inference takes longer than `limit` (as `tyche run --timeout`).
+    /// The limit is checked between model runs, MCMC iterations and SMC
+    /// steps: one model run that never ends (a loop in the model) is not
+    /// interrupted.
+    ///
+    /// ```
+    /// let program = tyche::Program::from_source("m.ppl", "fn model() -> Real { let x ~ Normal(0, 1); x }")?;
+    /// let e = program.model("model")?.method(tyche::Method::Mh).samples(10).burn(1 << 40)
+    ///     .timeout(std::time::Duration::from_millis(200)).run().unwrap_err();
+    /// assert!(e.to_string().contains("time limit"), "{e}");
+    /// # Ok::<(), tyche::Error>(())
+    /// ```
+    pub fn timeout(mut self, limit: std::time::Duration) -> Query {
+        self.timeout = Some(limit);
+        self
+    }
+
     // ----- running ----------------------------------------------------------
 
     /// Runs inference and returns the posterior of the model's return value.
@@ -865,6 +885,7 @@ impl Query {
         self.check_reached(&program, &globals, func)?;
         let model = tyche_infer::Model::for_function(Arc::clone(&program), globals, func);
         let mut opts = opts;
+        opts.stop = self.timeout.map(tyche_infer::Stop::after);
         let result = tyche_jit::infer(&model, &mut opts, self.method.is_none(), self.backend)
             .map_err(|d| self.program.error(ErrorKind::Run, vec![d]))?;
         let ty = tyche_driver::result_type(&program, func);

@@ -18,6 +18,13 @@
 //! branch choices instead of forking machines: the same paths in the same
 //! order with the same weights, so the same answer bit for bit.
 //!
+//! With [`Options::enumerate_paths`] (CSV output), the paths are recorded
+//! on the interpreter (by a second walk when native code did the first:
+//! the same paths in the same order) and every complete path is its own
+//! draw, carrying its choices and its
+//! normalised log weight `log p(x, y) − log Z`, in depth-first order;
+//! draws with equal results are not merged (see docs/inference.md).
+//!
 //! Contract: every complete path `x` contributes `p(x) · p(y | x)` (its
 //! prior probability times its likelihood) to its result; the evidence is
 //! the total `Z = Σₓ p(x, y)`, and the posterior of a result `r` is
@@ -35,7 +42,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tyche_core::Diagnostic;
 use tyche_ir::{Program, SiteId};
-use tyche_vm::{DistValue, Effect, Machine, Value};
+use tyche_vm::{Address, DistValue, Effect, Machine, Value};
+
+/// The choices of a path so far; `None` when paths are not recorded.
+type PathTrace = Option<Vec<(Address, Value)>>;
 
 /// Branch points nested deeper than this on one path abort the search:
 /// such a model almost surely recurses without bound (a geometric
@@ -56,6 +66,7 @@ struct Path {
     resume: Option<Value>,
     log_weight: f64,
     depth: usize,
+    trace: PathTrace,
 }
 
 /// A suspended choice with several possible values.
@@ -66,6 +77,9 @@ struct Branch {
     next: usize,
     log_weight: f64,
     depth: usize,
+    /// The choice's address and the path's choices before it.
+    addr: Address,
+    trace: PathTrace,
 }
 
 impl Branch {
@@ -75,12 +89,18 @@ impl Branch {
         self.next += 1;
         let depth = self.depth + 1;
         let log_weight = self.log_weight + lp;
+        let trace = self.trace.as_ref().map(|t| {
+            let mut t = t.clone();
+            t.push((self.addr, v.clone()));
+            t
+        });
         if self.next == self.options.len() {
             let path = Path {
                 machine: self.machine,
                 resume: Some(v),
                 log_weight,
                 depth,
+                trace,
             };
             (path, None)
         } else {
@@ -89,6 +109,7 @@ impl Branch {
                 resume: Some(v),
                 log_weight,
                 depth,
+                trace,
             };
             (path, Some(self))
         }
@@ -98,7 +119,7 @@ impl Branch {
 /// Where running a path stopped.
 enum Stop {
     Branch(Branch),
-    Done(Value, f64),
+    Done(Value, f64, PathTrace),
     /// The path has probability zero.
     Dead,
 }
@@ -109,9 +130,19 @@ struct Results {
     index: HashMap<Value, usize>,
     values: Vec<Value>,
     log_mass: Vec<f64>,
+    /// Every recorded path, in depth-first order.
+    paths: Vec<(Value, f64, Vec<(Address, Value)>)>,
 }
 
 impl Results {
+    /// Adds a complete path (kept whole when it was recorded).
+    fn add_path(&mut self, v: Value, lw: f64, trace: PathTrace) {
+        if let Some(t) = trace {
+            self.paths.push((v.clone(), lw, t));
+        }
+        self.add(v, lw);
+    }
+
     fn add(&mut self, v: Value, lw: f64) {
         match self.index.get(&v) {
             Some(&i) => self.log_mass[i] = log_sum_exp(&[self.log_mass[i], lw]),
@@ -125,6 +156,7 @@ impl Results {
 
     /// Adds `other`'s results after this one's (first-seen order is kept).
     fn merge(&mut self, other: Results) {
+        self.paths.extend(other.paths);
         for (v, lw) in other.values.into_iter().zip(other.log_mass) {
             self.add(v, lw);
         }
@@ -138,6 +170,8 @@ struct Walk<'a> {
     program: &'a Program,
     paths: AtomicUsize,
     seed: Seed,
+    /// Whether paths are recorded ([`Options::enumerate_paths`]).
+    record: bool,
 }
 
 pub(crate) fn enumerate(
@@ -145,25 +179,37 @@ pub(crate) fn enumerate(
     model: &Model,
     opts: &Options,
 ) -> Result<InferResult, Diagnostic> {
-    let walk = Walk {
+    let native = opts.native_paths.as_ref().map(|n| n.0.as_ref());
+    let mut walk = Walk {
         ctx,
         program: &model.program,
         paths: AtomicUsize::new(0),
         seed: Seed(opts.seed),
+        // Native code does not record choices: with native paths, the
+        // paths are recorded by a second, interpreted walk below.
+        record: opts.enumerate_paths && native.is_none(),
     };
-    let native = opts.native_paths.as_ref().map(|n| n.0.as_ref());
-    let (results, backend) = match walk.split_and_walk(model, native) {
+    let (mut results, backend) = match walk.split_and_walk(model, native) {
         Err(Abort::Interpret) => {
             // Native code gave up on a tree it was to walk whole: the
             // interpreter walks it again (and reports the error, if that
             // is why).
             walk.paths.store(0, Ordering::Relaxed);
+            walk.record = opts.enumerate_paths;
             walk.split_and_walk(model, None)
                 .map_err(Abort::into_diagnostic)?
         }
         other => other.map_err(Abort::into_diagnostic)?,
     };
-    let mut r = finish(results)?;
+    if opts.enumerate_paths && !walk.record {
+        walk.paths.store(0, Ordering::Relaxed);
+        walk.record = true;
+        let (recorded, _) = walk
+            .split_and_walk(model, None)
+            .map_err(Abort::into_diagnostic)?;
+        results.paths = recorded.paths;
+    }
+    let mut r = finish(results, opts.enumerate_paths)?;
     r.backend = backend;
     Ok(r)
 }
@@ -248,9 +294,10 @@ impl Walk<'_> {
                 resume: None,
                 log_weight: 0.0,
                 depth: 0,
+                trace: self.record.then(Vec::new),
             }),
         };
-        let mut frontier: Vec<Result<Subtree, (Value, f64)>> = vec![Ok(Subtree {
+        let mut frontier: Vec<Result<Subtree, (Value, f64, PathTrace)>> = vec![Ok(Subtree {
             path: start,
             prefix: Vec::new(),
         })];
@@ -276,9 +323,9 @@ impl Walk<'_> {
                 match (path, expander.as_mut()) {
                     (Some(path), _) => match self.run(path, &mut rng)? {
                         Stop::Dead => {}
-                        Stop::Done(v, lw) => {
+                        Stop::Done(v, lw, trace) => {
                             self.count_path()?;
-                            next.push(Err((v, lw)));
+                            next.push(Err((v, lw, trace)));
                         }
                         Stop::Branch(b) => {
                             let mut branch = Some(b);
@@ -295,7 +342,7 @@ impl Walk<'_> {
                         PathEnd::Dead => {}
                         PathEnd::Done(v, lw) => {
                             self.count_path()?;
-                            next.push(Err((v, lw)));
+                            next.push(Err((v, lw, None)));
                         }
                         PathEnd::Branch(b) if prefix.len() < MAX_DEPTH => {
                             next.extend((0..b.options).map(|i| child(i, None)));
@@ -322,7 +369,7 @@ impl Walk<'_> {
         // per option stays off the wide branch.
         let new_runner = || (native.and_then(|n| n.runner()), None::<Vec<u32>>);
         let subtree = |(runner, wide): &mut (Option<Box<dyn PathRunner + '_>>, Option<Vec<u32>>),
-                       (i, node): (usize, Result<Subtree, (Value, f64)>)| match node {
+                       (i, node): (usize, Result<Subtree, (Value, f64, PathTrace)>)| match node {
             Ok(Subtree { path, prefix }) => {
                 // Past the path limit, the walk is over: fail at once
                 // rather than start every remaining subtree.
@@ -342,9 +389,9 @@ impl Walk<'_> {
                     None => Err(Abort::Interpret),
                 }
             }
-            Err((v, lw)) => {
+            Err((v, lw, trace)) => {
                 let mut r = Results::default();
-                r.add(v, lw);
+                r.add_path(v, lw, trace);
                 Ok((r, None))
             }
         };
@@ -451,9 +498,9 @@ impl Walk<'_> {
             if let Some(path) = pending.take() {
                 match self.run(path, &mut rng)? {
                     Stop::Dead => {}
-                    Stop::Done(v, lw) => {
+                    Stop::Done(v, lw, trace) => {
                         self.count_path()?;
-                        results.add(v, lw);
+                        results.add_path(v, lw, trace);
                     }
                     Stop::Branch(b) => stack.push(b),
                 }
@@ -474,6 +521,7 @@ impl Walk<'_> {
             resume,
             log_weight: mut lw,
             depth,
+            mut trace,
         } = path;
         let mut effect = match resume {
             Some(v) => m.resume(v)?,
@@ -481,13 +529,16 @@ impl Walk<'_> {
         };
         loop {
             effect = match effect {
-                Effect::Sample { site, dist, .. } => {
+                Effect::Sample { site, dist, addr } => {
                     let mut options = support(self.program, site, &dist)?;
                     match options.len() {
                         0 => return Ok(Stop::Dead),
                         1 => {
                             let (v, lp) = options.pop().expect("one option");
                             lw += lp;
+                            if let Some(t) = &mut trace {
+                                t.push((addr, v.clone()));
+                            }
                             m.resume(v)?
                         }
                         _ => {
@@ -500,6 +551,8 @@ impl Walk<'_> {
                                 next: 0,
                                 log_weight: lw,
                                 depth,
+                                addr,
+                                trace,
                             }));
                         }
                     }
@@ -518,7 +571,12 @@ impl Walk<'_> {
                     }
                     m.run()?
                 }
-                Effect::Intervened { .. } => m.run()?,
+                Effect::Intervened { addr, value, .. } => {
+                    if let Some(t) = &mut trace {
+                        t.push((addr, value));
+                    }
+                    m.run()?
+                }
                 Effect::Infer {
                     method,
                     model: closure,
@@ -527,7 +585,7 @@ impl Walk<'_> {
                     let posterior = self.ctx.infer_effect(&m, method, closure, span, rng)?;
                     m.resume(posterior)?
                 }
-                Effect::Done(v) => return Ok(Stop::Done(v, lw)),
+                Effect::Done(v) => return Ok(Stop::Done(v, lw, trace)),
             };
         }
     }
@@ -599,7 +657,7 @@ fn too_many_paths() -> Diagnostic {
     .with_help("the model has too many paths to enumerate; use a sampling method such as Smc")
 }
 
-fn finish(results: Results) -> Result<InferResult, Diagnostic> {
+fn finish(results: Results, paths: bool) -> Result<InferResult, Diagnostic> {
     let log_z = log_sum_exp(&results.log_mass);
     if log_z == f64::NEG_INFINITY || log_z.is_nan() {
         return Err(
@@ -608,16 +666,28 @@ fn finish(results: Results) -> Result<InferResult, Diagnostic> {
                 .with_note("the conditions and observations can never all hold together"),
         );
     }
-    let draws = results
-        .values
-        .into_iter()
-        .zip(results.log_mass)
-        .map(|(value, lm)| Draw {
-            value,
-            log_weight: lm - log_z,
-            trace: Vec::new(),
-        })
-        .collect();
+    let draws = if paths {
+        results
+            .paths
+            .into_iter()
+            .map(|(value, lw, trace)| Draw {
+                value,
+                log_weight: lw - log_z,
+                trace,
+            })
+            .collect()
+    } else {
+        results
+            .values
+            .into_iter()
+            .zip(results.log_mass)
+            .map(|(value, lm)| Draw {
+                value,
+                log_weight: lm - log_z,
+                trace: Vec::new(),
+            })
+            .collect()
+    };
     Ok(InferResult {
         method: Method::Enumerate,
         draws,

@@ -28,6 +28,7 @@ pub(crate) fn importance(
     if n == 0 {
         return Err(Diagnostic::error("Importance needs at least one sample").with_code("E0710"));
     }
+    crate::limits::reserve(n, crate::limits::BYTES_PER_DRAW, &format!("Importance({n})"))?;
     let start = model.start()?;
     let seed = Seed(opts.seed);
     // Progress: runs finished, reported about 200 times.
@@ -40,6 +41,7 @@ pub(crate) fn importance(
                 p.report(d, n as u64);
             }
         }
+        crate::limits::check(opts.stop.as_ref())?;
         let mut rng = seed.stream(Purpose::Importance, i as u64).rng();
         let mut exec = Execution::<SharedTrace>::new(start.clone());
         exec.trace = SharedTrace::recording(opts.traces);

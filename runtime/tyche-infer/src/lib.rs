@@ -33,6 +33,7 @@ mod enumerate;
 mod execution;
 mod handler;
 mod importance;
+mod limits;
 pub mod mh;
 mod mh_native;
 mod model;
@@ -61,6 +62,7 @@ pub use enumerate::{MAX_DEPTH as ENUMERATE_MAX_DEPTH, MAX_PATHS as ENUMERATE_MAX
 pub use execution::{Execution, Step};
 pub use handler::{Handler, Prior};
 pub use mh::Replay;
+pub use limits::{human_bytes, reserve, timeout_error, too_big, Stop, BYTES_PER_DRAW};
 pub use model::Model;
 pub use native::{
     Backend, BranchPoint, GradientEvaluator, Native, NativeDensity, NativeEnumeration, NativeGrad,

@@ -351,7 +351,12 @@ pub(crate) fn mh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult
     let thin = opts.thin.max(1);
     // Progress: iterations over all chains, reported at most about 200
     // times (plus once per chain).
-    let total = (chains * opts.burn + opts.samples * thin) as u64;
+    let total = crate::limits::schedule("Mh", opts.burn, opts.samples, thin, chains)?;
+    crate::limits::reserve(
+        opts.samples,
+        crate::limits::BYTES_PER_DRAW,
+        &format!("Mh({})", opts.samples),
+    )?;
     let every = total.div_ceil(200).max(1);
     let done = AtomicU64::new(0);
     let tick = |n: u64| {
@@ -385,6 +390,7 @@ pub(crate) fn mh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult
             if (it as u64 + 1).is_multiple_of(every) {
                 tick(every);
             }
+            crate::limits::check(opts.stop.as_ref())?;
             let r = mh_step(
                 ctx,
                 model,

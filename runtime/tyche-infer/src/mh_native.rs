@@ -143,7 +143,8 @@ impl<'a> NativeChain<'a> {
         tick: impl Fn(u64),
     ) -> Result<ChainOutput, Diagnostic> {
         let thin = opts.thin.max(1);
-        let total = (opts.chains.max(1) * opts.burn + opts.samples * thin) as u64;
+        let total =
+            crate::limits::schedule("Mh", opts.burn, opts.samples, thin, opts.chains.max(1))?;
         let every = total.div_ceil(200).max(1);
         let iterations = opts.burn + keep * thin;
         let mut out = ChainOutput {
@@ -156,6 +157,10 @@ impl<'a> NativeChain<'a> {
         for it in 0..iterations {
             if (it as u64 + 1).is_multiple_of(every) {
                 tick(every);
+            }
+            // Every 4096 steps: a native step is cheap.
+            if it % 4096 == 0 {
+                crate::limits::check(opts.stop.as_ref())?;
             }
             let r = self.step(opts.proposal, rng, &mut proposal)?;
             if it >= opts.burn {

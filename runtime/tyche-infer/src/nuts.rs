@@ -725,6 +725,7 @@ fn run_chain(
         if (it + 1) % every == 0 {
             tick(every as u64);
         }
+        crate::limits::check(opts.stop.as_ref())?;
         let t = transition(&mut sys, &mut z, eps, &mut rng);
         if let Some(d) = sys.fault.take() {
             return Err(d);
@@ -753,6 +754,7 @@ fn run_chain(
         if (opts.warmup + it + 1) % every == 0 {
             tick(every as u64);
         }
+        crate::limits::check(opts.stop.as_ref())?;
         let t = transition(&mut sys, &mut z, eps, &mut rng);
         if let Some(d) = sys.fault.take() {
             return Err(d);

@@ -154,6 +154,15 @@ pub struct Options {
     /// The model's log density with its gradient on unconstrained
     /// coordinates, for NUTS and HMC (see [`crate::NativeGradient`]).
     pub gradient: Option<crate::NativeGrad>,
+    /// Stops the run with an error when raised (a time limit); checked
+    /// between model runs, MCMC iterations and SMC steps. `None` (the
+    /// default, and always for nested inference) never stops.
+    pub stop: Option<crate::Stop>,
+    /// Enumerate: one draw per execution path, with its choices as the
+    /// trace and its own normalised log weight, instead of one per distinct
+    /// result (`tyche run --output`); walked on the interpreter. Default
+    /// `false`.
+    pub enumerate_paths: bool,
 }
 
 /// A progress callback, `f(done, total)`: `total` is the work of the whole
@@ -211,6 +220,8 @@ impl Default for Options {
             max_depth: 10,
             hmc_steps: 16,
             gradient: None,
+            stop: None,
+            enumerate_paths: false,
         }
     }
 }

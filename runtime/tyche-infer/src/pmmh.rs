@@ -130,6 +130,12 @@ pub(crate) fn pmmh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResu
         );
     }
     let chains = opts.chains.max(1);
+    crate::limits::schedule("Pmmh", opts.burn, opts.samples, opts.thin.max(1), chains)?;
+    crate::limits::reserve(
+        opts.samples,
+        crate::limits::BYTES_PER_DRAW,
+        &format!("Pmmh({})", opts.samples),
+    )?;
     let outputs = par::map_tasks(chains, |c| {
         let mut rng = Seed(opts.seed).stream(Purpose::Pmmh, c as u64).rng();
         let keep = per_chain(opts.samples, chains, c);
@@ -143,6 +149,7 @@ pub(crate) fn pmmh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResu
             backend: crate::Backend::Interpreter,
         };
         for it in 0..opts.burn + keep * thin {
+            crate::limits::check(opts.stop.as_ref())?;
             let ok = step(ctx, model, &mut state, &cfg, opts, &mut rng, &mut scratch)?;
             if it >= opts.burn {
                 out.proposed += 1;

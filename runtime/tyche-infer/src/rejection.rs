@@ -74,10 +74,12 @@ pub(crate) fn rejection(
             trace: exec.trace.assignments(),
         }))
     };
+    crate::limits::reserve(n, crate::limits::BYTES_PER_DRAW, &format!("Rejection({n})"))?;
     let mut draws = Vec::with_capacity(n);
     let mut attempts = 0usize;
     let mut batch = n.max(par::PARALLEL_THRESHOLD);
     while draws.len() < n {
+        crate::limits::check(opts.stop.as_ref())?;
         if attempts >= limit {
             return Err(Diagnostic::error(format!(
                 "Rejection accepted only {} of {n} draws in {limit} attempts",

@@ -17,7 +17,8 @@ pub struct Draw {
     pub log_weight: f64,
     /// The choices of the execution that produced it, in execution order,
     /// `do`-fixed ones included. Empty for Enumerate, which merges all
-    /// executions with equal results into one draw.
+    /// executions with equal results into one draw (unless
+    /// `Options::enumerate_paths`: one draw per path, with its choices).
     pub trace: Vec<(Address, Value)>,
 }
 

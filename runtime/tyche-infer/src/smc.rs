@@ -87,6 +87,11 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
     if cfg.particles == 0 {
         return Err(Diagnostic::error("Smc needs at least one particle").with_code("E0730"));
     }
+    crate::limits::reserve(
+        opts.particles,
+        crate::limits::BYTES_PER_DRAW,
+        &format!("Smc({})", opts.particles),
+    )?;
     let native = opts.native.as_ref().and_then(|n| n.0.sequential());
     if let Some(seq) = native.filter(|s| crate::smc_native::applies(*s, opts)) {
         // `None`: a particle may have met a runtime error; the
@@ -106,6 +111,7 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
         &cfg,
         Seed(opts.seed),
         opts.progress.as_ref(),
+        opts.stop.as_ref(),
     )?;
     if out.population.log_evidence() == f64::NEG_INFINITY {
         return Err(all_zero("Smc", cfg.particles));
@@ -185,7 +191,7 @@ pub fn run_population(
     cfg: &SmcConfig,
     seed: Seed,
 ) -> Result<SmcOutput, Diagnostic> {
-    run_population_with(ctx, model, pop, cfg, seed, None)
+    run_population_with(ctx, model, pop, cfg, seed, None, None)
 }
 
 /// [`run_population`], reporting each step to `progress` (total unknown).
@@ -196,10 +202,12 @@ fn run_population_with(
     cfg: &SmcConfig,
     seed: Seed,
     progress: Option<&Progress>,
+    stop: Option<&crate::Stop>,
 ) -> Result<SmcOutput, Diagnostic> {
     let n = pop.len();
     let mut schedule = Schedule::new(cfg.ess_threshold, n, pop.ess());
     for step in 0u64.. {
+        crate::limits::check(stop)?;
         let step_seed = seed.stream(Purpose::Smc, step);
         // Flags set by any particle; OR is order-independent.
         let weighted = AtomicBool::new(false);

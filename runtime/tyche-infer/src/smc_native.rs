@@ -154,6 +154,7 @@ pub(crate) fn smc(
         if let Some(p) = &opts.progress {
             p.report(step + 1, 0);
         }
+        crate::limits::check(opts.stop.as_ref())?;
         schedule.weighted(weighted);
         let summary = pop.summary();
         if summary.log_mean == f64::NEG_INFINITY {

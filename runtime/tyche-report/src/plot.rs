@@ -481,19 +481,29 @@ fn draw_panel(area: &Area, panel: &Panel) -> Result<(), String> {
     }
 }
 
-/// A padded range around `lo..hi` (never empty).
+/// A padded range around `lo..hi` (never empty), whose ends and width are
+/// finite: plotters never finishes placing the ticks of an axis whose
+/// width overflows to infinity (a result spanning ±1e308), so ends are
+/// kept within ±[`AXIS_LIMIT`] (draws beyond are clipped by the figure).
 fn padded(lo: f64, hi: f64) -> (f64, f64) {
     if !(lo.is_finite() && hi.is_finite()) {
         return (0.0, 1.0);
     }
-    if hi > lo {
-        let pad = (hi - lo) * 0.05;
+    let (lo, hi) = (lo.clamp(-AXIS_LIMIT, AXIS_LIMIT), hi.clamp(-AXIS_LIMIT, AXIS_LIMIT));
+    let (a, b) = if hi > lo {
+        // Halves first: `hi - lo` itself may overflow.
+        let pad = (hi * 0.5 - lo * 0.5) * 0.1;
         (lo - pad, hi + pad)
     } else {
         let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
         (lo - pad, hi + pad)
-    }
+    };
+    (a.max(-AXIS_LIMIT), b.min(AXIS_LIMIT))
 }
+
+/// The largest magnitude of an axis end: two of them apart is still a
+/// finite width.
+const AXIS_LIMIT: f64 = f64::MAX / 4.0;
 
 fn histogram(area: &Area, title: &str, n: &NumberSummary) -> Result<(), String> {
     // A single value (or a degenerate bin) is drawn as a narrow bar.
@@ -771,6 +781,29 @@ mod tests {
         }
         let (name, _) = chain_traces(&ty, &values, 1).unwrap();
         assert_eq!(name, "result.0");
+    }
+
+    /// Issue 14 item 7: a result spanning ±1e308 (`x * 1e308` for `x ~
+    /// Uniform(-1, 1)`) made `--plot` loop forever; now the figure is drawn
+    /// (on a thread, so a regression fails instead of hanging).
+    #[test]
+    fn results_near_the_largest_real_are_plotted() {
+        for scale in [1e308, f64::MAX] {
+            let values: Vec<Value> = (0..100)
+                .map(|i| Value::Real((i as f64 / 49.5 - 1.0) * scale))
+                .collect();
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let (name, chains) = chain_traces(&Type::Real, &values, 2).unwrap();
+                let traces = Some((name.as_str(), &chains[..]));
+                let _ = tx.send(plot_svg(&info(), &Type::Real, &Draws::unweighted(&values), traces));
+            });
+            let svg = rx
+                .recv_timeout(std::time::Duration::from_secs(20))
+                .expect("plotting finishes")
+                .expect("the figure is drawn");
+            assert!(svg.starts_with("<svg"));
+        }
     }
 
     #[test]

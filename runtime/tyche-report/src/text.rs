@@ -261,8 +261,8 @@ impl Renderer<'_> {
         let labels: Vec<String> = shown
             .iter()
             .map(|(v, _)| match v {
-                Value::Str(s) => format!("{:?}", &**s),
-                other => other.to_string(),
+                Value::Str(s) => format!("{:?}", clip(s)),
+                other => clip(&other.to_string()),
             })
             .collect();
         let probs: Vec<f64> = shown.iter().map(|e| e.1).collect();
@@ -287,11 +287,7 @@ impl Renderer<'_> {
         let bw = self.width.saturating_sub(indent + lw + 9).clamp(10, 40);
         let top = probs.iter().copied().fold(0.0, f64::max);
         for (l, &p) in labels.iter().zip(probs) {
-            let label = if right {
-                format!("{l:>lw$}")
-            } else {
-                format!("{l:<lw$}")
-            };
+            let label = pad(l, lw, right);
             let b = bar(if top > 0.0 { p / top } else { 0.0 }, bw);
             self.line(indent, format!("{label}  {}  {b}", fixed(p, 3)).trim_end());
         }
@@ -323,24 +319,50 @@ impl Renderer<'_> {
             cells
                 .iter()
                 .zip(cw)
-                .map(|(c, w)| format!("{c:>w$}"))
+                .map(|(c, w)| pad(c, w, true))
                 .collect::<Vec<_>>()
                 .join("  ")
         };
         self.line(
             indent,
-            &format!("{:lw$}  {}", "", join(&heads.map(String::from))),
+            &format!("{}  {}", pad("", lw, false), join(&heads.map(String::from))),
         );
         for (label, r) in &rows {
             let body = match r {
                 Row::Stats(cells) => join(cells),
                 Row::Note(note) => note.clone(),
             };
-            self.line(indent, &format!("{label:<lw$}  {body}"));
+            self.line(indent, &format!("{}  {body}", pad(label, lw, false)));
         }
         if total > rows.len() {
             self.line(indent, &format!("… {} more", total - rows.len()));
         }
+    }
+}
+
+/// The longest value label a table shows, in characters: longer ones
+/// (a `String` result of any length) are cut with `…`.
+const MAX_LABEL: usize = 60;
+
+/// `label` cut to [`MAX_LABEL`] characters.
+fn clip(label: &str) -> String {
+    if label.chars().count() <= MAX_LABEL {
+        return label.to_string();
+    }
+    let mut cut: String = label.chars().take(MAX_LABEL - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// `s` padded with spaces to `width` characters (on the left when
+/// `right`-aligned). Not `format!("{s:>width$}")`: a width argument
+/// beyond 65,535 panics in `std::fmt`.
+fn pad(s: &str, width: usize, right: bool) -> String {
+    let fill = " ".repeat(width.saturating_sub(s.chars().count()));
+    if right {
+        fill + s
+    } else {
+        format!("{s}{fill}")
     }
 }
 
@@ -647,6 +669,20 @@ result: Bool   (5 weighted draws)
             text.contains("  result.1: Bool\n    false  0.500  "),
             "{text}"
         );
+    }
+
+    /// Issue 14 item 4: a `String` result of 70,000 characters (from a
+    /// `data s: String;` item) panicked in `format!` ("Formatting argument
+    /// out of range"); its label is cut to [`MAX_LABEL`] characters.
+    #[test]
+    fn very_long_string_results_are_cut() {
+        let long: Value = Value::Str("x".repeat(70_000).into());
+        let vals = vec![long, Value::Str("short".into())];
+        let text = to_text(&info(), &Type::Str, &Draws::unweighted(&vals), 60);
+        let longest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(longest < 120, "a line of {longest} characters:\n{text}");
+        assert!(text.contains("xxx…\""), "{text}");
+        assert!(text.contains("\"short\""), "{text}");
     }
 
     #[test]

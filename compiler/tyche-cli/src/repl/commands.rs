@@ -108,7 +108,7 @@ struct InferArgs {
     /// Particles for smc, importance and rejection.
     #[arg(long)]
     particles: Option<usize>,
-    /// Kept samples for mh (per chain).
+    /// Kept draws per chain for mh and pmmh (default 1000); runs for importance and rejection.
     #[arg(long)]
     samples: Option<usize>,
     /// Burn-in steps for mh.
@@ -515,10 +515,14 @@ impl Session {
         let automatic = args.method.is_none();
         let seed = self.seed;
         let job = move |p: &Arc<tyche_ir::Program>, globals: Arc<Vec<tyche_vm::Value>>| {
-            // An edit of an address no run reaches is an error, as in `tyche run`.
-            if let Some(d) = tyche_driver::check_addressed_surgeries(p, &globals, root, 200, seed)
-                .into_iter()
-                .next()
+            // An edit of an address no run reaches is an error where every
+            // run draws the same addresses, as in `tyche run` (elsewhere
+            // `tyche run` only warns; here nothing is said).
+            let decided = |f: tyche_ir::FuncId| crate::run::addresses_are_static(p, &globals, f);
+            if let Some(d) =
+                tyche_driver::check_addressed_surgeries(p, &globals, root, 200, seed, &decided)
+                    .into_iter()
+                    .find(|d| d.is_error())
             {
                 return Err(d);
             }
@@ -769,6 +773,12 @@ fn options(args: &InferArgs, session_seed: u64) -> tyche_infer::Options {
     }
     let four = matches!(args.method, None | Some(MethodArg::Nuts | MethodArg::Hmc));
     opts.chains = args.chains.unwrap_or(if four { 4 } else { 1 });
+    // `--samples` counts draws per chain, as in `tyche run` (NUTS and HMC
+    // take it so; for MH and PMMH it is multiplied here, and a product too
+    // large to count is refused by the method itself).
+    if matches!(method, Method::Mh | Method::Pmmh) {
+        opts.samples = opts.samples.saturating_mul(opts.chains);
+    }
     opts
 }
 
