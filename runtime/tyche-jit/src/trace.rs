@@ -2393,7 +2393,8 @@ fn flatten_tv(_g: &Graph, v: &TV) -> Option<Vec<NodeId>> {
 }
 
 /// `tyche_dist::special::sigmoid` as nodes (one `exp`).
-fn sigmoid(g: &mut Graph, x: NodeId) -> NodeId {
+/// `σ(x)` as nodes, without overflow (`tyche-dist`'s formula).
+pub(crate) fn sigmoid(g: &mut Graph, x: NodeId) -> NodeId {
     let ax = g.un(Un::Abs, x);
     let nax = g.neg(ax);
     let e = g.un(Un::Exp, nax);

@@ -16,7 +16,7 @@
 //! term right after the choice's log density.
 
 use crate::graph::Graph;
-use crate::ops::{Bin, Cmp, NodeId, Un};
+use crate::ops::{Bin, NodeId, Un};
 use tyche_dist::DistKind;
 
 /// Where a continuous distribution's values lie.
@@ -58,20 +58,6 @@ fn ln_sigmoid(g: &mut Graph, phi: NodeId) -> NodeId {
     g.neg(s)
 }
 
-/// `σ(φ)` computed without overflow.
-fn sigmoid(g: &mut Graph, phi: NodeId) -> NodeId {
-    let a = g.un(Un::Abs, phi);
-    let na = g.neg(a);
-    let e = g.un(Un::Exp, na);
-    let one = g.c(1.0);
-    let zero = g.c(0.0);
-    let d = g.add2(one, e);
-    let pos = g.div(one, d);
-    let neg = g.div(e, d);
-    let ge = g.cmp(Cmp::Ge, phi, zero);
-    g.select(ge, pos, neg)
-}
-
 /// The constrained value of coordinate `phi` and `log |dx/dφ|`, for a
 /// choice with support `s` and parameters `params` (nodes).
 pub fn constrain(g: &mut Graph, s: Support, params: &[NodeId], phi: NodeId) -> (NodeId, NodeId) {
@@ -83,7 +69,7 @@ pub fn constrain(g: &mut Graph, s: Support, params: &[NodeId], phi: NodeId) -> (
             let nphi = g.neg(phi);
             let lc = ln_sigmoid(g, nphi);
             let jac = g.add2(ls, lc);
-            let p = sigmoid(g, phi);
+            let p = crate::trace::sigmoid(g, phi);
             match bounds {
                 None => (p, jac),
                 Some((i, j)) => {
