@@ -183,6 +183,33 @@ fn failed_runs_leave_outputs_unchanged() {
     assert_eq!(dir.listing(), ["m.ppl", "out.csv", "out.svg"]);
 }
 
+/// Item 11 for CmdStan output: its file per chain is written through a
+/// temporary file too, so a run failing after it leaves the previous
+/// chain files as they were, and a run that succeeds replaces them.
+#[test]
+fn failed_runs_leave_cmdstan_chain_files_unchanged() {
+    let dir = TempDir::new("cmdstan");
+    let prog = dir.file("m.ppl", NORMAL);
+    let base = dir.path("fit.csv");
+    let chain1 = dir.file("fit_1.csv", "previous chain 1");
+    let chain2 = dir.file("fit_2.csv", "previous chain 2");
+    let svg = dir.file("out.svg", "previous svg");
+    let common = ["run", prog.as_str(), "--method", "mh", "--chains", "2", "--samples", "20"];
+    let mut failing = common.to_vec();
+    failing.extend(["--output", &base, "--output-format", "cmdstan", "--plot", &svg, "--plot-pair", "x,nosuch"]);
+    let out = run(&failing);
+    assert_ne!(out.status, 0, "{out:?}");
+    assert_eq!(std::fs::read_to_string(&chain1).unwrap(), "previous chain 1");
+    assert_eq!(std::fs::read_to_string(&chain2).unwrap(), "previous chain 2");
+    assert_eq!(dir.listing(), ["fit_1.csv", "fit_2.csv", "m.ppl", "out.svg"]);
+    let mut ok = common.to_vec();
+    ok.extend(["--output", &base, "--output-format", "cmdstan"]);
+    let out = run(&ok);
+    assert_eq!(out.status, 0, "{out:?}");
+    assert!(std::fs::read_to_string(&chain2).unwrap().starts_with("# model"));
+    assert_eq!(dir.listing(), ["fit_1.csv", "fit_2.csv", "m.ppl", "out.svg"]);
+}
+
 /// Items 12 and 17: bad output paths are refused before running (exit 2,
 /// the program untouched); a write that fails is exit 1 with the path and
 /// the system's reason.

@@ -126,6 +126,21 @@ impl Outputs {
         }
     }
 
+    /// Adds an output found only after the run (CmdStan's file per chain,
+    /// named from a checked path): its temporary file, renamed into place
+    /// with the others at [`commit`](Self::commit).
+    pub(crate) fn stage(&mut self, path: &Path) -> std::io::Result<PathBuf> {
+        let name = path.file_name().unwrap_or(std::ffi::OsStr::new("output"));
+        let temp = create_temp(folder(path), name)?;
+        self.0.push(Output {
+            path: path.to_path_buf(),
+            target: path.to_path_buf(),
+            temp: temp.clone(),
+            direct: false,
+        });
+        Ok(temp)
+    }
+
     /// The temporary file of the output at `path`.
     pub(crate) fn temp<'a>(&'a self, path: &'a Path) -> &'a Path {
         self.0

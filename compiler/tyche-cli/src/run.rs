@@ -208,7 +208,7 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
 pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8 {
     // Output paths are checked (and their temporary files created) before
     // anything runs.
-    let outputs = match prepare_outputs(&args, source.is_some()) {
+    let mut outputs = match prepare_outputs(&args, source.is_some()) {
         Ok(o) => o,
         Err(msg) => return usage(io, msg),
     };
@@ -442,8 +442,8 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
                     w.into_inner().map_err(|e| e.into_error())?.sync_all()
                 })
                 .map_err(|e| (path.clone(), e)),
-            // One file per chain, named from the path: written in place
-            // (the path was checked before the run).
+            // One file per chain, named from the path (checked before the
+            // run), each through a temporary file renamed at the end.
             crate::cli::OutputFormat::Cmdstan => crate::summary::write_cmdstan(
                 path,
                 &args,
@@ -451,6 +451,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
                 &draws,
                 result.mcmc.as_ref(),
                 started.elapsed().as_secs_f64(),
+                &mut |file| outputs.stage(file),
             ),
         };
         if let Err((path, e)) = written {

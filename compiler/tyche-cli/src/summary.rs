@@ -66,6 +66,7 @@ pub(crate) fn write_cmdstan(
     draws: &tyche_report::Draws,
     mcmc_stats: Option<&tyche_infer::McmcStats>,
     seconds: f64,
+    stage: &mut dyn FnMut(&Path) -> std::io::Result<PathBuf>,
 ) -> Result<(), (PathBuf, std::io::Error)> {
     let chains = draws.chain_count();
     let files: Vec<PathBuf> = (1..=chains).map(|c| chain_file(path, c)).collect();
@@ -135,7 +136,8 @@ pub(crate) fn write_cmdstan(
         ..Default::default()
     };
     for (file, text) in files.iter().zip(tyche_report::cmdstan_csvs(&run, draws)) {
-        std::fs::write(file, text).map_err(|e| (file.clone(), e))?;
+        let temp = stage(file).map_err(|e| (file.clone(), e))?;
+        std::fs::write(&temp, text).map_err(|e| (file.clone(), e))?;
     }
     Ok(())
 }
