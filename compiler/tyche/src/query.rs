@@ -917,9 +917,19 @@ impl Query {
         if edits.is_empty() {
             return Ok(());
         }
-        let unreached =
-            tyche_driver::unreached_addresses(program, globals, func, &edits, 200, self.opts.seed);
+        // As `tyche run` decides it: prior runs with a fixed seed (the
+        // query's seed never changes the verdict), and a refusal only where
+        // every run draws the same addresses, so that an unreached address
+        // is never drawn; elsewhere a rare address is accepted.
+        let unreached = tyche_driver::unreached_addresses(program, globals, func, &edits, 200, 0);
         if unreached.is_empty() {
+            return Ok(());
+        }
+        let limits = tyche_jit::Limits {
+            max_steps: 20_000_000,
+            ..Default::default()
+        };
+        if tyche_jit::trace::trace_with(program, globals, func, limits, true).is_err() {
             return Ok(());
         }
         let ir = &self.program.inner.compiled.ir;
@@ -936,7 +946,7 @@ impl Query {
                     d = d.with_primary(span, format!("`{a}` is never drawn in this model"));
                 }
                 d.with_note(format!(
-                    "the edit of `{a}` would change nothing (checked on 200 runs from the prior)"
+                    "every run of the model draws the same addresses: the edit of `{a}` would change nothing"
                 ))
                 .with_help("occurrences are counted from 0 per name: `z[0]` is the first `z` drawn")
             })

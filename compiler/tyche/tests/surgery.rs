@@ -198,3 +198,26 @@ fn edits_of_unreached_addresses_are_errors() {
         "{err}"
     );
 }
+
+/// Issue 14 item 13: an address a recursive model draws rarely (`b[8]`
+/// with probability 2⁻⁸) is accepted whatever the seed; the 200 prior runs
+/// behind the check never depend on the query's seed.
+#[test]
+fn rare_addresses_are_accepted_whatever_the_seed() {
+    let src = "fn flips(n: Int) -> Int { let b ~ Bernoulli(0.5); if b { flips(n + 1) } else { n } }
+               fn model() -> Int { flips(0) }";
+    let q = Program::from_source("rare.ppl", src)
+        .unwrap()
+        .model("model")
+        .unwrap();
+    for seed in 0..6 {
+        let r = q
+            .clone()
+            .seed(seed)
+            .method(tyche::Method::Smc)
+            .condition_at("b", 8, true)
+            .unwrap()
+            .run();
+        assert!(r.is_ok(), "seed {seed}: {:?}", r.err().map(|e| e.to_string()));
+    }
+}
