@@ -527,13 +527,14 @@ impl Session {
                 return Err(d);
             }
             let m = tyche_infer::Model::for_function(Arc::clone(p), globals, root);
-            tyche_jit::infer(&m, &mut opts, automatic, tyche_jit::BackendRequest::Auto)
+            tyche_jit::run(&m, &mut opts, automatic, tyche_jit::BackendRequest::Auto)
                 .map(|r| (r, opts))
         };
-        let (result, opts) = match self.execute(Arc::clone(&program), plan, job) {
+        let (ran, opts) = match self.execute(Arc::clone(&program), plan, job) {
             Ok(r) => r,
             Err(f) => return self.failure(io, f),
         };
+        let result = ran.result;
         let ty = tyche_driver::result_type(&program, root);
         let values: Vec<tyche_vm::Value> = result.draws.iter().map(|d| d.value.clone()).collect();
         let weights: Vec<f64> = result.draws.iter().map(|d| d.log_weight).collect();
@@ -547,13 +548,15 @@ impl Session {
             }
         }
         extra.insert("exact".into(), result.exact.into());
+        // What `tyche run` says: why this method, what its diagnostics doubt.
+        crate::run::add_diagnosis(&mut extra, ran.reason.as_deref(), &ran.diagnosis);
         let info = tyche_report::RunInfo {
             model: surgery_text(&model, &self.edits),
             method: opts.method.name().to_string(),
             seed: opts.seed,
             log_evidence: result.log_evidence,
             ess: result.ess,
-            backend: Some("interpreter".into()),
+            backend: Some(result.backend.name().into()),
             extra,
         };
         let _ = write!(io.out, "{}", tyche_report::to_text(&info, &ty, &draws, 60));
