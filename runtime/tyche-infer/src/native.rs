@@ -300,6 +300,11 @@ pub trait NativeGradient: Send + Sync {
     fn fault(&self, _phi: &[f64], _theta: &[f64]) -> Option<Diagnostic> {
         None
     }
+    /// The first site (sample, observation, factor) whose log probability
+    /// is −∞ or NaN at these values: why a point has no density.
+    fn impossible(&self, _phi: &[f64], _theta: &[f64]) -> Option<SiteId> {
+        None
+    }
 }
 
 /// Evaluates a [`NativeGradient`]'s log density and gradient.

@@ -581,7 +581,8 @@ fn find_step_size(sys: &mut System<'_>, z: &Point, mut eps: f64, rng: &mut Infer
 
 /// A chain's first point: φ uniform in (−2, 2) where the density and its
 /// gradient are finite.
-fn initial_point(sys: &mut System<'_>, dim: usize, rng: &mut InferRng) -> Option<Point> {
+fn initial_point(sys: &mut System<'_>, dim: usize, rng: &mut InferRng) -> Result<Point, Vec<f64>> {
+    let mut last = vec![0.0; dim];
     for _ in 0..MAX_INIT_TRIES {
         let mut z = Point {
             q: (0..dim).map(|_| rng.random::<f64>() * 4.0 - 2.0).collect(),
@@ -591,10 +592,11 @@ fn initial_point(sys: &mut System<'_>, dim: usize, rng: &mut InferRng) -> Option
         };
         sys.update(&mut z);
         if z.logp.is_finite() {
-            return Some(z);
+            return Ok(z);
         }
+        last = z.q;
     }
-    None
+    Err(last)
 }
 
 /// Runs NUTS or static HMC (`opts.method`) on `opts.gradient`.
@@ -698,15 +700,28 @@ fn run_chain(
     if let Some(d) = sys.fault.take() {
         return Err(d);
     }
-    let Some(mut z) = start else {
-        return Err(Diagnostic::error(format!(
-            "{} found no point where the log density and its gradient are finite \
-             in {MAX_INIT_TRIES} tries",
-            opts.method.name()
-        ))
-        .with_code("E0740")
-        .with_note("initial values are drawn uniformly in (-2, 2) on unconstrained coordinates")
-        .with_help("check that the observations are possible under the prior"));
+    let mut z = match start {
+        Ok(z) => z,
+        Err(last) => {
+            let d = Diagnostic::error(format!(
+                "{} found no point where the log density and its gradient are finite \
+                 in {MAX_INIT_TRIES} tries",
+                opts.method.name()
+            ))
+            .with_code("E0740")
+            .with_note("initial values are drawn uniformly in (-2, 2) on unconstrained coordinates")
+            .with_help("check that the observations are possible under the prior");
+            // Where the last point tried had no density.
+            let mut theta = Vec::new();
+            g.constrain(&last, &mut theta);
+            return Err(match g.impossible(&last, &theta) {
+                Some(site) => d.with_primary(
+                    model.program.site(site).span,
+                    "this has probability zero at every starting point tried",
+                ),
+                None => d,
+            });
+        }
     };
     let every = (opts.chains.max(1) * (opts.warmup + opts.samples))
         .div_ceil(200)

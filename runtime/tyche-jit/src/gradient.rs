@@ -181,6 +181,10 @@ impl tyche_infer::NativeGradient for GradientModel {
         "kernel interpreter"
     }
 
+    fn impossible(&self, _phi: &[f64], theta: &[f64]) -> Option<SiteId> {
+        self.replayer.impossible_at(theta)
+    }
+
     fn fault(&self, phi: &[f64], theta: &[f64]) -> Option<Diagnostic> {
         // A coordinate far enough out that its transform saturates (exp
         // overflowing or underflowing, σ rounding to 0 or 1) is a value

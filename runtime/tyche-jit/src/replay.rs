@@ -102,6 +102,15 @@ impl Replayer {
         }
     }
 
+    /// The first site (sample, observation or factor) whose log
+    /// probability is −∞ or NaN in the interpreter's run at θ: where a
+    /// point has no density.
+    pub fn impossible_at(&self, theta: &[f64]) -> Option<tyche_ir::SiteId> {
+        let mut first = None;
+        let _ = self.run_noting(theta, &mut first);
+        first
+    }
+
     /// The log joint at θ.
     pub fn log_joint(&self, theta: &[f64]) -> Result<f64, ReplayError> {
         match self.run(theta) {
@@ -158,6 +167,16 @@ impl Replayer {
 
     /// Runs the model with θ's choices: its log joint and return value.
     fn run(&self, theta: &[f64]) -> Result<(f64, Value), Failure> {
+        self.run_noting(theta, &mut None)
+    }
+
+    /// [`run`](Self::run), noting in `impossible` the first site whose
+    /// log probability (or factor) is −∞ or NaN.
+    fn run_noting(
+        &self,
+        theta: &[f64],
+        impossible: &mut Option<tyche_ir::SiteId>,
+    ) -> Result<(f64, Value), Failure> {
         let mut m = Machine::for_function(
             Arc::clone(&self.program),
             Arc::clone(&self.globals),
@@ -169,7 +188,7 @@ impl Replayer {
         let mut effect = m.run().map_err(Failure::Runtime)?;
         let result = loop {
             effect = match effect {
-                Effect::Sample { addr, dist, .. } => {
+                Effect::Sample { addr, dist, site, .. } => {
                     let (Some(&(name, index)), Some(&x)) = (self.names.get(i), theta.get(i)) else {
                         return Err(Failure::Layout(format!(
                             "the run makes more than {} choices",
@@ -183,15 +202,22 @@ impl Replayer {
                         )));
                     }
                     let v = theta_value(&dist, x);
-                    total += dist.log_prob(&v);
+                    let lp = dist.log_prob(&v);
+                    note(impossible, site, lp);
+                    total += lp;
                     i += 1;
                     m.resume(v).map_err(Failure::Runtime)?
                 }
-                Effect::Observe { dist, value, .. } => {
-                    total += dist.log_prob(&value);
+                Effect::Observe { dist, value, site, .. } => {
+                    let lp = dist.log_prob(&value);
+                    note(impossible, site, lp);
+                    total += lp;
                     m.run().map_err(Failure::Runtime)?
                 }
-                Effect::Factor { log_weight, .. } => {
+                Effect::Factor {
+                    log_weight, site, ..
+                } => {
+                    note(impossible, site, log_weight);
                     total += log_weight;
                     m.run().map_err(Failure::Runtime)?
                 }
@@ -211,6 +237,13 @@ impl Replayer {
             )));
         }
         Ok((total, result))
+    }
+}
+
+/// Notes `site` as the first impossible one if `lp` is −∞ or NaN.
+fn note(first: &mut Option<tyche_ir::SiteId>, site: tyche_ir::SiteId, lp: f64) {
+    if first.is_none() && (lp.is_nan() || lp == f64::NEG_INFINITY) {
+        *first = Some(site);
     }
 }
 
