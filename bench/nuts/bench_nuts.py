@@ -21,7 +21,11 @@ import sys
 import tempfile
 import time
 
+import warnings
+
 import numpy as np
+
+warnings.filterwarnings("ignore", category=FutureWarning)
 
 # NumPyro runs its 4 chains in parallel on 4 host "devices"; this must be set
 # before jax is imported.
@@ -156,29 +160,58 @@ def tyche_names(model, cols):
 # ---------------------------------------------------------------- tools
 
 
-def run_stan(model, data, delta, seed, workdir):
-    import contextlib
+class OutputToFile:
+    """Sends file descriptors 1 and 2 to a file: pystan's messages and the
+    C++ compiler's warnings (printed by a child process) go to a log, not
+    the table."""
 
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.log = open(self.path, "w")
+        self.saved = (os.dup(1), os.dup(2))
+        os.dup2(self.log.fileno(), 1)
+        os.dup2(self.log.fileno(), 2)
+
+    def __exit__(self, *exc):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(self.saved[0], 1)
+        os.dup2(self.saved[1], 2)
+        os.close(self.saved[0])
+        os.close(self.saved[1])
+        self.log.close()
+
+
+def run_stan(model, data, delta, seed, workdir):
     import stan
 
     code = open(os.path.join(HERE, "stan", model + ".stan")).read()
     sdata = {k: data[k] for k in STAN_DATA[model]}
-    # pystan's build and progress messages go to a log, not the table.
-    with open(os.path.join(workdir, model + ".stan.log"), "w") as log, contextlib.redirect_stderr(log), \
-            contextlib.redirect_stdout(log):
-        t0 = time.perf_counter()
-        posterior = stan.build(code, data=sdata, random_seed=seed)
-        t1 = time.perf_counter()
-        fit = posterior.sample(num_chains=CHAINS, num_warmup=WARMUP, num_samples=DRAWS, delta=delta)
-        t2 = time.perf_counter()
+    # httpstan compiles in a build/ folder under the current directory.
+    cwd = os.getcwd()
+    os.chdir(workdir)
+    try:
+        with OutputToFile(os.path.join(workdir, model + ".stan.log")):
+            t0 = time.perf_counter()
+            posterior = stan.build(code, data=sdata, random_seed=seed)
+            t1 = time.perf_counter()
+            fit = posterior.sample(num_chains=CHAINS, num_warmup=WARMUP, num_samples=DRAWS, delta=delta)
+            t2 = time.perf_counter()
+    finally:
+        os.chdir(cwd)
     named = {}
     for name, dims in zip(fit.param_names, fit.dims):
         # fit[name] is [*dims, draws * chains], draw-major (index draw * chains + chain).
         a = np.moveaxis(np.asarray(fit[name]), -1, 0)
         a = a.reshape((DRAWS, CHAINS) + tuple(dims)).swapaxes(0, 1)
         named[name] = a
-    divergent = int(np.sum(fit["divergent__"])) if "divergent__" in fit.sample_and_sampler_param_names else 0
-    return t1 - t0, t2 - t1, named, divergent
+    divergent = int(np.sum(fit["divergent__"]))
+    steps = float(np.mean(fit["n_leapfrog__"]))
+    return t1 - t0, t2 - t1, named, divergent, steps
 
 
 class CompileClock:
@@ -229,11 +262,11 @@ def run_numpyro(model, data, delta, seed):
     # about 0: the compile time is what JAX reports (CompileClock), and the
     # sampling time is the second run's wall time minus its compile time.
     t0 = time.perf_counter()
-    mcmc.run(jax.random.PRNGKey(seed), **args, extra_fields=("diverging",))
+    mcmc.run(jax.random.PRNGKey(seed), **args, extra_fields=("diverging", "num_steps"))
     jax.block_until_ready(mcmc.get_samples())
     t1 = time.perf_counter()
     comp1 = COMPILE_CLOCK.total(t0)
-    mcmc.run(jax.random.PRNGKey(seed + 1), **args, extra_fields=("diverging",))
+    mcmc.run(jax.random.PRNGKey(seed + 1), **args, extra_fields=("diverging", "num_steps"))
     jax.block_until_ready(mcmc.get_samples())
     t2 = time.perf_counter()
     comp2 = COMPILE_CLOCK.total(t1)
@@ -241,9 +274,10 @@ def run_numpyro(model, data, delta, seed):
     samples = mcmc.get_samples(group_by_chain=True)
     named = {k: np.asarray(v, dtype=np.float64) for k, v in samples.items()}
     divergent = int(np.sum(mcmc.get_extra_fields()["diverging"]))
+    steps = float(np.mean(mcmc.get_extra_fields()["num_steps"]))
     note = (f"numpyro runs: first {first:.2f} s (compile {comp1:.2f}), second {second:.2f} s (compile {comp2:.2f}); "
             f"first - second = {first - second:.2f} s")
-    return comp1, second - comp2, named, divergent, note
+    return comp1, second - comp2, named, divergent, steps, note
 
 
 def run_tyche(tyche, model, delta, seed, workdir):
@@ -298,7 +332,7 @@ def main():
     print(f"chains {CHAINS}, warm-up {WARMUP}, draws {DRAWS} per chain; seed {args.seed}")
     print("versions: " + ", ".join(f"{m} {__import__(m).__version__}" for m in ("stan", "httpstan", "numpyro", "jax", "arviz")
                                    if _importable(m)))
-    header = f"{'model':<26} {'tool':<8} {'compile_s':>9} {'sample_s':>9} {'first_s':>8} {'min_ess':>8} {'ess/s':>8} {'worst_mean_dev':>14}  {'min_ess_param':<12} {'mean_dev_param':<12} {'div':>4} mean_ok"
+    header = f"{'model':<26} {'tool':<8} {'compile_s':>9} {'sample_s':>9} {'first_s':>8} {'min_ess':>8} {'ess/s':>8} {'worst_mean_dev':>14}  {'min_ess_param':<12} {'mean_dev_param':<12} {'div':>4} {'steps':>6} mean_ok"
     rows = {}
     for model in args.models.split(","):
         data = json.load(open(os.path.join(EXAMPLES, model + ".data.json")))
@@ -310,16 +344,17 @@ def main():
         for tool in tools:
             try:
                 if tool == "stan":
-                    comp, samp, named, div = run_stan(model, data, delta, args.seed, workdir)
+                    comp, samp, named, div, steps = run_stan(model, data, delta, args.seed, workdir)
                     draws = from_arrays(named, ref.keys())
                 elif tool == "numpyro":
-                    comp, samp, named, div, note = run_numpyro(model, data, delta, args.seed)
+                    comp, samp, named, div, steps, note = run_numpyro(model, data, delta, args.seed)
                     print("  " + note, flush=True)
                     draws = from_arrays(named, ref.keys())
                 elif tool == "tyche":
                     comp, samp, cols = run_tyche(args.tyche, model, delta, args.seed, workdir)
                     draws = tyche_names(model, cols)
                     div = -1  # not in the CSV; `tyche run` prints a warning when transitions diverge
+                    steps = float("nan")  # not reported by `tyche run`
                 else:
                     raise SystemExit(f"unknown tool {tool}")
             except Exception as e:  # report and go on with the other tools
@@ -329,7 +364,7 @@ def main():
             r = dict(compile=comp, sample=samp, first=comp + samp, ess=ess, ess_s=ess / samp, dev=dev)
             rows[(model, tool)] = r
             divs = "-" if div < 0 else str(div)
-            print(f"{model:<26} {tool:<8} {comp:9.2f} {samp:9.2f} {comp + samp:8.2f} {ess:8.0f} {ess / samp:8.0f} {dev:14.3f}  {ess_p:<12} {dev_p:<12} {divs:>4} {'ok' if dev <= 0.1 else 'MISS'}", flush=True)
+            print(f"{model:<26} {tool:<8} {comp:9.2f} {samp:9.2f} {comp + samp:8.2f} {ess:8.0f} {ess / samp:8.0f} {dev:14.3f}  {ess_p:<12} {dev_p:<12} {divs:>4} {('-' if steps != steps else f'{steps:.1f}'):>6} {'ok' if dev <= 0.1 else 'MISS'}", flush=True)
 
     print("\n== ratios, Tyche / other (ESS/s: above 1 means Tyche is better; first posterior: below 1 means Tyche is faster)")
     print(f"{'model':<26} {'vs':<8} {'ess/s ratio':>11} {'target':>7} {'first_s ratio':>13} {'target':>7}")
