@@ -213,6 +213,13 @@ fn compare(
     let t_tyche = per_call(secs, |i| tyche.eval(&points[i % POINTS], &mut g1));
     let t_hand = per_call(secs, |i| hand(&points[i % POINTS], &mut g2));
     let t_value = per_call(secs, |i| kernel.eval(&points[i % POINTS]));
+    // The same kernel's value compiled to native code (Cranelift), as MH
+    // uses it: what generated code achieves today, without a gradient.
+    let native = tyche_jit::compile(kernel).unwrap_or_else(|e| {
+        eprintln!("{name}: the kernel does not compile: {e}");
+        std::process::exit(1)
+    });
+    let t_native = per_call(secs, |i| native.log_density(&points[i % POINTS]));
     let ratio = t_tyche / t_hand;
     let loops: Vec<String> = kernel
         .loops
@@ -230,7 +237,9 @@ fn compare(
     println!("time grad_{name}_hand {t_hand:.3e}");
     println!("time value_{name}_tyche_kernel_interp {t_value:.3e}");
     println!("ratio grad_{name}_tyche_vs_hand {ratio:.1}");
+    println!("time value_{name}_tyche_native {t_native:.3e}");
     println!("ratio grad_{name}_tyche_vs_own_value {:.2}", t_tyche / t_value);
+    println!("ratio value_{name}_tyche_native_vs_hand_gradient {:.2}", t_native / t_hand);
     ratio
 }
 
