@@ -364,7 +364,7 @@ def main():
             r = dict(compile=comp, sample=samp, first=comp + samp, ess=ess, ess_s=ess / samp, dev=dev)
             rows[(model, tool)] = r
             divs = "-" if div < 0 else str(div)
-            print(f"{model:<26} {tool:<8} {comp:9.2f} {samp:9.2f} {comp + samp:8.2f} {ess:8.0f} {ess / samp:8.0f} {dev:14.3f}  {ess_p:<12} {dev_p:<12} {divs:>4} {('-' if steps != steps else f'{steps:.1f}'):>6} {'ok' if dev <= 0.1 else 'MISS'}", flush=True)
+            print(f"{model:<26} {tool:<8} {comp:9.3f} {samp:9.2f} {comp + samp:8.2f} {ess:8.0f} {ess / samp:8.0f} {dev:14.3f}  {ess_p:<12} {dev_p:<12} {divs:>4} {('-' if steps != steps else f'{steps:.1f}'):>6} {'ok' if dev <= 0.1 else 'MISS'}", flush=True)
 
     print("\n== ratios, Tyche / other (ESS/s: above 1 means Tyche is better; first posterior: below 1 means Tyche is faster)")
     print(f"{'model':<26} {'vs':<8} {'ess/s ratio':>11} {'target':>7} {'first_s ratio':>13} {'target':>7}")
