@@ -132,27 +132,32 @@ def from_arrays(named, ref_names):
 
 
 def tyche_names(model, cols):
-    """Reference name → a function of the Tyche CSV's columns (the model's result tuple)."""
+    """Reference name → [chain, draw] array, from the CmdStan columns of the
+    model's result tuple (`result:I` and `result:I.J`, 1-based)."""
+
+    def r(i, j=None):
+        return cols[f"result:{i}" if j is None else f"result:{i}.{j}"]
+
     if model == "eight_schools_noncentered":
-        m = {"mu": cols["result.0"], "tau": cols["result.1"]}
-        for j in range(8):
-            m[f"theta[{j + 1}]"] = cols[f"result.2[{j}]"]
+        m = {"mu": r(1), "tau": r(2)}
+        for j in range(1, 9):
+            m[f"theta[{j}]"] = r(3, j)
         return m
     if model == "kidscore_momiq":
-        return {"beta[1]": cols["result.0"], "beta[2]": cols["result.1"], "sigma": cols["result.2"]}
+        return {"beta[1]": r(1), "beta[2]": r(2), "sigma": r(3)}
     if model == "arK":
-        m = {"alpha": cols["result.0"], "sigma": cols["result.2"]}
-        for k in range(5):
-            m[f"beta[{k + 1}]"] = cols[f"result.1[{k}]"]
+        m = {"alpha": r(1), "sigma": r(3)}
+        for k in range(1, 6):
+            m[f"beta[{k}]"] = r(2, k)
         return m
     if model == "hmm_example":
         return {
-            "theta1[1]": cols["result.0"],
-            "theta1[2]": 1.0 - cols["result.0"],
-            "theta2[1]": cols["result.1"],
-            "theta2[2]": 1.0 - cols["result.1"],
-            "mu[1]": cols["result.2"],
-            "mu[2]": cols["result.3"],
+            "theta1[1]": r(1),
+            "theta1[2]": 1.0 - r(1),
+            "theta2[1]": r(2),
+            "theta2[2]": 1.0 - r(2),
+            "mu[1]": r(3),
+            "mu[2]": r(4),
         }
     raise KeyError(model)
 
@@ -290,19 +295,23 @@ def run_tyche(tyche, model, delta, seed, workdir):
     t0 = time.perf_counter()
     subprocess.run(base + ["--warmup", "1", "--samples", "1"], check=True, stdout=subprocess.DEVNULL)
     t1 = time.perf_counter()
-    out = os.path.join(workdir, model + ".csv")
+    prefix = os.path.join(workdir, model + ".csv")
     t2 = time.perf_counter()
-    subprocess.run(base + ["--warmup", str(WARMUP), "--samples", str(DRAWS), "--output", out], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(base + ["--warmup", str(WARMUP), "--samples", str(DRAWS), "--output-format", "cmdstan",
+                           "--output", prefix], check=True, stdout=subprocess.DEVNULL)
     t3 = time.perf_counter()
     startup, total = t1 - t0, t3 - t2
-    with open(out) as f:
-        rows = list(csv.DictReader(f))
-    cols = {k: np.array([float(r[k]) for r in rows]) for k in rows[0].keys()}
-    chain = cols["chain"].astype(int)
-    order = np.lexsort((cols["draw"], chain))
-    cols = {k: v[order].reshape(CHAINS, DRAWS) for k, v in cols.items()}
-    return startup, max(total - startup, 0.0), cols
+    # One CmdStan CSV per chain: PREFIX_1.csv … PREFIX_4.csv.
+    chains = []
+    for c in range(1, CHAINS + 1):
+        with open(os.path.join(workdir, f"{model}_{c}.csv")) as f:
+            rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+        assert len(rows) == DRAWS, f"chain {c}: {len(rows)} draws"
+        chains.append({k: np.array([float(r[k]) for r in rows]) for k in rows[0].keys()})
+    cols = {k: np.stack([ch[k] for ch in chains]) for k in chains[0]}
+    divergent = int(np.sum(cols["divergent__"]))
+    steps = float(np.mean(cols["n_leapfrog__"]))
+    return startup, max(total - startup, 0.0), cols, divergent, steps
 
 
 # ---------------------------------------------------------------- diagnostics
@@ -351,10 +360,8 @@ def main():
                     print("  " + note, flush=True)
                     draws = from_arrays(named, ref.keys())
                 elif tool == "tyche":
-                    comp, samp, cols = run_tyche(args.tyche, model, delta, args.seed, workdir)
+                    comp, samp, cols, div, steps = run_tyche(args.tyche, model, delta, args.seed, workdir)
                     draws = tyche_names(model, cols)
-                    div = -1  # not in the CSV; `tyche run` prints a warning when transitions diverge
-                    steps = float("nan")  # not reported by `tyche run`
                 else:
                     raise SystemExit(f"unknown tool {tool}")
             except Exception as e:  # report and go on with the other tools
@@ -363,8 +370,8 @@ def main():
             ess, ess_p, dev, dev_p = summarise(draws, ref)
             r = dict(compile=comp, sample=samp, first=comp + samp, ess=ess, ess_s=ess / samp, dev=dev)
             rows[(model, tool)] = r
-            divs = "-" if div < 0 else str(div)
-            print(f"{model:<26} {tool:<8} {comp:9.3f} {samp:9.2f} {comp + samp:8.2f} {ess:8.0f} {ess / samp:8.0f} {dev:14.3f}  {ess_p:<12} {dev_p:<12} {divs:>4} {('-' if steps != steps else f'{steps:.1f}'):>6} {'ok' if dev <= 0.1 else 'MISS'}", flush=True)
+            divs = str(div)
+            print(f"{model:<26} {tool:<8} {comp:9.3f} {samp:9.2f} {comp + samp:8.2f} {ess:8.0f} {ess / samp:8.0f} {dev:14.3f}  {ess_p:<12} {dev_p:<12} {divs:>4} {steps:6.1f} {'ok' if dev <= 0.1 else 'MISS'}", flush=True)
 
     print("\n== ratios, Tyche / other (ESS/s: above 1 means Tyche is better; first posterior: below 1 means Tyche is faster)")
     print(f"{'model':<26} {'vs':<8} {'ess/s ratio':>11} {'target':>7} {'first_s ratio':>13} {'target':>7}")
