@@ -68,16 +68,16 @@ fn gradient_model(name: &str, src: &str, data: &Json) -> GradientModel {
         eprintln!("{}", render_all(d, s, false));
         std::process::exit(1)
     };
-    let compiled = tyche_driver::compile_source(&mut sources, name, src)
-        .unwrap_or_else(|d| die(&d, &sources));
+    let compiled =
+        tyche_driver::compile_source(&mut sources, name, src).unwrap_or_else(|d| die(&d, &sources));
     let text = data.to_string();
     let (file, value) =
         tyche_driver::parse_data_file(&mut sources, &format!("{name}.data.json"), &text)
             .unwrap_or_else(|d| die(&[d], &sources));
     let bound = tyche_driver::bind_data(&compiled, &sources, Some((file, &value)))
         .unwrap_or_else(|d| die(&d, &sources));
-    let func = tyche_driver::model(&compiled, &sources, "model")
-        .unwrap_or_else(|d| die(&[d], &sources));
+    let func =
+        tyche_driver::model(&compiled, &sources, "model").unwrap_or_else(|d| die(&[d], &sources));
     let globals = tyche_driver::evaluate_globals(&compiled.ir, &bound)
         .unwrap_or_else(|d| die(&[d], &sources));
     GradientModel::new(&compiled.ir, &globals, func).unwrap_or_else(|e| {
@@ -146,7 +146,11 @@ impl LogReg {
             // log p(y | eta) = -softplus(-eta) if y, -softplus(eta) if not;
             // its derivative in eta is y - sigmoid(eta).
             let p = 1.0 / (1.0 + (-eta).exp());
-            let (l, r) = if y { (-softplus(-eta), 1.0 - p) } else { (-softplus(eta), -p) };
+            let (l, r) = if y {
+                (-softplus(-eta), 1.0 - p)
+            } else {
+                (-softplus(eta), -p)
+            };
             lp += l;
             grad[0] += r;
             for (g, x) in grad[1..].iter_mut().zip(row) {
@@ -171,7 +175,9 @@ fn per_call(secs: f64, mut f: impl FnMut(usize) -> f64) -> f64 {
         }
         let dt = t0.elapsed().as_secs_f64();
         if dt > 0.02 {
-            reps = ((reps as f64) * (secs / BATCHES as f64) / dt).ceil().max(1.0) as usize;
+            reps = ((reps as f64) * (secs / BATCHES as f64) / dt)
+                .ceil()
+                .max(1.0) as usize;
             break;
         }
         reps *= 2;
@@ -197,7 +203,12 @@ fn compare(
 ) -> f64 {
     let dim = points[0].len();
     let mut tyche = gm.gradient();
-    assert_eq!(tyche.dim(), dim, "{name}: the kernel has {} coordinates, not {dim}", tyche.dim());
+    assert_eq!(
+        tyche.dim(),
+        dim,
+        "{name}: the kernel has {} coordinates, not {dim}",
+        tyche.dim()
+    );
     let (mut g1, mut g2) = (vec![0.0; dim], vec![0.0; dim]);
     let close = |a: f64, b: f64, scale: f64| (a - b).abs() <= 1e-9 * scale.max(1.0);
     for phi in points {
@@ -238,8 +249,14 @@ fn compare(
     println!("time value_{name}_tyche_kernel_interp {t_value:.3e}");
     println!("ratio grad_{name}_tyche_vs_hand {ratio:.1}");
     println!("time value_{name}_tyche_native {t_native:.3e}");
-    println!("ratio grad_{name}_tyche_vs_own_value {:.2}", t_tyche / t_value);
-    println!("ratio value_{name}_tyche_native_vs_hand_gradient {:.2}", t_native / t_hand);
+    println!(
+        "ratio grad_{name}_tyche_vs_own_value {:.2}",
+        t_tyche / t_value
+    );
+    println!(
+        "ratio value_{name}_tyche_native_vs_hand_gradient {:.2}",
+        t_native / t_hand
+    );
     ratio
 }
 
@@ -267,13 +284,24 @@ fn main() {
 
     // Linear regression: y = 1 + 2x + N(0, 0.5²).
     let x: Vec<f64> = (0..N).map(|_| normal(&mut rng)).collect();
-    let y: Vec<f64> = x.iter().map(|x| 1.0 + 2.0 * x + 0.5 * normal(&mut rng)).collect();
+    let y: Vec<f64> = x
+        .iter()
+        .map(|x| 1.0 + 2.0 * x + 0.5 * normal(&mut rng))
+        .collect();
     let lin = LinReg { x, y };
     let gm = gradient_model("linreg", LINREG, &json!({"x": lin.x, "y": lin.y}));
     let points: Vec<Vec<f64>> = (0..POINTS)
-        .map(|_| vec![1.0 + 0.1 * normal(&mut rng), 2.0 + 0.1 * normal(&mut rng), 0.5f64.ln() + 0.1 * normal(&mut rng)])
+        .map(|_| {
+            vec![
+                1.0 + 0.1 * normal(&mut rng),
+                2.0 + 0.1 * normal(&mut rng),
+                0.5f64.ln() + 0.1 * normal(&mut rng),
+            ]
+        })
         .collect();
-    let r1 = compare("linreg_n1000", &gm, &points, secs, |p, g| lin.log_density_gradient(p, g));
+    let r1 = compare("linreg_n1000", &gm, &points, secs, |p, g| {
+        lin.log_density_gradient(p, g)
+    });
 
     // Logistic regression, N × D standard-normal covariates.
     let truth: Vec<f64> = (0..=D).map(|_| 0.5 * normal(&mut rng)).collect();
@@ -291,7 +319,9 @@ fn main() {
     let points: Vec<Vec<f64>> = (0..POINTS)
         .map(|_| truth.iter().map(|t| t + 0.1 * normal(&mut rng)).collect())
         .collect();
-    let r2 = compare("logreg_n1000_d10", &gm, &points, secs, |p, g| log.log_density_gradient(p, g));
+    let r2 = compare("logreg_n1000_d10", &gm, &points, secs, |p, g| {
+        log.log_density_gradient(p, g)
+    });
 
     for (name, r) in [("linreg_n1000", r1), ("logreg_n1000_d10", r2)] {
         println!(
