@@ -3,7 +3,7 @@
 # the same run, then the gradient micro-benchmark. Not run in CI; see
 # bench/nuts/README.md. From the repository root or anywhere:
 #
-#     bash bench/nuts/run.sh                      # everything (about 10 minutes on 2 loaded cores)
+#     bash bench/nuts/run.sh                      # everything (about 4 minutes on 2 loaded cores)
 #     MODELS=arK,hmm_example bash bench/nuts/run.sh
 #     TOOLS=numpyro,tyche bash bench/nuts/run.sh  # skip Stan's model builds
 #     SKIP_GRAD=1 bash bench/nuts/run.sh
