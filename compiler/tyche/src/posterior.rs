@@ -635,7 +635,7 @@ impl Posterior {
             seed: self.seed,
             log_evidence: self.log_evidence,
             ess: self.ess,
-            backend: Some("interpreter".into()),
+            backend: Some(self.backend.into()),
             extra,
         };
         let values = self.draws.iter().map(|d| d.value.clone()).collect();
