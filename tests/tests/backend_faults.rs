@@ -221,9 +221,10 @@ fn check(c: &Case) -> Found {
     };
     let what = format!("{} --method {} --seed {}", c.name, c.method, c.seed);
     if interp.stderr.contains("panicked") || ![0, 1].contains(&interp.status) {
-        found
-            .problems
-            .push(format!("{what}: interpreter exit {}: {}", interp.status, interp.stderr));
+        found.problems.push(format!(
+            "{what}: interpreter exit {}: {}",
+            interp.status, interp.stderr
+        ));
     }
     for backend in ["auto", "jit"] {
         let out = run(c, backend);
@@ -254,7 +255,11 @@ fn compiled_code_fails_where_the_interpreter_fails() {
             methods.push("enumerate");
         }
         for method in methods {
-            let seeds: &[&str] = if method == "enumerate" { &SEEDS[..1] } else { SEEDS };
+            let seeds: &[&str] = if method == "enumerate" {
+                &SEEDS[..1]
+            } else {
+                SEEDS
+            };
             for &seed in seeds {
                 cases.push(Case {
                     name: name.clone(),
@@ -304,11 +309,18 @@ fn nuts_fails_where_the_interpreter_fails() {
     let cases: Vec<&(String, PathBuf)> = models.iter().filter(|(n, _)| !discrete(n)).collect();
     let found = par_map(&cases, |(name, path)| {
         let base = |method: &str, backend: &str| -> Vec<String> {
-            ["run", &path.display().to_string(), "--method", method, "--seed", "1"]
-                .iter()
-                .map(|s| s.to_string())
-                .chain(["--backend".to_string(), backend.to_string()])
-                .collect()
+            [
+                "run",
+                &path.display().to_string(),
+                "--method",
+                method,
+                "--seed",
+                "1",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(["--backend".to_string(), backend.to_string()])
+            .collect()
         };
         let nuts = tyche(&base("nuts", "auto"), &[]);
         if nuts.stderr.contains("E0752") {
@@ -331,7 +343,9 @@ fn nuts_fails_where_the_interpreter_fails() {
     let ran = found.iter().filter(|(n, _)| n.is_some()).count();
     let mut problems: Vec<String> = found.into_iter().flat_map(|(_, p)| p).collect();
     if ran < 10 {
-        problems.push(format!("only {ran} models ran under NUTS: the corpus does not exercise it"));
+        problems.push(format!(
+            "only {ran} models ran under NUTS: the corpus does not exercise it"
+        ));
     }
     report("nuts fault", cases.len(), problems);
 }

@@ -56,10 +56,17 @@ fn a_collapsed_smc_population_is_reported() {
         .iter()
         .find_map(|w| w.strip_prefix("only ")?.split(' ').next()?.parse().ok())
         .unwrap();
-    assert!(j["ess"].as_f64().unwrap() <= distinct, "ESS {} above {distinct} distinct particles", j["ess"]);
+    assert!(
+        j["ess"].as_f64().unwrap() <= distinct,
+        "ESS {} above {distinct} distinct particles",
+        j["ess"]
+    );
     assert!(text.contains("warning: only"), "{text}");
     // The automatic choice on the same model is NUTS, and it is clean.
-    let (auto, _) = run(&ex.display().to_string(), &["--data", &data.display().to_string()]);
+    let (auto, _) = run(
+        &ex.display().to_string(),
+        &["--data", &data.display().to_string()],
+    );
     assert_eq!(auto["method"], "nuts");
     assert_eq!(warnings(&auto), Vec::<String>::new());
 }
@@ -81,7 +88,10 @@ fn divergences_are_reported() {
          }",
     );
     let data = root().join("examples/posteriordb/eight_schools_noncentered.data.json");
-    let (j, _) = run(&f, &["--data", &data.display().to_string(), "--method", "nuts"]);
+    let (j, _) = run(
+        &f,
+        &["--data", &data.display().to_string(), "--method", "nuts"],
+    );
     let ws = warnings(&j);
     assert!(has(&ws, "divergent"), "{ws:?}");
 }
@@ -97,7 +107,19 @@ fn saturated_trees_and_poor_mixing_are_reported() {
              b
          }",
     );
-    let (j, text) = run(&f, &["--method", "nuts", "--max-depth", "1", "--samples", "200", "--warmup", "200"]);
+    let (j, text) = run(
+        &f,
+        &[
+            "--method",
+            "nuts",
+            "--max-depth",
+            "1",
+            "--samples",
+            "200",
+            "--warmup",
+            "200",
+        ],
+    );
     let ws = warnings(&j);
     assert!(has(&ws, "maximum tree depth"), "{ws:?}");
     assert!(has(&ws, "bulk ESS is below"), "{ws:?}");
@@ -110,8 +132,22 @@ fn mh_that_cannot_move_is_reported() {
     let data = root().join("examples/linear_regression.data.json");
     let (j, _) = run(
         &ex.display().to_string(),
-        &["--data", &data.display().to_string(), "--method", "mh", "--chains", "4", "--samples", "200", "--burn", "100"],
+        &[
+            "--data",
+            &data.display().to_string(),
+            "--method",
+            "mh",
+            "--chains",
+            "4",
+            "--samples",
+            "200",
+            "--burn",
+            "100",
+        ],
     );
     let ws = warnings(&j);
-    assert!(has(&ws, "R-hat is above") || has(&ws, "acceptance rate"), "{ws:?}");
+    assert!(
+        has(&ws, "R-hat is above") || has(&ws, "acceptance rate"),
+        "{ws:?}"
+    );
 }

@@ -17,7 +17,13 @@ use tyche_infer::{Method, Model, Options};
 use tyche_vm::Value;
 
 /// NUTS on `m` (prepared as `tyche run` prepares it).
-fn nuts(m: &Model, chains: usize, warmup: usize, samples: usize, seed: u64) -> tyche_infer::InferResult {
+fn nuts(
+    m: &Model,
+    chains: usize,
+    warmup: usize,
+    samples: usize,
+    seed: u64,
+) -> tyche_infer::InferResult {
     let mut opts = Options {
         method: Method::Nuts,
         chains,
@@ -33,7 +39,10 @@ fn nuts(m: &Model, chains: usize, warmup: usize, samples: usize, seed: u64) -> t
 }
 
 fn reals_of(r: &tyche_infer::InferResult) -> Vec<f64> {
-    r.draws.iter().map(|d| d.value.as_number().unwrap()).collect()
+    r.draws
+        .iter()
+        .map(|d| d.value.as_number().unwrap())
+        .collect()
 }
 
 fn chains_of(r: &tyche_infer::InferResult) -> Vec<Vec<f64>> {
@@ -45,7 +54,10 @@ fn chains_of(r: &tyche_infer::InferResult) -> Vec<Vec<f64>> {
 fn mean_var(xs: &[f64]) -> (f64, f64) {
     let n = xs.len() as f64;
     let m = xs.iter().sum::<f64>() / n;
-    (m, xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0))
+    (
+        m,
+        xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0),
+    )
 }
 
 #[test]
@@ -93,7 +105,9 @@ fn nuts_samples_every_continuous_prior() {
             // Heavy tails (InvGamma's fourth moment) make the variance's
             // error larger than the Gaussian √(2/ESS): check only where the
             // kurtosis is moderate.
-            if !matches!(kind, InvGamma | LogNormal | StudentT) && ((v_hat / v) - 1.0).abs() > 5.0 * (2.0 / ess).sqrt() {
+            if !matches!(kind, InvGamma | LogNormal | StudentT)
+                && ((v_hat / v) - 1.0).abs() > 5.0 * (2.0 / ess).sqrt()
+            {
                 problems.push(format!("{label}: variance {v_hat} vs {v} (ESS {ess:.0})"));
             }
         }
@@ -109,7 +123,9 @@ fn nuts_samples_every_continuous_prior() {
             .fold(0.0, f64::max);
         let limit = 2.0 / ess.min(tail).sqrt();
         if d > limit {
-            problems.push(format!("{label}: KS {d:.4} above {limit:.4} (ESS {ess:.0}, tail {tail:.0})"));
+            problems.push(format!(
+                "{label}: KS {d:.4} above {limit:.4} (ESS {ess:.0}, tail {tail:.0})"
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -120,7 +136,11 @@ fn nuts_gets_a_conjugate_gaussian_regression_exactly() {
     // y = a + b x + e, e ~ N(0, 0.5²), a, b ~ N(0, 2²): the posterior is
     // Gaussian with precision P = X'X/σ² + I/τ² and mean P⁻¹ X'y/σ².
     let xs: Vec<f64> = (0..20).map(|i| i as f64 / 4.0 - 2.0).collect();
-    let ys: Vec<f64> = xs.iter().enumerate().map(|(i, x)| 1.0 - 0.7 * x + 0.3 * ((i * 7 % 5) as f64 - 2.0) / 2.0).collect();
+    let ys: Vec<f64> = xs
+        .iter()
+        .enumerate()
+        .map(|(i, x)| 1.0 - 0.7 * x + 0.3 * ((i * 7 % 5) as f64 - 2.0) / 2.0)
+        .collect();
     let src = "data x: [Real]; data y: [Real];
         fn model() -> (Real, Real) {
             let a ~ Normal(0.0, 2.0);
@@ -151,7 +171,9 @@ fn nuts_gets_a_conjugate_gaussian_regression_exactly() {
         })
         .collect();
     let n = draws.len() as f64;
-    let (a_hat, b_hat) = draws.iter().fold((0.0, 0.0), |(a, b), (x, y)| (a + x / n, b + y / n));
+    let (a_hat, b_hat) = draws
+        .iter()
+        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x / n, b + y / n));
     let cov = |f: &dyn Fn(&(f64, f64)) -> f64| draws.iter().map(f).sum::<f64>() / (n - 1.0);
     let v00 = cov(&|(a, _)| (a - a_hat) * (a - a_hat));
     let v01 = cov(&|(a, b)| (a - a_hat) * (b - b_hat));
@@ -166,14 +188,29 @@ fn nuts_gets_a_conjugate_gaussian_regression_exactly() {
         tyche_infer::stats::ess_bulk(&cs).unwrap()
     };
     let (ea, eb) = (ess(0), ess(1));
-    assert!((a_hat - m0).abs() < 5.0 * (c00 / ea).sqrt(), "a: {a_hat} vs {m0}");
-    assert!((b_hat - m1).abs() < 5.0 * (c11 / eb).sqrt(), "b: {b_hat} vs {m1}");
+    assert!(
+        (a_hat - m0).abs() < 5.0 * (c00 / ea).sqrt(),
+        "a: {a_hat} vs {m0}"
+    );
+    assert!(
+        (b_hat - m1).abs() < 5.0 * (c11 / eb).sqrt(),
+        "b: {b_hat} vs {m1}"
+    );
     let e = ea.min(eb);
-    assert!((v00 / c00 - 1.0).abs() < 5.0 * (2.0 / e).sqrt(), "var a: {v00} vs {c00}");
-    assert!((v11 / c11 - 1.0).abs() < 5.0 * (2.0 / e).sqrt(), "var b: {v11} vs {c11}");
+    assert!(
+        (v00 / c00 - 1.0).abs() < 5.0 * (2.0 / e).sqrt(),
+        "var a: {v00} vs {c00}"
+    );
+    assert!(
+        (v11 / c11 - 1.0).abs() < 5.0 * (2.0 / e).sqrt(),
+        "var b: {v11} vs {c11}"
+    );
     // The correlation's standard error is about (1 − ρ²)/√ESS.
     let (rho_hat, rho) = (v01 / (v00 * v11).sqrt(), c01 / (c00 * c11).sqrt());
-    assert!((rho_hat - rho).abs() < 5.0 * (1.0 - rho * rho) / e.sqrt(), "corr: {rho_hat} vs {rho}");
+    assert!(
+        (rho_hat - rho).abs() < 5.0 * (1.0 - rho * rho) / e.sqrt(),
+        "corr: {rho_hat} vs {rho}"
+    );
 }
 
 /// A splitmix generator for the simulations (independent of the
@@ -205,7 +242,12 @@ impl Sim {
 /// 0..=99 exactly when the sampler is right. Ranks are pooled into 10
 /// bins and tested with Pearson's chi-square (9 degrees of freedom; the
 /// 0.1% critical value is 27.88).
-fn sbc(name: &str, src: &str, prior: Dist, data: impl Fn(f64, &mut Sim) -> Vec<(&'static str, Value)>) {
+fn sbc(
+    name: &str,
+    src: &str,
+    prior: Dist,
+    data: impl Fn(f64, &mut Sim) -> Vec<(&'static str, Value)>,
+) {
     const REPS: usize = 200;
     const L: usize = 99;
     const THIN: usize = 3;
@@ -228,8 +270,14 @@ fn sbc(name: &str, src: &str, prior: Dist, data: impl Fn(f64, &mut Sim) -> Vec<(
         bins[k * 10 / (L + 1)] += 1;
     }
     let expected = REPS as f64 / 10.0;
-    let chi2: f64 = bins.iter().map(|&o| (o as f64 - expected).powi(2) / expected).sum();
-    assert!(chi2 < 27.88, "{name}: rank histogram {bins:?} (chi-square {chi2:.1})");
+    let chi2: f64 = bins
+        .iter()
+        .map(|&o| (o as f64 - expected).powi(2) / expected)
+        .sum();
+    assert!(
+        chi2 < 27.88,
+        "{name}: rank histogram {bins:?} (chi-square {chi2:.1})"
+    );
 }
 
 fn rayon_map<T: Sync, R: Send>(xs: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {

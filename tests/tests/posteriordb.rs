@@ -112,7 +112,11 @@ fn eight_schools_noncentered() {
     // The reference run used adapt_delta 0.95, as Stan's users do for this
     // model: at the default 0.8, 1–2 of 4,000 transitions diverge at some
     // seeds (seeds 0–7: 0, 1, 0, 0, 2, 1, 2, 1), as in Stan.
-    check("eight_schools_noncentered", &names, &["--target-accept", "0.95"]);
+    check(
+        "eight_schools_noncentered",
+        &names,
+        &["--target-accept", "0.95"],
+    );
 }
 
 #[test]
@@ -124,12 +128,18 @@ fn kidscore_momiq() {
 fn ark() {
     check(
         "arK",
-        &["alpha", "beta[1]", "beta[2]", "beta[3]", "beta[4]", "beta[5]", "sigma"],
+        &[
+            "alpha", "beta[1]", "beta[2]", "beta[3]", "beta[4]", "beta[5]", "sigma",
+        ],
         &[],
     );
 }
 
 #[test]
 fn hmm_example() {
-    check("hmm_example", &["theta1[1]", "theta2[1]", "mu[1]", "mu[2]"], &[]);
+    check(
+        "hmm_example",
+        &["theta1[1]", "theta2[1]", "mu[1]", "mu[2]"],
+        &[],
+    );
 }

@@ -15,7 +15,8 @@ impl TempDir {
     fn new(tag: &str) -> TempDir {
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("tyche-robust-{}-{tag}-{n}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("tyche-robust-{}-{tag}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create a temporary directory");
         TempDir(dir)
@@ -56,7 +57,8 @@ fn json(out: &Outcome) -> serde_json::Value {
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"))
 }
 
-const NORMAL: &str = "fn model() -> Real { let x ~ Normal(0.0, 1.0); observe(Normal(x, 1.0), 0.5); x }\n";
+const NORMAL: &str =
+    "fn model() -> Real { let x ~ Normal(0.0, 1.0); observe(Normal(x, 1.0), 0.5); x }\n";
 
 /// Item 4: a `String` result of 70,000 characters (from data) panicked
 /// the text report.
@@ -79,19 +81,46 @@ fn impossible_sizes_are_refused() {
     let dir = TempDir::new("sizes");
     let prog = dir.file("m.ppl", NORMAL);
     for (args, flag) in [
-        (&["--method", "smc", "--particles", "1000000000000"][..], "--particles"),
-        (&["--method", "importance", "--samples", "1000000000000"][..], "--samples"),
-        (&["--method", "mh", "--samples", "1000000000"][..], "--samples"),
-        (&["--method", "mh", "--chains", "1000000000000", "--samples", "1"][..], "--chains"),
+        (
+            &["--method", "smc", "--particles", "1000000000000"][..],
+            "--particles",
+        ),
+        (
+            &["--method", "importance", "--samples", "1000000000000"][..],
+            "--samples",
+        ),
+        (
+            &["--method", "mh", "--samples", "1000000000"][..],
+            "--samples",
+        ),
+        (
+            &[
+                "--method",
+                "mh",
+                "--chains",
+                "1000000000000",
+                "--samples",
+                "1",
+            ][..],
+            "--chains",
+        ),
         (&["--particles", "1000000000000"][..], "--particles"),
     ] {
         let mut argv = vec!["run", prog.as_str()];
         argv.extend(args);
         let out = run(&argv);
         assert_eq!(out.status, 1, "{args:?}: {out:?}");
-        assert!(out.stderr.contains("error[E0771]"), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("error[E0771]"),
+            "{args:?}: {}",
+            out.stderr
+        );
         assert!(out.stderr.contains("of memory"), "{}", out.stderr);
-        assert!(out.stderr.contains(&format!("lower {flag}")), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!("lower {flag}")),
+            "{args:?}: {}",
+            out.stderr
+        );
     }
     let nested = dir.file(
         "n.ppl",
@@ -100,17 +129,32 @@ fn impossible_sizes_are_refused() {
     );
     let out = run(&["run", &nested, "--method", "importance", "--samples", "2"]);
     assert_eq!(out.status, 1, "{out:?}");
-    assert!(out.stderr.contains("error[E0771]: Importance(100000000000) needs about"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("error[E0771]: Importance(100000000000) needs about"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// Item 7: `--plot` of a result spanning ±1e308 looped forever.
 #[test]
 fn plots_of_huge_results_finish() {
     let dir = TempDir::new("plot");
-    let prog = dir.file("m.ppl", "fn model() -> Real { let x ~ Uniform(-1.0, 1.0); x * 1e308 }\n");
+    let prog = dir.file(
+        "m.ppl",
+        "fn model() -> Real { let x ~ Uniform(-1.0, 1.0); x * 1e308 }\n",
+    );
     let svg = dir.path("f.svg");
     let (tx, rx) = std::sync::mpsc::channel();
-    let args = ["run".to_string(), prog, "--method".into(), "importance".into(), "--plot".into(), svg.clone()];
+    let args = [
+        "run".to_string(),
+        prog,
+        "--method".into(),
+        "importance".into(),
+        "--plot".into(),
+        svg.clone(),
+    ];
     std::thread::spawn(move || {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let _ = tx.send(run(&refs));
@@ -131,13 +175,24 @@ fn timeouts_stop_inference() {
     for backend in ["interp", "jit"] {
         let started = std::time::Instant::now();
         let out = run(&[
-            "run", &prog, "--method", "mh", "--samples", "10", "--burn", "1000000000000",
-            "--timeout", "0.5", "--backend", backend,
+            "run",
+            &prog,
+            "--method",
+            "mh",
+            "--samples",
+            "10",
+            "--burn",
+            "1000000000000",
+            "--timeout",
+            "0.5",
+            "--backend",
+            backend,
         ]);
         let took = started.elapsed().as_secs_f64();
         assert_eq!(out.status, 1, "{out:?}");
         assert!(
-            out.stderr.contains("error[E0770]: inference stopped: the time limit of 0.500 s was reached"),
+            out.stderr
+                .contains("error[E0770]: inference stopped: the time limit of 0.500 s was reached"),
             "{}",
             out.stderr
         );
@@ -146,12 +201,30 @@ fn timeouts_stop_inference() {
     }
     // NUTS checks it between transitions too.
     let out = run(&[
-        "run", &prog, "--method", "nuts", "--warmup", "100000000", "--samples", "10", "--timeout", "0.5",
+        "run",
+        &prog,
+        "--method",
+        "nuts",
+        "--warmup",
+        "100000000",
+        "--samples",
+        "10",
+        "--timeout",
+        "0.5",
     ]);
     assert_eq!(out.status, 1, "{out:?}");
     assert!(out.stderr.contains("error[E0770]"), "{}", out.stderr);
     for method in ["smc", "importance"] {
-        let out = run(&["run", &prog, "--method", method, "--particles", "100", "--timeout", "30"]);
+        let out = run(&[
+            "run",
+            &prog,
+            "--method",
+            method,
+            "--particles",
+            "100",
+            "--timeout",
+            "30",
+        ]);
         assert_eq!(out.status, 0, "{out:?}");
     }
     let out = run(&["run", &prog, "--timeout", "0"]);
@@ -169,14 +242,32 @@ fn failed_runs_leave_outputs_unchanged() {
     let csv = dir.file("out.csv", "previous csv");
     let svg = dir.file("out.svg", "previous svg");
     let out = run(&[
-        "run", &prog, "--method", "importance", "--output", &csv, "--plot", &svg, "--plot-pair", "x,nosuch",
+        "run",
+        &prog,
+        "--method",
+        "importance",
+        "--output",
+        &csv,
+        "--plot",
+        &svg,
+        "--plot-pair",
+        "x,nosuch",
     ]);
     assert_ne!(out.status, 0, "{out:?}");
     assert!(out.stderr.contains("nosuch"), "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(&csv).unwrap(), "previous csv");
     assert_eq!(std::fs::read_to_string(&svg).unwrap(), "previous svg");
     assert_eq!(dir.listing(), ["m.ppl", "out.csv", "out.svg"]);
-    let out = run(&["run", &prog, "--method", "importance", "--output", &csv, "--plot", &svg]);
+    let out = run(&[
+        "run",
+        &prog,
+        "--method",
+        "importance",
+        "--output",
+        &csv,
+        "--plot",
+        &svg,
+    ]);
     assert_eq!(out.status, 0, "{out:?}");
     assert!(std::fs::read_to_string(&csv).unwrap().contains("result"));
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
@@ -194,20 +285,52 @@ fn failed_runs_leave_cmdstan_chain_files_unchanged() {
     let chain1 = dir.file("fit_1.csv", "previous chain 1");
     let chain2 = dir.file("fit_2.csv", "previous chain 2");
     let svg = dir.file("out.svg", "previous svg");
-    let common = ["run", prog.as_str(), "--method", "mh", "--chains", "2", "--samples", "20"];
+    let common = [
+        "run",
+        prog.as_str(),
+        "--method",
+        "mh",
+        "--chains",
+        "2",
+        "--samples",
+        "20",
+    ];
     let mut failing = common.to_vec();
-    failing.extend(["--output", &base, "--output-format", "cmdstan", "--plot", &svg, "--plot-pair", "x,nosuch"]);
+    failing.extend([
+        "--output",
+        &base,
+        "--output-format",
+        "cmdstan",
+        "--plot",
+        &svg,
+        "--plot-pair",
+        "x,nosuch",
+    ]);
     let out = run(&failing);
     assert_ne!(out.status, 0, "{out:?}");
-    assert_eq!(std::fs::read_to_string(&chain1).unwrap(), "previous chain 1");
-    assert_eq!(std::fs::read_to_string(&chain2).unwrap(), "previous chain 2");
-    assert_eq!(dir.listing(), ["fit_1.csv", "fit_2.csv", "m.ppl", "out.svg"]);
+    assert_eq!(
+        std::fs::read_to_string(&chain1).unwrap(),
+        "previous chain 1"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&chain2).unwrap(),
+        "previous chain 2"
+    );
+    assert_eq!(
+        dir.listing(),
+        ["fit_1.csv", "fit_2.csv", "m.ppl", "out.svg"]
+    );
     let mut ok = common.to_vec();
     ok.extend(["--output", &base, "--output-format", "cmdstan"]);
     let out = run(&ok);
     assert_eq!(out.status, 0, "{out:?}");
-    assert!(std::fs::read_to_string(&chain2).unwrap().starts_with("# model"));
-    assert_eq!(dir.listing(), ["fit_1.csv", "fit_2.csv", "m.ppl", "out.svg"]);
+    assert!(std::fs::read_to_string(&chain2)
+        .unwrap()
+        .starts_with("# model"));
+    assert_eq!(
+        dir.listing(),
+        ["fit_1.csv", "fit_2.csv", "m.ppl", "out.svg"]
+    );
 }
 
 /// Items 12 and 17: bad output paths are refused before running (exit 2,
@@ -223,8 +346,14 @@ fn bad_output_paths_are_refused_before_running() {
     for (args, says) in [
         (vec!["--output", missing.as_str()], "does not exist"),
         (vec!["--plot", prog.as_str()], "is the input file"),
-        (vec!["--output", data.as_str(), "--data", data.as_str()], "is the input file"),
-        (vec!["--output", same.as_str(), "--plot", same.as_str()], "also the file of --output"),
+        (
+            vec!["--output", data.as_str(), "--data", data.as_str()],
+            "is the input file",
+        ),
+        (
+            vec!["--output", same.as_str(), "--plot", same.as_str()],
+            "also the file of --output",
+        ),
         (vec!["--output", dir.0.to_str().unwrap()], "is a directory"),
     ] {
         let mut argv = vec!["run", prog.as_str(), "--timeout", "0.001"];
@@ -238,7 +367,11 @@ fn bad_output_paths_are_refused_before_running() {
     if Path::new("/dev/full").exists() {
         let out = run(&["run", &prog, "--output", "/dev/full"]);
         assert_eq!(out.status, 1, "{out:?}");
-        assert!(out.stderr.contains("cannot write /dev/full: No space left"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("cannot write /dev/full: No space left"),
+            "{}",
+            out.stderr
+        );
     }
     // `tyche build x.ppl -o x.ppl` replaced the source with an executable.
     let out = run(&["build", &prog, "-o", &prog]);
@@ -262,7 +395,18 @@ fn rare_addresses_are_accepted_whatever_the_seed() {
     for edit in [["--observe", "b[8]=true"], ["--do", "b[10]=true"]] {
         let mut warnings = Vec::new();
         for seed in ["0", "1", "2", "3", "4", "5", "6", "7"] {
-            let out = run(&["run", &prog, "--method", "smc", "--particles", "50", "--seed", seed, edit[0], edit[1]]);
+            let out = run(&[
+                "run",
+                &prog,
+                "--method",
+                "smc",
+                "--particles",
+                "50",
+                "--seed",
+                seed,
+                edit[0],
+                edit[1],
+            ]);
             assert_eq!(out.status, 0, "seed {seed}: {out:?}");
             assert!(!out.stderr.contains("error"), "{}", out.stderr);
             warnings.push(out.stderr.clone());
@@ -271,8 +415,16 @@ fn rare_addresses_are_accepted_whatever_the_seed() {
     }
     let out = run(&["run", &prog, "--method", "smc", "--do", "b[40]=true"]);
     assert_eq!(out.status, 0, "{out:?}");
-    assert!(out.stderr.contains("warning[E0807]: `b[40]` was not reached in 200 prior runs"), "{}", out.stderr);
-    let fixed = dir.file("f.ppl", "fn model() -> Real { let z ~ Normal(0.0, 1.0); z }\n");
+    assert!(
+        out.stderr
+            .contains("warning[E0807]: `b[40]` was not reached in 200 prior runs"),
+        "{}",
+        out.stderr
+    );
+    let fixed = dir.file(
+        "f.ppl",
+        "fn model() -> Real { let z ~ Normal(0.0, 1.0); z }\n",
+    );
     let out = run(&["run", &fixed, "--do", "z[3]=1.0"]);
     assert_eq!(out.status, 1, "{out:?}");
     assert!(out.stderr.contains("error[E0807]"), "{}", out.stderr);
@@ -286,9 +438,20 @@ fn schedules_that_overflow_are_refused() {
     let prog = dir.file("m.ppl", NORMAL);
     for flag in ["--burn", "--thin"] {
         for method in ["mh", "pmmh"] {
-            let out = run(&["run", &prog, "--method", method, flag, "18446744073709551615"]);
+            let out = run(&[
+                "run",
+                &prog,
+                "--method",
+                method,
+                flag,
+                "18446744073709551615",
+            ]);
             assert_eq!(out.status, 2, "{flag} {method}: {out:?}");
-            assert!(out.stderr.contains("more iterations than can be counted"), "{}", out.stderr);
+            assert!(
+                out.stderr.contains("more iterations than can be counted"),
+                "{}",
+                out.stderr
+            );
         }
     }
 }
@@ -303,28 +466,81 @@ fn flags_are_validated_and_samples_count_per_chain() {
     for bad in ["NaN", "inf", "2.0", "0", "-0.5"] {
         let out = run(&["run", &prog, "--method", "smc", "--ess-threshold", bad]);
         assert_eq!(out.status, 2, "{bad}: {out:?}");
-        assert!(out.stderr.contains("must be a fraction in (0, 1]"), "{bad}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("must be a fraction in (0, 1]"),
+            "{bad}: {}",
+            out.stderr
+        );
     }
     let out = run(&["run", &prog, "--method", "smc", "--ess-threshold", "0.5"]);
     assert_eq!(out.status, 0, "{out:?}");
     for (method, draws) in [("mh", 300), ("pmmh", 300), ("importance", 100)] {
         let out = run(&[
-            "run", &prog, "--method", method, "--samples", "100", "--chains", "3", "--format", "json",
+            "run",
+            &prog,
+            "--method",
+            method,
+            "--samples",
+            "100",
+            "--chains",
+            "3",
+            "--format",
+            "json",
         ]);
         assert_eq!(out.status, 0, "{out:?}");
         assert_eq!(json(&out)["draws"], draws, "{method}");
     }
-    let out = run(&["run", &prog, "--method", "mh", "--particles", "10", "--format", "json"]);
+    let out = run(&[
+        "run",
+        &prog,
+        "--method",
+        "mh",
+        "--particles",
+        "10",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status, 0, "{out:?}");
-    assert!(out.stderr.contains("warning: --particles does not apply to --method mh"), "{}", out.stderr);
-    let out = run(&["run", &prog, "--method", "smc", "--samples", "10", "--burn", "5"]);
-    assert!(out.stderr.contains("warning: --samples does not apply to --method smc"), "{}", out.stderr);
-    assert!(out.stderr.contains("warning: --burn does not apply"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("warning: --particles does not apply to --method mh"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&[
+        "run",
+        &prog,
+        "--method",
+        "smc",
+        "--samples",
+        "10",
+        "--burn",
+        "5",
+    ]);
+    assert!(
+        out.stderr
+            .contains("warning: --samples does not apply to --method smc"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("warning: --burn does not apply"),
+        "{}",
+        out.stderr
+    );
     // Without --method, after the run, for the method chosen.
-    let coin = dir.file("c.ppl", "fn model() -> Bool { let c ~ Bernoulli(0.3); c }\n");
+    let coin = dir.file(
+        "c.ppl",
+        "fn model() -> Bool { let c ~ Bernoulli(0.3); c }\n",
+    );
     let out = run(&["run", &coin, "--samples", "10"]);
     assert_eq!(out.status, 0, "{out:?}");
-    assert!(out.stderr.contains("warning: --samples does not apply to --method enumerate"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("warning: --samples does not apply to --method enumerate"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// Item 16: a one-line data file of 10⁶ elements with one bad element
@@ -342,11 +558,33 @@ fn data_errors_point_at_the_element_in_an_excerpt() {
     let at = text.find("\"oops\"").unwrap();
     let data = dir.file("d.json", &text);
     let out = run(&["run", &prog, "--data", &data]);
-    assert_eq!(out.status, 1, "{}", &out.stderr[..out.stderr.len().min(2000)]);
-    assert!(out.stderr.len() < 3_000, "{} bytes of diagnostics", out.stderr.len());
-    assert!(out.stderr.contains(&format!("d.json:1:{}", at + 1)), "{}", out.stderr);
-    assert!(out.stderr.contains("`ys[700000]` should be Real, found the string \"oops\""), "{}", out.stderr);
-    assert!(out.stderr.contains("│ …") && out.stderr.contains("0.25, \"oops\", 0.25"), "{}", out.stderr);
+    assert_eq!(
+        out.status,
+        1,
+        "{}",
+        &out.stderr[..out.stderr.len().min(2000)]
+    );
+    assert!(
+        out.stderr.len() < 3_000,
+        "{} bytes of diagnostics",
+        out.stderr.len()
+    );
+    assert!(
+        out.stderr.contains(&format!("d.json:1:{}", at + 1)),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("`ys[700000]` should be Real, found the string \"oops\""),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("│ …") && out.stderr.contains("0.25, \"oops\", 0.25"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// Item 17: data that is not UTF-8 is exit 1 at a byte offset; duplicate
@@ -359,16 +597,28 @@ fn bad_data_files_are_diagnosed() {
     let out = run(&["run", &prog, "--data", &latin1]);
     assert_eq!(out.status, 1, "{out:?}");
     assert!(out.stderr.contains("is not UTF-8 text"), "{}", out.stderr);
-    assert!(out.stderr.contains("byte 0xE9 at offset 18"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("byte 0xE9 at offset 18"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("l.json:1:19"), "{}", out.stderr);
     let dup = dir.file("dup.json", "{\"n\": 1,\n \"n\": 2}");
     let out = run(&["run", &prog, "--data", &dup]);
     assert_eq!(out.status, 1, "{out:?}");
-    assert!(out.stderr.contains("error[E0506]") && out.stderr.contains("dup.json:2:2"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error[E0506]") && out.stderr.contains("dup.json:2:2"),
+        "{}",
+        out.stderr
+    );
     let big = dir.file("big.json", "{\"n\": 1e20}");
     let out = run(&["run", &prog, "--data", &big]);
     assert_eq!(out.status, 1, "{out:?}");
-    assert!(out.stderr.contains("1e+20 is beyond the range of Int"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("1e+20 is beyond the range of Int"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// Item 18: enumeration's CSV has a row per execution path with a column
@@ -383,24 +633,42 @@ fn enumeration_csv_has_choice_columns() {
     );
     let csv = dir.path("e.csv");
     for backend in ["interp", "jit", "auto"] {
-        let out = run(&["run", &prog, "--method", "enumerate", "--output", &csv, "--backend", backend]);
+        let out = run(&[
+            "run",
+            &prog,
+            "--method",
+            "enumerate",
+            "--output",
+            &csv,
+            "--backend",
+            backend,
+        ]);
         assert_eq!(out.status, 0, "{out:?}");
         let text = std::fs::read_to_string(&csv).unwrap();
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-        assert!(header.contains(&"a[0]") && header.contains(&"b[0]"), "{text}");
+        assert!(
+            header.contains(&"a[0]") && header.contains(&"b[0]"),
+            "{text}"
+        );
         let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
         // Paths (a, b): (T, T), (T, F), (F, T); (F, F) is conditioned away.
         assert_eq!(rows.len(), 3, "{text}");
         let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
         let w = header.iter().position(|h| h.contains("weight")).unwrap();
-        let total: f64 = rows.iter().map(|r| r[w].parse::<f64>().unwrap().exp()).sum();
+        let total: f64 = rows
+            .iter()
+            .map(|r| r[w].parse::<f64>().unwrap().exp())
+            .sum();
         assert!((total - 1.0).abs() < 1e-12, "{text}");
         let z = 1.0 - 0.7 * 0.4;
         for r in &rows {
             let (a, b) = (r[col("a[0]")] == "true", r[col("b[0]")] == "true");
             let p = if a { 0.3 } else { 0.7 } * if b { 0.6 } else { 0.4 } / z;
-            assert!((r[w].parse::<f64>().unwrap() - f64::ln(p)).abs() < 1e-12, "{text}");
+            assert!(
+                (r[w].parse::<f64>().unwrap() - f64::ln(p)).abs() < 1e-12,
+                "{text}"
+            );
         }
     }
 }

@@ -124,23 +124,59 @@ fn corpus(dir: &Path) -> Vec<Case> {
     }
     long_bad.push_str("1.0]}");
     let data_files: Vec<(&str, Vec<u8>)> = vec![
-        ("not_utf8", b"{\"ys\": [1.0], \"n\": 1, \"name\": \"caf\xe9\", \"pairs\": []}".to_vec()),
+        (
+            "not_utf8",
+            b"{\"ys\": [1.0], \"n\": 1, \"name\": \"caf\xe9\", \"pairs\": []}".to_vec(),
+        ),
         ("utf16", b"\xff\xfe{\x00}\x00".to_vec()),
         ("empty", Vec::new()),
         ("truncated", br#"{"ys": [1.0, 2.0"#.to_vec()),
         ("array_top", b"[1, 2, 3]".to_vec()),
-        ("duplicate_key", br#"{"ys": [1.0], "n": 1, "n": 2, "name": "x", "pairs": []}"#.to_vec()),
-        ("int_too_big", br#"{"ys": [1.0], "n": 1e20, "name": "x", "pairs": []}"#.to_vec()),
-        ("int_u64", br#"{"ys": [1.0], "n": 18446744073709551615, "name": "x", "pairs": []}"#.to_vec()),
-        ("int_fraction", br#"{"ys": [1.0], "n": 1.5, "name": "x", "pairs": []}"#.to_vec()),
-        ("wrong_element", br#"{"ys": [1.0, "2"], "n": 1, "name": "x", "pairs": []}"#.to_vec()),
-        ("wrong_tuple", br#"{"ys": [], "n": 1, "name": "x", "pairs": [[1, 2, 3]]}"#.to_vec()),
-        ("nested_object", br#"{"ys": [{"a": 1}], "n": 1, "name": "x", "pairs": []}"#.to_vec()),
-        ("unknown_key", br#"{"ys": [], "n": 1, "name": "x", "pairs": [], "zz": 1}"#.to_vec()),
+        (
+            "duplicate_key",
+            br#"{"ys": [1.0], "n": 1, "n": 2, "name": "x", "pairs": []}"#.to_vec(),
+        ),
+        (
+            "int_too_big",
+            br#"{"ys": [1.0], "n": 1e20, "name": "x", "pairs": []}"#.to_vec(),
+        ),
+        (
+            "int_u64",
+            br#"{"ys": [1.0], "n": 18446744073709551615, "name": "x", "pairs": []}"#.to_vec(),
+        ),
+        (
+            "int_fraction",
+            br#"{"ys": [1.0], "n": 1.5, "name": "x", "pairs": []}"#.to_vec(),
+        ),
+        (
+            "wrong_element",
+            br#"{"ys": [1.0, "2"], "n": 1, "name": "x", "pairs": []}"#.to_vec(),
+        ),
+        (
+            "wrong_tuple",
+            br#"{"ys": [], "n": 1, "name": "x", "pairs": [[1, 2, 3]]}"#.to_vec(),
+        ),
+        (
+            "nested_object",
+            br#"{"ys": [{"a": 1}], "n": 1, "name": "x", "pairs": []}"#.to_vec(),
+        ),
+        (
+            "unknown_key",
+            br#"{"ys": [], "n": 1, "name": "x", "pairs": [], "zz": 1}"#.to_vec(),
+        ),
         ("missing_key", br#"{"ys": []}"#.to_vec()),
-        ("deep_nesting", format!("{{\"ys\": {}1{}}}", "[".repeat(5000), "]".repeat(5000)).into_bytes()),
-        ("huge_number", br#"{"ys": [1e999], "n": 1, "name": "x", "pairs": []}"#.to_vec()),
-        ("nan_literal", br#"{"ys": [NaN], "n": 1, "name": "x", "pairs": []}"#.to_vec()),
+        (
+            "deep_nesting",
+            format!("{{\"ys\": {}1{}}}", "[".repeat(5000), "]".repeat(5000)).into_bytes(),
+        ),
+        (
+            "huge_number",
+            br#"{"ys": [1e999], "n": 1, "name": "x", "pairs": []}"#.to_vec(),
+        ),
+        (
+            "nan_literal",
+            br#"{"ys": [NaN], "n": 1, "name": "x", "pairs": []}"#.to_vec(),
+        ),
         ("long_line_bad_element", long_bad.into_bytes()),
         ("trailing_garbage", format!("{good} x").into_bytes()),
     ];
@@ -148,8 +184,14 @@ fn corpus(dir: &Path) -> Vec<Case> {
         let file = write(dir, &format!("{name}.json"), bytes);
         add(&format!("data/{name}"), run("data", &["--data", &file]));
     }
-    add("data/missing_file", run("data", &["--data", &format!("{}/nope.json", dir.display())]));
-    add("data/directory", run("data", &["--data", &dir.display().to_string()]));
+    add(
+        "data/missing_file",
+        run("data", &["--data", &format!("{}/nope.json", dir.display())]),
+    );
+    add(
+        "data/directory",
+        run("data", &["--data", &dir.display().to_string()]),
+    );
 
     // Bad flags.
     let flags: &[(&str, &[&str])] = &[
@@ -157,7 +199,10 @@ fn corpus(dir: &Path) -> Vec<Case> {
         ("ess_inf", &["--method", "smc", "--ess-threshold", "inf"]),
         ("ess_two", &["--method", "smc", "--ess-threshold", "2.0"]),
         ("ess_zero", &["--method", "smc", "--ess-threshold", "0"]),
-        ("ess_negative", &["--method", "smc", "--ess-threshold", "-0.5"]),
+        (
+            "ess_negative",
+            &["--method", "smc", "--ess-threshold", "-0.5"],
+        ),
         ("particles_zero", &["--particles", "0"]),
         ("particles_negative", &["--particles", "-5"]),
         ("particles_text", &["--particles", "many"]),
@@ -165,11 +210,33 @@ fn corpus(dir: &Path) -> Vec<Case> {
         ("samples_float", &["--method", "mh", "--samples", "1e9"]),
         ("chains_zero", &["--method", "mh", "--chains", "0"]),
         ("thin_zero", &["--method", "mh", "--thin", "0"]),
-        ("burn_max", &["--method", "mh", "--burn", "18446744073709551615"]),
-        ("thin_max", &["--method", "mh", "--thin", "18446744073709551615"]),
-        ("burn_overflow", &["--method", "mh", "--burn", "18446744073709551616"]),
-        ("pmmh_burn_max", &["--method", "pmmh", "--burn", "18446744073709551615"]),
-        ("samples_chains_overflow", &["--method", "mh", "--samples", "9223372036854775807", "--chains", "4"]),
+        (
+            "burn_max",
+            &["--method", "mh", "--burn", "18446744073709551615"],
+        ),
+        (
+            "thin_max",
+            &["--method", "mh", "--thin", "18446744073709551615"],
+        ),
+        (
+            "burn_overflow",
+            &["--method", "mh", "--burn", "18446744073709551616"],
+        ),
+        (
+            "pmmh_burn_max",
+            &["--method", "pmmh", "--burn", "18446744073709551615"],
+        ),
+        (
+            "samples_chains_overflow",
+            &[
+                "--method",
+                "mh",
+                "--samples",
+                "9223372036854775807",
+                "--chains",
+                "4",
+            ],
+        ),
         ("timeout_zero", &["--timeout", "0"]),
         ("timeout_negative", &["--timeout", "-1"]),
         ("timeout_nan", &["--timeout", "NaN"]),
@@ -185,21 +252,54 @@ fn corpus(dir: &Path) -> Vec<Case> {
         ("observe_unreached", &["--observe", "x[5]=1.0"]),
         ("counterfactual_syntax", &["--counterfactual", "[=]"]),
         ("unknown_flag", &["--frobnicate"]),
-        ("resampler_unknown", &["--method", "smc", "--resampler", "lucky"]),
+        (
+            "resampler_unknown",
+            &["--method", "smc", "--resampler", "lucky"],
+        ),
     ];
     for (name, extra) in flags {
         add(&format!("flags/{name}"), run("normal", extra));
     }
-    add("flags/file_missing", s(&["run", &format!("{}/nope.ppl", dir.display())]));
-    add("flags/file_not_utf8", s(&["run", &write(dir, "latin1.ppl", b"fn model() -> Int { 1 } // caf\xe9\n")]));
+    add(
+        "flags/file_missing",
+        s(&["run", &format!("{}/nope.ppl", dir.display())]),
+    );
+    add(
+        "flags/file_not_utf8",
+        s(&[
+            "run",
+            &write(dir, "latin1.ppl", b"fn model() -> Int { 1 } // caf\xe9\n"),
+        ]),
+    );
 
     // Invalid parameters and runtime faults, on the interpreter (compiled
     // code's agreement with it is tests/tests/backend.rs's subject).
-    for p in ["neg_sigma", "bad_poisson", "bad_gamma", "bad_uniform", "bad_bernoulli", "bad_categorical", "bad_index", "div_zero"] {
+    for p in [
+        "neg_sigma",
+        "bad_poisson",
+        "bad_gamma",
+        "bad_uniform",
+        "bad_bernoulli",
+        "bad_categorical",
+        "bad_index",
+        "div_zero",
+    ] {
         for method in ["smc", "importance", "mh"] {
             add(
                 &format!("params/{p}/{method}"),
-                run(p, &["--method", method, "--backend", "interp", "--particles", "100", "--samples", "100"]),
+                run(
+                    p,
+                    &[
+                        "--method",
+                        method,
+                        "--backend",
+                        "interp",
+                        "--particles",
+                        "100",
+                        "--samples",
+                        "100",
+                    ],
+                ),
             );
         }
     }
@@ -209,17 +309,75 @@ fn corpus(dir: &Path) -> Vec<Case> {
 
     // Oversize requests.
     let oversize: &[(&str, &str, &[&str])] = &[
-        ("particles", "normal", &["--method", "smc", "--particles", "1000000000000"]),
-        ("particles_default_method", "normal", &["--particles", "1000000000000"]),
-        ("importance", "normal", &["--method", "importance", "--samples", "1000000000000"]),
-        ("rejection", "normal", &["--method", "rejection", "--samples", "1000000000000"]),
-        ("mh_samples", "normal", &["--method", "mh", "--samples", "1000000000"]),
-        ("mh_chains", "normal", &["--method", "mh", "--chains", "1000000000000", "--samples", "1"]),
-        ("pmmh", "normal", &["--method", "pmmh", "--particles", "100000000000"]),
-        ("mh_output", "normal", &["--method", "mh", "--samples", "100000000", "--output", "{dir}/o.csv"]),
-        ("nested_importance", "nested_huge", &["--method", "importance", "--samples", "2"]),
-        ("nested_smc", "nested_huge_smc", &["--method", "smc", "--particles", "2"]),
-        ("deep_recursion", "deep", &["--method", "importance", "--samples", "2"]),
+        (
+            "particles",
+            "normal",
+            &["--method", "smc", "--particles", "1000000000000"],
+        ),
+        (
+            "particles_default_method",
+            "normal",
+            &["--particles", "1000000000000"],
+        ),
+        (
+            "importance",
+            "normal",
+            &["--method", "importance", "--samples", "1000000000000"],
+        ),
+        (
+            "rejection",
+            "normal",
+            &["--method", "rejection", "--samples", "1000000000000"],
+        ),
+        (
+            "mh_samples",
+            "normal",
+            &["--method", "mh", "--samples", "1000000000"],
+        ),
+        (
+            "mh_chains",
+            "normal",
+            &[
+                "--method",
+                "mh",
+                "--chains",
+                "1000000000000",
+                "--samples",
+                "1",
+            ],
+        ),
+        (
+            "pmmh",
+            "normal",
+            &["--method", "pmmh", "--particles", "100000000000"],
+        ),
+        (
+            "mh_output",
+            "normal",
+            &[
+                "--method",
+                "mh",
+                "--samples",
+                "100000000",
+                "--output",
+                "{dir}/o.csv",
+            ],
+        ),
+        (
+            "nested_importance",
+            "nested_huge",
+            &["--method", "importance", "--samples", "2"],
+        ),
+        (
+            "nested_smc",
+            "nested_huge_smc",
+            &["--method", "smc", "--particles", "2"],
+        ),
+        (
+            "deep_recursion",
+            "deep",
+            &["--method", "importance", "--samples", "2"],
+        ),
     ];
     for (name, p, extra) in oversize {
         let extra: Vec<String> = extra
@@ -231,25 +389,64 @@ fn corpus(dir: &Path) -> Vec<Case> {
     }
     // Runs that never end, bounded by `--timeout` (the hard stop: the
     // loop is inside one model run).
-    add("timeout/runaway_smc", run("runaway", &["--method", "smc", "--timeout", "0.3"]));
-    add("timeout/runaway_enumerate", run("runaway", &["--method", "enumerate", "--timeout", "0.3"]));
+    add(
+        "timeout/runaway_smc",
+        run("runaway", &["--method", "smc", "--timeout", "0.3"]),
+    );
+    add(
+        "timeout/runaway_enumerate",
+        run("runaway", &["--method", "enumerate", "--timeout", "0.3"]),
+    );
     add(
         "timeout/long_mh",
-        run("normal", &["--method", "mh", "--burn", "1000000000000", "--samples", "10", "--timeout", "0.3"]),
+        run(
+            "normal",
+            &[
+                "--method",
+                "mh",
+                "--burn",
+                "1000000000000",
+                "--samples",
+                "10",
+                "--timeout",
+                "0.3",
+            ],
+        ),
     );
 
     // Bad output paths.
     let missing = format!("{}/no/such/dir/out.csv", dir.display());
-    add("paths/missing_folder", run("normal", &["--output", &missing]));
-    add("paths/output_is_program", run("normal", &["--output", &prog["normal"]]));
-    add("paths/plot_is_program", run("normal", &["--plot", &prog["normal"]]));
+    add(
+        "paths/missing_folder",
+        run("normal", &["--output", &missing]),
+    );
+    add(
+        "paths/output_is_program",
+        run("normal", &["--output", &prog["normal"]]),
+    );
+    add(
+        "paths/plot_is_program",
+        run("normal", &["--plot", &prog["normal"]]),
+    );
     let good_data = write(dir, "good.json", good);
-    add("paths/output_is_data", run("data", &["--data", &good_data, "--output", &good_data]));
+    add(
+        "paths/output_is_data",
+        run("data", &["--data", &good_data, "--output", &good_data]),
+    );
     let same = format!("{}/same.out", dir.display());
-    add("paths/plot_is_output", run("normal", &["--output", &same, "--plot", &same]));
-    add("paths/output_is_folder", run("normal", &["--output", &dir.display().to_string()]));
+    add(
+        "paths/plot_is_output",
+        run("normal", &["--output", &same, "--plot", &same]),
+    );
+    add(
+        "paths/output_is_folder",
+        run("normal", &["--output", &dir.display().to_string()]),
+    );
     add("paths/dev_full", run("normal", &["--output", "/dev/full"]));
-    add("paths/build_over_source", s(&["build", &prog["normal"], "-o", &prog["normal"]]));
+    add(
+        "paths/build_over_source",
+        s(&["build", &prog["normal"], "-o", &prog["normal"]]),
+    );
     cases
 }
 
@@ -270,12 +467,20 @@ fn run_child(args: &[String], dir: &Path, capped: bool) -> Ran {
     } else {
         Command::new(&exe)
     };
-    cmd.args(["--exact", "child_entry", "--ignored", "--nocapture", "--test-threads", "1", "-q"])
-        .env(CHILD_ENV, args.join("\u{1f}"))
-        .env("NO_COLOR", "1")
-        .env("RUST_BACKTRACE", "0")
-        .current_dir(dir)
-        .stdin(std::process::Stdio::null());
+    cmd.args([
+        "--exact",
+        "child_entry",
+        "--ignored",
+        "--nocapture",
+        "--test-threads",
+        "1",
+        "-q",
+    ])
+    .env(CHILD_ENV, args.join("\u{1f}"))
+    .env("NO_COLOR", "1")
+    .env("RUST_BACKTRACE", "0")
+    .current_dir(dir)
+    .stdin(std::process::Stdio::null());
     let started = std::time::Instant::now();
     let out = cmd.output().expect("run the child");
     Ran {
@@ -288,7 +493,8 @@ fn run_child(args: &[String], dir: &Path, capped: bool) -> Ran {
 
 #[test]
 fn adversarial_inputs_fail_cleanly() {
-    let dir = TempDir(std::env::temp_dir().join(format!("tyche-robustness-{}", std::process::id())));
+    let dir =
+        TempDir(std::env::temp_dir().join(format!("tyche-robustness-{}", std::process::id())));
     let _ = std::fs::remove_dir_all(&dir.0);
     std::fs::create_dir_all(&dir.0).unwrap();
     let capped = Command::new("prlimit")
@@ -301,7 +507,10 @@ fn adversarial_inputs_fail_cleanly() {
     let mut jobs: Vec<(String, Vec<String>, bool)> = Vec::new();
     for c in &cases {
         jobs.push((c.name.clone(), c.args.clone(), false));
-        let has_outputs = c.args.iter().any(|a| a == "--output" || a == "--plot" || a == "-o");
+        let has_outputs = c
+            .args
+            .iter()
+            .any(|a| a == "--output" || a == "--plot" || a == "-o");
         if c.args.first().is_some_and(|a| a == "run") && !has_outputs {
             jobs.push((format!("{} +outputs", c.name), c.args.clone(), true));
         }
@@ -314,7 +523,9 @@ fn adversarial_inputs_fail_cleanly() {
                 let (jobs, next, results, root) = (&jobs, &next, &results, &dir.0);
                 scope.spawn(move || loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some((name, args, outputs)) = jobs.get(i) else { break };
+                    let Some((name, args, outputs)) = jobs.get(i) else {
+                        break;
+                    };
                     let work = root.join(format!("w{worker}-{i}"));
                     std::fs::create_dir_all(&work).unwrap();
                     let mut args = args.clone();
@@ -332,13 +543,18 @@ fn adversarial_inputs_fail_cleanly() {
                     let ran = run_child(&args, &work, capped);
                     let mut problem = None;
                     if *outputs {
-                        let unchanged = std::fs::read_to_string(&csv).ok().as_deref() == Some("previous csv\n")
-                            && std::fs::read_to_string(&svg).ok().as_deref() == Some("previous svg\n");
+                        let unchanged = std::fs::read_to_string(&csv).ok().as_deref()
+                            == Some("previous csv\n")
+                            && std::fs::read_to_string(&svg).ok().as_deref()
+                                == Some("previous svg\n");
                         let files = std::fs::read_dir(&work).map(|d| d.count()).unwrap_or(0);
                         if !unchanged {
-                            problem = Some("a failed run changed an existing output file".to_string());
+                            problem =
+                                Some("a failed run changed an existing output file".to_string());
                         } else if files != 2 {
-                            problem = Some(format!("{files} files left in the output folder (2 expected)"));
+                            problem = Some(format!(
+                                "{files} files left in the output folder (2 expected)"
+                            ));
                         }
                     }
                     let verdict = match problem {
@@ -378,7 +594,10 @@ fn adversarial_inputs_fail_cleanly() {
         if ran.signal.is_some() {
             failures.push(format!("{name}: killed by signal {:?}\n{head}", ran.signal));
         } else if !matches!(ran.status, Some(1 | 2)) {
-            failures.push(format!("{name}: exit status {:?} (1 or 2 expected)\n{head}", ran.status));
+            failures.push(format!(
+                "{name}: exit status {:?} (1 or 2 expected)\n{head}",
+                ran.status
+            ));
         } else if ran.stderr.contains("panicked") || ran.stderr.contains("internal error") {
             failures.push(format!("{name}: a panic\n{head}"));
         } else if !ran.stderr.lines().any(|l| l.starts_with("error")) {
@@ -395,5 +614,11 @@ fn adversarial_inputs_fail_cleanly() {
         slowest.1,
         slowest.0
     );
-    assert!(failures.is_empty(), "{} of {} runs failed:\n{}", failures.len(), outcomes.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} runs failed:\n{}",
+        failures.len(),
+        outcomes.len(),
+        failures.join("\n\n")
+    );
 }

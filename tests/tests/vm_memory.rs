@@ -25,7 +25,10 @@ fn a_suspended_machine_gives_back_the_stack_of_returned_calls() {
         panic!("expected the choice")
     };
     let first = m.stack_bytes();
-    assert!(first < 64 * 1024, "suspended at depth 1 holding {first} bytes");
+    assert!(
+        first < 64 * 1024,
+        "suspended at depth 1 holding {first} bytes"
+    );
     // And at the observation: still small, and a clone (a resampled
     // particle) too.
     let Ok(Effect::Observe { .. }) = m.resume(tyche_vm::Value::Real(0.0)) else {

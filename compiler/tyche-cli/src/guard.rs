@@ -97,7 +97,11 @@ impl Outputs {
                 });
                 continue;
             }
-            let target = if path.exists() { real } else { path.to_path_buf() };
+            let target = if path.exists() {
+                real
+            } else {
+                path.to_path_buf()
+            };
             let temp = create_temp(folder(&target), name).map_err(|e| {
                 format!(
                     "cannot write {flag} {shown}: cannot create a file in {}: {e}",
@@ -319,13 +323,15 @@ pub(crate) fn memory_available() -> Option<u64> {
             .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
             .map(|kb| kb * 1024)
     });
-    let limit = std::fs::read_to_string("/proc/self/limits").ok().and_then(|t| {
-        let line = t.lines().find(|l| l.starts_with("Max address space"))?;
-        let soft = line.split_whitespace().nth(3)?;
-        soft.parse::<u64>()
-            .ok()
-            .map(|b| b.saturating_sub(BASELINE_ADDRESS_SPACE))
-    });
+    let limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|t| {
+            let line = t.lines().find(|l| l.starts_with("Max address space"))?;
+            let soft = line.split_whitespace().nth(3)?;
+            soft.parse::<u64>()
+                .ok()
+                .map(|b| b.saturating_sub(BASELINE_ADDRESS_SPACE))
+        });
     match (total, limit) {
         (Some(t), Some(l)) => Some(t.min(l)),
         (t, l) => t.or(l),
@@ -372,7 +378,9 @@ pub(crate) fn estimate(s: &Sizes) -> (u64, &'static str) {
         Method::Pmmh => {
             terms.push((s.draws.saturating_mul(draw), "--samples"));
             terms.push((
-                s.particles.saturating_mul(particle).saturating_mul(s.chains),
+                s.particles
+                    .saturating_mul(particle)
+                    .saturating_mul(s.chains),
                 "--particles",
             ));
             terms.push((s.chains.saturating_mul(BYTES_PER_CHAIN), "--chains"));
@@ -383,7 +391,10 @@ pub(crate) fn estimate(s: &Sizes) -> (u64, &'static str) {
         }
     }
     let total = terms.iter().fold(0u64, |a, t| a.saturating_add(t.0));
-    let flag = terms.iter().max_by_key(|t| t.0).map_or("--samples", |t| t.1);
+    let flag = terms
+        .iter()
+        .max_by_key(|t| t.0)
+        .map_or("--samples", |t| t.1);
     (total, flag)
 }
 
@@ -402,7 +413,10 @@ mod tests {
             traces: false,
         };
         let (bytes, flag) = estimate(&s);
-        assert_eq!((bytes, flag), (160_000_000_000 + 4 * (16 << 10), "--samples"));
+        assert_eq!(
+            (bytes, flag),
+            (160_000_000_000 + 4 * (16 << 10), "--samples")
+        );
         let s = Sizes {
             chains: 1_000_000_000_000,
             draws: 1_000_000_000_000,
@@ -440,9 +454,13 @@ mod tests {
         let program = dir.join("m.ppl");
         std::fs::write(&program, "x").unwrap();
         let csv = dir.join("out.csv");
-        let e = Outputs::prepare(&[("--output", &program)], &[&program]).err().unwrap();
+        let e = Outputs::prepare(&[("--output", &program)], &[&program])
+            .err()
+            .unwrap();
         assert!(e.contains("is the input file"), "{e}");
-        let e = Outputs::prepare(&[("--output", &csv), ("--plot", &csv)], &[]).err().unwrap();
+        let e = Outputs::prepare(&[("--output", &csv), ("--plot", &csv)], &[])
+            .err()
+            .unwrap();
         assert!(e.contains("also the file of --output"), "{e}");
         let e = Outputs::prepare(&[("--output", &dir.join("no/such/x.csv"))], &[])
             .err()

@@ -380,7 +380,9 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
                     ))
                     .with_code("E0807");
                     match span {
-                        Some(span) => d.with_primary(span, format!("`{a}` may be rare here, or never drawn")),
+                        Some(span) => {
+                            d.with_primary(span, format!("`{a}` may be rare here, or never drawn"))
+                        }
                         None => d,
                     }
                     .with_note(format!("if no run draws `{a}`, its edit changes nothing"))
@@ -460,7 +462,15 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
     }
     if let Some(path) = &args.plot {
         let temp = outputs.temp(path).to_path_buf();
-        if let Err(code) = write_plot(io, &temp, path, &info, &ty, &draws, args.plot_pair.as_deref()) {
+        if let Err(code) = write_plot(
+            io,
+            &temp,
+            path,
+            &info,
+            &ty,
+            &draws,
+            args.plot_pair.as_deref(),
+        ) {
             return code;
         }
     }
@@ -645,7 +655,10 @@ fn prepare_outputs(args: &RunArgs, embedded: bool) -> Result<crate::guard::Outpu
 /// Warns about options given that `method` does not use.
 fn inapplicable_options(args: &RunArgs, method: tyche_infer::Method, io: &mut Io) {
     use tyche_infer::Method;
-    let mcmc = matches!(method, Method::Mh | Method::Pmmh | Method::Hmc | Method::Nuts);
+    let mcmc = matches!(
+        method,
+        Method::Mh | Method::Pmmh | Method::Hmc | Method::Nuts
+    );
     let burned = matches!(method, Method::Mh | Method::Pmmh);
     let mut unused: Vec<&str> = Vec::new();
     let particles = matches!(
@@ -817,7 +830,11 @@ fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
         // must be countable: a wrapped sum ran nothing.
         let iterations = (opts.chains as u64)
             .checked_mul(opts.burn as u64)
-            .and_then(|b| (opts.samples as u64).checked_mul(args.thin as u64)?.checked_add(b));
+            .and_then(|b| {
+                (opts.samples as u64)
+                    .checked_mul(args.thin as u64)?
+                    .checked_add(b)
+            });
         if iterations.is_none() {
             return Err(usage(
                 io,

@@ -183,7 +183,13 @@ fn convert(
             let mut out = Vec::with_capacity(xs.len());
             for (i, x) in xs.iter().enumerate() {
                 steps.push(Step::Index(i));
-                out.push(convert(elem, x, &format!("{path}[{i}]"), bool_from_01, steps)?);
+                out.push(convert(
+                    elem,
+                    x,
+                    &format!("{path}[{i}]"),
+                    bool_from_01,
+                    steps,
+                )?);
                 steps.pop();
             }
             Value::array(out)
@@ -424,7 +430,10 @@ impl<'t> Scan<'t> {
             _ => {
                 // A number, `true`, `false` or `null`.
                 while self.i < self.b.len()
-                    && !matches!(self.b[self.i], b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+                    && !matches!(
+                        self.b[self.i],
+                        b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r'
+                    )
                 {
                     self.i += 1;
                 }
@@ -445,14 +454,21 @@ fn key_text(quoted: &[u8]) -> String {
 /// The first key given twice in an object of `text` (valid JSON).
 fn duplicate_key(text: &str) -> Option<Dup> {
     let mut dups = None;
-    Scan { b: text.as_bytes(), i: 0 }.value(&mut dups)?;
+    Scan {
+        b: text.as_bytes(),
+        i: 0,
+    }
+    .value(&mut dups)?;
     dups
 }
 
 /// The byte span, in a data file's `text` (a valid JSON object), of the
 /// value of `key` followed down `steps` (array indices).
 pub fn element_span(text: &str, key: &str, steps: &[Step]) -> Option<(usize, usize)> {
-    let mut s = Scan { b: text.as_bytes(), i: 0 };
+    let mut s = Scan {
+        b: text.as_bytes(),
+        i: 0,
+    };
     let mut none = None;
     s.ws();
     if s.b.get(s.i) != Some(&b'{') {
@@ -550,8 +566,8 @@ mod tests {
     #[test]
     fn bytes_that_are_not_utf8_are_located() {
         let mut sources = SourceMap::new();
-        let d = parse_data_bytes(&mut sources, "d.json", b"{\"a\": \"\xff\"}".to_vec())
-            .unwrap_err();
+        let d =
+            parse_data_bytes(&mut sources, "d.json", b"{\"a\": \"\xff\"}".to_vec()).unwrap_err();
         assert!(d.message.contains("not UTF-8"), "{d:?}");
         assert_eq!(d.primary_span().map(|s| s.start), Some(7));
         assert!(d.labels[0].message.contains("0xFF at offset 7"), "{d:?}");

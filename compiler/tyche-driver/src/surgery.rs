@@ -229,17 +229,27 @@ pub fn check_addressed_surgeries(
             // model traces statically): elsewhere a rare address may just
             // not have come up, so it is a warning, never a refusal.
             diags.push(if decided(s.model) {
-                Diagnostic::error(format!("no run of the model reaches the address `{name}[{index}]`"))
-                    .with_code("E0807")
-                    .with_primary(*span, format!("`{name}[{index}]` is never drawn, so this edit changes nothing"))
-                    .with_note("every run of this model draws the same addresses")
-                    .with_help(help)
+                Diagnostic::error(format!(
+                    "no run of the model reaches the address `{name}[{index}]`"
+                ))
+                .with_code("E0807")
+                .with_primary(
+                    *span,
+                    format!("`{name}[{index}]` is never drawn, so this edit changes nothing"),
+                )
+                .with_note("every run of this model draws the same addresses")
+                .with_help(help)
             } else {
-                Diagnostic::warning(format!("`{name}[{index}]` was not reached in {runs} prior runs"))
-                    .with_code("E0807")
-                    .with_primary(*span, format!("`{name}[{index}]` may be rare, or never drawn"))
-                    .with_note("if no run draws it, this edit changes nothing")
-                    .with_help(help)
+                Diagnostic::warning(format!(
+                    "`{name}[{index}]` was not reached in {runs} prior runs"
+                ))
+                .with_code("E0807")
+                .with_primary(
+                    *span,
+                    format!("`{name}[{index}]` may be rare, or never drawn"),
+                )
+                .with_note("if no run draws it, this edit changes nothing")
+                .with_help(help)
             });
         }
     }

@@ -218,6 +218,10 @@ fn rare_addresses_are_accepted_whatever_the_seed() {
             .condition_at("b", 8, true)
             .unwrap()
             .run();
-        assert!(r.is_ok(), "seed {seed}: {:?}", r.err().map(|e| e.to_string()));
+        assert!(
+            r.is_ok(),
+            "seed {seed}: {:?}",
+            r.err().map(|e| e.to_string())
+        );
     }
 }

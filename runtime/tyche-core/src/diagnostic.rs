@@ -248,9 +248,15 @@ impl<'a> Files<'a> for View<'a> {
     fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, FilesError> {
         let starts = match self.cut_file(id) {
             Some(c) => &c.line_starts[..],
-            None => self.map.get(id).ok_or(FilesError::FileMissing)?.line_starts(),
+            None => self
+                .map
+                .get(id)
+                .ok_or(FilesError::FileMissing)?
+                .line_starts(),
         };
-        Ok(starts.partition_point(|&s| s <= byte_index).saturating_sub(1))
+        Ok(starts
+            .partition_point(|&s| s <= byte_index)
+            .saturating_sub(1))
     }
 
     fn line_range(
@@ -293,7 +299,10 @@ impl<'a> Files<'a> for View<'a> {
             None => real_start + offset,
         };
         let real = real.min(f.text.len());
-        Ok(f.text.get(real_start..real).map_or(0, |s| s.chars().count()) + 1)
+        Ok(f.text
+            .get(real_start..real)
+            .map_or(0, |s| s.chars().count())
+            + 1)
     }
 }
 
@@ -381,7 +390,10 @@ mod tests {
         assert!(out.len() < 1_000, "{} bytes:\n{out}", out.len());
         let col = text[..at].chars().count() + 1;
         assert!(out.contains(&format!("data.json:1:{col}")), "{out}");
-        assert!(out.contains("│ …1.5, 1.5,") && out.contains("1.5, true, 1.5"), "{out}");
+        assert!(
+            out.contains("│ …1.5, 1.5,") && out.contains("1.5, true, 1.5"),
+            "{out}"
+        );
         assert!(out.contains("^^^^ this element"), "{out}");
         // The carets sit under `true`.
         let lines: Vec<&str> = out.lines().collect();

@@ -73,7 +73,11 @@ fn leaves(name: &str, v: &Value, out: &mut Vec<(String, f64)>) {
 
 /// Per quantity, per chain, its draws: the result's numeric leaves and
 /// the traced choices, each only where every draw has it.
-fn chains_of(result: &InferResult, program: &Program, lengths: &[usize]) -> Vec<(String, Vec<Vec<f64>>)> {
+fn chains_of(
+    result: &InferResult,
+    program: &Program,
+    lengths: &[usize],
+) -> Vec<(String, Vec<Vec<f64>>)> {
     let mut names: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut series: Vec<Vec<Vec<f64>>> = Vec::new();
@@ -119,7 +123,12 @@ fn chains_of(result: &InferResult, program: &Program, lengths: &[usize]) -> Vec<
 const NAMED: usize = 5;
 
 fn list(names: &[String]) -> String {
-    let mut s = names.iter().take(NAMED).cloned().collect::<Vec<_>>().join(", ");
+    let mut s = names
+        .iter()
+        .take(NAMED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if names.len() > NAMED {
         s.push_str(&format!(" and {} more", names.len() - NAMED));
     }
@@ -145,7 +154,9 @@ fn mcmc(result: &InferResult, program: &Program, d: &mut Diagnosis) {
         stats.draws_per_chain.clone()
     } else {
         let n = result.draws.len();
-        (0..chains).map(|c| n / chains + usize::from(c < n % chains)).collect()
+        (0..chains)
+            .map(|c| n / chains + usize::from(c < n % chains))
+            .collect()
     };
     for (name, cs) in chains_of(result, program, &lengths) {
         // A quantity that never changes (a constant, a do-fixed choice) has
@@ -222,7 +233,11 @@ fn mcmc(result: &InferResult, program: &Program, d: &mut Diagnosis) {
         }
         let mut low = Vec::new();
         for c in 0..chains {
-            let e: Vec<f64> = s.iter().filter(|x| x.chain as usize == c).map(|x| x.energy).collect();
+            let e: Vec<f64> = s
+                .iter()
+                .filter(|x| x.chain as usize == c)
+                .map(|x| x.energy)
+                .collect();
             if let Some(b) = ebfmi(&e) {
                 if b < EBFMI_LIMIT {
                     low.push(format!("chain {c}: {b:.2}"));
@@ -243,7 +258,11 @@ fn mcmc(result: &InferResult, program: &Program, d: &mut Diagnosis) {
                 "the MH acceptance rate is {:.1}%, outside 5–95%: the chain {} and its draws \
                  are strongly autocorrelated; {}",
                 a * 100.0,
-                if a < 0.05 { "rarely moves" } else { "takes tiny steps" },
+                if a < 0.05 {
+                    "rarely moves"
+                } else {
+                    "takes tiny steps"
+                },
                 "for continuous models use --method nuts"
             ));
         }
@@ -258,7 +277,11 @@ pub fn ebfmi(energy: &[f64]) -> Option<f64> {
     let n = energy.len() as f64;
     let mean = energy.iter().sum::<f64>() / n;
     let var = energy.iter().map(|e| (e - mean) * (e - mean)).sum::<f64>() / n;
-    let num = energy.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / n;
+    let num = energy
+        .windows(2)
+        .map(|w| (w[1] - w[0]).powi(2))
+        .sum::<f64>()
+        / n;
     (var > 0.0).then(|| num / var)
 }
 

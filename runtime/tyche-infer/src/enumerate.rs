@@ -368,33 +368,34 @@ impl Walk<'_> {
         // go straight to the interpreter, and re-executing the model once
         // per option stays off the wide branch.
         let new_runner = || (native.and_then(|n| n.runner()), None::<Vec<u32>>);
-        let subtree = |(runner, wide): &mut (Option<Box<dyn PathRunner + '_>>, Option<Vec<u32>>),
-                       (i, node): (usize, Result<Subtree, (Value, f64, PathTrace)>)| match node {
-            Ok(Subtree { path, prefix }) => {
-                // Past the path limit, the walk is over: fail at once
-                // rather than start every remaining subtree.
-                self.check_paths()?;
-                let under_wide = path.is_some()
-                    && wide.as_ref().is_some_and(|w| prefix.starts_with(w));
-                if let Some(r) = runner.as_mut().filter(|_| !under_wide) {
-                    if let Some(r) = self.native_depth_first(r.as_mut(), prefix.clone())? {
-                        return Ok((r, Some(Backend::Jit)));
+        let subtree =
+            |(runner, wide): &mut (Option<Box<dyn PathRunner + '_>>, Option<Vec<u32>>),
+             (i, node): (usize, Result<Subtree, (Value, f64, PathTrace)>)| match node {
+                Ok(Subtree { path, prefix }) => {
+                    // Past the path limit, the walk is over: fail at once
+                    // rather than start every remaining subtree.
+                    self.check_paths()?;
+                    let under_wide =
+                        path.is_some() && wide.as_ref().is_some_and(|w| prefix.starts_with(w));
+                    if let Some(r) = runner.as_mut().filter(|_| !under_wide) {
+                        if let Some(r) = self.native_depth_first(r.as_mut(), prefix.clone())? {
+                            return Ok((r, Some(Backend::Jit)));
+                        }
+                        if let Some(d) = r.gave_up_wide().filter(|&d| d <= prefix.len()) {
+                            *wide = Some(prefix[..d].to_vec());
+                        }
                     }
-                    if let Some(d) = r.gave_up_wide().filter(|&d| d <= prefix.len()) {
-                        *wide = Some(prefix[..d].to_vec());
+                    match path {
+                        Some(path) => Ok((self.depth_first(i, path)?, Some(Backend::Interpreter))),
+                        None => Err(Abort::Interpret),
                     }
                 }
-                match path {
-                    Some(path) => Ok((self.depth_first(i, path)?, Some(Backend::Interpreter))),
-                    None => Err(Abort::Interpret),
+                Err((v, lw, trace)) => {
+                    let mut r = Results::default();
+                    r.add_path(v, lw, trace);
+                    Ok((r, None))
                 }
-            }
-            Err((v, lw, trace)) => {
-                let mut r = Results::default();
-                r.add_path(v, lw, trace);
-                Ok((r, None))
-            }
-        };
+            };
         let parts: Vec<Result<(Results, Option<Backend>), Abort>> =
             if split && rayon::current_num_threads() > 1 {
                 frontier

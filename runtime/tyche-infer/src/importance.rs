@@ -28,7 +28,11 @@ pub(crate) fn importance(
     if n == 0 {
         return Err(Diagnostic::error("Importance needs at least one sample").with_code("E0710"));
     }
-    crate::limits::reserve(n, crate::limits::BYTES_PER_DRAW, &format!("Importance({n})"))?;
+    crate::limits::reserve(
+        n,
+        crate::limits::BYTES_PER_DRAW,
+        &format!("Importance({n})"),
+    )?;
     let start = model.start()?;
     let seed = Seed(opts.seed);
     // Progress: runs finished, reported about 200 times.

@@ -132,9 +132,11 @@ pub fn too_big(bytes: Option<u64>, what: &str) -> Diagnostic {
         Some(b) => format!("about {}", human_bytes(b)),
         None => "more than 16 EiB".to_string(),
     };
-    Diagnostic::error(format!("{what} needs {need} of memory, more than is available"))
-        .with_code("E0771")
-        .with_help("ask for fewer samples, particles or chains")
+    Diagnostic::error(format!(
+        "{what} needs {need} of memory, more than is available"
+    ))
+    .with_code("E0771")
+    .with_help("ask for fewer samples, particles or chains")
 }
 
 /// `bytes` in binary units, 3 significant digits.
@@ -163,9 +165,11 @@ pub(crate) fn schedule(
     thin: usize,
     chains: usize,
 ) -> Result<u64, Diagnostic> {
-    let total = (chains as u64)
-        .checked_mul(burn as u64)
-        .and_then(|b| (samples as u64).checked_mul(thin as u64).and_then(|k| k.checked_add(b)));
+    let total = (chains as u64).checked_mul(burn as u64).and_then(|b| {
+        (samples as u64)
+            .checked_mul(thin as u64)
+            .and_then(|k| k.checked_add(b))
+    });
     total.ok_or_else(|| {
         Diagnostic::error(format!(
             "{method}: {chains} chains × {burn} burn-in + {samples} samples × thinning {thin} \

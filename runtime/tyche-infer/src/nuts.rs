@@ -401,7 +401,11 @@ fn hmc_transition(
         }
     }
     let h = sys.hamiltonian(&w);
-    let accept_stat = if divergent { 0.0 } else { (h0 - h).exp().min(1.0) };
+    let accept_stat = if divergent {
+        0.0
+    } else {
+        (h0 - h).exp().min(1.0)
+    };
     if rng.random::<f64>() < accept_stat {
         *z = w;
     }
@@ -662,7 +666,9 @@ fn run_chain(
     let mut rng = Seed(opts.seed).stream(Purpose::Nuts, chain as u64).rng();
     // The trace layout of draws: an interpreted prior run (its own stream).
     let template = if opts.traces {
-        let mut init_rng = Seed(opts.seed).stream(Purpose::NutsInit, chain as u64).rng();
+        let mut init_rng = Seed(opts.seed)
+            .stream(Purpose::NutsInit, chain as u64)
+            .rng();
         let state = initial_state(ctx, model, &mut init_rng)?;
         let t = state.exec.trace;
         let random_at: Vec<usize> = t

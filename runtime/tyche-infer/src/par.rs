@@ -130,7 +130,11 @@ mod tests {
                     }
                 })
             });
-            assert_eq!(r.expect_err("fails").message, "item 623", "{threads} threads");
+            assert_eq!(
+                r.expect_err("fails").message,
+                "item 623",
+                "{threads} threads"
+            );
         }
     }
 }

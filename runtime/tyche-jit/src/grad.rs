@@ -108,7 +108,10 @@ pub fn partials(op: &Op, a: &[f64; 3], y: f64) -> [f64; 3] {
 #[derive(Clone, Copy, Debug)]
 enum Step {
     Param(u32),
-    ParamAt { base: i64, stride: i64 },
+    ParamAt {
+        base: i64,
+        stride: i64,
+    },
     ParamIdx(u32),
     Data(u32),
     /// A `LoopOut` (or anything reading another slot's value).
@@ -210,7 +213,11 @@ impl Gradient {
                 .collect()
         };
         let reversed = |p: &Program| -> Program {
-            p.iter().rev().filter(|(_, s)| s.differentiable()).copied().collect()
+            p.iter()
+                .rev()
+                .filter(|(_, s)| s.differentiable())
+                .copied()
+                .collect()
         };
         let mut parts = Vec::new();
         let mut run: Vec<NodeId> = Vec::new();
@@ -242,7 +249,11 @@ impl Gradient {
                         count: lp.count as usize,
                         reverse: reversed(&body),
                         body,
-                        carried: lp.carried.iter().map(|c| (c.init.0, c.phi.0, c.next.0)).collect(),
+                        carried: lp
+                            .carried
+                            .iter()
+                            .map(|c| (c.init.0, c.phi.0, c.next.0))
+                            .collect(),
                         outs,
                     }));
                 }

@@ -60,7 +60,11 @@ impl GradientModel {
         }
         let constrain = Exprs::new(&t.graph, &t.constrained);
         let layout = t.choices.iter().map(|c| (c.site, c.index)).collect();
-        let supports = t.choices.iter().map(|c| transform::support(c.dist)).collect();
+        let supports = t
+            .choices
+            .iter()
+            .map(|c| transform::support(c.dist))
+            .collect();
         let result = match &t.result {
             Some(template) => {
                 let mut leaves = Vec::new();
@@ -112,7 +116,11 @@ impl GradientModel {
                 Some(Support::Interval(Some(_))) => "x = lo + (hi − lo)·σ(φ)".to_string(),
                 None => "?".to_string(),
             };
-            out.push_str(&format!("; φ[{i}] {} ({}): {t}\n", c.address, c.dist.name()));
+            out.push_str(&format!(
+                "; φ[{i}] {} ({}): {t}\n",
+                c.address,
+                c.dist.name()
+            ));
         }
         out.push_str(&self.kernel.to_string());
         out

@@ -487,7 +487,10 @@ pub fn run(
         Err(d) => return Err(d),
         Ok(r) => {
             if automatic {
-                reason = Some("enumerate: every choice is finite and discrete, so the posterior is exact".into());
+                reason = Some(
+                    "enumerate: every choice is finite and discrete, so the posterior is exact"
+                        .into(),
+                );
             }
             r
         }

@@ -188,7 +188,9 @@ impl Replayer {
         let mut effect = m.run().map_err(Failure::Runtime)?;
         let result = loop {
             effect = match effect {
-                Effect::Sample { addr, dist, site, .. } => {
+                Effect::Sample {
+                    addr, dist, site, ..
+                } => {
                     let (Some(&(name, index)), Some(&x)) = (self.names.get(i), theta.get(i)) else {
                         return Err(Failure::Layout(format!(
                             "the run makes more than {} choices",
@@ -208,7 +210,9 @@ impl Replayer {
                     i += 1;
                     m.resume(v).map_err(Failure::Runtime)?
                 }
-                Effect::Observe { dist, value, site, .. } => {
+                Effect::Observe {
+                    dist, value, site, ..
+                } => {
                     let lp = dist.log_prob(&value);
                     note(impossible, site, lp);
                     total += lp;

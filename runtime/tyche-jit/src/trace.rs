@@ -42,9 +42,9 @@
 
 use crate::dists::{self, Params, Val};
 use crate::graph::Graph;
-use crate::transform;
 use crate::kernel::Choice;
 use crate::ops::{Bin, Cmp, NodeId, Op, Un};
+use crate::transform;
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -66,7 +66,11 @@ fn dual_bin(o: Bin, a: Dual, b: Dual) -> Dual {
         Bin::Rem => a.d - (a.v / b.v).trunc() * b.d,
         // d(a^b) = a^b (b' ln a + b a'/a)
         Bin::Pow => {
-            let lna = if a.v > 0.0 && b.d != 0.0 { a.v.ln() } else { 0.0 };
+            let lna = if a.v > 0.0 && b.d != 0.0 {
+                a.v.ln()
+            } else {
+                0.0
+            };
             let t = if a.d != 0.0 { b.v * a.d / a.v } else { 0.0 };
             v * (b.d * lna + t)
         }
@@ -93,14 +97,18 @@ fn forward(k: &Kernel, theta: &[f64], dir: &[f64]) -> Dual {
     let eval = |n: usize, vals: &[Dual], it: usize| -> Dual {
         match k.nodes[n] {
             Op::Param(i) => param(i as usize),
-            Op::ParamAt { base, stride } => param((base as i64 + stride as i64 * it as i64) as usize),
+            Op::ParamAt { base, stride } => {
+                param((base as i64 + stride as i64 * it as i64) as usize)
+            }
             Op::ParamIdx(o) => param(k.tables[o as usize + it] as usize),
             Op::Data(o) => Dual {
                 v: k.data[o as usize + it],
                 d: 0.0,
             },
             Op::Carried(_) => vals[n],
-            Op::LoopOut { lp, index } => vals[k.loops[lp as usize].carried[index as usize].phi.index()],
+            Op::LoopOut { lp, index } => {
+                vals[k.loops[lp as usize].carried[index as usize].phi.index()]
+            }
             Op::Un(u, a) => dual_un(u, vals[a.index()]),
             Op::Bin(o, a, b) => dual_bin(o, vals[a.index()], vals[b.index()]),
             Op::Select(c, a, b) => {
@@ -160,7 +168,11 @@ fn check_model(name: &str, src: &str, data: Option<&str>, points: u64) {
     for _ in 0..points {
         let phi: Vec<f64> = (0..dim).map(|_| rng.next_f64() * 3.0 - 1.5).collect();
         let lp = g.eval(&phi, &mut grad);
-        assert_eq!(lp.to_bits(), k.eval(&phi).to_bits(), "{name}: value differs from eval");
+        assert_eq!(
+            lp.to_bits(),
+            k.eval(&phi).to_bits(),
+            "{name}: value differs from eval"
+        );
         if !lp.is_finite() {
             continue;
         }
@@ -197,7 +209,10 @@ fn check_model(name: &str, src: &str, data: Option<&str>, points: u64) {
             );
         }
     }
-    assert!(checked * 2 >= points, "{name}: too few finite points ({checked}/{points})");
+    assert!(
+        checked * 2 >= points,
+        "{name}: too few finite points ({checked}/{points})"
+    );
 }
 
 const EVERY_DISTRIBUTION: &str = r#"
@@ -294,11 +309,17 @@ fn gradients_through_rolled_loops() {
     check_model("hierarchical", HIERARCHICAL, Some(data), 30);
     let mut r = Lcg(3);
     let x: Vec<f64> = (0..200).map(|_| r.next_f64() * 4.0 - 2.0).collect();
-    let k: Vec<bool> = x.iter().map(|&x| r.next_f64() < 1.0 / (1.0 + (-x).exp())).collect();
+    let k: Vec<bool> = x
+        .iter()
+        .map(|&x| r.next_f64() < 1.0 / (1.0 + (-x).exp()))
+        .collect();
     let data = serde_json::json!({"x": x, "k": k}).to_string();
     let m = load(LOGISTIC, Some(&data));
     let gm = GradientModel::new(&m.program, &m.globals, m.func).unwrap();
-    assert!(!gm.kernel().loops.is_empty(), "the logistic regression should roll into a loop");
+    assert!(
+        !gm.kernel().loops.is_empty(),
+        "the logistic regression should roll into a loop"
+    );
     check_model("logistic", LOGISTIC, Some(&data), 20);
 }
 

@@ -489,7 +489,10 @@ fn padded(lo: f64, hi: f64) -> (f64, f64) {
     if !(lo.is_finite() && hi.is_finite()) {
         return (0.0, 1.0);
     }
-    let (lo, hi) = (lo.clamp(-AXIS_LIMIT, AXIS_LIMIT), hi.clamp(-AXIS_LIMIT, AXIS_LIMIT));
+    let (lo, hi) = (
+        lo.clamp(-AXIS_LIMIT, AXIS_LIMIT),
+        hi.clamp(-AXIS_LIMIT, AXIS_LIMIT),
+    );
     let (a, b) = if hi > lo {
         // Halves first: `hi - lo` itself may overflow.
         let pad = (hi * 0.5 - lo * 0.5) * 0.1;
@@ -796,7 +799,12 @@ mod tests {
             std::thread::spawn(move || {
                 let (name, chains) = chain_traces(&Type::Real, &values, 2).unwrap();
                 let traces = Some((name.as_str(), &chains[..]));
-                let _ = tx.send(plot_svg(&info(), &Type::Real, &Draws::unweighted(&values), traces));
+                let _ = tx.send(plot_svg(
+                    &info(),
+                    &Type::Real,
+                    &Draws::unweighted(&values),
+                    traces,
+                ));
             });
             let svg = rx
                 .recv_timeout(std::time::Duration::from_secs(20))

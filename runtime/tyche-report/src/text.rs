@@ -142,8 +142,13 @@ fn diagnostics_table(info: &RunInfo, out: &mut String) {
         .max()
         .unwrap_or(0)
         .max(8);
-    let _ = writeln!(out, "  {:<width$}  {:>6}  {:>8}  {:>8}", "quantity", "R-hat", "ESS bulk", "ESS tail");
-    let cell = |x: Option<f64>, digits: usize| x.map_or("-".to_string(), |v| format!("{v:.digits$}"));
+    let _ = writeln!(
+        out,
+        "  {:<width$}  {:>6}  {:>8}  {:>8}",
+        "quantity", "R-hat", "ESS bulk", "ESS tail"
+    );
+    let cell =
+        |x: Option<f64>, digits: usize| x.map_or("-".to_string(), |v| format!("{v:.digits$}"));
     for q in rows.iter().take(DIAGNOSTIC_ROWS) {
         let name = q.get("name").and_then(J::as_str).unwrap_or("?");
         let _ = writeln!(
