@@ -20,8 +20,9 @@ use tyche_vm::Value;
 enum ResultFn {
     /// A template whose leaves are functions of the coordinates.
     Template { template: Template, leaves: Exprs },
-    /// Not traceable: the interpreter's run with the choices' values.
-    Replay(Replayer),
+    /// Not traceable: the interpreter's run with the choices' values
+    /// (`GradientModel::replayer`).
+    Replay,
 }
 
 /// See the module documentation.
@@ -33,8 +34,9 @@ pub struct GradientModel {
     result: ResultFn,
     /// Each coordinate's support (its transform).
     supports: Vec<Option<Support>>,
-    /// The interpreter's run at given values, for the exact error where
-    /// the density is marked faulty.
+    /// The interpreter's run at given values: the return value when it
+    /// cannot be traced, the exact error where the density is marked
+    /// faulty, the site where a point has no density.
     replayer: Replayer,
 }
 
@@ -77,12 +79,7 @@ impl GradientModel {
             // The tracer's resume point holds templates over the
             // coordinates, not the values the replay feeds the machine:
             // replay from the start.
-            None => ResultFn::Replay(Replayer::new(
-                Arc::clone(program),
-                Arc::clone(globals),
-                model,
-                &t.choices,
-            )),
+            None => ResultFn::Replay,
         };
         let replayer = Replayer::new(Arc::clone(program), Arc::clone(globals), model, &t.choices);
         let kernel = crate::build_kernel(t, &crate::ExtractOptions::default())?;
@@ -181,7 +178,7 @@ impl tyche_infer::NativeGradient for GradientModel {
                 leaves.eval(phi, &mut vals);
                 Ok(fill(template, &mut vals.iter()))
             }
-            ResultFn::Replay(r) => r.result(theta),
+            ResultFn::Replay => self.replayer.result(theta),
         }
     }
 
