@@ -6,9 +6,9 @@
 //! match, and the JIT's otherwise.
 //!
 //! `tyche build` runs in-process and links with the runtime library cargo
-//! built for this test run: `tyche-cli` is a `staticlib` as well as an
-//! `rlib`, so building this test's dependency `tyche-cli` writes
-//! `libtyche_cli-HASH.a` into this test binary's own `deps/` directory
+//! built for this test run: this test crate depends on `tyche-rt` (a
+//! `staticlib` as well as an `rlib`), so building it writes
+//! `libtyche_rt-HASH.a` into this test binary's own `deps/` directory
 //! (same profile as the test). No manual step is needed.
 //!
 //! Linux only, as `tyche build` links with Linux's system libraries.
@@ -23,8 +23,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The runtime library built with this test: the newest
-/// `libtyche_cli*.a` beside this test binary (in `target/PROFILE/deps`) or
-/// one directory up (where a `cargo build` of `tyche-cli` puts it). The
+/// `libtyche_rt*.a` beside this test binary (in `target/PROFILE/deps`) or
+/// one directory up (where a `cargo build` of `tyche-rt` puts it). The
 /// newest is the one this `cargo test` built or found up to date.
 fn runtime_lib() -> &'static Path {
     static LIB: OnceLock<PathBuf> = OnceLock::new();
@@ -35,7 +35,7 @@ fn runtime_lib() -> &'static Path {
         for dir in [deps, deps.parent().unwrap_or(deps)] {
             for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with("libtyche_cli") && name.ends_with(".a") {
+                if name.starts_with("libtyche_rt") && name.ends_with(".a") {
                     if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
                         found.push((t, e.path()));
                     }
@@ -45,8 +45,8 @@ fn runtime_lib() -> &'static Path {
         found.sort();
         found.pop().map(|(_, p)| p).unwrap_or_else(|| {
             panic!(
-                "no libtyche_cli*.a in {} or its parent: is tyche-cli's crate-type \
-                 [\"rlib\", \"staticlib\"]?",
+                "no libtyche_rt*.a in {} or its parent: does tyche-tests depend on \
+                 tyche-rt, a staticlib?",
                 deps.display()
             )
         })
@@ -425,7 +425,7 @@ fn build_errors_are_diagnosed() {
     assert_eq!(r.status, 1, "{}", r.stderr);
     assert!(
         r.stderr.contains("runtime library")
-            && r.stderr.contains("cargo build --release -p tyche-cli"),
+            && r.stderr.contains("cargo build --release -p tyche-rt"),
         "{}",
         r.stderr
     );

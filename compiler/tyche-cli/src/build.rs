@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tyche_core::SourceMap;
 
-/// The runtime static library: this crate built as a `staticlib`, which
-/// cargo writes beside the `tyche` binary.
-pub const RUNTIME_LIB: &str = "libtyche_cli.a";
+/// The runtime static library: the `tyche-rt` crate, which `cargo build
+/// -p tyche-rt` writes beside the `tyche` binary.
+pub const RUNTIME_LIB: &str = "libtyche_rt.a";
 /// Environment variable naming the runtime library explicitly.
 pub const RUNTIME_LIB_ENV: &str = "TYCHE_RUNTIME_LIB";
 
@@ -34,7 +34,7 @@ pub struct BuildArgs {
     /// The executable's default `--model`; only its kernel is compiled ahead of time (default: `model`, and every zero-argument function's kernel).
     #[arg(long)]
     pub model: Option<String>,
-    /// The runtime static library to link (default: $TYCHE_RUNTIME_LIB, else `libtyche_cli.a` beside `tyche`).
+    /// The runtime static library to link (default: $TYCHE_RUNTIME_LIB, else `libtyche_rt.a` beside `tyche` or in the user cache, built once from Tyche's source if missing).
     #[arg(long, value_name = "FILE.a")]
     pub runtime_lib: Option<PathBuf>,
 }
@@ -157,8 +157,13 @@ fn fail(io: &mut Io, msg: impl std::fmt::Display) -> u8 {
 }
 
 /// Finds the runtime static library: `--runtime-lib`, then
-/// `$TYCHE_RUNTIME_LIB`, then beside the running `tyche` (or, for a test
-/// binary in cargo's `deps/`, one directory up, where cargo puts `tyche`).
+/// `$TYCHE_RUNTIME_LIB` (either must exist), then beside the running
+/// `tyche` (or, for a test binary in cargo's `deps/`, one directory up,
+/// where cargo puts `tyche`), then the per-user cache. When none is found
+/// and the source tree this `tyche` was built from is still there (as after
+/// `cargo install --path compiler/tyche-cli`), the library is built once
+/// with cargo: into the cargo target directory `tyche` runs from, else into
+/// the cache.
 fn runtime_lib(args: &BuildArgs, io: &mut Io) -> Result<PathBuf, u8> {
     let explicit = args
         .runtime_lib
@@ -173,7 +178,7 @@ fn runtime_lib(args: &BuildArgs, io: &mut Io) -> Result<PathBuf, u8> {
                 io,
                 format!(
                     "the Tyche runtime library {} (from {from}) does not exist\n \
-                     = help: `cargo build --release -p tyche-cli` writes {RUNTIME_LIB} beside the `tyche` binary",
+                     = help: `cargo build --release -p tyche-rt` writes {RUNTIME_LIB} beside the `tyche` binary",
                     path.display()
                 ),
             ))
@@ -187,6 +192,7 @@ fn runtime_lib(args: &BuildArgs, io: &mut Io) -> Result<PathBuf, u8> {
             dirs.extend(dir.parent().map(Path::to_path_buf));
         }
     }
+    dirs.extend(cache_dir());
     if let Some(found) = dirs
         .iter()
         .map(|d| d.join(RUNTIME_LIB))
@@ -199,14 +205,125 @@ fn runtime_lib(args: &BuildArgs, io: &mut Io) -> Result<PathBuf, u8> {
         .map(|d| d.display().to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    Err(fail(
-        io,
-        format!(
-            "the Tyche runtime library {RUNTIME_LIB} was not found (looked in: {looked})\n \
-             = help: `cargo build --release -p tyche-cli` writes it beside the `tyche` binary; \
-             or set {RUNTIME_LIB_ENV} to its path"
-        ),
-    ))
+    match build_runtime(exe.as_deref(), io) {
+        Some(Ok(lib)) => Ok(lib),
+        Some(Err(why)) => Err(fail(
+            io,
+            format!(
+                "the Tyche runtime library {RUNTIME_LIB} was not found (looked in: {looked}), \
+                 and building it failed: {why}\n \
+                 = help: `cargo build --release -p tyche-rt` in Tyche's source tree writes it \
+                 beside the `tyche` binary; or set {RUNTIME_LIB_ENV} to its path"
+            ),
+        )),
+        None => Err(fail(
+            io,
+            format!(
+                "the Tyche runtime library {RUNTIME_LIB} was not found (looked in: {looked})\n \
+                 = help: `cargo build --release -p tyche-rt` in Tyche's source tree writes it \
+                 beside the `tyche` binary; or set {RUNTIME_LIB_ENV} to its path"
+            ),
+        )),
+    }
+}
+
+/// Where a runtime library built for an installed `tyche` is kept: one
+/// directory per Tyche version, since the library must match the binary.
+fn cache_dir() -> Option<PathBuf> {
+    let version = env!("CARGO_PKG_VERSION");
+    dirs::cache_dir().map(|d| d.join("tyche").join(format!("runtime-{version}")))
+}
+
+/// Builds the runtime library with cargo from the source tree this `tyche`
+/// was compiled from, if that tree and cargo are there (`None` if not:
+/// nothing to try). A `tyche` inside a cargo target directory
+/// (`target/release/tyche`) gets it beside itself, reusing that directory's
+/// compiled crates (seconds); an installed one gets it in the cache, built
+/// in a scratch target directory that is removed afterwards (minutes, once
+/// per version). Cargo's own progress goes to standard error.
+fn build_runtime(exe: Option<&Path>, io: &mut Io) -> Option<Result<PathBuf, String>> {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let source = source.canonicalize().unwrap_or(source);
+    let manifest = source.join("Cargo.toml");
+    if !source.join("compiler/tyche-rt/Cargo.toml").is_file() {
+        return None;
+    }
+    let cargo = std::env::var_os("CARGO")
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "cargo".into());
+    // `target/<profile>/tyche`: build in place, with the same profile.
+    let in_target = exe.and_then(|e| {
+        let dir = e.parent()?;
+        let profile = dir.file_name()?.to_str()?.to_string();
+        let target = dir.parent()?;
+        target
+            .join("CACHEDIR.TAG")
+            .is_file()
+            .then(|| (target.to_path_buf(), profile, dir.to_path_buf()))
+    });
+    let (target_dir, profile, out_dir, scratch) = match in_target {
+        Some((target, profile, dir)) => (target, profile, dir, false),
+        None => {
+            let cache = cache_dir()?;
+            (cache.join("target"), "release".to_string(), cache, true)
+        }
+    };
+    let _ = writeln!(
+        io.err,
+        "note: building the Tyche runtime library {RUNTIME_LIB} once, into {} \
+         (from the source in {}; this can take a few minutes)",
+        out_dir.display(),
+        source.display()
+    );
+    let mut command = std::process::Command::new(&cargo);
+    command
+        .arg("build")
+        .arg("-p")
+        .arg("tyche-rt")
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .stdout(std::process::Stdio::null());
+    match profile.as_str() {
+        "debug" => {}
+        "release" => {
+            command.arg("--release");
+        }
+        other => {
+            command.arg("--profile").arg(other);
+        }
+    }
+    let status = match command.status() {
+        Ok(s) => s,
+        Err(e) => {
+            return Some(Err(format!(
+                "could not run `{}`: {e}",
+                cargo.to_string_lossy()
+            )))
+        }
+    };
+    if !status.success() {
+        return Some(Err(format!("`cargo build -p tyche-rt` failed ({status})")));
+    }
+    let built = target_dir.join(&profile).join(RUNTIME_LIB);
+    if !scratch {
+        return Some(if built.is_file() {
+            Ok(built)
+        } else {
+            Err(format!("cargo did not write {}", built.display()))
+        });
+    }
+    // Keep only the library: the scratch target directory is gigabytes.
+    let kept = out_dir.join(RUNTIME_LIB);
+    let partial = out_dir.join(format!("{RUNTIME_LIB}.partial"));
+    let moved = std::fs::copy(&built, &partial).and_then(|_| std::fs::rename(&partial, &kept));
+    let _ = std::fs::remove_dir_all(&target_dir);
+    Some(
+        moved
+            .map(|()| kept)
+            .map_err(|e| format!("could not keep {}: {e}", built.display())),
+    )
 }
 
 /// The C compiler driver used as the linker: `$CC`, else `cc`.

@@ -2,8 +2,8 @@
 //! `docs/build.md`): the C entry point [`tyche_rt_main`] that the
 //! generated `main` calls, and the `tyche_jit_*` special functions that
 //! ahead-of-time kernels import. Both are `#[no_mangle]` symbols of the
-//! runtime static library (`libtyche_cli.a`, this crate built as a
-//! `staticlib`).
+//! runtime static library (`libtyche_rt.a`, the `tyche-rt` crate, a
+//! `staticlib` that holds this module's objects).
 //!
 //! An executable runs exactly what `tyche run FILE ARGS…` runs, on the
 //! source embedded in it: the arguments are `tyche run`'s own (parsed by
