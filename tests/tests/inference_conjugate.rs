@@ -218,7 +218,11 @@ fn normal_normal_every_method() {
     let tol = 2.0 * 5.0 * (relvar / 5_000.0).sqrt();
     assert!((r.log_evidence.unwrap() - log_z).abs() < tol, "smc log Z");
 
-    for proposal in [Proposal::Prior, Proposal::Drift { scale: 0.5 }] {
+    for proposal in [
+        Proposal::Adaptive,
+        Proposal::Prior,
+        Proposal::Drift { scale: 0.5 },
+    ] {
         let opts = Options {
             burn: 200,
             proposal,

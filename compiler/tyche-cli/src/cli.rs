@@ -97,6 +97,16 @@ pub enum ResamplerArg {
     Residual,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProposalArg {
+    /// A random walk per continuous choice, its scale tuned during burn-in.
+    Adaptive,
+    /// Redraw the picked choice from its prior.
+    Prior,
+    /// A random walk with the fixed scale --drift-scale.
+    Drift,
+}
+
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// The program (`.ppl`).
@@ -143,6 +153,12 @@ pub struct RunArgs {
     /// MH rejuvenation moves per particle after each resampling (resample-move SMC).
     #[arg(long, default_value_t = 0)]
     pub rejuvenate: usize,
+    /// How mh proposes a continuous choice (discrete ones are redrawn from their prior); smc's rejuvenation and pmmh use the prior unless drift is asked for.
+    #[arg(long, value_enum, default_value = "adaptive")]
+    pub proposal: ProposalArg,
+    /// The random-walk scale of --proposal drift.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub drift_scale: f64,
     /// JSON file binding the program's `data` items.
     #[arg(long)]
     pub data: Option<PathBuf>,

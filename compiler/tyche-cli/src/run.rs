@@ -1,6 +1,8 @@
 //! `tyche run` and `tyche check`.
 
-use crate::cli::{CheckArgs, Cli, Command, Emit, Format, MethodArg, ResamplerArg, RunArgs};
+use crate::cli::{
+    CheckArgs, Cli, Command, Emit, Format, MethodArg, ProposalArg, ResamplerArg, RunArgs,
+};
 use std::io::Write;
 use std::sync::Arc;
 use tyche_core::{render_all, Diagnostic, SourceMap};
@@ -691,6 +693,18 @@ fn inapplicable_options(args: &RunArgs, method: tyche_infer::Method, io: &mut Io
     if args.rejuvenate != 0 && method != Method::Smc {
         unused.push("--rejuvenate");
     }
+    let proposes = method == Method::Mh
+        || method == Method::Pmmh
+        || (method == Method::Smc && args.rejuvenate > 0);
+    if args.proposal != ProposalArg::Adaptive && !proposes {
+        unused.push("--proposal");
+    }
+    if args.drift_scale != 1.0 && args.proposal != ProposalArg::Drift {
+        let _ = writeln!(
+            io.err,
+            "warning: --drift-scale applies only to --proposal drift and is ignored"
+        );
+    }
     for flag in unused {
         let _ = writeln!(
             io.err,
@@ -771,7 +785,7 @@ fn model_name_span(compiled: &Compiled, model: &str) -> Option<tyche_core::Span>
 /// first and SMC is used when the model cannot be enumerated (a
 /// continuous or unbounded choice, or too many paths).
 fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
-    use tyche_infer::{Method, Resampler};
+    use tyche_infer::{Method, Proposal, Resampler};
     let method = match args.method {
         Some(MethodArg::Enumerate) => Method::Enumerate,
         Some(MethodArg::Rejection) => Method::Rejection,
@@ -868,6 +882,22 @@ fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
     opts.thin = args.thin;
     opts.rejuvenate = args.rejuvenate;
     opts.ess_threshold = args.ess_threshold;
+    if !(args.drift_scale.is_finite() && args.drift_scale > 0.0) {
+        return Err(usage(
+            io,
+            format!(
+                "--drift-scale must be positive and finite, not {}",
+                args.drift_scale
+            ),
+        ));
+    }
+    opts.proposal = match args.proposal {
+        ProposalArg::Adaptive => Proposal::Adaptive,
+        ProposalArg::Prior => Proposal::Prior,
+        ProposalArg::Drift => Proposal::Drift {
+            scale: args.drift_scale,
+        },
+    };
     opts.resampler = match args.resampler {
         ResamplerArg::Systematic => Resampler::Systematic,
         ResamplerArg::Multinomial => Resampler::Multinomial,

@@ -750,7 +750,8 @@ impl Query {
         self
     }
 
-    /// The MH proposal (default: redraw the picked choice from its prior).
+    /// The MH proposal (default: `Proposal::Adaptive`, a random walk per
+    /// continuous choice tuned during burn-in; see `docs/inference.md`).
     ///
     /// ```
     /// let program = tyche::Program::from_source("m.ppl", "fn model() -> Real { let x ~ Normal(0, 1); x }")?;

@@ -56,30 +56,29 @@ pub struct Replay<'a> {
     index: &'a HashMap<Address, usize>,
     /// The address whose value is proposed anew.
     target: Address,
-    proposal: Proposal,
+    /// The target's random-walk step, drawn before the re-run; `None`
+    /// redraws it from its prior.
+    drift_to: Option<Value>,
     /// Which old choices were reused (or drifted): the others are stale.
     used: &'a mut Vec<bool>,
     /// Σ log p of the values drawn fresh.
     log_q_fresh: f64,
     /// Set when the reverse move could not regenerate x (see module docs).
     reverse_impossible: bool,
+    /// Whether the target took a random-walk step (not a prior draw).
+    drifted: bool,
 }
 
 impl Handler for Replay<'_> {
     fn sample(&mut self, addr: Address, dist: &Arc<DistValue>, rng: &mut InferRng) -> (Value, f64) {
         let old = self.index.get(&addr).map(|&i| (i, &self.old.choices[i]));
         if addr == self.target {
-            if let (Proposal::Drift { scale }, Some((i, c)), DistValue::Prim(d)) =
-                (self.proposal, old, &**dist)
-            {
-                if let (Value::Real(x), false) = (&c.value, d.is_discrete()) {
-                    // Symmetric: its q terms cancel, so it is neither fresh
-                    // nor stale.
-                    self.used[i] = true;
-                    let v = Value::Real(x + scale * standard_normal(rng));
-                    let lp = dist.log_prob(&v);
-                    return (v, lp);
-                }
+            if let (Some(v), Some((i, _))) = (&self.drift_to, old) {
+                // Symmetric: its q terms cancel, so it is neither fresh
+                // nor stale.
+                self.used[i] = true;
+                self.drifted = true;
+                return (v.clone(), dist.log_prob(v));
             }
             return self.fresh(dist, rng);
         }
@@ -127,7 +126,12 @@ pub struct Scratch {
 
 /// A proposed trace and the proposal part of its acceptance ratio.
 pub struct Proposed {
+    /// The proposed run (not run when the step left the target's support:
+    /// then `log_correction` is −∞).
     pub exec: Execution<Trace>,
+    /// The choice proposed anew, and whether it took a random-walk step.
+    pub target: Address,
+    pub drifted: bool,
     /// `log|x| − log|x'| + Σ stale − Σ fresh` (−∞ when the move is not
     /// reversible).
     pub log_correction: f64,
@@ -135,12 +139,15 @@ pub struct Proposed {
 
 /// Proposes x' from `old` (a run stopped after `until` observations, or
 /// finished when `until` is `None`). `None` when x has no random choice.
+/// `Proposal::Adaptive` takes the picked choice's scale from `scales`
+/// (without them it is `Prior`).
 pub fn propose(
     ctx: &Ctx,
     model: &Model,
     old: &Trace,
     until: Option<usize>,
     proposal: Proposal,
+    scales: Option<&Scales<Address>>,
     rng: &mut InferRng,
     scratch: &mut Scratch,
 ) -> Result<Option<Proposed>, Diagnostic> {
@@ -150,6 +157,33 @@ pub fn propose(
     }
     let k = rng.random_range(0..n_old);
     let (_, target) = old.random_choice(k).expect("k < number of random choices");
+    let proposal = match (proposal, scales) {
+        (Proposal::Adaptive, Some(scales)) => Proposal::Drift {
+            scale: scales.scale(&target.addr),
+        },
+        (p, _) => p.untuned(),
+    };
+    // A random-walk step of a real continuous choice. Everything before it
+    // replays x, so its distribution is the one it had in x: a step out of
+    // that support has p(x') = 0 and is rejected without a run (the model
+    // may not even be defined there, e.g. a negative scale).
+    let drift_to = match (proposal, &target.value, target.dist.as_deref()) {
+        (Proposal::Drift { scale }, Value::Real(x), Some(d @ DistValue::Prim(p)))
+            if !p.is_discrete() =>
+        {
+            let v = Value::Real(x + scale * standard_normal(rng));
+            if d.log_prob(&v) == f64::NEG_INFINITY {
+                return Ok(Some(Proposed {
+                    exec: Execution::<Trace>::new(model.start()?),
+                    target: target.addr,
+                    drifted: true,
+                    log_correction: f64::NEG_INFINITY,
+                }));
+            }
+            Some(v)
+        }
+        _ => None,
+    };
     scratch.index.clear();
     scratch
         .index
@@ -160,16 +194,21 @@ pub fn propose(
         old,
         index: &scratch.index,
         target: target.addr,
-        proposal,
+        drift_to,
         used: &mut scratch.used,
         log_q_fresh: 0.0,
         reverse_impossible: false,
+        drifted: false,
     };
+    let target = target.addr;
     let mut exec = Execution::<Trace>::new(model.start()?);
     exec.run_until(until, &mut replay, rng, ctx)?;
+    let drifted = replay.drifted;
     if replay.reverse_impossible {
         return Ok(Some(Proposed {
             exec,
+            target,
+            drifted,
             log_correction: f64::NEG_INFINITY,
         }));
     }
@@ -185,8 +224,58 @@ pub fn propose(
     let log_correction = (n_old as f64).ln() - (n_new as f64).ln() + stale - log_q_fresh;
     Ok(Some(Proposed {
         exec,
+        target,
+        drifted,
         log_correction,
     }))
+}
+
+/// The random-walk scales of [`Proposal::Adaptive`], one per choice
+/// (keyed by address in the interpreter, by coordinate in compiled
+/// chains: the same arithmetic on the same keys, so both backends give the
+/// same chain). During burn-in each random-walk step of a choice moves its
+/// log scale by `n^(-0.6) · (α − 0.44)` (a Robbins–Monro step toward the
+/// acceptance rate optimal for one-dimensional random walks, Roberts and
+/// Rosenthal 2001), where `n` counts that choice's steps and α is 1 for an
+/// accepted step, 0 for a rejected one; afterwards the scales stay fixed, so the
+/// kept draws come from one MH kernel.
+#[derive(Clone, Debug)]
+pub struct Scales<K> {
+    /// Per key: log scale and steps adapted so far. A key not yet seen has
+    /// scale 1.
+    table: HashMap<K, (f64, u64)>,
+}
+
+impl<K> Default for Scales<K> {
+    fn default() -> Scales<K> {
+        Scales {
+            table: HashMap::new(),
+        }
+    }
+}
+
+/// The acceptance rate the adaptive random walk tunes toward.
+pub const TARGET_ACCEPTANCE: f64 = 0.44;
+
+impl<K: std::hash::Hash + Eq + Clone> Scales<K> {
+    pub fn scale(&self, key: &K) -> f64 {
+        self.table.get(key).map_or(1.0, |&(log, _)| log.exp())
+    }
+
+    /// Learns from one random-walk step of `key`: whether it was accepted.
+    /// (The accept decision, not the acceptance probability: the decision
+    /// is the same on every backend, the probability differs in its last
+    /// bits with the order densities are summed in, and the scales must
+    /// not, or the backends' chains would drift apart.)
+    pub fn learn(&mut self, key: &K, accepted: bool) {
+        let alpha = f64::from(u8::from(accepted));
+        let (log, n) = self.table.entry(key.clone()).or_insert((0.0, 0));
+        *n += 1;
+        let gain = (*n as f64).powf(-0.6);
+        // Bounded so that a choice whose every step is rejected (or
+        // accepted) cannot drive its scale to 0 or ∞.
+        *log = (*log + gain * (alpha - TARGET_ACCEPTANCE)).clamp(-30.0, 30.0);
+    }
 }
 
 /// The state of a chain: an execution and its `log p(x)`.
@@ -244,14 +333,48 @@ pub fn mh_step(
     rng: &mut InferRng,
     scratch: &mut Scratch,
 ) -> Result<Option<bool>, Diagnostic> {
-    let Some(p) = propose(ctx, model, &state.exec.trace, until, proposal, rng, scratch)? else {
+    tuned_step(ctx, model, state, until, proposal, None, rng, scratch)
+}
+
+/// [`mh_step`] with the scales of an adaptive random walk: read them, and
+/// learn into them while `tuning` (burn-in).
+#[allow(clippy::too_many_arguments)]
+fn tuned_step(
+    ctx: &Ctx,
+    model: &Model,
+    state: &mut ChainState,
+    until: Option<usize>,
+    proposal: Proposal,
+    mut scales: Option<(&mut Scales<Address>, bool)>,
+    rng: &mut InferRng,
+    scratch: &mut Scratch,
+) -> Result<Option<bool>, Diagnostic> {
+    let read = scales.as_ref().map(|(s, _)| &**s);
+    let Some(p) = propose(
+        ctx,
+        model,
+        &state.exec.trace,
+        until,
+        proposal,
+        read,
+        rng,
+        scratch,
+    )?
+    else {
         return Ok(None);
     };
     let new_joint = p.exec.trace.log_prior() + p.exec.log_likelihood;
-    if !new_joint.is_finite() || p.log_correction == f64::NEG_INFINITY {
-        return Ok(Some(false));
+    let log_alpha = if !new_joint.is_finite() || p.log_correction == f64::NEG_INFINITY {
+        f64::NEG_INFINITY
+    } else {
+        new_joint - state.log_joint + p.log_correction
+    };
+    let ok = log_alpha != f64::NEG_INFINITY && accept(log_alpha, rng);
+    if let Some((scales, true)) = &mut scales {
+        if p.drifted {
+            scales.learn(&p.target, ok);
+        }
     }
-    let ok = accept(new_joint - state.log_joint + p.log_correction, rng);
     if ok {
         *state = ChainState {
             exec: p.exec,
@@ -338,6 +461,14 @@ pub(crate) struct ChainOutput {
     pub backend: crate::Backend,
 }
 
+/// Single-site moves per MH iteration (a sweep): as many as the chain's
+/// first state has random choices, at least one. Fixed for the chain, so
+/// an iteration is one fixed MH kernel even when later states have more or
+/// fewer choices.
+pub(crate) fn sweep_length(first: &Trace) -> usize {
+    first.random.max(1)
+}
+
 /// Draws per chain: `n` split as evenly as possible, earlier chains first.
 pub(crate) fn per_chain(n: usize, chains: usize, c: usize) -> usize {
     n / chains + usize::from(c < n % chains)
@@ -380,34 +511,38 @@ pub(crate) fn mh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult
             return Ok(out);
         }
         let mut scratch = Scratch::default();
+        let mut scales = Scales::default();
         let mut out = ChainOutput {
             draws: Vec::with_capacity(keep),
             accepted: 0,
             proposed: 0,
             backend: crate::Backend::Interpreter,
         };
+        let sweep = sweep_length(&state.exec.trace);
         for it in 0..iterations {
             if (it as u64 + 1).is_multiple_of(every) {
                 tick(every);
             }
             crate::limits::check(opts.stop.as_ref())?;
-            let r = mh_step(
-                ctx,
-                model,
-                &mut state,
-                None,
-                opts.proposal,
-                &mut rng,
-                &mut scratch,
-            )?;
-            if it >= opts.burn {
-                if let Some(ok) = r {
+            let tuning = it < opts.burn;
+            for _ in 0..sweep {
+                let r = tuned_step(
+                    ctx,
+                    model,
+                    &mut state,
+                    None,
+                    opts.proposal,
+                    Some((&mut scales, tuning)),
+                    &mut rng,
+                    &mut scratch,
+                )?;
+                if let (false, Some(ok)) = (tuning, r) {
                     out.proposed += 1;
                     out.accepted += usize::from(ok);
                 }
-                if (it - opts.burn + 1) % thin == 0 {
-                    out.draws.push(state.draw(opts.traces));
-                }
+            }
+            if !tuning && (it - opts.burn + 1) % thin == 0 {
+                out.draws.push(state.draw(opts.traces));
             }
         }
         let rest = iterations as u64 % every;

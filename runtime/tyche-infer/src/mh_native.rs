@@ -34,7 +34,7 @@
 //! the interpreted run's), so such an error is reported only if a kept
 //! state has it.
 
-use crate::mh::{accept, standard_normal, ChainOutput};
+use crate::mh::{accept, standard_normal, ChainOutput, Scales};
 use crate::native::{Backend, Native};
 use crate::options::{Options, Proposal};
 use crate::result::Draw;
@@ -86,6 +86,13 @@ pub(crate) struct NativeChain<'a> {
     /// computed: MH repeats states (most proposals are rejected), and the
     /// value may cost an interpreted run.
     result: Option<Value>,
+    /// Per coordinate, its distribution at some state, computed at its
+    /// first random-walk step: supports are fixed (checked in `new`), so it
+    /// answers "is this step in the support" at every state, as the
+    /// interpreted transition asks of the current distribution (they could
+    /// differ only on a support's boundary, which a Gaussian step hits with
+    /// probability 0).
+    supports: Vec<Option<tyche_dist::Dist>>,
 }
 
 impl<'a> NativeChain<'a> {
@@ -121,6 +128,7 @@ impl<'a> NativeChain<'a> {
             return None;
         }
         let template = traces.then(|| (trace.assignments(), random_at));
+        let supports = vec![None; theta.len()];
         Some(NativeChain {
             native,
             theta,
@@ -128,6 +136,7 @@ impl<'a> NativeChain<'a> {
             log_joint,
             template,
             result,
+            supports,
         })
     }
 
@@ -154,24 +163,28 @@ impl<'a> NativeChain<'a> {
             backend: Backend::Jit,
         };
         let mut proposal = self.theta.clone();
+        let mut scales = Scales::default();
+        // The interpreted chain's sweep: one move per random choice.
+        let sweep = self.theta.len().max(1);
         for it in 0..iterations {
             if (it as u64 + 1).is_multiple_of(every) {
                 tick(every);
             }
-            // Every 4096 steps: a native step is cheap.
-            if it % 4096 == 0 {
+            // Every 4096 sweeps' worth of steps: a native step is cheap.
+            if (it * sweep) % 4096 < sweep {
                 crate::limits::check(opts.stop.as_ref())?;
             }
-            let r = self.step(opts.proposal, rng, &mut proposal)?;
-            if it >= opts.burn {
-                if let Some(ok) = r {
+            let tuning = it < opts.burn;
+            for _ in 0..sweep {
+                let r = self.step(opts.proposal, (&mut scales, tuning), rng, &mut proposal)?;
+                if let (false, Some(ok)) = (tuning, r) {
                     out.proposed += 1;
                     out.accepted += usize::from(ok);
                 }
-                if (it - opts.burn + 1) % thin == 0 {
-                    let draw = self.draw()?;
-                    out.draws.push(draw);
-                }
+            }
+            if !tuning && (it - opts.burn + 1) % thin == 0 {
+                let draw = self.draw()?;
+                out.draws.push(draw);
             }
         }
         Ok(out)
@@ -184,6 +197,7 @@ impl<'a> NativeChain<'a> {
     fn step(
         &mut self,
         kind: Proposal,
+        (scales, tuning): (&mut Scales<usize>, bool),
         rng: &mut InferRng,
         proposal: &mut [f64],
     ) -> Result<Option<bool>, Diagnostic> {
@@ -198,9 +212,30 @@ impl<'a> NativeChain<'a> {
         // `log|x| − log|x'| + stale − fresh`.
         let size_ratio = (n as f64).ln() - (n as f64).ln();
         let coordinate = self.kinds[k];
+        let kind = match kind {
+            Proposal::Adaptive => Proposal::Drift {
+                scale: scales.scale(&k),
+            },
+            p => p,
+        };
+        let drifts = matches!(kind, Proposal::Drift { .. }) && coordinate == Coordinate::Real;
         let (new, log_correction) = match kind {
             Proposal::Drift { scale } if coordinate == Coordinate::Real => {
-                (old + scale * standard_normal(rng), size_ratio)
+                let new = old + scale * standard_normal(rng);
+                if self.supports[k].is_none() {
+                    self.supports[k] = d.prior(k, &self.theta).ok();
+                }
+                let outside = self.supports[k]
+                    .as_ref()
+                    .is_some_and(|dist| dist.log_prob(&Outcome::Real(new)) == f64::NEG_INFINITY);
+                if outside {
+                    // As the interpreted transition: rejected without a run.
+                    if tuning {
+                        scales.learn(&k, false);
+                    }
+                    return Ok(Some(false));
+                }
+                (new, size_ratio)
             }
             _ => {
                 let Ok(dist) = d.prior(k, &self.theta) else {
@@ -223,11 +258,15 @@ impl<'a> NativeChain<'a> {
                 return Err(e);
             }
         };
-        if !new_joint.is_finite() || log_correction == f64::NEG_INFINITY {
-            proposal[k] = old;
-            return Ok(Some(false));
+        let log_alpha = if !new_joint.is_finite() || log_correction == f64::NEG_INFINITY {
+            f64::NEG_INFINITY
+        } else {
+            new_joint - self.log_joint + log_correction
+        };
+        let ok = log_alpha != f64::NEG_INFINITY && accept(log_alpha, rng);
+        if drifts && tuning {
+            scales.learn(&k, ok);
         }
-        let ok = accept(new_joint - self.log_joint + log_correction, rng);
         if ok {
             self.theta[k] = new;
             self.log_joint = new_joint;

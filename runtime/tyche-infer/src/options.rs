@@ -91,12 +91,30 @@ pub const PMMH_PARTICLES: usize = 100;
 /// How MH proposes a new value for the choice it picked.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum Proposal {
-    /// Redraw it from its prior distribution (always valid; the default).
+    /// For real-valued continuous choices, a Gaussian random walk whose
+    /// scale, one per choice (address), is tuned during `Mh`'s burn-in
+    /// toward an acceptance rate of 0.44 and then fixed; other choices are
+    /// redrawn from the prior (the default). Where there is no burn-in to
+    /// tune in (resample-move SMC's moves, PMMH's parameter move) it is
+    /// [`Proposal::Prior`].
     #[default]
+    Adaptive,
+    /// Redraw it from its prior distribution (always valid).
     Prior,
     /// For real-valued continuous choices, a Gaussian random walk
     /// `x' = x + scale · N(0, 1)`; other choices are redrawn from the prior.
     Drift { scale: f64 },
+}
+
+impl Proposal {
+    /// The proposal of a move with nothing to tune it: `Adaptive` becomes
+    /// `Prior`.
+    pub fn untuned(self) -> Proposal {
+        match self {
+            Proposal::Adaptive => Proposal::Prior,
+            p => p,
+        }
+    }
 }
 
 /// Settings of an inference run. Fields a method does not use are ignored.
@@ -122,7 +140,9 @@ pub struct Options {
     /// SMC: MH moves applied to every particle after each resampling
     /// (resample-move SMC); 0 for a plain particle filter.
     pub rejuvenate: usize,
-    /// MH proposal for the picked choice.
+    /// MH proposal for the picked choice. `Mh`'s `burn`, `samples` and
+    /// `thin` count sweeps: one sweep is as many single-site moves as the
+    /// chain's first state has random choices.
     pub proposal: Proposal,
     /// Whether draws carry their traces ([`Draw::trace`](crate::Draw)).
     /// Nested inference turns this off: only the values matter there, and
@@ -210,7 +230,7 @@ impl Default for Options {
             resampler: Resampler::Systematic,
             ess_threshold: None,
             rejuvenate: 0,
-            proposal: Proposal::Prior,
+            proposal: Proposal::Adaptive,
             traces: true,
             progress: None,
             native: None,

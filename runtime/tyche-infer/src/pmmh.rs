@@ -180,7 +180,8 @@ fn step(
         model,
         &state.prefix.trace,
         Some(1),
-        opts.proposal,
+        opts.proposal.untuned(),
+        None,
         rng,
         scratch,
     )? {

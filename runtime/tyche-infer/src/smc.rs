@@ -69,7 +69,7 @@ impl SmcConfig {
             resampler: opts.resampler,
             ess_threshold: opts.ess_threshold,
             rejuvenate: opts.rejuvenate,
-            proposal: opts.proposal,
+            proposal: opts.proposal.untuned(),
             traces: opts.traces,
         }
     }
