@@ -141,6 +141,7 @@ pub struct Proposed {
 /// finished when `until` is `None`). `None` when x has no random choice.
 /// `Proposal::Adaptive` takes the picked choice's scale from `scales`
 /// (without them it is `Prior`).
+#[allow(clippy::too_many_arguments)]
 pub fn propose(
     ctx: &Ctx,
     model: &Model,

@@ -184,6 +184,34 @@ struct CodeFrame {
     pc: usize,
     regs: Vec<TV>,
     ret: Reg,
+    /// Branches on random Bools being traced as selects, innermost last.
+    spec: Vec<Speculation>,
+}
+
+/// A branch on a random Bool, traced as a select (issue: `a && b` on
+/// random Booleans used to send whole models to the interpreter): both
+/// arms run, one after the other, from the registers at the branch, and
+/// at the join every register they left different becomes
+/// `select(cond, then, else)`. Only arms that compute values qualify: no
+/// choice, observation, factor, call, return or index check (anything else
+/// abandons the speculation, the frame goes back to the branch, and
+/// tracing stops there as it did before).
+struct Speculation {
+    /// The branch instruction.
+    branch: usize,
+    cond: NodeId,
+    else_to: usize,
+    /// Where both arms meet: the first instruction both reach.
+    join: usize,
+    /// The registers at the branch.
+    entry: Vec<TV>,
+    /// The registers the then-arm left, once it has reached the join.
+    then_regs: Option<Vec<TV>>,
+    /// `events.len()` at the branch: arms must add none.
+    events: usize,
+    /// `unrecoverable` at the branch: a fault in an arm that may not run
+    /// is not the model failing on every run.
+    unrecoverable: bool,
 }
 
 struct NativeFrame {
@@ -1016,6 +1044,7 @@ impl<'p> Tracer<'p> {
             pc: 0,
             regs,
             ret,
+            spec: Vec::new(),
         }));
         Ok(())
     }
@@ -1080,12 +1109,210 @@ impl<'p> Tracer<'p> {
         i
     }
 
+    /// Runs the model to its end, or until tracing stops. A stop inside a
+    /// speculated branch puts the frame back at the branch first, so that
+    /// the frames say what the run does next (see [`Speculation`]).
     fn run(&mut self) -> R<()> {
+        let result = self.run_steps();
+        if let Err(e) = result {
+            if let Some(Frame::Code(f)) = self.frames.last_mut() {
+                if !f.spec.is_empty() {
+                    let outer = f.spec.swap_remove(0);
+                    f.spec.clear();
+                    f.regs = outer.entry;
+                    f.pc = outer.branch + 1;
+                    self.unrecoverable.set(outer.unrecoverable);
+                    return Err(NotStatic {
+                        reason: format!("a branch depends on a random choice ({})", e.reason),
+                        span: e.span,
+                    });
+                }
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// At the join of the innermost speculated branch of the top frame:
+    /// switches to the else-arm, or merges the arms (true: the loop goes
+    /// on from the frame's new state). An arm that left its branch's
+    /// region stops the speculation.
+    fn speculation_step(&mut self) -> R<bool> {
+        let Some(Frame::Code(f)) = self.frames.last_mut() else {
+            return Ok(false);
+        };
+        let pc = f.pc;
+        let Some(s) = f.spec.last_mut() else {
+            return Ok(false);
+        };
+        if pc != s.join {
+            if pc > s.join || pc <= s.branch {
+                return ns("an arm of a branch on a random choice leaves the branch");
+            }
+            return Ok(false);
+        }
+        if s.then_regs.is_none() {
+            let entry = s.entry.clone();
+            s.then_regs = Some(std::mem::replace(&mut f.regs, entry));
+            f.pc = s.else_to;
+            return Ok(true);
+        }
+        let s = f.spec.pop().expect("checked above");
+        let else_regs = std::mem::take(&mut f.regs);
+        if self.events.len() != s.events {
+            // Put the registers back for the stop's resume point.
+            if let Some(Frame::Code(f)) = self.frames.last_mut() {
+                f.regs = else_regs;
+                f.spec.push(s);
+            }
+            return ns("an arm of a branch on a random choice checks an index");
+        }
+        let then_regs = s.then_regs.as_deref().unwrap_or_default();
+        let live = self.read_from(func_of_top(&self.frames), s.join);
+        let mut merged = Vec::with_capacity(else_regs.len());
+        let mut failed = false;
+        for (i, (a, b)) in then_regs.iter().zip(&else_regs).enumerate() {
+            // A register nothing reads after the join (an arm's
+            // temporary) keeps either value.
+            if !live.get(i).copied().unwrap_or(true) {
+                merged.push(b.clone());
+                continue;
+            }
+            match self.merge(s.cond, a, b) {
+                Some(v) => merged.push(v),
+                None => {
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        if let Some(Frame::Code(f)) = self.frames.last_mut() {
+            if failed {
+                f.regs = else_regs;
+                f.spec.push(s);
+            } else {
+                f.regs = merged;
+            }
+        }
+        if failed {
+            return ns("the arms of a branch on a random choice compute values that cannot be selected between");
+        }
+        Ok(true)
+    }
+
+    /// `select(c, a, b)` for the values an arm of a speculated branch left
+    /// in one register; `None` for values with no select (closures,
+    /// distributions, strings or arrays of different lengths that differ).
+    fn merge(&mut self, c: NodeId, a: &TV, b: &TV) -> Option<TV> {
+        if same(a, b) {
+            return Some(a.clone());
+        }
+        match (a, b) {
+            (TV::Real(x), TV::Real(y)) => Some(TV::Real(self.g.select(c, *x, *y))),
+            (TV::Bool(_) | TV::SBool(_), TV::Bool(_) | TV::SBool(_)) => {
+                let (x, y) = (self.bool_node(a), self.bool_node(b));
+                let n = self.g.select(c, x, y);
+                Some(self.bool_tv(n))
+            }
+            (TV::Int(_) | TV::SInt(..), TV::Int(_) | TV::SInt(..)) => {
+                let (x, y) = (self.sym_int(a)?, self.sym_int(b)?);
+                let n = self.g.select(c, x.node, y.node);
+                Some(self.int_tv(n, x.lo.min(y.lo), x.hi.max(y.hi)))
+            }
+            (TV::Array(xs), TV::Array(ys)) if xs.len() == ys.len() => {
+                let v = xs
+                    .iter()
+                    .zip(ys.iter())
+                    .map(|(x, y)| self.merge(c, x, y))
+                    .collect::<Option<Vec<_>>>()?;
+                Some(TV::Array(Arc::new(v)))
+            }
+            (TV::Tuple(xs), TV::Tuple(ys)) if xs.len() == ys.len() => {
+                let v = xs
+                    .iter()
+                    .zip(ys.iter())
+                    .map(|(x, y)| self.merge(c, x, y))
+                    .collect::<Option<Vec<_>>>()?;
+                Some(TV::Tuple(v.into()))
+            }
+            _ => None,
+        }
+    }
+
+    fn bool_node(&mut self, v: &TV) -> NodeId {
+        match v {
+            TV::SBool(n) => *n,
+            TV::Bool(b) => self.g.c(if *b { 1.0 } else { 0.0 }),
+            _ => unreachable!("bool_node of a non-Bool"),
+        }
+    }
+
+    /// Per register of `func`, whether an instruction reachable from `pc`
+    /// reads it.
+    fn read_from(&self, func: FuncId, pc: usize) -> Vec<bool> {
+        let code = &self.program.func(func).code;
+        let mut live = Vec::new();
+        let mut seen = vec![false; code.len()];
+        let mut stack = vec![pc];
+        while let Some(at) = stack.pop() {
+            if at >= code.len() || std::mem::replace(&mut seen[at], true) {
+                continue;
+            }
+            let instr = &code[at];
+            for r in instr.uses() {
+                if live.len() <= r.index() {
+                    live.resize(r.index() + 1, false);
+                }
+                live[r.index()] = true;
+            }
+            stack.extend(instr.targets().into_iter().map(|t| t as usize));
+            if instr.falls_through() {
+                stack.push(at + 1);
+            }
+        }
+        live
+    }
+
+    /// The instruction after a branch where both arms first meet: the
+    /// smallest instruction reachable from both without jumping back to or
+    /// before the branch (lowering lays arms out after their branch, so this
+    /// is the join of an `if` or of `&&`/`||`). `None` when they never meet
+    /// (an arm returns).
+    fn join_of(&self, func: FuncId, branch: usize, a: usize, b: usize) -> Option<usize> {
+        let code = &self.program.func(func).code;
+        let reach = |start: usize| {
+            let mut seen = vec![false; code.len()];
+            let mut stack = vec![start];
+            while let Some(pc) = stack.pop() {
+                if pc <= branch || pc >= code.len() || seen[pc] {
+                    continue;
+                }
+                seen[pc] = true;
+                let instr = &code[pc];
+                stack.extend(instr.targets().into_iter().map(|t| t as usize));
+                if instr.falls_through() {
+                    stack.push(pc + 1);
+                }
+            }
+            seen
+        };
+        let (ra, rb) = (reach(a), reach(b));
+        (0..code.len()).find(|&pc| ra[pc] && rb[pc])
+    }
+
+    fn speculating(&self) -> bool {
+        matches!(self.frames.last(), Some(Frame::Code(f)) if !f.spec.is_empty())
+    }
+
+    fn run_steps(&mut self) -> R<()> {
         let program = self.program;
         loop {
             self.steps += 1;
             if self.steps > self.limits.max_steps || self.g.len() > self.limits.max_nodes {
                 return self.fatal(None, "the model is too large to trace");
+            }
+            if self.speculation_step()? {
+                continue;
             }
             let (func, pc) = match self.frames.last_mut() {
                 Some(Frame::Code(f)) => {
@@ -1104,6 +1331,12 @@ impl<'p> Tracer<'p> {
             let fun = program.func(func);
             let instr = &fun.code[pc];
             let span = fun.spans[pc];
+            if self.speculating() && !computes_only(instr) {
+                return self.unsupported(
+                    span,
+                    "an arm of a branch on a random choice does more than compute a value",
+                );
+            }
             macro_rules! reg {
                 ($r:expr) => {
                     match self.frames.last() {
@@ -1291,8 +1524,28 @@ impl<'p> Tracer<'p> {
                     let to = match reg!(cond) {
                         TV::Bool(true) => *then_to,
                         TV::Bool(false) => *else_to,
-                        TV::SBool(_) => {
-                            return self.unsupported(span, "a branch depends on a random choice")
+                        TV::SBool(c) => {
+                            let (then_to, else_to) = (*then_to as usize, *else_to as usize);
+                            let Some(join) = self.join_of(func, pc, then_to, else_to) else {
+                                return self
+                                    .unsupported(span, "a branch depends on a random choice");
+                            };
+                            let (events, unrecoverable) =
+                                (self.events.len(), self.unrecoverable.get());
+                            if let Some(Frame::Code(f)) = self.frames.last_mut() {
+                                let entry = f.regs.clone();
+                                f.spec.push(Speculation {
+                                    branch: pc,
+                                    cond: c,
+                                    else_to,
+                                    join,
+                                    entry,
+                                    then_regs: None,
+                                    events,
+                                    unrecoverable,
+                                });
+                            }
+                            then_to as u32
                         }
                         _ => return self.fault(span, "condition is not a Bool"),
                     };
@@ -2364,6 +2617,63 @@ impl Rest<'_> {
             }
         }
         true
+    }
+}
+
+/// The function of the top frame (a code frame while speculating).
+fn func_of_top(frames: &[Frame]) -> FuncId {
+    match frames.last() {
+        Some(Frame::Code(f)) => f.func,
+        _ => unreachable!("speculation happens in code frames"),
+    }
+}
+
+/// Whether an instruction only computes a value in its frame: what the arm
+/// of a speculated branch may do.
+fn computes_only(instr: &Instr) -> bool {
+    match instr {
+        Instr::Prim { prim, .. } => *prim != Prim::Print,
+        Instr::Const { .. }
+        | Instr::Move { .. }
+        | Instr::Global { .. }
+        | Instr::Closure { .. }
+        | Instr::Unary { .. }
+        | Instr::Binary { .. }
+        | Instr::MakeDist { .. }
+        | Instr::Array { .. }
+        | Instr::Tuple { .. }
+        | Instr::Index { .. }
+        | Instr::Field { .. }
+        | Instr::Jump { .. }
+        | Instr::Branch { .. }
+        | Instr::Nop => true,
+        _ => false,
+    }
+}
+
+/// Whether two traced values are the same value (the same nodes): a
+/// register an arm did not change.
+fn same(a: &TV, b: &TV) -> bool {
+    match (a, b) {
+        (TV::Unit, TV::Unit) => true,
+        (TV::Int(x), TV::Int(y)) => x == y,
+        (TV::Bool(x), TV::Bool(y)) => x == y,
+        (TV::Str(x), TV::Str(y)) => x == y,
+        (TV::Real(x), TV::Real(y)) | (TV::SBool(x), TV::SBool(y)) => x == y,
+        (TV::SInt(x, l, h), TV::SInt(y, m, k)) => (x, l, h) == (y, m, k),
+        (TV::Array(x), TV::Array(y)) => {
+            Arc::ptr_eq(x, y)
+                || (x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same(a, b)))
+        }
+        (TV::Tuple(x), TV::Tuple(y)) => {
+            Arc::ptr_eq(x, y)
+                || (x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same(a, b)))
+        }
+        (TV::Data(x), TV::Data(y)) => equal(x, y),
+        (TV::Closure(x), TV::Closure(y)) => Arc::ptr_eq(x, y),
+        (TV::Dist(x), TV::Dist(y)) => Arc::ptr_eq(x, y),
+        (TV::Opaque(x), TV::Opaque(y)) => x == y,
+        _ => false,
     }
 }
 
