@@ -102,6 +102,7 @@ impl Dist {
             | (Dist::Geometric { .. }, &Outcome::Int(k))
             | (Dist::Categorical { .. }, &Outcome::Int(k))
             | (Dist::DiscreteUniform { .. }, &Outcome::Int(k)) => self.int_cdf(k),
+            (Dist::Family { kind, params, .. }, x) => return crate::family::cdf(*kind, params, x),
             _ => return None,
         })
     }
@@ -259,6 +260,7 @@ impl Dist {
                 }))
             }
             Dist::Dirichlet { .. } | Dist::MvNormal { .. } => return None,
+            Dist::Family { kind, params, .. } => return crate::family::quantile(*kind, params, u),
         })
     }
 }

@@ -1,18 +1,20 @@
 //! Building a [`Dist`]: parameter count, shape and range checks, and the
 //! normalising constants precomputed for `log_prob`.
 
-use std::f64::consts::{LN_2, PI};
-
 use nalgebra::DMatrix;
 
-use crate::special::{ln_beta, ln_gamma, stirlerr};
+use crate::family::{
+    self, Bernoulli, Beta, Binomial, Cauchy, Exponential, Gamma, Generic, Geometric, InvGamma,
+    LogNormal, Normal, StudentT, Uniform,
+};
+use crate::math::F64;
+use crate::special::ln_gamma;
 use crate::{Dist, DistKind, Param, ParamError};
 
 /// `½ ln 2π`.
 pub(crate) const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
-/// The largest Poisson rate accepted: samples must fit in an `i64`.
-pub const MAX_POISSON_RATE: f64 = 1e18;
+pub use crate::family::MAX_POISSON_RATE;
 
 /// Relative tolerance for the symmetry of an `MvNormal` covariance matrix.
 const SYMMETRY_TOLERANCE: f64 = 1e-9;
@@ -30,13 +32,13 @@ pub(crate) fn fmt_num(x: f64) -> String {
 
 /// The parameters of one constructor call, with typed accessors that turn
 /// every problem into a message naming the distribution and parameter.
-struct Args<'p, 'a> {
+pub(crate) struct Args<'p, 'a> {
     kind: DistKind,
     params: &'p [Param<'a>],
 }
 
 impl<'a> Args<'_, 'a> {
-    fn err(&self, msg: String) -> ParamError {
+    pub(crate) fn err(&self, msg: String) -> ParamError {
         ParamError::new(format!(
             "invalid parameter for {}: {}",
             self.kind.name(),
@@ -44,11 +46,11 @@ impl<'a> Args<'_, 'a> {
         ))
     }
 
-    fn name(&self, i: usize) -> &'static str {
+    pub(crate) fn name(&self, i: usize) -> &'static str {
         self.kind.param_names()[i]
     }
 
-    fn shape_err(&self, i: usize, want: &str) -> ParamError {
+    pub(crate) fn shape_err(&self, i: usize, want: &str) -> ParamError {
         self.err(format!(
             "{} must be {}, got {}",
             self.name(i),
@@ -58,7 +60,7 @@ impl<'a> Args<'_, 'a> {
     }
 
     /// A finite real (an `Int` is converted).
-    fn real(&self, i: usize) -> Result<f64, ParamError> {
+    pub(crate) fn real(&self, i: usize) -> Result<f64, ParamError> {
         let x = match self.params[i] {
             Param::Real(x) => x,
             Param::Int(k) => k as f64,
@@ -75,7 +77,7 @@ impl<'a> Args<'_, 'a> {
     }
 
     /// A finite real `> 0`.
-    fn positive(&self, i: usize) -> Result<f64, ParamError> {
+    pub(crate) fn positive(&self, i: usize) -> Result<f64, ParamError> {
         let x = self.real(i)?;
         if x <= 0.0 {
             return Err(self.err(format!(
@@ -88,7 +90,7 @@ impl<'a> Args<'_, 'a> {
     }
 
     /// A probability in `[0, 1]`.
-    fn probability(&self, i: usize) -> Result<f64, ParamError> {
+    pub(crate) fn probability(&self, i: usize) -> Result<f64, ParamError> {
         let x = match self.params[i] {
             Param::Real(x) => x,
             Param::Int(k) => k as f64,
@@ -105,7 +107,7 @@ impl<'a> Args<'_, 'a> {
     }
 
     /// An integer (a `Real` is accepted if it is an exact integer).
-    fn int(&self, i: usize) -> Result<i64, ParamError> {
+    pub(crate) fn int(&self, i: usize) -> Result<i64, ParamError> {
         match self.params[i] {
             Param::Int(k) => Ok(k),
             // 2^63 is exactly representable; anything below it converts exactly.
@@ -125,7 +127,7 @@ impl<'a> Args<'_, 'a> {
     }
 
     /// A non-empty vector.
-    fn vector(&self, i: usize) -> Result<&'a [f64], ParamError> {
+    pub(crate) fn vector(&self, i: usize) -> Result<&'a [f64], ParamError> {
         match self.params[i] {
             Param::Vector([]) => Err(self.err(format!("{} must not be empty", self.name(i)))),
             Param::Vector(v) => Ok(v),
@@ -133,7 +135,7 @@ impl<'a> Args<'_, 'a> {
         }
     }
 
-    fn matrix(&self, i: usize) -> Result<&'a [Vec<f64>], ParamError> {
+    pub(crate) fn matrix(&self, i: usize) -> Result<&'a [Vec<f64>], ParamError> {
         match self.params[i] {
             Param::Matrix(m) => Ok(m),
             _ => Err(self.shape_err(i, "a matrix of reals")),
@@ -159,6 +161,16 @@ impl Dist {
             )));
         }
         let a = Args { kind, params };
+        let m = &mut F64;
+        if family::is_standalone(kind) {
+            let params = family::validate(kind, &a)?;
+            let consts = family::consts_f64(kind, &params[..names.len()]);
+            return Ok(Dist::Family {
+                kind,
+                params,
+                consts,
+            });
+        }
         Ok(match kind {
             DistKind::Normal => {
                 let mu = a.real(0)?;
@@ -166,7 +178,7 @@ impl Dist {
                 Dist::Normal {
                     mu,
                     sigma,
-                    log_norm: -sigma.ln() - HALF_LN_2PI,
+                    log_norm: Normal::consts(m, &[mu, sigma])[0],
                 }
             }
             DistKind::LogNormal => {
@@ -175,7 +187,7 @@ impl Dist {
                 Dist::LogNormal {
                     mu,
                     sigma,
-                    log_norm: -sigma.ln() - HALF_LN_2PI,
+                    log_norm: LogNormal::consts(m, &[mu, sigma])[0],
                 }
             }
             DistKind::Uniform => {
@@ -188,16 +200,10 @@ impl Dist {
                         fmt_num(hi)
                     )));
                 }
-                let width = hi - lo;
-                let ln_width = if width.is_finite() {
-                    width.ln()
-                } else {
-                    (0.5 * hi - 0.5 * lo).ln() + LN_2
-                };
                 Dist::Uniform {
                     lo,
                     hi,
-                    log_norm: -ln_width,
+                    log_norm: Uniform::consts(m, &[lo, hi])[0],
                 }
             }
             DistKind::Beta => {
@@ -206,7 +212,7 @@ impl Dist {
                 Dist::Beta {
                     a: alpha,
                     b: beta,
-                    ln_beta: ln_beta(alpha, beta),
+                    ln_beta: Beta::consts(m, &[alpha, beta])[0],
                 }
             }
             DistKind::Gamma => {
@@ -215,7 +221,7 @@ impl Dist {
                 Dist::Gamma {
                     shape,
                     rate,
-                    log_norm: shape * rate.ln() - ln_gamma(shape),
+                    log_norm: Gamma::consts(m, &[shape, rate])[0],
                 }
             }
             DistKind::InvGamma => {
@@ -224,14 +230,14 @@ impl Dist {
                 Dist::InvGamma {
                     shape,
                     scale,
-                    log_norm: shape * scale.ln() - ln_gamma(shape),
+                    log_norm: InvGamma::consts(m, &[shape, scale])[0],
                 }
             }
             DistKind::Exponential => {
                 let rate = a.positive(0)?;
                 Dist::Exponential {
                     rate,
-                    ln_rate: rate.ln(),
+                    ln_rate: Exponential::consts(m, &[rate])[0],
                 }
             }
             DistKind::Cauchy => {
@@ -240,15 +246,14 @@ impl Dist {
                 Dist::Cauchy {
                     loc,
                     scale,
-                    log_norm: -(PI.ln() + scale.ln()),
+                    log_norm: Cauchy::consts(m, &[loc, scale])[0],
                 }
             }
             DistKind::StudentT => {
                 let nu = a.positive(0)?;
                 let mu = a.real(1)?;
                 let sigma = a.positive(2)?;
-                let log_norm =
-                    ln_gamma_half_ratio(0.5 * nu) - 0.5 * (nu.ln() + PI.ln()) - sigma.ln();
+                let log_norm = StudentT::consts(m, &[nu, mu, sigma])[0];
                 Dist::StudentT {
                     nu,
                     mu,
@@ -258,11 +263,8 @@ impl Dist {
             }
             DistKind::Bernoulli => {
                 let p = a.probability(0)?;
-                Dist::Bernoulli {
-                    p,
-                    ln_p: p.ln(),
-                    ln_q: (-p).ln_1p(),
-                }
+                let [ln_p, ln_q, _] = Bernoulli::consts(m, &[p]);
+                Dist::Bernoulli { p, ln_p, ln_q }
             }
             DistKind::Binomial => {
                 let n = a.int(0)?;
@@ -270,12 +272,13 @@ impl Dist {
                     return Err(a.err(format!("n must be non-negative, got {n}")));
                 }
                 let p = a.probability(1)?;
+                let [ln_p, ln_q, stirlerr_n] = Binomial::consts(m, &[n as f64, p]);
                 Dist::Binomial {
                     n,
                     p,
-                    ln_p: p.ln(),
-                    ln_q: (-p).ln_1p(),
-                    stirlerr_n: if n > 0 { stirlerr(n as f64) } else { 0.0 },
+                    ln_p,
+                    ln_q,
+                    stirlerr_n,
                 }
             }
             DistKind::Poisson => {
@@ -300,11 +303,8 @@ impl Dist {
                 if p == 0.0 {
                     return Err(a.err("p must be in (0, 1], got 0".to_string()));
                 }
-                Dist::Geometric {
-                    p,
-                    ln_p: p.ln(),
-                    ln_q: (-p).ln_1p(),
-                }
+                let [ln_p, ln_q, _] = Geometric::consts(m, &[p]);
+                Dist::Geometric { p, ln_p, ln_q }
             }
             DistKind::Categorical => {
                 let ws = a.vector(0)?;
@@ -439,19 +439,6 @@ impl Dist {
     /// `MvNormal(mu, cov)`, `cov` given as rows.
     pub fn mv_normal(mu: &[f64], cov: &[Vec<f64>]) -> Result<Dist, ParamError> {
         Dist::new(DistKind::MvNormal, &[Param::Vector(mu), Param::Matrix(cov)])
-    }
-}
-
-/// `ln Γ(x + ½) − ln Γ(x)`, without the cancellation of the direct
-/// difference for large `x` (where the asymptotic series
-/// `½ ln x − 1/(8x) + 1/(192x³) − 1/(640x⁵)` is accurate to 1e-17).
-pub(crate) fn ln_gamma_half_ratio(x: f64) -> f64 {
-    if x >= 100.0 {
-        let r = 1.0 / x;
-        let r2 = r * r;
-        0.5 * x.ln() - r * (0.125 - r2 * (1.0 / 192.0 - r2 / 640.0))
-    } else {
-        ln_gamma(x + 0.5) - ln_gamma(x)
     }
 }
 

@@ -13,16 +13,16 @@
 //! (`Beta(a, b)` at 0 with `a < 1`, `Gamma` at 0 with `shape < 1`). No
 //! valid input gives NaN.
 
-use crate::special::{bd0, stirlerr};
+use crate::family::{
+    Arg, Bernoulli, Beta, Binomial, Cauchy, DiscreteUniform, Exponential, Gamma, Geometric,
+    InvGamma, LogNormal, Normal, Poisson, StudentT, Uniform,
+};
+use crate::math::F64;
 use crate::{Dist, Outcome};
 
 const NEG_INF: f64 = f64::NEG_INFINITY;
 
-/// `ln 2π`.
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
-
-/// `c · ln v` with the convention `0 · ln 0 = 0` (so a zero exponent
-/// contributes nothing even where `ln v = −∞`).
+/// `c · ln v` with the convention `0 · ln 0 = 0`.
 #[inline]
 fn mul_ln(c: f64, ln_v: f64) -> f64 {
     if c == 0.0 {
@@ -32,22 +32,11 @@ fn mul_ln(c: f64, ln_v: f64) -> f64 {
     }
 }
 
-/// `ln(1 + z²/nu)` for `z = (x − loc)/scale`, without overflow when `z`
-/// (or even `x − loc`) is beyond the float range.
+/// Exact integer bounds of an integer outcome's support, checked before the
+/// generic formula compares `k as f64` (which rounds beyond 2⁵³).
 #[inline]
-fn ln1p_sq_over(x: f64, loc: f64, scale: f64, nu: f64) -> f64 {
-    let z = (x - loc) / scale;
-    let t = z * z / nu;
-    if t.is_finite() {
-        return t.ln_1p();
-    }
-    let d = x - loc;
-    let ln_abs_d = if d.is_finite() {
-        d.abs().ln()
-    } else {
-        (0.5 * x - 0.5 * loc).abs().ln() + std::f64::consts::LN_2
-    };
-    2.0 * (ln_abs_d - scale.ln()) - nu.ln()
+fn int_inside(lo: i64, hi: i64, k: i64) -> bool {
+    lo <= k && k <= hi
 }
 
 impl Dist {
@@ -57,191 +46,91 @@ impl Dist {
     /// wrong variant (an `Int` passed to a `Real` distribution included);
     /// never NaN for valid input. No allocation except for `MvNormal` of
     /// dimension above 16.
+    ///
+    /// The formulas are the registry's ([`crate::family`]), evaluated on
+    /// `f64` with the constants `Dist::new` precomputed.
     pub fn log_prob(&self, x: &Outcome) -> f64 {
-        match (self, x) {
-            (
-                Dist::Normal {
-                    mu,
-                    sigma,
-                    log_norm,
-                },
-                &Outcome::Real(x),
-            ) => {
-                if x.is_nan() {
-                    return NEG_INF;
-                }
-                let z = (x - mu) / sigma;
-                log_norm - 0.5 * z * z
+        use crate::family::Generic;
+        let m = &mut F64;
+        let z = 0.0;
+        let lp = match (self, x) {
+            (Dist::Normal { mu, sigma, log_norm }, &Outcome::Real(x)) => {
+                Normal::density(m, &[*mu, *sigma], &[*log_norm, z, z], Arg::Real(x))
             }
-            (
-                Dist::LogNormal {
-                    mu,
-                    sigma,
-                    log_norm,
-                },
-                &Outcome::Real(x),
-            ) => {
-                if !(x > 0.0 && x.is_finite()) {
-                    return NEG_INF;
-                }
-                let lx = x.ln();
-                let z = (lx - mu) / sigma;
-                log_norm - 0.5 * z * z - lx
+            (Dist::LogNormal { mu, sigma, log_norm }, &Outcome::Real(x)) => {
+                LogNormal::density(m, &[*mu, *sigma], &[*log_norm, z, z], Arg::Real(x))
             }
             (Dist::Uniform { lo, hi, log_norm }, &Outcome::Real(x)) => {
-                if *lo <= x && x <= *hi {
-                    *log_norm
-                } else {
-                    NEG_INF
-                }
+                Uniform::density(m, &[*lo, *hi], &[*log_norm, z, z], Arg::Real(x))
             }
             (Dist::Beta { a, b, ln_beta }, &Outcome::Real(x)) => {
-                if !(0.0..=1.0).contains(&x) {
-                    return NEG_INF;
-                }
-                mul_ln(a - 1.0, x.ln()) + mul_ln(b - 1.0, (-x).ln_1p()) - ln_beta
+                Beta::density(m, &[*a, *b], &[*ln_beta, z, z], Arg::Real(x))
             }
-            (
-                Dist::Gamma {
-                    shape,
-                    rate,
-                    log_norm,
-                },
-                &Outcome::Real(x),
-            ) => {
-                if !(x >= 0.0 && x.is_finite()) {
-                    return NEG_INF;
-                }
-                log_norm + mul_ln(shape - 1.0, x.ln()) - rate * x
+            (Dist::Gamma { shape, rate, log_norm }, &Outcome::Real(x)) => {
+                Gamma::density(m, &[*shape, *rate], &[*log_norm, z, z], Arg::Real(x))
             }
-            (
-                Dist::InvGamma {
-                    shape,
-                    scale,
-                    log_norm,
-                },
-                &Outcome::Real(x),
-            ) => {
-                if !(x > 0.0 && x.is_finite()) {
-                    return NEG_INF;
-                }
-                log_norm - (shape + 1.0) * x.ln() - scale / x
+            (Dist::InvGamma { shape, scale, log_norm }, &Outcome::Real(x)) => {
+                InvGamma::density(m, &[*shape, *scale], &[*log_norm, z, z], Arg::Real(x))
             }
             (Dist::Exponential { rate, ln_rate }, &Outcome::Real(x)) => {
-                if !(x >= 0.0 && x.is_finite()) {
-                    return NEG_INF;
-                }
-                ln_rate - rate * x
+                Exponential::density(m, &[*rate], &[*ln_rate, z, z], Arg::Real(x))
             }
-            (
-                Dist::Cauchy {
-                    loc,
-                    scale,
-                    log_norm,
-                },
-                &Outcome::Real(x),
-            ) => {
-                if !x.is_finite() {
-                    return NEG_INF;
-                }
-                log_norm - ln1p_sq_over(x, *loc, *scale, 1.0)
+            (Dist::Cauchy { loc, scale, log_norm }, &Outcome::Real(x)) => {
+                Cauchy::density(m, &[*loc, *scale], &[*log_norm, z, z], Arg::Real(x))
             }
-            (
-                Dist::StudentT {
-                    nu,
-                    mu,
-                    sigma,
-                    log_norm,
-                },
-                &Outcome::Real(x),
-            ) => {
-                if !x.is_finite() {
-                    return NEG_INF;
-                }
-                log_norm - 0.5 * (nu + 1.0) * ln1p_sq_over(x, *mu, *sigma, *nu)
+            (Dist::StudentT { nu, mu, sigma, log_norm }, &Outcome::Real(x)) => {
+                StudentT::density(m, &[*nu, *mu, *sigma], &[*log_norm, z, z], Arg::Real(x))
             }
-            (Dist::Bernoulli { ln_p, ln_q, .. }, &Outcome::Bool(b)) => {
-                if b {
-                    *ln_p
-                } else {
-                    *ln_q
-                }
+            (Dist::Bernoulli { p, ln_p, ln_q }, &Outcome::Bool(b)) => {
+                Bernoulli::density(m, &[*p], &[*ln_p, *ln_q, z], Arg::Bool(b))
             }
-            (
-                Dist::Binomial {
-                    n,
-                    p,
-                    ln_p,
-                    ln_q,
-                    stirlerr_n,
-                },
-                &Outcome::Int(k),
-            ) => {
-                if k < 0 || k > *n {
+            (Dist::Binomial { n, p, ln_p, ln_q, stirlerr_n }, &Outcome::Int(k)) => {
+                if !int_inside(0, *n, k) {
                     return NEG_INF;
                 }
-                if k == 0 {
-                    return mul_ln(*n as f64, *ln_q);
-                }
-                if k == *n {
-                    return mul_ln(*n as f64, *ln_p);
-                }
-                if *p == 0.0 || *p == 1.0 {
-                    return NEG_INF;
-                }
-                // Loader's saddle-point form: no cancellation between ln Γ terms.
-                let (nf, kf) = (*n as f64, k as f64);
-                let m = nf - kf;
-                stirlerr_n
-                    - stirlerr(kf)
-                    - stirlerr(m)
-                    - bd0(kf, nf * p)
-                    - bd0(m, nf * (1.0 - p))
-                    - 0.5 * (LN_2PI + kf.ln() + (-kf / nf).ln_1p())
+                Binomial::density(m, &[*n as f64, *p], &[*ln_p, *ln_q, *stirlerr_n], Arg::Real(k as f64))
             }
             (Dist::Poisson { rate, .. }, &Outcome::Int(k)) => {
-                if k < 0 {
-                    return NEG_INF;
-                }
-                if k == 0 {
-                    return -rate;
-                }
-                if *rate == 0.0 {
-                    return NEG_INF;
-                }
-                let kf = k as f64;
-                -stirlerr(kf) - bd0(kf, *rate) - 0.5 * (LN_2PI + kf.ln())
+                Poisson::density(m, &[*rate], &[z, z, z], Arg::Real(k as f64))
             }
-            (Dist::Geometric { ln_p, ln_q, .. }, &Outcome::Int(k)) => {
-                if k < 0 {
-                    return NEG_INF;
-                }
-                mul_ln(k as f64, *ln_q) + ln_p
+            (Dist::Geometric { p, ln_p, ln_q }, &Outcome::Int(k)) => {
+                Geometric::density(m, &[*p], &[*ln_p, *ln_q, z], Arg::Real(k as f64))
             }
             (Dist::Categorical { ln_ps, .. }, &Outcome::Int(k)) => {
                 if k < 0 {
                     return NEG_INF;
                 }
-                ln_ps.get(k as usize).copied().unwrap_or(NEG_INF)
+                Some(ln_ps.get(k as usize).copied().unwrap_or(NEG_INF))
             }
             (Dist::DiscreteUniform { lo, hi, log_norm }, &Outcome::Int(k)) => {
-                if *lo <= k && k <= *hi {
-                    *log_norm
-                } else {
-                    NEG_INF
+                if !int_inside(*lo, *hi, k) {
+                    return NEG_INF;
                 }
+                DiscreteUniform::density(m, &[*lo as f64, *hi as f64], &[*log_norm, z, z], Arg::Real(k as f64))
             }
             (Dist::Dirichlet { alpha, log_norm }, Outcome::Vector(x)) => {
-                dirichlet_log_prob(alpha, *log_norm, x)
+                Some(dirichlet_log_prob(alpha, *log_norm, x))
             }
-            (
-                Dist::MvNormal {
-                    mu, chol, log_norm, ..
-                },
-                Outcome::Vector(x),
-            ) => mv_normal_log_prob(mu, chol, *log_norm, x),
-            _ => NEG_INF,
-        }
+            (Dist::MvNormal { mu, chol, log_norm, .. }, Outcome::Vector(x)) => {
+                Some(mv_normal_log_prob(mu, chol, *log_norm, x))
+            }
+            (Dist::Family { kind, params, consts }, x) => {
+                let x = match (kind.family().value, x) {
+                    (crate::family::Type::Real, &Outcome::Real(x)) => Arg::Real(x),
+                    (crate::family::Type::Int, &Outcome::Int(k)) => {
+                        if !crate::family::int_support_contains(*kind, params, k) {
+                            return NEG_INF;
+                        }
+                        Arg::Real(k as f64)
+                    }
+                    (crate::family::Type::Bool, &Outcome::Bool(b)) => Arg::Bool(b),
+                    _ => return NEG_INF,
+                };
+                crate::family::density(m, *kind, params, consts, x)
+            }
+            _ => None,
+        };
+        lp.unwrap_or(NEG_INF)
     }
 }
 

@@ -61,27 +61,15 @@ impl DistKind {
         DistKind::MvNormal,
     ];
 
+    /// This distribution's registry entry (name, parameters, value type,
+    /// support; see [`crate::family`]).
+    pub fn family(self) -> &'static crate::family::Family {
+        crate::family::family(self)
+    }
+
     /// The constructor name in Tyche source, e.g. `"Normal"`.
     pub fn name(self) -> &'static str {
-        match self {
-            DistKind::Normal => "Normal",
-            DistKind::LogNormal => "LogNormal",
-            DistKind::Uniform => "Uniform",
-            DistKind::Beta => "Beta",
-            DistKind::Gamma => "Gamma",
-            DistKind::InvGamma => "InvGamma",
-            DistKind::Exponential => "Exponential",
-            DistKind::Cauchy => "Cauchy",
-            DistKind::StudentT => "StudentT",
-            DistKind::Bernoulli => "Bernoulli",
-            DistKind::Binomial => "Binomial",
-            DistKind::Poisson => "Poisson",
-            DistKind::Geometric => "Geometric",
-            DistKind::Categorical => "Categorical",
-            DistKind::DiscreteUniform => "DiscreteUniform",
-            DistKind::Dirichlet => "Dirichlet",
-            DistKind::MvNormal => "MvNormal",
-        }
+        self.family().name
     }
 
     /// The distribution with the given constructor name.
@@ -92,48 +80,21 @@ impl DistKind {
     /// The parameter names, in order, as the language reference writes them
     /// (parameterised as in Stan): `["mu", "sigma"]` for `Normal`.
     pub fn param_names(self) -> &'static [&'static str] {
-        match self {
-            DistKind::Normal | DistKind::LogNormal => &["mu", "sigma"],
-            DistKind::Uniform | DistKind::DiscreteUniform => &["lo", "hi"],
-            DistKind::Beta => &["a", "b"],
-            DistKind::Gamma => &["shape", "rate"],
-            DistKind::InvGamma => &["shape", "scale"],
-            DistKind::Exponential | DistKind::Poisson => &["rate"],
-            DistKind::Cauchy => &["loc", "scale"],
-            DistKind::StudentT => &["nu", "mu", "sigma"],
-            DistKind::Bernoulli | DistKind::Geometric => &["p"],
-            DistKind::Binomial => &["n", "p"],
-            DistKind::Categorical => &["ps"],
-            DistKind::Dirichlet => &["alphas"],
-            DistKind::MvNormal => &["mu", "cov"],
-        }
+        use std::sync::OnceLock;
+        static NAMES: [OnceLock<Vec<&'static str>>; DistKind::ALL.len()] =
+            [const { OnceLock::new() }; DistKind::ALL.len()];
+        NAMES[self as usize].get_or_init(|| self.family().params.iter().map(|p| p.name).collect())
     }
 
     /// Whether the distribution's values are integers or booleans.
     pub fn is_discrete(self) -> bool {
-        matches!(
-            self,
-            DistKind::Bernoulli
-                | DistKind::Binomial
-                | DistKind::Poisson
-                | DistKind::Geometric
-                | DistKind::Categorical
-                | DistKind::DiscreteUniform
-        )
+        use crate::family::Type;
+        matches!(self.family().value, Type::Int | Type::Bool)
     }
 
     /// The value type's name for messages: "Real", "Int", "Bool", "[Real]".
     pub fn value_type_name(self) -> &'static str {
-        match self {
-            DistKind::Bernoulli => "Bool",
-            DistKind::Binomial
-            | DistKind::Poisson
-            | DistKind::Geometric
-            | DistKind::Categorical
-            | DistKind::DiscreteUniform => "Int",
-            DistKind::Dirichlet | DistKind::MvNormal => "[Real]",
-            _ => "Real",
-        }
+        self.family().value.name()
     }
 }
 

@@ -10,7 +10,11 @@
 //! first success.
 //!
 //! Code map:
-//! - `kind`: [`DistKind`], the constructor and parameter names.
+//! - [`family`]: the registry, one file per distribution: its name,
+//!   parameters, value type and support, and its log density written once
+//!   over a [`math::Math`] backend (plain `f64` here; `tyche-jit`'s graph).
+//! - [`math`]: that backend trait.
+//! - `kind`: [`DistKind`], the names (read from the registry).
 //! - `value`: [`Param`], [`Outcome`], [`ParamError`].
 //! - `construct`: [`Dist::new`], validation and precomputation.
 //! - `density`: [`Dist::log_prob`].
@@ -26,7 +30,9 @@
 mod cdf;
 mod construct;
 mod density;
+pub mod family;
 mod kind;
+pub mod math;
 mod moments;
 mod sampling;
 pub mod special;
@@ -123,6 +129,16 @@ pub enum Dist {
         chol: DMatrix<f64>,
         log_norm: f64,
     },
+    /// A distribution defined only in its registry file (HalfNormal,
+    /// Laplace, … see [`family`]): its parameters in
+    /// `kind.param_names()` order (an `Int` parameter as its exact `f64`;
+    /// unused slots 0) and the constants its density precomputes.
+    #[non_exhaustive]
+    Family {
+        kind: DistKind,
+        params: [f64; 3],
+        consts: [f64; 3],
+    },
 }
 
 impl Dist {
@@ -146,6 +162,7 @@ impl Dist {
             Dist::DiscreteUniform { .. } => DistKind::DiscreteUniform,
             Dist::Dirichlet { .. } => DistKind::Dirichlet,
             Dist::MvNormal { .. } => DistKind::MvNormal,
+            Dist::Family { kind, .. } => *kind,
         }
     }
 
@@ -158,5 +175,29 @@ impl Dist {
     /// The value type's name for messages: "Real", "Int", "Bool", "[Real]".
     pub fn value_type_name(&self) -> &'static str {
         self.kind().value_type_name()
+    }
+
+    /// The parameters of a scalar distribution as reals, in
+    /// `kind().param_names()` order (an `Int` parameter as its `f64`);
+    /// `None` for Categorical, Dirichlet and MvNormal, whose parameters
+    /// are vectors.
+    pub fn scalar_params(&self) -> Option<Vec<f64>> {
+        Some(match self {
+            Dist::Normal { mu, sigma, .. } | Dist::LogNormal { mu, sigma, .. } => vec![*mu, *sigma],
+            Dist::Uniform { lo, hi, .. } => vec![*lo, *hi],
+            Dist::Beta { a, b, .. } => vec![*a, *b],
+            Dist::Gamma { shape, rate, .. } => vec![*shape, *rate],
+            Dist::InvGamma { shape, scale, .. } => vec![*shape, *scale],
+            Dist::Exponential { rate, .. } | Dist::Poisson { rate, .. } => vec![*rate],
+            Dist::Cauchy { loc, scale, .. } => vec![*loc, *scale],
+            Dist::StudentT { nu, mu, sigma, .. } => vec![*nu, *mu, *sigma],
+            Dist::Bernoulli { p, .. } | Dist::Geometric { p, .. } => vec![*p],
+            Dist::Binomial { n, p, .. } => vec![*n as f64, *p],
+            Dist::DiscreteUniform { lo, hi, .. } => vec![*lo as f64, *hi as f64],
+            Dist::Family { kind, params, .. } => params[..kind.param_names().len()].to_vec(),
+            Dist::Categorical { .. } | Dist::Dirichlet { .. } | Dist::MvNormal { .. } => {
+                return None
+            }
+        })
     }
 }

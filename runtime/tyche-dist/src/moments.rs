@@ -19,6 +19,11 @@ impl Dist {
     /// Categorical entries of probability zero.
     pub fn support_size(&self) -> Option<u64> {
         match self {
+            Dist::Family { kind, params, .. } => match kind.family().support {
+                crate::family::Support::Boolean => Some(2),
+                crate::family::Support::UpTo(i) => Some(params[i] as u64 + 1),
+                _ => None,
+            },
             Dist::Bernoulli { .. } => Some(2),
             Dist::Binomial { n, .. } => Some(*n as u64 + 1),
             Dist::Categorical { ps, .. } => Some(ps.len() as u64),
@@ -43,6 +48,13 @@ impl Dist {
             Dist::Binomial { n, .. } => (0..=*n).map(Outcome::Int).collect(),
             Dist::Categorical { ps, .. } => (0..ps.len() as i64).map(Outcome::Int).collect(),
             Dist::DiscreteUniform { lo, hi, .. } => (*lo..=*hi).map(Outcome::Int).collect(),
+            Dist::Family { kind, params, .. } => match kind.family().support {
+                crate::family::Support::Boolean => {
+                    vec![Outcome::Bool(false), Outcome::Bool(true)]
+                }
+                crate::family::Support::UpTo(i) => (0..=params[i] as i64).map(Outcome::Int).collect(),
+                _ => return None,
+            },
             _ => return None,
         })
     }
@@ -84,6 +96,7 @@ impl Dist {
                 return Some(Outcome::Vector(alpha.iter().map(|a| a / s).collect()));
             }
             Dist::MvNormal { mu, .. } => return Some(Outcome::Vector(mu.clone())),
+            Dist::Family { kind, params, .. } => crate::family::mean(*kind, params)?,
         };
         Some(Outcome::Real(m))
     }
@@ -143,6 +156,7 @@ impl Dist {
                 (n * n - 1.0) / 12.0
             }
             Dist::Dirichlet { .. } | Dist::MvNormal { .. } => return None,
+            Dist::Family { kind, params, .. } => crate::family::variance(*kind, params)?,
         })
     }
 }

@@ -118,6 +118,14 @@ impl Dist {
             }
             Dist::DiscreteUniform { lo, hi, .. } => Outcome::Int(rng.random_range(*lo..=*hi)),
             Dist::Dirichlet { alpha, .. } => Outcome::Vector(sample_dirichlet(alpha, rng)),
+            Dist::Family {
+                kind,
+                params,
+                consts,
+            } => {
+                let mut rng = rng;
+                crate::family::sample(*kind, params, consts, &mut rng)
+            }
             Dist::MvNormal { mu, chol, .. } => {
                 let k = mu.len();
                 let z: Vec<f64> = (0..k).map(|_| StandardNormal.sample(rng)).collect();
