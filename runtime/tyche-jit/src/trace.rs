@@ -569,6 +569,17 @@ impl<'p> Tracer<'p> {
             Dist::DiscreteUniform { lo, hi, .. } => vec![TV::Int(*lo), TV::Int(*hi)],
             // Only used through `concrete`.
             Dist::Categorical { .. } | Dist::Dirichlet { .. } | Dist::MvNormal { .. } => vec![],
+            // A registry-only family: its parameters as the registry types them.
+            Dist::Family { kind, params, .. } => kind
+                .family()
+                .params
+                .iter()
+                .zip(params)
+                .map(|(p, &x)| match p.ty {
+                    tyche_dist::family::Type::Int => TV::Int(x as i64),
+                    _ => r(g, x),
+                })
+                .collect(),
         };
         Ok(SDist {
             kind: d.kind(),

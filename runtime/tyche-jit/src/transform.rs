@@ -2,11 +2,14 @@
 //! onto the whole real line, as gradient-based samplers need.
 //!
 //! A choice drawn from a distribution with support
-//! - ℝ (`Normal`, `Cauchy`, `StudentT`) is its own coordinate: `x = φ`;
-//! - (0, ∞) (`LogNormal`, `Gamma`, `InvGamma`, `Exponential`) is
-//!   `x = exp(φ)`, `log |dx/dφ| = φ`;
+//! - ℝ (`Normal`, `Cauchy`, `StudentT`, …) is its own coordinate: `x = φ`;
+//! - (0, ∞) (`LogNormal`, `Gamma`, `InvGamma`, `Exponential`, `HalfNormal`,
+//!   …) is `x = exp(φ)`, `log |dx/dφ| = φ`;
 //! - (a, b) (`Uniform(a, b)`, `Beta` on (0, 1)) is the scaled logistic
 //!   `x = a + (b − a) σ(φ)`, `log |dx/dφ| = ln(b − a) + ln σ(φ) + ln σ(−φ)`.
+//!
+//! Which applies is read from the support in the distribution's registry
+//! entry ([`support`]).
 //!
 //! The bounds are nodes of the traced graph, so a support that depends on
 //! other choices (`Uniform(0, x)`) is transformed with the bounds that
@@ -31,15 +34,19 @@ pub enum Support {
     Interval(Option<(usize, usize)>),
 }
 
-/// The support of a Real-valued distribution kind; `None` for the others.
+/// The unconstraining transform of a Real-valued distribution kind,
+/// derived from the support its registry entry declares
+/// (`tyche_dist::family`); `None` for the others.
 pub fn support(kind: DistKind) -> Option<Support> {
-    Some(match kind {
-        DistKind::Normal | DistKind::Cauchy | DistKind::StudentT => Support::Real,
-        DistKind::LogNormal | DistKind::Gamma | DistKind::InvGamma | DistKind::Exponential => {
-            Support::Positive
-        }
-        DistKind::Uniform => Support::Interval(Some((0, 1))),
-        DistKind::Beta => Support::Interval(None),
+    use tyche_dist::family::{Support as S, Type};
+    if kind.family().value != Type::Real {
+        return None;
+    }
+    Some(match kind.family().support {
+        S::Real => Support::Real,
+        S::Positive => Support::Positive,
+        S::UnitInterval => Support::Interval(None),
+        S::Interval(i, j) => Support::Interval(Some((i, j))),
         _ => return None,
     })
 }
