@@ -266,7 +266,7 @@ impl Dist {
 }
 
 /// A real guess as an `i64`, saturating (NaN gives 0).
-fn round_guess(x: f64) -> i64 {
+pub(crate) fn round_guess(x: f64) -> i64 {
     if x.is_nan() {
         0
     } else {
@@ -278,7 +278,7 @@ fn round_guess(x: f64) -> i64 {
 /// as 1), for a non-decreasing `cdf`; `u = 0` is raised to the smallest
 /// positive number so the answer has positive probability. Searches
 /// outward from `guess` with doubling steps, then bisects.
-fn discrete_quantile(u: f64, lo: i64, hi: i64, guess: i64, cdf: impl Fn(i64) -> f64) -> i64 {
+pub(crate) fn discrete_quantile(u: f64, lo: i64, hi: i64, guess: i64, cdf: impl Fn(i64) -> f64) -> i64 {
     let u = u.max(f64::MIN_POSITIVE);
     let ok = |k: i64| k >= hi || cdf(k) >= u;
     let start = guess.clamp(lo, hi);
@@ -328,7 +328,7 @@ fn discrete_quantile(u: f64, lo: i64, hi: i64, guess: i64, cdf: impl Fn(i64) -> 
 /// `t >= 0`: `½ I_x(ν/2, ½)` with `x = ν/(ν+t²)` when `t² >= ν` (so
 /// `x <= ½` is well represented), else `½ (1 − I_y(½, ν/2))` with the small
 /// `y = t²/(ν+t²)` and the upper tail computed directly.
-fn student_upper_tail(t: f64, nu: f64) -> f64 {
+pub(crate) fn student_upper_tail(t: f64, nu: f64) -> f64 {
     let t2 = t * t;
     let a = 0.5 * nu;
     if t2 < nu {
@@ -348,7 +348,7 @@ fn student_upper_tail(t: f64, nu: f64) -> f64 {
 /// `2p = 1 − I_y(½, ν/2)`. Solve for `ln x` first (accurate when `x <= ½`,
 /// i.e. `t² >= ν`, however large `t` is); if `x` is above ½, solve for the
 /// small `y` instead, so `1 − x` never has to be formed.
-fn student_tail_inv(p: f64, nu: f64) -> f64 {
+pub(crate) fn student_tail_inv(p: f64, nu: f64) -> f64 {
     if p <= 0.0 {
         return f64::INFINITY;
     }

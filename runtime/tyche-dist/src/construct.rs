@@ -363,6 +363,7 @@ impl Dist {
                 }
             }
             DistKind::MvNormal => build_mv_normal(&a)?,
+            _ => unreachable!("{kind} is standalone (handled above)"),
         })
     }
 

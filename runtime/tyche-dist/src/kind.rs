@@ -37,11 +37,31 @@ pub enum DistKind {
     Dirichlet,
     /// `MvNormal(mu, cov) : Dist<[Real]>`.
     MvNormal,
+    /// `HalfNormal(sigma)`.
+    HalfNormal,
+    /// `HalfCauchy(scale)`.
+    HalfCauchy,
+    /// `Laplace(mu, b)`.
+    Laplace,
+    /// `Logistic(mu, s)`.
+    Logistic,
+    /// `NegativeBinomial(mu, phi) : Dist<Int>` (Stan's `neg_binomial_2`).
+    NegativeBinomial,
+    /// `BernoulliLogit(alpha) : Dist<Bool>`.
+    BernoulliLogit,
+    /// `PoissonLog(alpha) : Dist<Int>`.
+    PoissonLog,
+    /// `BinomialLogit(n, alpha) : Dist<Int>`.
+    BinomialLogit,
+    /// `Weibull(k, lambda)`.
+    Weibull,
+    /// `HalfStudentT(nu, sigma)`.
+    HalfStudentT,
 }
 
 impl DistKind {
     /// Every distribution, in declaration order.
-    pub const ALL: [DistKind; 17] = [
+    pub const ALL: [DistKind; 27] = [
         DistKind::Normal,
         DistKind::LogNormal,
         DistKind::Uniform,
@@ -59,6 +79,16 @@ impl DistKind {
         DistKind::DiscreteUniform,
         DistKind::Dirichlet,
         DistKind::MvNormal,
+        DistKind::HalfNormal,
+        DistKind::HalfCauchy,
+        DistKind::Laplace,
+        DistKind::Logistic,
+        DistKind::NegativeBinomial,
+        DistKind::BernoulliLogit,
+        DistKind::PoissonLog,
+        DistKind::BinomialLogit,
+        DistKind::Weibull,
+        DistKind::HalfStudentT,
     ];
 
     /// This distribution's registry entry (name, parameters, value type,

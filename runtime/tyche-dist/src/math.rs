@@ -136,6 +136,40 @@ pub trait Math {
         self.select(t_fin, fast, slow)
     }
 
+    /// `ln(1 + eˣ)` without overflow: `max(x, 0) + ln(1 + e^{−|x|})`.
+    fn softplus(&mut self, x: Self::R) -> Self::R {
+        let zero = self.c(0.0);
+        let pos = self.gt(x, zero);
+        let m = self.select(pos, x, zero);
+        let a = self.abs(x);
+        let na = self.neg(a);
+        let e = self.exp(na);
+        let l = self.log1p(e);
+        self.add(m, l)
+    }
+
+    /// `ln σ(x) = −ln(1 + e^{−x})`.
+    fn log_sigmoid(&mut self, x: Self::R) -> Self::R {
+        let nx = self.neg(x);
+        let s = self.softplus(nx);
+        self.neg(s)
+    }
+
+    /// `σ(x) = 1/(1 + e^{−x})`, as `eˣ/(1 + eˣ)` for negative `x` (no
+    /// overflow either way).
+    fn sigmoid(&mut self, x: Self::R) -> Self::R {
+        let zero = self.c(0.0);
+        let one = self.c(1.0);
+        let pos = self.ge(x, zero);
+        let a = self.abs(x);
+        let na = self.neg(a);
+        let e = self.exp(na);
+        let d = self.add(one, e);
+        let hi = self.div(one, d);
+        let lo = self.div(e, d);
+        self.select(pos, hi, lo)
+    }
+
     /// `ln Γ(x + ½) − ln Γ(x)`, without the cancellation of the direct
     /// difference for large `x` (where the asymptotic series
     /// `½ ln x − 1/(8x) + 1/(192x³) − 1/(640x⁵)` is accurate to 1e-17).

@@ -112,6 +112,24 @@ fn random_dist(kind: DistKind, rng: &mut StdRng) -> Dist {
             let mu: Vec<f64> = (0..k).map(|_| rng.random_range(-5.0..5.0)).collect();
             Dist::mv_normal(&mu, &cov)
         }
+        DistKind::HalfNormal | DistKind::HalfCauchy => Dist::new(kind, &[r(scale(rng))]),
+        DistKind::Laplace | DistKind::Logistic => {
+            Dist::new(kind, &[r(signed(rng)), r(scale(rng))])
+        }
+        DistKind::NegativeBinomial => {
+            Dist::new(kind, &[r(scale(rng) * 1e-2), r(scale(rng) * 1e-2)])
+        }
+        DistKind::BernoulliLogit => Dist::new(kind, &[r(signed(rng) * 1e-4)]),
+        DistKind::PoissonLog => Dist::new(kind, &[r(rng.random_range(-30.0..30.0))]),
+        DistKind::BinomialLogit => Dist::new(
+            kind,
+            &[
+                Param::Int(rng.random_range(0..100_000)),
+                r(rng.random_range(-30.0..30.0)),
+            ],
+        ),
+        DistKind::Weibull => Dist::new(kind, &[r(scale(rng) * 1e-3), r(scale(rng))]),
+        DistKind::HalfStudentT => Dist::new(kind, &[r(scale(rng) * 1e-2), r(scale(rng))]),
     };
     d.unwrap_or_else(|e| panic!("{kind:?}: {e}"))
 }

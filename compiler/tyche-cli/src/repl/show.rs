@@ -118,6 +118,17 @@ pub(crate) fn dist(d: &Dist) -> String {
                 .collect();
             vec![reals(mu), format!("[{}]", rows.join(", "))]
         }
+        // A registry-only family: its parameters as the registry types them.
+        Dist::Family { kind, params, .. } => kind
+            .family()
+            .params
+            .iter()
+            .zip(params)
+            .map(|(p, &x)| match p.ty {
+                tyche_dist::family::Type::Int => (x as i64).to_string(),
+                _ => real(x),
+            })
+            .collect(),
     };
     format!("{}({})", d.kind().name(), args.join(", "))
 }

@@ -37,8 +37,10 @@ use crate::math::Math;
 use crate::{DistKind, Outcome, ParamError};
 
 mod bernoulli;
+mod bernoulli_logit;
 mod beta;
 mod binomial;
+mod binomial_logit;
 mod categorical;
 mod cauchy;
 mod dirichlet;
@@ -46,13 +48,21 @@ mod discrete_uniform;
 mod exponential;
 mod gamma;
 mod geometric;
+mod half_cauchy;
+mod half_normal;
+mod half_student_t;
 mod inv_gamma;
+mod laplace;
 mod log_normal;
+mod logistic;
 mod mv_normal;
+mod negative_binomial;
 mod normal;
 mod poisson;
+mod poisson_log;
 mod student_t;
 mod uniform;
+mod weibull;
 
 pub(crate) use bernoulli::Bernoulli;
 pub(crate) use beta::Beta;
@@ -230,6 +240,16 @@ macro_rules! with_generic {
             DistKind::Poisson => { type $F = poisson::Poisson; $body }
             DistKind::Geometric => { type $F = geometric::Geometric; $body }
             DistKind::DiscreteUniform => { type $F = discrete_uniform::DiscreteUniform; $body }
+            DistKind::HalfNormal => { type $F = half_normal::HalfNormal; $body }
+            DistKind::HalfCauchy => { type $F = half_cauchy::HalfCauchy; $body }
+            DistKind::Laplace => { type $F = laplace::Laplace; $body }
+            DistKind::Logistic => { type $F = logistic::Logistic; $body }
+            DistKind::NegativeBinomial => { type $F = negative_binomial::NegativeBinomial; $body }
+            DistKind::BernoulliLogit => { type $F = bernoulli_logit::BernoulliLogit; $body }
+            DistKind::PoissonLog => { type $F = poisson_log::PoissonLog; $body }
+            DistKind::BinomialLogit => { type $F = binomial_logit::BinomialLogit; $body }
+            DistKind::Weibull => { type $F = weibull::Weibull; $body }
+            DistKind::HalfStudentT => { type $F = half_student_t::HalfStudentT; $body }
             DistKind::Categorical | DistKind::Dirichlet | DistKind::MvNormal => $none,
         }
     };
@@ -240,10 +260,25 @@ macro_rules! with_generic {
 macro_rules! with_standalone {
     ($kind:expr, $F:ident => $body:expr, $none:expr) => {
         match $kind {
-            #[allow(unreachable_patterns)]
+            DistKind::HalfNormal => { type $F = half_normal::HalfNormal; $body }
+            DistKind::HalfCauchy => { type $F = half_cauchy::HalfCauchy; $body }
+            DistKind::Laplace => { type $F = laplace::Laplace; $body }
+            DistKind::Logistic => { type $F = logistic::Logistic; $body }
+            DistKind::NegativeBinomial => { type $F = negative_binomial::NegativeBinomial; $body }
+            DistKind::BernoulliLogit => { type $F = bernoulli_logit::BernoulliLogit; $body }
+            DistKind::PoissonLog => { type $F = poisson_log::PoissonLog; $body }
+            DistKind::BinomialLogit => { type $F = binomial_logit::BinomialLogit; $body }
+            DistKind::Weibull => { type $F = weibull::Weibull; $body }
+            DistKind::HalfStudentT => { type $F = half_student_t::HalfStudentT; $body }
             _ => $none,
         }
     };
+}
+
+/// A uniform draw in the open interval (0, 1) (53 random bits, offset by
+/// half a step), for inverse-CDF sampling where 0 or 1 would be infinite.
+pub(crate) fn open01(rng: &mut dyn Rng) -> f64 {
+    ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
 }
 
 /// The registry entry of `kind`.
