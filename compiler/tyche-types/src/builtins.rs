@@ -4,20 +4,35 @@
 //! `sample` is listed with its one-argument type (its type as a value);
 //! calls to it are checked specially because it is overloaded by arity.
 
+use tyche_dist::family::Type as DistType;
+use tyche_dist::DistKind;
+
 use crate::ty::{Kind, Subst, Ty};
+
+/// The type of a registry type.
+fn dist_type(t: DistType) -> Ty {
+    match t {
+        DistType::Real => Ty::Real,
+        DistType::Int => Ty::Int,
+        DistType::Bool => Ty::Bool,
+        DistType::RealArray => Ty::array(Ty::Real),
+        DistType::RealMatrix => Ty::array(Ty::array(Ty::Real)),
+    }
+}
+
+/// A distribution constructor's type, from its registry entry: its
+/// parameters' types to `Dist<value type>`.
+fn dist_constructor(kind: DistKind) -> Ty {
+    let f = kind.family();
+    Ty::func(
+        f.params.iter().map(|p| dist_type(p.ty)).collect(),
+        Ty::dist(dist_type(f.value)),
+    )
+}
 
 const REAL_TO_REAL: &[&str] = &[
     "exp", "log", "sqrt", "floor", "ceil", "sigmoid", "logit", "lgamma", "log1p", "expm1", "sin",
     "cos", "tan", "atan", "tanh",
-];
-const REAL2_DISTS: &[&str] = &[
-    "Normal",
-    "LogNormal",
-    "Uniform",
-    "Beta",
-    "Gamma",
-    "InvGamma",
-    "Cauchy",
 ];
 const METHODS: &[&str] = &["Rejection", "Importance", "Smc", "Mh", "Hmc", "Nuts"];
 
@@ -46,18 +61,9 @@ pub fn builtin_names() -> Vec<&'static str> {
         "repeat",
     ];
     v.extend_from_slice(REAL_TO_REAL);
-    v.extend_from_slice(REAL2_DISTS);
+    // The distributions: the registry's (`tyche_dist::family`).
+    v.extend(DistKind::ALL.iter().map(|k| k.name()));
     v.extend_from_slice(&[
-        "Exponential",
-        "StudentT",
-        "Bernoulli",
-        "Binomial",
-        "Poisson",
-        "Geometric",
-        "Categorical",
-        "DiscreteUniform",
-        "Dirichlet",
-        "MvNormal",
         "sample",
         "observe",
         "factor",
@@ -84,8 +90,8 @@ pub(crate) fn builtin_type(s: &mut Subst, name: &str) -> Option<Ty> {
     if REAL_TO_REAL.contains(&name) {
         return Some(f(vec![Real], Real));
     }
-    if REAL2_DISTS.contains(&name) {
-        return Some(f(vec![Real, Real], dist(Real)));
+    if let Some(kind) = DistKind::from_name(name) {
+        return Some(dist_constructor(kind));
     }
     if METHODS.contains(&name) {
         return Some(f(vec![Int], Method));
@@ -121,15 +127,6 @@ pub(crate) fn builtin_type(s: &mut Subst, name: &str) -> Option<Ty> {
         "concat" => f(vec![arr(a.clone()), arr(a.clone())], arr(a)),
         "reverse" => f(vec![arr(a.clone())], arr(a)),
         "repeat" => f(vec![Int, f(vec![], a.clone())], arr(a)),
-        "Exponential" => f(vec![Real], dist(Real)),
-        "StudentT" => f(vec![Real, Real, Real], dist(Real)),
-        "Bernoulli" => f(vec![Real], dist(Bool)),
-        "Binomial" => f(vec![Int, Real], dist(Int)),
-        "Poisson" | "Geometric" => f(vec![Real], dist(Int)),
-        "Categorical" => f(vec![arr(Real)], dist(Int)),
-        "DiscreteUniform" => f(vec![Int, Int], dist(Int)),
-        "Dirichlet" => f(vec![arr(Real)], dist(arr(Real))),
-        "MvNormal" => f(vec![arr(Real), arr(arr(Real))], dist(arr(Real))),
         "sample" => f(vec![dist(a.clone())], a),
         "observe" => f(vec![dist(a.clone()), a], Unit),
         "factor" => f(vec![Real], Unit),
@@ -154,5 +151,35 @@ mod tests {
             assert!(builtin_type(&mut s, n).is_some(), "{n}");
         }
         assert!(builtin_type(&mut s, "nope").is_none());
+    }
+
+    /// Every distribution of the registry is a builtin, typed as its
+    /// entry says (a distribution missing from the checker fails here).
+    #[test]
+    fn every_registry_distribution_is_typed_from_its_entry() {
+        let names = builtin_names();
+        let mut s = Subst::default();
+        for kind in DistKind::ALL {
+            assert!(names.contains(&kind.name()), "{kind} is not a builtin");
+            let t = builtin_type(&mut s, kind.name()).expect("a type");
+            assert_eq!(t, dist_constructor(kind), "{kind}");
+        }
+        // Spot checks of the derivation.
+        let mut s = Subst::default();
+        assert_eq!(
+            builtin_type(&mut s, "Binomial"),
+            Some(Ty::func(vec![Ty::Int, Ty::Real], Ty::dist(Ty::Int)))
+        );
+        assert_eq!(
+            builtin_type(&mut s, "MvNormal"),
+            Some(Ty::func(
+                vec![Ty::array(Ty::Real), Ty::array(Ty::array(Ty::Real))],
+                Ty::dist(Ty::array(Ty::Real))
+            ))
+        );
+        assert_eq!(
+            builtin_type(&mut s, "BernoulliLogit"),
+            Some(Ty::func(vec![Ty::Real], Ty::dist(Ty::Bool)))
+        );
     }
 }

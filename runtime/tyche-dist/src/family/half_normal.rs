@@ -68,8 +68,17 @@ impl Standalone for HalfNormal {
         Some(if x <= 0.0 { 0.0 } else { erf(x / p[0] * std::f64::consts::FRAC_1_SQRT_2) })
     }
     fn quantile(p: &[f64], u: f64) -> Option<Outcome> {
-        // P(|Z| > z) = 2 P(Z > z) = 1 − u.
-        Some(Outcome::Real(p[0] * normal_quantile_upper(0.5 * (1.0 - u)).max(0.0)))
+        // P(|Z| > z) = 2 P(Z > z) = 1 − u; below the median `1 − u` has
+        // lost u's digits, so refine z on erf(z/√2) = u by Newton's method.
+        let mut z = normal_quantile_upper(0.5 * (1.0 - u)).max(0.0);
+        if u > 0.0 && u < 0.5 {
+            for _ in 0..3 {
+                let f = erf(z * std::f64::consts::FRAC_1_SQRT_2) - u;
+                let df = (2.0 / std::f64::consts::PI).sqrt() * (-0.5 * z * z).exp();
+                z -= f / df;
+            }
+        }
+        Some(Outcome::Real(p[0] * z))
     }
     fn mean(p: &[f64]) -> Option<f64> {
         Some(p[0] * (2.0 / std::f64::consts::PI).sqrt())

@@ -10,7 +10,7 @@ use super::{Arg, Family, Generic, ParamInfo, Standalone, Support, Type};
 use crate::cdf::{student_tail_inv, student_upper_tail};
 use crate::construct::Args;
 use crate::math::Math;
-use crate::special::ln_gamma;
+use crate::special::{inc_beta_pq, inv_inc_beta, ln_gamma};
 use crate::{Outcome, ParamError};
 
 pub(crate) struct HalfStudentT;
@@ -68,10 +68,26 @@ impl Standalone for HalfStudentT {
         if x.is_nan() {
             return None;
         }
-        Some(if x <= 0.0 { 0.0 } else { 1.0 - 2.0 * student_upper_tail(x / p[1], p[0]) })
+        if x <= 0.0 {
+            return Some(0.0);
+        }
+        let (t, nu) = (x / p[1], p[0]);
+        let t2 = t * t;
+        // P(|T| <= t) = I_y(½, ν/2), y = t²/(ν + t²): direct below the
+        // median-ish point, where 1 − 2 P(T > t) would cancel.
+        Some(if t2 < nu {
+            inc_beta_pq(t2 / (nu + t2), 0.5, 0.5 * nu).0
+        } else {
+            1.0 - 2.0 * student_upper_tail(t, nu)
+        })
     }
     fn quantile(p: &[f64], u: f64) -> Option<Outcome> {
-        Some(Outcome::Real(p[1] * student_tail_inv(0.5 * (1.0 - u), p[0])))
+        let nu = p[0];
+        if u < 0.5 {
+            let y = inv_inc_beta(u, 0.5, 0.5 * nu);
+            return Some(Outcome::Real(p[1] * (nu * y / (1.0 - y)).sqrt()));
+        }
+        Some(Outcome::Real(p[1] * student_tail_inv(0.5 * (1.0 - u), nu)))
     }
     /// `2σ √(ν/π) Γ((ν+1)/2) / (Γ(ν/2) (ν − 1))` for `ν > 1`.
     fn mean(p: &[f64]) -> Option<f64> {
