@@ -8,6 +8,7 @@ pub mod build;
 pub mod cli;
 pub mod exe;
 pub mod graph;
+pub mod reference;
 mod guard;
 pub mod repl;
 mod run;

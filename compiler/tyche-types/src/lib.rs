@@ -26,7 +26,7 @@ use std::collections::{HashMap, HashSet};
 use tyche_core::Diagnostic;
 use tyche_syntax::ast;
 
-pub use builtins::builtin_names;
+pub use builtins::{builtin_doc, builtin_names, builtin_signature, is_method};
 pub use check::Checker;
 
 /// What the checker learnt about a program.
