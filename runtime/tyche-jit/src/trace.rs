@@ -1986,6 +1986,18 @@ impl<'p> Tracer<'p> {
                 )
             }
             _ => {
+                // An integer parameter (`BinomialLogit`'s n) must be known:
+                // the formulas' Stirling terms of a random one would be
+                // table lookups, which kernels do not have.
+                let f = d.kind.family();
+                for (p, a) in f.params.iter().zip(&d.args) {
+                    if p.ty == tyche_dist::family::Type::Int && !matches!(a, TV::Int(_)) {
+                        return self.unsupported(
+                            span,
+                            format!("{} with a random {}", d.kind.name(), p.name),
+                        );
+                    }
+                }
                 let ps = d
                     .args
                     .clone()
