@@ -84,8 +84,13 @@ impl Standalone for HalfStudentT {
     fn quantile(p: &[f64], u: f64) -> Option<Outcome> {
         let nu = p[0];
         if u < 0.5 {
+            // Where y = t²/(ν + t²) is small the direct inversion is
+            // accurate; where it is near 1, `1 − y` is not, and the upper
+            // tail's inversion is.
             let y = inv_inc_beta(u, 0.5, 0.5 * nu);
-            return Some(Outcome::Real(p[1] * (nu * y / (1.0 - y)).sqrt()));
+            if y < 0.5 {
+                return Some(Outcome::Real(p[1] * (nu * y / (1.0 - y)).sqrt()));
+            }
         }
         Some(Outcome::Real(p[1] * student_tail_inv(0.5 * (1.0 - u), nu)))
     }
