@@ -34,6 +34,19 @@ const REAL_TO_REAL: &[&str] = &[
     "exp", "log", "sqrt", "floor", "ceil", "sigmoid", "logit", "lgamma", "log1p", "expm1", "sin",
     "cos", "tan", "atan", "tanh",
 ];
+/// See `builtin_type`.
+const LEGACY_GENERIC_DISTS: &[&str] = &[
+    "Exponential",
+    "StudentT",
+    "Bernoulli",
+    "Binomial",
+    "Poisson",
+    "Geometric",
+    "Categorical",
+    "DiscreteUniform",
+    "Dirichlet",
+    "MvNormal",
+];
 const METHODS: &[&str] = &["Rejection", "Importance", "Smc", "Mh", "Hmc", "Nuts"];
 
 /// One line on each builtin that is not a distribution (distributions are
@@ -167,6 +180,15 @@ pub(crate) fn builtin_type(s: &mut Subst, name: &str) -> Option<Ty> {
         return Some(f(vec![Real], Real));
     }
     if let Some(kind) = DistKind::from_name(name) {
+        // Before the registry these ten constructors were typed below the
+        // three generic variables every later builtin allocates; keep
+        // allocating them, so that the numbering of type variables (which
+        // `:ir` and messages show) is what it was.
+        if LEGACY_GENERIC_DISTS.contains(&name) {
+            s.generic(Kind::Any);
+            s.generic(Kind::Any);
+            s.generic(Kind::Num);
+        }
         return Some(dist_constructor(kind));
     }
     if METHODS.contains(&name) {
