@@ -68,7 +68,13 @@ fn distributions(w: &mut String) {
         let _ = writeln!(w);
         let _ = writeln!(w, "### {}", f.name);
         let _ = writeln!(w);
-        let _ = writeln!(w, "{}. Values: `{}`, support {}.", capital(f.summary), f.value.name(), f.support.describe(f));
+        let _ = writeln!(
+            w,
+            "{}. Values: `{}`, support {}.",
+            capital(f.summary),
+            f.value.name(),
+            f.support.describe(f)
+        );
         let _ = writeln!(w);
         for (i, p) in f.params.iter().enumerate() {
             let _ = writeln!(w, "{}. `{}: {}`: {}", i + 1, p.name, p.ty.name(), p.meaning);

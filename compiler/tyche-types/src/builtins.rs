@@ -54,25 +54,46 @@ const METHODS: &[&str] = &["Rejection", "Importance", "Smc", "Mh", "Hmc", "Nuts"
 /// reference (`docs/reference.md`) and the REPL.
 const BUILTIN_DOCS: &[(&str, &str)] = &[
     ("len", "the number of elements of an array"),
-    ("sum", "the sum of an array's elements (0 for an empty array)"),
-    ("product", "the product of an array's elements (1 for an empty array)"),
+    (
+        "sum",
+        "the sum of an array's elements (0 for an empty array)",
+    ),
+    (
+        "product",
+        "the product of an array's elements (1 for an empty array)",
+    ),
     ("min", "the smaller of two numbers"),
     ("max", "the larger of two numbers"),
     ("abs", "the absolute value"),
     ("real", "an `Int` as a `Real`"),
-    ("int", "a `Real` truncated toward zero (an error if it does not fit)"),
+    (
+        "int",
+        "a `Real` truncated toward zero (an error if it does not fit)",
+    ),
     ("pow", "`x` to the power `y`"),
     ("log_sum_exp", "`log(sum(map(xs, exp)))` without overflow"),
     ("range", "the integers `lo, …, hi − 1`"),
     ("print", "prints a value (a side effect for debugging)"),
     ("map", "applies a function to every element"),
     ("filter", "the elements for which a predicate holds"),
-    ("fold", "`fold(xs, init, |acc, x| …)`: the final state of a left fold"),
-    ("scan", "`scan(xs, init, |acc, x| …)`: every intermediate state of a left fold"),
-    ("zip", "pairs of corresponding elements (as long as the shorter array)"),
+    (
+        "fold",
+        "`fold(xs, init, |acc, x| …)`: the final state of a left fold",
+    ),
+    (
+        "scan",
+        "`scan(xs, init, |acc, x| …)`: every intermediate state of a left fold",
+    ),
+    (
+        "zip",
+        "pairs of corresponding elements (as long as the shorter array)",
+    ),
     ("concat", "two arrays one after the other"),
     ("reverse", "an array in reverse order"),
-    ("repeat", "`repeat(n, || e)`: `n` evaluations of `e` (choices in it get addresses `name[0]`, …)"),
+    (
+        "repeat",
+        "`repeat(n, || e)`: `n` evaluations of `e` (choices in it get addresses `name[0]`, …)",
+    ),
     ("exp", "the exponential"),
     ("log", "the natural logarithm"),
     ("sqrt", "the square root"),
@@ -88,28 +109,70 @@ const BUILTIN_DOCS: &[(&str, &str)] = &[
     ("tan", "the tangent"),
     ("atan", "the arctangent"),
     ("tanh", "the hyperbolic tangent"),
-    ("sample", "`sample(d)` draws from `d`; `sample(\"name\", d)` names the choice"),
-    ("observe", "`observe(d, v)`: conditions on `v` having been drawn from `d` (weights by its density)"),
+    (
+        "sample",
+        "`sample(d)` draws from `d`; `sample(\"name\", d)` names the choice",
+    ),
+    (
+        "observe",
+        "`observe(d, v)`: conditions on `v` having been drawn from `d` (weights by its density)",
+    ),
     ("factor", "adds a term to the log weight of the run"),
     ("condition", "rejects the run unless the condition holds"),
-    ("log_prob", "the log density (or log mass) of a value under a distribution"),
-    ("prob", "the probability of a value under a discrete distribution or posterior"),
+    (
+        "log_prob",
+        "the log density (or log mass) of a value under a distribution",
+    ),
+    (
+        "prob",
+        "the probability of a value under a discrete distribution or posterior",
+    ),
     ("mean", "the mean of a distribution or posterior"),
-    ("log_evidence", "the log marginal likelihood a posterior's method estimated"),
+    (
+        "log_evidence",
+        "the log marginal likelihood a posterior's method estimated",
+    ),
     ("samples", "the draws of a posterior"),
-    ("infer", "`infer(method, model)`: the posterior of a zero-argument model, a distribution"),
-    ("Enumerate", "exact inference by enumerating every finite discrete choice"),
-    ("Rejection", "`Rejection(n)`: rejection sampling, `n` accepted runs"),
-    ("Importance", "`Importance(n)`: likelihood weighting with `n` runs"),
-    ("Smc", "`Smc(n)`: a particle filter with `n` particles, resampling after observations"),
-    ("Mh", "`Mh(n)`: single-site Metropolis–Hastings, `n` kept samples"),
-    ("Hmc", "`Hmc(n)`: Hamiltonian Monte Carlo, `n` kept samples per chain (continuous choices)"),
-    ("Nuts", "`Nuts(n)`: the No-U-Turn sampler, `n` kept samples per chain (continuous choices)"),
+    (
+        "infer",
+        "`infer(method, model)`: the posterior of a zero-argument model, a distribution",
+    ),
+    (
+        "Enumerate",
+        "exact inference by enumerating every finite discrete choice",
+    ),
+    (
+        "Rejection",
+        "`Rejection(n)`: rejection sampling, `n` accepted runs",
+    ),
+    (
+        "Importance",
+        "`Importance(n)`: likelihood weighting with `n` runs",
+    ),
+    (
+        "Smc",
+        "`Smc(n)`: a particle filter with `n` particles, resampling after observations",
+    ),
+    (
+        "Mh",
+        "`Mh(n)`: single-site Metropolis–Hastings, `n` kept samples",
+    ),
+    (
+        "Hmc",
+        "`Hmc(n)`: Hamiltonian Monte Carlo, `n` kept samples per chain (continuous choices)",
+    ),
+    (
+        "Nuts",
+        "`Nuts(n)`: the No-U-Turn sampler, `n` kept samples per chain (continuous choices)",
+    ),
 ];
 
 /// One line on a builtin that is not a distribution.
 pub fn builtin_doc(name: &str) -> Option<&'static str> {
-    BUILTIN_DOCS.iter().find(|(n, _)| *n == name).map(|(_, d)| *d)
+    BUILTIN_DOCS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, d)| *d)
 }
 
 /// A builtin's type as messages write it (`(Real, Real) -> Real`, `('a)

@@ -278,7 +278,13 @@ pub(crate) fn round_guess(x: f64) -> i64 {
 /// as 1), for a non-decreasing `cdf`; `u = 0` is raised to the smallest
 /// positive number so the answer has positive probability. Searches
 /// outward from `guess` with doubling steps, then bisects.
-pub(crate) fn discrete_quantile(u: f64, lo: i64, hi: i64, guess: i64, cdf: impl Fn(i64) -> f64) -> i64 {
+pub(crate) fn discrete_quantile(
+    u: f64,
+    lo: i64,
+    hi: i64,
+    guess: i64,
+    cdf: impl Fn(i64) -> f64,
+) -> i64 {
     let u = u.max(f64::MIN_POSITIVE);
     let ok = |k: i64| k >= hi || cdf(k) >= u;
     let start = guess.clamp(lo, hi);

@@ -54,41 +54,86 @@ impl Dist {
         let m = &mut F64;
         let z = 0.0;
         let lp = match (self, x) {
-            (Dist::Normal { mu, sigma, log_norm }, &Outcome::Real(x)) => {
-                Normal::density(m, &[*mu, *sigma], &[*log_norm, z, z], Arg::Real(x))
-            }
-            (Dist::LogNormal { mu, sigma, log_norm }, &Outcome::Real(x)) => {
-                LogNormal::density(m, &[*mu, *sigma], &[*log_norm, z, z], Arg::Real(x))
-            }
+            (
+                Dist::Normal {
+                    mu,
+                    sigma,
+                    log_norm,
+                },
+                &Outcome::Real(x),
+            ) => Normal::density(m, &[*mu, *sigma], &[*log_norm, z, z], Arg::Real(x)),
+            (
+                Dist::LogNormal {
+                    mu,
+                    sigma,
+                    log_norm,
+                },
+                &Outcome::Real(x),
+            ) => LogNormal::density(m, &[*mu, *sigma], &[*log_norm, z, z], Arg::Real(x)),
             (Dist::Uniform { lo, hi, log_norm }, &Outcome::Real(x)) => {
                 Uniform::density(m, &[*lo, *hi], &[*log_norm, z, z], Arg::Real(x))
             }
             (Dist::Beta { a, b, ln_beta }, &Outcome::Real(x)) => {
                 Beta::density(m, &[*a, *b], &[*ln_beta, z, z], Arg::Real(x))
             }
-            (Dist::Gamma { shape, rate, log_norm }, &Outcome::Real(x)) => {
-                Gamma::density(m, &[*shape, *rate], &[*log_norm, z, z], Arg::Real(x))
-            }
-            (Dist::InvGamma { shape, scale, log_norm }, &Outcome::Real(x)) => {
-                InvGamma::density(m, &[*shape, *scale], &[*log_norm, z, z], Arg::Real(x))
-            }
+            (
+                Dist::Gamma {
+                    shape,
+                    rate,
+                    log_norm,
+                },
+                &Outcome::Real(x),
+            ) => Gamma::density(m, &[*shape, *rate], &[*log_norm, z, z], Arg::Real(x)),
+            (
+                Dist::InvGamma {
+                    shape,
+                    scale,
+                    log_norm,
+                },
+                &Outcome::Real(x),
+            ) => InvGamma::density(m, &[*shape, *scale], &[*log_norm, z, z], Arg::Real(x)),
             (Dist::Exponential { rate, ln_rate }, &Outcome::Real(x)) => {
                 Exponential::density(m, &[*rate], &[*ln_rate, z, z], Arg::Real(x))
             }
-            (Dist::Cauchy { loc, scale, log_norm }, &Outcome::Real(x)) => {
-                Cauchy::density(m, &[*loc, *scale], &[*log_norm, z, z], Arg::Real(x))
-            }
-            (Dist::StudentT { nu, mu, sigma, log_norm }, &Outcome::Real(x)) => {
-                StudentT::density(m, &[*nu, *mu, *sigma], &[*log_norm, z, z], Arg::Real(x))
-            }
+            (
+                Dist::Cauchy {
+                    loc,
+                    scale,
+                    log_norm,
+                },
+                &Outcome::Real(x),
+            ) => Cauchy::density(m, &[*loc, *scale], &[*log_norm, z, z], Arg::Real(x)),
+            (
+                Dist::StudentT {
+                    nu,
+                    mu,
+                    sigma,
+                    log_norm,
+                },
+                &Outcome::Real(x),
+            ) => StudentT::density(m, &[*nu, *mu, *sigma], &[*log_norm, z, z], Arg::Real(x)),
             (Dist::Bernoulli { p, ln_p, ln_q }, &Outcome::Bool(b)) => {
                 Bernoulli::density(m, &[*p], &[*ln_p, *ln_q, z], Arg::Bool(b))
             }
-            (Dist::Binomial { n, p, ln_p, ln_q, stirlerr_n }, &Outcome::Int(k)) => {
+            (
+                Dist::Binomial {
+                    n,
+                    p,
+                    ln_p,
+                    ln_q,
+                    stirlerr_n,
+                },
+                &Outcome::Int(k),
+            ) => {
                 if !int_inside(0, *n, k) {
                     return NEG_INF;
                 }
-                Binomial::density(m, &[*n as f64, *p], &[*ln_p, *ln_q, *stirlerr_n], Arg::Real(k as f64))
+                Binomial::density(
+                    m,
+                    &[*n as f64, *p],
+                    &[*ln_p, *ln_q, *stirlerr_n],
+                    Arg::Real(k as f64),
+                )
             }
             (Dist::Poisson { rate, .. }, &Outcome::Int(k)) => {
                 Poisson::density(m, &[*rate], &[z, z, z], Arg::Real(k as f64))
@@ -106,15 +151,30 @@ impl Dist {
                 if !int_inside(*lo, *hi, k) {
                     return NEG_INF;
                 }
-                DiscreteUniform::density(m, &[*lo as f64, *hi as f64], &[*log_norm, z, z], Arg::Real(k as f64))
+                DiscreteUniform::density(
+                    m,
+                    &[*lo as f64, *hi as f64],
+                    &[*log_norm, z, z],
+                    Arg::Real(k as f64),
+                )
             }
             (Dist::Dirichlet { alpha, log_norm }, Outcome::Vector(x)) => {
                 Some(dirichlet_log_prob(alpha, *log_norm, x))
             }
-            (Dist::MvNormal { mu, chol, log_norm, .. }, Outcome::Vector(x)) => {
-                Some(mv_normal_log_prob(mu, chol, *log_norm, x))
-            }
-            (Dist::Family { kind, params, consts }, x) => {
+            (
+                Dist::MvNormal {
+                    mu, chol, log_norm, ..
+                },
+                Outcome::Vector(x),
+            ) => Some(mv_normal_log_prob(mu, chol, *log_norm, x)),
+            (
+                Dist::Family {
+                    kind,
+                    params,
+                    consts,
+                },
+                x,
+            ) => {
                 let x = match (kind.family().value, x) {
                     (crate::family::Type::Real, &Outcome::Real(x)) => Arg::Real(x),
                     (crate::family::Type::Int, &Outcome::Int(k)) => {

@@ -101,13 +101,7 @@ pub trait Math {
 
     /// `ln(1 + z²/nu)` for `z = (x − loc)/scale`, without overflow when `z`
     /// (or even `x − loc`) is beyond the float range.
-    fn ln1p_sq_over(
-        &mut self,
-        x: Self::R,
-        loc: Self::R,
-        scale: Self::R,
-        nu: Self::R,
-    ) -> Self::R {
+    fn ln1p_sq_over(&mut self, x: Self::R, loc: Self::R, scale: Self::R, nu: Self::R) -> Self::R {
         let d0 = self.sub(x, loc);
         let z = self.div(d0, scale);
         let zz = self.mul(z, z);

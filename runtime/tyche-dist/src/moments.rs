@@ -52,7 +52,9 @@ impl Dist {
                 crate::family::Support::Boolean => {
                     vec![Outcome::Bool(false), Outcome::Bool(true)]
                 }
-                crate::family::Support::UpTo(i) => (0..=params[i] as i64).map(Outcome::Int).collect(),
+                crate::family::Support::UpTo(i) => {
+                    (0..=params[i] as i64).map(Outcome::Int).collect()
+                }
                 _ => return None,
             },
             _ => return None,

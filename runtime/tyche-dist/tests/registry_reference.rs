@@ -58,9 +58,15 @@ fn log_densities_and_cdfs_match_scipy() {
         let d = build(kind, &params);
         let o = outcome(kind, x);
         let got = d.log_prob(&o);
-        assert!(close(got, lp, 1e-12), "{kind}{params:?} log_prob({x}) = {got}, SciPy {lp}");
+        assert!(
+            close(got, lp, 1e-12),
+            "{kind}{params:?} log_prob({x}) = {got}, SciPy {lp}"
+        );
         let c = d.cdf(&o).expect("a CDF");
-        assert!(close(c, cdf, 1e-12), "{kind}{params:?} cdf({x}) = {c}, SciPy {cdf}");
+        assert!(
+            close(c, cdf, 1e-12),
+            "{kind}{params:?} cdf({x}) = {c}, SciPy {cdf}"
+        );
     }
     // Every standalone family has reference values.
     for kind in DistKind::ALL.into_iter().skip(17) {
@@ -77,7 +83,10 @@ fn quantiles_invert_cdfs() {
             let c = d.cdf(&q).unwrap();
             if kind.is_discrete() {
                 // The smallest value whose CDF reaches u.
-                assert!(c >= u * (1.0 - 1e-12), "{kind}{params:?}: cdf(quantile({u})) = {c}");
+                assert!(
+                    c >= u * (1.0 - 1e-12),
+                    "{kind}{params:?}: cdf(quantile({u})) = {c}"
+                );
                 let prev = match q {
                     Outcome::Int(k) => Outcome::Int(k - 1),
                     Outcome::Bool(true) => Outcome::Bool(false),
@@ -85,10 +94,16 @@ fn quantiles_invert_cdfs() {
                     _ => unreachable!(),
                 };
                 if !matches!(prev, Outcome::Int(-1)) {
-                    assert!(d.cdf(&prev).unwrap() < u, "{kind}{params:?}: quantile({u}) not smallest");
+                    assert!(
+                        d.cdf(&prev).unwrap() < u,
+                        "{kind}{params:?}: quantile({u}) not smallest"
+                    );
                 }
             } else {
-                assert!(close(c, u, 1e-9), "{kind}{params:?}: cdf(quantile({u})) = {c}");
+                assert!(
+                    close(c, u, 1e-9),
+                    "{kind}{params:?}: cdf(quantile({u})) = {c}"
+                );
             }
         }
     }

@@ -113,9 +113,7 @@ fn random_dist(kind: DistKind, rng: &mut StdRng) -> Dist {
             Dist::mv_normal(&mu, &cov)
         }
         DistKind::HalfNormal | DistKind::HalfCauchy => Dist::new(kind, &[r(scale(rng))]),
-        DistKind::Laplace | DistKind::Logistic => {
-            Dist::new(kind, &[r(signed(rng)), r(scale(rng))])
-        }
+        DistKind::Laplace | DistKind::Logistic => Dist::new(kind, &[r(signed(rng)), r(scale(rng))]),
         DistKind::NegativeBinomial => {
             Dist::new(kind, &[r(scale(rng) * 1e-2), r(scale(rng) * 1e-2)])
         }

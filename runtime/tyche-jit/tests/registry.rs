@@ -20,8 +20,8 @@ use std::sync::Arc;
 use tyche_dist::family::{self, Arg, Type};
 use tyche_dist::{Dist, DistKind, Outcome, Param};
 use tyche_jit::dists::GraphMath;
-use tyche_jit::graph::Graph;
 use tyche_jit::gradient::GradientModel;
+use tyche_jit::graph::Graph;
 use tyche_jit::kernel::{Choice, Item, Kernel};
 use tyche_jit::ops::NodeId;
 
@@ -33,7 +33,8 @@ fn param(ty: Type, rng: &mut Lcg) -> f64 {
         _ => {
             let r = rng.next_f64();
             if r < 0.15 {
-                [0.0, 1.0, -1.0, 0.5, 1e-8, 150.0, 1e18, f64::INFINITY][(rng.next_f64() * 8.0) as usize]
+                [0.0, 1.0, -1.0, 0.5, 1e-8, 150.0, 1e18, f64::INFINITY]
+                    [(rng.next_f64() * 8.0) as usize]
             } else if r < 0.6 {
                 rng.next_f64() * 5.0
             } else if r < 0.85 {
@@ -101,7 +102,9 @@ fn kernel(kind: DistKind, x: f64, ints: &[f64]) -> Kernel {
         .expect("a generic density");
     let k = Kernel {
         nodes: g.ops.clone(),
-        top: (0..g.ops.len()).map(|i| Item::Node(NodeId(i as u32))).collect(),
+        top: (0..g.ops.len())
+            .map(|i| Item::Node(NodeId(i as u32)))
+            .collect(),
         result: root,
         choices: (0..dim)
             .map(|i| Choice {
@@ -167,7 +170,13 @@ fn compiled_log_densities_are_the_interpreters() {
                     .params
                     .iter()
                     .zip(&ints)
-                    .map(|(p, &i)| if p.ty == Type::Int { i } else { param(p.ty, &mut rng) })
+                    .map(|(p, &i)| {
+                        if p.ty == Type::Int {
+                            i
+                        } else {
+                            param(p.ty, &mut rng)
+                        }
+                    })
                     .collect();
                 let mut theta: Vec<f64> = f
                     .params
@@ -190,9 +199,16 @@ fn compiled_log_densities_are_the_interpreters() {
                 finite += usize::from(want.is_finite());
             }
         }
-        assert!(finite * 20 >= compared, "{kind}: too few finite points ({finite}/{compared})");
+        assert!(
+            finite * 20 >= compared,
+            "{kind}: too few finite points ({finite}/{compared})"
+        );
     }
-    assert_eq!(kinds, DistKind::ALL.len() - 3, "every family but the three exceptions");
+    assert_eq!(
+        kinds,
+        DistKind::ALL.len() - 3,
+        "every family but the three exceptions"
+    );
 }
 
 #[test]
@@ -206,7 +222,11 @@ fn gradients_of_real_valued_densities_agree_with_finite_differences() {
         let mut grad = vec![0.0; dim];
         let mut checked = 0;
         for _ in 0..400 {
-            let mut theta: Vec<f64> = f.params.iter().map(|_| 0.3 + rng.next_f64() * 3.0).collect();
+            let mut theta: Vec<f64> = f
+                .params
+                .iter()
+                .map(|_| 0.3 + rng.next_f64() * 3.0)
+                .collect();
             let u = 0.05 + rng.next_f64() * 0.9;
             theta.push(u);
             // A value inside an interval support.

@@ -9,7 +9,11 @@ impl Generic for Bernoulli {
     const INFO: Family = Family {
         name: "Bernoulli",
         summary: "a coin flip: `true` with probability p",
-        params: &[ParamInfo { name: "p", ty: Type::Real, meaning: "probability of `true`, in [0, 1]" }],
+        params: &[ParamInfo {
+            name: "p",
+            ty: Type::Real,
+            meaning: "probability of `true`, in [0, 1]",
+        }],
         value: Type::Bool,
         support: Support::Boolean,
         example: "let rain ~ Bernoulli(0.2);",

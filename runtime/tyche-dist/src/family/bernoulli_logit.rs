@@ -15,7 +15,11 @@ impl Generic for BernoulliLogit {
     const INFO: Family = Family {
         name: "BernoulliLogit",
         summary: "a coin flip with log-odds alpha: `Bernoulli(sigmoid(alpha))`",
-        params: &[ParamInfo { name: "alpha", ty: Type::Real, meaning: "log-odds of `true`, finite" }],
+        params: &[ParamInfo {
+            name: "alpha",
+            ty: Type::Real,
+            meaning: "log-odds of `true`, finite",
+        }],
         value: Type::Bool,
         support: Support::Boolean,
         example: "observe(BernoulliLogit(a + b * x), true);",

@@ -10,8 +10,16 @@ impl Generic for Beta {
         name: "Beta",
         summary: "the beta distribution on `[0, 1]`",
         params: &[
-            ParamInfo { name: "a", ty: Type::Real, meaning: "first shape (prior successes), > 0" },
-            ParamInfo { name: "b", ty: Type::Real, meaning: "second shape (prior failures), > 0" },
+            ParamInfo {
+                name: "a",
+                ty: Type::Real,
+                meaning: "first shape (prior successes), > 0",
+            },
+            ParamInfo {
+                name: "b",
+                ty: Type::Real,
+                meaning: "second shape (prior failures), > 0",
+            },
         ],
         value: Type::Real,
         support: Support::UnitInterval,

@@ -70,8 +70,16 @@ impl Generic for Binomial {
         name: "Binomial",
         summary: "successes in n independent trials",
         params: &[
-            ParamInfo { name: "n", ty: Type::Int, meaning: "number of trials, >= 0" },
-            ParamInfo { name: "p", ty: Type::Real, meaning: "probability of success, in [0, 1]" },
+            ParamInfo {
+                name: "n",
+                ty: Type::Int,
+                meaning: "number of trials, >= 0",
+            },
+            ParamInfo {
+                name: "p",
+                ty: Type::Real,
+                meaning: "probability of success, in [0, 1]",
+            },
         ],
         value: Type::Int,
         support: Support::UpTo(0),

@@ -16,8 +16,16 @@ impl Generic for BinomialLogit {
         name: "BinomialLogit",
         summary: "successes in n trials with log-odds alpha: `Binomial(n, sigmoid(alpha))`",
         params: &[
-            ParamInfo { name: "n", ty: Type::Int, meaning: "number of trials, >= 0" },
-            ParamInfo { name: "alpha", ty: Type::Real, meaning: "log-odds of success, finite" },
+            ParamInfo {
+                name: "n",
+                ty: Type::Int,
+                meaning: "number of trials, >= 0",
+            },
+            ParamInfo {
+                name: "alpha",
+                ty: Type::Real,
+                meaning: "log-odds of success, finite",
+            },
         ],
         value: Type::Int,
         support: Support::UpTo(0),

@@ -10,8 +10,16 @@ impl Generic for Cauchy {
         name: "Cauchy",
         summary: "the Cauchy distribution (no mean or variance)",
         params: &[
-            ParamInfo { name: "loc", ty: Type::Real, meaning: "location (median), finite" },
-            ParamInfo { name: "scale", ty: Type::Real, meaning: "scale (half the interquartile range), > 0" },
+            ParamInfo {
+                name: "loc",
+                ty: Type::Real,
+                meaning: "location (median), finite",
+            },
+            ParamInfo {
+                name: "scale",
+                ty: Type::Real,
+                meaning: "scale (half the interquartile range), > 0",
+            },
         ],
         value: Type::Real,
         support: Support::Real,

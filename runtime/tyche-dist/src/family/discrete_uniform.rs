@@ -10,8 +10,16 @@ impl Generic for DiscreteUniform {
         name: "DiscreteUniform",
         summary: "each integer of `lo..=hi` equally likely",
         params: &[
-            ParamInfo { name: "lo", ty: Type::Int, meaning: "smallest value" },
-            ParamInfo { name: "hi", ty: Type::Int, meaning: "largest value, >= lo" },
+            ParamInfo {
+                name: "lo",
+                ty: Type::Int,
+                meaning: "smallest value",
+            },
+            ParamInfo {
+                name: "hi",
+                ty: Type::Int,
+                meaning: "largest value, >= lo",
+            },
         ],
         value: Type::Int,
         support: Support::IntRange(0, 1),

@@ -9,7 +9,11 @@ impl Generic for Exponential {
     const INFO: Family = Family {
         name: "Exponential",
         summary: "the exponential distribution (mean 1/rate)",
-        params: &[ParamInfo { name: "rate", ty: Type::Real, meaning: "rate, > 0" }],
+        params: &[ParamInfo {
+            name: "rate",
+            ty: Type::Real,
+            meaning: "rate, > 0",
+        }],
         value: Type::Real,
         support: Support::Positive,
         example: "let t ~ Exponential(2.0);",

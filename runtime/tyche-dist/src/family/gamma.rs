@@ -21,8 +21,16 @@ impl Generic for Gamma {
         name: "Gamma",
         summary: "the gamma distribution, with a rate (mean shape/rate)",
         params: &[
-            ParamInfo { name: "shape", ty: Type::Real, meaning: "shape, > 0" },
-            ParamInfo { name: "rate", ty: Type::Real, meaning: "rate (inverse scale), > 0" },
+            ParamInfo {
+                name: "shape",
+                ty: Type::Real,
+                meaning: "shape, > 0",
+            },
+            ParamInfo {
+                name: "rate",
+                ty: Type::Real,
+                meaning: "rate (inverse scale), > 0",
+            },
         ],
         value: Type::Real,
         support: Support::Positive,

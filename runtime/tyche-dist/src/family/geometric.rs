@@ -9,7 +9,11 @@ impl Generic for Geometric {
     const INFO: Family = Family {
         name: "Geometric",
         summary: "the number of failures before the first success",
-        params: &[ParamInfo { name: "p", ty: Type::Real, meaning: "probability of success, in (0, 1]" }],
+        params: &[ParamInfo {
+            name: "p",
+            ty: Type::Real,
+            meaning: "probability of success, in (0, 1]",
+        }],
         value: Type::Int,
         support: Support::Naturals,
         example: "let failures ~ Geometric(0.3);",

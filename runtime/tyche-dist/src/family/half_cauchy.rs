@@ -16,7 +16,11 @@ impl Generic for HalfCauchy {
     const INFO: Family = Family {
         name: "HalfCauchy",
         summary: "the absolute value of a `Cauchy(0, scale)` variable (no mean)",
-        params: &[ParamInfo { name: "scale", ty: Type::Real, meaning: "scale (the median), > 0" }],
+        params: &[ParamInfo {
+            name: "scale",
+            ty: Type::Real,
+            meaning: "scale (the median), > 0",
+        }],
         value: Type::Real,
         support: Support::Positive,
         example: "let tau ~ HalfCauchy(2.5);",
@@ -65,7 +69,11 @@ impl Standalone for HalfCauchy {
         if x.is_nan() {
             return None;
         }
-        Some(if x <= 0.0 { 0.0 } else { 2.0 / PI * (x / p[0]).atan() })
+        Some(if x <= 0.0 {
+            0.0
+        } else {
+            2.0 / PI * (x / p[0]).atan()
+        })
     }
     fn quantile(p: &[f64], u: f64) -> Option<Outcome> {
         // tan(π u / 2) = 1 / tan(π (1 − u) / 2), accurate near u = 1.

@@ -18,7 +18,11 @@ impl Generic for HalfNormal {
     const INFO: Family = Family {
         name: "HalfNormal",
         summary: "the absolute value of a `Normal(0, sigma)` variable",
-        params: &[ParamInfo { name: "sigma", ty: Type::Real, meaning: "scale (of the normal folded at 0), > 0" }],
+        params: &[ParamInfo {
+            name: "sigma",
+            ty: Type::Real,
+            meaning: "scale (of the normal folded at 0), > 0",
+        }],
         value: Type::Real,
         support: Support::Positive,
         example: "let tau ~ HalfNormal(1.0);",
@@ -65,7 +69,11 @@ impl Standalone for HalfNormal {
         if x.is_nan() {
             return None;
         }
-        Some(if x <= 0.0 { 0.0 } else { erf(x / p[0] * std::f64::consts::FRAC_1_SQRT_2) })
+        Some(if x <= 0.0 {
+            0.0
+        } else {
+            erf(x / p[0] * std::f64::consts::FRAC_1_SQRT_2)
+        })
     }
     fn quantile(p: &[f64], u: f64) -> Option<Outcome> {
         // P(|Z| > z) = 2 P(Z > z) = 1 − u; below the median `1 − u` has

@@ -20,8 +20,16 @@ impl Generic for HalfStudentT {
         name: "HalfStudentT",
         summary: "the absolute value of a `StudentT(nu, 0, sigma)` variable",
         params: &[
-            ParamInfo { name: "nu", ty: Type::Real, meaning: "degrees of freedom, > 0" },
-            ParamInfo { name: "sigma", ty: Type::Real, meaning: "scale, > 0" },
+            ParamInfo {
+                name: "nu",
+                ty: Type::Real,
+                meaning: "degrees of freedom, > 0",
+            },
+            ParamInfo {
+                name: "sigma",
+                ty: Type::Real,
+                meaning: "scale, > 0",
+            },
         ],
         value: Type::Real,
         support: Support::Positive,

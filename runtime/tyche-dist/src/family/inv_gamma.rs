@@ -8,10 +8,19 @@ pub(crate) struct InvGamma;
 impl Generic for InvGamma {
     const INFO: Family = Family {
         name: "InvGamma",
-        summary: "the inverse gamma distribution (the reciprocal of a Gamma(shape, scale) variable)",
+        summary:
+            "the inverse gamma distribution (the reciprocal of a Gamma(shape, scale) variable)",
         params: &[
-            ParamInfo { name: "shape", ty: Type::Real, meaning: "shape, > 0" },
-            ParamInfo { name: "scale", ty: Type::Real, meaning: "scale, > 0" },
+            ParamInfo {
+                name: "shape",
+                ty: Type::Real,
+                meaning: "shape, > 0",
+            },
+            ParamInfo {
+                name: "scale",
+                ty: Type::Real,
+                meaning: "scale, > 0",
+            },
         ],
         value: Type::Real,
         support: Support::Positive,

@@ -17,8 +17,16 @@ impl Generic for Laplace {
         name: "Laplace",
         summary: "the double exponential distribution",
         params: &[
-            ParamInfo { name: "mu", ty: Type::Real, meaning: "location (mean and median), finite" },
-            ParamInfo { name: "b", ty: Type::Real, meaning: "scale (mean absolute deviation), > 0" },
+            ParamInfo {
+                name: "mu",
+                ty: Type::Real,
+                meaning: "location (mean and median), finite",
+            },
+            ParamInfo {
+                name: "b",
+                ty: Type::Real,
+                meaning: "scale (mean absolute deviation), > 0",
+            },
         ],
         value: Type::Real,
         support: Support::Real,
@@ -68,7 +76,11 @@ impl Standalone for Laplace {
             return None;
         }
         let z = (x - p[0]) / p[1];
-        Some(if z < 0.0 { 0.5 * z.exp() } else { 1.0 - 0.5 * (-z).exp() })
+        Some(if z < 0.0 {
+            0.5 * z.exp()
+        } else {
+            1.0 - 0.5 * (-z).exp()
+        })
     }
     fn quantile(p: &[f64], u: f64) -> Option<Outcome> {
         let z = if u < 0.5 {

@@ -11,8 +11,16 @@ impl Generic for LogNormal {
         name: "LogNormal",
         summary: "`exp` of a normal variable",
         params: &[
-            ParamInfo { name: "mu", ty: Type::Real, meaning: "mean of the logarithm, finite" },
-            ParamInfo { name: "sigma", ty: Type::Real, meaning: "standard deviation of the logarithm, > 0" },
+            ParamInfo {
+                name: "mu",
+                ty: Type::Real,
+                meaning: "mean of the logarithm, finite",
+            },
+            ParamInfo {
+                name: "sigma",
+                ty: Type::Real,
+                meaning: "standard deviation of the logarithm, > 0",
+            },
         ],
         value: Type::Real,
         support: Support::Positive,

@@ -15,8 +15,16 @@ impl Generic for Logistic {
         name: "Logistic",
         summary: "the logistic distribution (CDF the logistic sigmoid)",
         params: &[
-            ParamInfo { name: "mu", ty: Type::Real, meaning: "location (mean), finite" },
-            ParamInfo { name: "s", ty: Type::Real, meaning: "scale, > 0" },
+            ParamInfo {
+                name: "mu",
+                ty: Type::Real,
+                meaning: "location (mean), finite",
+            },
+            ParamInfo {
+                name: "s",
+                ty: Type::Real,
+                meaning: "scale, > 0",
+            },
         ],
         value: Type::Real,
         support: Support::Real,

@@ -75,8 +75,8 @@ pub(crate) use geometric::Geometric;
 pub(crate) use inv_gamma::InvGamma;
 pub(crate) use log_normal::LogNormal;
 pub(crate) use normal::Normal;
-pub use poisson::MAX_POISSON_RATE;
 pub(crate) use poisson::Poisson;
+pub use poisson::MAX_POISSON_RATE;
 pub(crate) use student_t::StudentT;
 pub(crate) use uniform::Uniform;
 
@@ -196,8 +196,7 @@ pub(crate) trait Generic {
     fn consts<M: Math>(m: &mut M, p: &[M::R]) -> [M::R; 3];
     /// The log density at `x` given valid parameters and their constants;
     /// `None` for a value of the wrong kind.
-    fn density<M: Math>(m: &mut M, p: &[M::R], k: &[M::R; 3], x: Arg<M::R, M::B>)
-        -> Option<M::R>;
+    fn density<M: Math>(m: &mut M, p: &[M::R], k: &[M::R; 3], x: Arg<M::R, M::B>) -> Option<M::R>;
 }
 
 /// A family with only an entry (no generic density; see the module docs).
@@ -226,30 +225,102 @@ pub(crate) trait Standalone: Generic {
 macro_rules! with_generic {
     ($kind:expr, $F:ident => $body:expr, $none:expr) => {
         match $kind {
-            DistKind::Normal => { type $F = normal::Normal; $body }
-            DistKind::LogNormal => { type $F = log_normal::LogNormal; $body }
-            DistKind::Uniform => { type $F = uniform::Uniform; $body }
-            DistKind::Beta => { type $F = beta::Beta; $body }
-            DistKind::Gamma => { type $F = gamma::Gamma; $body }
-            DistKind::InvGamma => { type $F = inv_gamma::InvGamma; $body }
-            DistKind::Exponential => { type $F = exponential::Exponential; $body }
-            DistKind::Cauchy => { type $F = cauchy::Cauchy; $body }
-            DistKind::StudentT => { type $F = student_t::StudentT; $body }
-            DistKind::Bernoulli => { type $F = bernoulli::Bernoulli; $body }
-            DistKind::Binomial => { type $F = binomial::Binomial; $body }
-            DistKind::Poisson => { type $F = poisson::Poisson; $body }
-            DistKind::Geometric => { type $F = geometric::Geometric; $body }
-            DistKind::DiscreteUniform => { type $F = discrete_uniform::DiscreteUniform; $body }
-            DistKind::HalfNormal => { type $F = half_normal::HalfNormal; $body }
-            DistKind::HalfCauchy => { type $F = half_cauchy::HalfCauchy; $body }
-            DistKind::Laplace => { type $F = laplace::Laplace; $body }
-            DistKind::Logistic => { type $F = logistic::Logistic; $body }
-            DistKind::NegativeBinomial => { type $F = negative_binomial::NegativeBinomial; $body }
-            DistKind::BernoulliLogit => { type $F = bernoulli_logit::BernoulliLogit; $body }
-            DistKind::PoissonLog => { type $F = poisson_log::PoissonLog; $body }
-            DistKind::BinomialLogit => { type $F = binomial_logit::BinomialLogit; $body }
-            DistKind::Weibull => { type $F = weibull::Weibull; $body }
-            DistKind::HalfStudentT => { type $F = half_student_t::HalfStudentT; $body }
+            DistKind::Normal => {
+                type $F = normal::Normal;
+                $body
+            }
+            DistKind::LogNormal => {
+                type $F = log_normal::LogNormal;
+                $body
+            }
+            DistKind::Uniform => {
+                type $F = uniform::Uniform;
+                $body
+            }
+            DistKind::Beta => {
+                type $F = beta::Beta;
+                $body
+            }
+            DistKind::Gamma => {
+                type $F = gamma::Gamma;
+                $body
+            }
+            DistKind::InvGamma => {
+                type $F = inv_gamma::InvGamma;
+                $body
+            }
+            DistKind::Exponential => {
+                type $F = exponential::Exponential;
+                $body
+            }
+            DistKind::Cauchy => {
+                type $F = cauchy::Cauchy;
+                $body
+            }
+            DistKind::StudentT => {
+                type $F = student_t::StudentT;
+                $body
+            }
+            DistKind::Bernoulli => {
+                type $F = bernoulli::Bernoulli;
+                $body
+            }
+            DistKind::Binomial => {
+                type $F = binomial::Binomial;
+                $body
+            }
+            DistKind::Poisson => {
+                type $F = poisson::Poisson;
+                $body
+            }
+            DistKind::Geometric => {
+                type $F = geometric::Geometric;
+                $body
+            }
+            DistKind::DiscreteUniform => {
+                type $F = discrete_uniform::DiscreteUniform;
+                $body
+            }
+            DistKind::HalfNormal => {
+                type $F = half_normal::HalfNormal;
+                $body
+            }
+            DistKind::HalfCauchy => {
+                type $F = half_cauchy::HalfCauchy;
+                $body
+            }
+            DistKind::Laplace => {
+                type $F = laplace::Laplace;
+                $body
+            }
+            DistKind::Logistic => {
+                type $F = logistic::Logistic;
+                $body
+            }
+            DistKind::NegativeBinomial => {
+                type $F = negative_binomial::NegativeBinomial;
+                $body
+            }
+            DistKind::BernoulliLogit => {
+                type $F = bernoulli_logit::BernoulliLogit;
+                $body
+            }
+            DistKind::PoissonLog => {
+                type $F = poisson_log::PoissonLog;
+                $body
+            }
+            DistKind::BinomialLogit => {
+                type $F = binomial_logit::BinomialLogit;
+                $body
+            }
+            DistKind::Weibull => {
+                type $F = weibull::Weibull;
+                $body
+            }
+            DistKind::HalfStudentT => {
+                type $F = half_student_t::HalfStudentT;
+                $body
+            }
             DistKind::Categorical | DistKind::Dirichlet | DistKind::MvNormal => $none,
         }
     };
@@ -260,16 +331,46 @@ macro_rules! with_generic {
 macro_rules! with_standalone {
     ($kind:expr, $F:ident => $body:expr, $none:expr) => {
         match $kind {
-            DistKind::HalfNormal => { type $F = half_normal::HalfNormal; $body }
-            DistKind::HalfCauchy => { type $F = half_cauchy::HalfCauchy; $body }
-            DistKind::Laplace => { type $F = laplace::Laplace; $body }
-            DistKind::Logistic => { type $F = logistic::Logistic; $body }
-            DistKind::NegativeBinomial => { type $F = negative_binomial::NegativeBinomial; $body }
-            DistKind::BernoulliLogit => { type $F = bernoulli_logit::BernoulliLogit; $body }
-            DistKind::PoissonLog => { type $F = poisson_log::PoissonLog; $body }
-            DistKind::BinomialLogit => { type $F = binomial_logit::BinomialLogit; $body }
-            DistKind::Weibull => { type $F = weibull::Weibull; $body }
-            DistKind::HalfStudentT => { type $F = half_student_t::HalfStudentT; $body }
+            DistKind::HalfNormal => {
+                type $F = half_normal::HalfNormal;
+                $body
+            }
+            DistKind::HalfCauchy => {
+                type $F = half_cauchy::HalfCauchy;
+                $body
+            }
+            DistKind::Laplace => {
+                type $F = laplace::Laplace;
+                $body
+            }
+            DistKind::Logistic => {
+                type $F = logistic::Logistic;
+                $body
+            }
+            DistKind::NegativeBinomial => {
+                type $F = negative_binomial::NegativeBinomial;
+                $body
+            }
+            DistKind::BernoulliLogit => {
+                type $F = bernoulli_logit::BernoulliLogit;
+                $body
+            }
+            DistKind::PoissonLog => {
+                type $F = poisson_log::PoissonLog;
+                $body
+            }
+            DistKind::BinomialLogit => {
+                type $F = binomial_logit::BinomialLogit;
+                $body
+            }
+            DistKind::Weibull => {
+                type $F = weibull::Weibull;
+                $body
+            }
+            DistKind::HalfStudentT => {
+                type $F = half_student_t::HalfStudentT;
+                $body
+            }
             _ => $none,
         }
     };

@@ -10,7 +10,11 @@ impl Described for MvNormal {
         name: "MvNormal",
         summary: "the multivariate normal distribution",
         params: &[
-            ParamInfo { name: "mu", ty: Type::RealArray, meaning: "mean vector, finite, non-empty" },
+            ParamInfo {
+                name: "mu",
+                ty: Type::RealArray,
+                meaning: "mean vector, finite, non-empty",
+            },
             ParamInfo {
                 name: "cov",
                 ty: Type::RealMatrix,

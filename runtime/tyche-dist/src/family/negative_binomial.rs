@@ -20,8 +20,16 @@ impl Generic for NegativeBinomial {
         name: "NegativeBinomial",
         summary: "overdispersed counts: mean mu, variance mu + mu²/phi (Stan's neg_binomial_2)",
         params: &[
-            ParamInfo { name: "mu", ty: Type::Real, meaning: "mean, > 0" },
-            ParamInfo { name: "phi", ty: Type::Real, meaning: "dispersion (larger is closer to Poisson), > 0" },
+            ParamInfo {
+                name: "mu",
+                ty: Type::Real,
+                meaning: "mean, > 0",
+            },
+            ParamInfo {
+                name: "phi",
+                ty: Type::Real,
+                meaning: "dispersion (larger is closer to Poisson), > 0",
+            },
         ],
         value: Type::Int,
         support: Support::Naturals,
@@ -93,7 +101,13 @@ impl Standalone for NegativeBinomial {
     fn quantile(p: &[f64], u: f64) -> Option<Outcome> {
         let (mu, phi) = (p[0], p[1]);
         let guess = mu + (mu + mu * mu / phi).sqrt() * normal_quantile(u);
-        Some(Outcome::Int(discrete_quantile(u, 0, i64::MAX, round_guess(guess), |k| int_cdf(p, k))))
+        Some(Outcome::Int(discrete_quantile(
+            u,
+            0,
+            i64::MAX,
+            round_guess(guess),
+            |k| int_cdf(p, k),
+        )))
     }
     fn mean(p: &[f64]) -> Option<f64> {
         Some(p[0])

@@ -13,8 +13,16 @@ impl Generic for Normal {
         name: "Normal",
         summary: "the normal (Gaussian) distribution",
         params: &[
-            ParamInfo { name: "mu", ty: Type::Real, meaning: "mean, finite" },
-            ParamInfo { name: "sigma", ty: Type::Real, meaning: "standard deviation, > 0" },
+            ParamInfo {
+                name: "mu",
+                ty: Type::Real,
+                meaning: "mean, finite",
+            },
+            ParamInfo {
+                name: "sigma",
+                ty: Type::Real,
+                meaning: "standard deviation, > 0",
+            },
         ],
         value: Type::Real,
         support: Support::Real,

@@ -40,7 +40,11 @@ impl Generic for Poisson {
     const INFO: Family = Family {
         name: "Poisson",
         summary: "counts of events at a constant rate",
-        params: &[ParamInfo { name: "rate", ty: Type::Real, meaning: "mean count, in [0, 1e18]" }],
+        params: &[ParamInfo {
+            name: "rate",
+            ty: Type::Real,
+            meaning: "mean count, in [0, 1e18]",
+        }],
         value: Type::Int,
         support: Support::Naturals,
         example: "observe(Poisson(3.5), 4);",

@@ -18,7 +18,11 @@ impl Generic for PoissonLog {
     const INFO: Family = Family {
         name: "PoissonLog",
         summary: "counts with log rate alpha: `Poisson(exp(alpha))`",
-        params: &[ParamInfo { name: "alpha", ty: Type::Real, meaning: "log of the mean count, finite, <= ln 1e18" }],
+        params: &[ParamInfo {
+            name: "alpha",
+            ty: Type::Real,
+            meaning: "log of the mean count, finite, <= ln 1e18",
+        }],
         value: Type::Int,
         support: Support::Naturals,
         example: "observe(PoissonLog(a + b * x), 3);",

@@ -20,7 +20,14 @@ pub(crate) fn std_log_norm<M: Math>(m: &mut M, nu: M::R) -> M::R {
 
 /// `− ½ (ν + 1) ln(1 + z²/ν)`, `z = (x − mu)/sigma`, added to `log_norm`;
 /// `−∞` unless `x` is finite.
-pub(crate) fn kernel<M: Math>(m: &mut M, nu: M::R, mu: M::R, sigma: M::R, log_norm: M::R, x: M::R) -> M::R {
+pub(crate) fn kernel<M: Math>(
+    m: &mut M,
+    nu: M::R,
+    mu: M::R,
+    sigma: M::R,
+    log_norm: M::R,
+    x: M::R,
+) -> M::R {
     let ni = m.c(f64::NEG_INFINITY);
     let h = m.c(0.5);
     let one = m.c(1.0);
@@ -38,9 +45,21 @@ impl Generic for StudentT {
         name: "StudentT",
         summary: "Student's t with location and scale",
         params: &[
-            ParamInfo { name: "nu", ty: Type::Real, meaning: "degrees of freedom, > 0" },
-            ParamInfo { name: "mu", ty: Type::Real, meaning: "location, finite" },
-            ParamInfo { name: "sigma", ty: Type::Real, meaning: "scale, > 0" },
+            ParamInfo {
+                name: "nu",
+                ty: Type::Real,
+                meaning: "degrees of freedom, > 0",
+            },
+            ParamInfo {
+                name: "mu",
+                ty: Type::Real,
+                meaning: "location, finite",
+            },
+            ParamInfo {
+                name: "sigma",
+                ty: Type::Real,
+                meaning: "scale, > 0",
+            },
         ],
         value: Type::Real,
         support: Support::Real,

@@ -10,8 +10,16 @@ impl Generic for Uniform {
         name: "Uniform",
         summary: "the continuous uniform distribution on `[lo, hi]`",
         params: &[
-            ParamInfo { name: "lo", ty: Type::Real, meaning: "lower bound, finite" },
-            ParamInfo { name: "hi", ty: Type::Real, meaning: "upper bound, finite, > lo" },
+            ParamInfo {
+                name: "lo",
+                ty: Type::Real,
+                meaning: "lower bound, finite",
+            },
+            ParamInfo {
+                name: "hi",
+                ty: Type::Real,
+                meaning: "upper bound, finite, > lo",
+            },
         ],
         value: Type::Real,
         support: Support::Interval(0, 1),

@@ -16,8 +16,16 @@ impl Generic for Weibull {
         name: "Weibull",
         summary: "the Weibull distribution (lifetimes; k = 1 is Exponential(1/lambda))",
         params: &[
-            ParamInfo { name: "k", ty: Type::Real, meaning: "shape, > 0" },
-            ParamInfo { name: "lambda", ty: Type::Real, meaning: "scale, > 0" },
+            ParamInfo {
+                name: "k",
+                ty: Type::Real,
+                meaning: "shape, > 0",
+            },
+            ParamInfo {
+                name: "lambda",
+                ty: Type::Real,
+                meaning: "scale, > 0",
+            },
         ],
         value: Type::Real,
         support: Support::Positive,
@@ -75,7 +83,11 @@ impl Standalone for Weibull {
         if x.is_nan() {
             return None;
         }
-        Some(if x <= 0.0 { 0.0 } else { -(-(x / p[1]).powf(p[0])).exp_m1() })
+        Some(if x <= 0.0 {
+            0.0
+        } else {
+            -(-(x / p[1]).powf(p[0])).exp_m1()
+        })
     }
     fn quantile(p: &[f64], u: f64) -> Option<Outcome> {
         Some(Outcome::Real(p[1] * (-(-u).ln_1p()).powf(1.0 / p[0])))
