@@ -88,7 +88,7 @@ impl Standalone for NegativeBinomial {
         let (mu, phi) = (p[0], p[1]);
         let g = rand_distr::Gamma::new(phi, mu / phi).map_or(f64::NAN, |d| d.sample(rng));
         let rate = g.min(super::MAX_POISSON_RATE);
-        if !(rate > 0.0) {
+        if rate.is_nan() || rate <= 0.0 {
             return Outcome::Int(0);
         }
         let k: f64 = rand_distr::Poisson::new(rate).map_or(0.0, |d| d.sample(rng));
