@@ -16,7 +16,7 @@
 //! operations are pure; a NaN or infinity in an untaken arm is discarded).
 
 /// A backend for the formulas of [`crate::family`].
-pub trait Math {
+pub trait Math: Sized {
     /// A real value.
     type R: Copy;
     /// A boolean value.
@@ -55,8 +55,23 @@ pub trait Math {
     fn and(&mut self, a: Self::B, b: Self::B) -> Self::B;
     fn or(&mut self, a: Self::B, b: Self::B) -> Self::B;
     fn not(&mut self, a: Self::B) -> Self::B;
-    /// `if c { a } else { b }`.
+    /// `if c { a } else { b }` (both computed; see [`Math::choose`]).
     fn select(&mut self, c: Self::B, a: Self::R, b: Self::R) -> Self::R;
+
+    /// `if c { a() } else { b() }`: [`Math::select`] of two arms built by
+    /// closures, `a` first. A backend that computes (`f64`) runs only the
+    /// arm it takes; one that builds a graph runs both, in that order, so
+    /// the graph is exactly what `select(c, a(), b())` builds.
+    fn choose(
+        &mut self,
+        c: Self::B,
+        a: impl FnOnce(&mut Self) -> Self::R,
+        b: impl FnOnce(&mut Self) -> Self::R,
+    ) -> Self::R {
+        let x = a(self);
+        let y = b(self);
+        self.select(c, x, y)
+    }
 
     /// `−∞` where the value `x` is NaN, else `v`, for a formula `v` that is
     /// NaN whenever `x` is. A backend that treats a NaN density as "ask
@@ -108,26 +123,31 @@ pub trait Math {
         let t = self.div(zz, nu);
         let fast = self.log1p(t);
         let t_fin = self.is_finite(t);
-        let d = self.sub(x, loc);
-        let d_fin = self.is_finite(d);
-        let ad = self.abs(d);
-        let l1 = self.ln(ad);
-        let h = self.c(0.5);
-        let hx = self.mul(h, x);
-        let hl = self.mul(h, loc);
-        let hd = self.sub(hx, hl);
-        let ahd = self.abs(hd);
-        let lhd = self.ln(ahd);
-        let ln2 = self.c(std::f64::consts::LN_2);
-        let l2 = self.add(lhd, ln2);
-        let ln_abs_d = self.select(d_fin, l1, l2);
-        let ls = self.ln(scale);
-        let diff = self.sub(ln_abs_d, ls);
-        let two = self.c(2.0);
-        let tw = self.mul(two, diff);
-        let lnu = self.ln(nu);
-        let slow = self.sub(tw, lnu);
-        self.select(t_fin, fast, slow)
+        self.choose(
+            t_fin,
+            |_| fast,
+            |m| {
+                let d = m.sub(x, loc);
+                let d_fin = m.is_finite(d);
+                let ad = m.abs(d);
+                let l1 = m.ln(ad);
+                let h = m.c(0.5);
+                let hx = m.mul(h, x);
+                let hl = m.mul(h, loc);
+                let hd = m.sub(hx, hl);
+                let ahd = m.abs(hd);
+                let lhd = m.ln(ahd);
+                let ln2 = m.c(std::f64::consts::LN_2);
+                let l2 = m.add(lhd, ln2);
+                let ln_abs_d = m.select(d_fin, l1, l2);
+                let ls = m.ln(scale);
+                let diff = m.sub(ln_abs_d, ls);
+                let two = m.c(2.0);
+                let tw = m.mul(two, diff);
+                let lnu = m.ln(nu);
+                m.sub(tw, lnu)
+            },
+        )
     }
 
     /// `ln(1 + eˣ)` without overflow: `max(x, 0) + ln(1 + e^{−|x|})`.
@@ -299,6 +319,19 @@ impl Math for F64 {
             a
         } else {
             b
+        }
+    }
+    #[inline(always)]
+    fn choose(
+        &mut self,
+        c: bool,
+        a: impl FnOnce(&mut Self) -> f64,
+        b: impl FnOnce(&mut Self) -> f64,
+    ) -> f64 {
+        if c {
+            a(self)
+        } else {
+            b(self)
         }
     }
     #[inline(always)]

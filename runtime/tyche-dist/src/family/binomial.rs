@@ -29,6 +29,31 @@ pub(crate) fn log_pmf<M: Math>(
     let p0 = m.eq(pr, zero);
     let p1 = m.eq(pr, one);
     let degenerate = m.or(p0, p1);
+    // The branches as nested `choose`s, innermost (Loader's general
+    // form) first: the graph is the chain of selects it always was, and
+    // `f64` computes only the branch it takes.
+    m.choose(
+        out,
+        |_| ni,
+        |m| {
+            m.choose(
+                is0,
+                |_| a0,
+                |m| {
+                    m.choose(
+                        is_n,
+                        |_| an,
+                        |m| m.choose(degenerate, |_| ni, |m| general(m, nf, pr, sn, kf)),
+                    )
+                },
+            )
+        },
+    )
+}
+
+/// Loader's saddle-point form of `ln P(k)` for `0 < k < n`.
+fn general<M: Math>(m: &mut M, nf: M::R, pr: M::R, sn: M::R, kf: M::R) -> M::R {
+    let one = m.c(1.0);
     let mm = m.sub(nf, kf);
     let sk = m.stirlerr(kf);
     let sm = m.stirlerr(mm);
@@ -50,11 +75,7 @@ pub(crate) fn log_pmf<M: Math>(
     let s = m.add(s, l1);
     let h = m.c(0.5);
     let hs = m.mul(h, s);
-    let general = m.sub(t, hs);
-    let v = m.select(degenerate, ni, general);
-    let v = m.select(is_n, an, v);
-    let v = m.select(is0, a0, v);
-    m.select(out, ni, v)
+    m.sub(t, hs)
 }
 
 /// `stirlerr(n)`, 0 for `n = 0`.
