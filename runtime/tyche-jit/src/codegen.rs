@@ -474,8 +474,13 @@ impl<'a, M: Module> Emitter<'a, M> {
                 }
             }
         }
+        // Loaded afresh right before the loop: a value loaded earlier in
+        // this block may be live across calls, and the register
+        // allocator then reloads it from the stack in every iteration.
         let mut hoisted = HashMap::default();
+        let pre = b.current_block().expect("inside a block");
         for a in leaves {
+            self.block_cache.remove(&(pre, a));
             hoisted.insert(a, self.get(b, a)?);
         }
         let body = b.create_block();

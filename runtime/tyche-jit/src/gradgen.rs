@@ -327,6 +327,7 @@ pub(crate) fn build_gradient<M: Module>(
             zero: vec![true; kernel.nodes.len()],
             cache: HashMap::default(),
             outer: HashMap::default(),
+            recips: HashMap::default(),
             lp: None,
             k: None,
             row: None,
@@ -358,8 +359,10 @@ struct Rev<'p> {
     zero: Vec<bool>,
     /// Forward values reloaded, per block.
     cache: HashMap<(Block, NodeId), Value>,
-    /// In a loop: forward values of outer nodes, loaded before it.
+    /// In a loop: forward values of outer nodes, loaded before it, and
+    /// the reciprocals of outer divisors.
     outer: HashMap<NodeId, Value>,
+    recips: HashMap<NodeId, Value>,
     /// The loop being reversed, its iteration index, tape row and
     /// per-iteration data and table addresses.
     lp: Option<u32>,
@@ -529,6 +532,23 @@ impl Rev<'_> {
         };
         self.cache.insert((blk, n), v);
         Ok(v)
+    }
+
+    /// `1 / y` of node `y`'s value: computed before the loop when `y` is
+    /// outside the loop being reversed.
+    fn reciprocal<M: Module>(
+        &mut self,
+        e: &mut Emitter<'_, M>,
+        b: &mut FunctionBuilder,
+        y: NodeId,
+    ) -> Result<Value, JitError> {
+        if let Some(&r) = self.recips.get(&y) {
+            return Ok(r);
+        }
+        let v = self.val(e, b, y)?;
+        let one = b.ins().f64const(1.0);
+        let r = b.ins().fdiv(one, v);
+        Ok(r)
     }
 
     /// `tables[o + k]`, widened to i64.
@@ -731,16 +751,14 @@ impl Rev<'_> {
                         }
                     }
                     Bin::Div => {
-                        let y = self.val(e, b, c)?;
-                        if active(a) {
-                            let one = b.ins().f64const(1.0);
-                            let d = b.ins().fdiv(one, y);
-                            self.add_product(b, a, g, d);
-                        }
+                        // (1/y, −q·(1/y)), the reciprocal once per loop
+                        // when y is invariant.
+                        let r = self.reciprocal(e, b, c)?;
+                        self.add_product(b, a, g, r);
                         if active(c) {
                             let q = self.val(e, b, n)?;
                             let nq = b.ins().fneg(q);
-                            let d = b.ins().fdiv(nq, y);
+                            let d = b.ins().fmul(nq, r);
                             self.add_product(b, c, g, d);
                         }
                     }
@@ -929,10 +947,19 @@ impl Rev<'_> {
             }
         }
         self.outer.clear();
+        self.recips.clear();
         for x in reads {
             if !body.contains(&x) && !self.outer.contains_key(&x) {
                 let v = self.val(e, b, x)?;
                 self.outer.insert(x, v);
+            }
+        }
+        for &x in &lp.body {
+            if let Op::Bin(Bin::Div, _, y) = *kernel.op(x) {
+                if plan.active[x.index()] && !body.contains(&y) && !self.recips.contains_key(&y) {
+                    let r = self.reciprocal(e, b, y)?;
+                    self.recips.insert(y, r);
+                }
             }
         }
         let rb = b.create_block();
@@ -993,6 +1020,7 @@ impl Rev<'_> {
         self.k_data = None;
         self.k_tables = None;
         self.outer.clear();
+        self.recips.clear();
         for (c, v) in lp.carried.iter().zip(&carry) {
             if let Some(v) = *v {
                 let a = b.use_var(v);

@@ -287,9 +287,16 @@ pub fn compile_gradient_with(
         crate::gradgen::build_gradient(&mut module, kernel, GRADIENT_SYMBOL, Linkage::Export, opts)?;
     let mut ctx = module.make_context();
     ctx.func = built.func;
+    let disasm = std::env::var_os("TYCHE_JIT_DISASM").is_some();
+    ctx.set_disasm(disasm);
     module
         .define_function(built.func_id, &mut ctx)
         .map_err(|e| jerr(format!("{e:?}")))?;
+    if disasm {
+        if let Some(vcode) = ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
+            eprintln!("{vcode}");
+        }
+    }
     let code_size = ctx
         .compiled_code()
         .map(|c| c.code_info().total_size as usize)
