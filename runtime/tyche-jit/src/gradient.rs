@@ -62,6 +62,18 @@ impl GradientModel {
         globals: &Arc<Vec<Value>>,
         model: FuncId,
     ) -> Result<GradientModel, NotStatic> {
+        GradientModel::new_with(program, globals, model, true)
+    }
+
+    /// [`GradientModel::new`]; with `compile` false, the gradient is
+    /// always interpreted (the reference the compiled one is tested
+    /// against).
+    pub fn new_with(
+        program: &Arc<Program>,
+        globals: &Arc<Vec<Value>>,
+        model: FuncId,
+        compile: bool,
+    ) -> Result<GradientModel, NotStatic> {
         let t = trace::trace_unconstrained(program, globals, model, Limits::default())?;
         if let Some(b) = t.kernel_blocker() {
             return Err(b);
@@ -89,7 +101,11 @@ impl GradientModel {
         };
         let replayer = Replayer::new(Arc::clone(program), Arc::clone(globals), model, &t.choices);
         let kernel = crate::build_kernel(t, &crate::ExtractOptions::default())?;
-        let compiled = compile(&kernel);
+        let compiled = if compile {
+            self::compile(&kernel)
+        } else {
+            Err("not asked to compile".to_string())
+        };
         Ok(GradientModel {
             kernel: Arc::new(kernel),
             compiled,
