@@ -130,11 +130,13 @@ impl GradientModel {
     }
 
     /// The text `tyche check --emit grad` prints: each coordinate with its
-    /// transform, then the kernel the reverse sweep differentiates.
+    /// transform, the kernel the reverse sweep differentiates, then the
+    /// Cranelift code (CLIF) of the log density and its gradient (or why
+    /// the kernel interpreter differentiates it).
     pub fn describe(&self) -> String {
         let mut out = String::from(
             "; log density on unconstrained coordinates φ, Jacobians included;\n\
-             ; its gradient is the reverse sweep of this kernel (tyche-jit grad.rs):\n\
+             ; its gradient is the reverse sweep of this kernel (tyche-jit gradgen.rs):\n\
              ; the schedule backwards, each loop from its last iteration to its first\n",
         );
         for (i, (c, s)) in self.kernel.choices.iter().zip(&self.supports).enumerate() {
@@ -152,6 +154,21 @@ impl GradientModel {
             ));
         }
         out.push_str(&self.kernel.to_string());
+        match &self.compiled {
+            Ok(_) => match crate::jit::emit_gradient_clif(&self.kernel) {
+                Ok(clif) => {
+                    out.push_str(
+                        "\n; compiled: fn(φ, grad, tape) -> log density, the forward sweep \
+                         keeping on the tape what the reverse sweep reads\n",
+                    );
+                    out.push_str(&clif);
+                }
+                Err(e) => out.push_str(&format!("\n; not compiled: {e}\n")),
+            },
+            Err(e) => out.push_str(&format!(
+                "\n; not compiled ({e}): the kernel interpreter differentiates it\n"
+            )),
+        }
         out
     }
 
