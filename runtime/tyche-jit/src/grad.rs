@@ -62,12 +62,7 @@ pub fn d_bin(o: Bin, a: f64, b: f64, y: f64) -> (f64, f64) {
         Bin::Add => (1.0, 1.0),
         Bin::Sub => (1.0, -1.0),
         Bin::Mul => (b, a),
-        // One division: the reciprocal is loop-invariant where `b` is, and
-        // compiled code computes it once per loop.
-        Bin::Div => {
-            let r = 1.0 / b;
-            (r, -y * r)
-        }
+        Bin::Div => (1.0 / b, -y / b),
         Bin::Rem => (1.0, -(a / b).trunc()),
         Bin::Pow => {
             let da = if b == 0.0 { 0.0 } else { b * a.powf(b - 1.0) };

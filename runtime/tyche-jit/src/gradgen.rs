@@ -751,14 +751,14 @@ impl Rev<'_> {
                         }
                     }
                     Bin::Div => {
-                        // (1/y, −q·(1/y)), the reciprocal once per loop
-                        // when y is invariant.
+                        // (1/y, −q/y): the reciprocal once per loop when y
+                        // is invariant.
                         let r = self.reciprocal(e, b, c)?;
                         self.add_product(b, a, g, r);
                         if active(c) {
-                            let q = self.val(e, b, n)?;
+                            let (q, y) = (self.val(e, b, n)?, self.val(e, b, c)?);
                             let nq = b.ins().fneg(q);
-                            let d = b.ins().fmul(nq, r);
+                            let d = b.ins().fdiv(nq, y);
                             self.add_product(b, c, g, d);
                         }
                     }
