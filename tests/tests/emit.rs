@@ -67,7 +67,9 @@ fn emit_grad_prints_the_gradient_code() {
         .unwrap_or_else(|| panic!("no CLIF in:\n{}", out.stdout));
     assert!(out.stdout.contains("sigma[0] (Exponential): x = exp(φ)"));
     assert!(
-        clif.contains("(i64, i64, i64) -> f64") && clif.contains("icmp sgt") && clif.contains("= -1"),
+        clif.contains("(i64, i64, i64) -> f64")
+            && clif.contains("icmp sgt")
+            && clif.contains("= -1"),
         "{clif}"
     );
 }

@@ -408,16 +408,24 @@ fn nuts_draws_are_the_same_with_compiled_and_interpreted_gradients() {
                 gradient: Some(tyche_infer::NativeGrad(Arc::new(g))),
                 ..Options::default()
             };
-            let r = tyche_infer::infer(&m, &opts).unwrap_or_else(|d| panic!("{name}: {}", d.message));
+            let r =
+                tyche_infer::infer(&m, &opts).unwrap_or_else(|d| panic!("{name}: {}", d.message));
             draws.push(
                 r.draws
                     .iter()
-                    .flat_map(|d| d.trace.iter().map(|(_, v)| v.as_number().unwrap().to_bits()))
+                    .flat_map(|d| {
+                        d.trace
+                            .iter()
+                            .map(|(_, v)| v.as_number().unwrap().to_bits())
+                    })
                     .collect::<Vec<u64>>(),
             );
         }
         assert!(!draws[0].is_empty());
-        assert!(draws[0] == draws[1], "{name}: compiled and interpreted gradients gave different draws");
+        assert!(
+            draws[0] == draws[1],
+            "{name}: compiled and interpreted gradients gave different draws"
+        );
     }
 }
 

@@ -527,7 +527,8 @@ impl Rev<'_> {
                     Some(Scope::Top) => self.tape,
                     _ => return Err(jerr(format!("internal error: {n} is out of scope"))),
                 };
-                b.ins().load(ty, MemFlagsData::trusted(), base, (s.offset * 8) as i32)
+                b.ins()
+                    .load(ty, MemFlagsData::trusted(), base, (s.offset * 8) as i32)
             }
         };
         self.cache.insert((blk, n), v);
@@ -917,9 +918,7 @@ impl Rev<'_> {
             b.def_var(v, s);
             carry.push(Some(v));
         }
-        if carry.iter().all(Option::is_none)
-            && lp.body.iter().all(|x| !plan.active[x.index()])
-        {
+        if carry.iter().all(Option::is_none) && lp.body.iter().all(|x| !plan.active[x.index()]) {
             return Ok(());
         }
         // Outer adjoints the body adds to, given registers before the loop;
@@ -1011,8 +1010,7 @@ impl Rev<'_> {
         }
         let more = b.ins().icmp_imm_s(IntCC::SignedGreaterThan, k, 0);
         let k1 = b.ins().iadd_imm_s(k, -1);
-        b.ins()
-            .brif(more, rb, &[BlockArg::from(k1)], exit, &[]);
+        b.ins().brif(more, rb, &[BlockArg::from(k1)], exit, &[]);
         b.switch_to_block(exit);
         self.lp = None;
         self.k = None;

@@ -283,8 +283,13 @@ pub fn compile_gradient_with(
         jb.symbol(name, ptr);
     }
     let mut module = JITModule::new(jb);
-    let built =
-        crate::gradgen::build_gradient(&mut module, kernel, GRADIENT_SYMBOL, Linkage::Export, opts)?;
+    let built = crate::gradgen::build_gradient(
+        &mut module,
+        kernel,
+        GRADIENT_SYMBOL,
+        Linkage::Export,
+        opts,
+    )?;
     let mut ctx = module.make_context();
     ctx.func = built.func;
     let disasm = std::env::var_os("TYCHE_JIT_DISASM").is_some();
