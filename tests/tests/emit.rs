@@ -48,6 +48,33 @@ fn emit_clif_for_a_static_model() {
 }
 
 #[test]
+fn emit_grad_prints_the_gradient_code() {
+    let out = tyche_cli::run_command(&[
+        "check",
+        &root("examples/posteriordb/arK.ppl"),
+        "--emit",
+        "grad",
+        "--data",
+        &root("examples/posteriordb/arK.data.json"),
+    ]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    // The coordinates, the kernel, then the compiled function: three
+    // pointer parameters (φ, grad, tape), a reversed loop counting down.
+    let clif = out
+        .stdout
+        .split_once("\nfunction")
+        .map(|(_, c)| c)
+        .unwrap_or_else(|| panic!("no CLIF in:\n{}", out.stdout));
+    assert!(out.stdout.contains("sigma[0] (Exponential): x = exp(φ)"));
+    assert!(
+        clif.contains("(i64, i64, i64) -> f64")
+            && clif.contains("icmp sgt")
+            && clif.contains("= -1"),
+        "{clif}"
+    );
+}
+
+#[test]
 fn emit_clif_explains_a_model_without_a_kernel() {
     let out = tyche_cli::run_command(&["check", &root("examples/sprinkler.ppl"), "--emit", "clif"]);
     assert_eq!(out.status, 1);

@@ -1,6 +1,7 @@
 //! One gradient evaluation of a model's log density: Tyche's reverse-mode
-//! kernel gradient (`tyche_jit::gradient`, what NUTS calls at every
-//! leapfrog step) against a hand-written analytic gradient in Rust of the
+//! kernel gradient (`tyche_jit::gradient`'s evaluator, compiled with
+//! Cranelift: what NUTS calls at every leapfrog step; the interpreted
+//! gradient is timed too) against a hand-written analytic gradient in Rust of the
 //! same density in the same unconstrained coordinates, measured in the same
 //! run. Two models: linear regression with N = 1000 points, and logistic
 //! regression with N = 1000 points × 10 covariates. The target is
@@ -202,12 +203,16 @@ fn compare(
     mut hand: impl FnMut(&[f64], &mut [f64]) -> f64,
 ) -> f64 {
     let dim = points[0].len();
-    let mut tyche = gm.gradient();
+    let mut tyche = gm.evaluator();
+    if let Err(e) = gm.compiled() {
+        eprintln!("{name}: the gradient is not compiled ({e}); timing the interpreter");
+    }
+    let mut interp = gm.gradient();
     assert_eq!(
-        tyche.dim(),
+        gm.kernel().dim(),
         dim,
         "{name}: the kernel has {} coordinates, not {dim}",
-        tyche.dim()
+        gm.kernel().dim()
     );
     let (mut g1, mut g2) = (vec![0.0; dim], vec![0.0; dim]);
     let close = |a: f64, b: f64, scale: f64| (a - b).abs() <= 1e-9 * scale.max(1.0);
@@ -223,6 +228,7 @@ fn compare(
     let kernel = gm.kernel();
     let t_tyche = per_call(secs, |i| tyche.eval(&points[i % POINTS], &mut g1));
     let t_hand = per_call(secs, |i| hand(&points[i % POINTS], &mut g2));
+    let t_interp = per_call(secs, |i| interp.eval(&points[i % POINTS], &mut g1));
     let t_value = per_call(secs, |i| kernel.eval(&points[i % POINTS]));
     // The same kernel's value compiled to native code (Cranelift), as MH
     // uses it: what generated code achieves today, without a gradient.
@@ -246,6 +252,11 @@ fn compare(
     );
     println!("time grad_{name}_tyche {t_tyche:.3e}");
     println!("time grad_{name}_hand {t_hand:.3e}");
+    println!("time grad_{name}_tyche_interpreted {t_interp:.3e}");
+    println!(
+        "ratio grad_{name}_tyche_interpreted_vs_hand {:.1}",
+        t_interp / t_hand
+    );
     println!("time value_{name}_tyche_kernel_interp {t_value:.3e}");
     println!("ratio grad_{name}_tyche_vs_hand {ratio:.1}");
     println!("time value_{name}_tyche_native {t_native:.3e}");

@@ -56,6 +56,37 @@ struct System<'a> {
     fault: Option<Diagnostic>,
     /// The diagonal of the inverse metric (the posterior variances).
     inv_metric: Vec<f64>,
+    /// Scratch vectors of NUTS's tree building, one set per depth, kept
+    /// across transitions so that building a tree allocates nothing.
+    levels: Vec<Level>,
+}
+
+/// The vectors one level of [`Tree::build`] keeps while its two halves
+/// are built (Stan's locals of `build_tree`).
+#[derive(Clone, Debug, Default)]
+struct Level {
+    p_init_end: Vec<f64>,
+    p_sharp_init_end: Vec<f64>,
+    rho_init: Vec<f64>,
+    z_propose_final: Option<Point>,
+    p_final_beg: Vec<f64>,
+    p_sharp_final_beg: Vec<f64>,
+    rho_final: Vec<f64>,
+    /// ρ of the subtree, then the extended ρs of the criterion.
+    rho_tmp: Vec<f64>,
+}
+
+/// `out = a + b`, elementwise.
+fn add_into(out: &mut [f64], a: &[f64], b: &[f64]) {
+    for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
+        *o = x + y;
+    }
+}
+
+/// Sets `v` to `n` zeros (allocating only the first time).
+fn zeros(v: &mut Vec<f64>, n: usize) {
+    v.clear();
+    v.resize(n, 0.0);
 }
 
 impl System<'_> {
@@ -128,10 +159,6 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-fn add(a: &[f64], b: &[f64]) -> Vec<f64> {
-    a.iter().zip(b).map(|(x, y)| x + y).collect()
-}
-
 /// Statistics of one transition.
 #[derive(Clone, Copy, Debug, Default)]
 struct Transition {
@@ -194,40 +221,98 @@ impl Tree<'_, '_> {
             p_end.copy_from_slice(&z.p);
             return !self.divergent;
         }
+        // This level's vectors, taken out while its halves (which use the
+        // levels below) are built, and put back after.
+        let mut lv = std::mem::take(&mut self.sys.levels[depth as usize]);
+        let ok = self.build_halves(
+            depth,
+            &mut lv,
+            z,
+            z_propose,
+            p_sharp_beg,
+            p_sharp_end,
+            rho,
+            p_beg,
+            p_end,
+            sign,
+            log_sum_weight,
+        );
+        self.sys.levels[depth as usize] = lv;
+        ok
+    }
+
+    /// [`Tree::build`] at `depth > 0`: the two halves and the choice and
+    /// criterion between them.
+    #[allow(clippy::too_many_arguments)]
+    fn build_halves(
+        &mut self,
+        depth: u32,
+        lv: &mut Level,
+        z: &mut Point,
+        z_propose: &mut Point,
+        p_sharp_beg: &mut [f64],
+        p_sharp_end: &mut [f64],
+        rho: &mut [f64],
+        p_beg: &mut [f64],
+        p_end: &mut [f64],
+        sign: f64,
+        log_sum_weight: &mut f64,
+    ) -> bool {
         let n = z.q.len();
+        let Level {
+            p_init_end,
+            p_sharp_init_end,
+            rho_init,
+            z_propose_final,
+            p_final_beg,
+            p_sharp_final_beg,
+            rho_final,
+            rho_tmp,
+        } = lv;
+        for v in [
+            &mut *p_init_end,
+            &mut *p_sharp_init_end,
+            &mut *rho_init,
+            &mut *p_final_beg,
+            &mut *p_sharp_final_beg,
+            &mut *rho_final,
+            &mut *rho_tmp,
+        ] {
+            zeros(v, n);
+        }
         // The first half.
         let mut log_sum_weight_init = f64::NEG_INFINITY;
-        let mut p_init_end = vec![0.0; n];
-        let mut p_sharp_init_end = vec![0.0; n];
-        let mut rho_init = vec![0.0; n];
         if !self.build(
             depth - 1,
             z,
             z_propose,
             p_sharp_beg,
-            &mut p_sharp_init_end,
-            &mut rho_init,
+            p_sharp_init_end,
+            rho_init,
             p_beg,
-            &mut p_init_end,
+            p_init_end,
             sign,
             &mut log_sum_weight_init,
         ) {
             return false;
         }
         // The second half.
-        let mut z_propose_final = z.clone();
+        let z_propose_final = match z_propose_final {
+            Some(w) => {
+                w.clone_from(z);
+                w
+            }
+            None => z_propose_final.insert(z.clone()),
+        };
         let mut log_sum_weight_final = f64::NEG_INFINITY;
-        let mut p_final_beg = vec![0.0; n];
-        let mut p_sharp_final_beg = vec![0.0; n];
-        let mut rho_final = vec![0.0; n];
         if !self.build(
             depth - 1,
             z,
-            &mut z_propose_final,
-            &mut p_sharp_final_beg,
+            z_propose_final,
+            p_sharp_final_beg,
             p_sharp_end,
-            &mut rho_final,
-            &mut p_final_beg,
+            rho_final,
+            p_final_beg,
             p_end,
             sign,
             &mut log_sum_weight_final,
@@ -238,24 +323,26 @@ impl Tree<'_, '_> {
         let log_sum_weight_subtree = log_sum_exp2(log_sum_weight_init, log_sum_weight_final);
         *log_sum_weight = log_sum_exp2(*log_sum_weight, log_sum_weight_subtree);
         if log_sum_weight_final > log_sum_weight_subtree {
-            std::mem::swap(z_propose, &mut z_propose_final);
+            std::mem::swap(z_propose, z_propose_final);
         } else {
             let accept = (log_sum_weight_final - log_sum_weight_subtree).exp();
             if self.rng.random::<f64>() < accept {
-                std::mem::swap(z_propose, &mut z_propose_final);
+                std::mem::swap(z_propose, z_propose_final);
             }
         }
-        let rho_subtree = add(&rho_init, &rho_final);
-        for (r, s) in rho.iter_mut().zip(&rho_subtree) {
+        let rho_subtree = rho_tmp;
+        add_into(rho_subtree, rho_init, rho_final);
+        for (r, s) in rho.iter_mut().zip(rho_subtree.iter()) {
             *r += s;
         }
         // The generalised no-U-turn criterion across the whole subtree and
         // between its halves.
-        let mut persist = criterion(p_sharp_beg, p_sharp_end, &rho_subtree);
-        let rho_extended = add(&rho_init, &p_final_beg);
-        persist &= criterion(p_sharp_beg, &p_sharp_final_beg, &rho_extended);
-        let rho_extended = add(&rho_final, &p_init_end);
-        persist &= criterion(&p_sharp_init_end, p_sharp_end, &rho_extended);
+        let mut persist = criterion(p_sharp_beg, p_sharp_end, rho_subtree);
+        let rho_extended = rho_subtree;
+        add_into(rho_extended, rho_init, p_final_beg);
+        persist &= criterion(p_sharp_beg, p_sharp_final_beg, rho_extended);
+        add_into(rho_extended, rho_final, p_init_end);
+        persist &= criterion(p_sharp_init_end, p_sharp_end, rho_extended);
         persist
     }
 }
@@ -283,6 +370,9 @@ fn nuts_transition(
     let mut rho = z.p.clone();
     let mut log_sum_weight = 0.0;
     let h0 = sys.hamiltonian(z);
+    if sys.levels.len() < max_depth as usize {
+        sys.levels.resize_with(max_depth as usize, Level::default);
+    }
     let mut tree = Tree {
         sys,
         rng,
@@ -293,18 +383,18 @@ fn nuts_transition(
         divergent: false,
     };
     let mut depth = 0;
+    let (mut rho_fwd, mut rho_bck, mut rho_extended) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     while depth < max_depth {
-        let mut rho_fwd = vec![0.0; n];
-        let mut rho_bck = vec![0.0; n];
+        rho_fwd.iter_mut().for_each(|r| *r = 0.0);
+        rho_bck.iter_mut().for_each(|r| *r = 0.0);
         let mut log_sum_weight_subtree = f64::NEG_INFINITY;
         let valid = if tree.rng.random::<f64>() > 0.5 {
-            let mut w = z_fwd.clone();
             rho_bck.copy_from_slice(&rho);
             p_bck_fwd.copy_from_slice(&p_fwd_bck);
             ps_bck_fwd.copy_from_slice(&ps_fwd_bck);
-            let ok = tree.build(
+            tree.build(
                 depth,
-                &mut w,
+                &mut z_fwd,
                 &mut z_propose,
                 &mut ps_fwd_bck,
                 &mut ps_fwd_fwd,
@@ -313,17 +403,14 @@ fn nuts_transition(
                 &mut p_fwd_fwd,
                 1.0,
                 &mut log_sum_weight_subtree,
-            );
-            z_fwd = w;
-            ok
+            )
         } else {
-            let mut w = z_bck.clone();
             rho_fwd.copy_from_slice(&rho);
             p_fwd_bck.copy_from_slice(&p_bck_fwd);
             ps_fwd_bck.copy_from_slice(&ps_bck_fwd);
-            let ok = tree.build(
+            tree.build(
                 depth,
-                &mut w,
+                &mut z_bck,
                 &mut z_propose,
                 &mut ps_bck_fwd,
                 &mut ps_bck_bck,
@@ -332,9 +419,7 @@ fn nuts_transition(
                 &mut p_bck_bck,
                 -1.0,
                 &mut log_sum_weight_subtree,
-            );
-            z_bck = w;
-            ok
+            )
         };
         if !valid {
             break;
@@ -349,11 +434,11 @@ fn nuts_transition(
             }
         }
         log_sum_weight = log_sum_exp2(log_sum_weight, log_sum_weight_subtree);
-        rho = add(&rho_bck, &rho_fwd);
+        add_into(&mut rho, &rho_bck, &rho_fwd);
         let mut persist = criterion(&ps_bck_bck, &ps_fwd_fwd, &rho);
-        let rho_extended = add(&rho_bck, &p_fwd_bck);
+        add_into(&mut rho_extended, &rho_bck, &p_fwd_bck);
         persist &= criterion(&ps_bck_bck, &ps_fwd_bck, &rho_extended);
-        let rho_extended = add(&rho_fwd, &p_bck_fwd);
+        add_into(&mut rho_extended, &rho_fwd, &p_bck_fwd);
         persist &= criterion(&ps_bck_fwd, &ps_fwd_fwd, &rho_extended);
         if !persist {
             break;
@@ -701,6 +786,7 @@ fn run_chain(
         fault: None,
         eval: g.evaluator(),
         inv_metric: vec![1.0; dim],
+        levels: Vec::new(),
     };
     let start = initial_point(&mut sys, dim, &mut rng);
     if let Some(d) = sys.fault.take() {

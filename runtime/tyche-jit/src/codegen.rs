@@ -114,18 +114,7 @@ pub(crate) fn build<M: Module>(
     sig.returns.push(AbiParam::new(types::F64));
     let func_id = module.declare_function(name, linkage, &sig).map_err(jerr)?;
 
-    let data_id = if kernel.data.is_empty() {
-        None
-    } else {
-        let bytes: Vec<u8> = kernel.data.iter().flat_map(|x| x.to_le_bytes()).collect();
-        Some(define_data(module, &format!("{name}__data"), bytes)?)
-    };
-    let tables_id = if kernel.tables.is_empty() {
-        None
-    } else {
-        let bytes: Vec<u8> = kernel.tables.iter().flat_map(|x| x.to_le_bytes()).collect();
-        Some(define_data(module, &format!("{name}__tables"), bytes)?)
-    };
+    let (data_id, tables_id) = define_kernel_data(module, kernel, name)?;
 
     let mut func = Function::with_name_signature(UserFuncName::user(0, func_id.as_u32()), sig);
     let mut fctx = FunctionBuilderContext::new();
@@ -144,30 +133,34 @@ pub(crate) fn build<M: Module>(
             let gv = module.declare_data_in_func(d, b.func);
             b.ins().symbol_value(ptr, gv)
         });
-        let mut e = Emitter {
-            module,
-            kernel,
-            opts,
-            ptr,
-            theta,
-            data_base,
-            tables_base,
-            vals: vec![None; kernel.nodes.len()],
-            block_cache: HashMap::default(),
-            funcs: HashMap::default(),
-            slots: HashMap::default(),
-            loop_consts: HashMap::default(),
-            k: None,
-            k_data: None,
-            k_tables: None,
-            owner: Vec::new(),
-            owned: HashMap::default(),
-        };
-        e.emit(&mut b)?;
+        let mut e = Emitter::new(module, kernel, opts, ptr, theta, data_base, tables_base);
+        let r = e.emit(&mut b)?;
+        b.ins().return_(&[r]);
         b.seal_all_blocks();
         b.finalize(frontend_config);
     }
     Ok(Built { func_id, func })
+}
+
+/// The module's data objects for a kernel's columns and index tables.
+pub(crate) fn define_kernel_data<M: Module>(
+    module: &mut M,
+    kernel: &Kernel,
+    name: &str,
+) -> Result<(Option<DataId>, Option<DataId>), JitError> {
+    let data_id = if kernel.data.is_empty() {
+        None
+    } else {
+        let bytes: Vec<u8> = kernel.data.iter().flat_map(|x| x.to_le_bytes()).collect();
+        Some(define_data(module, &format!("{name}__data"), bytes)?)
+    };
+    let tables_id = if kernel.tables.is_empty() {
+        None
+    } else {
+        let bytes: Vec<u8> = kernel.tables.iter().flat_map(|x| x.to_le_bytes()).collect();
+        Some(define_data(module, &format!("{name}__tables"), bytes)?)
+    };
+    Ok((data_id, tables_id))
 }
 
 fn define_data<M: Module>(module: &mut M, name: &str, bytes: Vec<u8>) -> Result<DataId, JitError> {
@@ -183,24 +176,34 @@ fn define_data<M: Module>(module: &mut M, name: &str, bytes: Vec<u8>) -> Result<
 
 /// Which `select` arm, if any, a node is computed in (for branchy selects).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct Arm {
-    select: NodeId,
-    then: bool,
+pub(crate) struct Arm {
+    pub select: NodeId,
+    pub then: bool,
 }
 
-struct Emitter<'a, M: Module> {
-    module: &'a mut M,
-    kernel: &'a Kernel,
-    opts: &'a JitOptions,
-    ptr: types::Type,
-    theta: Value,
-    data_base: Option<Value>,
-    tables_base: Option<Value>,
-    vals: Vec<Option<Value>>,
+/// Where the gradient's forward sweep keeps a value for the reverse
+/// sweep (see `gradgen`): `tape + 8·offset` at the top level, `row +
+/// 8·offset` (the current iteration's row of the loop's tape) in a body.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Spill {
+    pub offset: u32,
+}
+
+/// The forward code generator. `gradgen` drives it for the forward
+/// sweep of a gradient, with `spill` set.
+pub(crate) struct Emitter<'a, M: Module> {
+    pub module: &'a mut M,
+    pub kernel: &'a Kernel,
+    pub opts: &'a JitOptions,
+    pub ptr: types::Type,
+    pub theta: Value,
+    pub data_base: Option<Value>,
+    pub tables_base: Option<Value>,
+    pub vals: Vec<Option<Value>>,
     /// Constants and θ loads per block.
     block_cache: HashMap<(Block, NodeId), Value>,
     funcs: HashMap<&'static str, cranelift_codegen::ir::FuncRef>,
-    slots: HashMap<(u32, u32), StackSlot>,
+    pub slots: HashMap<(u32, u32), StackSlot>,
     /// Real constants and θ loads used by the current loop body, computed
     /// once in its preheader.
     loop_consts: HashMap<NodeId, Value>,
@@ -210,9 +213,18 @@ struct Emitter<'a, M: Module> {
     k_data: Option<Value>,
     k_tables: Option<Value>,
     /// The arm each node is computed in (None: unconditionally).
-    owner: Vec<Option<Arm>>,
+    pub owner: Vec<Option<Arm>>,
     /// Nodes owned by each arm, in schedule order.
-    owned: HashMap<Arm, Vec<NodeId>>,
+    pub owned: HashMap<Arm, Vec<NodeId>>,
+    /// Gradients only: values the reverse sweep reads, stored where they
+    /// are computed (empty for a plain kernel).
+    pub spill: Vec<Option<Spill>>,
+    /// Gradients only: the tape (top-level values, then each loop's
+    /// rows), and per loop its offset and row width in `f64`s.
+    pub tape: Option<Value>,
+    pub loop_tape: Vec<(u32, u32)>,
+    /// The current iteration's row of the loop's tape.
+    row: Option<Value>,
 }
 
 fn is_leaf(op: &Op) -> bool {
@@ -238,11 +250,45 @@ fn is_call(op: &Op) -> bool {
 }
 
 impl<'a, M: Module> Emitter<'a, M> {
+    pub fn new(
+        module: &'a mut M,
+        kernel: &'a Kernel,
+        opts: &'a JitOptions,
+        ptr: types::Type,
+        theta: Value,
+        data_base: Option<Value>,
+        tables_base: Option<Value>,
+    ) -> Emitter<'a, M> {
+        Emitter {
+            module,
+            kernel,
+            opts,
+            ptr,
+            theta,
+            data_base,
+            tables_base,
+            vals: vec![None; kernel.nodes.len()],
+            block_cache: HashMap::default(),
+            funcs: HashMap::default(),
+            slots: HashMap::default(),
+            loop_consts: HashMap::default(),
+            k: None,
+            k_data: None,
+            k_tables: None,
+            owner: Vec::new(),
+            owned: HashMap::default(),
+            spill: Vec::new(),
+            tape: None,
+            loop_tape: Vec::new(),
+            row: None,
+        }
+    }
+
     /// For one schedule (top level or a loop body), decides which nodes are
     /// computed only inside a `select` arm: a node is owned by an arm when
     /// every use of it is in that arm, and the arm is worth a branch when
     /// it owns a call.
-    fn plan_arms(&mut self, sched: &[NodeId], is_top: bool) {
+    pub fn plan_arms(&mut self, sched: &[NodeId], is_top: bool) {
         let n = self.kernel.nodes.len();
         if self.owner.len() != n {
             self.owner = vec![None; n];
@@ -364,7 +410,8 @@ impl<'a, M: Module> Emitter<'a, M> {
         }
     }
 
-    fn emit(&mut self, b: &mut FunctionBuilder) -> Result<(), JitError> {
+    /// Emits the schedule; returns the log density's value.
+    pub fn emit(&mut self, b: &mut FunctionBuilder) -> Result<Value, JitError> {
         let top: Vec<NodeId> = self
             .kernel
             .top
@@ -385,9 +432,21 @@ impl<'a, M: Module> Emitter<'a, M> {
                 Item::Loop(l) => self.emit_loop(b, l)?,
             }
         }
-        let r = self.get(b, self.kernel.result)?;
-        b.ins().return_(&[r]);
-        Ok(())
+        self.get(b, self.kernel.result)
+    }
+
+    /// Stores `v`, node `n`'s value, where the reverse sweep reads it.
+    fn spill_value(&mut self, b: &mut FunctionBuilder, n: NodeId, v: Value) {
+        let Some(Some(s)) = self.spill.get(n.index()).copied() else {
+            return;
+        };
+        let base = match (self.k, self.row, self.tape) {
+            (Some(_), Some(row), _) => row,
+            (None, _, Some(tape)) => tape,
+            _ => return,
+        };
+        b.ins()
+            .store(MemFlagsData::trusted(), v, base, (s.offset * 8) as i32);
     }
 
     fn emit_loop(&mut self, b: &mut FunctionBuilder, l: u32) -> Result<(), JitError> {
@@ -415,8 +474,13 @@ impl<'a, M: Module> Emitter<'a, M> {
                 }
             }
         }
+        // Loaded afresh right before the loop: a value loaded earlier in
+        // this block may be live across calls, and the register
+        // allocator then reloads it from the stack in every iteration.
         let mut hoisted = HashMap::default();
+        let pre = b.current_block().expect("inside a block");
         for a in leaves {
+            self.block_cache.remove(&(pre, a));
             hoisted.insert(a, self.get(b, a)?);
         }
         let body = b.create_block();
@@ -452,8 +516,17 @@ impl<'a, M: Module> Emitter<'a, M> {
             }
             None => None,
         };
+        self.row = match (self.tape, self.loop_tape.get(l as usize)) {
+            (Some(tape), Some(&(offset, width))) if width > 0 => {
+                let off = b.ins().imul_imm_s(k, i64::from(width) * 8);
+                let base = b.ins().iadd(tape, off);
+                Some(b.ins().iadd_imm_s(base, i64::from(offset) * 8))
+            }
+            _ => None,
+        };
         for (c, &p) in lp.carried.iter().zip(&phis) {
             self.vals[c.phi.index()] = Some(p);
+            self.spill_value(b, c.phi, p);
         }
         for &n in &lp.body {
             if self.owner[n.index()].is_none() {
@@ -477,6 +550,7 @@ impl<'a, M: Module> Emitter<'a, M> {
         b.switch_to_block(exit);
         self.loop_consts.clear();
         self.k = None;
+        self.row = None;
         self.k_data = None;
         self.k_tables = None;
         let ptr_ty = self.ptr;
@@ -496,7 +570,7 @@ impl<'a, M: Module> Emitter<'a, M> {
         Ok(())
     }
 
-    fn func_ref(
+    pub fn func_ref(
         &mut self,
         b: &mut FunctionBuilder,
         name: &'static str,
@@ -554,7 +628,7 @@ impl<'a, M: Module> Emitter<'a, M> {
         }
     }
 
-    fn call(
+    pub fn call(
         &mut self,
         b: &mut FunctionBuilder,
         name: &'static str,
@@ -695,6 +769,7 @@ impl<'a, M: Module> Emitter<'a, M> {
             }
         };
         self.vals[n.index()] = Some(v);
+        self.spill_value(b, n, v);
         Ok(())
     }
 }

@@ -1,10 +1,13 @@
 //! A static continuous model prepared for gradient-based samplers
 //! ([`tyche_infer::NativeGradient`]): traced on unconstrained coordinates
-//! ([`crate::transform`]), its kernel differentiated in reverse mode
-//! ([`crate::grad`]), with the map from coordinates to the choices' values
-//! and the return value over the coordinates.
+//! ([`crate::transform`]), its kernel differentiated in reverse mode —
+//! compiled with Cranelift ([`crate::gradgen`]), or interpreted
+//! ([`crate::grad`]) where it does not compile — with the map from
+//! coordinates to the choices' values and the return value over the
+//! coordinates.
 
 use crate::grad::Gradient;
+use crate::jit::CompiledGradient;
 use crate::kernel::Kernel;
 use crate::native::Exprs;
 use crate::replay::Replayer;
@@ -28,6 +31,9 @@ enum ResultFn {
 /// See the module documentation.
 pub struct GradientModel {
     kernel: Arc<Kernel>,
+    /// The compiled gradient, or why there is none (the interpreter
+    /// differentiates then).
+    compiled: Result<Arc<CompiledGradient>, String>,
     /// The choices' values as functions of the coordinates.
     constrain: Exprs,
     layout: Vec<(SiteId, u32)>,
@@ -56,6 +62,18 @@ impl GradientModel {
         globals: &Arc<Vec<Value>>,
         model: FuncId,
     ) -> Result<GradientModel, NotStatic> {
+        GradientModel::new_with(program, globals, model, true)
+    }
+
+    /// [`GradientModel::new`]; with `compile` false, the gradient is
+    /// always interpreted (the reference the compiled one is tested
+    /// against).
+    pub fn new_with(
+        program: &Arc<Program>,
+        globals: &Arc<Vec<Value>>,
+        model: FuncId,
+        compile: bool,
+    ) -> Result<GradientModel, NotStatic> {
         let t = trace::trace_unconstrained(program, globals, model, Limits::default())?;
         if let Some(b) = t.kernel_blocker() {
             return Err(b);
@@ -83,8 +101,14 @@ impl GradientModel {
         };
         let replayer = Replayer::new(Arc::clone(program), Arc::clone(globals), model, &t.choices);
         let kernel = crate::build_kernel(t, &crate::ExtractOptions::default())?;
+        let compiled = if compile {
+            self::compile(&kernel)
+        } else {
+            Err("not asked to compile".to_string())
+        };
         Ok(GradientModel {
             kernel: Arc::new(kernel),
+            compiled,
             constrain,
             layout,
             result,
@@ -97,12 +121,22 @@ impl GradientModel {
         &self.kernel
     }
 
+    /// The compiled gradient, or why the kernel interpreter computes it.
+    pub fn compiled(&self) -> Result<&CompiledGradient, &str> {
+        match &self.compiled {
+            Ok(c) => Ok(c),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The text `tyche check --emit grad` prints: each coordinate with its
-    /// transform, then the kernel the reverse sweep differentiates.
+    /// transform, the kernel the reverse sweep differentiates, then the
+    /// Cranelift code (CLIF) of the log density and its gradient (or why
+    /// the kernel interpreter differentiates it).
     pub fn describe(&self) -> String {
         let mut out = String::from(
             "; log density on unconstrained coordinates φ, Jacobians included;\n\
-             ; its gradient is the reverse sweep of this kernel (tyche-jit grad.rs):\n\
+             ; its gradient is the reverse sweep of this kernel (tyche-jit gradgen.rs):\n\
              ; the schedule backwards, each loop from its last iteration to its first\n",
         );
         for (i, (c, s)) in self.kernel.choices.iter().zip(&self.supports).enumerate() {
@@ -120,6 +154,21 @@ impl GradientModel {
             ));
         }
         out.push_str(&self.kernel.to_string());
+        match &self.compiled {
+            Ok(_) => match crate::jit::emit_gradient_clif(&self.kernel) {
+                Ok(clif) => {
+                    out.push_str(
+                        "\n; compiled: fn(φ, grad, tape) -> log density, the forward sweep \
+                         keeping on the tape what the reverse sweep reads\n",
+                    );
+                    out.push_str(&clif);
+                }
+                Err(e) => out.push_str(&format!("\n; not compiled: {e}\n")),
+            },
+            Err(e) => out.push_str(&format!(
+                "\n; not compiled ({e}): the kernel interpreter differentiates it\n"
+            )),
+        }
         out
     }
 
@@ -138,18 +187,87 @@ impl GradientModel {
         })
     }
 
-    /// A gradient evaluator with its own scratch memory.
+    /// The interpreted gradient (the reference), with its own scratch
+    /// memory.
     pub fn gradient(&self) -> Gradient {
         Gradient::new(Arc::clone(&self.kernel))
     }
+
+    /// The gradient NUTS runs: compiled where it could be, with its own
+    /// scratch memory.
+    pub fn evaluator(&self) -> Evaluator {
+        Evaluator::new(
+            Arc::clone(&self.kernel),
+            self.compiled.as_ref().ok().cloned(),
+        )
+    }
 }
 
-/// [`Gradient`] as a [`tyche_infer::GradientEvaluator`].
-struct Evaluator(Gradient);
+/// Kernels larger than this are differentiated by the interpreter:
+/// Cranelift's register allocation grows faster than linearly on huge
+/// straight-line functions.
+const MAX_COMPILED_NODES: usize = 400_000;
+
+fn compile(kernel: &Kernel) -> Result<Arc<CompiledGradient>, String> {
+    if kernel.nodes.len() > MAX_COMPILED_NODES {
+        return Err(format!(
+            "the kernel has {} nodes (more than {MAX_COMPILED_NODES})",
+            kernel.nodes.len()
+        ));
+    }
+    crate::jit::compile_gradient(kernel)
+        .map(Arc::new)
+        .map_err(|e| e.message)
+}
+
+/// A gradient evaluator (one per chain): the compiled gradient, or the
+/// interpreted one where there is none. At a point whose value is not
+/// NaN but whose compiled gradient has a NaN component — where the code
+/// multiplied a zero adjoint by an infinite derivative that the
+/// interpreter skips — the interpreter recomputes the point, so both
+/// give the same result everywhere.
+pub struct Evaluator {
+    kernel: Arc<Kernel>,
+    compiled: Option<Arc<CompiledGradient>>,
+    tape: Vec<f64>,
+    interpreted: Option<Gradient>,
+}
+
+impl Evaluator {
+    /// An evaluator of `kernel`'s gradient: `compiled` (its compiled
+    /// gradient) where given, else the interpreter.
+    pub fn new(kernel: Arc<Kernel>, compiled: Option<Arc<CompiledGradient>>) -> Evaluator {
+        Evaluator {
+            tape: compiled.as_ref().map(|c| c.tape()).unwrap_or_default(),
+            kernel,
+            compiled,
+            interpreted: None,
+        }
+    }
+
+    /// The log density at φ and its gradient into `grad`, as
+    /// [`Gradient::eval`] computes them.
+    pub fn eval(&mut self, phi: &[f64], grad: &mut [f64]) -> f64 {
+        if let Some(c) = &self.compiled {
+            let value = c.eval(phi, grad, &mut self.tape);
+            if value.is_nan() || !grad.iter().any(|g| g.is_nan()) {
+                return value;
+            }
+        }
+        self.interpreted
+            .get_or_insert_with(|| Gradient::new(Arc::clone(&self.kernel)))
+            .eval(phi, grad)
+    }
+
+    /// Whether it runs compiled code.
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.is_some()
+    }
+}
 
 impl tyche_infer::GradientEvaluator for Evaluator {
     fn log_density_gradient(&mut self, phi: &[f64], grad: &mut [f64]) -> f64 {
-        self.0.eval(phi, grad)
+        self.eval(phi, grad)
     }
 }
 
@@ -159,7 +277,7 @@ impl tyche_infer::NativeGradient for GradientModel {
     }
 
     fn evaluator(&self) -> Box<dyn tyche_infer::GradientEvaluator + '_> {
-        Box::new(Evaluator(self.gradient()))
+        Box::new(GradientModel::evaluator(self))
     }
 
     fn constrain(&self, phi: &[f64], theta: &mut Vec<f64>) {
@@ -183,7 +301,10 @@ impl tyche_infer::NativeGradient for GradientModel {
     }
 
     fn origin(&self) -> &'static str {
-        "kernel interpreter"
+        match self.compiled {
+            Ok(_) => "jit",
+            Err(_) => "kernel interpreter",
+        }
     }
 
     fn impossible(&self, _phi: &[f64], theta: &[f64]) -> Option<SiteId> {

@@ -193,3 +193,153 @@ const _: () = {
     const fn send_sync<T: Send + Sync>() {}
     send_sync::<Compiled>();
 };
+
+/// The symbol of a gradient in a JIT module.
+pub const GRADIENT_SYMBOL: &str = "tyche_log_density_gradient";
+
+pub(crate) type GradientFn = extern "C" fn(*const f64, *mut f64, *mut f64) -> f64;
+
+/// A kernel's log density and gradient compiled to native code (see
+/// `gradgen`). Shared by chains; each evaluation needs its own tape
+/// ([`CompiledGradient::tape`]).
+pub struct CompiledGradient {
+    module: Mutex<Option<JITModule>>,
+    func: GradientFn,
+    dim: usize,
+    tape_len: usize,
+    /// Wall-clock time of code generation, from kernel to callable code.
+    pub compile_time: Duration,
+    /// Size of the machine code in bytes.
+    pub code_size: usize,
+}
+
+impl std::fmt::Debug for CompiledGradient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledGradient")
+            .field("dim", &self.dim)
+            .field("tape_len", &self.tape_len)
+            .field("compile_time", &self.compile_time)
+            .field("code_size", &self.code_size)
+            .finish()
+    }
+}
+
+impl CompiledGradient {
+    /// Scratch memory for [`CompiledGradient::eval`].
+    pub fn tape(&self) -> Vec<f64> {
+        vec![0.0; self.tape_len]
+    }
+
+    /// The log density at θ (bit for bit [`Compiled::log_density`]'s) and
+    /// its gradient into `grad` (zero where the value is NaN). Where a
+    /// product the interpreter skips (`0 · ∞`) made a component NaN, the
+    /// gradient differs from [`crate::grad::Gradient::eval`]'s: callers
+    /// check ([`crate::gradient::Evaluator`] does).
+    ///
+    /// # Panics
+    /// If `theta` or `grad` do not have the kernel's dimension, or `tape`
+    /// is shorter than [`CompiledGradient::tape`]'s.
+    pub fn eval(&self, theta: &[f64], grad: &mut [f64], tape: &mut [f64]) -> f64 {
+        assert_eq!(theta.len(), self.dim, "θ has the wrong length");
+        assert_eq!(grad.len(), self.dim, "the gradient has the wrong length");
+        assert!(tape.len() >= self.tape_len, "the tape is too short");
+        grad.iter_mut().for_each(|g| *g = 0.0);
+        // The generated code reads θ[0..dim], writes grad[0..dim] (the
+        // verifier bounds every parameter index, checked above) and
+        // tape[0..tape_len].
+        (self.func)(theta.as_ptr(), grad.as_mut_ptr(), tape.as_mut_ptr())
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+}
+
+impl Drop for CompiledGradient {
+    fn drop(&mut self) {
+        // SAFETY: as for `Compiled`: `func` is reachable only through
+        // `self`, and no call can be running while it is dropped.
+        unsafe { free_module(&mut self.module) };
+    }
+}
+
+/// JIT-compiles a kernel's gradient with the default options.
+pub fn compile_gradient(kernel: &Kernel) -> Result<CompiledGradient, JitError> {
+    compile_gradient_with(kernel, &JitOptions::default())
+}
+
+/// JIT-compiles a kernel's log density and gradient (see `gradgen`).
+pub fn compile_gradient_with(
+    kernel: &Kernel,
+    opts: &JitOptions,
+) -> Result<CompiledGradient, JitError> {
+    let start = Instant::now();
+    let isa = codegen::native_isa(opts, false)?;
+    let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
+    for (name, ptr) in crate::special::symbols()
+        .into_iter()
+        .chain(crate::gradgen::symbols())
+    {
+        jb.symbol(name, ptr);
+    }
+    let mut module = JITModule::new(jb);
+    let built = crate::gradgen::build_gradient(
+        &mut module,
+        kernel,
+        GRADIENT_SYMBOL,
+        Linkage::Export,
+        opts,
+    )?;
+    let mut ctx = module.make_context();
+    ctx.func = built.func;
+    let disasm = std::env::var_os("TYCHE_JIT_DISASM").is_some();
+    ctx.set_disasm(disasm);
+    module
+        .define_function(built.func_id, &mut ctx)
+        .map_err(|e| jerr(format!("{e:?}")))?;
+    if disasm {
+        if let Some(vcode) = ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
+            eprintln!("{vcode}");
+        }
+    }
+    let code_size = ctx
+        .compiled_code()
+        .map(|c| c.code_info().total_size as usize)
+        .unwrap_or(0);
+    module.clear_context(&mut ctx);
+    module.finalize_definitions().map_err(jerr)?;
+    let ptr = module.get_finalized_function(built.func_id);
+    // SAFETY: `ptr` is the entry of a function just compiled with the
+    // signature `extern "C" fn(*const f64, *mut f64, *mut f64) -> f64`.
+    let func: GradientFn = unsafe { std::mem::transmute::<*const u8, GradientFn>(ptr) };
+    Ok(CompiledGradient {
+        module: Mutex::new(Some(module)),
+        func,
+        dim: kernel.dim(),
+        tape_len: built.tape_len,
+        compile_time: start.elapsed(),
+        code_size,
+    })
+}
+
+/// The Cranelift IR of a kernel's gradient function, as text (`tyche
+/// check --emit grad`).
+pub fn emit_gradient_clif(kernel: &Kernel) -> Result<String, JitError> {
+    let opts = JitOptions::default();
+    let isa = codegen::native_isa(&opts, true)?;
+    let builder = ObjectBuilder::new(isa, "tyche_kernel", default_libcall_names()).map_err(jerr)?;
+    let mut module = ObjectModule::new(builder);
+    let built = crate::gradgen::build_gradient(
+        &mut module,
+        kernel,
+        GRADIENT_SYMBOL,
+        Linkage::Export,
+        &opts,
+    )?;
+    Ok(built.func.display().to_string())
+}
+
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<CompiledGradient>();
+};

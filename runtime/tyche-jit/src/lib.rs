@@ -44,6 +44,7 @@ pub mod aot;
 pub mod codegen;
 pub mod dists;
 pub mod grad;
+pub mod gradgen;
 pub mod gradient;
 pub mod graph;
 mod jit;
@@ -61,7 +62,8 @@ pub mod transform;
 
 pub use codegen::{JitError, JitOptions};
 pub use jit::{
-    compile, compile_object, compile_with, emit_clif, emit_clif_with, Compiled, KERNEL_SYMBOL,
+    compile, compile_gradient, compile_gradient_with, compile_object, compile_with, emit_clif,
+    emit_clif_with, emit_gradient_clif, Compiled, CompiledGradient, KERNEL_SYMBOL,
 };
 pub use kernel::{Choice, Kernel};
 pub use native::NativeModel;

@@ -1,5 +1,8 @@
 //! Reverse-mode gradients of kernels traced on unconstrained coordinates
-//! (`tyche_jit::grad`), checked against two independent derivatives:
+//! — interpreted (`tyche_jit::grad`) and compiled with Cranelift
+//! (`tyche_jit::gradgen`, which must agree with the interpreted one to
+//! 1e-8 relative and compile every model here) — checked against two
+//! independent derivatives:
 //! forward-mode dual numbers on the kernel (written here, rule by rule, in
 //! a different form from `grad::partials`) to 1e-8 relative, and central
 //! finite differences. Models: hand-written ones covering every continuous
@@ -161,9 +164,15 @@ fn check_model(name: &str, src: &str, data: Option<&str>, points: u64) {
         .unwrap_or_else(|e| panic!("{name}: not static: {e}"));
     let k = gm.kernel().clone();
     let mut g = gm.gradient();
+    if let Err(e) = gm.compiled() {
+        panic!("{name}: the gradient does not compile: {e}");
+    }
+    let mut compiled = gm.evaluator();
+    assert!(compiled.is_compiled());
     let dim = k.dim();
     let mut rng = Lcg(0x5eed ^ points);
     let mut grad = vec![0.0; dim];
+    let mut gc = vec![0.0; dim];
     let mut checked = 0;
     for _ in 0..points {
         let phi: Vec<f64> = (0..dim).map(|_| rng.next_f64() * 3.0 - 1.5).collect();
@@ -173,6 +182,19 @@ fn check_model(name: &str, src: &str, data: Option<&str>, points: u64) {
             k.eval(&phi).to_bits(),
             "{name}: value differs from eval"
         );
+        let lc = compiled.eval(&phi, &mut gc);
+        assert!(
+            lc.to_bits() == lp.to_bits() || (lc.is_nan() && lp.is_nan()),
+            "{name}: compiled value {lc} vs interpreted {lp}"
+        );
+        for i in 0..dim {
+            let (a, b) = (gc[i], grad[i]);
+            assert!(
+                a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-8 * b.abs().max(1.0),
+                "{name}: ∂/∂φ[{i}] ({}) compiled {a} vs interpreted {b}",
+                k.choices[i].address
+            );
+        }
         if !lp.is_finite() {
             continue;
         }
