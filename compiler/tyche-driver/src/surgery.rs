@@ -84,7 +84,7 @@ pub fn apply_cli_surgery(
     edits: &[CliEdit],
 ) -> Result<(Program, FuncId, HashMap<GlobalId, Value>), Vec<Diagnostic>> {
     let mut program = program.clone();
-    let choices = surgery::choices(&program, root);
+    let choices = surgery::choice_types(&program, root);
     let model = program.func(root).name.clone();
     let mut diags = Vec::new();
     let mut bound = HashMap::new();
@@ -95,7 +95,23 @@ pub fn apply_cli_surgery(
             (false, EditKind::Do) => "--do",
             (false, EditKind::Observe) => "--observe",
         };
-        let Some(ty) = choices.get(&edit.name) else {
+        let ty = match choices.get(&edit.name).map(|ts| ts.as_slice()) {
+            Some([ty]) => ty,
+            Some([a, b, ..]) => {
+                let err = SurgeryError::Ambiguous {
+                    name: edit.name.clone(),
+                    types: (a.clone(), b.clone()),
+                };
+                let mut d =
+                    tyche_lower::surgery_diagnostic(&err, &model, tyche_core::Span::DUMMY);
+                d.labels.clear();
+                diags.push(d.with_note(format!(
+                    "in `{flag} {}`: `{}` is {a} in one place and {b} in another",
+                    edit.name, edit.name
+                )));
+                continue;
+            }
+            _ => {
             let err = SurgeryError::UnknownName {
                 name: edit.name.clone(),
                 known: choices.keys().cloned().collect(),
@@ -104,6 +120,7 @@ pub fn apply_cli_surgery(
             d.labels.clear();
             diags.push(d.with_note(format!("in `{flag} {}`", edit.name)));
             continue;
+            }
         };
         match value_from_json(ty, &edit.value, &edit.name) {
             Ok(v) => {
@@ -126,9 +143,12 @@ pub fn apply_cli_surgery(
                 ));
             }
             Err(msg) => diags.push(
-                Diagnostic::error(format!("mismatched types in `{flag}`"))
-                    .with_code("E0805")
-                    .with_note(msg),
+                Diagnostic::error(format!(
+                    "mismatched types in `{flag}`: the random choice `{}` of `{model}` is {ty}",
+                    edit.name
+                ))
+                .with_code("E0805")
+                .with_note(msg),
             ),
         }
     }

@@ -120,12 +120,25 @@ pub fn surgery_diagnostic(err: &SurgeryError, model: &str, span: Span) -> Diagno
             name,
             expected,
             found,
-        } => Diagnostic::error("mismatched types")
-            .with_code("E0805")
-            .with_primary(
-                span,
-                format!("the choice `{name}` is {expected}, but the value is {found}"),
-            ),
+        } => Diagnostic::error(format!(
+            "mismatched types for the random choice `{name}` of `{model}`"
+        ))
+        .with_code("E0805")
+        .with_primary(
+            span,
+            format!("the choice `{name}` is {expected} in `{model}`, but the value is {found}"),
+        ),
+        SurgeryError::Ambiguous {
+            name,
+            types: (a, b),
+        } => Diagnostic::error(format!(
+            "the random choice `{name}` has two different types in `{model}`"
+        ))
+        .with_code("E0311")
+        .with_primary(span, format!("`{name}` is {a} in one place and {b} in another"))
+        .with_help(format!(
+            "rename one of them: a choice name has one type in each model, and `{model}` reaches both"
+        )),
     }
 }
 
@@ -907,10 +920,7 @@ impl<'a> Lowerer<'a> {
                 let span = s
                     .edits
                     .iter()
-                    .find(|(e, _, _)| match err {
-                        SurgeryError::UnknownName { name, .. }
-                        | SurgeryError::WrongType { name, .. } => &e.name == name,
-                    })
+                    .find(|(e, _, _)| e.name == err.name())
                     .map(|(_, _, sp)| *sp)
                     .unwrap_or(s.span);
                 self.diags.push(surgery_diagnostic(err, &model, span));

@@ -14,7 +14,7 @@ use tyche_syntax::ast::{
 };
 
 use crate::builtins::{builtin_names, builtin_type};
-use crate::deps::{item_free_names, sccs};
+use crate::deps::{expr_free_names, item_free_names, sccs};
 use crate::suggest::best_match;
 use crate::ty::{Kind, Namer, Subst, Ty, UnifyError};
 use crate::TypeInfo;
@@ -33,8 +33,10 @@ struct Local {
     ty: Ty,
 }
 
+/// A named random choice in some item's code.
 #[derive(Clone, Debug)]
-struct Choice {
+struct ChoiceSite {
+    name: String,
     ty: Ty,
     span: Span,
 }
@@ -67,7 +69,18 @@ pub struct Checker {
     /// that a local binding cannot refer to itself).
     binding: Vec<String>,
     expr_types: Vec<Option<Ty>>,
-    choices: HashMap<String, Choice>,
+    /// The first type seen for each choice name (for [`TypeInfo`]); a
+    /// name's type is per model, so this is no constraint.
+    choices: HashMap<String, Ty>,
+    /// The named choices made in each item's own code (its body and the
+    /// lambdas in it), in source order. A model's choices are those of the
+    /// items it reaches through `item_refs`.
+    item_choices: HashMap<String, Vec<ChoiceSite>>,
+    /// The names each item's code uses (globals among them are the items
+    /// it reaches).
+    item_refs: HashMap<String, Vec<String>>,
+    /// The choices of the item (or REPL expression) being checked so far.
+    current: Vec<ChoiceSite>,
     diags: Vec<Diagnostic>,
 }
 
@@ -100,6 +113,9 @@ impl Checker {
             binding: Vec::new(),
             expr_types: Vec::new(),
             choices: HashMap::new(),
+            item_choices: HashMap::new(),
+            item_refs: HashMap::new(),
+            current: Vec::new(),
             diags: Vec::new(),
         }
     }
@@ -155,7 +171,13 @@ impl Checker {
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                let mut e: Vec<usize> = item_free_names(item)
+                let names = item_free_names(item);
+                if !is_dup[i] {
+                    let mut refs: Vec<String> = names.iter().cloned().collect();
+                    refs.sort_unstable();
+                    self.item_refs.insert(item.name().name.clone(), refs);
+                }
+                let mut e: Vec<usize> = names
                     .iter()
                     .filter_map(|n| owner.get(n.as_str()).copied())
                     .collect();
@@ -178,7 +200,9 @@ impl Checker {
     /// far. Returns its type after defaulting (`None` if it has errors).
     pub fn check_expr(&mut self, e: &Expr) -> (Option<tyche_ir::Type>, Vec<Diagnostic>) {
         self.level += 1;
+        self.current.clear();
         let t = self.infer(e);
+        self.current.clear();
         self.level -= 1;
         let diags = self.finish();
         let t = if diags.iter().any(|d| d.is_error()) {
@@ -205,7 +229,7 @@ impl Checker {
             choice_types: self
                 .choices
                 .iter()
-                .filter_map(|(n, c)| Some((n.clone(), self.s.export(&c.ty)?)))
+                .filter_map(|(n, t)| Some((n.clone(), self.s.export(t)?)))
                 .collect(),
             numeric_vars: self.s.generic_numeric_vars().collect(),
         }
@@ -302,6 +326,7 @@ impl Checker {
         }
         for (k, &i) in comp.iter().enumerate() {
             let t = mono[k].clone();
+            self.current.clear();
             match &items[i] {
                 Item::Fn(f) => {
                     let Ty::Fn(ps, r) = t else {
@@ -337,6 +362,11 @@ impl Checker {
                         self.check(d, &t, &ctx);
                     }
                 }
+            }
+            let found = std::mem::take(&mut self.current);
+            if !is_dup[i] {
+                self.item_choices
+                    .insert(items[i].name().name.clone(), found);
             }
         }
         self.level -= 1;
@@ -979,9 +1009,12 @@ impl Checker {
         }
     }
 
-    /// One name, one type: a choice name used at two types is an error.
+    /// Records a named choice of the item being checked. Within one item
+    /// (its body and its lambdas) a name has one type: every model that
+    /// runs the item would otherwise make the choice at two types. Across
+    /// items a name's type is per model, checked where surgery names it.
     fn record_choice(&mut self, name: &str, t: &Ty, span: Span) {
-        if let Some(prev) = self.choices.get(name).cloned() {
+        if let Some(prev) = self.current.iter().find(|c| c.name == name).cloned() {
             let pt = self.s.instantiate(&prev.ty, self.level);
             if self.s.unify(&pt, t).is_err() {
                 let mut n = Namer::new(&self.s);
@@ -994,19 +1027,19 @@ impl Checker {
                     .with_primary(span, format!("here `{name}` {here}"))
                     .with_secondary(prev.span, format!("but here it {there}"))
                     .with_help(
-                        "a choice name has one type throughout the program; rename one of them",
+                        "a choice name has one type in each model, and every model that runs this code would make both; rename one of them",
                     ),
                 );
             }
-        } else {
-            self.choices.insert(
-                name.to_string(),
-                Choice {
-                    ty: t.clone(),
-                    span,
-                },
-            );
         }
+        self.current.push(ChoiceSite {
+            name: name.to_string(),
+            ty: t.clone(),
+            span,
+        });
+        self.choices
+            .entry(name.to_string())
+            .or_insert_with(|| t.clone());
     }
 
     fn field(&mut self, t: &Expr, n: u32, fspan: Span) -> Ty {
@@ -1152,7 +1185,11 @@ impl Checker {
     }
 
     fn surgery(&mut self, kind: SurgeryKind, m: &Expr, args: &[SurgeryArg]) -> Ty {
+        // The choices a lambda given as the model makes are recorded while
+        // it is inferred; a named model's are those of the items it reaches.
+        let mark = self.current.len();
         let mt = self.infer(m);
+        let own: Vec<ChoiceSite> = self.current[mark..].to_vec();
         let ret = self.fresh();
         let model = Ty::func(vec![], ret.clone());
         let ok = self.expect_shape(
@@ -1162,20 +1199,71 @@ impl Checker {
             "a model (a zero-argument function)",
             &format!("`{}` needs a model", kind.keyword()),
         );
+        let known = self.model_choices(m, own);
+        let model_name = surgery_model_name(m);
         for a in args {
             let vt = self.infer(&a.value);
-            if let Some(c) = self.choices.get(&a.name.name).cloned() {
-                let ct = self.s.instantiate(&c.ty, self.level);
-                let label = format!(
-                    "the random choice `{}` has type `{}`",
-                    a.name.name,
-                    self.show(&ct)
-                );
-                let ctx = Ctx {
-                    label: Some((c.span, label)),
-                    ..Ctx::default()
+            let Some(known) = &known else { continue };
+            let name = &a.name.name;
+            let sites: Vec<&ChoiceSite> = known.iter().filter(|c| &c.name == name).collect();
+            // An unknown name is reported by lowering (E0804), which sees
+            // the code the surgery copies.
+            let Some(first) = sites.first() else { continue };
+            let ct = self.s.instantiate(&first.ty, self.level);
+            let mut conflict = None;
+            for c in &sites[1..] {
+                let t = self.s.instantiate(&c.ty, self.level);
+                let mut scratch = self.s.clone();
+                if scratch.unify(&ct, &t).is_ok() {
+                    self.s = scratch;
+                } else {
+                    conflict = Some((*c, t));
+                    break;
+                }
+            }
+            if let Some((other, ot)) = conflict {
+                // Labelled in source order.
+                let key = |s: Span| (s.file.0, s.start);
+                let ((a1, t1), (a2, t2)) = if key(other.span) < key(first.span) {
+                    ((other, ot), (*first, ct))
+                } else {
+                    ((*first, ct), (other, ot))
                 };
-                self.expect(&a.value, &ct, &vt, &ctx);
+                let mut n = Namer::new(&self.s);
+                let (t1, t2) = (has_type(&mut n, &t1), has_type(&mut n, &t2));
+                self.diags.push(
+                    Diagnostic::error(format!(
+                        "the random choice `{name}` has two different types in {model_name}"
+                    ))
+                    .with_code("E0311")
+                    .with_primary(
+                        a.name.span,
+                        format!("which `{name}` this `{}` edits is ambiguous", kind.keyword()),
+                    )
+                    .with_secondary(a1.span, format!("here `{name}` {t1}"))
+                    .with_secondary(a2.span, format!("and here it {t2}"))
+                    .with_help(format!(
+                        "rename one of them: a choice name has one type in each model, and {model_name} reaches both"
+                    )),
+                );
+                continue;
+            }
+            if let Err(err) = self.s.unify(&ct, &vt) {
+                let shown = self.show(&ct);
+                let ctx = Ctx {
+                    message: Some(format!(
+                        "mismatched types for the random choice `{name}` of {model_name}"
+                    )),
+                    label: Some((
+                        first.span,
+                        format!("the random choice `{name}` has type `{shown}` in {model_name}"),
+                    )),
+                    help: None,
+                };
+                self.mismatch(err, &a.value, &ct, &vt, &ctx);
+                if let Some(d) = self.diags.last_mut() {
+                    d.code = Some("E0805".into());
+                }
             }
         }
         if ok {
@@ -1183,6 +1271,43 @@ impl Checker {
         } else {
             Ty::Error
         }
+    }
+
+    /// The named choices the model of a surgery can make: those of the
+    /// lambda itself (`own`) and of every item it reaches. `None` when the
+    /// model is not statically known (lowering reports that).
+    fn model_choices(&self, m: &Expr, own: Vec<ChoiceSite>) -> Option<Vec<ChoiceSite>> {
+        let mut inner = m;
+        while let ExprKind::Surgery(_, x, _) = &inner.kind {
+            inner = x;
+        }
+        match &inner.kind {
+            ExprKind::Var(n) if self.locals.iter().any(|l| &l.name == n) => return None,
+            ExprKind::Var(n) if !self.globals.contains_key(n) => return None,
+            ExprKind::Var(_) | ExprKind::Lambda(..) => {}
+            _ => return None,
+        }
+        let mut roots: Vec<String> = expr_free_names(inner)
+            .into_iter()
+            .filter(|n| !self.locals.iter().any(|l| &l.name == n))
+            .collect();
+        roots.sort_unstable();
+        // Breadth first from the model, so its own choices come first.
+        let mut queue: std::collections::VecDeque<String> = roots.into();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut out = own;
+        while let Some(n) = queue.pop_front() {
+            if !self.globals.contains_key(&n) || !seen.insert(n.clone()) {
+                continue;
+            }
+            if let Some(cs) = self.item_choices.get(&n) {
+                out.extend(cs.iter().cloned());
+            }
+            if let Some(refs) = self.item_refs.get(&n) {
+                queue.extend(refs.iter().cloned());
+            }
+        }
+        Some(out)
     }
 
     // ----- statements ------------------------------------------------------
@@ -1278,6 +1403,16 @@ impl Checker {
                 self.push_local(name, v);
             }
         }
+    }
+}
+
+/// How diagnostics name the model of a surgery: `` `gauss` `` for a named
+/// one (through nested surgeries), "this lambda" for a lambda.
+fn surgery_model_name(m: &Expr) -> String {
+    match &m.kind {
+        ExprKind::Surgery(_, x, _) => surgery_model_name(x),
+        ExprKind::Var(n) => format!("`{n}`"),
+        _ => "this lambda".to_string(),
     }
 }
 

@@ -27,6 +27,13 @@ pub(crate) fn item_free_names(item: &Item) -> HashSet<String> {
     out
 }
 
+/// Names an expression uses that no binding inside it shadows.
+pub(crate) fn expr_free_names(e: &Expr) -> HashSet<String> {
+    let mut out = HashSet::new();
+    free_names(e, &mut Vec::new(), &mut out);
+    out
+}
+
 /// Scoping here must match the checker's: `let` is not recursive, a `for`
 /// variable and lambda parameters scope over their body only.
 fn free_names(e: &Expr, bound: &mut Vec<String>, out: &mut HashSet<String>) {

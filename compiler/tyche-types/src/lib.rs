@@ -11,9 +11,11 @@
 //! E0303 infinite type, E0304 type annotations needed, E0305 no such tuple
 //! field, E0306 call of a non-function, E0307 operator on a non-number,
 //! E0308 `==` on an incomparable type, E0309 tuple pattern arity, E0310
-//! choice name not a literal, E0311 one choice name at two types, E0312
+//! choice name not a literal, E0311 one choice name at two types (in one
+//! function, or in the model a surgery edits), E0312
 //! cycle among constants, E0313 unknown type name, E0401 unknown name,
-//! E0402 item defined twice, E0403 name bound twice in one pattern.
+//! E0402 item defined twice, E0403 name bound twice in one pattern, E0805
+//! a surgery value of the wrong type for the model's choice.
 
 mod builtins;
 mod check;
@@ -44,7 +46,9 @@ pub struct TypeInfo {
     /// variables are `Type::Var`.
     pub items: HashMap<String, tyche_ir::Type>,
     /// Value type of each named random choice (`let x ~ D;`,
-    /// `sample("x", D)`), by name.
+    /// `sample("x", D)`), by name: the first seen, where models use one
+    /// name at different types (a name's type is per model; surgery
+    /// checks it against the model it edits).
     pub choice_types: HashMap<String, tyche_ir::Type>,
     /// The quantified variables that stand for "`Int` or `Real`" (from
     /// `fn add(a, b) { a + b }`): values of these types are numbers whose

@@ -500,27 +500,32 @@ fn choice_used_with_two_types() {
   │              │                      
   │              but here it has type `Real`
   │
-  = help: a choice name has one type throughout the program; rename one of them
+  = help: a choice name has one type in each model, and every model that runs this code would make both; rename one of them
 
 "#
     );
 }
 
+/// A choice's type is per model: two functions may use one name at two
+/// types; only a surgery of a model that reaches both is ambiguous.
 #[test]
 fn choice_used_with_two_types_across_functions() {
     assert_eq!(
         errors(
-            "fn f(d) { let x ~ d; x + 1 }\nfn g() { let x = sample(\"x\", Bernoulli(0.5)); x }\n"
+            "fn f(d) { let x ~ d; x + 1 }\nfn g() { let x = sample(\"x\", Bernoulli(0.5)); x }\nfn fm() { f(Normal(0, 1)) }\nfn h() { (fm(), g()) }\nfn main() { (do(fm, x = 2), do(g, x = true), do(h, x = true)) }\n"
         ),
-        r#"error[E0311]: the random choice `x` is used with two different types
-  ┌─ test.ppl:2:25
+        r#"error[E0311]: the random choice `x` has two different types in `h`
+  ┌─ test.ppl:5:52
   │
 1 │ fn f(d) { let x ~ d; x + 1 }
-  │               - but here it is a number
+  │               - here `x` is a number
 2 │ fn g() { let x = sample("x", Bernoulli(0.5)); x }
-  │                         ^^^ here `x` has type `Bool`
+  │                         --- and here it has type `Bool`
+  ·
+5 │ fn main() { (do(fm, x = 2), do(g, x = true), do(h, x = true)) }
+  │                                                    ^ which `x` this `do` edits is ambiguous
   │
-  = help: a choice name has one type throughout the program; rename one of them
+  = help: rename one of them: a choice name has one type in each model, and `h` reaches both
 
 "#
     );
@@ -790,11 +795,11 @@ error[E0307]: cannot apply `+` to a value of type `Dist<Real>`
 fn surgery_values_and_models() {
     assert_eq!(
         errors("fn model() { let x ~ Normal(0, 1); x }\nfn main() { (do(model, x = true), do(3, y = 1), condition(model, nothere = true)) }\nfn cf() { counterfactual(|a| a, x = 1.0) }\n"),
-        r#"error[E0301]: mismatched types
+        r#"error[E0805]: mismatched types for the random choice `x` of `model`
   ┌─ test.ppl:2:28
   │
 1 │ fn model() { let x ~ Normal(0, 1); x }
-  │                  - the random choice `x` has type `Real`
+  │                  - the random choice `x` has type `Real` in `model`
 2 │ fn main() { (do(model, x = true), do(3, y = 1), condition(model, nothere = true)) }
   │                            ^^^^ expected `Real`, found `Bool`
 

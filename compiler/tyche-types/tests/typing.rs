@@ -228,6 +228,30 @@ fn dists() { (Exponential(1), StudentT(3, 0, 1), Geometric(0.5), Dirichlet([1, 1
     assert_eq!(c.info.choice_types.len(), 2);
 }
 
+/// A choice's type belongs to the model (issue 16): two models in one file
+/// use `x` at `Bool` and at `Real`, and each surgery's values are typed by
+/// the model it edits (so the literals given for the Gaussian `x` and `y`
+/// are Reals, and `true` is right for the Boolean one).
+#[test]
+fn choice_types_are_per_model() {
+    let c = ok("fn twin() -> Bool { let u ~ Bernoulli(0.2); let x ~ Bernoulli(0.5); x || u }
+fn gauss() -> Real { let z ~ Normal(0, 1); let x ~ Normal(z, 1); let y ~ Normal(2 * x + 3 * z, 1); y }
+fn main() {
+    let a = counterfactual(condition(twin, x = true), x = false);
+    let b = counterfactual(condition(gauss, x = 1, y = 5), x = 0);
+    let c = do(|| { let x ~ Poisson(3.0); x }, x = 2);
+    (a, b, c)
+}");
+    assert_eq!(
+        c.item("main"),
+        "() -> (() -> Bool, () -> Real, () -> Int)"
+    );
+    let lits = c.types_of(|e| matches!(e.kind, ExprKind::Int(1 | 5 | 0 | 2)));
+    // 0 and 1 in `Normal(0, 1)` twice, 2 in `2 * x`, then 1, 5, 0 of the
+    // surgery and 2 of the Poisson choice.
+    assert_eq!(&lits[lits.len() - 4..], ["Real", "Real", "Real", "Int"]);
+}
+
 #[test]
 fn model_surgery() {
     let c = ok("fn model() { let rain ~ Bernoulli(0.3); let x ~ Normal(0, 1); let y ~ Normal(2 * x, 1); (rain, y) }

@@ -38,6 +38,23 @@ pub enum SurgeryError {
         expected: Type,
         found: Type,
     },
+    /// The model makes choices of this name at two types (a name's type
+    /// is per model), so an edit by name is ambiguous.
+    Ambiguous {
+        name: String,
+        types: (Type, Type),
+    },
+}
+
+impl SurgeryError {
+    /// The choice name the error is about.
+    pub fn name(&self) -> &str {
+        match self {
+            SurgeryError::UnknownName { name, .. }
+            | SurgeryError::WrongType { name, .. }
+            | SurgeryError::Ambiguous { name, .. } => name,
+        }
+    }
 }
 
 /// Functions reachable from `root` through direct calls and closures
@@ -65,16 +82,38 @@ pub fn reachable(program: &Program, root: FuncId) -> Vec<FuncId> {
     order
 }
 
-/// The random choices a model can make: name → value type, sorted.
+/// The random choices a model can make: name → value type, sorted (the
+/// first site's type where sites of one name differ: see
+/// [`choice_types`]).
 pub fn choices(program: &Program, root: FuncId) -> BTreeMap<String, Type> {
-    let mut out = BTreeMap::new();
+    choice_types(program, root)
+        .into_iter()
+        .map(|(n, mut ts)| (n, ts.swap_remove(0)))
+        .collect()
+}
+
+/// The random choices a model can make: name → the distinct value types
+/// of its sites, in the order first reached (one type but where two
+/// functions the model reaches use one name at two types; a type with a
+/// variable, from polymorphic code, is listed only when nothing else is).
+pub fn choice_types(program: &Program, root: FuncId) -> BTreeMap<String, Vec<Type>> {
+    let mut out: BTreeMap<String, Vec<Type>> = BTreeMap::new();
     for f in reachable(program, root) {
         for instr in &program.func(f).code {
             if let Instr::Sample { site, .. } | Instr::SampleEdited { site, .. } = instr {
                 let s = program.site(*site);
-                out.entry(program.name(s.name).to_string())
-                    .or_insert_with(|| s.ty.clone());
+                let ts = out.entry(program.name(s.name).to_string()).or_default();
+                if !ts.contains(&s.ty) {
+                    ts.push(s.ty.clone());
+                }
             }
+        }
+    }
+    for ts in out.values_mut() {
+        if ts.iter().any(|t| !has_var(t)) {
+            ts.retain(|t| !has_var(t));
+        } else {
+            ts.truncate(1);
         }
     }
     out
@@ -93,15 +132,19 @@ fn has_var(t: &Type) -> bool {
 /// Checks `edits` against the model rooted at `root`: names must exist
 /// and values (of the given types) must match the choices' types.
 pub fn check(program: &Program, root: FuncId, edits: &[(SurgeryEdit, Type)]) -> Vec<SurgeryError> {
-    let known = choices(program, root);
+    let known = choice_types(program, root);
     let mut errors = Vec::new();
     for (edit, ty) in edits {
-        match known.get(&edit.name) {
-            None => errors.push(SurgeryError::UnknownName {
+        match known.get(&edit.name).map(|ts| ts.as_slice()) {
+            None | Some([]) => errors.push(SurgeryError::UnknownName {
                 name: edit.name.clone(),
                 known: known.keys().cloned().collect(),
             }),
-            Some(expected) if expected != ty && !has_var(expected) && !has_var(ty) => {
+            Some([a, b, ..]) => errors.push(SurgeryError::Ambiguous {
+                name: edit.name.clone(),
+                types: (a.clone(), b.clone()),
+            }),
+            Some([expected]) if expected != ty && !has_var(expected) && !has_var(ty) => {
                 errors.push(SurgeryError::WrongType {
                     name: edit.name.clone(),
                     expected: expected.clone(),
