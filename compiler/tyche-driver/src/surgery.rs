@@ -102,8 +102,7 @@ pub fn apply_cli_surgery(
                     name: edit.name.clone(),
                     types: (a.clone(), b.clone()),
                 };
-                let mut d =
-                    tyche_lower::surgery_diagnostic(&err, &model, tyche_core::Span::DUMMY);
+                let mut d = tyche_lower::surgery_diagnostic(&err, &model, tyche_core::Span::DUMMY);
                 d.labels.clear();
                 diags.push(d.with_note(format!(
                     "in `{flag} {}`: `{}` is {a} in one place and {b} in another",
@@ -112,14 +111,14 @@ pub fn apply_cli_surgery(
                 continue;
             }
             _ => {
-            let err = SurgeryError::UnknownName {
-                name: edit.name.clone(),
-                known: choices.keys().cloned().collect(),
-            };
-            let mut d = tyche_lower::surgery_diagnostic(&err, &model, tyche_core::Span::DUMMY);
-            d.labels.clear();
-            diags.push(d.with_note(format!("in `{flag} {}`", edit.name)));
-            continue;
+                let err = SurgeryError::UnknownName {
+                    name: edit.name.clone(),
+                    known: choices.keys().cloned().collect(),
+                };
+                let mut d = tyche_lower::surgery_diagnostic(&err, &model, tyche_core::Span::DUMMY);
+                d.labels.clear();
+                diags.push(d.with_note(format!("in `{flag} {}`", edit.name)));
+                continue;
             }
         };
         match value_from_json(ty, &edit.value, &edit.name) {

@@ -242,10 +242,7 @@ fn main() {
     let c = do(|| { let x ~ Poisson(3.0); x }, x = 2);
     (a, b, c)
 }");
-    assert_eq!(
-        c.item("main"),
-        "() -> (() -> Bool, () -> Real, () -> Int)"
-    );
+    assert_eq!(c.item("main"), "() -> (() -> Bool, () -> Real, () -> Int)");
     let lits = c.types_of(|e| matches!(e.kind, ExprKind::Int(1 | 5 | 0 | 2)));
     // 0 and 1 in `Normal(0, 1)` twice, 2 in `2 * x`, then 1, 5, 0 of the
     // surgery and 2 of the Poisson choice.

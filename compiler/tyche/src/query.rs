@@ -512,6 +512,26 @@ impl Query {
                 ))
             }
         };
+        // A name's type is per model; one this model makes at two types
+        // cannot be edited by name.
+        let ir = &self.program.inner.compiled.ir;
+        if let Some([t1, t2, ..]) = surgery::choice_types(ir, self.func)
+            .get(&name)
+            .map(|ts| ts.as_slice())
+        {
+            let model = &self.model;
+            let d = Diagnostic::error(format!(
+                "the random choice `{name}` has two different types in `{model}`"
+            ))
+            .with_code("E0311")
+            .with_note(format!(
+                "in `{call}(\"{name}\", …)`: `{name}` is {t1} in one place and {t2} in another"
+            ))
+            .with_help(format!(
+                "rename one of them: a choice name has one type in each model, and `{model}` reaches both"
+            ));
+            return Err(self.program.error(ErrorKind::Surgery, vec![d]));
+        }
         let Some(ty) = self.choices.get(&name).cloned() else {
             let d = self.unknown_choice(&name, call);
             return Err(self.program.error(ErrorKind::Surgery, vec![d]));

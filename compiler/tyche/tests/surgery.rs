@@ -225,3 +225,51 @@ fn rare_addresses_are_accepted_whatever_the_seed() {
         );
     }
 }
+
+/// A choice's name and type belong to its model (issue 16): `x` is a Bool
+/// in `twin` and a Real in `gauss`; each query checks values against its
+/// own model, and a model reaching both cannot edit `x` by name.
+#[test]
+fn choice_types_are_per_model() {
+    let src = "
+        fn twin() -> Bool { let u ~ Bernoulli(0.3); let x ~ Bernoulli(0.5); x || u }
+        fn gauss() -> Real { let z ~ Normal(0, 1); let x ~ Normal(z, 1); let y ~ Normal(2.0 * x + 3.0 * z, 1); y }
+        fn both() -> (Bool, Real) { (twin(), gauss()) }
+    ";
+    let program = Program::from_source("two.ppl", src).unwrap();
+    let twin = program.model("twin").unwrap();
+    let p = twin
+        .clone()
+        .intervene("x", false)
+        .unwrap()
+        .run()
+        .unwrap()
+        .mean()
+        .unwrap();
+    assert!((p - 0.3).abs() < 1e-12, "{p}");
+    assert_eq!(twin.intervene("x", 1.0).unwrap_err().code(), Some("E0805"));
+    let gauss = program.model("gauss").unwrap();
+    let q = gauss
+        .clone()
+        .condition("x", 1.0)
+        .unwrap()
+        .condition("y", 5.0)
+        .unwrap()
+        .counterfactual("x", 0.0)
+        .unwrap()
+        .method(Method::Importance)
+        .particles(200)
+        .seed(3);
+    let y = q.run().unwrap().mean().unwrap();
+    assert!((y - 3.0).abs() < 1e-9, "{y}");
+    assert_eq!(
+        gauss.intervene("x", true).unwrap_err().code(),
+        Some("E0805")
+    );
+    let err = program
+        .model("both")
+        .unwrap()
+        .intervene("x", true)
+        .unwrap_err();
+    assert_eq!(err.code(), Some("E0311"), "{err}");
+}

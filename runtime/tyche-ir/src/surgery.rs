@@ -40,10 +40,7 @@ pub enum SurgeryError {
     },
     /// The model makes choices of this name at two types (a name's type
     /// is per model), so an edit by name is ambiguous.
-    Ambiguous {
-        name: String,
-        types: (Type, Type),
-    },
+    Ambiguous { name: String, types: (Type, Type) },
 }
 
 impl SurgeryError {
@@ -144,13 +141,12 @@ pub fn check(program: &Program, root: FuncId, edits: &[(SurgeryEdit, Type)]) -> 
                 name: edit.name.clone(),
                 types: (a.clone(), b.clone()),
             }),
-            Some([expected]) if expected != ty && !has_var(expected) && !has_var(ty) => {
-                errors.push(SurgeryError::WrongType {
+            Some([expected]) if expected != ty && !has_var(expected) && !has_var(ty) => errors
+                .push(SurgeryError::WrongType {
                     name: edit.name.clone(),
                     expected: expected.clone(),
                     found: ty.clone(),
-                })
-            }
+                }),
             Some(_) => {}
         }
     }
