@@ -74,6 +74,8 @@ pub struct Ctx {
     /// Integer literals above `i64::MAX`: an error unless negated (which
     /// removes the entry, for `-9223372036854775808`).
     overflowed_ints: Vec<(Span, u64)>,
+    /// `y ~ D;` statements, reported once the tree shows what `y` is.
+    pub tildes: Vec<crate::habits::Tilde>,
 }
 
 impl Ctx {
@@ -85,6 +87,7 @@ impl Ctx {
             error_count,
             deep_reported: false,
             overflowed_ints: Vec::new(),
+            tildes: Vec::new(),
         }
     }
 
@@ -354,6 +357,13 @@ impl Ctx {
         }
         let t = TypeExpr::Dist(Box::new(arg.0), self.span(l, r));
         self.ty(t, arg.1 + 1)
+    }
+
+    /// `TARGET ~ DIST;`, a Stan habit: recorded, and dropped from the tree.
+    pub fn tilde_stmt(&mut self, target: Expr, dist: Expr, l: usize, r: usize) {
+        let span = self.span(l, r);
+        self.tildes
+            .push(crate::habits::Tilde::new(&target, &dist, span));
     }
 
     pub fn nested_fn(&mut self, l: usize, r: usize) {

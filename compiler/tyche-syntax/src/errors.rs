@@ -19,6 +19,13 @@ pub struct ErrorContext<'a> {
 }
 
 impl ErrorContext<'_> {
+    /// Whether the token before `offset` is a `return` reported by
+    /// [`return_statements`]: an error right after it is its echo.
+    fn after_return(&self, offset: usize) -> bool {
+        let before = self.toks.partition_point(|t| t.0 < offset);
+        before > 0 && is_return(self, before - 1)
+    }
+
     /// Whether a lexical error precedes `offset` in the same statement: a
     /// syntax error there is most likely its echo (`3 @ 4` leaves `3 4`).
     fn after_lex_error(&self, offset: usize) -> bool {
@@ -75,7 +82,7 @@ pub fn convert(err: &RawParseError, cx: &ErrorContext) -> Option<Diagnostic> {
             token: (l, tok, r),
             expected,
         } => {
-            if *tok == Tok::Error || cx.after_lex_error(*l) {
+            if *tok == Tok::Error || cx.after_lex_error(*l) || cx.after_return(*l) {
                 return None;
             }
             Some(unexpected_token(*l, tok, *r, expected, cx))
@@ -172,6 +179,68 @@ fn unexpected_token(
     d
 }
 
+/// Whether the token at `offset` starts a statement (follows `;`, `{`,
+/// `}` or nothing).
+fn statement_start(cx: &ErrorContext, offset: usize) -> bool {
+    let before = cx.toks.partition_point(|t| t.0 < offset);
+    cx.toks[..before]
+        .iter()
+        .rev()
+        .find(|t| !matches!(t.1, Tok::StartProgram | Tok::StartRepl))
+        .is_none_or(|t| matches!(t.1, Tok::Semi | Tok::LBrace | Tok::RBrace))
+}
+
+/// Whether token `i` is the identifier `return` starting a statement.
+fn is_return(cx: &ErrorContext, i: usize) -> bool {
+    let t = &cx.toks[i];
+    matches!(t.1, Tok::Ident(_)) && &cx.src[t.0..t.2] == "return" && statement_start(cx, t.0)
+}
+
+/// E0212 for every statement that starts with `return` (not a keyword:
+/// `return;` and `return (a, b);` would parse as a variable and a call).
+pub fn return_statements(cx: &ErrorContext) -> Vec<Diagnostic> {
+    (0..cx.toks.len())
+        .filter(|&i| is_return(cx, i))
+        .map(|i| {
+            let (rl, rr) = (cx.toks[i].0, cx.toks[i].2);
+            let value = cx.toks.get(i + 1).map_or(rr, |t| t.0);
+            return_diagnostic(rl, rr, value, cx)
+        })
+        .collect()
+}
+
+/// E0212: `return VALUE;` where the block's final expression is meant.
+/// `rl..rr` is the `return`, `value` where its value starts.
+fn return_diagnostic(rl: usize, rr: usize, value: usize, cx: &ErrorContext) -> Diagnostic {
+    // The value runs to the `;` or `}` that ends the statement.
+    let mut depth = 0i32;
+    let mut end = value;
+    for t in cx.toks.iter().filter(|t| t.0 >= value) {
+        match t.1 {
+            Tok::LParen | Tok::LBracket | Tok::LBrace => depth += 1,
+            Tok::RParen | Tok::RBracket => depth -= 1,
+            Tok::RBrace if depth == 0 => break,
+            Tok::RBrace => depth -= 1,
+            Tok::Semi if depth == 0 => break,
+            _ => {}
+        }
+        end = t.2;
+    }
+    let text = cx.src[value..end].trim();
+    let help = if text.is_empty() {
+        "end the block with its value, without `return` and without `;` (a block without a final expression has value `()`)".to_string()
+    } else if text.contains('\n') || text.chars().count() > 60 {
+        "end the block with the value, without `return` and without `;`".to_string()
+    } else {
+        format!("end the block with `{text}`, without `return` and without `;`")
+    };
+    Diagnostic::error("Tyche has no `return`: a block's value is its final expression")
+        .with_code("E0212")
+        .with_primary(Span::new(cx.file, rl, rr), "not a keyword in Tyche")
+        .with_help(help)
+        .with_note("there is no early return; choose a value with `if c { a } else { b }`")
+}
+
 fn unexpected_eof(location: usize, expected: &[String], cx: &ErrorContext) -> Diagnostic {
     let list = expected_list(expected);
     let end = location.min(cx.src.len());
@@ -219,6 +288,11 @@ fn describe(tok: &Tok, text: &str) -> String {
 fn expected_list(expected: &[String]) -> Vec<String> {
     let mut set: Vec<&str> = expected.iter().map(String::as_str).collect();
     set.retain(|t| !matches!(*t, "LexError" | "StartProgram" | "StartRepl"));
+    // After an expression statement the grammar accepts `~` only to
+    // explain Stan's `y ~ D;` (E0211): not something to suggest.
+    if set.contains(&"\";\"") {
+        set.retain(|t| *t != "\"~\"");
+    }
     let mut tail = Vec::new();
     if set.contains(&"Ident") && set.contains(&"IntLit") && set.contains(&"\"(\"") {
         set.retain(|t| !EXPR_START.contains(t));

@@ -12,7 +12,9 @@
 //!   brackets nested too deeply, E0204 expression nested too deeply, E0205
 //!   bad tuple field, E0206 statement at top level, E0207 one-element tuple,
 //!   E0208 type argument on a type other than `Dist`, E0209 too many syntax
-//!   errors, E0210 nested `fn`.
+//!   errors, E0210 nested `fn`, E0211 `y ~ D;` without `let` (a Stan
+//!   habit: the hint says `observe(D, y);` or `let y ~ D;`), E0212
+//!   `return e;` (the block's final expression is its value).
 //!
 //! Files: `lexer.rs` (tokens), `grammar.lalrpop` (grammar), `build.rs`
 //! (tree construction for the grammar's actions), `limits.rs` (nesting
@@ -22,6 +24,7 @@
 pub mod ast;
 mod build;
 mod errors;
+mod habits;
 mod lexer;
 mod limits;
 mod walk;
@@ -85,11 +88,21 @@ pub fn parse_program(
         items: Vec::new(),
         expr_count: first_expr_id,
     };
-    let (parsed, mut diags) = run(file, src, Tok::StartProgram);
+    let (parsed, mut diags, tildes) = run(file, src, Tok::StartProgram);
     let mut items = match parsed {
         Some(Parsed::Program(items)) => items,
         _ => return (empty, diags),
     };
+    if !tildes.is_empty() {
+        for t in &tildes {
+            let bound = match &t.root {
+                Some(n) => habits::bound_at(&items, n, t.span.start),
+                None => habits::Bound::Unknown,
+            };
+            diags.push(habits::tilde_diagnostic(t, src, bound));
+        }
+        sort(&mut diags);
+    }
     let mut next = first_expr_id;
     let depth = walk::renumber_items(&mut items, &mut next);
     if depth > MAX_EXPR_DEPTH {
@@ -121,7 +134,14 @@ pub fn parse_repl(
     src: &str,
     first_expr_id: u32,
 ) -> (Option<ReplInput>, u32, Vec<Diagnostic>) {
-    let (parsed, diags) = run(file, src, Tok::StartRepl);
+    let (parsed, mut diags, tildes) = run(file, src, Tok::StartRepl);
+    if !tildes.is_empty() {
+        // Earlier inputs may bind the name: offer both readings.
+        for t in &tildes {
+            diags.push(habits::tilde_diagnostic(t, src, habits::Bound::Unknown));
+        }
+        sort(&mut diags);
+    }
     if diags.iter().any(Diagnostic::is_error) {
         return (None, first_expr_id, diags);
     }
@@ -153,10 +173,14 @@ pub fn is_incomplete(diags: &[Diagnostic]) -> bool {
 
 /// Lexes, pre-scans and parses; `None` when nothing could be parsed (too
 /// deep, blank REPL input, or an unrecoverable error).
-fn run(file: FileId, src: &str, start: Tok) -> (Option<Parsed>, Vec<Diagnostic>) {
+fn run(
+    file: FileId,
+    src: &str,
+    start: Tok,
+) -> (Option<Parsed>, Vec<Diagnostic>, Vec<habits::Tilde>) {
     if u32::try_from(src.len()).is_err() {
         let d = Diagnostic::error("source file too large (more than 4 GiB)").with_code("E0107");
-        return (None, vec![d]);
+        return (None, vec![d], Vec::new());
     }
     let (toks, mut diags) = lexer::lex(file, src);
     let scan = match limits::prescan(file, &toks) {
@@ -164,12 +188,12 @@ fn run(file: FileId, src: &str, start: Tok) -> (Option<Parsed>, Vec<Diagnostic>)
         Err(d) => {
             diags.push(d);
             sort(&mut diags);
-            return (None, diags);
+            return (None, diags, Vec::new());
         }
     };
     let repl = start == Tok::StartRepl;
     if repl && toks.is_empty() {
-        return (None, diags);
+        return (None, diags, Vec::new());
     }
 
     let error_count = Rc::new(Cell::new(0usize));
@@ -222,6 +246,7 @@ fn run(file: FileId, src: &str, start: Tok) -> (Option<Parsed>, Vec<Diagnostic>)
         });
     }
     diags.extend(raw.iter().filter_map(|e| errors::convert(e, &cx)));
+    diags.extend(errors::return_statements(&cx));
     diags.append(&mut ctx.diags);
     if capped {
         let at = raw.last().map_or(0, errors::error_offset);
@@ -234,7 +259,7 @@ fn run(file: FileId, src: &str, start: Tok) -> (Option<Parsed>, Vec<Diagnostic>)
         );
     }
     sort(&mut diags);
-    (parsed, diags)
+    (parsed, diags, std::mem::take(&mut ctx.tildes))
 }
 
 /// Diagnostics in source order (stable, so related ones stay together).

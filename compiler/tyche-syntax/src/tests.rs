@@ -1083,3 +1083,47 @@ fn repository_programs_parse() {
         }
     }
 }
+
+/// Stan's `y ~ D;` (E0211): the hint depends on what `y` is where the
+/// statement stands (issue 16).
+#[test]
+fn tilde_without_let_hints_by_binding() {
+    let help = |src: &str| -> Vec<String> {
+        errs(src)
+            .iter()
+            .filter(|d| d.code.as_deref() == Some("E0211"))
+            .map(|d| {
+                d.notes
+                    .iter()
+                    .filter(|n| n.starts_with("help"))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
+            .collect()
+    };
+    // A lambda parameter, a `for` variable and a local are bound; a name
+    // bound only later, or in another function, is not.
+    let src = "fn f(a) {\n  map([1.0], |v| { v ~ Normal(0, 1); v });\n  for i in [1.0] { i ~ Normal(0, 1); }\n  b ~ Normal(0, 1);\n  let b = 2.0;\n  a ~ Normal(0, 1);\n  b\n}\nfn g() { c ~ Normal(0, 1); 1 }\nfn h() { let c = 1.0; c }\n";
+    assert_eq!(
+        help(src),
+        [
+            "help: to condition on the value of `v`, write `observe(Normal(0, 1), v);`",
+            "help: to condition on the value of `i`, write `observe(Normal(0, 1), i);`",
+            "help: to draw a new random choice named `b`, write `let b ~ Normal(0, 1);`",
+            "help: to condition on the value of `a`, write `observe(Normal(0, 1), a);`",
+            "help: to draw a new random choice named `c`, write `let c ~ Normal(0, 1);`",
+        ]
+    );
+    // At the REPL earlier inputs may bind the name: both readings.
+    let (r, _, d) = parse_repl(F, "y ~ Normal(0, 1);", 0);
+    assert!(r.is_none());
+    let notes: Vec<&String> = d[0]
+        .notes
+        .iter()
+        .filter(|n| n.starts_with("help"))
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    // `~` is not offered as an expected token after an expression.
+    assert!(!rendered("fn f() { 1 < 2 < 3 }").contains("`~`"));
+}

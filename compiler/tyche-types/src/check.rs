@@ -426,6 +426,9 @@ impl Checker {
             d = d.with_help(format!(
                 "a local `let` cannot refer to itself; make `{name}` a top-level `fn` to recurse"
             ));
+        } else if name == "return" {
+            d = d
+                .with_help("Tyche has no `return`: a block's value is its final expression; end the block with the value, without `return` and without `;`");
         } else if let Some(s) = best_match(name, cands) {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
