@@ -211,3 +211,67 @@ fn summary_of_missing_or_foreign_files_is_an_error() {
     assert!(r.stderr.contains("x.csv"), "{}", r.stderr);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A model returning a record (issue 16): its summaries, CSV columns, JSON
+/// statistics, diagnostics and plot panels are named by field, sorted by
+/// name (`result.mu`, `result.theta[1]`), never by position.
+#[test]
+fn record_results_are_named_by_field() {
+    let dir = tmp_dir("record");
+    let model = dir.join("record.ppl");
+    std::fs::write(
+        &model,
+        "fn model() -> {theta: [Real], mu: Real} {\n    let mu ~ Normal(0.0, 1.0);\n    let theta = map([1.0, 2.0], |s| { let t ~ Normal(mu, s); t });\n    {theta: theta, mu: mu}\n}\n",
+    )
+    .unwrap();
+    let (csv, svg) = (dir.join("draws.csv"), dir.join("plot.svg"));
+    let m = model.display().to_string();
+    let json = ok(&[
+        "run",
+        &m,
+        "--method",
+        "mh",
+        "--samples",
+        "200",
+        "--chains",
+        "2",
+        "--seed",
+        "3",
+        "--format",
+        "json",
+        "--output",
+        &csv.display().to_string(),
+        "--plot",
+        &svg.display().to_string(),
+    ]);
+    let j: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(j["result"]["type"], "{mu: Real, theta: [Real]}");
+    assert!(j["result"]["mean"]["mu"].is_number(), "{}", j["result"]);
+    assert_eq!(
+        j["result"]["mean"]["theta"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let names: Vec<&str> = j["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|q| q["name"].as_str())
+        .collect();
+    assert!(
+        names.starts_with(&["result.mu", "result.theta[0]", "result.theta[1]"]),
+        "{names:?}"
+    );
+    let header = std::fs::read_to_string(&csv).unwrap();
+    let header = header.lines().next().unwrap();
+    assert!(
+        header.starts_with("chain,draw,log_weight,result.mu,result.theta[0],result.theta[1],mu"),
+        "{header}"
+    );
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    for title in ["result.mu", "result.theta[1]"] {
+        assert!(svg.contains(title), "no panel titled {title}");
+    }
+    let text = ok(&["run", &m, "--method", "importance", "--seed", "3"]);
+    assert!(text.contains("  result.mu: Real\n"), "{text}");
+    assert!(!text.contains("result.0"), "{text}");
+}

@@ -398,6 +398,12 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         warn(io, &diags, &sources);
     }
     let ty = tyche_driver::result_type(&program, func);
+    let mut diagnosis = diagnosis;
+    tyche_report::name_result_quantities(
+        &ty,
+        diagnosis.quantities.iter_mut().map(|q| &mut q.name),
+        &mut diagnosis.warnings,
+    );
     let values: Vec<tyche_vm::Value> = result.draws.iter().map(|d| d.value.clone()).collect();
     let weights: Vec<f64> = result.draws.iter().map(|d| d.log_weight).collect();
     let traces: Vec<Vec<(String, tyche_vm::Value)>> = result
@@ -415,6 +421,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         log_weights: Some(&weights),
         traces: Some(&traces),
         chains: result.mcmc.as_ref().map_or(1, |m| m.chains),
+        result_type: Some(&ty),
     };
     let mut extra = serde_json::Map::new();
     if let Some(stats) = &result.mcmc {

@@ -85,10 +85,13 @@ pub fn parse_data_file(
     }
 }
 
-/// One step into a JSON value: an array element or a tuple component.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One step into a JSON value: an array element or a tuple component, or
+/// a record field.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
     Index(usize),
+    /// A field of a record (a key of a JSON object).
+    Key(String),
 }
 
 /// Converts a JSON value to a value of type `ty`; errors name the path
@@ -199,6 +202,39 @@ fn convert(
             for (i, (t, x)) in ts.iter().zip(xs).enumerate() {
                 steps.push(Step::Index(i));
                 out.push(convert(t, x, &format!("{path}.{i}"), bool_from_01, steps)?);
+                steps.pop();
+            }
+            Value::tuple(out)
+        }
+        (Type::Record(fs), J::Object(m)) => {
+            // The first problem: a missing field, else one it does not have.
+            if let Some((n, t)) = fs.iter().find(|(n, _)| !m.contains_key(n)) {
+                return fail(
+                    format!("`{path}` is missing the field `{n}` ({t}) of {ty}"),
+                    steps,
+                );
+            }
+            if let Some(k) = m.keys().find(|k| !fs.iter().any(|(n, _)| n == *k)) {
+                steps.push(Step::Key(k.clone()));
+                let known: Vec<&str> = fs.iter().map(|(n, _)| n.as_str()).collect();
+                return fail(
+                    format!(
+                        "`{path}` has a field `{k}` that {ty} does not have (its fields are {})",
+                        known.join(", ")
+                    ),
+                    steps,
+                );
+            }
+            let mut out = Vec::with_capacity(fs.len());
+            for (n, t) in fs {
+                steps.push(Step::Key(n.clone()));
+                out.push(convert(
+                    t,
+                    &m[n],
+                    &format!("{path}.{n}"),
+                    bool_from_01,
+                    steps,
+                )?);
                 steps.pop();
             }
             Value::tuple(out)
@@ -503,19 +539,53 @@ pub fn element_span(text: &str, key: &str, steps: &[Step]) -> Option<(usize, usi
     }
     s.i = found?;
     for step in steps {
-        let Step::Index(n) = *step;
         s.ws();
-        if s.b.get(s.i) != Some(&b'[') {
-            return None;
-        }
-        s.i += 1;
-        for _ in 0..n {
-            s.value(&mut none)?;
-            s.ws();
-            if s.b.get(s.i) != Some(&b',') {
-                return None;
+        match step {
+            Step::Index(n) => {
+                if s.b.get(s.i) != Some(&b'[') {
+                    return None;
+                }
+                s.i += 1;
+                for _ in 0..*n {
+                    s.value(&mut none)?;
+                    s.ws();
+                    if s.b.get(s.i) != Some(&b',') {
+                        return None;
+                    }
+                    s.i += 1;
+                }
             }
-            s.i += 1;
+            Step::Key(want) => {
+                if s.b.get(s.i) != Some(&b'{') {
+                    return None;
+                }
+                s.i += 1;
+                let mut at = None;
+                loop {
+                    s.ws();
+                    if s.b.get(s.i) == Some(&b'}') {
+                        break;
+                    }
+                    let k = s.string()?;
+                    s.ws();
+                    if s.b.get(s.i) != Some(&b':') {
+                        return None;
+                    }
+                    s.i += 1;
+                    s.ws();
+                    let here = s.i;
+                    s.value(&mut none)?;
+                    if key_text(&s.b[k.0..k.1]) == *want {
+                        at = Some(here);
+                    }
+                    s.ws();
+                    match *s.b.get(s.i)? {
+                        b',' => s.i += 1,
+                        _ => break,
+                    }
+                }
+                s.i = at?;
+            }
         }
         s.ws();
     }

@@ -650,6 +650,31 @@ impl<'a> Lowerer<'a> {
                 self.emit(Instr::Tuple { dst, elems }, span);
                 dst
             }
+            ExprKind::Record(fs) => {
+                // Evaluated as written (a field may make random choices),
+                // stored as the tuple of the fields sorted by name.
+                let mut regs: Vec<(&str, Reg)> = fs
+                    .iter()
+                    .map(|(n, x)| (n.name.as_str(), self.lower(x)))
+                    .collect();
+                regs.sort_by(|a, b| a.0.cmp(b.0));
+                let elems = regs.into_iter().map(|(_, r)| r).collect();
+                let dst = self.reg();
+                self.emit(Instr::Tuple { dst, elems }, span);
+                dst
+            }
+            ExprKind::Member(r, n) => {
+                let field = match self.expr_type(r) {
+                    Some(Type::Record(fs)) => fs.iter().position(|(x, _)| *x == n.name),
+                    _ => None,
+                }
+                .expect("the checker gave the receiver a record type with this field")
+                    as u32;
+                let tuple = self.lower(r);
+                let dst = self.reg();
+                self.emit(Instr::Field { dst, tuple, field }, span);
+                dst
+            }
             ExprKind::Index(a, i) => {
                 let (array, index) = (self.lower(a), self.lower(i));
                 let dst = self.reg();

@@ -82,7 +82,10 @@ fn walk(e: &Expr, bound: &mut Vec<String>, out: &mut Vec<String>, seen: &mut Has
         ExprKind::Array(xs) | ExprKind::Tuple(xs) => {
             xs.iter().for_each(|a| walk(a, bound, out, seen))
         }
-        ExprKind::Field(a, _, _) | ExprKind::Unary(_, a) => walk(a, bound, out, seen),
+        ExprKind::Field(a, _, _) | ExprKind::Member(a, _) | ExprKind::Unary(_, a) => {
+            walk(a, bound, out, seen)
+        }
+        ExprKind::Record(fs) => fs.iter().for_each(|(_, e)| walk(e, bound, out, seen)),
         ExprKind::Surgery(_, m, args) => {
             walk(m, bound, out, seen);
             args.iter().for_each(|a| walk(&a.value, bound, out, seen));

@@ -90,6 +90,8 @@ pub enum TypeExpr {
     Fn(Vec<TypeExpr>, Box<TypeExpr>, Span),
     /// `Dist<T>`
     Dist(Box<TypeExpr>, Span),
+    /// `{mu: Real, tau: Real}` (fields as written; at least one).
+    Record(Vec<(Ident, TypeExpr)>, Span),
 }
 
 impl TypeExpr {
@@ -100,7 +102,8 @@ impl TypeExpr {
             | TypeExpr::Array(_, s)
             | TypeExpr::Tuple(_, s)
             | TypeExpr::Fn(_, _, s)
-            | TypeExpr::Dist(_, s) => *s,
+            | TypeExpr::Dist(_, s)
+            | TypeExpr::Record(_, s) => *s,
         }
     }
 }
@@ -212,6 +215,10 @@ pub enum ExprKind {
     Index(Box<Expr>, Box<Expr>),
     /// `t.0`
     Field(Box<Expr>, u32, Span),
+    /// `{mu: e, tau: e}`, fields as written (at least one).
+    Record(Vec<(Ident, Expr)>),
+    /// `r.mu`
+    Member(Box<Expr>, Ident),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     Unary(UnOp, Box<Expr>),
     /// `do(...)`, `condition(model, ...)`, `counterfactual(...)`.

@@ -342,6 +342,37 @@ impl Ctx {
         self.ty(t, elem.1 + 1)
     }
 
+    /// `{a: T, b: U}`: a record type; a field named twice is E0213.
+    pub fn record_type(&mut self, fields: Vec<(Ident, Ty)>, l: usize, r: usize) -> Ty {
+        self.distinct_fields(fields.iter().map(|(n, _)| n));
+        let depth = fields.iter().map(|(_, t)| t.1).max().unwrap_or(0) + 1;
+        let fs = fields.into_iter().map(|(n, t)| (n, t.0)).collect();
+        let t = TypeExpr::Record(fs, self.span(l, r));
+        self.ty(t, depth)
+    }
+
+    /// `{a: e, b: e}`: a record; a field named twice is E0213.
+    pub fn record(&mut self, fields: Vec<(Ident, Expr)>, l: usize, r: usize) -> Expr {
+        self.distinct_fields(fields.iter().map(|(n, _)| n));
+        self.mk(ExprKind::Record(fields), l, r)
+    }
+
+    fn distinct_fields<'a>(&mut self, names: impl Iterator<Item = &'a Ident>) {
+        let mut seen: Vec<&Ident> = Vec::new();
+        for n in names {
+            if let Some(first) = seen.iter().find(|s| s.name == n.name) {
+                self.diags.push(
+                    Diagnostic::error(format!("the field `{}` is given twice", n.name))
+                        .with_code("E0213")
+                        .with_primary(n.span, "given again here")
+                        .with_secondary(first.span, "first given here"),
+                );
+            } else {
+                seen.push(n);
+            }
+        }
+    }
+
     /// `Name<T>`: only `Dist` takes a type argument.
     pub fn generic_type(&mut self, name: Ident, arg: Ty, l: usize, r: usize) -> Ty {
         if name.name != "Dist" {
@@ -496,7 +527,11 @@ fn max_child_depth(kind: &ExprKind) -> u32 {
         | ExprKind::Range(a, b)
         | ExprKind::Index(a, b)
         | ExprKind::Binary(_, a, b) => d(a).max(d(b)),
-        ExprKind::Lambda(_, b) | ExprKind::Field(b, _, _) | ExprKind::Unary(_, b) => d(b),
+        ExprKind::Lambda(_, b)
+        | ExprKind::Field(b, _, _)
+        | ExprKind::Member(b, _)
+        | ExprKind::Unary(_, b) => d(b),
+        ExprKind::Record(fs) => fs.iter().map(|(_, e)| d(e)).max().unwrap_or(0),
         ExprKind::Call(f, args) => d(f).max(ds(args)),
         ExprKind::Array(es) | ExprKind::Tuple(es) => ds(es),
         ExprKind::Surgery(_, m, args) => {

@@ -27,7 +27,7 @@ impl Tilde {
         let mut e = target;
         loop {
             match &e.kind {
-                ExprKind::Index(a, _) | ExprKind::Field(a, _, _) => e = a,
+                ExprKind::Index(a, _) | ExprKind::Field(a, _, _) | ExprKind::Member(a, _) => e = a,
                 _ => break,
             }
         }
@@ -143,7 +143,10 @@ fn binders<'a>(e: &'a Expr, out: &mut Vec<(&'a str, Span)>) {
             binders(a, out);
             binders(b, out);
         }
-        ExprKind::Field(a, _, _) | ExprKind::Unary(_, a) => binders(a, out),
+        ExprKind::Field(a, _, _) | ExprKind::Member(a, _) | ExprKind::Unary(_, a) => {
+            binders(a, out)
+        }
+        ExprKind::Record(fs) => fs.iter().for_each(|(_, e)| binders(e, out)),
         ExprKind::Call(f, args) => {
             binders(f, out);
             args.iter().for_each(|a| binders(a, out));

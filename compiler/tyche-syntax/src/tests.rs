@@ -62,6 +62,14 @@ fn sexpr(e: &Expr) -> String {
             }
             s + ")"
         }
+        ExprKind::Record(fs) => format!(
+            "{{{}}}",
+            fs.iter()
+                .map(|(n, e)| format!("{}: {}", n.name, sexpr(e)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        ExprKind::Member(a, n) => format!("(. {} {})", sexpr(a), n.name),
         ExprKind::Error => "<error>".into(),
     }
 }
@@ -90,6 +98,13 @@ fn ty(t: &TypeExpr) -> String {
             )
         }
         TypeExpr::Dist(t, _) => format!("Dist<{}>", ty(t)),
+        TypeExpr::Record(fs, _) => format!(
+            "{{{}}}",
+            fs.iter()
+                .map(|(n, t)| format!("{}: {}", n.name, ty(t)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -1126,4 +1141,37 @@ fn tilde_without_let_hints_by_binding() {
     assert_eq!(notes.len(), 2, "{notes:?}");
     // `~` is not offered as an expected token after an expression.
     assert!(!rendered("fn f() { 1 < 2 < 3 }").contains("`~`"));
+}
+
+/// Records (issue 16): literals told from blocks by `name:`, field access,
+/// record types, and a field given twice.
+#[test]
+fn records() {
+    let src = "fn f(p: {mu: Real, tau: Real}) -> {a: Real, b: [Int]} { let r = {mu: 1.0, tau: p.tau}; {a: r.mu, b: [1]} }\nfn g() { { let x = 1; x } }\n";
+    let (prog, d) = parse_program(F, src, 0);
+    assert!(d.is_empty(), "{}", show(src, &d));
+    let Item::Fn(f) = &prog.items[0] else {
+        panic!()
+    };
+    assert!(matches!(f.params[0].ty, Some(TypeExpr::Record(ref fs, _)) if fs.len() == 2));
+    assert!(matches!(f.ret, Some(TypeExpr::Record(..))));
+    let ExprKind::Block(stmts, Some(tail)) = &f.body.kind else {
+        panic!()
+    };
+    assert!(matches!(tail.kind, ExprKind::Record(ref fs) if fs[0].0.name == "a"));
+    let Stmt::Let { value, .. } = &stmts[0] else {
+        panic!()
+    };
+    let ExprKind::Record(fs) = &value.kind else {
+        panic!()
+    };
+    assert!(matches!(fs[1].1.kind, ExprKind::Member(_, ref n) if n.name == "tau"));
+    let Item::Fn(g) = &prog.items[1] else {
+        panic!()
+    };
+    let ExprKind::Block(_, Some(tail)) = &g.body.kind else {
+        panic!()
+    };
+    assert!(matches!(tail.kind, ExprKind::Block(..)));
+    assert!(rendered("fn f() { {a: 1, a: 2} }").contains("E0213"));
 }

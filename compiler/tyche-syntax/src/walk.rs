@@ -44,7 +44,11 @@ fn children_mut(kind: &mut ExprKind) -> Vec<&mut Expr> {
             out.push(a);
             out.push(b);
         }
-        ExprKind::Lambda(_, b) | ExprKind::Field(b, _, _) | ExprKind::Unary(_, b) => out.push(b),
+        ExprKind::Lambda(_, b)
+        | ExprKind::Field(b, _, _)
+        | ExprKind::Member(b, _)
+        | ExprKind::Unary(_, b) => out.push(b),
+        ExprKind::Record(fs) => out.extend(fs.iter_mut().map(|(_, e)| e)),
         ExprKind::Call(f, args) => {
             out.push(f);
             out.extend(args.iter_mut());

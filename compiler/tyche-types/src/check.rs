@@ -523,6 +523,11 @@ impl Checker {
             TypeExpr::Array(e, _) => Ty::array(self.convert(e)),
             TypeExpr::Dist(e, _) => Ty::dist(self.convert(e)),
             TypeExpr::Tuple(ts, _) => Ty::Tuple(ts.iter().map(|t| self.convert(t)).collect()),
+            TypeExpr::Record(fs, _) => Ty::record(
+                fs.iter()
+                    .map(|(n, t)| (n.name.clone(), self.convert(t)))
+                    .collect(),
+            ),
             TypeExpr::Fn(ps, r, _) => {
                 let ps = ps.iter().map(|t| self.convert(t)).collect();
                 Ty::func(ps, self.convert(r))
@@ -839,6 +844,15 @@ impl Checker {
                 }
             }
             ExprKind::Field(t, n, fspan) => self.field(t, *n, *fspan),
+            ExprKind::Record(fs) => {
+                // Fields are evaluated as written; the type sorts them.
+                let fields = fs
+                    .iter()
+                    .map(|(n, x)| (n.name.clone(), self.infer(x)))
+                    .collect();
+                Ty::record(fields)
+            }
+            ExprKind::Member(r, n) => self.member(r, n),
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r),
             ExprKind::Unary(UnOp::Not, x) => {
                 self.check(x, &Ty::Bool, &Ctx::default());
@@ -1082,6 +1096,49 @@ impl Checker {
                         .with_code("E0305")
                         .with_primary(fspan, "unknown field")
                         .with_secondary(t.span, format!("this {has}, not a tuple")),
+                );
+                Ty::Error
+            }
+        }
+    }
+
+    /// `r.name` on a record.
+    fn member(&mut self, r: &Expr, n: &Ident) -> Ty {
+        let rt = self.infer(r);
+        match self.s.resolve(&rt) {
+            Ty::Record(ns, ts) => match ns.iter().position(|x| *x == n.name) {
+                Some(i) => ts[i].clone(),
+                None => {
+                    let shown = self.show(&rt);
+                    let mut d =
+                        Diagnostic::error(format!("no field `{}` on type `{shown}`", n.name))
+                            .with_code("E0305")
+                            .with_primary(n.span, "unknown field");
+                    if let Some(b) = best_match(&n.name, ns.iter().map(|s| s.as_str())) {
+                        d = d.with_help(format!("did you mean `{b}`?"));
+                    }
+                    self.diags.push(d);
+                    Ty::Error
+                }
+            },
+            Ty::Error => Ty::Error,
+            Ty::Var(v) if self.s.var_info(v).is_some_and(|(k, _)| k != Kind::Num) => {
+                self.diags.push(
+                    Diagnostic::error("type annotations needed")
+                        .with_code("E0304")
+                        .with_primary(r.span, format!("the type of this value must be known here to access field `.{}`", n.name))
+                        .with_help("annotate the record's type where it is bound, e.g. `|p: {mu: Real}| p.mu`"),
+                );
+                Ty::Error
+            }
+            _ => {
+                let mut namer = Namer::new(&self.s);
+                let (shown, has) = (a_value_of(&mut namer, &rt), has_type(&mut namer, &rt));
+                self.diags.push(
+                    Diagnostic::error(format!("no field `{}` on {shown}", n.name))
+                        .with_code("E0305")
+                        .with_primary(n.span, "unknown field")
+                        .with_secondary(r.span, format!("this {has}, not a record")),
                 );
                 Ty::Error
             }
@@ -1477,6 +1534,7 @@ fn same_head(a: &Ty, b: &Ty) -> bool {
     match (a, b) {
         (Ty::Fn(p, _), Ty::Fn(q, _)) => p.len() == q.len(),
         (Ty::Tuple(p), Ty::Tuple(q)) => p.len() == q.len(),
+        (Ty::Record(m, _), Ty::Record(n, _)) => m == n,
         _ => std::mem::discriminant(a) == std::mem::discriminant(b),
     }
 }
@@ -1495,6 +1553,11 @@ fn import_type(s: &mut Subst, t: &tyche_ir::Type, vars: &mut HashMap<u32, Ty>) -
         Type::Array(e) => Ty::array(import_type(s, e, vars)),
         Type::Dist(e) => Ty::dist(import_type(s, e, vars)),
         Type::Tuple(ts) => Ty::Tuple(ts.iter().map(|t| import_type(s, t, vars)).collect()),
+        Type::Record(fs) => Ty::record(
+            fs.iter()
+                .map(|(n, t)| (n.clone(), import_type(s, t, vars)))
+                .collect(),
+        ),
         Type::Fn(ps, r) => {
             let ps = ps.iter().map(|t| import_type(s, t, vars)).collect();
             Ty::func(ps, import_type(s, r, vars))

@@ -103,7 +103,10 @@ fn free_names(e: &Expr, bound: &mut Vec<String>, out: &mut HashSet<String>) {
         ExprKind::Array(es) | ExprKind::Tuple(es) => {
             es.iter().for_each(|a| free_names(a, bound, out))
         }
-        ExprKind::Field(e, _, _) | ExprKind::Unary(_, e) => free_names(e, bound, out),
+        ExprKind::Field(e, _, _) | ExprKind::Member(e, _) | ExprKind::Unary(_, e) => {
+            free_names(e, bound, out)
+        }
+        ExprKind::Record(fs) => fs.iter().for_each(|(_, e)| free_names(e, bound, out)),
         ExprKind::Surgery(_, m, args) => {
             free_names(m, bound, out);
             args.iter().for_each(|a| free_names(&a.value, bound, out));

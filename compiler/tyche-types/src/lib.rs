@@ -99,6 +99,11 @@ pub fn display_type(t: &tyche_ir::Type, numeric: &HashSet<u32>) -> String {
             Type::Array(e) => Type::array(rename(e, map)),
             Type::Dist(e) => Type::dist(rename(e, map)),
             Type::Tuple(ts) => Type::Tuple(ts.iter().map(|t| rename(t, map)).collect()),
+            Type::Record(fs) => Type::Record(
+                fs.iter()
+                    .map(|(n, t)| (n.clone(), rename(t, map)))
+                    .collect(),
+            ),
             Type::Fn(ps, r) => {
                 let ps = ps.iter().map(|t| rename(t, map)).collect();
                 Type::func(ps, rename(r, map))

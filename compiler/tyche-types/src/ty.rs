@@ -30,12 +30,21 @@ pub(crate) enum Ty {
     Tuple(Rc<[Ty]>),
     Fn(Rc<[Ty]>, Rc<Ty>),
     Dist(Rc<Ty>),
+    /// A record: field names sorted, and their types in that order (the
+    /// run-time layout is the tuple of the field values in that order).
+    Record(Rc<[String]>, Rc<[Ty]>),
     /// The type of an expression already diagnosed as wrong: unifies with
     /// anything, so one mistake produces one message.
     Error,
 }
 
 impl Ty {
+    /// A record from fields in any order (sorted here; names distinct).
+    pub(crate) fn record(mut fields: Vec<(String, Ty)>) -> Ty {
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        let (ns, ts): (Vec<String>, Vec<Ty>) = fields.into_iter().unzip();
+        Ty::Record(ns.into(), ts.into())
+    }
     pub(crate) fn array(t: Ty) -> Ty {
         Ty::Array(Rc::new(t))
     }
@@ -111,6 +120,7 @@ impl Subst {
             Ty::Array(e) => Ty::array(self.zonk(&e)),
             Ty::Dist(e) => Ty::dist(self.zonk(&e)),
             Ty::Tuple(ts) => Ty::Tuple(ts.iter().map(|t| self.zonk(t)).collect()),
+            Ty::Record(ns, ts) => Ty::Record(ns, ts.iter().map(|t| self.zonk(t)).collect()),
             Ty::Fn(ps, r) => Ty::func(ps.iter().map(|t| self.zonk(t)).collect(), self.zonk(&r)),
             t => t,
         }
@@ -141,6 +151,12 @@ impl Subst {
             | (Ty::Method, Ty::Method) => Ok(()),
             (Ty::Array(x), Ty::Array(y)) | (Ty::Dist(x), Ty::Dist(y)) => self.unify(x, y),
             (Ty::Tuple(xs), Ty::Tuple(ys)) if xs.len() == ys.len() => {
+                for (x, y) in xs.iter().zip(ys.iter()) {
+                    self.unify(x, y)?;
+                }
+                Ok(())
+            }
+            (Ty::Record(m, xs), Ty::Record(n, ys)) if m == n => {
                 for (x, y) in xs.iter().zip(ys.iter()) {
                     self.unify(x, y)?;
                 }
@@ -186,7 +202,7 @@ impl Subst {
         match self.resolve(t) {
             Ty::Var(w) => w == v,
             Ty::Array(e) | Ty::Dist(e) => self.occurs(v, &e),
-            Ty::Tuple(ts) => ts.iter().any(|t| self.occurs(v, t)),
+            Ty::Tuple(ts) | Ty::Record(_, ts) => ts.iter().any(|t| self.occurs(v, t)),
             Ty::Fn(ps, r) => ps.iter().any(|t| self.occurs(v, t)) || self.occurs(v, &r),
             _ => false,
         }
@@ -198,7 +214,7 @@ impl Subst {
         match self.resolve(t) {
             Ty::Fn(..) | Ty::Dist(_) | Ty::Method => false,
             Ty::Array(e) => self.comparable(&e),
-            Ty::Tuple(ts) => ts.iter().all(|t| self.comparable(t)),
+            Ty::Tuple(ts) | Ty::Record(_, ts) => ts.iter().all(|t| self.comparable(t)),
             _ => true,
         }
     }
@@ -214,7 +230,7 @@ impl Subst {
                 }
             }
             Ty::Array(e) | Ty::Dist(e) => self.raise_kind(&e, k),
-            Ty::Tuple(ts) => ts.iter().for_each(|t| self.raise_kind(t, k)),
+            Ty::Tuple(ts) | Ty::Record(_, ts) => ts.iter().for_each(|t| self.raise_kind(t, k)),
             Ty::Fn(ps, r) => {
                 ps.iter().for_each(|t| self.raise_kind(t, k));
                 self.raise_kind(&r, k)
@@ -234,7 +250,7 @@ impl Subst {
                 }
             }
             Ty::Array(e) | Ty::Dist(e) => self.lower_level(&e, level),
-            Ty::Tuple(ts) => ts.iter().for_each(|t| self.lower_level(t, level)),
+            Ty::Tuple(ts) | Ty::Record(_, ts) => ts.iter().for_each(|t| self.lower_level(t, level)),
             Ty::Fn(ps, r) => {
                 ps.iter().for_each(|t| self.lower_level(t, level));
                 self.lower_level(&r, level)
@@ -267,7 +283,9 @@ impl Subst {
         match self.resolve(t) {
             Ty::Var(v) if inside => out.push(v),
             Ty::Array(e) | Ty::Dist(e) => self.param_vars(&e, inside, out),
-            Ty::Tuple(ts) => ts.iter().for_each(|t| self.param_vars(t, inside, out)),
+            Ty::Tuple(ts) | Ty::Record(_, ts) => {
+                ts.iter().for_each(|t| self.param_vars(t, inside, out))
+            }
             Ty::Fn(ps, r) => {
                 ps.iter().for_each(|t| self.param_vars(t, true, out));
                 self.param_vars(&r, inside, out)
@@ -293,7 +311,7 @@ impl Subst {
                 }
             }
             Ty::Array(e) | Ty::Dist(e) => self.generalize_walk(&e, level, in_params),
-            Ty::Tuple(ts) => ts
+            Ty::Tuple(ts) | Ty::Record(_, ts) => ts
                 .iter()
                 .for_each(|t| self.generalize_walk(t, level, in_params)),
             Ty::Fn(ps, r) => {
@@ -328,6 +346,9 @@ impl Subst {
             Ty::Array(e) => Ty::array(self.inst(&e, level, map)),
             Ty::Dist(e) => Ty::dist(self.inst(&e, level, map)),
             Ty::Tuple(ts) => Ty::Tuple(ts.iter().map(|t| self.inst(t, level, map)).collect()),
+            Ty::Record(ns, ts) => {
+                Ty::Record(ns, ts.iter().map(|t| self.inst(t, level, map)).collect())
+            }
             Ty::Fn(ps, r) => {
                 let ps = ps.iter().map(|t| self.inst(t, level, map)).collect();
                 Ty::func(ps, self.inst(&r, level, map))
@@ -382,6 +403,12 @@ impl Subst {
             Ty::Array(e) => Type::array(self.export(&e)?),
             Ty::Dist(e) => Type::dist(self.export(&e)?),
             Ty::Tuple(ts) => Type::Tuple(ts.iter().map(|t| self.export(t)).collect::<Option<_>>()?),
+            Ty::Record(ns, ts) => Type::Record(
+                ns.iter()
+                    .zip(ts.iter())
+                    .map(|(n, t)| Some((n.clone(), self.export(t)?)))
+                    .collect::<Option<_>>()?,
+            ),
             Ty::Fn(ps, r) => Type::func(
                 ps.iter().map(|t| self.export(t)).collect::<Option<_>>()?,
                 self.export(&r)?,
@@ -447,6 +474,18 @@ impl<'s> Namer<'s> {
                 out.push('(');
                 self.list(&ts, out);
                 out.push(')');
+            }
+            Ty::Record(ns, ts) => {
+                out.push('{');
+                for (i, (n, t)) in ns.iter().zip(ts.iter()).enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(n);
+                    out.push_str(": ");
+                    self.write(t, out);
+                }
+                out.push('}');
             }
             Ty::Fn(ps, r) => {
                 out.push('(');

@@ -349,3 +349,15 @@ fn builtin_names_are_complete() {
         assert!(names.contains(&n), "{n}");
     }
 }
+
+/// Records (issue 16): literals, field access, annotations in any field
+/// order (fields are sorted), and polymorphism through them.
+#[test]
+fn records() {
+    let c = ok("fn mk(a, b) { {tau: b, mu: a} }
+fn get(r: {tau: Real, mu: Real}) -> Real { r.mu + r.tau }
+fn main() { let r = mk(1.0, 2.0); (get(r), mk(true, 3).tau, {x: [1]}) }");
+    assert_eq!(c.item("mk"), "('a, 'b) -> {mu: 'a, tau: 'b}");
+    assert_eq!(c.item("get"), "({mu: Real, tau: Real}) -> Real");
+    assert_eq!(c.item("main"), "() -> (Real, Int, {x: [Int]})");
+}

@@ -18,6 +18,10 @@ pub enum Type {
     Method,
     /// A type variable, printed `'a`, `'b`, …
     Var(u32),
+    /// `{mu: Real, tau: Real}`: fields sorted by name. At run time a record
+    /// is a `Value::Tuple` of its fields in this order (`Field` reads one),
+    /// so only the front end, data binding and output naming see names.
+    Record(Vec<(String, Type)>),
 }
 
 impl Type {
@@ -29,6 +33,14 @@ impl Type {
     }
     pub fn func(params: Vec<Type>, ret: Type) -> Type {
         Type::Fn(params, Box::new(ret))
+    }
+    /// The component types of a tuple or record, in run-time order.
+    pub fn components(&self) -> Option<Vec<&Type>> {
+        match self {
+            Type::Tuple(ts) => Some(ts.iter().collect()),
+            Type::Record(fs) => Some(fs.iter().map(|(_, t)| t).collect()),
+            _ => None,
+        }
     }
 }
 
@@ -62,6 +74,16 @@ impl fmt::Display for Type {
                 write!(f, ") -> {r}")
             }
             Type::Dist(t) => write!(f, "Dist<{t}>"),
+            Type::Record(fs) => {
+                write!(f, "{{")?;
+                for (i, (n, t)) in fs.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{n}: {t}")?;
+                }
+                write!(f, "}}")
+            }
             Type::Method => write!(f, "Method"),
             Type::Var(n) => {
                 let letter = (b'a' + (n % 26) as u8) as char;

@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
+use tyche_ir::Type;
 use tyche_vm::Value;
 
 use crate::Draws;
@@ -41,7 +42,7 @@ impl<'v> DrawTable<'v> {
         let mut cells = Vec::new();
         for v in draws.values {
             cells.clear();
-            flatten("result".into(), v, &mut cells);
+            flatten_typed("result".into(), v, draws.result_type, &mut cells);
             cells.iter().for_each(|(name, _)| result_cols.add(name));
         }
         for trace in traces {
@@ -57,7 +58,7 @@ impl<'v> DrawTable<'v> {
         for (i, v) in draws.values.iter().enumerate() {
             let mut row = vec![None; width];
             cells.clear();
-            flatten("result".into(), v, &mut cells);
+            flatten_typed("result".into(), v, draws.result_type, &mut cells);
             for (name, v) in &cells {
                 row[result_cols.index[name]] = Some(*v);
             }
@@ -141,6 +142,32 @@ pub(crate) fn flatten<'v>(name: String, v: &'v Value, out: &mut Vec<(String, &'v
             .enumerate()
             .for_each(|(i, x)| flatten(format!("{name}.{i}"), x, out)),
         _ => out.push((name, v)),
+    }
+}
+
+/// [`flatten`] following a type where one is known: a record's fields are
+/// named (`result.mu`, `result.theta[3]`), at any depth.
+fn flatten_typed<'v>(
+    name: String,
+    v: &'v Value,
+    ty: Option<&Type>,
+    out: &mut Vec<(String, &'v Value)>,
+) {
+    match (v, ty) {
+        (Value::Tuple(xs), Some(Type::Record(fs))) if xs.len() == fs.len() => xs
+            .iter()
+            .zip(fs)
+            .for_each(|(x, (f, t))| flatten_typed(format!("{name}.{f}"), x, Some(t), out)),
+        (Value::Tuple(xs), Some(Type::Tuple(ts))) if xs.len() == ts.len() => xs
+            .iter()
+            .zip(ts)
+            .enumerate()
+            .for_each(|(i, (x, t))| flatten_typed(format!("{name}.{i}"), x, Some(t), out)),
+        (Value::Array(xs), Some(Type::Array(t))) => xs
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| flatten_typed(format!("{name}[{i}]"), x, Some(t), out)),
+        _ => flatten(name, v, out),
     }
 }
 

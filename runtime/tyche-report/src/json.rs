@@ -97,7 +97,7 @@ fn result_json(ty: &Type, summary: &Summary) -> J {
         r.insert("message".into(), J::from("no draw has positive weight"));
         return J::Object(r);
     }
-    let stats = Stats::of(summary);
+    let stats = Stats::of(summary, ty);
     if stats.has_numbers() {
         r.insert("mean".into(), stats.map(&|n, _| J::from(n.mean)));
         r.insert("sd".into(), stats.map(&|n, _| J::from(n.sd)));
@@ -153,11 +153,13 @@ impl Kind {
 enum Stats {
     Leaf(NumberSummary, Kind),
     Node(Vec<Stats>),
+    /// A record: one statistic per field, as a JSON object.
+    Fields(Vec<(String, Stats)>),
     None,
 }
 
 impl Stats {
-    fn of(s: &Summary) -> Stats {
+    fn of(s: &Summary, ty: &Type) -> Stats {
         match s {
             Summary::Number(n) => Stats::Leaf(n.clone(), Kind::Real),
             Summary::Table(t) => {
@@ -168,8 +170,24 @@ impl Stats {
                 };
                 table_stats(t).map_or(Stats::None, |n| Stats::Leaf(n, kind))
             }
-            Summary::Array(xs) | Summary::Tuple(xs) => {
-                Stats::Node(xs.iter().map(Stats::of).collect())
+            Summary::Tuple(xs) => match ty {
+                Type::Record(fs) if fs.len() == xs.len() => Stats::Fields(
+                    fs.iter()
+                        .zip(xs)
+                        .map(|((n, t), x)| (n.clone(), Stats::of(x, t)))
+                        .collect(),
+                ),
+                Type::Tuple(ts) if ts.len() == xs.len() => {
+                    Stats::Node(ts.iter().zip(xs).map(|(t, x)| Stats::of(x, t)).collect())
+                }
+                _ => Stats::Node(xs.iter().map(|x| Stats::of(x, &Type::Var(0))).collect()),
+            },
+            Summary::Array(xs) => {
+                let elem = match ty {
+                    Type::Array(e) => (**e).clone(),
+                    _ => Type::Var(0),
+                };
+                Stats::Node(xs.iter().map(|x| Stats::of(x, &elem)).collect())
             }
             Summary::Unit | Summary::Opaque | Summary::Empty => Stats::None,
         }
@@ -181,6 +199,7 @@ impl Stats {
         match self {
             Stats::Leaf(..) => true,
             Stats::Node(xs) => xs.is_empty() || xs.iter().any(Stats::has_numbers),
+            Stats::Fields(fs) => fs.iter().any(|(_, x)| x.has_numbers()),
             Stats::None => false,
         }
     }
@@ -190,6 +209,7 @@ impl Stats {
         match self {
             Stats::Leaf(n, k) => f(n, *k),
             Stats::Node(xs) => J::Array(xs.iter().map(|x| x.map(f)).collect()),
+            Stats::Fields(fs) => J::Object(fs.iter().map(|(n, x)| (n.clone(), x.map(f))).collect()),
             Stats::None => J::Null,
         }
     }

@@ -56,6 +56,9 @@ pub struct Draws<'a> {
     /// draws in iteration order, `values.len() / chains` per chain (MCMC);
     /// 1 for methods without chains.
     pub chains: usize,
+    /// The result's type, where known: a record's columns are then named
+    /// by its fields (`result.mu`, `result.theta[3]`) instead of positions.
+    pub result_type: Option<&'a tyche_ir::Type>,
 }
 
 impl<'a> Draws<'a> {
@@ -66,6 +69,7 @@ impl<'a> Draws<'a> {
             log_weights: None,
             traces: None,
             chains: 1,
+            result_type: None,
         }
     }
 
@@ -76,6 +80,15 @@ impl<'a> Draws<'a> {
             log_weights: Some(log_weights),
             traces: None,
             chains: 1,
+            result_type: None,
+        }
+    }
+
+    /// The same draws, with the result's type (for column names).
+    pub fn with_result_type(self, ty: &'a tyche_ir::Type) -> Draws<'a> {
+        Draws {
+            result_type: Some(ty),
+            ..self
         }
     }
 
@@ -130,4 +143,84 @@ pub struct RunInfo {
     /// `particles`, `samples`, …), added to the JSON object as they are and
     /// shown in the text header. They never replace a contract key.
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `result.0[3]` as the result's type names it: a record's components by
+/// field (`result.mu[3]`). A path that does not fit the type is returned
+/// unchanged.
+pub fn name_result_path(path: &str, ty: &tyche_ir::Type) -> String {
+    use tyche_ir::Type;
+    let Some(mut rest) = path.strip_prefix("result") else {
+        return path.to_string();
+    };
+    let mut out = String::from("result");
+    let mut ty = ty;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('[') {
+            let Some(end) = r.find(']') else {
+                return path.to_string();
+            };
+            let Type::Array(e) = ty else {
+                return path.to_string();
+            };
+            out.push_str(&rest[..end + 2]);
+            rest = &r[end + 1..];
+            ty = e;
+        } else if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            let Ok(k) = r[..end].parse::<usize>() else {
+                return path.to_string();
+            };
+            match ty {
+                Type::Tuple(ts) if k < ts.len() => {
+                    out.push_str(&format!(".{k}"));
+                    ty = &ts[k];
+                }
+                Type::Record(fs) if k < fs.len() => {
+                    out.push('.');
+                    out.push_str(&fs[k].0);
+                    ty = &fs[k].1;
+                }
+                _ => return path.to_string(),
+            }
+            rest = &r[end..];
+        } else {
+            return path.to_string();
+        }
+    }
+    out
+}
+
+/// Renames the run diagnostics' quantities (and their mentions in the
+/// warnings) with [`name_result_path`].
+pub fn name_result_quantities<'q>(
+    ty: &tyche_ir::Type,
+    names: impl Iterator<Item = &'q mut String>,
+    warnings: &mut [String],
+) {
+    for name in names {
+        let new = name_result_path(name, ty);
+        if new != *name {
+            for w in warnings.iter_mut() {
+                // Whole names only: `result.1` is not part of `result.10`.
+                let mut out = String::new();
+                let mut rest = w.as_str();
+                while let Some(i) = rest.find(name.as_str()) {
+                    let after = &rest[i + name.len()..];
+                    out.push_str(&rest[..i]);
+                    if after
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '[' || c == '.')
+                    {
+                        out.push_str(name);
+                    } else {
+                        out.push_str(&new);
+                    }
+                    rest = after;
+                }
+                out.push_str(rest);
+                *w = out;
+            }
+            *name = new;
+        }
+    }
 }

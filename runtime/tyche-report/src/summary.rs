@@ -231,6 +231,12 @@ fn summarize_at(ty: &Type, vals: &[&Value], w: &[f64]) -> Summary {
                     .collect(),
             )
         }
+        // WIP (records): summarised as the tuple of their fields, unnamed.
+        Type::Record(fs) => summarize_at(
+            &Type::Tuple(fs.iter().map(|(_, t)| t.clone()).collect()),
+            vals,
+            w,
+        ),
         // Unresolved type: go by the shape of the first value.
         Type::Var(_) => summarize_at(&shape_of(vals[0]), vals, w),
         Type::Fn(..) | Type::Dist(_) | Type::Method => Summary::Opaque,

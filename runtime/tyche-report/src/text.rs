@@ -215,7 +215,7 @@ impl Renderer<'_> {
             Summary::Tuple(xs) => {
                 for (i, x) in xs.iter().enumerate() {
                     let t = component(ty, i);
-                    let p = format!("{path}.{i}");
+                    let p = format!("{path}.{}", component_label(ty, i));
                     self.line(indent, &format!("{p}: {t}"));
                     self.render(x, &t, &p, indent + 2);
                 }
@@ -437,7 +437,10 @@ fn collect_leaves<'s>(
                 let (l, t) = if is_array {
                     (format!("{label}[{i}]"), element(ty))
                 } else {
-                    (format!("{label}.{i}"), component(ty, i))
+                    (
+                        format!("{label}.{}", component_label(ty, i)),
+                        component(ty, i),
+                    )
                 };
                 total += collect_leaves(x, &t, l, out);
             }
@@ -462,7 +465,16 @@ fn element(ty: &Type) -> Type {
 fn component(ty: &Type, i: usize) -> Type {
     match ty {
         Type::Tuple(ts) => ts.get(i).cloned().unwrap_or(Type::Var(0)),
+        Type::Record(fs) => fs.get(i).map_or(Type::Var(0), |(_, t)| t.clone()),
         _ => Type::Var(0),
+    }
+}
+
+/// A component's name after `.`: a record's field name, else its position.
+fn component_label(ty: &Type, i: usize) -> String {
+    match ty {
+        Type::Record(fs) => fs.get(i).map_or_else(|| i.to_string(), |(n, _)| n.clone()),
+        _ => i.to_string(),
     }
 }
 

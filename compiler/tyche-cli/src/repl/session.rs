@@ -334,7 +334,7 @@ impl Session {
                         DistValue::Posterior(p) => show::posterior(p, elem, &ty_text),
                         DistValue::Prim(_) => format!("{} : {ty_text}\n", show::value(&value)),
                     },
-                    _ => format!("{} : {ty_text}\n", show::value(&value)),
+                    _ => format!("{} : {ty_text}\n", show::typed_value(&value, &ty)),
                 };
                 let _ = write!(io.out, "{text}");
             }
@@ -369,7 +369,13 @@ impl Session {
                 format!("{name} : {ty}   (no value yet: it reads data without a value)")
             }
             Item::Let { .. } => match global {
-                Some(v) => format!("{name} = {} : {ty}", show::value(v)),
+                Some(v) => {
+                    let shown = match compiled.types.items.get(name) {
+                        Some(t) => show::typed_value(v, t),
+                        None => show::value(v),
+                    };
+                    format!("{name} = {shown} : {ty}")
+                }
                 None => format!("{name} : {ty}"),
             },
             Item::Data { default, .. } => {

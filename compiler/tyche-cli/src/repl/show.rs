@@ -19,6 +19,61 @@ pub(crate) fn value(v: &Value) -> String {
     out
 }
 
+/// [`value`] following the value's type: a record (a tuple at run time)
+/// prints as `{mu: 1.0, tau: 2.0}`, at any depth.
+pub(crate) fn typed_value(v: &Value, ty: &Type) -> String {
+    let mut out = String::new();
+    write_typed(&mut out, v, ty);
+    out
+}
+
+fn write_typed(out: &mut String, v: &Value, ty: &Type) {
+    match (v, ty) {
+        (Value::Tuple(xs), Type::Record(fs)) if xs.len() == fs.len() => {
+            out.push('{');
+            for (i, (x, (n, t))) in xs.iter().zip(fs).enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(n);
+                out.push_str(": ");
+                write_typed(out, x, t);
+            }
+            out.push('}');
+        }
+        (Value::Tuple(xs), Type::Tuple(ts)) if xs.len() == ts.len() => {
+            out.push('(');
+            for (i, (x, t)) in xs.iter().zip(ts).enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_typed(out, x, t);
+            }
+            out.push(')');
+        }
+        (Value::Array(xs), Type::Array(t)) if xs.len() <= MAX_ELEMS && has_record(t) => {
+            out.push('[');
+            for (i, x) in xs.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_typed(out, x, t);
+            }
+            out.push(']');
+        }
+        _ => write_value(out, v),
+    }
+}
+
+fn has_record(t: &Type) -> bool {
+    match t {
+        Type::Record(_) => true,
+        Type::Array(e) => has_record(e),
+        Type::Tuple(ts) => ts.iter().any(has_record),
+        _ => false,
+    }
+}
+
 fn write_value(out: &mut String, v: &Value) {
     match v {
         Value::Str(s) => write_str_literal(out, s),

@@ -45,6 +45,8 @@ impl Ty {
             Type::Unit => Ty::Unit,
             Type::Array(e) => Ty::Array(Box::new(Ty::from_ir(e))),
             Type::Tuple(ts) => Ty::Tuple(ts.iter().map(Ty::from_ir).collect()),
+            // A record is the tuple of its fields (sorted by name) at run time.
+            Type::Record(fs) => Ty::Tuple(fs.iter().map(|(_, t)| Ty::from_ir(t)).collect()),
             Type::Fn(ps, r) => Ty::Fn(
                 ps.iter().map(Ty::from_ir).collect(),
                 Box::new(Ty::from_ir(r)),
