@@ -885,12 +885,19 @@ impl Query {
             .map_err(|d| self.program.error(ErrorKind::Run, vec![d]))?;
         self.check_reached(&program, &globals, func)?;
         let model = tyche_infer::Model::for_function(Arc::clone(&program), globals, func);
-        let mut opts = opts;
-        opts.stop = self.timeout.map(tyche_infer::Stop::after);
-        let result = tyche_jit::infer(&model, &mut opts, self.method.is_none(), self.backend)
-            .map_err(|d| self.program.error(ErrorKind::Run, vec![d]))?;
+        let progress = opts.progress.clone();
+        let run = tyche_engine::run(tyche_engine::Spec {
+            model: &model,
+            method: self.method,
+            options: opts,
+            backend: self.backend,
+            timeout: self.timeout,
+            cancel: None,
+            progress,
+        })
+        .map_err(|d| self.program.error(ErrorKind::Run, vec![d]))?;
         let ty = tyche_driver::result_type(&program, func);
-        Ok(Posterior::new(result, &program, ty, &self.model, opts.seed))
+        Ok(Posterior::new(run, &program, ty, &self.model))
     }
 
     /// Edits of an address (`z[7]`) that no run of the model reaches

@@ -194,8 +194,11 @@ pub fn run_population(
     run_population_with(ctx, model, pop, cfg, seed, None, None)
 }
 
-/// [`run_population`], reporting each step to `progress` (total unknown).
-fn run_population_with(
+/// [`run_population`], reporting each step to `progress` (total unknown)
+/// and ending with `stop`'s error once it is raised (checked before every
+/// step and every particle's advance, so a cancellation of a large
+/// population returns within a fraction of a step).
+pub(crate) fn run_population_with(
     ctx: &Ctx,
     model: &Model,
     mut pop: Population<Particle>,
@@ -217,6 +220,7 @@ fn run_population_with(
             if *lw == f64::NEG_INFINITY || p.is_done() {
                 return Ok(());
             }
+            crate::limits::check(stop)?;
             let mut rng = step_seed.child(j as u64).rng();
             if let Step::Weighted { log_weight, .. } = p.advance(&mut Prior, &mut rng, ctx)? {
                 *lw += log_weight;
@@ -249,6 +253,7 @@ fn run_population_with(
             if cfg.rejuvenate > 0 {
                 let move_seed = seed.stream(Purpose::Move, step);
                 par::for_each_mut(&mut pop.particles, |j, p| {
+                    crate::limits::check(stop)?;
                     let mut rng = move_seed.child(j as u64).rng();
                     if let Some(moved) =
                         move_particle(ctx, model, p, cfg.rejuvenate, cfg.proposal, &mut rng)?
