@@ -648,6 +648,20 @@ impl Query {
         self
     }
 
+    /// NUTS and HMC: warm-up iterations per chain (step size and metric
+    /// adaptation; not kept), as `tyche run --warmup` (default 1000).
+    ///
+    /// ```
+    /// let program = tyche::Program::from_source("m.ppl", "fn model() -> Real { let x ~ Normal(0, 1); x }")?;
+    /// let posterior = program.model("model")?.method(tyche::Method::Nuts).warmup(100).samples(50).run()?;
+    /// assert_eq!(posterior.draws().len(), 4 * 50);
+    /// # Ok::<(), tyche::Error>(())
+    /// ```
+    pub fn warmup(mut self, n: usize) -> Query {
+        self.opts.warmup = n;
+        self
+    }
+
     /// Keep every `n`-th MCMC state (1, the default, keeps all).
     ///
     /// ```
