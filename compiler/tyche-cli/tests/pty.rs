@@ -130,6 +130,26 @@ fn piped_errors_set_the_exit_status() {
     assert!(!stderr.contains('\u{1b}'), "no colour when piped: {stderr}");
 }
 
+/// The process whose environment holds `entry`.
+#[cfg(target_os = "linux")]
+fn tagged_process(entry: &str) -> i32 {
+    for _ in 0..100 {
+        for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+                continue;
+            };
+            let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+                continue;
+            };
+            if env.split(|&b| b == 0).any(|v| v == entry.as_bytes()) {
+                return pid;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("no process with {entry} in its environment");
+}
+
 /// The resident memory of process `pid` in bytes (Linux: `VmRSS` of
 /// `/proc/PID/status`).
 #[cfg(target_os = "linux")]
@@ -151,14 +171,18 @@ fn rss(pid: i32) -> u64 {
 #[test]
 fn ctrl_c_cancels_a_long_infer() {
     use std::time::{Duration, Instant};
-    let mut p = match rexpect::session::spawn_command(tyche(), Some(TIMEOUT_MS)) {
+    // Tagged, to find its process id in /proc (rexpect does not say it).
+    let tag = format!("ctrl-c-{}", std::process::id());
+    let mut cmd = tyche();
+    cmd.env("TYCHE_PTY_TEST_TAG", &tag);
+    let mut p = match rexpect::session::spawn_command(cmd, Some(TIMEOUT_MS)) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("skipping the PTY test: cannot open a pseudo-terminal ({e})");
             return;
         }
     };
-    let pid = p.process.child_pid.as_raw();
+    let pid = tagged_process(&format!("TYCHE_PTY_TEST_TAG={tag}"));
     let step = |what: &str, r: Result<String, rexpect::error::Error>| {
         if let Err(e) = r {
             panic!("{what}: {e}");
@@ -224,6 +248,13 @@ fn ctrl_c_cancels_a_long_infer() {
             now >> 20,
             before >> 20,
             peak >> 20
+        );
+        eprintln!(
+            "{backend}: prompt back {took:?} after Ctrl-C; RSS {} MiB before, {} MiB at the \
+             interrupt, {} MiB after",
+            before >> 20,
+            peak >> 20,
+            now >> 20
         );
         // The session goes on.
         send(&mut p, "1 + 1\r");

@@ -80,7 +80,7 @@ fn estimate(
         observations: prefix.observations,
         result: None,
     };
-    let mut pop = Population::new(vec![particle; cfg.particles]);
+    let mut pop = Population::new(crate::smc::copies(particle, cfg.particles, stop)?);
     pop.add_log_evidence(prefix.log_likelihood);
     let out = run_population_with(ctx, model, pop, cfg, Seed(rng.next_u64()), None, stop)?;
     let log_z = out.population.log_evidence();

@@ -103,7 +103,7 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
     }
     let mut start = Particle::new(model.start()?);
     start.trace = cfg.start_trace();
-    let pop = Population::new(vec![start; cfg.particles]);
+    let pop = Population::new(copies(start, cfg.particles, opts.stop.as_ref())?);
     let out = run_population_with(
         ctx,
         model,
@@ -125,6 +125,26 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
         mcmc: None,
         backend: crate::Backend::Interpreter,
     })
+}
+
+/// `n` copies of `start` (as `vec![start; n]`), checking `stop` as they
+/// are made: a million particles take a noticeable time to copy.
+pub(crate) fn copies<T: Clone>(
+    start: T,
+    n: usize,
+    stop: Option<&crate::Stop>,
+) -> Result<Vec<T>, Diagnostic> {
+    let mut v = Vec::with_capacity(n);
+    for i in 1..n {
+        if i % 4096 == 0 {
+            crate::limits::check(stop)?;
+        }
+        v.push(start.clone());
+    }
+    if n > 0 {
+        v.push(start);
+    }
+    Ok(v)
 }
 
 /// When to resample, and which effective sample size a run reports: the

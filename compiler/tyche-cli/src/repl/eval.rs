@@ -127,8 +127,11 @@ pub(crate) fn cancellable<T: Send + 'static>(
                 if flag.swap(false, Ordering::SeqCst) {
                     cancel.cancel();
                     // The job's result (its cancellation error) is dropped
-                    // here, with everything it held.
-                    let _ = rx.recv_timeout(GRACE);
+                    // here; what it held was freed as it returned, and is
+                    // given back to the system.
+                    if rx.recv_timeout(GRACE).is_ok() {
+                        super::trim::release_free_memory();
+                    }
                     return Finished::Interrupted;
                 }
             }
