@@ -209,6 +209,8 @@ struct Walk<'a> {
     record: bool,
     /// Checked at every complete path and every branch point.
     stop: Option<&'a crate::Stop>,
+    /// Told the number of complete paths every 4096 (total unknown).
+    progress: Option<&'a crate::Progress>,
 }
 
 pub(crate) fn enumerate(
@@ -226,6 +228,7 @@ pub(crate) fn enumerate(
         // paths are recorded by a second, interpreted walk below.
         record: opts.enumerate_paths && native.is_none(),
         stop: opts.stop.as_ref(),
+        progress: opts.progress.as_ref(),
     };
     let (mut results, backend) = match walk.split_and_walk(model, native) {
         Err(Abort::Interpret) => {
@@ -286,8 +289,12 @@ impl Walk<'_> {
     /// Counts a complete path; an error once there are too many.
     fn count_path(&self) -> Result<(), Diagnostic> {
         crate::limits::check(self.stop)?;
-        if self.paths.fetch_add(1, Ordering::Relaxed) >= MAX_PATHS {
+        let counted = self.paths.fetch_add(1, Ordering::Relaxed);
+        if counted >= MAX_PATHS {
             return Err(too_many_paths());
+        }
+        if let Some(p) = self.progress.filter(|_| (counted + 1) % 4096 == 0) {
+            p.report(counted as u64 + 1, 0);
         }
         Ok(())
     }
