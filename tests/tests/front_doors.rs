@@ -79,8 +79,8 @@ fn repl(path: &Path) -> String {
 }
 
 fn embedding(path: &Path) -> String {
-    let program = tyche::Program::from_file(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let program =
+        tyche::Program::from_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut query = program
         .model("model")
         .unwrap()
@@ -140,7 +140,7 @@ fn built(path: &Path) -> String {
     parse("the built executable", &String::from_utf8_lossy(&o.stdout))
 }
 
-/// The newest `libtyche_cli*.a` beside this test binary or one directory
+/// The newest `libtyche_rt*.a` (the executables' runtime library) beside this test binary or one directory
 /// up (as `tests/tests/build.rs` finds it).
 #[cfg(target_os = "linux")]
 fn runtime_lib() -> PathBuf {
@@ -150,7 +150,7 @@ fn runtime_lib() -> PathBuf {
     for dir in [deps, deps.parent().unwrap_or(deps)] {
         for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with("libtyche_cli") && name.ends_with(".a") {
+            if name.starts_with("libtyche_rt") && name.ends_with(".a") {
                 if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
                     found.push((t, e.path()));
                 }
@@ -158,7 +158,10 @@ fn runtime_lib() -> PathBuf {
         }
     }
     found.sort();
-    found.pop().map(|(_, p)| p).expect("a libtyche_cli*.a built with this test")
+    found
+        .pop()
+        .map(|(_, p)| p)
+        .expect("a libtyche_rt*.a built with this test (tyche-tests depends on tyche-rt)")
 }
 
 /// Every key path where two JSON values differ.

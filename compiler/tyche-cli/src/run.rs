@@ -585,7 +585,10 @@ pub(crate) fn addresses_are_static(
 
 /// Checks `--output` and `--plot` before the run and creates their
 /// temporary files (see [`crate::guard`]).
-pub(crate) fn prepare_outputs(args: &RunArgs, embedded: bool) -> Result<crate::guard::Outputs, String> {
+pub(crate) fn prepare_outputs(
+    args: &RunArgs,
+    embedded: bool,
+) -> Result<crate::guard::Outputs, String> {
     let mut outputs: Vec<(&str, &std::path::Path)> = Vec::new();
     if let Some(p) = &args.output {
         outputs.push(("--output", p));

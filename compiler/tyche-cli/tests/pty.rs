@@ -191,7 +191,9 @@ fn ctrl_c_cancels_a_long_infer() {
     step("banner", p.exp_string("tyche> "));
     // A state-space model: 40 observation steps, each one a pass over
     // every particle.
-    let ys: Vec<String> = (0..40).map(|i| format!("{:.1}", (i % 7) as f64 / 10.0)).collect();
+    let ys: Vec<String> = (0..40)
+        .map(|i| format!("{:.1}", (i % 7) as f64 / 10.0))
+        .collect();
     send(
         &mut p,
         &format!(

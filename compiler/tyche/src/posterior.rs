@@ -177,7 +177,12 @@ pub struct Posterior {
 }
 
 impl Posterior {
-    pub(crate) fn new(run: tyche_engine::Run, program: &IrProgram, ty: Type, model: &str) -> Posterior {
+    pub(crate) fn new(
+        run: tyche_engine::Run,
+        program: &IrProgram,
+        ty: Type,
+        model: &str,
+    ) -> Posterior {
         let info = run.info(model);
         let seed = run.options.seed;
         let warnings = run.diagnosis.warnings;
@@ -229,7 +234,10 @@ impl Posterior {
     /// # Ok::<(), tyche::Error>(())
     /// ```
     pub fn method_reason(&self) -> Option<&str> {
-        self.info.extra.get("method_reason").and_then(|r| r.as_str())
+        self.info
+            .extra
+            .get("method_reason")
+            .and_then(|r| r.as_str())
     }
 
     /// What the method's own diagnostics doubt (R-hat, ESS, divergences,

@@ -24,7 +24,7 @@
 mod choice;
 
 pub use choice::{Choice, NoGradient, NotExact};
-pub use tyche_infer::{Stop, Progress};
+pub use tyche_infer::{Progress, Stop};
 pub use tyche_jit::BackendRequest as Backend;
 
 use std::sync::Arc;
@@ -285,10 +285,8 @@ fn choose_sampler(
     let gradient = match (func, backend) {
         (_, Backend::Interpreter) => Err(NoGradient::InterpreterAsked),
         (None, _) => Err(NoGradient::NotAPlainFunction),
-        (Some(f), _) => {
-            tyche_jit::gradient::GradientModel::new(&model.program, &model.globals, f)
-                .map_err(|e| NoGradient::NotTraceable(e.reason))
-        }
+        (Some(f), _) => tyche_jit::gradient::GradientModel::new(&model.program, &model.globals, f)
+            .map_err(|e| NoGradient::NotTraceable(e.reason)),
     };
     match gradient {
         Ok(g) => {

@@ -48,7 +48,10 @@ fn continuous_static_models_get_nuts_and_why() {
     }
     assert_eq!(run.method(), Method::Nuts);
     assert_eq!(run.backend(), "jit");
-    assert!(run.reason().unwrap().starts_with("nuts: every choice is continuous"));
+    assert!(run
+        .reason()
+        .unwrap()
+        .starts_with("nuts: every choice is continuous"));
 }
 
 #[test]

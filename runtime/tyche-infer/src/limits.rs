@@ -60,7 +60,12 @@ impl Stop {
             .spawn(move || {
                 std::thread::sleep(limit);
                 if let Some(f) = flag.upgrade() {
-                    let _ = f.compare_exchange(RUNNING, TIMED_OUT, Ordering::Relaxed, Ordering::Relaxed);
+                    let _ = f.compare_exchange(
+                        RUNNING,
+                        TIMED_OUT,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
                 }
             });
         stop
@@ -73,16 +78,16 @@ impl Stop {
 
     /// Raises the stop now, as its time limit would.
     pub fn raise(&self) {
-        let _ = self
-            .state
-            .compare_exchange(RUNNING, TIMED_OUT, Ordering::Relaxed, Ordering::Relaxed);
+        let _ =
+            self.state
+                .compare_exchange(RUNNING, TIMED_OUT, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     /// Cancels the run: the loops end at their next check with E0773.
     pub fn cancel(&self) {
-        let _ = self
-            .state
-            .compare_exchange(RUNNING, CANCELLED, Ordering::Relaxed, Ordering::Relaxed);
+        let _ =
+            self.state
+                .compare_exchange(RUNNING, CANCELLED, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     /// Whether the stop was raised by [`cancel`](Stop::cancel).

@@ -621,8 +621,16 @@ impl Session {
         }
         let ty = tyche_driver::result_type(&program, root);
         let info = ran.info(surgery_text(&model, &self.edits));
-        if crate::run::report_run(io, args, &ran, &program, &ty, info.clone(), started, outputs)
-            != 0
+        if crate::run::report_run(
+            io,
+            args,
+            &ran,
+            &program,
+            &ty,
+            info.clone(),
+            started,
+            outputs,
+        ) != 0
         {
             self.errors += 1;
         }

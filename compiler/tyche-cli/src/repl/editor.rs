@@ -167,10 +167,7 @@ pub(crate) fn complete(helper: &ReplHelper, line: &str, pos: usize) -> (usize, V
         let word_start = before.rfind(' ').map_or(0, |i| i + 1);
         let word = &before[word_start..];
         return match command {
-            ":infer" if word.starts_with('-') => (
-                word_start,
-                matching(infer_options(), word),
-            ),
+            ":infer" if word.starts_with('-') => (word_start, matching(infer_options(), word)),
             ":infer" if before[..word_start].trim_end().ends_with("--method") => {
                 let methods = [
                     "enumerate",
