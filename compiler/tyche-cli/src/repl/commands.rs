@@ -39,7 +39,7 @@ pub(crate) const COMMANDS: &[(&str, &str, &str)] = &[
     ),
     (
         ":infer",
-        " [OPTIONS] [MODEL]",
+        " [--method M] [OPTIONS] [MODEL]",
         "run inference on MODEL (default `model`); `tyche run`'s options (`:infer --help`)",
     ),
     (
