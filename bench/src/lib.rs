@@ -1,6 +1,6 @@
 //! Shared pieces of Tyche's benchmark binaries (`bench_check`, `bench_infer`):
 //! running a `.ppl` model in-process exactly as `tyche run` does (compile,
-//! bind data, evaluate globals, pick `model`, [`tyche_infer::infer`]) but
+//! bind data, evaluate globals, pick `model`, [`tyche_engine::run`]) but
 //! with only the inference call timed; medians; and the synthetic data
 //! sets, generated from fixed seeds so every run benchmarks the same data.
 //!
@@ -61,32 +61,30 @@ pub fn prepare_file(file: &str, data: &Json) -> Result<Model, String> {
     prepare(&path.display().to_string(), &read(&path)?, data)
 }
 
-static BACKEND: std::sync::OnceLock<tyche_jit::BackendRequest> = std::sync::OnceLock::new();
+static BACKEND: std::sync::OnceLock<tyche_engine::Backend> = std::sync::OnceLock::new();
 
 /// Sets the backend [`timed_infer`] uses (once; the default is `Auto`,
 /// as for `tyche run`).
-pub fn set_backend(b: tyche_jit::BackendRequest) {
+pub fn set_backend(b: tyche_engine::Backend) {
     let _ = BACKEND.set(b);
 }
 
 /// Runs inference once; returns the wall time of the `infer` call alone,
 /// in seconds, and its result. Errors are the diagnostic's message.
 ///
-/// The timed region includes compiling the model for the backend
-/// (extraction and code generation), as `tyche run` does before
-/// inference.
+/// The timed region is the run pipeline's: compiling the model for the
+/// backend (extraction and code generation), inference and the run's
+/// diagnosis, as in `tyche run`.
 pub fn timed_infer(model: &Model, opts: &Options) -> Result<(f64, InferResult), String> {
     let msg = |d: tyche_core::Diagnostic| {
         format!("{}: {}", d.code.as_deref().unwrap_or("error"), d.message)
     };
     let t0 = Instant::now();
-    let mut opts = opts.clone();
-    if let tyche_vm::Value::Closure(c) = &model.entry {
-        let backend = BACKEND.get().copied().unwrap_or_default();
-        tyche_jit::prepare(&model.program, &model.globals, c.func, &mut opts, backend)
-            .map_err(msg)?;
-    }
-    let r = tyche_infer::infer(model, &opts).map_err(msg)?;
+    let backend = BACKEND.get().copied().unwrap_or_default();
+    let spec = tyche_engine::Spec::new(model, opts.clone())
+        .method(Some(opts.method))
+        .backend(backend);
+    let r = tyche_engine::run(spec).map_err(msg)?.result;
     Ok((t0.elapsed().as_secs_f64(), r))
 }
 

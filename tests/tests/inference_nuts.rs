@@ -23,7 +23,7 @@ fn nuts(
     samples: usize,
     seed: u64,
 ) -> tyche_infer::InferResult {
-    let mut opts = Options {
+    let opts = Options {
         method: Method::Nuts,
         chains,
         warmup,
@@ -32,7 +32,7 @@ fn nuts(
         traces: false,
         ..Options::default()
     };
-    tyche_jit::run(m, &mut opts, false, tyche_jit::BackendRequest::Auto)
+    tyche_engine::run(tyche_engine::Spec::new(m, opts).method(Some(Method::Nuts)))
         .unwrap_or_else(|d| panic!("nuts failed: {}", d.message))
         .result
 }

@@ -56,9 +56,9 @@ fn parse_args() -> Result<Args, String> {
             }
             "--only" => a.only = value()?.split(',').map(str::to_string).collect(),
             "--backend" => tyche_bench::set_backend(match value()?.as_str() {
-                "interp" => tyche_jit::BackendRequest::Interpreter,
-                "jit" => tyche_jit::BackendRequest::Jit,
-                "auto" => tyche_jit::BackendRequest::Auto,
+                "interp" => tyche_engine::Backend::Interpreter,
+                "jit" => tyche_engine::Backend::Jit,
+                "auto" => tyche_engine::Backend::Auto,
                 other => return Err(format!("--backend: unknown backend {other}")),
             }),
             "--skip" => a.skip = value()?.split(',').map(str::to_string).collect(),

@@ -45,12 +45,12 @@ pub enum BackendArg {
     Auto,
 }
 
-impl From<BackendArg> for tyche_jit::BackendRequest {
-    fn from(b: BackendArg) -> tyche_jit::BackendRequest {
+impl From<BackendArg> for tyche_engine::Backend {
+    fn from(b: BackendArg) -> tyche_engine::Backend {
         match b {
-            BackendArg::Interp => tyche_jit::BackendRequest::Interpreter,
-            BackendArg::Jit => tyche_jit::BackendRequest::Jit,
-            BackendArg::Auto => tyche_jit::BackendRequest::Auto,
+            BackendArg::Interp => tyche_engine::Backend::Interpreter,
+            BackendArg::Jit => tyche_engine::Backend::Jit,
+            BackendArg::Auto => tyche_engine::Backend::Auto,
         }
     }
 }
@@ -65,6 +65,23 @@ pub enum MethodArg {
     Pmmh,
     Hmc,
     Nuts,
+}
+
+impl MethodArg {
+    /// The inference method the flag names.
+    pub fn method(self) -> tyche_infer::Method {
+        use tyche_infer::Method;
+        match self {
+            MethodArg::Enumerate => Method::Enumerate,
+            MethodArg::Rejection => Method::Rejection,
+            MethodArg::Importance => Method::Importance,
+            MethodArg::Smc => Method::Smc,
+            MethodArg::Mh => Method::Mh,
+            MethodArg::Pmmh => Method::Pmmh,
+            MethodArg::Hmc => Method::Hmc,
+            MethodArg::Nuts => Method::Nuts,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

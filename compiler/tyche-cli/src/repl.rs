@@ -16,7 +16,8 @@
 //! Modules: `session` (state, compiling, definitions, expressions),
 //! `commands` (the `:` commands), `deps` (names code reads), `eval` (forward runs, constants,
 //! cancellable jobs), `show` (printing values and posteriors), `reader`
-//! (where an input ends), `editor` (rustyline).
+//! (where an input ends), `editor` (rustyline), `trim` (memory back to the
+//! system after a cancelled job).
 
 mod commands;
 mod deps;
@@ -25,6 +26,7 @@ mod eval;
 mod reader;
 mod session;
 mod show;
+mod trim;
 
 pub use session::Session;
 

@@ -210,7 +210,7 @@ fn run(args: RunArgs, io: &mut Io) -> u8 {
 pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8 {
     // Output paths are checked (and their temporary files created) before
     // anything runs.
-    let mut outputs = match prepare_outputs(&args, source.is_some()) {
+    let outputs = match prepare_outputs(&args, source.is_some()) {
         Ok(o) => o,
         Err(msg) => return usage(io, msg),
     };
@@ -270,7 +270,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
             Err(d) => return report(io, &d, &sources),
         }
     };
-    let mut opts = match options(&args, io) {
+    let opts = match options(&args, io) {
         Ok(o) => o,
         Err(code) => return code,
     };
@@ -291,41 +291,41 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         return report(io, &[whole_run(d)], &sources);
     }
     // From here on the run is bounded by `--timeout`.
-    let _watchdog = args.timeout.map(|secs| {
+    let watchdog = args.timeout.map(|secs| {
         let limit = std::time::Duration::from_secs_f64(secs);
         let d = whole_run(tyche_infer::timeout_error(limit));
-        let watchdog = crate::guard::Watchdog::start(limit, render_all(&[d], &sources, io.color));
-        opts.stop = Some(watchdog.stop.clone());
-        watchdog
+        crate::guard::Watchdog::start(limit, render_all(&[d], &sources, io.color))
     });
     let globals = match tyche_driver::evaluate_globals(&program, &bound) {
         Ok(g) => g,
         Err(d) => return report(io, &[d], &sources),
     };
     let model = tyche_infer::Model::for_function(program.clone(), globals, func);
-    let bar = if args.format == Format::Text && crate::progress_bars_enabled() {
+    let (bar, progress) = if args.format == Format::Text && crate::progress_bars_enabled() {
         let (bar, progress) = progress_bar();
-        opts.progress = Some(progress);
-        Some(bar)
+        (Some(bar), Some(progress))
     } else {
-        None
+        (None, None)
     };
     let started = std::time::Instant::now();
-    let ran = tyche_jit::run(
-        &model,
-        &mut opts,
-        args.method.is_none(),
-        args.backend.into(),
-    );
+    let ran = tyche_engine::run(tyche_engine::Spec {
+        model: &model,
+        method: args.method.map(MethodArg::method),
+        options: opts,
+        backend: args.backend.into(),
+        timeout: None,
+        cancel: watchdog.as_ref().map(|w| w.stop.clone()),
+        progress,
+    });
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let (result, reason, diagnosis) = match ran {
-        Ok(r) => (r.result, r.reason, r.diagnosis),
+    let ran = match ran {
+        Ok(r) => r,
         Err(d) => return report(io, &[whole_run(d)], &sources),
     };
     if args.method.is_none() {
-        inapplicable_options(&args, opts.method, io);
+        inapplicable_options(&args, ran.method(), io);
     }
     // An edit of one address (`z[7]`) that no run reaches would change
     // nothing; say so instead of printing an unaltered posterior. Only a
@@ -398,52 +398,31 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         warn(io, &diags, &sources);
     }
     let ty = tyche_driver::result_type(&program, func);
-    let mut diagnosis = diagnosis;
-    tyche_report::name_result_quantities(
-        &ty,
-        diagnosis.quantities.iter_mut().map(|q| &mut q.name),
-        &mut diagnosis.warnings,
-    );
-    let values: Vec<tyche_vm::Value> = result.draws.iter().map(|d| d.value.clone()).collect();
-    let weights: Vec<f64> = result.draws.iter().map(|d| d.log_weight).collect();
-    let traces: Vec<Vec<(String, tyche_vm::Value)>> = result
-        .draws
-        .iter()
-        .map(|d| {
-            d.trace
-                .iter()
-                .map(|(a, v)| (a.display(&program), v.clone()))
-                .collect()
-        })
-        .collect();
-    let draws = tyche_report::Draws {
-        values: &values,
-        log_weights: Some(&weights),
-        traces: Some(&traces),
-        chains: result.mcmc.as_ref().map_or(1, |m| m.chains),
-        result_type: Some(&ty),
-    };
-    let mut extra = serde_json::Map::new();
-    if let Some(stats) = &result.mcmc {
-        extra.insert("acceptance_rate".into(), stats.acceptance_rate.into());
-        extra.insert("chains".into(), stats.chains.into());
-        if let Some(rhat) = stats.rhat {
-            extra.insert("rhat".into(), rhat.into());
-        }
-    }
-    extra.insert("exact".into(), result.exact.into());
-    add_diagnosis(&mut extra, reason.as_deref(), &diagnosis);
-    let info = tyche_report::RunInfo {
-        model: args.model.clone(),
-        method: opts.method.name().to_string(),
-        seed: args.seed,
-        log_evidence: result.log_evidence,
-        ess: result.ess,
-        backend: Some(result.backend.name().into()),
-        extra,
-    };
-    // Every output goes to its temporary file first; they are renamed into
-    // place together once all are written.
+    let mut ran = ran;
+    ran.name_quantities(&ty);
+    let info = ran.info(args.model.clone());
+    report_run(io, &args, &ran, &program, &ty, info, started, outputs)
+}
+
+/// The end of a run: writes `--output` and `--plot` (through their
+/// temporary files, renamed into place together once all are written)
+/// and prints the report in `--format`. Shared by `tyche run`, built
+/// executables and the REPL's `:infer`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn report_run(
+    io: &mut Io,
+    args: &RunArgs,
+    ran: &tyche_engine::Run,
+    program: &tyche_ir::Program,
+    ty: &tyche_ir::Type,
+    info: tyche_report::RunInfo,
+    started: std::time::Instant,
+    mut outputs: crate::guard::Outputs,
+) -> u8 {
+    let owned = ran.draws(program);
+    let mut draws = owned.draws();
+    draws.result_type = Some(ty);
+    let result = &ran.result;
     if let Some(path) = &args.output {
         let written = match args.output_format {
             crate::cli::OutputFormat::Tyche => std::fs::File::create(outputs.temp(path))
@@ -457,7 +436,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
             // run), each through a temporary file renamed at the end.
             crate::cli::OutputFormat::Cmdstan => crate::summary::write_cmdstan(
                 path,
-                &args,
+                args,
                 &info,
                 &draws,
                 result.mcmc.as_ref(),
@@ -476,7 +455,7 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
             &temp,
             path,
             &info,
-            &ty,
+            ty,
             &draws,
             args.plot_pair.as_deref(),
         ) {
@@ -489,52 +468,22 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
     let out = &mut io.out;
     let _ = match args.format {
         Format::Json => {
-            let mut json = tyche_report::to_json(&info, &ty, &draws);
+            let mut json = tyche_report::to_json(&info, ty, &draws);
             if args.draws {
                 json["draw_table"] = tyche_report::draws_json(&draws);
             }
             writeln!(out, "{json}")
         }
-        Format::Text => write!(out, "{}", tyche_report::to_text(&info, &ty, &draws, 60)),
+        Format::Text => write!(out, "{}", tyche_report::to_text(&info, ty, &draws, 60)),
     };
     0
-}
-
-/// The automatic method choice's reason (`"method_reason"`), the run's
-/// warnings (`"warnings"`, always present) and, for MCMC, each quantity's
-/// R-hat and ESS (`"diagnostics"`), as `--format json` keys; the text
-/// report prints them too.
-pub(crate) fn add_diagnosis(
-    extra: &mut serde_json::Map<String, serde_json::Value>,
-    reason: Option<&str>,
-    diagnosis: &tyche_infer::Diagnosis,
-) {
-    if let Some(r) = reason {
-        extra.insert("method_reason".into(), r.into());
-    }
-    extra.insert("warnings".into(), diagnosis.warnings.clone().into());
-    if !diagnosis.quantities.is_empty() {
-        let qs: Vec<serde_json::Value> = diagnosis
-            .quantities
-            .iter()
-            .map(|q| {
-                serde_json::json!({
-                    "name": q.name,
-                    "rhat": q.rhat,
-                    "ess_bulk": q.ess_bulk,
-                    "ess_tail": q.ess_tail,
-                })
-            })
-            .collect();
-        extra.insert("diagnostics".into(), qs.into());
-    }
 }
 
 /// A progress bar on standard error for long runs and the callback that
 /// moves it. Nothing is drawn during the first half second, so quick runs
 /// never show one; runs of unknown length (SMC) get a spinner counting
 /// steps.
-fn progress_bar() -> (indicatif::ProgressBar, tyche_infer::Progress) {
+pub(crate) fn progress_bar() -> (indicatif::ProgressBar, tyche_infer::Progress) {
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::time::{Duration, Instant};
@@ -639,7 +588,10 @@ pub(crate) fn addresses_are_static(
 
 /// Checks `--output` and `--plot` before the run and creates their
 /// temporary files (see [`crate::guard`]).
-fn prepare_outputs(args: &RunArgs, embedded: bool) -> Result<crate::guard::Outputs, String> {
+pub(crate) fn prepare_outputs(
+    args: &RunArgs,
+    embedded: bool,
+) -> Result<crate::guard::Outputs, String> {
     let mut outputs: Vec<(&str, &std::path::Path)> = Vec::new();
     if let Some(p) = &args.output {
         outputs.push(("--output", p));
@@ -662,7 +614,7 @@ fn prepare_outputs(args: &RunArgs, embedded: bool) -> Result<crate::guard::Outpu
 }
 
 /// Warns about options given that `method` does not use.
-fn inapplicable_options(args: &RunArgs, method: tyche_infer::Method, io: &mut Io) {
+pub(crate) fn inapplicable_options(args: &RunArgs, method: tyche_infer::Method, io: &mut Io) {
     use tyche_infer::Method;
     let mcmc = matches!(
         method,
@@ -724,7 +676,7 @@ fn inapplicable_options(args: &RunArgs, method: tyche_infer::Method, io: &mut Io
 /// The memory a run will hold, estimated from its sizes before it starts,
 /// against what the machine and the process limits allow: `Some` error
 /// (E0771) when it cannot fit.
-fn memory_check(args: &RunArgs, opts: &tyche_infer::Options) -> Option<Diagnostic> {
+pub(crate) fn memory_check(args: &RunArgs, opts: &tyche_infer::Options) -> Option<Diagnostic> {
     use tyche_infer::Method;
     let available = crate::guard::memory_available()?;
     let draws = match opts.method {
@@ -791,19 +743,9 @@ fn model_name_span(compiled: &Compiled, model: &str) -> Option<tyche_core::Span>
 /// Runs the chosen method. Without `--method`, exact enumeration is tried
 /// first and SMC is used when the model cannot be enumerated (a
 /// continuous or unbounded choice, or too many paths).
-fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
+pub(crate) fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
     use tyche_infer::{Method, Proposal, Resampler};
-    let method = match args.method {
-        Some(MethodArg::Enumerate) => Method::Enumerate,
-        Some(MethodArg::Rejection) => Method::Rejection,
-        Some(MethodArg::Importance) => Method::Importance,
-        Some(MethodArg::Smc) => Method::Smc,
-        Some(MethodArg::Mh) => Method::Mh,
-        Some(MethodArg::Pmmh) => Method::Pmmh,
-        Some(MethodArg::Hmc) => Method::Hmc,
-        Some(MethodArg::Nuts) => Method::Nuts,
-        None => Method::Enumerate,
-    };
+    let method = args.method.map_or(Method::Enumerate, MethodArg::method);
     let mut opts = tyche_infer::Options {
         method,
         seed: args.seed,

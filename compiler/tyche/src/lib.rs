@@ -183,7 +183,7 @@ pub use tyche_infer::Proposal;
 /// ```
 /// assert_eq!(tyche::Backend::default(), tyche::Backend::Auto);
 /// ```
-pub use tyche_jit::BackendRequest as Backend;
+pub use tyche_engine::Backend;
 
 /// A problem found in a program, its data or its run: message, code,
 /// labelled spans and notes. [`Error::diagnostics`] returns them.

@@ -5,7 +5,7 @@
 use crate::error::Error;
 use crate::value::{conform, FromValue, IntoValue};
 use std::fmt;
-use tyche_infer::{InferResult, McmcStats, Method};
+use tyche_infer::{McmcStats, Method};
 use tyche_ir::{Program as IrProgram, Type};
 use tyche_vm::Value;
 
@@ -169,16 +169,24 @@ pub struct Posterior {
     exact: bool,
     mcmc: Option<McmcStats>,
     backend: &'static str,
+    /// The report's header as the run pipeline gives it (method, why it
+    /// was chosen, backend, warnings, diagnostics): what `tyche run`
+    /// prints for the same run.
+    info: tyche_report::RunInfo,
+    warnings: Vec<String>,
 }
 
 impl Posterior {
     pub(crate) fn new(
-        result: InferResult,
+        run: tyche_engine::Run,
         program: &IrProgram,
         ty: Type,
         model: &str,
-        seed: u64,
     ) -> Posterior {
+        let info = run.info(model);
+        let seed = run.options.seed;
+        let warnings = run.diagnosis.warnings;
+        let result = run.result;
         let values: Vec<Value> = result.draws.iter().map(|d| d.value.clone()).collect();
         let lws: Vec<f64> = result.draws.iter().map(|d| d.log_weight).collect();
         let weights =
@@ -210,7 +218,39 @@ impl Posterior {
             exact: result.exact,
             mcmc: result.mcmc,
             backend: result.backend.name(),
+            info,
+            warnings,
         }
+    }
+
+    /// Why the method was chosen, when it was chosen automatically (no
+    /// [`Query::method`](crate::Query::method)): `"method_reason"` of
+    /// `tyche run --format json`.
+    ///
+    /// ```
+    /// let program = tyche::Program::from_source("m.ppl", "fn model() -> Bool { let b ~ Bernoulli(0.25); b }")?;
+    /// let why = program.model("model")?.run()?.method_reason().unwrap().to_string();
+    /// assert!(why.starts_with("enumerate: every choice is finite"), "{why}");
+    /// # Ok::<(), tyche::Error>(())
+    /// ```
+    pub fn method_reason(&self) -> Option<&str> {
+        self.info
+            .extra
+            .get("method_reason")
+            .and_then(|r| r.as_str())
+    }
+
+    /// What the method's own diagnostics doubt (R-hat, ESS, divergences,
+    /// …), as `tyche run` warns; empty when nothing is in doubt.
+    ///
+    /// ```
+    /// let program = tyche::Program::from_source("m.ppl", "fn model() -> Bool { let b ~ Bernoulli(0.25); b }")?;
+    /// // Exact enumeration has nothing to doubt.
+    /// assert!(program.model("model")?.run()?.warnings().is_empty());
+    /// # Ok::<(), tyche::Error>(())
+    /// ```
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The draws, in the order the method produced them.
@@ -620,24 +660,7 @@ impl Posterior {
     }
 
     fn report_parts(&self) -> ReportParts {
-        let mut extra = serde_json::Map::new();
-        if let Some(stats) = &self.mcmc {
-            extra.insert("acceptance_rate".into(), stats.acceptance_rate.into());
-            extra.insert("chains".into(), stats.chains.into());
-            if let Some(rhat) = stats.rhat {
-                extra.insert("rhat".into(), rhat.into());
-            }
-        }
-        extra.insert("exact".into(), self.exact.into());
-        let info = tyche_report::RunInfo {
-            model: self.model.clone(),
-            method: self.method.name().to_string(),
-            seed: self.seed,
-            log_evidence: self.log_evidence,
-            ess: self.ess,
-            backend: Some(self.backend.into()),
-            extra,
-        };
+        let info = self.info.clone();
         let values = self.draws.iter().map(|d| d.value.clone()).collect();
         let lws = self.draws.iter().map(|d| d.log_weight).collect();
         let traces = self.draws.iter().map(|d| d.choices.clone()).collect();
@@ -646,6 +669,7 @@ impl Posterior {
             values,
             lws,
             traces,
+            chains: self.mcmc.as_ref().map_or(1, |m| m.chains),
         }
     }
 
@@ -705,11 +729,14 @@ struct ReportParts {
     values: Vec<Value>,
     lws: Vec<f64>,
     traces: Vec<Vec<(String, Value)>>,
+    chains: usize,
 }
 
 impl ReportParts {
     fn draws(&self) -> tyche_report::Draws<'_> {
-        tyche_report::Draws::weighted(&self.values, &self.lws).with_traces(&self.traces)
+        tyche_report::Draws::weighted(&self.values, &self.lws)
+            .with_traces(&self.traces)
+            .with_chains(self.chains)
     }
 }
 

@@ -668,6 +668,20 @@ impl Query {
         self
     }
 
+    /// NUTS and HMC: warm-up iterations per chain (step size and metric
+    /// adaptation; not kept), as `tyche run --warmup` (default 1000).
+    ///
+    /// ```
+    /// let program = tyche::Program::from_source("m.ppl", "fn model() -> Real { let x ~ Normal(0, 1); x }")?;
+    /// let posterior = program.model("model")?.method(tyche::Method::Nuts).warmup(100).samples(50).run()?;
+    /// assert_eq!(posterior.draws().len(), 4 * 50);
+    /// # Ok::<(), tyche::Error>(())
+    /// ```
+    pub fn warmup(mut self, n: usize) -> Query {
+        self.opts.warmup = n;
+        self
+    }
+
     /// Keep every `n`-th MCMC state (1, the default, keeps all).
     ///
     /// ```
@@ -905,12 +919,19 @@ impl Query {
             .map_err(|d| self.program.error(ErrorKind::Run, vec![d]))?;
         self.check_reached(&program, &globals, func)?;
         let model = tyche_infer::Model::for_function(Arc::clone(&program), globals, func);
-        let mut opts = opts;
-        opts.stop = self.timeout.map(tyche_infer::Stop::after);
-        let result = tyche_jit::infer(&model, &mut opts, self.method.is_none(), self.backend)
-            .map_err(|d| self.program.error(ErrorKind::Run, vec![d]))?;
+        let progress = opts.progress.clone();
+        let run = tyche_engine::run(tyche_engine::Spec {
+            model: &model,
+            method: self.method,
+            options: opts,
+            backend: self.backend,
+            timeout: self.timeout,
+            cancel: None,
+            progress,
+        })
+        .map_err(|d| self.program.error(ErrorKind::Run, vec![d]))?;
         let ty = tyche_driver::result_type(&program, func);
-        Ok(Posterior::new(result, &program, ty, &self.model, opts.seed))
+        Ok(Posterior::new(run, &program, ty, &self.model))
     }
 
     /// Edits of an address (`z[7]`) that no run of the model reaches

@@ -116,6 +116,41 @@ impl Branch {
     }
 }
 
+/// Why exact enumeration refused a model: the errors after which the
+/// automatic method choice (`tyche-engine`) moves on to a sampler. Every
+/// other enumeration error (a fault in the model, no possible execution)
+/// is the run's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A choice without a finite support: continuous, infinite, too wide,
+    /// or an approximate posterior (E0703).
+    NotFinite,
+    /// More than [`MAX_DEPTH`] nested choices on one path (E0704).
+    TooDeep,
+    /// More than [`MAX_PATHS`] complete paths (E0702).
+    TooManyPaths,
+}
+
+impl Refusal {
+    /// The error code of the refusal's diagnostic.
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::NotFinite => "E0703",
+            Refusal::TooDeep => "E0704",
+            Refusal::TooManyPaths => "E0702",
+        }
+    }
+
+    /// The refusal that the diagnostic `d` of [`crate::infer`] with
+    /// [`Method::Enumerate`] reports, if it is one. (The codes are this
+    /// module's own: it made the diagnostic.)
+    pub fn of(d: &Diagnostic) -> Option<Refusal> {
+        [Refusal::NotFinite, Refusal::TooDeep, Refusal::TooManyPaths]
+            .into_iter()
+            .find(|r| d.code.as_deref() == Some(r.code()))
+    }
+}
+
 /// Where running a path stopped.
 enum Stop {
     Branch(Branch),
@@ -172,6 +207,10 @@ struct Walk<'a> {
     seed: Seed,
     /// Whether paths are recorded ([`Options::enumerate_paths`]).
     record: bool,
+    /// Checked at every complete path and every branch point.
+    stop: Option<&'a crate::Stop>,
+    /// Told the number of complete paths every 4096 (total unknown).
+    progress: Option<&'a crate::Progress>,
 }
 
 pub(crate) fn enumerate(
@@ -188,6 +227,8 @@ pub(crate) fn enumerate(
         // Native code does not record choices: with native paths, the
         // paths are recorded by a second, interpreted walk below.
         record: opts.enumerate_paths && native.is_none(),
+        stop: opts.stop.as_ref(),
+        progress: opts.progress.as_ref(),
     };
     let (mut results, backend) = match walk.split_and_walk(model, native) {
         Err(Abort::Interpret) => {
@@ -247,8 +288,13 @@ struct Subtree {
 impl Walk<'_> {
     /// Counts a complete path; an error once there are too many.
     fn count_path(&self) -> Result<(), Diagnostic> {
-        if self.paths.fetch_add(1, Ordering::Relaxed) >= MAX_PATHS {
+        crate::limits::check(self.stop)?;
+        let counted = self.paths.fetch_add(1, Ordering::Relaxed);
+        if counted >= MAX_PATHS {
             return Err(too_many_paths());
+        }
+        if let Some(p) = self.progress.filter(|_| (counted + 1) % 4096 == 0) {
+            p.report(counted as u64 + 1, 0);
         }
         Ok(())
     }
@@ -256,6 +302,7 @@ impl Walk<'_> {
     /// The error of [`count_path`](Self::count_path) when the limit has
     /// been reached (by any thread).
     fn check_paths(&self) -> Result<(), Diagnostic> {
+        crate::limits::check(self.stop)?;
         if self.paths.load(Ordering::Relaxed) >= MAX_PATHS {
             return Err(too_many_paths());
         }
@@ -503,7 +550,10 @@ impl Walk<'_> {
                         self.count_path()?;
                         results.add_path(v, lw, trace);
                     }
-                    Stop::Branch(b) => stack.push(b),
+                    Stop::Branch(b) => {
+                        crate::limits::check(self.stop)?;
+                        stack.push(b)
+                    }
                 }
             }
             // Take the next child of the innermost open branch point.
@@ -623,7 +673,7 @@ fn support(
             "Enumerate cannot handle the {what} `{name}` ({})",
             dist.name()
         ))
-        .with_code("E0703")
+        .with_code(Refusal::NotFinite.code())
         .with_primary(s.span, why)
         .with_help("use a sampling method such as Smc, Importance or Mh"));
     };
@@ -641,7 +691,7 @@ fn too_deep(program: &Program, site: SiteId) -> Diagnostic {
     Diagnostic::error(format!(
         "Enumerate gave up: more than {MAX_DEPTH} nested random choices on one execution path"
     ))
-    .with_code("E0704")
+    .with_code(Refusal::TooDeep.code())
     .with_primary(
         s.span,
         format!("`{}` is still branching here", program.name(s.name)),
@@ -654,7 +704,7 @@ fn too_many_paths() -> Diagnostic {
     Diagnostic::error(format!(
         "Enumerate gave up after {MAX_PATHS} execution paths"
     ))
-    .with_code("E0702")
+    .with_code(Refusal::TooManyPaths.code())
     .with_help("the model has too many paths to enumerate; use a sampling method such as Smc")
 }
 

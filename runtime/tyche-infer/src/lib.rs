@@ -58,10 +58,15 @@ mod testing;
 mod tests;
 
 pub use diagnose::{diagnose, ebfmi, Diagnosis, Quantity};
-pub use enumerate::{MAX_DEPTH as ENUMERATE_MAX_DEPTH, MAX_PATHS as ENUMERATE_MAX_PATHS};
+pub use enumerate::{
+    Refusal as EnumerationRefusal, MAX_DEPTH as ENUMERATE_MAX_DEPTH,
+    MAX_PATHS as ENUMERATE_MAX_PATHS,
+};
 pub use execution::{Execution, Step};
 pub use handler::{Handler, Prior};
-pub use limits::{human_bytes, reserve, timeout_error, too_big, Stop, BYTES_PER_DRAW};
+pub use limits::{
+    cancelled_error, human_bytes, reserve, timeout_error, too_big, Stop, BYTES_PER_DRAW,
+};
 pub use mh::Replay;
 pub use model::Model;
 pub use native::{

@@ -4,27 +4,55 @@
 //! memory before anything is allocated (a failed allocation aborts the
 //! process; a refused one is a diagnostic).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tyche_core::Diagnostic;
 
 /// A flag that stops inference when raised: the loops return the error
-/// [`Stop::error`] at their next check. Cloning shares the flag.
+/// [`Stop::error`] at their next check. Raised by a deadline (`--timeout`,
+/// E0770) or by a cancellation (Ctrl-C in the REPL, E0773); cloning
+/// shares the flag, so one token serves a whole run.
 #[derive(Clone)]
 pub struct Stop {
-    flag: Arc<AtomicBool>,
-    limit: Duration,
+    /// [`RUNNING`], [`TIMED_OUT`] or [`CANCELLED`]: the first raise wins.
+    state: Arc<AtomicU8>,
+    limit: Option<Duration>,
+}
+
+const RUNNING: u8 = 0;
+const TIMED_OUT: u8 = 1;
+const CANCELLED: u8 = 2;
+
+impl Default for Stop {
+    fn default() -> Stop {
+        Stop::new()
+    }
 }
 
 impl Stop {
+    /// A cancellation token with no deadline: raised only by
+    /// [`cancel`](Stop::cancel).
+    pub fn new() -> Stop {
+        Stop {
+            state: Arc::new(AtomicU8::new(RUNNING)),
+            limit: None,
+        }
+    }
+
     /// A stop raised by a timer thread after `limit`.
     pub fn after(limit: Duration) -> Stop {
+        Stop::new().with_deadline(limit)
+    }
+
+    /// This token (sharing its flag) that a timer thread also raises after
+    /// `limit`, as a time limit (E0770).
+    pub fn with_deadline(self, limit: Duration) -> Stop {
         let stop = Stop {
-            flag: Arc::new(AtomicBool::new(false)),
-            limit,
+            state: self.state,
+            limit: Some(limit),
         };
-        let flag = Arc::downgrade(&stop.flag);
+        let flag = Arc::downgrade(&stop.state);
         // The thread holds only a weak reference: a run that finished
         // first leaves nothing to raise.
         let _ = std::thread::Builder::new()
@@ -32,7 +60,12 @@ impl Stop {
             .spawn(move || {
                 std::thread::sleep(limit);
                 if let Some(f) = flag.upgrade() {
-                    f.store(true, Ordering::Relaxed);
+                    let _ = f.compare_exchange(
+                        RUNNING,
+                        TIMED_OUT,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
                 }
             });
         stop
@@ -40,16 +73,30 @@ impl Stop {
 
     /// Whether the stop was raised.
     pub fn raised(&self) -> bool {
-        self.flag.load(Ordering::Relaxed)
+        self.state.load(Ordering::Relaxed) != RUNNING
     }
 
-    /// Raises the stop now.
+    /// Raises the stop now, as its time limit would.
     pub fn raise(&self) {
-        self.flag.store(true, Ordering::Relaxed);
+        let _ =
+            self.state
+                .compare_exchange(RUNNING, TIMED_OUT, Ordering::Relaxed, Ordering::Relaxed);
     }
 
-    /// The time limit.
-    pub fn limit(&self) -> Duration {
+    /// Cancels the run: the loops end at their next check with E0773.
+    pub fn cancel(&self) {
+        let _ =
+            self.state
+                .compare_exchange(RUNNING, CANCELLED, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    /// Whether the stop was raised by [`cancel`](Stop::cancel).
+    pub fn cancelled(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == CANCELLED
+    }
+
+    /// The time limit, if any.
+    pub fn limit(&self) -> Option<Duration> {
         self.limit
     }
 
@@ -62,10 +109,18 @@ impl Stop {
         }
     }
 
-    /// The error of a run stopped by its time limit (E0770).
+    /// The error of the stopped run: E0773 when cancelled, else E0770.
     pub fn error(&self) -> Diagnostic {
-        timeout_error(self.limit)
+        match self.limit {
+            Some(limit) if !self.cancelled() => timeout_error(limit),
+            _ => cancelled_error(),
+        }
     }
+}
+
+/// The error of a cancelled run (E0773).
+pub fn cancelled_error() -> Diagnostic {
+    Diagnostic::error("inference cancelled").with_code("E0773")
 }
 
 /// The error of a run stopped after `limit` (E0770).
@@ -96,7 +151,7 @@ impl std::fmt::Debug for Stop {
 /// Two stops are equal when they share the flag.
 impl PartialEq for Stop {
     fn eq(&self, other: &Stop) -> bool {
-        Arc::ptr_eq(&self.flag, &other.flag)
+        Arc::ptr_eq(&self.state, &other.state)
     }
 }
 
@@ -213,5 +268,21 @@ mod tests {
         let quick = Stop::after(Duration::from_millis(10));
         std::thread::sleep(Duration::from_millis(200));
         assert!(quick.raised());
+        assert_eq!(quick.check().unwrap_err().code.as_deref(), Some("E0770"));
+    }
+
+    #[test]
+    fn a_cancelled_stop_says_so_and_the_first_raise_wins() {
+        let s = Stop::new();
+        assert!(s.check().is_ok());
+        s.cancel();
+        assert_eq!(s.check().unwrap_err().code.as_deref(), Some("E0773"));
+        s.raise();
+        assert!(s.cancelled());
+        let t = Stop::new().with_deadline(Duration::from_secs(3600));
+        let shared = t.clone();
+        shared.raise();
+        t.cancel();
+        assert_eq!(t.check().unwrap_err().code.as_deref(), Some("E0770"));
     }
 }

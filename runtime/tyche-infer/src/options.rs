@@ -186,10 +186,11 @@ pub struct Options {
 }
 
 /// A progress callback, `f(done, total)`: `total` is the work of the whole
-/// run (MH: iterations over all chains; Importance: runs; each reported
-/// about 200 times), or 0
-/// when it is not known in advance (SMC: reported once per observation
-/// step). It may be called from several threads at once.
+/// run (MH, PMMH, NUTS, HMC: iterations over all chains; Importance and
+/// Rejection: runs; each reported about 200 times), or 0 when it is not
+/// known in advance (SMC: reported once per observation step; Enumerate:
+/// complete paths, every 4096). It may be called from several threads at
+/// once.
 #[derive(Clone)]
 pub struct Progress(Arc<dyn Fn(u64, u64) + Send + Sync>);
 

@@ -30,9 +30,10 @@ use crate::par;
 use crate::population::{Population, Resampler};
 use crate::result::{Draw, InferResult};
 use crate::rng::{InferRng, Purpose, Seed};
-use crate::smc::{run_population, Particle, SmcConfig};
+use crate::smc::{run_population_with, Particle, SmcConfig};
 use crate::trace::{SharedTrace, Trace};
 use rand::Rng;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tyche_core::Diagnostic;
 
 /// A PMMH state.
@@ -53,6 +54,7 @@ fn estimate(
     model: &Model,
     prefix: &Execution<Trace>,
     cfg: &SmcConfig,
+    stop: Option<&crate::Stop>,
     rng: &mut InferRng,
 ) -> Result<(f64, Option<Draw>), Diagnostic> {
     if prefix.is_done() {
@@ -78,9 +80,9 @@ fn estimate(
         observations: prefix.observations,
         result: None,
     };
-    let mut pop = Population::new(vec![particle; cfg.particles]);
+    let mut pop = Population::new(crate::smc::copies(particle, cfg.particles, stop)?);
     pop.add_log_evidence(prefix.log_likelihood);
-    let out = run_population(ctx, model, pop, cfg, Seed(rng.next_u64()))?;
+    let out = run_population_with(ctx, model, pop, cfg, Seed(rng.next_u64()), None, stop)?;
     let log_z = out.population.log_evidence();
     if log_z == f64::NEG_INFINITY {
         return Ok((log_z, None));
@@ -100,6 +102,7 @@ fn initial_state(
     ctx: &Ctx,
     model: &Model,
     cfg: &SmcConfig,
+    stop: Option<&crate::Stop>,
     rng: &mut InferRng,
 ) -> Result<State, Diagnostic> {
     let start = model.start()?;
@@ -110,7 +113,7 @@ fn initial_state(
         if !(log_prior + prefix.log_likelihood).is_finite() {
             continue;
         }
-        if let (log_z, Some(path)) = estimate(ctx, model, &prefix, cfg, rng)? {
+        if let (log_z, Some(path)) = estimate(ctx, model, &prefix, cfg, stop, rng)? {
             return Ok(State {
                 prefix,
                 log_prior,
@@ -130,17 +133,26 @@ pub(crate) fn pmmh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResu
         );
     }
     let chains = opts.chains.max(1);
-    crate::limits::schedule("Pmmh", opts.burn, opts.samples, opts.thin.max(1), chains)?;
+    let total = crate::limits::schedule("Pmmh", opts.burn, opts.samples, opts.thin.max(1), chains)?;
     crate::limits::reserve(
         opts.samples,
         crate::limits::BYTES_PER_DRAW,
         &format!("Pmmh({})", opts.samples),
     )?;
+    // Progress: iterations over all chains, as Mh reports them (each is a
+    // whole SMC run, so every iteration counts).
+    let every = total.div_ceil(200).max(1);
+    let done = AtomicU64::new(0);
+    let tick = |n: u64| {
+        if let Some(p) = &opts.progress {
+            p.report(done.fetch_add(n, Ordering::Relaxed) + n, total);
+        }
+    };
     let outputs = par::map_tasks(chains, |c| {
         let mut rng = Seed(opts.seed).stream(Purpose::Pmmh, c as u64).rng();
         let keep = per_chain(opts.samples, chains, c);
         let thin = opts.thin.max(1);
-        let mut state = initial_state(ctx, model, &cfg, &mut rng)?;
+        let mut state = initial_state(ctx, model, &cfg, opts.stop.as_ref(), &mut rng)?;
         let mut scratch = Scratch::default();
         let mut out = ChainOutput {
             draws: Vec::with_capacity(keep),
@@ -148,7 +160,11 @@ pub(crate) fn pmmh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResu
             proposed: 0,
             backend: crate::Backend::Interpreter,
         };
-        for it in 0..opts.burn + keep * thin {
+        let iterations = opts.burn + keep * thin;
+        for it in 0..iterations {
+            if (it as u64 + 1).is_multiple_of(every) {
+                tick(every);
+            }
             crate::limits::check(opts.stop.as_ref())?;
             let ok = step(ctx, model, &mut state, &cfg, opts, &mut rng, &mut scratch)?;
             if it >= opts.burn {
@@ -158,6 +174,10 @@ pub(crate) fn pmmh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResu
                     out.draws.push(state.path.clone());
                 }
             }
+        }
+        let rest = iterations as u64 % every;
+        if rest > 0 {
+            tick(rest);
         }
         Ok(out)
     });
@@ -193,7 +213,7 @@ fn step(
     if correction == f64::NEG_INFINITY || !(log_prior + prefix.log_likelihood).is_finite() {
         return Ok(false);
     }
-    let (log_z, path) = estimate(ctx, model, &prefix, cfg, rng)?;
+    let (log_z, path) = estimate(ctx, model, &prefix, cfg, opts.stop.as_ref(), rng)?;
     let Some(path) = path else { return Ok(false) };
     let log_alpha = log_prior + log_z - state.log_prior - state.log_z + correction;
     if !accept(log_alpha, rng) {

@@ -103,7 +103,7 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
     }
     let mut start = Particle::new(model.start()?);
     start.trace = cfg.start_trace();
-    let pop = Population::new(vec![start; cfg.particles]);
+    let pop = Population::new(copies(start, cfg.particles, opts.stop.as_ref())?);
     let out = run_population_with(
         ctx,
         model,
@@ -125,6 +125,26 @@ pub(crate) fn smc(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResul
         mcmc: None,
         backend: crate::Backend::Interpreter,
     })
+}
+
+/// `n` copies of `start` (as `vec![start; n]`), checking `stop` as they
+/// are made: a million particles take a noticeable time to copy.
+pub(crate) fn copies<T: Clone>(
+    start: T,
+    n: usize,
+    stop: Option<&crate::Stop>,
+) -> Result<Vec<T>, Diagnostic> {
+    let mut v = Vec::with_capacity(n);
+    for i in 1..n {
+        if i % 4096 == 0 {
+            crate::limits::check(stop)?;
+        }
+        v.push(start.clone());
+    }
+    if n > 0 {
+        v.push(start);
+    }
+    Ok(v)
 }
 
 /// When to resample, and which effective sample size a run reports: the
@@ -194,8 +214,11 @@ pub fn run_population(
     run_population_with(ctx, model, pop, cfg, seed, None, None)
 }
 
-/// [`run_population`], reporting each step to `progress` (total unknown).
-fn run_population_with(
+/// [`run_population`], reporting each step to `progress` (total unknown)
+/// and ending with `stop`'s error once it is raised (checked before every
+/// step and every particle's advance, so a cancellation of a large
+/// population returns within a fraction of a step).
+pub(crate) fn run_population_with(
     ctx: &Ctx,
     model: &Model,
     mut pop: Population<Particle>,
@@ -217,6 +240,7 @@ fn run_population_with(
             if *lw == f64::NEG_INFINITY || p.is_done() {
                 return Ok(());
             }
+            crate::limits::check(stop)?;
             let mut rng = step_seed.child(j as u64).rng();
             if let Step::Weighted { log_weight, .. } = p.advance(&mut Prior, &mut rng, ctx)? {
                 *lw += log_weight;
@@ -249,6 +273,7 @@ fn run_population_with(
             if cfg.rejuvenate > 0 {
                 let move_seed = seed.stream(Purpose::Move, step);
                 par::for_each_mut(&mut pop.particles, |j, p| {
+                    crate::limits::check(stop)?;
                     let mut rng = move_seed.child(j as u64).rng();
                     if let Some(moved) =
                         move_particle(ctx, model, p, cfg.rejuvenate, cfg.proposal, &mut rng)?

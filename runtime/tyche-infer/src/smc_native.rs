@@ -132,17 +132,20 @@ pub(crate) fn smc(
             seq.run_segment(step as usize, rows, lws, &rng)
         };
         // Any failure hands the run to the interpreter: stop at the first.
+        // A raised stop skips the batches left (its error follows).
+        let stopped = || opts.stop.as_ref().is_some_and(crate::Stop::raised);
         let failed = if n >= PARALLEL_MIN && rayon::current_num_threads() > 1 {
             batches
                 .par_iter_mut()
                 .enumerate()
-                .any(|(b, batch)| run(b, batch).is_err())
+                .any(|(b, batch)| !stopped() && run(b, batch).is_err())
         } else {
             batches
                 .iter_mut()
                 .enumerate()
-                .any(|(b, batch)| run(b, batch).is_err())
+                .any(|(b, batch)| !stopped() && run(b, batch).is_err())
         };
+        crate::limits::check(opts.stop.as_ref())?;
         if failed {
             return Ok(None);
         }

@@ -464,6 +464,79 @@ fn progress_reports_do_not_change_results() {
     }
 }
 
+#[test]
+fn pmmh_reports_progress_without_changing_results() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let m = normal_model(1.0);
+    let mut o = opts(Method::Pmmh, 60);
+    o.particles = 20;
+    o.chains = 2;
+    o.burn = 10;
+    let plain = infer(&m, &o).unwrap();
+    let last = Arc::new(AtomicU64::new(0));
+    let l = Arc::clone(&last);
+    o.progress = Some(crate::Progress::new(move |done, total| {
+        assert_eq!(total, 2 * 10 + 60, "iterations over all chains");
+        l.fetch_max(done, Ordering::Relaxed);
+    }));
+    let reported = infer(&m, &o).unwrap();
+    for (x, y) in plain.draws.iter().zip(&reported.draws) {
+        assert_eq!(x.value, y.value);
+        assert_eq!(x.log_weight.to_bits(), y.log_weight.to_bits());
+    }
+    // Every iteration of every chain is counted once.
+    assert_eq!(last.load(Ordering::Relaxed), 2 * 10 + 60);
+}
+
+#[test]
+fn every_method_stops_when_cancelled() {
+    // A cancelled token stops each method at its first check, with E0773
+    // (Enumerate had none: it ran to the end).
+    let stop = crate::Stop::new();
+    stop.cancel();
+    for method in [
+        Method::Enumerate,
+        Method::Rejection,
+        Method::Importance,
+        Method::Smc,
+        Method::Mh,
+        Method::Pmmh,
+    ] {
+        let m = if method == Method::Enumerate {
+            structured()
+        } else {
+            normal_model(1.0)
+        };
+        let mut o = opts(method, 50);
+        o.particles = 50;
+        o.stop = Some(stop.clone());
+        let e = infer(&m, &o).unwrap_err();
+        assert_eq!(e.code.as_deref(), Some("E0773"), "{method}: {}", e.message);
+    }
+}
+
+#[test]
+fn a_cancelled_smc_step_returns_promptly() {
+    // Cancelled from another thread in the middle of a run whose steps
+    // each take far longer than the second allowed: the check per
+    // particle ends it.
+    let m = normal_model(1.0);
+    let mut o = opts(Method::Smc, 3_000_000);
+    let stop = crate::Stop::new();
+    o.stop = Some(stop.clone());
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        stop.cancel();
+        std::time::Instant::now()
+    });
+    let e = infer(&m, &o).unwrap_err();
+    let returned = std::time::Instant::now();
+    let cancelled = canceller.join().unwrap();
+    assert_eq!(e.code.as_deref(), Some("E0773"), "{}", e.message);
+    let took = returned.duration_since(cancelled);
+    assert!(took < std::time::Duration::from_secs(1), "{took:?}");
+}
+
 /// `mu ~ Normal(0, 1); observe(Normal(mu, sigma), 0.5); mu`.
 fn normal_model(sigma: f64) -> Model {
     let mut p = Prog::new();

@@ -31,8 +31,10 @@
 //! Bool) choices have no kernel: SMC runs them on step programs and MH on
 //! their traced terms evaluated as expression programs ([`native::Exprs`]).
 //!
-//! [`for_inference`] and [`infer`] connect all this to `tyche-infer`
-//! (`--backend`): MH on the kernel, SMC on the step programs.
+//! [`for_inference`] and [`prepare`] connect all this to `tyche-infer`
+//! (`--backend`): MH on the kernel, SMC on the step programs, enumeration
+//! on native paths, NUTS on the gradient. Running a model (the automatic
+//! method choice, diagnosis) is `tyche-engine`'s, above this crate.
 //!
 //! Unsafe code: the workspace denies `unsafe_code`; this crate allows it
 //! (see its `Cargo.toml`) because it is the one place that calls generated
@@ -396,112 +398,4 @@ pub fn prepare(
     }
     opts.native_paths = Some(tyche_infer::NativeEnumeration(Arc::new(paths)));
     Ok(())
-}
-
-/// A finished run: its result, why its method was chosen (automatic
-/// choice only), and what its own diagnostics say.
-#[derive(Clone, Debug)]
-pub struct Ran {
-    pub result: tyche_infer::InferResult,
-    pub reason: Option<String>,
-    pub diagnosis: tyche_infer::Diagnosis,
-}
-
-/// Runs inference on `model` with native code per `backend` (see
-/// [`for_inference`]); with `automatic`, chooses the method the way `tyche
-/// run` does without `--method` (see [`run`]).
-pub fn infer(
-    model: &tyche_infer::Model,
-    opts: &mut tyche_infer::Options,
-    automatic: bool,
-    backend: BackendRequest,
-) -> Result<tyche_infer::InferResult, tyche_core::Diagnostic> {
-    run(model, opts, automatic, backend).map(|r| r.result)
-}
-
-/// Runs inference and diagnoses the result. With `automatic`, the method
-/// is chosen for the model (LANGUAGE.md §8): exact enumeration when every
-/// choice is finite; NUTS when every choice is continuous and the model's
-/// structure is fixed by its data (and native code may run); otherwise
-/// SMC with two rejuvenation moves per resampling (unless `--rejuvenate`
-/// says otherwise), which handles discrete choices and changing structure.
-/// The CLI, the REPL and the embedding API all run inference through here.
-pub fn run(
-    model: &tyche_infer::Model,
-    opts: &mut tyche_infer::Options,
-    automatic: bool,
-    backend: BackendRequest,
-) -> Result<Ran, tyche_core::Diagnostic> {
-    let func = match &model.entry {
-        Value::Closure(c) if c.captures.is_empty() => Some(c.func),
-        _ => None,
-    };
-    let prepare = |opts: &mut tyche_infer::Options| match func {
-        Some(f) => prepare(&model.program, &model.globals, f, opts, backend),
-        None => Ok(()),
-    };
-    let mut reason = None;
-    if automatic {
-        opts.method = tyche_infer::Method::Enumerate;
-    }
-    prepare(opts)?;
-    let result = match tyche_infer::infer(model, opts) {
-        // Not finite-discrete, or too large to enumerate.
-        Err(d) if automatic && matches!(d.code.as_deref(), Some("E0702" | "E0703" | "E0704")) => {
-            let why_not_exact = d.message.clone();
-            let gradient = match (func, backend) {
-                (_, BackendRequest::Interpreter) => {
-                    Err("gradients need native code (`--backend interp` was asked)".to_string())
-                }
-                (None, _) => Err("the model is not a plain function".to_string()),
-                (Some(f), _) => gradient::GradientModel::new(&model.program, &model.globals, f)
-                    .map_err(|e| e.reason),
-            };
-            match gradient {
-                Ok(g) => {
-                    opts.method = tyche_infer::Method::Nuts;
-                    let dim = tyche_infer::NativeGradient::dim(&g);
-                    reason = Some(format!(
-                        "nuts: every choice is continuous and the model's structure is fixed \
-                         by its data ({dim} coordinate{}); exact enumeration is impossible \
-                         ({why_not_exact})",
-                        if dim == 1 { "" } else { "s" }
-                    ));
-                    opts.native = None;
-                    opts.native_paths = None;
-                    opts.gradient = Some(tyche_infer::NativeGrad(Arc::new(g)));
-                }
-                Err(why_not_nuts) => {
-                    opts.method = tyche_infer::Method::Smc;
-                    if opts.rejuvenate == 0 {
-                        opts.rejuvenate = 2;
-                    }
-                    reason = Some(format!(
-                        "smc with {} rejuvenation moves per resampling: NUTS cannot run this \
-                         model ({why_not_nuts}); exact enumeration is impossible ({why_not_exact})",
-                        opts.rejuvenate
-                    ));
-                    prepare(opts)?;
-                }
-            }
-            tyche_infer::infer(model, opts)?
-        }
-        Err(d) => return Err(d),
-        Ok(r) => {
-            if automatic {
-                reason = Some(
-                    "enumerate: every choice is finite and discrete, so the posterior is exact"
-                        .into(),
-                );
-            }
-            r
-        }
-    };
-    let mut result = result;
-    let diagnosis = tyche_infer::diagnose(&mut result, &model.program);
-    Ok(Ran {
-        result,
-        reason,
-        diagnosis,
-    })
 }

@@ -9,7 +9,6 @@
 use super::session::{expr_type, synthetic, Control, DataFile, Session};
 use crate::cli::MethodArg;
 use crate::Io;
-use clap::Parser;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tyche_core::{Diagnostic, Severity};
@@ -40,8 +39,8 @@ pub(crate) const COMMANDS: &[(&str, &str, &str)] = &[
     ),
     (
         ":infer",
-        " [--method M] [--particles N] [--samples N] [--burn N] [--chains N] [--seed S] [MODEL]",
-        "run inference on MODEL (default `model`) and summarise its posterior",
+        " [--method M] [OPTIONS] [MODEL]",
+        "run inference on MODEL (default `model`); `tyche run`'s options (`:infer --help`)",
     ),
     (
         ":do",
@@ -93,34 +92,6 @@ pub(crate) struct LastInfer {
     weights: Vec<f64>,
     /// MCMC chains (the draws are the chains' draws concatenated).
     chains: Option<usize>,
-}
-
-/// `:infer`'s options (parsed with clap, like the command line).
-#[derive(Parser, Debug)]
-#[command(name = ":infer", no_binary_name = true, disable_version_flag = true)]
-#[command(about = "Run inference on a model of the session and summarise its posterior")]
-struct InferArgs {
-    /// The zero-argument function to infer.
-    model: Option<String>,
-    /// Inference method (default: enumerate when every choice is finite and discrete, else smc).
-    #[arg(long, value_enum)]
-    method: Option<MethodArg>,
-    /// Particles for smc, importance and rejection.
-    #[arg(long)]
-    particles: Option<usize>,
-    /// Kept draws per chain for mh and pmmh (default 1000); runs for importance and rejection.
-    #[arg(long)]
-    samples: Option<usize>,
-    /// Burn-in steps for mh.
-    #[arg(long)]
-    burn: Option<usize>,
-    /// Independent MCMC chains (default: 4 for nuts and hmc, and for the
-    /// automatic choice, which may be NUTS; 1 for mh and pmmh).
-    #[arg(long)]
-    chains: Option<usize>,
-    /// Random seed (default: the session's, see :seed).
-    #[arg(long)]
-    seed: Option<u64>,
 }
 
 impl Session {
@@ -483,9 +454,13 @@ impl Session {
         let _ = write!(io.out, "{}", out.trim_start_matches('\n'));
     }
 
-    /// `:infer [OPTIONS] [MODEL]`.
+    /// `:infer [OPTIONS] [MODEL]`: every option of `tyche run`, parsed by
+    /// the same definitions ([`parse_infer`]), run through the same
+    /// pipeline (`tyche_engine::run`) and reported by the same code
+    /// (`crate::run::report_run`). `--data`, `--do`, `--observe` and
+    /// `--counterfactual` apply to this run only, on top of the session's.
     fn infer(&mut self, args: &str, io: &mut Io) {
-        let args = match InferArgs::try_parse_from(args.split_whitespace()) {
+        let mut args = match parse_infer(args, self.seed) {
             Ok(a) => a,
             Err(e) => {
                 if e.use_stderr() {
@@ -497,10 +472,89 @@ impl Session {
                 return;
             }
         };
-        if args.particles == Some(0) || args.samples == Some(0) || args.chains == Some(0) {
-            return self.fail(io, "--particles, --samples and --chains must be positive");
+        // Files are relative to the loaded program, as for `:plot`.
+        for p in [&mut args.output, &mut args.plot, &mut args.data]
+            .into_iter()
+            .flatten()
+        {
+            *p = self.resolve(&p.display().to_string());
         }
-        let model = args.model.clone().unwrap_or_else(|| "model".to_string());
+        let opts = match crate::run::options(&args, io) {
+            Ok(o) => o,
+            Err(_) => {
+                self.errors += 1;
+                return;
+            }
+        };
+        let mut extra = Vec::new();
+        let flags = [
+            (&args.interventions, EditKind::Do, false),
+            (&args.observations, EditKind::Observe, false),
+            (&args.counterfactuals, EditKind::Do, true),
+        ];
+        for (list, kind, counterfactual) in flags {
+            for arg in list {
+                match tyche_driver::parse_cli_edit(arg, kind) {
+                    Ok(e) => extra.push(CliEdit {
+                        counterfactual,
+                        ..e
+                    }),
+                    Err(msg) => return self.fail(io, msg),
+                }
+            }
+        }
+        let data = match &args.data {
+            None => None,
+            Some(path) => {
+                let name = path.display().to_string();
+                let Some(text) = self.read(&name, io) else {
+                    return;
+                };
+                match tyche_driver::parse_data_file(&mut self.sources, &name, &text) {
+                    Ok((_, json)) => Some(DataFile { json, name }),
+                    Err(d) => return self.report(io, &[d]),
+                }
+            }
+        };
+        let outputs = match crate::run::prepare_outputs(&args, true) {
+            Ok(o) => o,
+            Err(msg) => return self.fail(io, msg),
+        };
+        // This run's data and edits, on top of the session's; restored
+        // after.
+        let saved_edits = self.edits.clone();
+        for e in extra {
+            self.edits.retain(|old| {
+                !(old.kind == e.kind
+                    && old.name == e.name
+                    && old.index == e.index
+                    && old.counterfactual == e.counterfactual)
+            });
+            self.edits.push(e);
+        }
+        let saved_data = match data {
+            Some(d) => {
+                self.data_changed();
+                Some(self.data.replace(d))
+            }
+            None => None,
+        };
+        self.infer_with(&args, opts, outputs, io);
+        self.edits = saved_edits;
+        if let Some(d) = saved_data {
+            self.data = d;
+            self.data_changed();
+        }
+    }
+
+    fn infer_with(
+        &mut self,
+        args: &crate::cli::RunArgs,
+        opts: tyche_infer::Options,
+        outputs: crate::guard::Outputs,
+        io: &mut Io,
+    ) {
+        let model = args.model.clone();
         let Some((program, root, bound)) = self.surgered_model(&model, io) else {
             return;
         };
@@ -511,9 +565,25 @@ impl Session {
         if let Err(d) = self.check_bound(std::slice::from_ref(&model), &plan) {
             return self.report(io, &d);
         }
-        let mut opts = options(&args, self.seed);
-        let automatic = args.method.is_none();
-        let seed = self.seed;
+        if let Some(d) = crate::run::memory_check(args, &opts) {
+            return self.report(io, &[d]);
+        }
+        if args.method.is_some() {
+            crate::run::inapplicable_options(args, opts.method, io);
+        }
+        let (bar, progress) =
+            if args.format == crate::cli::Format::Text && crate::progress_bars_enabled() {
+                let (bar, progress) = crate::run::progress_bar();
+                (Some(bar), Some(progress))
+            } else {
+                (None, None)
+            };
+        let cancel = tyche_infer::Stop::new();
+        let spec_cancel = cancel.clone();
+        let method = args.method.map(MethodArg::method);
+        let backend = args.backend.into();
+        let timeout = args.timeout.map(std::time::Duration::from_secs_f64);
+        let seed = opts.seed;
         let job = move |p: &Arc<tyche_ir::Program>, globals: Arc<Vec<tyche_vm::Value>>| {
             // An edit of an address no run reaches is an error where every
             // run draws the same addresses, as in `tyche run` (elsewhere
@@ -527,45 +597,52 @@ impl Session {
                 return Err(d);
             }
             let m = tyche_infer::Model::for_function(Arc::clone(p), globals, root);
-            tyche_jit::run(&m, &mut opts, automatic, tyche_jit::BackendRequest::Auto)
-                .map(|r| (r, opts))
+            tyche_engine::run(tyche_engine::Spec {
+                model: &m,
+                method,
+                options: opts,
+                backend,
+                timeout,
+                cancel: Some(spec_cancel),
+                progress,
+            })
         };
-        let (ran, opts) = match self.execute(Arc::clone(&program), plan, job) {
+        let started = std::time::Instant::now();
+        let ran = self.execute_cancellable(Arc::clone(&program), plan, &cancel, job);
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        let ran = match ran {
             Ok(r) => r,
             Err(f) => return self.failure(io, f),
         };
-        let result = ran.result;
-        let ty = tyche_driver::result_type(&program, root);
-        let values: Vec<tyche_vm::Value> = result.draws.iter().map(|d| d.value.clone()).collect();
-        let weights: Vec<f64> = result.draws.iter().map(|d| d.log_weight).collect();
-        let draws = tyche_report::Draws::weighted(&values, &weights);
-        let mut extra = serde_json::Map::new();
-        if let Some(stats) = &result.mcmc {
-            extra.insert("acceptance_rate".into(), stats.acceptance_rate.into());
-            extra.insert("chains".into(), stats.chains.into());
-            if let Some(rhat) = stats.rhat {
-                extra.insert("rhat".into(), rhat.into());
-            }
+        if args.method.is_none() {
+            crate::run::inapplicable_options(args, ran.method(), io);
         }
-        extra.insert("exact".into(), result.exact.into());
-        // What `tyche run` says: why this method, what its diagnostics doubt.
-        crate::run::add_diagnosis(&mut extra, ran.reason.as_deref(), &ran.diagnosis);
-        let info = tyche_report::RunInfo {
-            model: surgery_text(&model, &self.edits),
-            method: opts.method.name().to_string(),
-            seed: opts.seed,
-            log_evidence: result.log_evidence,
-            ess: result.ess,
-            backend: Some(result.backend.name().into()),
-            extra,
-        };
-        let _ = write!(io.out, "{}", tyche_report::to_text(&info, &ty, &draws, 60));
+        let ty = tyche_driver::result_type(&program, root);
+        let mut ran = ran;
+        ran.name_quantities(&ty);
+        let info = ran.info(surgery_text(&model, &self.edits));
+        if crate::run::report_run(
+            io,
+            args,
+            &ran,
+            &program,
+            &ty,
+            info.clone(),
+            started,
+            outputs,
+        ) != 0
+        {
+            self.errors += 1;
+        }
+        let result = ran.result;
         self.last_infer = Some(LastInfer {
             info,
             ty,
             chains: result.mcmc.as_ref().map(|m| m.chains),
-            values,
-            weights,
+            values: result.draws.iter().map(|d| d.value.clone()).collect(),
+            weights: result.draws.iter().map(|d| d.log_weight).collect(),
         });
     }
 
@@ -746,43 +823,38 @@ impl Session {
     }
 }
 
-/// Inference options as `tyche run` builds them.
-fn options(args: &InferArgs, session_seed: u64) -> tyche_infer::Options {
-    use tyche_infer::Method;
-    let method = match args.method {
-        Some(MethodArg::Enumerate) | None => Method::Enumerate,
-        Some(MethodArg::Rejection) => Method::Rejection,
-        Some(MethodArg::Importance) => Method::Importance,
-        Some(MethodArg::Smc) => Method::Smc,
-        Some(MethodArg::Mh) => Method::Mh,
-        Some(MethodArg::Pmmh) => Method::Pmmh,
-        Some(MethodArg::Hmc) => Method::Hmc,
-        Some(MethodArg::Nuts) => Method::Nuts,
-    };
-    let mut opts = tyche_infer::Options {
-        method,
-        seed: args.seed.unwrap_or(session_seed),
-        ..Default::default()
-    };
-    if let Some(n) = args.particles {
-        opts.particles = n;
-        opts.samples = n;
+/// `:infer`'s arguments, parsed by `tyche run`'s own definitions
+/// ([`crate::cli::RunArgs`]: every option, the same defaults, the same
+/// checks), with FILE hidden (the session is the program), the session's
+/// seed as `--seed`'s default, and the model also accepted as a
+/// positional MODEL.
+pub(crate) fn parse_infer(args: &str, seed: u64) -> Result<crate::cli::RunArgs, clap::Error> {
+    use clap::{Arg, Args, FromArgMatches};
+    let command = crate::cli::RunArgs::augment_args(clap::Command::new(":infer"))
+        .no_binary_name(true)
+        .disable_version_flag(true)
+        .about(
+            "Run inference on a model of the session and summarise its posterior \
+             (the options of `tyche run`; --data, --do, --observe and --counterfactual \
+             apply to this run only)",
+        )
+        .override_usage(":infer [OPTIONS] [MODEL]")
+        .mut_arg("file", |a| a.hide(true))
+        .arg(
+            Arg::new("model_name")
+                .value_name("MODEL")
+                .help("The zero-argument function to infer (as --model; default `model`)"),
+        );
+    let argv = std::iter::once("<session>".to_string()).chain(split_args(args));
+    let matches = command.try_get_matches_from(argv)?;
+    let mut run = crate::cli::RunArgs::from_arg_matches(&matches)?;
+    if let Some(m) = matches.get_one::<String>("model_name") {
+        run.model = m.clone();
     }
-    if let Some(n) = args.samples {
-        opts.samples = n;
+    if matches.value_source("seed") != Some(clap::parser::ValueSource::CommandLine) {
+        run.seed = seed;
     }
-    if let Some(b) = args.burn {
-        opts.burn = b;
-    }
-    let four = matches!(args.method, None | Some(MethodArg::Nuts | MethodArg::Hmc));
-    opts.chains = args.chains.unwrap_or(if four { 4 } else { 1 });
-    // `--samples` counts draws per chain, as in `tyche run` (NUTS and HMC
-    // take it so; for MH and PMMH it is multiplied here, and a product too
-    // large to count is refused by the method itself).
-    if matches!(method, Method::Mh | Method::Pmmh) {
-        opts.samples = opts.samples.saturating_mul(opts.chains);
-    }
-    opts
+    Ok(run)
 }
 
 /// Splits `a=1 b=[1, 2]` at spaces outside brackets and quotes.

@@ -53,16 +53,19 @@ const KEYWORDS: &[&str] = &[
     "Dist",
 ];
 
-/// `:infer` options offered by completion.
-const INFER_OPTIONS: &[&str] = &[
-    "--method",
-    "--particles",
-    "--samples",
-    "--burn",
-    "--chains",
-    "--seed",
-    "--help",
-];
+/// `:infer` options offered by completion: `tyche run`'s, read from its
+/// clap definitions (the parser `:infer` uses), so they cannot drift.
+fn infer_options() -> Vec<String> {
+    use clap::Args;
+    let command = crate::cli::RunArgs::augment_args(clap::Command::new(":infer"));
+    let mut options: Vec<String> = command
+        .get_arguments()
+        .filter(|a| !a.is_hide_set())
+        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+        .collect();
+    options.push("--help".into());
+    options
+}
 
 /// `dirs::data_dir()/tyche/history`.
 pub(crate) fn history_path() -> Option<PathBuf> {
@@ -164,10 +167,7 @@ pub(crate) fn complete(helper: &ReplHelper, line: &str, pos: usize) -> (usize, V
         let word_start = before.rfind(' ').map_or(0, |i| i + 1);
         let word = &before[word_start..];
         return match command {
-            ":infer" if word.starts_with('-') => (
-                word_start,
-                matching(INFER_OPTIONS.iter().map(|s| s.to_string()), word),
-            ),
+            ":infer" if word.starts_with('-') => (word_start, matching(infer_options(), word)),
             ":infer" if before[..word_start].trim_end().ends_with("--method") => {
                 let methods = [
                     "enumerate",
@@ -177,6 +177,7 @@ pub(crate) fn complete(helper: &ReplHelper, line: &str, pos: usize) -> (usize, V
                     "mh",
                     "pmmh",
                     "hmc",
+                    "nuts",
                 ];
                 (word_start, matching(methods.map(String::from), word))
             }

@@ -10,9 +10,12 @@
 //! `tyche_driver::evaluate_globals`, which rejects randomness.
 //!
 //! Jobs run on a worker thread when the session can be interrupted
-//! (interactive use): Ctrl-C then returns to the prompt at once and the
-//! worker's result is abandoned (the thread finishes in the background,
-//! since the interpreter has no cancellation points).
+//! (interactive use). Ctrl-C cancels the job's [`tyche_infer::Stop`]:
+//! inference checks it in every loop (model runs, particles, iterations,
+//! paths, compiled batches), ends with E0773 and frees what it held, and
+//! the prompt waits for that, up to [`GRACE`]. Work with no check (a
+//! forward evaluation stuck in a loop) is abandoned after it: the thread
+//! finishes in the background.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -87,10 +90,16 @@ pub(crate) enum Finished<T> {
     Crashed,
 }
 
+/// How long an interrupted job may take to notice its cancellation before
+/// the prompt returns without it.
+pub(crate) const GRACE: Duration = Duration::from_millis(800);
+
 /// Runs `job`, on a worker thread when `interrupt` is given so that
-/// setting the flag (Ctrl-C) abandons it; inline otherwise.
+/// setting the flag (Ctrl-C) cancels `cancel` and returns (once the job
+/// has stopped, or after [`GRACE`]); inline otherwise.
 pub(crate) fn cancellable<T: Send + 'static>(
     interrupt: Option<&Arc<AtomicBool>>,
+    cancel: &tyche_infer::Stop,
     job: impl FnOnce() -> T + Send + 'static,
 ) -> Finished<T> {
     let Some(flag) = interrupt else {
@@ -116,6 +125,13 @@ pub(crate) fn cancellable<T: Send + 'static>(
             Err(mpsc::RecvTimeoutError::Disconnected) => return Finished::Crashed,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if flag.swap(false, Ordering::SeqCst) {
+                    cancel.cancel();
+                    // The job's result (its cancellation error) is dropped
+                    // here; what it held was freed as it returned, and is
+                    // given back to the system.
+                    if rx.recv_timeout(GRACE).is_ok() {
+                        super::trim::release_free_memory();
+                    }
                     return Finished::Interrupted;
                 }
             }

@@ -638,6 +638,18 @@ impl Session {
         plan: Plan,
         job: impl FnOnce(&Arc<Program>, Arc<Vec<Value>>) -> Result<T, Diagnostic> + Send + 'static,
     ) -> Result<T, Failure> {
+        self.execute_cancellable(program, plan, &tyche_infer::Stop::new(), job)
+    }
+
+    /// [`execute`](Self::execute) for a job that checks `cancel` (an
+    /// inference run): Ctrl-C cancels it and waits for it to stop.
+    pub(crate) fn execute_cancellable<T: Send + 'static>(
+        &mut self,
+        program: Arc<Program>,
+        plan: Plan,
+        cancel: &tyche_infer::Stop,
+        job: impl FnOnce(&Arc<Program>, Arc<Vec<Value>>) -> Result<T, Diagnostic> + Send + 'static,
+    ) -> Result<T, Failure> {
         let slots = plan.slots;
         let work = move || match eval::evaluate_globals(&program, &slots) {
             Ok(globals) => {
@@ -647,7 +659,7 @@ impl Session {
             }
             Err(d) => (None, Err(d)),
         };
-        match eval::cancellable(self.interrupt.as_ref(), work) {
+        match eval::cancellable(self.interrupt.as_ref(), cancel, work) {
             Finished::Done((globals, result)) => {
                 if let Some(globals) = globals {
                     for (i, name, fingerprint, ty) in plan.to_cache {

@@ -1,0 +1,93 @@
+//! The automatic method choice and its reasons, as data.
+//!
+//! Without a method, a run tries exact enumeration, then NUTS, then SMC
+//! with rejuvenation (LANGUAGE.md §8). [`Choice`] records which one ran
+//! and why the ones before it could not; [`Choice`]'s `Display` is the
+//! one place these reasons become words (`"method_reason"` in JSON, the
+//! text report's header).
+
+use std::fmt;
+use tyche_infer::EnumerationRefusal;
+
+/// The method the automatic choice ran, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Choice {
+    /// Every choice is finite and discrete: the posterior is exact.
+    Enumerate,
+    /// Every choice is continuous and the structure is fixed by the data.
+    Nuts {
+        /// Unconstrained coordinates of the model's gradient.
+        coordinates: usize,
+        not_exact: NotExact,
+    },
+    /// Resample-move SMC, which handles discrete choices and changing
+    /// structure.
+    Smc {
+        /// MH moves per particle after each resampling.
+        rejuvenate: usize,
+        not_nuts: NoGradient,
+        not_exact: NotExact,
+    },
+}
+
+/// Why exact enumeration could not run: its refusal and its words (the
+/// enumeration error's message, which names the choice).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotExact {
+    pub refusal: EnumerationRefusal,
+    pub message: String,
+}
+
+/// Why NUTS could not run the model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NoGradient {
+    /// Gradients need native code, and the interpreter was asked for.
+    InterpreterAsked,
+    /// The model is a closure with captures, not a plain function.
+    NotAPlainFunction,
+    /// Tracing the model for its gradient stopped (a discrete choice, a
+    /// branch on a choice, …): the tracer's reason.
+    NotTraceable(String),
+}
+
+impl fmt::Display for NoGradient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NoGradient::InterpreterAsked => {
+                f.write_str("gradients need native code (`--backend interp` was asked)")
+            }
+            NoGradient::NotAPlainFunction => f.write_str("the model is not a plain function"),
+            NoGradient::NotTraceable(reason) => f.write_str(reason),
+        }
+    }
+}
+
+impl fmt::Display for Choice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Choice::Enumerate => f.write_str(
+                "enumerate: every choice is finite and discrete, so the posterior is exact",
+            ),
+            Choice::Nuts {
+                coordinates,
+                not_exact,
+            } => write!(
+                f,
+                "nuts: every choice is continuous and the model's structure is fixed by its \
+                 data ({coordinates} coordinate{}); exact enumeration is impossible ({})",
+                if *coordinates == 1 { "" } else { "s" },
+                not_exact.message
+            ),
+            Choice::Smc {
+                rejuvenate,
+                not_nuts,
+                not_exact,
+            } => write!(
+                f,
+                "smc with {rejuvenate} rejuvenation moves per resampling: NUTS cannot run this \
+                 model ({not_nuts}); exact enumeration is impossible ({})",
+                not_exact.message
+            ),
+        }
+    }
+}
