@@ -281,47 +281,9 @@ macro_rules! with_generic {
                 type $F = discrete_uniform::DiscreteUniform;
                 $body
             }
-            DistKind::HalfNormal => {
-                type $F = half_normal::HalfNormal;
-                $body
-            }
-            DistKind::HalfCauchy => {
-                type $F = half_cauchy::HalfCauchy;
-                $body
-            }
-            DistKind::Laplace => {
-                type $F = laplace::Laplace;
-                $body
-            }
-            DistKind::Logistic => {
-                type $F = logistic::Logistic;
-                $body
-            }
-            DistKind::NegativeBinomial => {
-                type $F = negative_binomial::NegativeBinomial;
-                $body
-            }
-            DistKind::BernoulliLogit => {
-                type $F = bernoulli_logit::BernoulliLogit;
-                $body
-            }
-            DistKind::PoissonLog => {
-                type $F = poisson_log::PoissonLog;
-                $body
-            }
-            DistKind::BinomialLogit => {
-                type $F = binomial_logit::BinomialLogit;
-                $body
-            }
-            DistKind::Weibull => {
-                type $F = weibull::Weibull;
-                $body
-            }
-            DistKind::HalfStudentT => {
-                type $F = half_student_t::HalfStudentT;
-                $body
-            }
             DistKind::Categorical | DistKind::Dirichlet | DistKind::MvNormal => $none,
+            // Every standalone family is generic too: listed once, below.
+            _ => with_standalone!($kind, $F => $body, $none),
         }
     };
 }
