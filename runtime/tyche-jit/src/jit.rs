@@ -110,6 +110,34 @@ pub(crate) unsafe fn free_module(module: &mut Mutex<Option<JITModule>>) {
     }
 }
 
+/// Defines `func` in `module` and finalizes it: its entry point and its
+/// code size (its VCode printed when `TYCHE_JIT_DISASM` is set).
+fn define_and_finalize(
+    module: &mut JITModule,
+    id: cranelift_module::FuncId,
+    func: cranelift_codegen::ir::Function,
+) -> Result<(*const u8, usize), JitError> {
+    let mut ctx = module.make_context();
+    ctx.func = func;
+    let disasm = std::env::var_os("TYCHE_JIT_DISASM").is_some();
+    ctx.set_disasm(disasm);
+    module
+        .define_function(id, &mut ctx)
+        .map_err(|e| jerr(format!("{e:?}")))?;
+    if disasm {
+        if let Some(vcode) = ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
+            eprintln!("{vcode}");
+        }
+    }
+    let code_size = ctx
+        .compiled_code()
+        .map(|c| c.code_info().total_size as usize)
+        .unwrap_or(0);
+    module.clear_context(&mut ctx);
+    module.finalize_definitions().map_err(jerr)?;
+    Ok((module.get_finalized_function(id), code_size))
+}
+
 /// JIT-compiles a kernel with the default options.
 pub fn compile(kernel: &Kernel) -> Result<Compiled, JitError> {
     compile_with(kernel, &JitOptions::default())
@@ -125,25 +153,7 @@ pub fn compile_with(kernel: &Kernel, opts: &JitOptions) -> Result<Compiled, JitE
     }
     let mut module = JITModule::new(jb);
     let built = codegen::build(&mut module, kernel, KERNEL_SYMBOL, Linkage::Export, opts)?;
-    let mut ctx = module.make_context();
-    ctx.func = built.func;
-    let disasm = std::env::var_os("TYCHE_JIT_DISASM").is_some();
-    ctx.set_disasm(disasm);
-    module
-        .define_function(built.func_id, &mut ctx)
-        .map_err(|e| jerr(format!("{e:?}")))?;
-    if disasm {
-        if let Some(vcode) = ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
-            eprintln!("{vcode}");
-        }
-    }
-    let code_size = ctx
-        .compiled_code()
-        .map(|c| c.code_info().total_size as usize)
-        .unwrap_or(0);
-    module.clear_context(&mut ctx);
-    module.finalize_definitions().map_err(jerr)?;
-    let ptr = module.get_finalized_function(built.func_id);
+    let (ptr, code_size) = define_and_finalize(&mut module, built.func_id, built.func)?;
     // SAFETY: `ptr` is the entry of a function just compiled with the
     // signature `extern "C" fn(*const f64) -> f64` (one pointer parameter,
     // one f64 result, the platform's default C calling convention).
@@ -290,25 +300,7 @@ pub fn compile_gradient_with(
         Linkage::Export,
         opts,
     )?;
-    let mut ctx = module.make_context();
-    ctx.func = built.func;
-    let disasm = std::env::var_os("TYCHE_JIT_DISASM").is_some();
-    ctx.set_disasm(disasm);
-    module
-        .define_function(built.func_id, &mut ctx)
-        .map_err(|e| jerr(format!("{e:?}")))?;
-    if disasm {
-        if let Some(vcode) = ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
-            eprintln!("{vcode}");
-        }
-    }
-    let code_size = ctx
-        .compiled_code()
-        .map(|c| c.code_info().total_size as usize)
-        .unwrap_or(0);
-    module.clear_context(&mut ctx);
-    module.finalize_definitions().map_err(jerr)?;
-    let ptr = module.get_finalized_function(built.func_id);
+    let (ptr, code_size) = define_and_finalize(&mut module, built.func_id, built.func)?;
     // SAFETY: `ptr` is the entry of a function just compiled with the
     // signature `extern "C" fn(*const f64, *mut f64, *mut f64) -> f64`.
     let func: GradientFn = unsafe { std::mem::transmute::<*const u8, GradientFn>(ptr) };
