@@ -372,6 +372,45 @@ struct Scan<'t> {
     i: usize,
 }
 
+impl Scan<'_> {
+    /// At an object: the offset of the value of its member `key` (the last
+    /// one given, as serde_json keeps; duplicates are refused before
+    /// binding anyway).
+    fn member(&mut self, key: &str) -> Option<usize> {
+        let mut none = None;
+        self.ws();
+        if self.b.get(self.i) != Some(&b'{') {
+            return None;
+        }
+        self.i += 1;
+        let mut found = None;
+        loop {
+            self.ws();
+            if self.b.get(self.i) == Some(&b'}') {
+                break;
+            }
+            let k = self.string()?;
+            self.ws();
+            if self.b.get(self.i) != Some(&b':') {
+                return None;
+            }
+            self.i += 1;
+            self.ws();
+            let at = self.i;
+            self.value(&mut none)?;
+            if key_text(&self.b[k.0..k.1]) == key {
+                found = Some(at);
+            }
+            self.ws();
+            match *self.b.get(self.i)? {
+                b',' => self.i += 1,
+                _ => break,
+            }
+        }
+        found
+    }
+}
+
 impl<'t> Scan<'t> {
     fn ws(&mut self) {
         while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
@@ -506,38 +545,7 @@ pub fn element_span(text: &str, key: &str, steps: &[Step]) -> Option<(usize, usi
         i: 0,
     };
     let mut none = None;
-    s.ws();
-    if s.b.get(s.i) != Some(&b'{') {
-        return None;
-    }
-    s.i += 1;
-    // The value of `key` in the top-level object (the last one given,
-    // as serde_json keeps; duplicates are refused before binding anyway).
-    let mut found = None;
-    loop {
-        s.ws();
-        if s.b.get(s.i) == Some(&b'}') {
-            break;
-        }
-        let k = s.string()?;
-        s.ws();
-        if s.b.get(s.i) != Some(&b':') {
-            return None;
-        }
-        s.i += 1;
-        s.ws();
-        let at = s.i;
-        s.value(&mut none)?;
-        if key_text(&s.b[k.0..k.1]) == key {
-            found = Some(at);
-        }
-        s.ws();
-        match *s.b.get(s.i)? {
-            b',' => s.i += 1,
-            _ => break,
-        }
-    }
-    s.i = found?;
+    s.i = s.member(key)?;
     for step in steps {
         s.ws();
         match step {
@@ -555,37 +563,7 @@ pub fn element_span(text: &str, key: &str, steps: &[Step]) -> Option<(usize, usi
                     s.i += 1;
                 }
             }
-            Step::Key(want) => {
-                if s.b.get(s.i) != Some(&b'{') {
-                    return None;
-                }
-                s.i += 1;
-                let mut at = None;
-                loop {
-                    s.ws();
-                    if s.b.get(s.i) == Some(&b'}') {
-                        break;
-                    }
-                    let k = s.string()?;
-                    s.ws();
-                    if s.b.get(s.i) != Some(&b':') {
-                        return None;
-                    }
-                    s.i += 1;
-                    s.ws();
-                    let here = s.i;
-                    s.value(&mut none)?;
-                    if key_text(&s.b[k.0..k.1]) == *want {
-                        at = Some(here);
-                    }
-                    s.ws();
-                    match *s.b.get(s.i)? {
-                        b',' => s.i += 1,
-                        _ => break,
-                    }
-                }
-                s.i = at?;
-            }
+            Step::Key(want) => s.i = s.member(want)?,
         }
         s.ws();
     }

@@ -183,9 +183,14 @@ fn mcmc(result: &InferResult, program: &Program, d: &mut Diagnosis) {
             .iter()
             .filter_map(|q| q.rhat)
             .fold(f64::NEG_INFINITY, f64::max);
+        // MH and PMMH warm up by burn-in; NUTS and HMC by adaptation.
+        let longer = match result.method {
+            Method::Mh | Method::Pmmh => "--burn, --samples",
+            _ => "--warmup, --samples",
+        };
         d.warnings.push(format!(
             "R-hat is above {RHAT_LIMIT} (up to {worst:.3}) for {}: the chains disagree, \
-             so the draws may not represent the posterior; run longer (--warmup, --samples) \
+             so the draws may not represent the posterior; run longer ({longer}) \
              or reparameterise",
             list(&high_rhat)
         ));
@@ -332,8 +337,9 @@ fn population(result: &mut InferResult, d: &mut Diagnosis) {
             d.warnings.push(format!(
                 "only {distinct} of {n} particles are distinct: resampling collapsed the \
                  population onto a few ancestors, so the posterior is badly under-represented \
-                 (its sd too small); use --method nuts for a static continuous model, or \
-                 --rejuvenate 2 (or more) to move particles after resampling"
+                 (its sd too small); move particles more after resampling (--rejuvenate \
+                 with more moves than this run made), or use MCMC, whose chains report \
+                 R-hat: --method mh, or --method nuts if every choice is continuous"
             ));
             return;
         }
