@@ -16,42 +16,10 @@
 
 mod common;
 
-use common::{diff, par_map, root};
+use common::{diff, par_map, root, runtime_lib};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-/// The runtime library built with this test: the newest
-/// `libtyche_rt*.a` beside this test binary (in `target/PROFILE/deps`) or
-/// one directory up (where a `cargo build` of `tyche-rt` puts it). The
-/// newest is the one this `cargo test` built or found up to date.
-fn runtime_lib() -> &'static Path {
-    static LIB: OnceLock<PathBuf> = OnceLock::new();
-    LIB.get_or_init(|| {
-        let exe = std::env::current_exe().expect("the test binary's path");
-        let deps = exe.parent().expect("a directory");
-        let mut found: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
-        for dir in [deps, deps.parent().unwrap_or(deps)] {
-            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with("libtyche_rt") && name.ends_with(".a") {
-                    if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
-                        found.push((t, e.path()));
-                    }
-                }
-            }
-        }
-        found.sort();
-        found.pop().map(|(_, p)| p).unwrap_or_else(|| {
-            panic!(
-                "no libtyche_rt*.a in {} or its parent: does tyche-tests depend on \
-                 tyche-rt, a staticlib?",
-                deps.display()
-            )
-        })
-    })
-}
 
 /// A fresh empty directory under the system temporary directory, removed
 /// on drop.

@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{directives, programs, root};
+use common::{directives, programs, root, runtime_lib};
 use std::path::{Path, PathBuf};
 
 /// Sizes small enough for CI, large enough to exercise every method.
@@ -138,30 +138,6 @@ fn built(path: &Path) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     parse("the built executable", &String::from_utf8_lossy(&o.stdout))
-}
-
-/// The newest `libtyche_rt*.a` (the executables' runtime library) beside this test binary or one directory
-/// up (as `tests/tests/build.rs` finds it).
-#[cfg(target_os = "linux")]
-fn runtime_lib() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let deps = exe.parent().expect("a directory");
-    let mut found: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
-    for dir in [deps, deps.parent().unwrap_or(deps)] {
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with("libtyche_rt") && name.ends_with(".a") {
-                if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
-                    found.push((t, e.path()));
-                }
-            }
-        }
-    }
-    found.sort();
-    found
-        .pop()
-        .map(|(_, p)| p)
-        .expect("a libtyche_rt*.a built with this test (tyche-tests depends on tyche-rt)")
 }
 
 /// Every key path where two JSON values differ.
