@@ -275,3 +275,80 @@ fn record_results_are_named_by_field() {
     assert!(text.contains("  result.mu: Real\n"), "{text}");
     assert!(!text.contains("result.0"), "{text}");
 }
+
+/// `--params all` summarises every choice by address, and its statistics
+/// are exactly those `tyche summary` computes from the `--output` CSV of
+/// the same run: two paths over the same draws (MCMC chains here).
+#[test]
+fn params_all_agrees_with_tyche_summary_of_the_csv() {
+    let dir = tmp_dir("params-all");
+    let csv = dir.join("draws.csv");
+    let schools = root().join("examples/eight_schools.ppl");
+    let data = root().join("examples/eight_schools.data.json");
+    let json = ok(&[
+        "run",
+        schools.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--method",
+        "mh",
+        "--chains",
+        "2",
+        "--samples",
+        "300",
+        "--params",
+        "all",
+        "--output",
+        csv.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let run: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let params = run["parameters"].as_array().expect("a parameters list");
+    let names: Vec<&str> = params.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let mut expected = vec!["result.0", "result.1", "mu[0]", "tau[0]"];
+    let etas: Vec<String> = (0..8).map(|j| format!("eta[{j}]")).collect();
+    expected.extend(etas.iter().map(String::as_str));
+    assert_eq!(names, expected);
+    let summary: serde_json::Value =
+        serde_json::from_str(&ok(&["summary", csv.to_str().unwrap(), "--format", "json"]))
+            .unwrap();
+    assert_eq!(run["parameters"], summary["parameters"]);
+    // Without the flag nothing is added.
+    let plain: serde_json::Value = serde_json::from_str(&ok(&[
+        "run",
+        schools.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--method",
+        "mh",
+        "--samples",
+        "10",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert!(plain.get("parameters").is_none());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Under exact enumeration the table is exact: the choice `rain` is the
+/// result, so their rows agree with the result's exact probability, and
+/// no Monte Carlo error or ESS is claimed.
+#[test]
+fn params_all_under_enumeration_is_exact() {
+    let sprinkler = root().join("examples/sprinkler.ppl");
+    let s = sprinkler.to_str().unwrap();
+    let run: serde_json::Value =
+        serde_json::from_str(&ok(&["run", s, "--params", "all", "--format", "json"])).unwrap();
+    assert_eq!(run["exact"], true);
+    let params = run["parameters"].as_array().unwrap();
+    let rain = params.iter().find(|p| p["name"] == "rain[0]").unwrap();
+    let p_rain = run["result"]["mean"].as_f64().unwrap();
+    assert!((rain["mean"].as_f64().unwrap() - p_rain).abs() < 1e-12);
+    for p in params {
+        assert!(p["mcse"].is_null() && p["ess_bulk"].is_null(), "{p}");
+    }
+    let text = ok(&["run", s, "--params", "all"]);
+    assert!(text.contains("Exact: "), "{text}");
+}

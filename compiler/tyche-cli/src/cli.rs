@@ -124,6 +124,15 @@ pub enum ProposalArg {
     Drift,
 }
 
+/// `--params`: which quantities the report summarises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ParamsArg {
+    /// The model's return value.
+    Result,
+    /// The return value and every choice, by address.
+    All,
+}
+
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// The program (`.ppl`).
@@ -190,6 +199,9 @@ pub struct RunArgs {
     pub counterfactuals: Vec<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// What gets a summary table row: `result` (the model's return value, the default) or `all` (also every choice, by address: mean, MCSE, sd, quantiles, ESS, R-hat — as Stan lists every parameter).
+    #[arg(long, value_enum, default_value = "result")]
+    pub params: ParamsArg,
     /// Write one CSV row per draw to this file.
     #[arg(long)]
     pub output: Option<PathBuf>,

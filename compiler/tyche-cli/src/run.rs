@@ -465,6 +465,14 @@ pub(crate) fn report_run(
     if let Err(msg) = outputs.commit() {
         return failed(io, msg);
     }
+    // `--params all`: a stansummary-like row for every quantity.
+    let params = (args.params == crate::cli::ParamsArg::All).then(|| {
+        let rows = tyche_report::summarize_parameters(&tyche_report::draws_parameters(&draws));
+        match result.exact {
+            true => rows.into_iter().map(|r| r.exact()).collect(),
+            false => rows,
+        }
+    });
     let out = &mut io.out;
     let _ = match args.format {
         Format::Json => {
@@ -472,9 +480,19 @@ pub(crate) fn report_run(
             if args.draws {
                 json["draw_table"] = tyche_report::draws_json(&draws);
             }
+            if let Some(rows) = &params {
+                json["parameters"] = tyche_report::summary_json(rows)["parameters"].take();
+            }
             writeln!(out, "{json}")
         }
-        Format::Text => write!(out, "{}", tyche_report::to_text(&info, ty, &draws, 60)),
+        Format::Text => {
+            let mut text = tyche_report::to_text(&info, ty, &draws, 60);
+            if let Some(rows) = &params {
+                text.push_str("\nparameters:\n");
+                text.push_str(&tyche_report::summary_text(rows));
+            }
+            write!(out, "{text}")
+        }
     };
     0
 }
@@ -825,9 +843,11 @@ pub(crate) fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Option
     opts.max_depth = args.max_depth;
     // Per-draw traces only feed the CSV and the figure's choice panels;
     // recording them costs a third of SMC's time.
-    opts.traces = args.output.is_some() || args.plot.is_some();
+    // `--params all` summarises every choice from the same traces.
+    let all_params = args.params == crate::cli::ParamsArg::All;
+    opts.traces = args.output.is_some() || args.plot.is_some() || all_params;
     // Enumeration's CSV has a row per execution path, with its choices.
-    opts.enumerate_paths = args.output.is_some();
+    opts.enumerate_paths = args.output.is_some() || all_params;
     opts.thin = args.thin;
     opts.rejuvenate = args.rejuvenate;
     opts.ess_threshold = args.ess_threshold;

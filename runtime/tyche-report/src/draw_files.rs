@@ -17,6 +17,10 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Map, Value as J};
 use tyche_infer::stats;
+use tyche_vm::Value as VmValue;
+
+use crate::csv::{log_weight_of, DrawTable};
+use crate::Draws;
 
 /// One parameter's draws, one vector per chain (with the log weights of
 /// the same draws when the draws are weighted).
@@ -43,6 +47,23 @@ pub struct ParameterSummary {
     pub ess_bulk: Option<f64>,
     pub ess_tail: Option<f64>,
     pub rhat: Option<f64>,
+    /// The draws are every execution path weighted by its probability
+    /// (enumeration): the statistics are exact, with no Monte Carlo error.
+    pub exact: bool,
+}
+
+impl ParameterSummary {
+    /// The same summary of an exact run: no MCSE or ESS to report.
+    pub fn exact(self) -> ParameterSummary {
+        ParameterSummary {
+            exact: true,
+            mcse: None,
+            ess_bulk: None,
+            ess_tail: None,
+            rhat: None,
+            ..self
+        }
+    }
 }
 
 /// Reads the parameters of draw files given as (name, text) pairs. An
@@ -110,6 +131,60 @@ pub fn read_draw_files(files: &[(String, String)]) -> Result<Vec<Parameter>, Str
     }
     params.retain(|p| !p.chains.is_empty());
     Ok(params)
+}
+
+/// The parameters of a run's draws, as `--params all` summarises them:
+/// every numeric column of the [`DrawTable`] (the result's components,
+/// then each choice address), one vector per chain. Booleans count as 0/1;
+/// text, functions and distributions are left out. The draws are weighted
+/// when their log weights differ (importance, enumeration).
+pub fn draws_parameters(draws: &Draws) -> Vec<Parameter> {
+    let table = DrawTable::new(draws);
+    let chains = draws.chain_count();
+    let weights: Option<Vec<f64>> = draws.log_weights.and_then(|lw| {
+        let differ = lw.iter().any(|w| w.to_bits() != lw[0].to_bits());
+        differ.then(|| (0..table.rows.len()).map(|i| log_weight_of(draws, i)).collect())
+    });
+    let number = |v: &VmValue| match v {
+        VmValue::Real(x) => Some(*x),
+        VmValue::Int(n) => Some(*n as f64),
+        VmValue::Bool(b) => Some(f64::from(u8::from(*b))),
+        _ => None,
+    };
+    let mut params = Vec::new();
+    for (k, name) in table.names.iter().enumerate() {
+        let mut values = vec![Vec::new(); chains];
+        let mut log_weights = weights.as_ref().map(|_| vec![Vec::new(); chains]);
+        let mut numeric = true;
+        for (i, row) in table.rows.iter().enumerate() {
+            let Some(v) = row[k] else { continue };
+            let Some(x) = number(v) else {
+                numeric = false;
+                break;
+            };
+            let (c, _) = draws.chain_and_draw(i);
+            values[c].push(x);
+            if let (Some(lw), Some(w)) = (&mut log_weights, &weights) {
+                lw[c].push(w[i]);
+            }
+        }
+        // A chain that never made this choice is not a chain of it.
+        let keep: Vec<bool> = values.iter().map(|c| !c.is_empty()).collect();
+        let mut kept = keep.iter();
+        values.retain(|_| *kept.next().unwrap_or(&false));
+        if let Some(lw) = &mut log_weights {
+            let mut kept = keep.iter();
+            lw.retain(|_| *kept.next().unwrap_or(&false));
+        }
+        if numeric && !values.is_empty() {
+            params.push(Parameter {
+                name: name.clone(),
+                chains: values,
+                log_weights,
+            });
+        }
+    }
+    params
 }
 
 /// One file's columns and rows.
@@ -266,6 +341,7 @@ fn summarize_parameter(p: &Parameter) -> Option<ParameterSummary> {
             ess_bulk: Some(ess),
             ess_tail: None,
             rhat: None,
+            exact: false,
         });
     }
     // Diagnostics need chains of equal length: those of a parameter some
@@ -290,6 +366,7 @@ fn summarize_parameter(p: &Parameter) -> Option<ParameterSummary> {
         ess_bulk: d.ess_bulk,
         ess_tail: d.ess_tail,
         rhat: d.rhat,
+        exact: false,
     })
 }
 
@@ -351,7 +428,13 @@ pub fn summary_text(rows: &[ParameterSummary]) -> String {
             opt(r.rhat, &|x| format!("{x:.3}")),
         );
     }
-    if let Some(r) = rows.first() {
+    if let Some(r) = rows.first().filter(|r| r.exact) {
+        let _ = writeln!(
+            s,
+            "\nExact: {} execution paths weighted by their probabilities; no Monte Carlo error.",
+            r.draws
+        );
+    } else if let Some(r) = rows.first() {
         let _ = writeln!(
             s,
             "\n{} chain{} of {} draws{}. ESS and R-hat as in Vehtari et al. (2021): rank-normalised,\nsplit chains; R-hat above 1.01 or ESS below 100 per chain means the draws cannot be trusted yet.",
