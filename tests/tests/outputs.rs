@@ -306,13 +306,12 @@ fn params_all_agrees_with_tyche_summary_of_the_csv() {
     let run: serde_json::Value = serde_json::from_str(&json).unwrap();
     let params = run["parameters"].as_array().expect("a parameters list");
     let names: Vec<&str> = params.iter().map(|p| p["name"].as_str().unwrap()).collect();
-    let mut expected = vec!["result.0", "result.1", "mu[0]", "tau[0]"];
+    let mut expected = vec!["result.mu", "result.tau", "mu[0]", "tau[0]"];
     let etas: Vec<String> = (0..8).map(|j| format!("eta[{j}]")).collect();
     expected.extend(etas.iter().map(String::as_str));
     assert_eq!(names, expected);
     let summary: serde_json::Value =
-        serde_json::from_str(&ok(&["summary", csv.to_str().unwrap(), "--format", "json"]))
-            .unwrap();
+        serde_json::from_str(&ok(&["summary", csv.to_str().unwrap(), "--format", "json"])).unwrap();
     assert_eq!(run["parameters"], summary["parameters"]);
     // Without the flag nothing is added.
     let plain: serde_json::Value = serde_json::from_str(&ok(&[

@@ -398,8 +398,6 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         warn(io, &diags, &sources);
     }
     let ty = tyche_driver::result_type(&program, func);
-    let mut ran = ran;
-    ran.name_quantities(&ty);
     let info = ran.info(args.model.clone());
     report_run(io, &args, &ran, &program, &ty, info, started, outputs)
 }

@@ -120,8 +120,5 @@ pub fn model(compiled: &Compiled, sources: &SourceMap, name: &str) -> Result<Fun
 
 /// The model function's result type.
 pub fn result_type(program: &tyche_ir::Program, func: FuncId) -> Type {
-    match &program.func(func).ty {
-        Type::Fn(_, ret) => (**ret).clone(),
-        other => other.clone(),
-    }
+    program.func(func).result_type()
 }

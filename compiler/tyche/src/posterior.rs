@@ -688,7 +688,7 @@ impl Posterior {
     /// ```
     pub fn summary_json(&self) -> serde_json::Value {
         let parts = self.report_parts();
-        tyche_report::to_json(&parts.info, &self.ty, &parts.draws())
+        tyche_report::to_json(&parts.info, &self.ty, &parts.draws(&self.ty))
     }
 
     /// The human-readable summary `tyche run` prints (mean, sd, quantiles,
@@ -702,7 +702,7 @@ impl Posterior {
     /// ```
     pub fn summary_text(&self) -> String {
         let parts = self.report_parts();
-        tyche_report::to_text(&parts.info, &self.ty, &parts.draws(), 60)
+        tyche_report::to_text(&parts.info, &self.ty, &parts.draws(&self.ty), 60)
     }
 
     /// The draws as the CSV table of `tyche run --output FILE.csv`: a
@@ -719,7 +719,7 @@ impl Posterior {
     /// # Ok::<(), tyche::Error>(())
     /// ```
     pub fn write_csv(&self, out: impl std::io::Write) -> std::io::Result<()> {
-        tyche_report::write_csv(out, &self.report_parts().draws())
+        tyche_report::write_csv(out, &self.report_parts().draws(&self.ty))
     }
 }
 
@@ -733,10 +733,13 @@ struct ReportParts {
 }
 
 impl ReportParts {
-    fn draws(&self) -> tyche_report::Draws<'_> {
+    /// The draws, their columns named by the result type `ty` (a
+    /// record's fields).
+    fn draws<'a>(&'a self, ty: &'a Type) -> tyche_report::Draws<'a> {
         tyche_report::Draws::weighted(&self.values, &self.lws)
             .with_traces(&self.traces)
             .with_chains(self.chains)
+            .with_result_type(ty)
     }
 }
 

@@ -101,7 +101,7 @@ impl Run {
     /// Names the diagnosed quantities (and the warnings that list them) by
     /// the model's result type: a record's fields (`result.mu`) rather
     /// than tuple positions.
-    pub fn name_quantities(&mut self, result_type: &tyche_ir::Type) {
+    fn name_quantities(&mut self, result_type: &tyche_ir::Type) {
         tyche_report::name_result_quantities(
             result_type,
             self.diagnosis.quantities.iter_mut().map(|q| &mut q.name),
@@ -277,12 +277,16 @@ pub fn run(spec: Spec<'_>) -> Result<Run, Diagnostic> {
         Err(d) => return Err(d),
     };
     let diagnosis = tyche_infer::diagnose(&mut result, &model.program);
-    Ok(Run {
+    let mut run = Run {
         result,
         options,
         choice,
         diagnosis,
-    })
+    };
+    if let Some(f) = func {
+        run.name_quantities(&model.program.func(f).result_type());
+    }
+    Ok(run)
 }
 
 /// After enumeration refused: NUTS when the model has a gradient on

@@ -24,6 +24,16 @@ pub struct Function {
     pub ty: Type,
 }
 
+impl Function {
+    /// What the function returns, as checked (a model's result type).
+    pub fn result_type(&self) -> Type {
+        match &self.ty {
+            Type::Fn(_, ret) => (**ret).clone(),
+            other => other.clone(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SiteKind {
     Sample,

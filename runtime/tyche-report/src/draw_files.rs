@@ -143,7 +143,11 @@ pub fn draws_parameters(draws: &Draws) -> Vec<Parameter> {
     let chains = draws.chain_count();
     let weights: Option<Vec<f64>> = draws.log_weights.and_then(|lw| {
         let differ = lw.iter().any(|w| w.to_bits() != lw[0].to_bits());
-        differ.then(|| (0..table.rows.len()).map(|i| log_weight_of(draws, i)).collect())
+        differ.then(|| {
+            (0..table.rows.len())
+                .map(|i| log_weight_of(draws, i))
+                .collect()
+        })
     });
     let number = |v: &VmValue| match v {
         VmValue::Real(x) => Some(*x),

@@ -27,7 +27,8 @@ mod text;
 pub use cmdstan::{cmdstan_csvs, Adaptation, CmdStanRun, NUTS_COLUMNS};
 pub use csv::{write_csv, DrawTable};
 pub use draw_files::{
-    draws_parameters, read_draw_files, summarize_parameters, summary_json, summary_text, Parameter, ParameterSummary,
+    draws_parameters, read_draw_files, summarize_parameters, summary_json, summary_text, Parameter,
+    ParameterSummary,
 };
 pub use json::{draws_json, to_json, value_to_json};
 pub use plot::{

@@ -620,8 +620,6 @@ impl Session {
             crate::run::inapplicable_options(args, ran.method(), io);
         }
         let ty = tyche_driver::result_type(&program, root);
-        let mut ran = ran;
-        ran.name_quantities(&ty);
         let info = ran.info(surgery_text(&model, &self.edits));
         if crate::run::report_run(
             io,
