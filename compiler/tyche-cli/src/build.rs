@@ -8,9 +8,9 @@
 //! linking in a temporary directory. The executable's run side is
 //! [`crate::exe`].
 
-use crate::run::{read_data, read_source, report, usage};
+use crate::cli::BuildArgs;
+use crate::io::{read_data, read_source, report, usage};
 use crate::{Io, DIAGNOSED};
-use clap::Args;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tyche_core::SourceMap;
@@ -21,24 +21,7 @@ pub const RUNTIME_LIB: &str = "libtyche_rt.a";
 /// Environment variable naming the runtime library explicitly.
 pub const RUNTIME_LIB_ENV: &str = "TYCHE_RUNTIME_LIB";
 
-#[derive(Args, Debug)]
-pub struct BuildArgs {
-    /// The program (`.ppl`).
-    pub file: PathBuf,
-    /// The executable to write.
-    #[arg(short = 'o', long = "output", value_name = "EXE")]
-    pub output: PathBuf,
-    /// JSON file binding `data` items at build time: kernels are compiled ahead of time for these data (the executable still reads `--data` when it runs; other data use the JIT).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// The executable's default `--model`; only its kernel is compiled ahead of time (default: `model`, and every zero-argument function's kernel).
-    #[arg(long)]
-    pub model: Option<String>,
-    /// The runtime static library to link (default: $TYCHE_RUNTIME_LIB, else `libtyche_rt.a` beside `tyche` or in the user cache, built once from Tyche's source if missing).
-    #[arg(long, value_name = "FILE.a")]
-    pub runtime_lib: Option<PathBuf>,
-}
-
+/// Runs `tyche build`.
 pub fn command(args: BuildArgs, io: &mut Io) -> u8 {
     match build(&args, io) {
         Ok(()) => 0,

@@ -21,13 +21,13 @@ pub enum Command {
     /// Parse and type check a program; print diagnostics.
     Check(CheckArgs),
     /// Draw a model's dependency structure (random choices, observations, return value) as Graphviz DOT.
-    Graph(crate::graph::GraphArgs),
+    Graph(GraphArgs),
     /// Interactive modelling: definitions, expressions and `:` commands.
     Repl(ReplArgs),
     /// Compile a program to a standalone native executable that takes `tyche run`'s options.
-    Build(crate::build::BuildArgs),
+    Build(BuildArgs),
     /// Summarise draws saved by `tyche run --output` (Tyche or CmdStan CSV): mean, MCSE, sd, quantiles, bulk and tail ESS, R-hat per parameter.
-    Summary(crate::summary::SummaryArgs),
+    Summary(SummaryArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -251,4 +251,59 @@ pub struct ReplArgs {
     /// Seed of evaluations and `:infer` (as `:seed N`).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    /// The program (`.ppl`).
+    pub file: PathBuf,
+    /// The executable to write.
+    #[arg(short = 'o', long = "output", value_name = "EXE")]
+    pub output: PathBuf,
+    /// JSON file binding `data` items at build time: kernels are compiled ahead of time for these data (the executable still reads `--data` when it runs; other data use the JIT).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// The executable's default `--model`; only its kernel is compiled ahead of time (default: `model`, and every zero-argument function's kernel).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The runtime static library to link (default: $TYCHE_RUNTIME_LIB, else `libtyche_rt.a` beside `tyche` or in the user cache, built once from Tyche's source if missing).
+    #[arg(long, value_name = "FILE.a")]
+    pub runtime_lib: Option<PathBuf>,
+}
+
+/// `tyche graph FILE [--model NAME] [--do NAME=VALUE]… [--observe NAME=VALUE]… [--counterfactual NAME=VALUE]… [-o OUT.dot]`
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// The program (`.ppl`).
+    pub file: PathBuf,
+    /// The zero-argument function whose structure to draw.
+    #[arg(long, default_value = "model")]
+    pub model: String,
+    /// Intervene before drawing: `NAME=VALUE` or `NAME[i]=VALUE`.
+    #[arg(long = "do", value_name = "NAME=VALUE")]
+    pub interventions: Vec<String>,
+    /// Condition a choice on a value before drawing.
+    #[arg(long = "observe", value_name = "NAME=VALUE")]
+    pub observations: Vec<String>,
+    /// Draw the twin network of this counterfactual question.
+    #[arg(long = "counterfactual", value_name = "NAME=VALUE")]
+    pub counterfactuals: Vec<String>,
+    /// JSON file binding the program's `data` items (only used to print
+    /// the values of interventions that depend on data).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Write the graph here instead of standard output, in the format of
+    /// the extension: `.dot`/`.gv` DOT text, `.svg`, `.png` or `.pdf`
+    /// rendered by Graphviz's `dot` (an error if it is missing or fails).
+    #[arg(short = 'o', long = "output", value_name = "OUT.dot|svg|png|pdf")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct SummaryArgs {
+    /// CSV files written by `tyche run --output` (Tyche's layout or `--output-format cmdstan`) or by CmdStan.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
 }

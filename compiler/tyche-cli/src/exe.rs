@@ -144,7 +144,7 @@ fn aot_info(run: &RunArgs, source: &str) -> String {
     let name = run.file.display().to_string();
     let kernel = (|| {
         let compiled = tyche_driver::compile_source(&mut sources, &name, source).ok()?;
-        let data = crate::run::read_data(io, &mut sources, run.data.as_deref()).ok()?;
+        let data = crate::io::read_data(io, &mut sources, run.data.as_deref()).ok()?;
         let bound =
             tyche_driver::bind_data(&compiled, &sources, data.as_ref().map(|(f, v)| (*f, v)))
                 .ok()?;

@@ -5,17 +5,19 @@
 //! program or its data, 2 bad usage.
 
 pub mod build;
+mod check;
 pub mod cli;
 pub mod exe;
 pub mod graph;
 mod guard;
+mod io;
 pub mod reference;
 pub mod repl;
 mod run;
 pub mod summary;
 
 pub use guard::enable_hard_timeout;
-pub use run::{dispatch, Io, DIAGNOSED, USAGE};
+pub use io::{Io, DIAGNOSED, USAGE};
 
 /// Whether `tyche run` may draw a progress bar on standard error. Only the
 /// binary turns it on (when standard error is a terminal), so in-process
@@ -34,6 +36,19 @@ pub(crate) fn progress_bars_enabled() -> bool {
 
 use clap::Parser;
 use std::io::Write;
+
+/// Runs one parsed command.
+pub fn dispatch(cli: cli::Cli, io: &mut Io) -> u8 {
+    use cli::Command;
+    match cli.command {
+        Command::Run(args) => run::run(args, io),
+        Command::Check(args) => check::check(args, io),
+        Command::Graph(args) => graph::command(args, io),
+        Command::Repl(args) => repl::main(args, io),
+        Command::Build(args) => build::command(args, io),
+        Command::Summary(args) => summary::command(args, io),
+    }
+}
 
 /// What a command printed and its exit status.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,207 +1,15 @@
 //! `tyche run` and `tyche check`.
 
-use crate::cli::{
-    CheckArgs, Cli, Command, Emit, Format, MethodArg, ProposalArg, ResamplerArg, RunArgs,
-};
+use crate::cli::{Format, MethodArg, ProposalArg, ResamplerArg, RunArgs};
+use crate::io::{failed, load, read_data, report, usage, warn, Io};
 use std::io::Write;
 use std::sync::Arc;
 use tyche_core::{render_all, Diagnostic, SourceMap};
 use tyche_driver::Compiled;
 use tyche_ir::EditKind;
 
-/// Exit status for a diagnosed error in the program or its data.
-pub const DIAGNOSED: u8 = 1;
-/// Exit status for bad command-line usage (clap uses it too).
-pub const USAGE: u8 = 2;
-
-/// Where a command writes: standard output and standard error, or
-/// buffers in tests.
-pub struct Io<'a> {
-    pub out: &'a mut dyn Write,
-    pub err: &'a mut dyn Write,
-    /// Colour diagnostics (only when stderr is a terminal).
-    pub color: bool,
-}
-
-pub fn dispatch(cli: Cli, io: &mut Io) -> u8 {
-    match cli.command {
-        Command::Run(args) => run(args, io),
-        Command::Check(args) => check(args, io),
-        Command::Graph(args) => crate::graph::command(args, io),
-        Command::Repl(args) => crate::repl::main(args, io),
-        Command::Build(args) => crate::build::command(args, io),
-        Command::Summary(args) => crate::summary::command(args, io),
-    }
-}
-
-pub(crate) fn report(io: &mut Io, diags: &[Diagnostic], sources: &SourceMap) -> u8 {
-    let _ = write!(io.err, "{}", render_all(diags, sources, io.color));
-    let errors = diags.iter().filter(|d| d.is_error()).count();
-    if errors > 1 {
-        let _ = writeln!(io.err, "error: aborting due to {errors} previous errors");
-    }
-    DIAGNOSED
-}
-
-pub(crate) fn usage(io: &mut Io, msg: impl std::fmt::Display) -> u8 {
-    let _ = writeln!(io.err, "error: {msg}");
-    USAGE
-}
-
-/// Reads and compiles a program file.
-fn load(io: &mut Io, path: &std::path::Path, sources: &mut SourceMap) -> Result<Compiled, u8> {
-    let text = read_source(io, path)?;
-    tyche_driver::compile_source(sources, &path.display().to_string(), &text)
-        .map_err(|d| report(io, &d, sources))
-}
-
-/// Reads a program file's text.
-pub(crate) fn read_source(io: &mut Io, path: &std::path::Path) -> Result<String, u8> {
-    match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-            let _ = writeln!(io.err, "error: {} is not valid UTF-8 text", path.display());
-            DIAGNOSED
-        }),
-        Err(e) => Err(usage(io, format!("cannot read {}: {e}", path.display()))),
-    }
-}
-
-fn check(args: CheckArgs, io: &mut Io) -> u8 {
-    let mut sources = SourceMap::new();
-    let compiled = match load(io, &args.file, &mut sources) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    if matches!(args.emit, Some(Emit::Clif | Emit::Steps | Emit::Grad)) {
-        return emit_clif(&args, &compiled, &mut sources, io);
-    }
-    let out = &mut io.out;
-    let _ = match args.emit {
-        None => writeln!(out, "{}: ok", args.file.display()),
-        Some(Emit::Clif | Emit::Steps | Emit::Grad) => unreachable!("handled above"),
-        Some(Emit::Ir) => write!(out, "{}", compiled.ir),
-        Some(Emit::Ast) => writeln!(
-            out,
-            "{:#?}",
-            compiled
-                .ast
-                .items
-                .iter()
-                .filter(|i| i.span().file == compiled.file)
-                .collect::<Vec<_>>()
-        ),
-        Some(Emit::Types) => {
-            let mut lines = Vec::new();
-            for item in compiled
-                .ast
-                .items
-                .iter()
-                .filter(|i| i.span().file == compiled.file)
-            {
-                let name = &item.name().name;
-                if let Some(t) = compiled.types.items.get(name) {
-                    lines.push(format!("{name} : {t}"));
-                }
-            }
-            writeln!(out, "{}", lines.join("\n"))
-        }
-    };
-    0
-}
-
-/// `tyche check --emit clif`: extracts the model's log-density kernel
-/// (specialised to the data) and prints its Cranelift IR, or says why the
-/// model has no static kernel.
-fn emit_clif(args: &CheckArgs, compiled: &Compiled, sources: &mut SourceMap, io: &mut Io) -> u8 {
-    let data = match read_data(io, sources, args.data.as_deref()) {
-        Ok(d) => d,
-        Err(code) => return code,
-    };
-    let bound =
-        match tyche_driver::bind_data(compiled, sources, data.as_ref().map(|(f, v)| (*f, v))) {
-            Ok(b) => b,
-            Err(d) => return report(io, &d, sources),
-        };
-    let func = match tyche_driver::model(compiled, sources, &args.model) {
-        Ok(f) => f,
-        Err(d) => return report(io, &[d], sources),
-    };
-    let globals = match tyche_driver::evaluate_globals(&compiled.ir, &bound) {
-        Ok(g) => g,
-        Err(d) => return report(io, &[d], sources),
-    };
-    if args.emit == Some(Emit::Steps) {
-        let plan = tyche_jit::native_model_with(&compiled.ir, &globals, func, false, false)
-            .and_then(|m| {
-                // Built for SMC, a model always has its plan.
-                m.plan().map(|p| p.to_string()).ok_or(tyche_jit::NotStatic {
-                    reason: "the return value cannot be traced".into(),
-                    span: None,
-                })
-            });
-        return match plan {
-            Ok(text) => {
-                let _ = write!(io.out, "{text}");
-                0
-            }
-            Err(e) => {
-                let mut d = Diagnostic::error(format!("`{}` cannot be cut into steps", args.model))
-                    .with_code("E0901")
-                    .with_note(e.reason.clone());
-                if let Some(span) = e.span {
-                    d = d.with_primary(span, "not static here");
-                }
-                report(io, &[d], sources)
-            }
-        };
-    }
-    if args.emit == Some(Emit::Grad) {
-        let ir = compiled.ir.clone();
-        return match tyche_jit::gradient::GradientModel::new(&ir, &globals, func) {
-            Ok(g) => {
-                let _ = write!(io.out, "{}", g.describe());
-                0
-            }
-            Err(e) => {
-                let mut d = Diagnostic::error(format!(
-                    "`{}` has no gradient on unconstrained coordinates",
-                    args.model
-                ))
-                .with_code("E0901")
-                .with_note(e.reason.clone());
-                if let Some(span) = e.span {
-                    d = d.with_primary(span, "not static here");
-                }
-                report(io, &[d], sources)
-            }
-        };
-    }
-    let kernel = match tyche_jit::extract(&compiled.ir, &globals, func) {
-        Ok(k) => k,
-        Err(e) => {
-            let mut d =
-                Diagnostic::error(format!("`{}` has no static log-density kernel", args.model))
-                    .with_code("E0901")
-                    .with_note(e.reason.clone());
-            if let Some(span) = e.span {
-                d = d.with_primary(span, "not static here");
-            }
-            return report(io, &[d], sources);
-        }
-    };
-    match tyche_jit::emit_clif(&kernel) {
-        Ok(text) => {
-            let _ = write!(io.out, "{text}");
-            0
-        }
-        Err(e) => {
-            let _ = writeln!(io.err, "error: code generation failed: {e}");
-            DIAGNOSED
-        }
-    }
-}
-
-fn run(args: RunArgs, io: &mut Io) -> u8 {
+/// Runs `tyche run`.
+pub(crate) fn run(args: RunArgs, io: &mut Io) -> u8 {
     run_source(args, None, io)
 }
 
@@ -572,18 +380,6 @@ pub(crate) fn write_plot(
 
 /// A failure of the run's own doing that is not in the program: a write
 /// (exit status 1, with the path and the system's reason).
-pub(crate) fn failed(io: &mut Io, msg: impl std::fmt::Display) -> u8 {
-    let _ = writeln!(io.err, "error: {msg}");
-    DIAGNOSED
-}
-
-/// Renders warnings (the command goes on).
-pub(crate) fn warn(io: &mut Io, diags: &[Diagnostic], sources: &SourceMap) {
-    if !diags.is_empty() {
-        let _ = write!(io.err, "{}", render_all(diags, sources, io.color));
-    }
-}
-
 /// Prior runs that look for an edited address.
 const PRIOR_RUNS: usize = 200;
 
@@ -730,24 +526,6 @@ pub(crate) fn memory_check(args: &RunArgs, opts: &tyche_infer::Options) -> Optio
     })
 }
 
-/// Inference options from the command line; the default method is exact
-/// enumeration when the model allows it, else SMC.
-/// Reads and parses `--data FILE.json` (adding it to `sources` so errors
-/// can point into it); an unreadable file is a usage error.
-pub(crate) fn read_data(
-    io: &mut Io,
-    sources: &mut SourceMap,
-    path: Option<&std::path::Path>,
-) -> Result<Option<(tyche_core::FileId, serde_json::Value)>, u8> {
-    let Some(path) = path else { return Ok(None) };
-    let bytes = std::fs::read(path)
-        .map_err(|e| usage(io, format!("cannot read data file {}: {e}", path.display())))?;
-    // Bytes that are not UTF-8 are bad data (exit 1, located), not usage.
-    tyche_driver::parse_data_bytes(sources, &path.display().to_string(), bytes)
-        .map(Some)
-        .map_err(|d| report(io, &[d], sources))
-}
-
 /// Where the model function is named, for errors about a whole run.
 fn model_name_span(compiled: &Compiled, model: &str) -> Option<tyche_core::Span> {
     compiled.ast.items.iter().find_map(|i| match i {
@@ -759,6 +537,8 @@ fn model_name_span(compiled: &Compiled, model: &str) -> Option<tyche_core::Span>
 /// Runs the chosen method. Without `--method`, exact enumeration is tried
 /// first and SMC is used when the model cannot be enumerated (a
 /// continuous or unbounded choice, or too many paths).
+/// Inference options from the command line; without `--method` the
+/// method is chosen by `tyche_engine::run`.
 pub(crate) fn options(args: &RunArgs, io: &mut Io) -> Result<tyche_infer::Options, u8> {
     use tyche_infer::{Method, Proposal, Resampler};
     let method = args.method.map_or(Method::Enumerate, MethodArg::method);

@@ -2,19 +2,9 @@
 //! CmdStan's `stansummary`) and the writing of `--output-format cmdstan`
 //! files for `tyche run`.
 
-use crate::cli::{Format, RunArgs};
-use crate::run::{usage, Io, DIAGNOSED};
-use clap::Args;
+use crate::cli::{Format, RunArgs, SummaryArgs};
+use crate::io::{usage, Io, DIAGNOSED};
 use std::path::{Path, PathBuf};
-
-#[derive(Args, Debug)]
-pub struct SummaryArgs {
-    /// CSV files written by `tyche run --output` (Tyche's layout or `--output-format cmdstan`) or by CmdStan.
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-}
 
 pub fn command(args: SummaryArgs, io: &mut Io) -> u8 {
     let mut files = Vec::new();

@@ -17,6 +17,7 @@
 //! [`print`](mod@print) gives the textual form (`tyche check --emit ir`) and
 //! [`verify`] checks the invariants every pass must keep.
 
+pub mod dependence;
 pub mod ids;
 pub mod instr;
 pub mod prim;

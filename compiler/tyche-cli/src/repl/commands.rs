@@ -766,13 +766,13 @@ impl Session {
         };
         let label = |g: tyche_ir::GlobalId| match bound.get(&g) {
             Some(v) => v.to_string(),
-            None => crate::graph::static_value(&program, g),
+            None => tyche_ir::dependence::static_value(&program, g),
         };
-        let graph = crate::graph::analyze(&program, root, &label);
+        let graph = tyche_ir::dependence::analyze(&program, root, &label);
         let _ = write!(
             io.out,
             "{}",
-            graph.to_dot(&surgery_text(&model, &self.edits))
+            crate::graph::to_dot(&graph, &surgery_text(&model, &self.edits))
         );
     }
 
