@@ -241,7 +241,7 @@ mod tests {
     fn every_special_function_is_exported() {
         let mut exported: Vec<&str> = EXPORTED_SPECIAL.to_vec();
         let mut needed: Vec<&str> = tyche_jit::special::SYMBOLS.to_vec();
-        needed.extend(tyche_jit::special::symbols().iter().map(|(n, _)| *n));
+        needed.extend(tyche_jit::ops::symbols().iter().map(|(n, _)| *n));
         needed.sort_unstable();
         needed.dedup();
         exported.sort_unstable();

@@ -59,7 +59,7 @@ pub extern "C" fn tyche_jit_trigamma(x: f64) -> f64 {
     tyche_dist::special::trigamma(x)
 }
 
-/// Symbols a gradient may import beyond [`crate::special::symbols`].
+/// Symbols a gradient may import beyond [`crate::ops::symbols`].
 pub(crate) fn symbols() -> Vec<(&'static str, *const u8)> {
     vec![(
         "tyche_jit_trigamma",

@@ -148,7 +148,7 @@ pub fn compile_with(kernel: &Kernel, opts: &JitOptions) -> Result<Compiled, JitE
     let start = Instant::now();
     let isa = codegen::native_isa(opts, false)?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
-    for (name, ptr) in crate::special::symbols() {
+    for (name, ptr) in crate::ops::symbols() {
         jb.symbol(name, ptr);
     }
     let mut module = JITModule::new(jb);
@@ -286,7 +286,7 @@ pub fn compile_gradient_with(
     let start = Instant::now();
     let isa = codegen::native_isa(opts, false)?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
-    for (name, ptr) in crate::special::symbols()
+    for (name, ptr) in crate::ops::symbols()
         .into_iter()
         .chain(crate::gradgen::symbols())
     {

@@ -480,3 +480,19 @@ impl fmt::Display for Op {
         }
     }
 }
+
+/// Every symbol a kernel may import, with its address.
+pub fn symbols() -> Vec<(&'static str, *const u8)> {
+    let mut v: Vec<(&'static str, *const u8)> = Vec::new();
+    for u in Un::ALL {
+        if let Some((name, f)) = u.extern_fn() {
+            v.push((name, f as *const u8));
+        }
+    }
+    for b in Bin::ALL {
+        if let Some((name, f)) = b.extern_fn() {
+            v.push((name, f as *const u8));
+        }
+    }
+    v
+}

@@ -54,23 +54,7 @@ pub extern "C" fn tyche_jit_bd0(x: f64, m: f64) -> f64 {
     sp::bd0(x, m)
 }
 
-/// Every symbol a kernel may import, with its address.
-pub fn symbols() -> Vec<(&'static str, *const u8)> {
-    let mut v: Vec<(&'static str, *const u8)> = Vec::new();
-    for u in crate::ops::Un::ALL {
-        if let Some((name, f)) = u.extern_fn() {
-            v.push((name, f as *const u8));
-        }
-    }
-    for b in crate::ops::Bin::ALL {
-        if let Some((name, f)) = b.extern_fn() {
-            v.push((name, f as *const u8));
-        }
-    }
-    v
-}
-
-/// The names of [`symbols`], for documentation and the object-file path.
+/// The names of [`crate::ops::symbols`], for documentation and the object-file path.
 pub const SYMBOLS: &[&str] = &[
     "tyche_jit_exp",
     "tyche_jit_ln",
