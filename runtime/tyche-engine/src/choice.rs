@@ -20,6 +20,15 @@ pub enum Choice {
         coordinates: usize,
         not_exact: NotExact,
     },
+    /// NUTS on the continuous choices, the discrete ones summed out of the
+    /// density (each has local influence: `tyche_jit::marginal`); the
+    /// structure is fixed by the data.
+    NutsSummedOut {
+        coordinates: usize,
+        /// The discrete choices summed out (their addresses, in order).
+        summed_out: Vec<String>,
+        not_exact: NotExact,
+    },
     /// Resample-move SMC, which handles discrete choices and changing
     /// structure.
     Smc {
@@ -78,6 +87,22 @@ impl fmt::Display for Choice {
                 if *coordinates == 1 { "" } else { "s" },
                 not_exact.message
             ),
+            Choice::NutsSummedOut {
+                coordinates,
+                summed_out,
+                not_exact,
+            } => write!(
+                f,
+                "nuts: the discrete choice{} {} {} summed out of the density (each reaches only \
+                 its own terms), the other choices are continuous and the model's structure is \
+                 fixed by its data ({coordinates} coordinate{}); exact enumeration is impossible \
+                 ({})",
+                if summed_out.len() == 1 { "" } else { "s" },
+                list(summed_out),
+                if summed_out.len() == 1 { "is" } else { "are" },
+                if *coordinates == 1 { "" } else { "s" },
+                not_exact.message
+            ),
             Choice::Smc {
                 rejuvenate,
                 not_nuts,
@@ -89,5 +114,25 @@ impl fmt::Display for Choice {
                 not_exact.message
             ),
         }
+    }
+}
+
+/// Addresses for a reason: all of up to four, else the first two, `…`
+/// and the last, with the count.
+fn list(addresses: &[String]) -> String {
+    match addresses {
+        [] => String::new(),
+        [one] => one.clone(),
+        _ if addresses.len() <= 4 => {
+            let (last, rest) = addresses.split_last().expect("not empty");
+            format!("{} and {last}", rest.join(", "))
+        }
+        _ => format!(
+            "{}, {}, …, {} ({} choices)",
+            addresses[0],
+            addresses[1],
+            addresses[addresses.len() - 1],
+            addresses.len()
+        ),
     }
 }

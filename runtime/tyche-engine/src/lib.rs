@@ -223,8 +223,9 @@ impl ReportDraws {
 ///
 /// With no method, the method is chosen for the model (LANGUAGE.md §8):
 /// exact enumeration when every choice is finite; NUTS when every choice
-/// is continuous and the model's structure is fixed by its data (and
-/// native code may run); otherwise SMC with two rejuvenation moves per
+/// is continuous, or discrete with local influence (summed out of the
+/// density, `tyche_jit::marginal`), and the model's structure is fixed by
+/// its data (and native code may run); otherwise SMC with two rejuvenation moves per
 /// resampling (unless the settings say otherwise), which handles discrete
 /// choices and changing structure. Native code for the method is prepared
 /// by [`tyche_jit::prepare`] per `spec.backend`.
@@ -309,12 +310,21 @@ fn choose_sampler(
         Ok(g) => {
             opts.method = Method::Nuts;
             let coordinates = tyche_infer::NativeGradient::dim(&g);
+            let summed_out = g.summed_out().addresses.clone();
             opts.native = None;
             opts.native_paths = None;
             opts.gradient = Some(tyche_infer::NativeGrad(Arc::new(g)));
-            Choice::Nuts {
-                coordinates,
-                not_exact,
+            if summed_out.is_empty() {
+                Choice::Nuts {
+                    coordinates,
+                    not_exact,
+                }
+            } else {
+                Choice::NutsSummedOut {
+                    coordinates,
+                    summed_out,
+                    not_exact,
+                }
             }
         }
         Err(not_nuts) => {

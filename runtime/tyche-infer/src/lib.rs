@@ -71,7 +71,7 @@ pub use mh::Replay;
 pub use model::Model;
 pub use native::{
     Backend, BranchPoint, GradientEvaluator, Native, NativeDensity, NativeEnumeration, NativeGrad,
-    NativeGradient, NativePaths, NativeSequential, PathEnd, PathRunner,
+    NativeGradient, NativePaths, NativeSequential, PathEnd, PathRunner, Slot,
 };
 pub use nested::{Ctx, MAX_NESTING};
 pub use options::{Method, Options, Progress, Proposal, PMMH_PARTICLES};

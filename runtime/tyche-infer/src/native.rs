@@ -272,7 +272,8 @@ impl fmt::Display for Backend {
 
 /// A static model with only continuous choices, as gradient-based samplers
 /// see it: its log density on unconstrained coordinates φ (one per
-/// choice, see `tyche_jit::transform`), log-Jacobians included, with its
+/// Real choice, `k − 1` per Dirichlet simplex of `k` components; see
+/// `tyche_jit::transform`), log-Jacobians included, with its
 /// gradient; the map back to the choices' values; and the model on those
 /// values ([`NativeDensity`]: return value, addresses).
 ///
@@ -293,6 +294,23 @@ pub trait NativeGradient: Send + Sync {
     fn result(&self, phi: &[f64], theta: &[f64]) -> Result<Value, Diagnostic>;
     /// What computes the gradient (`"kernel interpreter"` or `"jit"`).
     fn origin(&self) -> &'static str;
+    /// How θ is laid out over the model's choices, in order: each choice's
+    /// address and how many entries of θ hold its value (`None`: one
+    /// Real; `Some(k)`: an array of `k` Reals, a Dirichlet's simplex,
+    /// whose `k − 1` coordinates are stick-breaking fractions). By default
+    /// one Real choice per coordinate, at [`NativeGradient::address`].
+    fn slots(&self) -> Vec<Slot> {
+        (0..self.dim())
+            .map(|i| {
+                let (site, index) = self.address(i);
+                Slot {
+                    site,
+                    index,
+                    width: None,
+                }
+            })
+            .collect()
+    }
     /// Where the density is NaN or +∞ (the mark compiled code leaves where
     /// the interpreter stops: an invalid distribution parameter, a factor
     /// of NaN or +∞), the interpreter's error at these values, if it has
@@ -304,6 +322,30 @@ pub trait NativeGradient: Send + Sync {
     /// is −∞ or NaN at these values: why a point has no density.
     fn impossible(&self, _phi: &[f64], _theta: &[f64]) -> Option<SiteId> {
         None
+    }
+}
+
+/// One choice's place in θ (see [`NativeGradient::slots`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub site: SiteId,
+    pub index: u32,
+    /// `None`: a Real (one entry of θ); `Some(k)`: an array of `k` Reals.
+    pub width: Option<usize>,
+}
+
+impl Slot {
+    /// How many entries of θ hold this choice's value.
+    pub fn len(&self) -> usize {
+        self.width.unwrap_or(1)
+    }
+
+    /// The choice's value from its entries of θ.
+    pub fn value(&self, xs: &[f64]) -> Value {
+        match self.width {
+            None => Value::Real(xs[0]),
+            Some(_) => Value::array(xs.iter().map(|&x| Value::Real(x)).collect()),
+        }
     }
 }
 

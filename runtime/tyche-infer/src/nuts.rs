@@ -748,6 +748,19 @@ fn run_chain(
 ) -> ChainRun {
     let g = &*grad.0;
     let dim = g.dim();
+    // θ's entries per choice (a Dirichlet's simplex takes several).
+    let slots = g.slots();
+    let values = |theta: &[f64]| -> Vec<Value> {
+        let mut at = 0;
+        slots
+            .iter()
+            .map(|s| {
+                let v = s.value(&theta[at..at + s.len()]);
+                at += s.len();
+                v
+            })
+            .collect()
+    };
     let mut rng = Seed(opts.seed).stream(Purpose::Nuts, chain as u64).rng();
     // The trace layout of draws: an interpreted prior run (its own stream).
     let template = if opts.traces {
@@ -763,22 +776,20 @@ fn run_chain(
             .filter(|(_, c)| c.random)
             .map(|(i, _)| i)
             .collect();
-        let layout_ok = random_at.len() == dim
-            && random_at.iter().enumerate().all(|(i, &pos)| {
+        let layout_ok = random_at.len() == slots.len()
+            && random_at.iter().zip(&slots).all(|(&pos, s)| {
                 let c = &t.choices[pos];
-                g.address(i) == (c.site, c.addr.index)
+                (s.site, s.index) == (c.site, c.addr.index)
             });
         layout_ok.then(|| (t.assignments(), random_at))
     } else {
         None
     };
-    let addresses: Vec<Address> = (0..dim)
-        .map(|i| {
-            let (site, index) = g.address(i);
-            Address {
-                name: model.program.site(site).name,
-                index,
-            }
+    let addresses: Vec<Address> = slots
+        .iter()
+        .map(|s| Address {
+            name: model.program.site(s.site).name,
+            index: s.index,
         })
         .collect();
     let mut sys = System {
@@ -879,17 +890,13 @@ fn run_chain(
         let trace = match &template {
             Some((assignments, random_at)) => {
                 let mut tr: Vec<(Address, Value)> = assignments.clone();
-                for (&pos, &x) in random_at.iter().zip(&theta) {
-                    tr[pos].1 = Value::Real(x);
+                for (&pos, x) in random_at.iter().zip(values(&theta)) {
+                    tr[pos].1 = x;
                 }
                 tr
             }
             // The random choices alone: the run's diagnostics cover each.
-            None => addresses
-                .iter()
-                .zip(&theta)
-                .map(|(a, &x)| (*a, Value::Real(x)))
-                .collect(),
+            None => addresses.iter().copied().zip(values(&theta)).collect(),
         };
         out.draws.push(Draw {
             value,

@@ -5,10 +5,15 @@
 //! ([`crate::grad`]) where it does not compile — with the map from
 //! coordinates to the choices' values and the return value over the
 //! coordinates.
+//!
+//! A static model whose discrete choices each have local influence (a
+//! mixture's assignments) gets its gradient with them summed out
+//! ([`crate::marginal`]); [`GradientModel::summed_out`] names them.
 
 use crate::grad::Gradient;
 use crate::jit::CompiledGradient;
 use crate::kernel::Kernel;
+use crate::marginal::{self, Summed};
 use crate::native::Exprs;
 use crate::replay::Replayer;
 use crate::sequential::{collect_leaves, fill};
@@ -37,6 +42,12 @@ pub struct GradientModel {
     /// The choices' values as functions of the coordinates.
     constrain: Exprs,
     layout: Vec<(SiteId, u32)>,
+    /// θ's entries per choice (a simplex takes several).
+    slots: Vec<tyche_infer::Slot>,
+    /// The discrete choices summed out of the density.
+    summed: Summed,
+    /// Their summands over the coordinates (see [`Summed::exprs`]).
+    summands: Option<Exprs>,
     result: ResultFn,
     /// Each coordinate's support (its transform).
     supports: Vec<Option<Support>>,
@@ -56,7 +67,8 @@ impl std::fmt::Debug for GradientModel {
 
 impl GradientModel {
     /// Traces `model` on unconstrained coordinates; fails where the model
-    /// is not static or has a choice that is not continuous.
+    /// is not static or has a choice that is neither continuous nor one
+    /// that can be summed out (see [`crate::marginal`]).
     pub fn new(
         program: &Arc<Program>,
         globals: &Arc<Vec<Value>>,
@@ -74,11 +86,34 @@ impl GradientModel {
         model: FuncId,
         compile: bool,
     ) -> Result<GradientModel, NotStatic> {
-        let t = trace::trace_unconstrained(program, globals, model, Limits::default())?;
+        let (t, summed) = match trace::trace_unconstrained(program, globals, model, Limits::default())
+        {
+            Ok(t) => (t, Summed::default()),
+            // A discrete choice: sum it out where its influence is local;
+            // otherwise the model has no gradient, for the first reason.
+            Err(e) => {
+                match trace::trace_unconstrained_discrete(program, globals, model, Limits::default())
+                    .and_then(marginal::sum_out)
+                {
+                    Ok((t, summed)) if !summed.is_empty() => (t, summed),
+                    _ => return Err(e),
+                }
+            }
+        };
         if let Some(b) = t.kernel_blocker() {
             return Err(b);
         }
         let constrain = Exprs::new(&t.graph, &t.constrained);
+        let slots = t
+            .slots
+            .iter()
+            .map(|s| tyche_infer::Slot {
+                site: s.site,
+                index: s.index,
+                width: s.width,
+            })
+            .collect();
+        let summands = (!summed.is_empty()).then(|| summed.exprs(&t.graph));
         let layout = t.choices.iter().map(|c| (c.site, c.index)).collect();
         let supports = t
             .choices
@@ -99,7 +134,8 @@ impl GradientModel {
             // replay from the start.
             None => ResultFn::Replay,
         };
-        let replayer = Replayer::new(Arc::clone(program), Arc::clone(globals), model, &t.choices);
+        let replayer =
+            Replayer::for_slots(Arc::clone(program), Arc::clone(globals), model, &t.slots);
         let kernel = crate::build_kernel(t, &crate::ExtractOptions::default())?;
         let compiled = if compile {
             self::compile(&kernel)
@@ -111,6 +147,9 @@ impl GradientModel {
             compiled,
             constrain,
             layout,
+            slots,
+            summed,
+            summands,
             result,
             supports,
             replayer,
@@ -119,6 +158,25 @@ impl GradientModel {
 
     pub fn kernel(&self) -> &Kernel {
         &self.kernel
+    }
+
+    /// The discrete choices summed out of the density (none for a model
+    /// whose choices are all continuous).
+    pub fn summed_out(&self) -> &Summed {
+        &self.summed
+    }
+
+    /// At coordinates φ, each summed-out choice's conditional
+    /// probabilities over its support given the continuous choices
+    /// (`summed_out().supports` lists the values), in the order of
+    /// `summed_out().addresses`.
+    pub fn summed_probabilities(&self, phi: &[f64]) -> Vec<Vec<f64>> {
+        let Some(e) = &self.summands else {
+            return Vec::new();
+        };
+        let mut vals = Vec::new();
+        e.eval(phi, &mut vals);
+        self.summed.probabilities(&vals)
     }
 
     /// The compiled gradient, or why the kernel interpreter computes it.
@@ -145,6 +203,9 @@ impl GradientModel {
                 Some(Support::Positive) => "x = exp(φ)".to_string(),
                 Some(Support::Interval(None)) => "x = σ(φ)".to_string(),
                 Some(Support::Interval(Some(_))) => "x = lo + (hi − lo)·σ(φ)".to_string(),
+                None if c.dist == tyche_dist::DistKind::Dirichlet => {
+                    "simplex by stick-breaking".to_string()
+                }
                 None => "?".to_string(),
             };
             out.push_str(&format!(
@@ -152,6 +213,9 @@ impl GradientModel {
                 c.address,
                 c.dist.name()
             ));
+        }
+        for a in &self.summed.addresses {
+            out.push_str(&format!("; {a}: summed out (log-sum-exp over its values)\n"));
         }
         out.push_str(&self.kernel.to_string());
         match &self.compiled {
@@ -289,6 +353,10 @@ impl tyche_infer::NativeGradient for GradientModel {
         self.layout[i]
     }
 
+    fn slots(&self) -> Vec<tyche_infer::Slot> {
+        self.slots.clone()
+    }
+
     fn result(&self, phi: &[f64], theta: &[f64]) -> Result<Value, Diagnostic> {
         match &self.result {
             ResultFn::Template { template, leaves } => {
@@ -296,6 +364,7 @@ impl tyche_infer::NativeGradient for GradientModel {
                 leaves.eval(phi, &mut vals);
                 Ok(fill(template, &mut vals.iter()))
             }
+            // (Never with choices summed out: `marginal` needs a template.)
             ResultFn::Replay => self.replayer.result(theta),
         }
     }
@@ -308,6 +377,11 @@ impl tyche_infer::NativeGradient for GradientModel {
     }
 
     fn impossible(&self, _phi: &[f64], theta: &[f64]) -> Option<SiteId> {
+        // The interpreter cannot replay a run without its summed-out
+        // choices.
+        if !self.summed.is_empty() {
+            return None;
+        }
         self.replayer.impossible_at(theta)
     }
 
@@ -317,7 +391,8 @@ impl tyche_infer::NativeGradient for GradientModel {
         // on the edge of its support, which no run of the model draws:
         // the density there is no fault of the model's, only a point the
         // sampler must not go (−∞, a divergence).
-        if !theta.iter().all(|x| x.is_finite()) || !self.inside(phi) {
+        if !theta.iter().all(|x| x.is_finite()) || !self.inside(phi) || !self.summed.is_empty()
+        {
             return None;
         }
         self.replayer.error_at(theta)

@@ -51,6 +51,7 @@ pub mod gradient;
 pub mod graph;
 mod jit;
 pub mod kernel;
+pub mod marginal;
 pub mod native;
 pub mod object;
 pub mod ops;

@@ -50,6 +50,10 @@ pub struct Replayer {
     model: FuncId,
     /// Name ids of the layout, resolved once.
     names: Vec<(tyche_ir::NameId, u32)>,
+    /// Per choice of the layout, how many entries of θ hold its value
+    /// (`None`: one; `Some(k)`: a simplex of `k`); empty when every
+    /// choice has one.
+    widths: Vec<Option<usize>>,
     /// Where [`Replayer::result`] can start instead of the beginning, and
     /// the leaves of its register templates.
     resume: Option<(Resume, Exprs)>,
@@ -71,6 +75,30 @@ impl Replayer {
             globals,
             model,
             names,
+            widths: Vec::new(),
+            resume: None,
+        }
+    }
+
+    /// A replayer for an unconstrained trace's choices
+    /// ([`crate::trace::Trace::slots`]), whose θ holds a simplex's `k`
+    /// components for a Dirichlet choice.
+    pub fn for_slots(
+        program: Arc<Program>,
+        globals: Arc<Vec<Value>>,
+        model: FuncId,
+        slots: &[crate::trace::ValueSlot],
+    ) -> Replayer {
+        let names = slots
+            .iter()
+            .map(|c| (program.site(c.site).name, c.index))
+            .collect();
+        Replayer {
+            program,
+            globals,
+            model,
+            names,
+            widths: slots.iter().map(|s| s.width).collect(),
             resume: None,
         }
     }
@@ -185,13 +213,19 @@ impl Replayer {
         .map_err(Failure::Runtime)?;
         let mut total = 0.0;
         let mut i = 0;
+        // Where choice i's entries of θ start.
+        let mut at = 0;
         let mut effect = m.run().map_err(Failure::Runtime)?;
         let result = loop {
             effect = match effect {
                 Effect::Sample {
                     addr, dist, site, ..
                 } => {
-                    let (Some(&(name, index)), Some(&x)) = (self.names.get(i), theta.get(i)) else {
+                    let width = self.widths.get(i).copied().flatten();
+                    let n = width.unwrap_or(1);
+                    let (Some(&(name, index)), Some(xs)) =
+                        (self.names.get(i), theta.get(at..at + n))
+                    else {
                         return Err(Failure::Layout(format!(
                             "the run makes more than {} choices",
                             self.names.len().min(theta.len())
@@ -203,11 +237,15 @@ impl Replayer {
                             addr.display(&self.program)
                         )));
                     }
-                    let v = theta_value(&dist, x);
+                    let v = match width {
+                        None => theta_value(&dist, xs[0]),
+                        Some(_) => Value::array(xs.iter().map(|&x| Value::Real(x)).collect()),
+                    };
                     let lp = dist.log_prob(&v);
                     note(impossible, site, lp);
                     total += lp;
                     i += 1;
+                    at += n;
                     m.resume(v).map_err(Failure::Runtime)?
                 }
                 Effect::Observe {

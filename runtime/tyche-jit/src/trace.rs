@@ -284,8 +284,26 @@ pub struct Trace {
     /// express.
     pub resume: Option<Resume>,
     /// Traced with [`trace_unconstrained`]: per choice, the node of its
-    /// value as a function of the unconstrained θ. Empty otherwise.
+    /// value as a function of the unconstrained θ (a simplex: one node per
+    /// component). Empty otherwise.
     pub constrained: Vec<NodeId>,
+    /// Traced with [`trace_unconstrained`]: per choice in order, its
+    /// coordinates and values (see [`ValueSlot`]). Empty otherwise.
+    pub slots: Vec<ValueSlot>,
+}
+
+/// A choice's place among the coordinates and the constrained values of
+/// an unconstrained trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ValueSlot {
+    pub site: tyche_ir::SiteId,
+    pub index: u32,
+    /// Its first coordinate (a parameter of the graph).
+    pub first: u32,
+    /// How many coordinates it takes (`K − 1` for a simplex of `K`).
+    pub coords: u32,
+    /// `None`: a scalar (one value); `Some(K)`: a simplex of `K` values.
+    pub width: Option<usize>,
 }
 
 impl Trace {
@@ -413,6 +431,7 @@ struct Tracer<'p> {
     /// [`trace_unconstrained`]).
     unconstrained: bool,
     constrained: Vec<NodeId>,
+    slots: Vec<ValueSlot>,
     dists: Vec<ChoiceDist>,
     checks: Vec<IndexCheck>,
     fixed: Vec<(Address, Value)>,
@@ -455,6 +474,19 @@ pub fn trace_unconstrained(
     trace_in(program, globals, model, limits, false, true)
 }
 
+/// [`trace_unconstrained`] with Int and Bool choices as parameters too
+/// (as [`trace_with`] `discrete` makes them): their coordinate holds the
+/// value itself, untransformed. For summing them out
+/// ([`crate::marginal`]); the trace has no kernel as it is.
+pub fn trace_unconstrained_discrete(
+    program: &Program,
+    globals: &[Value],
+    model: FuncId,
+    limits: Limits,
+) -> R<Trace> {
+    trace_in(program, globals, model, limits, true, true)
+}
+
 fn trace_in(
     program: &Program,
     globals: &[Value],
@@ -481,6 +513,7 @@ fn trace_in(
         discrete,
         unconstrained,
         constrained: Vec::new(),
+        slots: Vec::new(),
         dists: Vec::new(),
         checks: Vec::new(),
         fixed: Vec::new(),
@@ -520,6 +553,7 @@ fn trace_in(
         stopped,
         resume,
         constrained: t.constrained,
+        slots: t.slots,
     })
 }
 
@@ -1750,6 +1784,9 @@ impl<'p> Tracer<'p> {
                 format!("expected a distribution, found {}", d.type_name()),
             );
         };
+        if self.unconstrained && d.kind == DistKind::Dirichlet {
+            return self.sample_simplex(site, d, span);
+        }
         let value = match d.kind.value_type_name() {
             "Real" => ValueKind::Real,
             "Int" if self.discrete => ValueKind::Int,
@@ -1792,6 +1829,18 @@ impl<'p> Tracer<'p> {
         let mut theta = self.g.param(i);
         let mut jacobian = None;
         if self.unconstrained {
+            self.slots.push(ValueSlot {
+                site,
+                index,
+                first: i,
+                coords: 1,
+                width: None,
+            });
+        }
+        if self.unconstrained && value != ValueKind::Real {
+            // Summed out later (`marginal`): the coordinate is the value.
+            self.constrained.push(theta);
+        } else if self.unconstrained {
             let Some(support) = transform::support(d.kind) else {
                 return self.unsupported(span, discrete_choice_reason(d.kind));
             };
@@ -1817,6 +1866,65 @@ impl<'p> Tracer<'p> {
             self.term(jac)?;
         }
         Ok(tv)
+    }
+
+    /// A `Dirichlet` choice on unconstrained coordinates: `K − 1`
+    /// coordinates (each listed as a choice at the same address), mapped
+    /// onto the simplex by [`transform::stick_breaking`]; its log density
+    /// then its log-Jacobian are the terms.
+    fn sample_simplex(&mut self, site: tyche_ir::SiteId, d: &SDist, span: Span) -> R<TV> {
+        let Some(Dist::Dirichlet { alpha, log_norm, .. }) = &d.concrete else {
+            return self.unsupported(span, "Dirichlet with random parameters");
+        };
+        let (alpha, log_norm) = (alpha.clone(), *log_norm);
+        let k = alpha.len();
+        let index = self.next_index(site);
+        let s = self.program.site(site);
+        let name = self.program.name(s.name).to_string();
+        let first = self.choices.len() as u32;
+        let mut phi = Vec::with_capacity(k.saturating_sub(1));
+        for j in 0..k.saturating_sub(1) {
+            let i = self.choices.len() as u32;
+            self.choices.push(Choice {
+                address: format!("{name}[{index}] φ{j}"),
+                name: name.clone(),
+                index,
+                site,
+                dist: d.kind,
+            });
+            self.priors.push(None);
+            self.dists.push(ChoiceDist {
+                kind: d.kind,
+                value: ValueKind::Real,
+                concrete: d.concrete.clone(),
+                span: if d.span == Span::DUMMY { span } else { d.span },
+                site_span: span,
+            });
+            self.events.push(Event::Choice(i));
+            phi.push(self.g.param(i));
+        }
+        self.slots.push(ValueSlot {
+            site,
+            index,
+            first,
+            coords: phi.len() as u32,
+            width: Some(k),
+        });
+        let (logs, jac) = transform::stick_breaking(&mut self.g, &phi);
+        let mut lp = self.g.c(log_norm);
+        for (&a, &lx) in alpha.iter().zip(&logs) {
+            // (α − 1)·ln x, left out where α = 1 (as `mul_ln` makes it 0).
+            if a != 1.0 {
+                let am1 = self.g.c(a - 1.0);
+                let t = self.g.mul(am1, lx);
+                lp = self.g.add2(lp, t);
+            }
+        }
+        let xs: Vec<NodeId> = logs.iter().map(|&l| self.g.un(Un::Exp, l)).collect();
+        self.constrained.extend(&xs);
+        self.term(lp)?;
+        self.term(jac)?;
+        Ok(TV::Array(Arc::new(xs.into_iter().map(TV::Real).collect())))
     }
 
     /// A choice's parameters as nodes (`None` when one is not a number)
@@ -2741,7 +2849,7 @@ pub(crate) fn sigmoid(g: &mut Graph, x: NodeId) -> NodeId {
 }
 
 /// `tyche_dist::special::log_sum_exp` as nodes.
-fn log_sum_exp(g: &mut Graph, xs: &[NodeId]) -> NodeId {
+pub(crate) fn log_sum_exp(g: &mut Graph, xs: &[NodeId]) -> NodeId {
     let mut m = g.c(f64::NEG_INFINITY);
     let mut any_nan = g.boolean(false);
     for &x in xs {

@@ -11,6 +11,15 @@
 //! Which applies is read from the support in the distribution's registry
 //! entry ([`support`]).
 //!
+//! A `Dirichlet` choice of `K` components lies on the simplex: it takes
+//! `K − 1` coordinates, mapped by Stan's stick-breaking transform
+//! ([`stick_breaking`]): `z_k = σ(φ_k − ln(K − k))` (k = 1…K−1; the offset
+//! makes φ = 0 the simplex's centre) is the fraction of the stick left
+//! after the first `k − 1` components that component `k` takes, the last
+//! component is what remains, and `log |J| = Σ_k ln z_k + ln(1 − z_k) +
+//! ln(stick left before k)`. Everything is computed in logs, so the
+//! density of a component that underflows to 0 stays finite.
+//!
 //! The bounds are nodes of the traced graph, so a support that depends on
 //! other choices (`Uniform(0, x)`) is transformed with the bounds that
 //! hold at that point of the run, and the gradient flows through them.
@@ -108,4 +117,42 @@ pub fn unconstrain(s: Support, params: &[f64], x: f64) -> f64 {
             (u / (1.0 - u)).ln()
         }
     }
+}
+
+/// Stan's stick-breaking transform of `phi` (`K − 1` coordinates) onto the
+/// simplex of `K = phi.len() + 1` components: the logarithms of the
+/// components and `log |J|` (see the module documentation).
+pub fn stick_breaking(g: &mut Graph, phi: &[NodeId]) -> (Vec<NodeId>, NodeId) {
+    let k = phi.len() + 1;
+    let mut log_left = g.c(0.0);
+    let mut jac = g.c(0.0);
+    let mut logs = Vec::with_capacity(k);
+    for (j, &p) in phi.iter().enumerate() {
+        let offset = g.c(((k - 1 - j) as f64).ln());
+        let u = g.sub(p, offset);
+        let lz = ln_sigmoid(g, u);
+        let nu = g.neg(u);
+        let l1z = ln_sigmoid(g, nu);
+        logs.push(g.add2(log_left, lz));
+        let both = g.add2(lz, l1z);
+        let here = g.add2(both, log_left);
+        jac = g.add2(jac, here);
+        log_left = g.add2(log_left, l1z);
+    }
+    logs.push(log_left);
+    (logs, jac)
+}
+
+/// The coordinates of a point `x` of the simplex (the inverse of
+/// [`stick_breaking`]), for starting a chain at a given point.
+pub fn unstick(x: &[f64]) -> Vec<f64> {
+    let k = x.len();
+    let mut left = 1.0;
+    let mut out = Vec::with_capacity(k.saturating_sub(1));
+    for (j, &xj) in x.iter().take(k.saturating_sub(1)).enumerate() {
+        let z = xj / left;
+        out.push((z / (1.0 - z)).ln() + ((k - 1 - j) as f64).ln());
+        left -= xj;
+    }
+    out
 }
