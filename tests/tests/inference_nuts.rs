@@ -447,3 +447,206 @@ fn model_with_data(src: &str, data: &str) -> Model {
         .unwrap_or_else(|d| panic!("{}", render(&[d], &sources)));
     Model::for_function(compiled.ir.clone(), globals, func)
 }
+
+/// A Dirichlet prior alone, on the stick-breaking transform, in several
+/// regimes (flat, sparse below 1, concentrated, uneven): every
+/// component's mean and variance against the exact ones, and the first
+/// component's marginal, Beta(α₀, Σα − α₀), by a KS statistic.
+#[test]
+fn nuts_samples_dirichlet_priors() {
+    let cases: &[&[f64]] = &[
+        &[1.0, 1.0],
+        &[0.5, 0.5, 0.5],
+        &[2.0, 3.0, 5.0],
+        &[10.0, 1.0, 0.3, 4.0],
+    ];
+    let mut problems = Vec::new();
+    for (i, alpha) in cases.iter().enumerate() {
+        let args: Vec<String> = alpha.iter().map(|a| format!("{a:?}")).collect();
+        let label = format!("Dirichlet([{}])", args.join(", "));
+        let src = format!("fn model() -> [Real] {{ let w ~ Dirichlet([{}]); w }}", args.join(", "));
+        let r = nuts(&model_of(&src), 4, 1000, 1000, 200 + i as u64);
+        let chains = r.mcmc.as_ref().unwrap().chains;
+        let total: f64 = alpha.iter().sum();
+        let component = |k: usize| -> Vec<f64> {
+            r.draws
+                .iter()
+                .map(|d| match &d.value {
+                    Value::Array(xs) => {
+                        assert_eq!(xs.len(), alpha.len());
+                        xs[k].as_number().unwrap()
+                    }
+                    other => panic!("{other:?}"),
+                })
+                .collect()
+        };
+        for (k, &a) in alpha.iter().enumerate() {
+            let xs = component(k);
+            let cs: Vec<Vec<f64>> = xs.chunks(xs.len() / chains).map(<[f64]>::to_vec).collect();
+            let ess = tyche_infer::stats::ess_bulk(&cs).unwrap();
+            let mu = a / total;
+            let v = mu * (1.0 - mu) / (total + 1.0);
+            let (m_hat, v_hat) = mean_var(&xs);
+            let mcse = (v / ess).sqrt();
+            if (m_hat - mu).abs() > 5.0 * mcse {
+                problems.push(format!("{label}[{k}]: mean {m_hat} vs {mu} (MCSE {mcse:.3e})"));
+            }
+            // A Beta's kurtosis is moderate except with a parameter below 1.
+            if a >= 1.0
+                && total - a >= 1.0
+                && ((v_hat / v) - 1.0).abs() > 5.0 * (2.0 / ess).sqrt()
+            {
+                problems.push(format!("{label}[{k}]: variance {v_hat} vs {v} (ESS {ess:.0})"));
+            }
+        }
+        let mut xs = component(0);
+        let cs: Vec<Vec<f64>> = xs.chunks(xs.len() / chains).map(<[f64]>::to_vec).collect();
+        let ess = tyche_infer::stats::ess_bulk(&cs).unwrap();
+        let tail = tyche_infer::stats::ess_tail(&cs).unwrap();
+        let beta = Dist::new(
+            DistKind::Beta,
+            &[Param::Real(alpha[0]), Param::Real(total - alpha[0])],
+        )
+        .unwrap();
+        xs.sort_by(f64::total_cmp);
+        let n = xs.len() as f64;
+        let d = xs
+            .iter()
+            .enumerate()
+            .map(|(j, &x)| {
+                let f = beta.cdf(&Outcome::Real(x)).unwrap();
+                (f - j as f64 / n).abs().max(((j + 1) as f64 / n - f).abs())
+            })
+            .fold(0.0, f64::max);
+        let limit = 2.0 / ess.min(tail).sqrt();
+        if d > limit {
+            problems.push(format!(
+                "{label}[0]: KS {d:.4} above {limit:.4} (ESS {ess:.0}, tail {tail:.0})"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Simulation-based calibration of NUTS on a simplex: `w ~
+/// Dirichlet([2, 2, 2])`, eight Categorical observations, the rank of
+/// `w[0]`. The truth is drawn by stick-breaking: `w[0] ~ Beta(2, 4)`, then
+/// `w[1] = (1 − w[0])·Beta(2, 2)`.
+#[test]
+fn sbc_simplex_probability() {
+    let prior = Dist::new(DistKind::Beta, &[Param::Real(2.0), Param::Real(4.0)]).unwrap();
+    let stick = Dist::new(DistKind::Beta, &[Param::Real(2.0), Param::Real(2.0)]).unwrap();
+    sbc(
+        "simplex probability",
+        "data k: [Int]; fn model() -> Real { let w ~ Dirichlet([2.0, 2.0, 2.0]); for i in 0..len(k) { observe(Categorical(w), k[i]); } w[0] }",
+        prior,
+        move |w0, sim| {
+            let w1 = (1.0 - w0) * sim.draw(&stick);
+            let ks: Vec<Value> = (0..8)
+                .map(|_| {
+                    let u = sim.uniform();
+                    Value::Int(if u < w0 { 0 } else if u < w0 + w1 { 1 } else { 2 })
+                })
+                .collect();
+            vec![("k", Value::array(ks))]
+        },
+    );
+}
+
+/// `examples/gaussian_mixture.ppl` under the automatic choice: the
+/// assignments are summed out and NUTS runs on the weights and the means.
+/// The reference is quadrature: the weight integrated exactly (the
+/// likelihood is a polynomial of degree 10 in it, the Dirichlet([1, 1])
+/// prior flat), the two means on a grid over (−8, 8)² with mu0 < mu1.
+#[test]
+fn nuts_gets_the_gaussian_mixture_right_by_default() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let src = std::fs::read_to_string(root.join("gaussian_mixture.ppl")).unwrap();
+    let m = model_of(&src);
+    let opts = Options {
+        seed: 5,
+        ..Options::default()
+    };
+    let run = tyche_engine::run(tyche_engine::Spec::new(&m, opts)).unwrap();
+    match &run.choice {
+        Some(tyche_engine::Choice::NutsSummedOut {
+            coordinates: 3,
+            summed_out,
+            ..
+        }) => assert_eq!(summed_out.len(), 10),
+        other => panic!("{other:?}"),
+    }
+    let reason = run.reason().unwrap();
+    assert!(reason.contains("z[0], z[1], …, z[9] (10 choices) are summed out"), "{reason}");
+    assert!(run.diagnosis.warnings.is_empty(), "{:?}", run.diagnosis.warnings);
+
+    let ys = [-2.1, -1.7, -2.4, -1.9, 2.2, 1.8, 2.5, 2.0, 1.6, -2.2];
+    let h = 0.04;
+    let grid: Vec<f64> = (0..=400).map(|i| -8.0 + h * i as f64).collect();
+    let mut pts = Vec::new();
+    for (i, &m0) in grid.iter().enumerate() {
+        for &m1 in &grid[i + 1..] {
+            // ∫₀¹ Π (w aᵢ + (1 − w) bᵢ) dw, each factor scaled by its max.
+            let mut poly = vec![1.0];
+            let mut log_scale = 0.0;
+            for &y in &ys {
+                let la = -0.5 * ((y - m0) / 0.5_f64).powi(2);
+                let lb = -0.5 * ((y - m1) / 0.5_f64).powi(2);
+                let top = la.max(lb);
+                log_scale += top;
+                let (a, b) = ((la - top).exp(), (lb - top).exp());
+                let mut next = vec![0.0; poly.len() + 1];
+                for (j, c) in poly.iter().enumerate() {
+                    next[j] += c * b;
+                    next[j + 1] += c * (a - b);
+                }
+                poly = next;
+            }
+            let integral: f64 = poly.iter().enumerate().map(|(j, c)| c / (j + 1) as f64).sum();
+            let prior = -0.5 * (m0 / 5.0).powi(2) - 0.5 * (m1 / 5.0).powi(2);
+            pts.push((m0, m1, log_scale + integral.ln() + prior));
+        }
+    }
+    let top = pts.iter().map(|p| p.2).fold(f64::NEG_INFINITY, f64::max);
+    let z: f64 = pts.iter().map(|p| (p.2 - top).exp()).sum();
+    let moment = |f: &dyn Fn(f64, f64) -> f64| {
+        pts.iter()
+            .map(|p| f(p.0, p.1) * (p.2 - top).exp())
+            .sum::<f64>()
+            / z
+    };
+    let means = [moment(&|a, _| a), moment(&|_, b| b)];
+    let vars = [
+        moment(&|a, _| (a - means[0]).powi(2)),
+        moment(&|_, b| (b - means[1]).powi(2)),
+    ];
+    let r = &run.result;
+    let chains = r.mcmc.as_ref().unwrap().chains;
+    for k in 0..2 {
+        let xs: Vec<f64> = r
+            .draws
+            .iter()
+            .map(|d| match &d.value {
+                Value::Tuple(v) => v[k].as_number().unwrap(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let cs: Vec<Vec<f64>> = xs.chunks(xs.len() / chains).map(<[f64]>::to_vec).collect();
+        let ess = tyche_infer::stats::ess_bulk(&cs).unwrap();
+        let (m_hat, v_hat) = mean_var(&xs);
+        let mcse = (vars[k] / ess).sqrt();
+        assert!(
+            (m_hat - means[k]).abs() < 5.0 * mcse,
+            "mu{k}: mean {m_hat} vs quadrature {} (MCSE {mcse:.4})",
+            means[k]
+        );
+        assert!(
+            (v_hat / vars[k] - 1.0).abs() < 5.0 * (2.0 / ess).sqrt(),
+            "mu{k}: variance {v_hat} vs quadrature {} (ESS {ess:.0})",
+            vars[k]
+        );
+    }
+    // `--method nuts` runs it too.
+    let forced = nuts(&m, 2, 200, 200, 9);
+    assert_eq!(forced.draws.len(), 400);
+}

@@ -140,7 +140,7 @@ pub struct RunArgs {
     /// The zero-argument function to infer.
     #[arg(long, default_value = "model")]
     pub model: String,
-    /// Inference method (default: enumerate when every choice is finite and discrete; nuts when every choice is continuous and the model's structure is fixed by its data; else smc with rejuvenation moves).
+    /// Inference method (default: enumerate when every choice is finite and discrete; nuts when every choice is continuous, or discrete with local influence and summed out, and the model's structure is fixed by its data; else smc with rejuvenation moves).
     #[arg(long, value_enum)]
     pub method: Option<MethodArg>,
     /// Particles for smc (and pmmh's inner smc); runs for importance and rejection.

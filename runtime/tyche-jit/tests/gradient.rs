@@ -415,3 +415,146 @@ fn gradient_evaluators_are_independent() {
     assert_eq!(la.to_bits(), la2.to_bits());
     assert_eq!(ga, gb);
 }
+
+/// Dirichlet choices on the stick-breaking transform (K − 1 coordinates
+/// each), their components used by observations, a Categorical and a
+/// factor.
+const SIMPLEX: &str = r#"
+fn model() -> Real {
+    let w ~ Dirichlet([0.7, 2.0, 3.5, 1.0]);
+    let v ~ Dirichlet([1.0, 1.0]);
+    let s ~ Gamma(2.0, 2.0);
+    observe(Normal(w[0] - w[2], s), 0.1);
+    observe(Categorical(w), 2);
+    factor(log(v[0]) * 2.0 + w[3]);
+    w[1]
+}
+"#;
+
+/// Local discrete choices (a Categorical per datum, a Bernoulli, a
+/// DiscreteUniform), summed out of the density.
+const MIXTURE: &str = r#"
+data ys: [Real];
+fn model() -> Real {
+    let w ~ Dirichlet([1.5, 1.0, 2.0]);
+    let mu0 ~ Normal(0.0, 3.0);
+    let mu1 ~ Normal(1.0, 3.0);
+    let mu2 ~ Normal(-1.0, 3.0);
+    let s ~ Gamma(2.0, 2.0);
+    let means = [mu0, mu1, mu2];
+    for i in 0..len(ys) {
+        let z ~ Categorical(w);
+        observe(Normal(means[z], s), ys[i]);
+    }
+    let b ~ Bernoulli(0.3);
+    observe(Normal(if b { mu0 } else { 0.0 }, 1.0), 0.5);
+    let d ~ DiscreteUniform(0, 2);
+    observe(Normal(means[d], 1.0), 0.2);
+    mu0
+}
+"#;
+
+/// [`MIXTURE`] with the sums written out by hand.
+const MIXTURE_BY_HAND: &str = r#"
+data ys: [Real];
+fn model() -> Real {
+    let w ~ Dirichlet([1.5, 1.0, 2.0]);
+    let mu0 ~ Normal(0.0, 3.0);
+    let mu1 ~ Normal(1.0, 3.0);
+    let mu2 ~ Normal(-1.0, 3.0);
+    let s ~ Gamma(2.0, 2.0);
+    let means = [mu0, mu1, mu2];
+    for i in 0..len(ys) {
+        factor(log_sum_exp([
+            log(w[0]) + log_prob(Normal(mu0, s), ys[i]),
+            log(w[1]) + log_prob(Normal(mu1, s), ys[i]),
+            log(w[2]) + log_prob(Normal(mu2, s), ys[i])]));
+    }
+    factor(log_sum_exp([log(0.3) + log_prob(Normal(mu0, 1.0), 0.5),
+                        log(0.7) + log_prob(Normal(0.0, 1.0), 0.5)]));
+    factor(log_sum_exp([log_prob(Normal(mu0, 1.0), 0.2), log_prob(Normal(mu1, 1.0), 0.2),
+                        log_prob(Normal(mu2, 1.0), 0.2)]) - log(3.0));
+    mu0
+}
+"#;
+
+const MIXTURE_DATA: &str = r#"{"ys": [-2.1, 0.4, 1.9, 2.3, -0.7, 0.1]}"#;
+
+#[test]
+fn gradients_through_the_simplex_transform() {
+    check_model("simplex", SIMPLEX, None, 40);
+}
+
+#[test]
+fn gradients_with_local_discrete_choices_summed_out() {
+    check_model("mixture", MIXTURE, Some(MIXTURE_DATA), 40);
+    let m = load(MIXTURE, Some(MIXTURE_DATA));
+    let gm = GradientModel::new(&m.program, &m.globals, m.func).unwrap();
+    let summed = gm.summed_out();
+    let names: Vec<&str> = summed.addresses.iter().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["z[0]", "z[1]", "z[2]", "z[3]", "z[4]", "z[5]", "b[0]", "d[0]"]
+    );
+    assert_eq!(summed.supports[0], [0, 1, 2]);
+    assert_eq!(summed.supports[6], [0, 1]);
+    // 2 simplex coordinates, 3 means, a scale.
+    assert_eq!(gm.kernel().dim(), 6);
+}
+
+/// The summed-out density is the hand-written marginal, point by point
+/// (both include the same Jacobians), and so is its gradient.
+#[test]
+fn summed_out_density_is_the_marginal() {
+    let data = Some(MIXTURE_DATA);
+    let (a, b) = (load(MIXTURE, data), load(MIXTURE_BY_HAND, data));
+    let ga = GradientModel::new(&a.program, &a.globals, a.func).unwrap();
+    let gb = GradientModel::new(&b.program, &b.globals, b.func).unwrap();
+    assert!(gb.summed_out().is_empty());
+    let (mut ea, mut eb) = (ga.evaluator(), gb.evaluator());
+    let dim = ga.kernel().dim();
+    assert_eq!(dim, gb.kernel().dim());
+    let mut rng = Lcg(0x3a12);
+    let (mut da, mut db) = (vec![0.0; dim], vec![0.0; dim]);
+    for _ in 0..50 {
+        let phi: Vec<f64> = (0..dim).map(|_| rng.next_f64() * 4.0 - 2.0).collect();
+        let (la, lb) = (ea.eval(&phi, &mut da), eb.eval(&phi, &mut db));
+        assert!(
+            (la - lb).abs() <= 1e-10 * lb.abs().max(1.0),
+            "at {phi:?}: summed out {la} vs by hand {lb}"
+        );
+        for i in 0..dim {
+            assert!(
+                (da[i] - db[i]).abs() <= 1e-8 * db[i].abs().max(1.0),
+                "∂/∂φ[{i}] at {phi:?}: summed out {} vs by hand {}",
+                da[i],
+                db[i]
+            );
+        }
+    }
+}
+
+/// What cannot be summed out keeps the model from NUTS, with the first
+/// reason (the discrete choice's site): a choice returned, one with an
+/// infinite support, two choices meeting in one observation.
+#[test]
+fn non_local_discrete_choices_are_not_summed_out() {
+    for src in [
+        "fn model() -> Bool { let x ~ Normal(0.0, 1.0); let b ~ Bernoulli(0.5); observe(Normal(if b { x } else { 0.0 }, 1.0), 0.3); b }",
+        "fn model() -> Real { let x ~ Gamma(2.0, 1.0); let k ~ Poisson(x); observe(Normal(real(k), 1.0), 0.3); x }",
+        "fn model() -> Real { let x ~ Normal(0.0, 1.0); let b ~ Bernoulli(0.5); let c ~ Bernoulli(0.5); observe(Normal(if b && c { x } else { 0.0 }, 1.0), 0.3); x }",
+        "fn model() -> Real { let b ~ Bernoulli(0.5); let x ~ Uniform(0.0, if b { 1.0 } else { 2.0 }); x }",
+    ] {
+        let m = load(src, None);
+        let e = GradientModel::new(&m.program, &m.globals, m.func).unwrap_err();
+        assert!(e.reason.contains("Real choices only"), "{src}: {}", e.reason);
+        assert!(e.span.is_some(), "{src}");
+    }
+    // …while each of these alone is local.
+    let m = load(
+        "fn model() -> Real { let x ~ Normal(0.0, 1.0); let b ~ Bernoulli(0.5); observe(Normal(if b { x } else { 0.0 }, 1.0), 0.3); x }",
+        None,
+    );
+    let g = GradientModel::new(&m.program, &m.globals, m.func).unwrap();
+    assert_eq!(g.summed_out().addresses, ["b[0]"]);
+}
