@@ -635,6 +635,12 @@ fn nuts_gets_the_gaussian_mixture_right_by_default() {
         let ess = tyche_infer::stats::ess_bulk(&cs).unwrap();
         let (m_hat, v_hat) = mean_var(&xs);
         let mcse = (vars[k] / ess).sqrt();
+        eprintln!(
+            "mu{k}: mean {m_hat:.4} sd {:.4} (ESS {ess:.0}, MCSE {mcse:.4}); quadrature {:.4} sd {:.4}",
+            v_hat.sqrt(),
+            means[k],
+            vars[k].sqrt()
+        );
         assert!(
             (m_hat - means[k]).abs() < 5.0 * mcse,
             "mu{k}: mean {m_hat} vs quadrature {} (MCSE {mcse:.4})",

@@ -156,3 +156,36 @@ pub fn unstick(x: &[f64]) -> Vec<f64> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::native::Exprs;
+
+    /// The stick-breaking transform lands on the simplex, φ = 0 is its
+    /// centre, and [`unstick`] inverts it.
+    #[test]
+    fn stick_breaking_round_trips() {
+        for x in [
+            vec![0.25, 0.25, 0.25, 0.25],
+            vec![0.7, 0.2, 0.1],
+            vec![1e-9, 0.5, 0.5 - 1e-9],
+            vec![0.3, 0.7],
+        ] {
+            let k = x.len();
+            let mut g = Graph::new();
+            let phi: Vec<NodeId> = (0..k - 1).map(|i| g.param(i as u32)).collect();
+            let (logs, _) = stick_breaking(&mut g, &phi);
+            let e = Exprs::new(&g, &logs);
+            let at = unstick(&x);
+            if k == 4 && x[0] == 0.25 {
+                assert!(at.iter().all(|p| p.abs() < 1e-12), "{at:?}");
+            }
+            let mut out = Vec::new();
+            e.eval(&at, &mut out);
+            for (l, want) in out.iter().zip(&x) {
+                assert!((l.exp() - want).abs() < 1e-12, "{x:?}: {out:?}");
+            }
+        }
+    }
+}

@@ -500,6 +500,22 @@ fn gradients_with_local_discrete_choices_summed_out() {
     assert_eq!(summed.supports[6], [0, 1]);
     // 2 simplex coordinates, 3 means, a scale.
     assert_eq!(gm.kernel().dim(), 6);
+    // The conditional posterior of `d` (uniform on 0..=2, observed through
+    // Normal(means[d], 1) at 0.2) given the means φ[2..5].
+    let phi = [0.3, -0.2, -1.0, 0.5, 1.5, 0.1];
+    let probs = gm.summed_probabilities(&phi);
+    assert_eq!(probs.len(), 8);
+    let like: Vec<f64> = phi[2..5]
+        .iter()
+        .map(|m| (-0.5 * (0.2 - m) * (0.2 - m)).exp())
+        .collect();
+    let total: f64 = like.iter().sum();
+    for (p, l) in probs[7].iter().zip(&like) {
+        assert!((p - l / total).abs() < 1e-12, "{:?} vs {like:?}", probs[7]);
+    }
+    for p in &probs {
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
 }
 
 /// The summed-out density is the hand-written marginal, point by point
