@@ -464,7 +464,10 @@ fn nuts_samples_dirichlet_priors() {
     for (i, alpha) in cases.iter().enumerate() {
         let args: Vec<String> = alpha.iter().map(|a| format!("{a:?}")).collect();
         let label = format!("Dirichlet([{}])", args.join(", "));
-        let src = format!("fn model() -> [Real] {{ let w ~ Dirichlet([{}]); w }}", args.join(", "));
+        let src = format!(
+            "fn model() -> [Real] {{ let w ~ Dirichlet([{}]); w }}",
+            args.join(", ")
+        );
         let r = nuts(&model_of(&src), 4, 1000, 1000, 200 + i as u64);
         let chains = r.mcmc.as_ref().unwrap().chains;
         let total: f64 = alpha.iter().sum();
@@ -489,14 +492,16 @@ fn nuts_samples_dirichlet_priors() {
             let (m_hat, v_hat) = mean_var(&xs);
             let mcse = (v / ess).sqrt();
             if (m_hat - mu).abs() > 5.0 * mcse {
-                problems.push(format!("{label}[{k}]: mean {m_hat} vs {mu} (MCSE {mcse:.3e})"));
+                problems.push(format!(
+                    "{label}[{k}]: mean {m_hat} vs {mu} (MCSE {mcse:.3e})"
+                ));
             }
             // A Beta's kurtosis is moderate except with a parameter below 1.
-            if a >= 1.0
-                && total - a >= 1.0
-                && ((v_hat / v) - 1.0).abs() > 5.0 * (2.0 / ess).sqrt()
+            if a >= 1.0 && total - a >= 1.0 && ((v_hat / v) - 1.0).abs() > 5.0 * (2.0 / ess).sqrt()
             {
-                problems.push(format!("{label}[{k}]: variance {v_hat} vs {v} (ESS {ess:.0})"));
+                problems.push(format!(
+                    "{label}[{k}]: variance {v_hat} vs {v} (ESS {ess:.0})"
+                ));
             }
         }
         let mut xs = component(0);
@@ -577,8 +582,15 @@ fn nuts_gets_the_gaussian_mixture_right_by_default() {
         other => panic!("{other:?}"),
     }
     let reason = run.reason().unwrap();
-    assert!(reason.contains("z[0], z[1], …, z[9] (10 choices) are summed out"), "{reason}");
-    assert!(run.diagnosis.warnings.is_empty(), "{:?}", run.diagnosis.warnings);
+    assert!(
+        reason.contains("z[0], z[1], …, z[9] (10 choices) are summed out"),
+        "{reason}"
+    );
+    assert!(
+        run.diagnosis.warnings.is_empty(),
+        "{:?}",
+        run.diagnosis.warnings
+    );
 
     let ys = [-2.1, -1.7, -2.4, -1.9, 2.2, 1.8, 2.5, 2.0, 1.6, -2.2];
     let h = 0.04;
@@ -602,7 +614,11 @@ fn nuts_gets_the_gaussian_mixture_right_by_default() {
                 }
                 poly = next;
             }
-            let integral: f64 = poly.iter().enumerate().map(|(j, c)| c / (j + 1) as f64).sum();
+            let integral: f64 = poly
+                .iter()
+                .enumerate()
+                .map(|(j, c)| c / (j + 1) as f64)
+                .sum();
             let prior = -0.5 * (m0 / 5.0).powi(2) - 0.5 * (m1 / 5.0).powi(2);
             pts.push((m0, m1, log_scale + integral.ln() + prior));
         }

@@ -86,20 +86,25 @@ impl GradientModel {
         model: FuncId,
         compile: bool,
     ) -> Result<GradientModel, NotStatic> {
-        let (t, summed) = match trace::trace_unconstrained(program, globals, model, Limits::default())
-        {
-            Ok(t) => (t, Summed::default()),
-            // A discrete choice: sum it out where its influence is local;
-            // otherwise the model has no gradient, for the first reason.
-            Err(e) => {
-                match trace::trace_unconstrained_discrete(program, globals, model, Limits::default())
+        let (t, summed) =
+            match trace::trace_unconstrained(program, globals, model, Limits::default()) {
+                Ok(t) => (t, Summed::default()),
+                // A discrete choice: sum it out where its influence is local;
+                // otherwise the model has no gradient, for the first reason.
+                Err(e) => {
+                    match trace::trace_unconstrained_discrete(
+                        program,
+                        globals,
+                        model,
+                        Limits::default(),
+                    )
                     .and_then(marginal::sum_out)
-                {
-                    Ok((t, summed)) if !summed.is_empty() => (t, summed),
-                    _ => return Err(e),
+                    {
+                        Ok((t, summed)) if !summed.is_empty() => (t, summed),
+                        _ => return Err(e),
+                    }
                 }
-            }
-        };
+            };
         if let Some(b) = t.kernel_blocker() {
             return Err(b);
         }
@@ -215,7 +220,9 @@ impl GradientModel {
             ));
         }
         for a in &self.summed.addresses {
-            out.push_str(&format!("; {a}: summed out (log-sum-exp over its values)\n"));
+            out.push_str(&format!(
+                "; {a}: summed out (log-sum-exp over its values)\n"
+            ));
         }
         out.push_str(&self.kernel.to_string());
         match &self.compiled {
@@ -391,8 +398,7 @@ impl tyche_infer::NativeGradient for GradientModel {
         // on the edge of its support, which no run of the model draws:
         // the density there is no fault of the model's, only a point the
         // sampler must not go (−∞, a divergence).
-        if !theta.iter().all(|x| x.is_finite()) || !self.inside(phi) || !self.summed.is_empty()
-        {
+        if !theta.iter().all(|x| x.is_finite()) || !self.inside(phi) || !self.summed.is_empty() {
             return None;
         }
         self.replayer.error_at(theta)

@@ -129,10 +129,7 @@ fn support(t: &Trace, i: usize) -> Result<Vec<i64>, NotStatic> {
             Some(Dist::DiscreteUniform { lo, hi, .. }) => range(*lo, *hi),
             _ => refuse(t, i, "its bounds are random"),
         },
-        DistKind::Binomial => match t.priors[i]
-            .as_ref()
-            .and_then(|p| t.graph.as_const(p[0]))
-        {
+        DistKind::Binomial => match t.priors[i].as_ref().and_then(|p| t.graph.as_const(p[0])) {
             Some(n) => range(0, n as i64),
             None => refuse(t, i, "its number of trials is random"),
         },
@@ -228,7 +225,11 @@ pub fn sum_out(t: Trace) -> Result<(Trace, Summed), NotStatic> {
     }
     for c in &t.checks {
         if dep_of(c.index) != Dep::None {
-            return refuse(&t, name(dep_of(c.index)), "it indexes an array out of bounds");
+            return refuse(
+                &t,
+                name(dep_of(c.index)),
+                "it indexes an array out of bounds",
+            );
         }
     }
     let mut leaves = Vec::new();
@@ -253,7 +254,11 @@ pub fn sum_out(t: Trace) -> Result<(Trace, Summed), NotStatic> {
     }
     for &n in &t.terms {
         if dep_of(n) == Dep::Many {
-            return refuse(&t, first, "a log-density term depends on two discrete choices");
+            return refuse(
+                &t,
+                first,
+                "a log-density term depends on two discrete choices",
+            );
         }
     }
     let supports = discrete

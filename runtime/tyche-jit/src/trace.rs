@@ -1873,7 +1873,10 @@ impl<'p> Tracer<'p> {
     /// onto the simplex by [`transform::stick_breaking`]; its log density
     /// then its log-Jacobian are the terms.
     fn sample_simplex(&mut self, site: tyche_ir::SiteId, d: &SDist, span: Span) -> R<TV> {
-        let Some(Dist::Dirichlet { alpha, log_norm, .. }) = &d.concrete else {
+        let Some(Dist::Dirichlet {
+            alpha, log_norm, ..
+        }) = &d.concrete
+        else {
             return self.unsupported(span, "Dirichlet with random parameters");
         };
         let (alpha, log_norm) = (alpha.clone(), *log_norm);
