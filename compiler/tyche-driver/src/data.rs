@@ -183,6 +183,31 @@ fn convert(
         (Type::Str, J::String(s)) => Value::Str(Arc::from(s.as_str())),
         (Type::Unit, J::Null) => Value::Unit,
         (Type::Array(elem), J::Array(xs)) => {
+            // A `[[Real]]` is a matrix (docs/language.md, "Vectors and
+            // matrices"): its rows must have one length; the first row that
+            // differs from row 0 is the error.
+            if **elem == Type::Array(Box::new(Type::Real)) {
+                let len = |x: &J| match x {
+                    J::Array(r) => Some(r.len()),
+                    _ => None,
+                };
+                if let Some(m) = xs.first().and_then(len) {
+                    if let Some((i, n)) = xs
+                        .iter()
+                        .enumerate()
+                        .find_map(|(i, x)| len(x).filter(|&n| n != m).map(|n| (i, n)))
+                    {
+                        steps.push(Step::Index(i));
+                        return fail(
+                            format!(
+                                "`{path}` is a [[Real]], a matrix, but its row `{path}[{i}]` has \
+                                 {n} elements and row `{path}[0]` has {m}"
+                            ),
+                            steps,
+                        );
+                    }
+                }
+            }
             let mut out = Vec::with_capacity(xs.len());
             for (i, x) in xs.iter().enumerate() {
                 steps.push(Step::Index(i));

@@ -47,6 +47,28 @@ const LEGACY_GENERIC_DISTS: &[&str] = &[
     "Dirichlet",
     "MvNormal",
 ];
+/// The linear-algebra built-ins (`tyche_vm::linalg`): a vector is a
+/// `[Real]`, a matrix a rectangular `[[Real]]` (docs/language.md).
+const LINALG: &[&str] = &[
+    "vec_add",
+    "vec_sub",
+    "vec_mul",
+    "vec_scale",
+    "mat_add",
+    "mat_sub",
+    "mat_scale",
+    "add_diag",
+    "mat_vec",
+    "mat_mul",
+    "transpose",
+    "cholesky",
+    "solve_lower",
+    "log_determinant",
+    "diag",
+    "diagonal",
+    "col",
+    "cov_exp_quad",
+];
 const METHODS: &[&str] = &["Rejection", "Importance", "Smc", "Mh", "Hmc", "Nuts"];
 
 /// One line on each builtin that is not a distribution (distributions are
@@ -109,6 +131,33 @@ const BUILTIN_DOCS: &[(&str, &str)] = &[
     ("tan", "the tangent"),
     ("atan", "the arctangent"),
     ("tanh", "the hyperbolic tangent"),
+    ("vec_add", "`vec_add(x, y)`: the element-wise sum of two vectors"),
+    ("vec_sub", "`vec_sub(x, y)`: the element-wise difference of two vectors"),
+    ("vec_mul", "`vec_mul(x, y)`: the element-wise product of two vectors"),
+    ("vec_scale", "`vec_scale(c, x)`: the vector `x` times the number `c`"),
+    ("mat_add", "`mat_add(A, B)`: the sum of two matrices of one shape"),
+    ("mat_sub", "`mat_sub(A, B)`: the difference of two matrices of one shape"),
+    ("mat_scale", "`mat_scale(c, A)`: the matrix `A` times the number `c`"),
+    ("add_diag", "`add_diag(A, c)`: the square matrix `A` with `c` added to its diagonal"),
+    ("mat_vec", "`mat_vec(A, x)`: the matrix–vector product `A x`"),
+    ("mat_mul", "`mat_mul(A, B)`: the matrix product `A B`"),
+    ("transpose", "the transpose of a matrix"),
+    (
+        "cholesky",
+        "the lower Cholesky factor `L` of a symmetric positive-definite matrix (`L Lᵀ = A`; reads the lower triangle; a runtime error if not positive definite)",
+    ),
+    (
+        "solve_lower",
+        "`solve_lower(L, b)`: `x` with `L x = b` for a lower-triangular `L` (forward substitution)",
+    ),
+    ("log_determinant", "`log |det A|` of a square matrix"),
+    ("diag", "the diagonal matrix with a vector on its diagonal"),
+    ("diagonal", "the diagonal of a square matrix, as a vector"),
+    ("col", "`col(A, j)`: column `j` of a matrix (row `i` is `A[i]`)"),
+    (
+        "cov_exp_quad",
+        "`cov_exp_quad(x, alpha, rho)`: the squared-exponential covariance matrix `alpha² exp(−(x[i] − x[j])² / (2 rho²))` (Stan's `gp_exp_quad_cov`)",
+    ),
     (
         "sample",
         "`sample(d)` draws from `d`; `sample(\"name\", d)` names the choice",
@@ -213,6 +262,7 @@ pub fn builtin_names() -> Vec<&'static str> {
         "repeat",
     ];
     v.extend_from_slice(REAL_TO_REAL);
+    v.extend_from_slice(LINALG);
     // The distributions: the registry's (`tyche_dist::family`).
     v.extend(DistKind::ALL.iter().map(|k| k.name()));
     v.extend_from_slice(&[
@@ -256,6 +306,26 @@ pub(crate) fn builtin_type(s: &mut Subst, name: &str) -> Option<Ty> {
     }
     if METHODS.contains(&name) {
         return Some(f(vec![Int], Method));
+    }
+    if LINALG.contains(&name) {
+        let vector = || arr(Real);
+        let matrix = || arr(arr(Real));
+        return Some(match name {
+            "vec_add" | "vec_sub" | "vec_mul" => f(vec![vector(), vector()], vector()),
+            "vec_scale" => f(vec![Real, vector()], vector()),
+            "mat_add" | "mat_sub" | "mat_mul" => f(vec![matrix(), matrix()], matrix()),
+            "mat_scale" => f(vec![Real, matrix()], matrix()),
+            "add_diag" => f(vec![matrix(), Real], matrix()),
+            "mat_vec" => f(vec![matrix(), vector()], vector()),
+            "transpose" | "cholesky" => f(vec![matrix()], matrix()),
+            "solve_lower" => f(vec![matrix(), vector()], vector()),
+            "log_determinant" => f(vec![matrix()], Real),
+            "diag" => f(vec![vector()], matrix()),
+            "diagonal" => f(vec![matrix()], vector()),
+            "col" => f(vec![matrix(), Int], vector()),
+            "cov_exp_quad" => f(vec![vector(), Real, Real], matrix()),
+            _ => unreachable!("every LINALG name is typed"),
+        });
     }
     let a = s.generic(Kind::Any);
     let b = s.generic(Kind::Any);

@@ -259,7 +259,9 @@ impl Dist {
                     self.int_cdf(k)
                 }))
             }
-            Dist::Dirichlet { .. } | Dist::MvNormal { .. } => return None,
+            Dist::Dirichlet { .. } | Dist::MvNormal { .. } | Dist::MvNormalCholesky { .. } => {
+                return None
+            }
             Dist::Family { kind, params, .. } => return crate::family::quantile(*kind, params, u),
         })
     }

@@ -363,6 +363,7 @@ impl Dist {
                 }
             }
             DistKind::MvNormal => build_mv_normal(&a)?,
+            DistKind::MvNormalCholesky => build_mv_normal_cholesky(&a)?,
             _ => unreachable!("{kind} is standalone (handled above)"),
         })
     }
@@ -441,6 +442,49 @@ impl Dist {
     pub fn mv_normal(mu: &[f64], cov: &[Vec<f64>]) -> Result<Dist, ParamError> {
         Dist::new(DistKind::MvNormal, &[Param::Vector(mu), Param::Matrix(cov)])
     }
+}
+
+fn build_mv_normal_cholesky(a: &Args) -> Result<Dist, ParamError> {
+    let mu = a.vector(0)?;
+    for (i, &m) in mu.iter().enumerate() {
+        if !m.is_finite() {
+            return Err(a.err(format!("mu must be finite, got mu[{i}] = {}", fmt_num(m))));
+        }
+    }
+    let k = mu.len();
+    let rows = a.matrix(1)?;
+    if rows.len() != k {
+        return Err(a.err(format!(
+            "L must be {k}×{k} to match the length of mu, got {} rows",
+            rows.len()
+        )));
+    }
+    for (i, row) in rows.iter().enumerate() {
+        if row.len() != k {
+            return Err(a.err(format!(
+                "L must be {k}×{k} to match the length of mu, got row {i} of length {}",
+                row.len()
+            )));
+        }
+        for (j, &c) in row.iter().enumerate().take(i) {
+            if !c.is_finite() {
+                return Err(a.err(format!(
+                    "L must be finite, got L[{i}][{j}] = {}",
+                    fmt_num(c)
+                )));
+            }
+        }
+        if !(row[i] > 0.0 && row[i].is_finite()) {
+            return Err(a.err(format!(
+                "L must have a finite positive diagonal, got L[{i}][{i}] = {}",
+                fmt_num(row[i])
+            )));
+        }
+    }
+    Ok(Dist::MvNormalCholesky {
+        mu: mu.to_vec(),
+        chol: rows.to_vec(),
+    })
 }
 
 fn build_mv_normal(a: &Args) -> Result<Dist, ParamError> {

@@ -167,6 +167,14 @@ impl Dist {
                 },
                 Outcome::Vector(x),
             ) => Some(mv_normal_log_prob(mu, chol, *log_norm, x)),
+            (Dist::MvNormalCholesky { mu, chol }, Outcome::Vector(x)) => {
+                if x.len() != mu.len() || x.iter().any(|v| !v.is_finite()) {
+                    return NEG_INF;
+                }
+                Some(crate::family::mv_normal_cholesky::log_density(
+                    m, mu, chol, x,
+                ))
+            }
             (
                 Dist::Family {
                     kind,

@@ -57,11 +57,13 @@ pub enum DistKind {
     Weibull,
     /// `HalfStudentT(nu, sigma)`.
     HalfStudentT,
+    /// `MvNormalCholesky(mu, L) : Dist<[Real]>`.
+    MvNormalCholesky,
 }
 
 impl DistKind {
     /// Every distribution, in declaration order.
-    pub const ALL: [DistKind; 27] = [
+    pub const ALL: [DistKind; 28] = [
         DistKind::Normal,
         DistKind::LogNormal,
         DistKind::Uniform,
@@ -89,6 +91,7 @@ impl DistKind {
         DistKind::BinomialLogit,
         DistKind::Weibull,
         DistKind::HalfStudentT,
+        DistKind::MvNormalCholesky,
     ];
 
     /// This distribution's registry entry (name, parameters, value type,

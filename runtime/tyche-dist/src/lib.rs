@@ -32,6 +32,7 @@ mod construct;
 mod density;
 pub mod family;
 mod kind;
+pub mod linalg;
 pub mod math;
 mod moments;
 mod sampling;
@@ -129,6 +130,10 @@ pub enum Dist {
         chol: DMatrix<f64>,
         log_norm: f64,
     },
+    /// `MvNormalCholesky(mu, L)`: `chol` is `L` as rows (its upper
+    /// triangle as given, never read).
+    #[non_exhaustive]
+    MvNormalCholesky { mu: Vec<f64>, chol: Vec<Vec<f64>> },
     /// A distribution defined only in its registry file (HalfNormal,
     /// Laplace, … see [`family`]): its parameters in
     /// `kind.param_names()` order (an `Int` parameter as its exact `f64`;
@@ -162,6 +167,7 @@ impl Dist {
             Dist::DiscreteUniform { .. } => DistKind::DiscreteUniform,
             Dist::Dirichlet { .. } => DistKind::Dirichlet,
             Dist::MvNormal { .. } => DistKind::MvNormal,
+            Dist::MvNormalCholesky { .. } => DistKind::MvNormalCholesky,
             Dist::Family { kind, .. } => *kind,
         }
     }
@@ -195,9 +201,10 @@ impl Dist {
             Dist::Binomial { n, p, .. } => vec![*n as f64, *p],
             Dist::DiscreteUniform { lo, hi, .. } => vec![*lo as f64, *hi as f64],
             Dist::Family { kind, params, .. } => params[..kind.param_names().len()].to_vec(),
-            Dist::Categorical { .. } | Dist::Dirichlet { .. } | Dist::MvNormal { .. } => {
-                return None
-            }
+            Dist::Categorical { .. }
+            | Dist::Dirichlet { .. }
+            | Dist::MvNormal { .. }
+            | Dist::MvNormalCholesky { .. } => return None,
         })
     }
 }

@@ -37,6 +37,7 @@ pub trait Math: Sized {
     /// `ln(1 + a)`.
     fn log1p(&mut self, a: Self::R) -> Self::R;
     fn exp(&mut self, a: Self::R) -> Self::R;
+    fn sqrt(&mut self, a: Self::R) -> Self::R;
     /// `ln Γ(a)` ([`crate::special::ln_gamma`]).
     fn lgamma(&mut self, a: Self::R) -> Self::R;
     /// Loader's deviance term ([`crate::special::bd0`]).
@@ -264,6 +265,10 @@ impl Math for F64 {
     #[inline(always)]
     fn exp(&mut self, a: f64) -> f64 {
         a.exp()
+    }
+    #[inline(always)]
+    fn sqrt(&mut self, a: f64) -> f64 {
+        a.sqrt()
     }
     #[inline(always)]
     fn lgamma(&mut self, a: f64) -> f64 {

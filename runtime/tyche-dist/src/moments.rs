@@ -97,7 +97,9 @@ impl Dist {
                 let s: f64 = alpha.iter().sum();
                 return Some(Outcome::Vector(alpha.iter().map(|a| a / s).collect()));
             }
-            Dist::MvNormal { mu, .. } => return Some(Outcome::Vector(mu.clone())),
+            Dist::MvNormal { mu, .. } | Dist::MvNormalCholesky { mu, .. } => {
+                return Some(Outcome::Vector(mu.clone()))
+            }
             Dist::Family { kind, params, .. } => crate::family::mean(*kind, params)?,
         };
         Some(Outcome::Real(m))
@@ -157,7 +159,9 @@ impl Dist {
                 let n = (*hi as i128 - *lo as i128 + 1) as f64;
                 (n * n - 1.0) / 12.0
             }
-            Dist::Dirichlet { .. } | Dist::MvNormal { .. } => return None,
+            Dist::Dirichlet { .. } | Dist::MvNormal { .. } | Dist::MvNormalCholesky { .. } => {
+                return None
+            }
             Dist::Family { kind, params, .. } => crate::family::variance(*kind, params)?,
         })
     }

@@ -134,6 +134,14 @@ impl Dist {
                     .collect();
                 Outcome::Vector(x)
             }
+            Dist::MvNormalCholesky { mu, chol } => {
+                let k = mu.len();
+                let z: Vec<f64> = (0..k).map(|_| StandardNormal.sample(rng)).collect();
+                let x = (0..k)
+                    .map(|i| mu[i] + (0..=i).map(|j| chol[i][j] * z[j]).sum::<f64>())
+                    .collect();
+                Outcome::Vector(x)
+            }
         }
     }
 }

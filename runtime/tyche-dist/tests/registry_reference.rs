@@ -68,8 +68,13 @@ fn log_densities_and_cdfs_match_scipy() {
             "{kind}{params:?} cdf({x}) = {c}, SciPy {cdf}"
         );
     }
-    // Every standalone family has reference values.
-    for kind in DistKind::ALL.into_iter().skip(17) {
+    // Every standalone family has reference values (the vector-valued
+    // ones in files of their own, below).
+    for kind in DistKind::ALL
+        .into_iter()
+        .skip(17)
+        .filter(|k| k.family().value != Type::RealArray)
+    {
         assert!(seen.contains(&kind), "{kind} has no reference values");
     }
 }
@@ -105,6 +110,91 @@ fn quantiles_invert_cdfs() {
                     "{kind}{params:?}: cdf(quantile({u})) = {c}"
                 );
             }
+        }
+    }
+}
+
+/// `MvNormalCholesky` against SciPy's `multivariate_normal` on `L Lᵀ`
+/// (`data/mv_normal_cholesky.py`), dimensions 1 to 8, to 1e-12 relative.
+#[test]
+fn mv_normal_cholesky_matches_scipy() {
+    let data = include_str!("data/mv_normal_cholesky.csv");
+    let reals = |s: &str| -> Vec<f64> { s.split(';').map(|x| x.parse().unwrap()).collect() };
+    let mut n = 0;
+    for line in data.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (mu, l, x) = (reals(f[0]), reals(f[1]), reals(f[2]));
+        let lp: f64 = f[3].parse().unwrap();
+        let k = mu.len();
+        let rows: Vec<Vec<f64>> = l.chunks(k).map(<[f64]>::to_vec).collect();
+        let d = Dist::new(
+            DistKind::MvNormalCholesky,
+            &[Param::Vector(&mu), Param::Matrix(&rows)],
+        )
+        .unwrap();
+        let got = d.log_prob(&Outcome::Vector(x.clone()));
+        assert!(
+            close(got, lp, 1e-12),
+            "k = {k}, x = {x:?}: {got} vs SciPy {lp}"
+        );
+        n += 1;
+    }
+    assert_eq!(n, 45);
+    // Invalid factors are refused with the parameter named.
+    let e = Dist::new(
+        DistKind::MvNormalCholesky,
+        &[
+            Param::Vector(&[0.0, 0.0]),
+            Param::Matrix(&[vec![1.0, 0.0], vec![0.5, 0.0]]),
+        ],
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("L[1][1] = 0"), "{e}");
+}
+
+/// `MvNormalCholesky` draws have mean `mu` and covariance `L Lᵀ`, each
+/// moment within 5 of its standard errors at 40,000 draws (for a normal:
+/// SE of a mean √(Σᵢᵢ/n), of a covariance √((ΣᵢᵢΣⱼⱼ + Σᵢⱼ²)/n)).
+#[test]
+fn mv_normal_cholesky_samples_have_its_moments() {
+    use rand::SeedableRng;
+    let mu = [1.0, -2.0];
+    // The upper entry is not read.
+    let l = [vec![2.0, 99.0], vec![1.0, 0.5]];
+    let d = Dist::new(
+        DistKind::MvNormalCholesky,
+        &[Param::Vector(&mu), Param::Matrix(&l)],
+    )
+    .unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(16);
+    let n = 40_000;
+    let draws: Vec<Vec<f64>> = (0..n)
+        .map(|_| match d.sample(&mut rng) {
+            Outcome::Vector(v) => v,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    // L Lᵀ.
+    let sigma = [[4.0, 2.0], [2.0, 1.25]];
+    let nf = n as f64;
+    let means: Vec<f64> = (0..2)
+        .map(|i| draws.iter().map(|x| x[i]).sum::<f64>() / nf)
+        .collect();
+    for i in 0..2 {
+        let se = (sigma[i][i] / nf).sqrt();
+        assert!(
+            (means[i] - mu[i]).abs() < 5.0 * se,
+            "mean {i}: {}",
+            means[i]
+        );
+        for j in 0..2 {
+            let c = draws
+                .iter()
+                .map(|x| (x[i] - means[i]) * (x[j] - means[j]))
+                .sum::<f64>()
+                / (nf - 1.0);
+            let se = ((sigma[i][i] * sigma[j][j] + sigma[i][j] * sigma[i][j]) / nf).sqrt();
+            assert!((c - sigma[i][j]).abs() < 5.0 * se, "cov {i}{j}: {c}");
         }
     }
 }

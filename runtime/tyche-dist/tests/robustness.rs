@@ -128,6 +128,26 @@ fn random_dist(kind: DistKind, rng: &mut StdRng) -> Dist {
         ),
         DistKind::Weibull => Dist::new(kind, &[r(scale(rng) * 1e-3), r(scale(rng))]),
         DistKind::HalfStudentT => Dist::new(kind, &[r(scale(rng) * 1e-2), r(scale(rng))]),
+        DistKind::MvNormalCholesky => {
+            let k = rng.random_range(1..6);
+            // A random lower factor with a positive diagonal (the upper
+            // triangle is not read: fill it with noise).
+            let l: Vec<Vec<f64>> = (0..k)
+                .map(|i| {
+                    (0..k)
+                        .map(|j| {
+                            if i == j {
+                                scale(rng) * 1e-2
+                            } else {
+                                rng.random_range(-3.0..3.0)
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let mu: Vec<f64> = (0..k).map(|_| rng.random_range(-5.0..5.0)).collect();
+            Dist::new(kind, &[Param::Vector(&mu), Param::Matrix(&l)])
+        }
     };
     d.unwrap_or_else(|e| panic!("{kind:?}: {e}"))
 }

@@ -71,6 +71,56 @@ prims! {
     Mh => "Mh" / 1,
     Hmc => "Hmc" / 1,
     Nuts => "Nuts" / 1,
+    // Linear algebra on `[Real]` (vectors) and rectangular `[[Real]]`
+    // (matrices, as rows): docs/language.md, "Vectors and matrices".
+    VecAdd => "vec_add" / 2,
+    VecSub => "vec_sub" / 2,
+    VecMul => "vec_mul" / 2,
+    VecScale => "vec_scale" / 2,
+    MatAdd => "mat_add" / 2,
+    MatSub => "mat_sub" / 2,
+    MatScale => "mat_scale" / 2,
+    AddDiag => "add_diag" / 2,
+    MatVec => "mat_vec" / 2,
+    MatMul => "mat_mul" / 2,
+    Transpose => "transpose" / 1,
+    Cholesky => "cholesky" / 1,
+    SolveLower => "solve_lower" / 2,
+    LogDeterminant => "log_determinant" / 1,
+    Diag => "diag" / 1,
+    Diagonal => "diagonal" / 1,
+    Col => "col" / 2,
+    CovExpQuad => "cov_exp_quad" / 3,
+}
+
+impl Prim {
+    /// Whether this is one of the linear-algebra built-ins (their
+    /// semantics live in `tyche_vm::linalg`, their tracing in
+    /// `tyche_jit`'s `linalg.rs`).
+    pub fn is_linalg(self) -> bool {
+        use Prim::*;
+        matches!(
+            self,
+            VecAdd
+                | VecSub
+                | VecMul
+                | VecScale
+                | MatAdd
+                | MatSub
+                | MatScale
+                | AddDiag
+                | MatVec
+                | MatMul
+                | Transpose
+                | Cholesky
+                | SolveLower
+                | LogDeterminant
+                | Diag
+                | Diagonal
+                | Col
+                | CovExpQuad
+        )
+    }
 }
 
 /// A built-in that calls a Tyche closure, so it runs as a frame of the

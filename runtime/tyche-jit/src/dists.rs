@@ -111,6 +111,9 @@ impl Math for GraphMath<'_> {
     fn exp(&mut self, a: NodeId) -> NodeId {
         self.0.un(Un::Exp, a)
     }
+    fn sqrt(&mut self, a: NodeId) -> NodeId {
+        self.0.un(Un::Sqrt, a)
+    }
     fn lgamma(&mut self, a: NodeId) -> NodeId {
         self.0.un(Un::Lgamma, a)
     }

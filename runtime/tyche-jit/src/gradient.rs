@@ -401,6 +401,11 @@ impl tyche_infer::NativeGradient for GradientModel {
         if !theta.iter().all(|x| x.is_finite()) || !self.inside(phi) || !self.summed.is_empty() {
             return None;
         }
-        self.replayer.error_at(theta)
+        // A `cholesky` of a matrix that is not positive definite at this
+        // point is, as in Stan, a point the sampler rejects (a divergence),
+        // not an error of the model's.
+        self.replayer
+            .error_at(theta)
+            .filter(|d| !d.message.contains(tyche_vm::linalg::NOT_POSITIVE_DEFINITE))
     }
 }

@@ -40,7 +40,7 @@
 //! the interpreter's error. Without `discrete` (kernels, MH) a discrete
 //! choice stops tracing as before: kernels hold Real choices only.
 
-use crate::dists::{self, Params, Val};
+use crate::dists::{self, GraphMath, Params, Val};
 use crate::graph::Graph;
 use crate::kernel::Choice;
 use crate::ops::{Bin, Cmp, NodeId, Op, Un};
@@ -49,6 +49,7 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tyche_core::Span;
+use tyche_dist::math::Math;
 use tyche_dist::{Dist, DistKind, Outcome};
 use tyche_ir::{BinOp, Callee, EditKind, FuncId, Instr, Intrinsic, Prim, Program, Reg, UnOp};
 use tyche_vm::{Address, DistValue, Value};
@@ -602,7 +603,10 @@ impl<'p> Tracer<'p> {
             Dist::Poisson { rate, .. } => vec![r(g, *rate)],
             Dist::DiscreteUniform { lo, hi, .. } => vec![TV::Int(*lo), TV::Int(*hi)],
             // Only used through `concrete`.
-            Dist::Categorical { .. } | Dist::Dirichlet { .. } | Dist::MvNormal { .. } => vec![],
+            Dist::Categorical { .. }
+            | Dist::Dirichlet { .. }
+            | Dist::MvNormal { .. }
+            | Dist::MvNormalCholesky { .. } => vec![],
             // A registry-only family: its parameters as the registry types them.
             Dist::Family { kind, params, .. } => kind
                 .family()
@@ -2015,6 +2019,9 @@ impl<'p> Tracer<'p> {
             };
             return Ok(self.g.c(lp));
         }
+        if d.kind == DistKind::MvNormalCholesky {
+            return self.mv_normal_cholesky(d, v, span);
+        }
         let x = match (d.kind.value_type_name(), v) {
             ("Real", TV::Real(n)) => Val::Real(*n),
             // An Int observed by a real distribution is a wrong-variant
@@ -2090,7 +2097,7 @@ impl<'p> Tracer<'p> {
                         .unsupported(span, "DiscreteUniform with random parameters or value")
                 }
             },
-            DistKind::Dirichlet | DistKind::MvNormal => {
+            DistKind::Dirichlet | DistKind::MvNormal | DistKind::MvNormalCholesky => {
                 return self.unsupported(
                     span,
                     format!("{} with random parameters or value", d.kind.name()),
@@ -2466,6 +2473,243 @@ impl<'p> Tracer<'p> {
                     span,
                     format!("`{}` (inference) is not supported in kernels", p.name()),
                 )
+            }
+            // The linear-algebra built-ins (`Prim::is_linalg`).
+            _ => return self.linalg(p, args, span),
+        })
+    }
+
+    /// A linear-algebra built-in. On concrete operands it is the
+    /// interpreter's own function (data stays data). Otherwise shapes are
+    /// checked by running that function on stand-ins with the operands'
+    /// shapes (so a mismatch fails as the interpreter does, with its
+    /// message), and the result is `tyche_dist::linalg`'s formulas on the
+    /// graph: the interpreter's operations in its order, whose reverse
+    /// mode is the gradient. A `cholesky` of a matrix that is not positive
+    /// definite at some θ leaves NaN there (the square root of a
+    /// non-positive pivot); the interpreter then reports the error, and
+    /// NUTS counts such a point as a divergence (`gradient.rs`).
+    fn linalg(&mut self, p: Prim, args: &[TV], span: Span) -> R<TV> {
+        use tyche_dist::linalg as la;
+        if let Some(vals) = args
+            .iter()
+            .map(|a| self.concrete(a))
+            .collect::<Option<Vec<_>>>()
+        {
+            return match tyche_vm::linalg::prim(p, &vals) {
+                Ok(v @ Value::Array(_)) => Ok(TV::Data(v)),
+                Ok(v) => self.lift(&v),
+                Err(m) => self.fault(span, m),
+            };
+        }
+        let standins = args
+            .iter()
+            .map(|a| self.standin(a, span))
+            .collect::<R<Vec<_>>>()?;
+        match tyche_vm::linalg::prim(p, &standins) {
+            Err(m) if m != tyche_vm::linalg::NOT_POSITIVE_DEFINITE => return self.fault(span, m),
+            _ => {}
+        }
+        let vector = |t: &mut Self, v: &TV| -> R<Vec<NodeId>> {
+            let xs = t.elems(v)?;
+            xs.iter().map(|x| t.real(x)).collect()
+        };
+        let matrix = |t: &mut Self, v: &TV| -> R<Vec<Vec<NodeId>>> {
+            let rows = t.elems(v)?;
+            rows.iter().map(|r| vector(t, r)).collect()
+        };
+        let vec_tv = |xs: Vec<NodeId>| TV::Array(Arc::new(xs.into_iter().map(TV::Real).collect()));
+        let mat_tv = |a: Vec<Vec<NodeId>>| TV::Array(Arc::new(a.into_iter().map(vec_tv).collect()));
+        use Prim::*;
+        Ok(match p {
+            VecAdd | VecSub | VecMul => {
+                let (x, y) = (vector(self, &args[0])?, vector(self, &args[1])?);
+                let b = match p {
+                    VecAdd => Bin::Add,
+                    VecSub => Bin::Sub,
+                    _ => Bin::Mul,
+                };
+                vec_tv(
+                    x.iter()
+                        .zip(&y)
+                        .map(|(&a, &c)| self.g.bin(b, a, c))
+                        .collect(),
+                )
+            }
+            VecScale => {
+                let c = self.real(&args[0])?;
+                let x = vector(self, &args[1])?;
+                vec_tv(x.iter().map(|&a| self.g.mul(c, a)).collect())
+            }
+            MatAdd | MatSub => {
+                let (a, b) = (matrix(self, &args[0])?, matrix(self, &args[1])?);
+                let o = if p == MatAdd { Bin::Add } else { Bin::Sub };
+                mat_tv(
+                    a.iter()
+                        .zip(&b)
+                        .map(|(r, q)| {
+                            r.iter()
+                                .zip(q)
+                                .map(|(&x, &y)| self.g.bin(o, x, y))
+                                .collect()
+                        })
+                        .collect(),
+                )
+            }
+            MatScale => {
+                let c = self.real(&args[0])?;
+                let a = matrix(self, &args[1])?;
+                mat_tv(
+                    a.iter()
+                        .map(|r| r.iter().map(|&x| self.g.mul(x, c)).collect())
+                        .collect(),
+                )
+            }
+            AddDiag => {
+                let mut a = matrix(self, &args[0])?;
+                let c = self.real(&args[1])?;
+                for (i, r) in a.iter_mut().enumerate() {
+                    r[i] = self.g.add2(r[i], c);
+                }
+                mat_tv(a)
+            }
+            MatVec => {
+                let (a, x) = (matrix(self, &args[0])?, vector(self, &args[1])?);
+                vec_tv(la::mat_vec(&mut GraphMath(&mut self.g), &a, &x))
+            }
+            MatMul => {
+                let (a, b) = (matrix(self, &args[0])?, matrix(self, &args[1])?);
+                mat_tv(la::mat_mul(&mut GraphMath(&mut self.g), &a, &b))
+            }
+            Transpose => {
+                let a = matrix(self, &args[0])?;
+                let cols = a.first().map_or(0, Vec::len);
+                mat_tv(
+                    (0..cols)
+                        .map(|j| a.iter().map(|r| r[j]).collect())
+                        .collect(),
+                )
+            }
+            Cholesky => {
+                let a = matrix(self, &args[0])?;
+                mat_tv(la::cholesky(&mut GraphMath(&mut self.g), &a).0)
+            }
+            SolveLower => {
+                let (l, b) = (matrix(self, &args[0])?, vector(self, &args[1])?);
+                vec_tv(la::solve_lower(&mut GraphMath(&mut self.g), &l, &b))
+            }
+            Diag => {
+                let x = vector(self, &args[0])?;
+                let z = self.g.c(0.0);
+                let n = x.len();
+                mat_tv(
+                    (0..n)
+                        .map(|i| (0..n).map(|j| if i == j { x[i] } else { z }).collect())
+                        .collect(),
+                )
+            }
+            Diagonal => {
+                let a = matrix(self, &args[0])?;
+                vec_tv(a.iter().enumerate().map(|(i, r)| r[i]).collect())
+            }
+            Col => {
+                let a = matrix(self, &args[0])?;
+                let TV::Int(j) = args[1] else {
+                    return self.unsupported(span, "`col` with a random column index");
+                };
+                vec_tv(a.iter().map(|r| r[j as usize]).collect())
+            }
+            CovExpQuad => {
+                let x = vector(self, &args[0])?;
+                let (alpha, rho) = (self.real(&args[1])?, self.real(&args[2])?);
+                mat_tv(la::cov_exp_quad(
+                    &mut GraphMath(&mut self.g),
+                    &x,
+                    alpha,
+                    rho,
+                ))
+            }
+            _ => {
+                return self.unsupported(
+                    span,
+                    format!("`{}` of a matrix that depends on random choices", p.name()),
+                )
+            }
+        })
+    }
+
+    /// `log_prob(MvNormalCholesky(mu, L), x)` with random `mu` or `L`: the
+    /// family's formula on the graph, NaN where the interpreter would
+    /// refuse the parameters (as compiled code marks invalid runs). Shapes
+    /// are validated by the interpreter's constructor on stand-ins (`mu`
+    /// zeros, `L` the identity), with its messages.
+    fn mv_normal_cholesky(&mut self, d: &SDist, v: &TV, span: Span) -> R<NodeId> {
+        use tyche_dist::family::mv_normal_cholesky as mvn;
+        let mu_s = self.standin(&d.args[0], span)?;
+        let l_s = match self.standin(&d.args[1], span)? {
+            Value::Array(rows) => Value::array(
+                rows.iter()
+                    .enumerate()
+                    .map(|(i, r)| match r {
+                        Value::Array(xs) => Value::array(
+                            (0..xs.len())
+                                .map(|j| Value::Real(if i == j { 1.0 } else { 0.0 }))
+                                .collect(),
+                        ),
+                        other => other.clone(),
+                    })
+                    .collect(),
+            ),
+            other => other,
+        };
+        if let Err(m) = tyche_vm::make_dist(d.kind, [mu_s, l_s].iter()) {
+            return self.fault(d.span, m);
+        }
+        let reals = |t: &mut Self, v: &TV| -> R<Vec<NodeId>> {
+            let xs = t.elems(v)?;
+            xs.iter().map(|x| t.real(x)).collect()
+        };
+        let mu = reals(self, &d.args[0])?;
+        let rows = self.elems(&d.args[1])?;
+        let l = rows.iter().map(|r| reals(self, r)).collect::<R<Vec<_>>>()?;
+        // A value of another length has density zero, as in the
+        // interpreter; so has one with a non-finite element.
+        let x = match v {
+            TV::Array(_) | TV::Data(Value::Array(_)) if self.len(v)? == mu.len() => reals(self, v)?,
+            _ => return Ok(self.g.c(f64::NEG_INFINITY)),
+        };
+        let mut m = GraphMath(&mut self.g);
+        let ok = mvn::valid(&mut m, &mu, &l);
+        let lp = mvn::log_density(&mut m, &mu, &l, &x);
+        let mut finite = m.boolean(true);
+        for &xi in &x {
+            let f = m.is_finite(xi);
+            finite = m.and(finite, f);
+        }
+        let ninf = self.g.c(f64::NEG_INFINITY);
+        let lp = self.g.select(finite, lp, ninf);
+        let nan = self.g.c(f64::NAN);
+        Ok(self.g.select(ok, lp, nan))
+    }
+
+    /// A value of `v`'s shape with every random number replaced by 0 (for
+    /// checking shapes with the interpreter's function).
+    fn standin(&mut self, v: &TV, span: Span) -> R<Value> {
+        Ok(match v {
+            TV::Real(n) => Value::Real(self.g.as_const(*n).unwrap_or(0.0)),
+            TV::Int(i) => Value::Int(*i),
+            TV::SInt(..) => return self.unsupported(span, "a random Int in linear algebra"),
+            TV::Data(d) => d.clone(),
+            TV::Array(xs) => Value::array(
+                xs.iter()
+                    .map(|x| self.standin(x, span))
+                    .collect::<R<Vec<_>>>()?,
+            ),
+            other => {
+                return ns(format!(
+                    "expected a number or an array, found {}",
+                    other.type_name()
+                ))
             }
         })
     }

@@ -22,6 +22,7 @@
 //! against.
 
 mod foreign;
+pub mod linalg;
 mod machine;
 pub mod ops;
 mod twin;

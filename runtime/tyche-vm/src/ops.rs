@@ -341,5 +341,7 @@ pub fn prim(p: Prim, args: &[Value]) -> OpResult {
         Mh => method(MethodKind::Mh, args),
         Hmc => method(MethodKind::Hmc, args),
         Nuts => method(MethodKind::Nuts, args),
+        // The linear-algebra built-ins (`Prim::is_linalg`).
+        _ => crate::linalg::prim(p, args),
     }
 }

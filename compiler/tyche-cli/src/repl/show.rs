@@ -173,6 +173,10 @@ pub(crate) fn dist(d: &Dist) -> String {
                 .collect();
             vec![reals(mu), format!("[{}]", rows.join(", "))]
         }
+        Dist::MvNormalCholesky { mu, chol, .. } => {
+            let rows: Vec<String> = chol.iter().map(|r| reals(r)).collect();
+            vec![reals(mu), format!("[{}]", rows.join(", "))]
+        }
         // A registry-only family: its parameters as the registry types them.
         Dist::Family { kind, params, .. } => kind
             .family()

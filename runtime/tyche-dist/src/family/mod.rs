@@ -28,7 +28,9 @@
 //!
 //! Explicit exceptions, without a generic density: `Categorical` (a table
 //! lookup; `tyche-jit` builds it from the table), `Dirichlet` and
-//! `MvNormal` (vector values, interpreter only).
+//! `MvNormal` (vector values, interpreter only), `MvNormalCholesky` (vector
+//! parameters and value: its density is generic over [`Math`] with its own
+//! signature, in its file).
 
 use rand::Rng;
 
@@ -56,6 +58,7 @@ mod laplace;
 mod log_normal;
 mod logistic;
 mod mv_normal;
+pub mod mv_normal_cholesky;
 mod negative_binomial;
 mod normal;
 mod poisson;
@@ -281,7 +284,10 @@ macro_rules! with_generic {
                 type $F = discrete_uniform::DiscreteUniform;
                 $body
             }
-            DistKind::Categorical | DistKind::Dirichlet | DistKind::MvNormal => $none,
+            DistKind::Categorical
+            | DistKind::Dirichlet
+            | DistKind::MvNormal
+            | DistKind::MvNormalCholesky => $none,
             // Every standalone family is generic too: listed once, below.
             _ => with_standalone!($kind, $F => $body, $none),
         }
@@ -349,6 +355,9 @@ pub fn family(kind: DistKind) -> &'static Family {
     with_generic!(kind, F => &F::INFO, match kind {
         DistKind::Categorical => &<categorical::Categorical as Described>::INFO,
         DistKind::Dirichlet => &<dirichlet::Dirichlet as Described>::INFO,
+        DistKind::MvNormalCholesky => {
+            &<mv_normal_cholesky::MvNormalCholesky as Described>::INFO
+        }
         _ => &<mv_normal::MvNormal as Described>::INFO,
     })
 }

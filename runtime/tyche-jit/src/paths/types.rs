@@ -380,6 +380,26 @@ pub(crate) fn infer(program: &Program, model: FuncId) -> Result<Types, NotStatic
                             | Prim::Mh
                             | Prim::Hmc
                             | Prim::Nuts => Ty::Other,
+                            Prim::LogDeterminant => Ty::Real,
+                            Prim::VecAdd
+                            | Prim::VecSub
+                            | Prim::VecMul
+                            | Prim::VecScale
+                            | Prim::MatVec
+                            | Prim::SolveLower
+                            | Prim::Diagonal
+                            | Prim::Col => Ty::Array(Box::new(Ty::Real)),
+                            Prim::MatAdd
+                            | Prim::MatSub
+                            | Prim::MatScale
+                            | Prim::AddDiag
+                            | Prim::MatMul
+                            | Prim::Transpose
+                            | Prim::Cholesky
+                            | Prim::Diag
+                            | Prim::CovExpQuad => {
+                                Ty::Array(Box::new(Ty::Array(Box::new(Ty::Real))))
+                            }
                         };
                         (*dst, ty)
                     }
