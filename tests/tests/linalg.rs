@@ -116,7 +116,7 @@ fn a_ragged_matrix_in_a_data_file_names_the_row() {
     assert_eq!(out.status, 1, "{}", out.stderr);
     assert!(
         out.stderr.contains(
-            "`a` is a [[Real]], a matrix, but its row `a[2]` has 1 elements and row `a[0]` has 2"
+            "`a` is a [[Real]], a matrix, but its row `a[2]` has length 1 and row `a[0]` length 2"
         ),
         "{}",
         out.stderr

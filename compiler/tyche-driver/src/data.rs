@@ -201,7 +201,7 @@ fn convert(
                         return fail(
                             format!(
                                 "`{path}` is a [[Real]], a matrix, but its row `{path}[{i}]` has \
-                                 {n} elements and row `{path}[0]` has {m}"
+                                 length {n} and row `{path}[0]` length {m}"
                             ),
                             steps,
                         );

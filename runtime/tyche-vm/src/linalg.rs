@@ -57,7 +57,7 @@ pub fn matrix(v: &Value, what: &str) -> Res<DMatrix<f64>> {
     let m = rows.first().map_or(0, Vec::len);
     if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != m) {
         return Err(format!(
-            "{what}: not a matrix: row {i} has {} elements but row 0 has {m}",
+            "{what}: not a matrix: row {i} has length {} but row 0 length {m}",
             r.len()
         ));
     }
@@ -364,7 +364,7 @@ mod tests {
         let ragged = m(&[&[1.0, 2.0], &[3.0]]);
         assert_eq!(
             prim(Prim::Transpose, &[ragged]).unwrap_err(),
-            "transpose: not a matrix: row 1 has 1 elements but row 0 has 2"
+            "transpose: not a matrix: row 1 has length 1 but row 0 length 2"
         );
         assert_eq!(
             prim(Prim::Cholesky, &[m(&[&[1.0, 2.0], &[2.0, 1.0]])]).unwrap_err(),
