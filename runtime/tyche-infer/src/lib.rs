@@ -28,14 +28,16 @@
 //! Architecture invariant: this crate never parses or type checks; it
 //! knows programs only through the IR and the interpreter's effects.
 
+mod compiled;
 mod diagnose;
 mod enumerate;
 mod execution;
 mod handler;
 mod importance;
+pub mod interface;
+mod interpreted;
 mod limits;
 pub mod mh;
-mod mh_native;
 mod model;
 mod native;
 mod nested;
@@ -48,7 +50,6 @@ mod rejection;
 mod result;
 pub mod rng;
 pub mod smc;
-mod smc_native;
 pub mod stats;
 mod trace;
 
@@ -62,12 +63,13 @@ pub use enumerate::{
     Refusal as EnumerationRefusal, MAX_DEPTH as ENUMERATE_MAX_DEPTH,
     MAX_PATHS as ENUMERATE_MAX_PATHS,
 };
-pub use execution::{Execution, Step};
+pub use execution::{Execution, Particle, Step};
 pub use handler::{Handler, Prior};
+pub use interface::{Advanced, Chain, Move, Particles, Scales};
+pub use interpreted::Replay;
 pub use limits::{
     cancelled_error, human_bytes, reserve, timeout_error, too_big, Stop, BYTES_PER_DRAW,
 };
-pub use mh::Replay;
 pub use model::Model;
 pub use native::{
     Backend, BranchPoint, GradientEvaluator, Native, NativeDensity, NativeEnumeration, NativeGrad,
