@@ -3,7 +3,7 @@
 //! [`NativeSequential`] that `tyche-jit` builds.
 //!
 //! **MH chains** ([`NativeChain`]) on a [`NativeDensity`]: the
-//! interpreter's proposal ([`crate::interpreted`]), computed on θ with
+//! interpreter's proposal (`interpreted`), computed on θ with
 //! compiled code instead of re-running the interpreter.
 //!
 //! θ holds Real choices as they are and discrete ones as numbers (`k as
@@ -41,7 +41,7 @@
 
 //!
 //! **SMC particles** ([`Rows`]) of a [`NativeSequential`] model: for the loop
-//! of [`crate::smc`], a particle's suspended machine replaced by a row of
+//! of `smc`, a particle's suspended machine replaced by a row of
 //! `f64`s (the values its later segments still read) and its advance by one
 //! compiled segment.
 //!

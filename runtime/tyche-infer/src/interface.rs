@@ -1,7 +1,7 @@
 //! The model interface: what the algorithms ask of a model, whatever runs
 //! it. Each algorithm is written once against these traits; the
-//! interpreter ([`crate::interpreted`], driving `tyche_vm::Machine`s) and
-//! compiled code ([`crate::compiled`], over the [`NativeDensity`] and
+//! interpreter (`interpreted`, driving `tyche_vm::Machine`s) and
+//! compiled code (`compiled`, over the [`NativeDensity`] and
 //! [`NativeSequential`] that `tyche-jit` builds) are two implementations.
 //!
 //! In the spirit of Gen's generative function interface (Cusumano-Towner
@@ -9,16 +9,16 @@
 //!
 //! | Gen | here | interpreter | compiled |
 //! |---|---|---|---|
-//! | `simulate` (run forward, record choices) | [`Execution::run_to_end`](crate::Execution::run_to_end) with [`Prior`](crate::Prior) | `Machine` | — (a chain's first state is an interpreted run; compiled code converts it, [`crate::compiled::NativeChain::new`]) |
+//! | `simulate` (run forward, record choices) | [`Execution::run_to_end`](crate::Execution::run_to_end) with [`Prior`](crate::Prior) | `Machine` | — (a chain's first state is an interpreted run; compiled code converts it, `compiled::NativeChain::new`) |
 //! | `generate` (run under constraints, importance weight) | [`Execution`](crate::Execution) with a [`Handler`](crate::Handler) (`do`-fixed choices, observations weight the run) | `Machine` | — |
-//! | `regenerate` / `update` (new values for selected choices, acceptance ratio) | [`Chain::regenerate`] | lightweight MH re-run ([`crate::interpreted::Interpreted`]) | one coordinate of θ ([`crate::compiled::NativeChain`]) |
+//! | `regenerate` / `update` (new values for selected choices, acceptance ratio) | [`Chain::regenerate`] | lightweight MH re-run (`interpreted::Interpreted`) | one coordinate of θ (`compiled::NativeChain`) |
 //! | `score` / `get_score` (log joint of a complete assignment) | [`NativeDensity::log_density`], a chain's current state | trace log prior + log likelihood | compiled kernel |
 //! | advance a batch of particles to the next observation (SMC) | [`Particles::advance`] | one machine per particle | one compiled segment per batch of rows |
 //! | log density and gradient on unconstrained coordinates (NUTS, HMC) | [`NativeGradient`](crate::NativeGradient) | — | compiled gradient |
 //!
 //! MH, the resample-move moves of SMC and PMMH share one transition and
-//! one chain loop ([`crate::mh`]) over [`Chain`]; SMC and PMMH's inner
-//! filter share one particle loop ([`crate::smc`]) over [`Particles`].
+//! one chain loop (`mh`) over [`Chain`]; SMC and PMMH's inner
+//! filter share one particle loop (`smc`) over [`Particles`].
 //!
 //! Random streams: an implementation draws its random numbers in the order
 //! the algorithm documents (the index to propose, then the proposal's own
@@ -64,7 +64,7 @@ pub trait Chain {
     /// state's fixes the length of a sweep).
     fn choices(&self) -> usize;
     /// Proposes new values for one choice picked uniformly (lightweight
-    /// single-site MH; see `crate::interpreted` for the ratio). The first
+    /// single-site MH; see `interpreted.rs` for the ratio). The first
     /// draw is the index of the choice; then a random-walk step (a
     /// [`Proposal::Drift`], or [`Proposal::Adaptive`] with `scales`; one
     /// standard normal) or prior draws. `None` when the state has no

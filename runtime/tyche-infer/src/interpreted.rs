@@ -12,7 +12,7 @@
 //!    x's value if that value is in the support of its (possibly changed)
 //!    distribution, rescored there; other choices are drawn fresh from
 //!    their priors;
-//! 3. the algorithm ([`crate::mh::transition`]) accepts x' with
+//! 3. the algorithm (`mh::transition`) accepts x' with
 //!    probability min(1, α),
 //!    `log α = log p(x') − log p(x) + log|x| − log|x'|
 //!             + Σ_{stale c ∈ x} log p(c) − Σ_{fresh c ∈ x'} log p(c)`,

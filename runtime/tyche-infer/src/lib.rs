@@ -11,13 +11,18 @@
 //! | weighting / sequential | [`Execution`] | run to the end, or to the next observation; `log w = log p(y \| x)` under the prior |
 //! | trace | [`Trace`], [`SharedTrace`], [`Choice`] | choices by address with log probabilities |
 //! | population | [`Population`], [`Resampler`] | weighted particles, unbiased resampling, `log Ẑ` |
-//! | MH kernel | [`mh::propose`], [`mh::mh_step`] | single-site lightweight MH |
+//! | model interface | [`Chain`], [`Particles`] | a complete run that regenerates a choice and gives the acceptance ratio; particles advanced to the next observation |
+//! | MH kernel | [`mh::transition`], [`Replay`] | single-site lightweight MH |
 //!
 //! and the algorithms as short compositions: [`Method::Enumerate`] (forks
 //! machines at each discrete choice), [`Method::Rejection`],
 //! [`Method::Importance`] (weighting × n), [`Method::Smc`] (sequential +
 //! population, optionally resample-move with MH), [`Method::Mh`] (traced
 //! MH chains), [`Method::Pmmh`] (MH over the parameters, SMC inside).
+//! MH, PMMH and SMC are written once over the model interface
+//! ([`interface`]); the interpreter and compiled code (the
+//! [`NativeDensity`] and [`NativeSequential`] `tyche-jit` builds) are its
+//! two implementations.
 //! Nested `infer` calls inside a model are answered by [`Ctx`].
 //!
 //! Reproducibility: every particle, chain and step draws from its own

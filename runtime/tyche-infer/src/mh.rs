@@ -4,7 +4,7 @@
 //! burn-in, thinning, progress and stop checks, and the MCMC result with
 //! its diagnostics. The interpreter ([`crate::interpreted::Interpreted`])
 //! and compiled code ([`crate::compiled::NativeChain`]) implement the
-//! chain; resample-move SMC ([`crate::smc`]) and PMMH ([`crate::pmmh`])
+//! chain; resample-move SMC (`smc`) and PMMH (`pmmh`)
 //! reuse the transition and the loop.
 //!
 //! A chain's first state is a prior run on the interpreter

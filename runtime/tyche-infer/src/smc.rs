@@ -16,10 +16,11 @@
 //!     if ESS < threshold · n:  resample;  optionally rejuvenate (MH moves)
 //! ```
 //!
-//! Particles are suspended machines, so each observation is processed once
-//! per particle: O(n·T) work, never re-running from the start. Resampling
-//! clones machines (sharing values and trace history through `Arc`s). A
-//! particle that finishes early waits with its weight unchanged. The
+//! Particles are suspended runs (machines, or rows of compiled state), so
+//! each observation is processed once per particle: O(n·T) work, never
+//! re-running from the start. Resampling copies them in place (machines
+//! share values and trace history through `Arc`s). A particle that
+//! finishes early waits with its weight unchanged. The
 //! evidence estimate is the population's (see [`Population`]).
 //!
 //! The intermediate target after step t is the program run up to its t-th
