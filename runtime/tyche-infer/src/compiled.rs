@@ -463,7 +463,7 @@ impl Particles for Rows<'_> {
         self.history.head[to] = self.history.head[from];
     }
 
-    fn chain<'c>(&'c self, _: &()) -> Option<std::convert::Infallible> {
+    fn chain(&self, _: &()) -> Option<std::convert::Infallible> {
         None
     }
 
