@@ -93,6 +93,9 @@ impl Coordinate {
     }
 }
 
+/// A first state's assignments and where its random choices are in them.
+type Template = (Vec<(Address, Value)>, Vec<usize>);
+
 /// A chain's state on θ, and how to turn it back into draws.
 pub(crate) struct NativeChain<'a> {
     native: &'a Native,
@@ -101,7 +104,7 @@ pub(crate) struct NativeChain<'a> {
     log_joint: f64,
     /// The trace of the first state, for draws' traces: its random choices
     /// (at `random_at`) take θ's values.
-    template: Option<(Vec<(Address, Value)>, Vec<usize>)>,
+    template: Option<Template>,
     /// The return value at θ, while θ has not changed since it was
     /// computed: MH repeats states (most proposals are rejected), and the
     /// value may cost an interpreted run.

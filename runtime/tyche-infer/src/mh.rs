@@ -128,7 +128,7 @@ pub(crate) fn run_chain<C: Chain>(
                 out.accepted += usize::from(ok);
             }
         }
-        if !tuning && (it - opts.burn + 1) % thin == 0 {
+        if !tuning && (it - opts.burn + 1).is_multiple_of(thin) {
             out.draws.push(chain.draw(opts.traces)?);
         }
     }
@@ -168,10 +168,10 @@ pub(crate) fn mh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResult
             NativeChain::new(n, &state.exec.trace, state.exec.result.clone(), opts.traces)
         });
         match native {
-            Some(chain) => run_chain(chain, opts, keep, every, &mut rng, &tick),
+            Some(chain) => run_chain(chain, opts, keep, every, &mut rng, tick),
             None => {
                 let chain = Interpreted::new(ctx, model, state, None);
-                run_chain(chain, opts, keep, every, &mut rng, &tick)
+                run_chain(chain, opts, keep, every, &mut rng, tick)
             }
         }
     });

@@ -166,7 +166,7 @@ pub(crate) fn pmmh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResu
             pending: None,
             scratch: Scratch::default(),
         };
-        run_chain(chain, opts, keep, every, &mut rng, &tick)
+        run_chain(chain, opts, keep, every, &mut rng, tick)
     });
     let outputs: Vec<ChainOutput> = outputs.into_iter().collect::<Result<_, Diagnostic>>()?;
     Ok(mcmc_result(Method::Pmmh, outputs))

@@ -122,6 +122,13 @@ pub enum Purpose {
     NutsInit,
 }
 
+/// A standard normal draw (Box–Muller; one per call keeps streams simple).
+pub(crate) fn standard_normal(rng: &mut InferRng) -> f64 {
+    let u1 = 1.0 - rng.random::<f64>(); // (0, 1]
+    let u2 = rng.random::<f64>();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,11 +151,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// A standard normal draw (Box–Muller; one per call keeps streams simple).
-pub(crate) fn standard_normal(rng: &mut InferRng) -> f64 {
-    let u1 = 1.0 - rng.random::<f64>(); // (0, 1]
-    let u2 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
