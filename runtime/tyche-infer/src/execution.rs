@@ -38,6 +38,10 @@ pub struct Execution<T> {
     pub result: Option<Value>,
 }
 
+/// An SMC particle on the interpreter: a suspended execution recording
+/// into a shared trace.
+pub type Particle = Execution<crate::trace::SharedTrace>;
+
 /// Where [`Execution::advance`] stopped.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Step {

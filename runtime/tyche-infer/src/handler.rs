@@ -3,7 +3,7 @@
 //! The machine only asks ("here is a choice at `z[3]` from this
 //! distribution; what is its value?"); a [`Handler`] answers. Drawing from
 //! the prior ([`Prior`]) gives likelihood weighting and SMC; reusing an old
-//! trace's values ([`Replay`](crate::mh::Replay)) gives MH. Enumeration
+//! trace's values ([`Replay`](crate::Replay)) gives MH. Enumeration
 //! answers with *every* value, so it forks machines itself instead of
 //! implementing this trait.
 

@@ -94,16 +94,6 @@ fn draw(value: Option<&Value>, trace: &SharedTrace, log_weight: f64, lse: f64) -
     })
 }
 
-/// The draws of a finished SMC population.
-pub(crate) fn weighted_draws(pop: &Population<Execution<SharedTrace>>) -> Vec<Draw> {
-    let lse = log_sum_exp(&pop.log_weights);
-    pop.particles
-        .iter()
-        .zip(&pop.log_weights)
-        .filter_map(|(e, lw)| draw(e.result.as_ref(), &e.trace, *lw, lse))
-        .collect()
-}
-
 pub(crate) fn all_zero(method: &str, n: usize) -> Diagnostic {
     Diagnostic::error(format!("{method}: all {n} runs have zero weight"))
         .with_code("E0711")

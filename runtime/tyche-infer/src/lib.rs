@@ -11,13 +11,18 @@
 //! | weighting / sequential | [`Execution`] | run to the end, or to the next observation; `log w = log p(y \| x)` under the prior |
 //! | trace | [`Trace`], [`SharedTrace`], [`Choice`] | choices by address with log probabilities |
 //! | population | [`Population`], [`Resampler`] | weighted particles, unbiased resampling, `log Ẑ` |
-//! | MH kernel | [`mh::propose`], [`mh::mh_step`] | single-site lightweight MH |
+//! | model interface | [`Chain`], [`Particles`] | a complete run that regenerates a choice and gives the acceptance ratio; particles advanced to the next observation |
+//! | MH kernel | [`mh::transition`], [`Replay`] | single-site lightweight MH |
 //!
 //! and the algorithms as short compositions: [`Method::Enumerate`] (forks
 //! machines at each discrete choice), [`Method::Rejection`],
 //! [`Method::Importance`] (weighting × n), [`Method::Smc`] (sequential +
 //! population, optionally resample-move with MH), [`Method::Mh`] (traced
 //! MH chains), [`Method::Pmmh`] (MH over the parameters, SMC inside).
+//! MH, PMMH and SMC are written once over the model interface
+//! ([`interface`]); the interpreter and compiled code (the
+//! [`NativeDensity`] and [`NativeSequential`] `tyche-jit` builds) are its
+//! two implementations.
 //! Nested `infer` calls inside a model are answered by [`Ctx`].
 //!
 //! Reproducibility: every particle, chain and step draws from its own
@@ -28,14 +33,16 @@
 //! Architecture invariant: this crate never parses or type checks; it
 //! knows programs only through the IR and the interpreter's effects.
 
+mod compiled;
 mod diagnose;
 mod enumerate;
 mod execution;
 mod handler;
 mod importance;
+pub mod interface;
+mod interpreted;
 mod limits;
 pub mod mh;
-mod mh_native;
 mod model;
 mod native;
 mod nested;
@@ -48,7 +55,6 @@ mod rejection;
 mod result;
 pub mod rng;
 pub mod smc;
-mod smc_native;
 pub mod stats;
 mod trace;
 
@@ -62,12 +68,13 @@ pub use enumerate::{
     Refusal as EnumerationRefusal, MAX_DEPTH as ENUMERATE_MAX_DEPTH,
     MAX_PATHS as ENUMERATE_MAX_PATHS,
 };
-pub use execution::{Execution, Step};
+pub use execution::{Execution, Particle, Step};
 pub use handler::{Handler, Prior};
+pub use interface::{Advanced, Chain, Move, Particles, Scales};
+pub use interpreted::Replay;
 pub use limits::{
     cancelled_error, human_bytes, reserve, timeout_error, too_big, Stop, BYTES_PER_DRAW,
 };
-pub use mh::Replay;
 pub use model::Model;
 pub use native::{
     Backend, BranchPoint, GradientEvaluator, Native, NativeDensity, NativeEnumeration, NativeGrad,

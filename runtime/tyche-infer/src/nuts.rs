@@ -18,13 +18,15 @@
 //! count. A transition whose energy error exceeds 1000 is divergent (the
 //! trajectory stops there).
 
-use crate::mh::{initial_state, standard_normal, ChainOutput};
+use crate::interpreted::initial_state;
+use crate::mh::ChainOutput;
 use crate::model::Model;
 use crate::native::{GradientEvaluator, NativeGrad, NativeGradient};
 use crate::nested::Ctx;
 use crate::options::{Method, Options};
 use crate::par;
 use crate::result::{Draw, SamplerDraw};
+use crate::rng::standard_normal;
 use crate::rng::{InferRng, Purpose, Seed};
 use crate::stats::log_sum_exp2;
 use rand::RngExt;

@@ -4,7 +4,7 @@
 //! The choices made before the first observation are the parameters θ; the
 //! rest of the run is filtered by SMC. A state is (θ, Ẑ(θ), a path drawn
 //! from the final SMC population). A transition:
-//! 1. proposes θ' with the single-site MH proposal ([`crate::mh::propose`])
+//! 1. proposes θ' with the single-site MH proposal ([`crate::interpreted::propose`])
 //!    on the program stopped after its first observation;
 //! 2. runs SMC from that suspended run (its n particles start as clones),
 //!    giving `Ẑ(θ') = p(y₁ | θ') · Ẑ_SMC(y₂: | θ')`, an unbiased estimate
@@ -17,20 +17,25 @@
 //! with the drawn path, of the whole trace) for any number of particles.
 //! When θ is empty (the first thing the model does is observe), step 1
 //! proposes nothing new and the method is particle independent MH.
+//!
+//! A state is a [`Chain`] (its proposal is steps 1 and 2), so the
+//! transition and the chain loop are MH's ([`crate::mh`]), with one
+//! transition per iteration.
 
-use crate::execution::Execution;
+use crate::execution::{Execution, Particle};
 use crate::handler::Prior;
-use crate::mh::{
-    accept, mcmc_result, no_start, per_chain, propose, ChainOutput, Scratch, MAX_INIT_ATTEMPTS,
-};
+use crate::interface::{Chain, Move, Scales};
+use crate::interpreted::{no_start, propose, Scratch, MAX_INIT_ATTEMPTS};
+use crate::mh::{mcmc_result, per_chain, run_chain, ChainOutput};
 use crate::model::Model;
+use crate::native::Backend;
 use crate::nested::Ctx;
-use crate::options::{Method, Options};
+use crate::options::{Method, Options, Proposal};
 use crate::par;
 use crate::population::{Population, Resampler};
 use crate::result::{Draw, InferResult};
 use crate::rng::{InferRng, Purpose, Seed};
-use crate::smc::{run_population_with, Particle, SmcConfig};
+use crate::smc::{run_population_with, SmcConfig};
 use crate::trace::{SharedTrace, Trace};
 use rand::Rng;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -151,79 +156,106 @@ pub(crate) fn pmmh(ctx: &Ctx, model: &Model, opts: &Options) -> Result<InferResu
     let outputs = par::map_tasks(chains, |c| {
         let mut rng = Seed(opts.seed).stream(Purpose::Pmmh, c as u64).rng();
         let keep = per_chain(opts.samples, chains, c);
-        let thin = opts.thin.max(1);
-        let mut state = initial_state(ctx, model, &cfg, opts.stop.as_ref(), &mut rng)?;
-        let mut scratch = Scratch::default();
-        let mut out = ChainOutput {
-            draws: Vec::with_capacity(keep),
-            accepted: 0,
-            proposed: 0,
-            backend: crate::Backend::Interpreter,
+        let state = initial_state(ctx, model, &cfg, opts.stop.as_ref(), &mut rng)?;
+        let chain = PmmhChain {
+            ctx,
+            model,
+            cfg: &cfg,
+            stop: opts.stop.as_ref(),
+            state,
+            pending: None,
+            scratch: Scratch::default(),
         };
-        let iterations = opts.burn + keep * thin;
-        for it in 0..iterations {
-            if (it as u64 + 1).is_multiple_of(every) {
-                tick(every);
-            }
-            crate::limits::check(opts.stop.as_ref())?;
-            let ok = step(ctx, model, &mut state, &cfg, opts, &mut rng, &mut scratch)?;
-            if it >= opts.burn {
-                out.proposed += 1;
-                out.accepted += usize::from(ok);
-                if (it - opts.burn + 1) % thin == 0 {
-                    out.draws.push(state.path.clone());
-                }
-            }
-        }
-        let rest = iterations as u64 % every;
-        if rest > 0 {
-            tick(rest);
-        }
-        Ok(out)
+        run_chain(chain, opts, keep, every, &mut rng, tick)
     });
     let outputs: Vec<ChainOutput> = outputs.into_iter().collect::<Result<_, Diagnostic>>()?;
     Ok(mcmc_result(Method::Pmmh, outputs))
 }
 
-/// One PMMH transition; whether it was accepted.
-fn step(
-    ctx: &Ctx,
-    model: &Model,
-    state: &mut State,
-    cfg: &SmcConfig,
-    opts: &Options,
-    rng: &mut InferRng,
-    scratch: &mut Scratch,
-) -> Result<bool, Diagnostic> {
-    let (prefix, correction) = match propose(
-        ctx,
-        model,
-        &state.prefix.trace,
-        Some(1),
-        opts.proposal.untuned(),
-        None,
-        rng,
-        scratch,
-    )? {
-        Some(p) => (p.exec, p.log_correction),
-        // No parameters: propose a fresh SMC run from the same prefix.
-        None => (state.prefix.clone(), 0.0),
-    };
-    let log_prior = prefix.trace.log_prior();
-    if correction == f64::NEG_INFINITY || !(log_prior + prefix.log_likelihood).is_finite() {
-        return Ok(false);
+/// A PMMH chain: its state, and the proposal pending acceptance.
+struct PmmhChain<'a> {
+    ctx: &'a Ctx,
+    model: &'a Model,
+    cfg: &'a SmcConfig,
+    stop: Option<&'a crate::Stop>,
+    state: State,
+    pending: Option<State>,
+    scratch: Scratch,
+}
+
+impl Chain for PmmhChain<'_> {
+    type Key = ();
+
+    /// One transition per iteration.
+    fn choices(&self) -> usize {
+        1
     }
-    let (log_z, path) = estimate(ctx, model, &prefix, cfg, opts.stop.as_ref(), rng)?;
-    let Some(path) = path else { return Ok(false) };
-    let log_alpha = log_prior + log_z - state.log_prior - state.log_z + correction;
-    if !accept(log_alpha, rng) {
-        return Ok(false);
+
+    /// Steps 1 and 2 of the module docs: the ratio of step 3. Never
+    /// `None`: without parameters, a fresh SMC run from the same prefix.
+    fn regenerate(
+        &mut self,
+        proposal: Proposal,
+        _: Option<&Scales<()>>,
+        rng: &mut InferRng,
+    ) -> Result<Option<Move<()>>, Diagnostic> {
+        let (ctx, model) = (self.ctx, self.model);
+        let (prefix, correction) = match propose(
+            ctx,
+            model,
+            &self.state.prefix.trace,
+            Some(1),
+            proposal.untuned(),
+            None,
+            rng,
+            &mut self.scratch,
+        )? {
+            Some(p) => (p.exec, p.log_correction),
+            // No parameters: propose a fresh SMC run from the same prefix.
+            None => (self.state.prefix.clone(), 0.0),
+        };
+        let impossible = Ok(Some(Move {
+            key: (),
+            drifted: false,
+            log_alpha: None,
+        }));
+        let log_prior = prefix.trace.log_prior();
+        if correction == f64::NEG_INFINITY || !(log_prior + prefix.log_likelihood).is_finite() {
+            return impossible;
+        }
+        let (log_z, path) = estimate(ctx, model, &prefix, self.cfg, self.stop, rng)?;
+        let Some(path) = path else {
+            return impossible;
+        };
+        let log_alpha = log_prior + log_z - self.state.log_prior - self.state.log_z + correction;
+        self.pending = Some(State {
+            prefix,
+            log_prior,
+            log_z,
+            path,
+        });
+        Ok(Some(Move {
+            key: (),
+            drifted: false,
+            log_alpha: Some(log_alpha),
+        }))
     }
-    *state = State {
-        prefix,
-        log_prior,
-        log_z,
-        path,
-    };
-    Ok(true)
+
+    fn accept(&mut self) {
+        if let Some(s) = self.pending.take() {
+            self.state = s;
+        }
+    }
+
+    fn reject(&mut self) {
+        self.pending = None;
+    }
+
+    fn draw(&mut self, _traces: bool) -> Result<Draw, Diagnostic> {
+        Ok(self.state.path.clone())
+    }
+
+    fn backend(&self) -> Backend {
+        Backend::Interpreter
+    }
 }

@@ -12,7 +12,7 @@
 //! per step, and seeding xoshiro256++ there took a tenth of native SMC's
 //! time.
 
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 
 /// The generator every algorithm uses.
 pub type InferRng = SplitMix64;
@@ -120,6 +120,13 @@ pub enum Purpose {
     Enumerate,
     Nuts,
     NutsInit,
+}
+
+/// A standard normal draw (Box–Muller; one per call keeps streams simple).
+pub(crate) fn standard_normal(rng: &mut InferRng) -> f64 {
+    let u1 = 1.0 - rng.random::<f64>(); // (0, 1]
+    let u2 = rng.random::<f64>();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 #[cfg(test)]
