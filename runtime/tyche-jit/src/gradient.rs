@@ -10,11 +10,11 @@
 //! mixture's assignments) gets its gradient with them summed out
 //! ([`crate::marginal`]); [`GradientModel::summed_out`] names them.
 
+use crate::exprs::Exprs;
 use crate::grad::Gradient;
 use crate::jit::CompiledGradient;
 use crate::kernel::Kernel;
 use crate::marginal::{self, Summed};
-use crate::native::Exprs;
 use crate::replay::Replayer;
 use crate::sequential::{collect_leaves, fill};
 use crate::trace::{self, Limits, NotStatic, Template};

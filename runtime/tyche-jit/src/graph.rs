@@ -120,6 +120,21 @@ impl Graph {
         id
     }
 
+    /// `σ(x)` as nodes, without overflow: `tyche_dist::special::sigmoid`'s
+    /// formula (one `exp`).
+    pub fn sigmoid(&mut self, x: NodeId) -> NodeId {
+        let ax = self.un(Un::Abs, x);
+        let nax = self.neg(ax);
+        let e = self.un(Un::Exp, nax);
+        let one = self.c(1.0);
+        let zero = self.c(0.0);
+        let d = self.add2(one, e);
+        let pos = self.div(one, d);
+        let neg = self.div(e, d);
+        let ge = self.cmp(Cmp::Ge, x, zero);
+        self.select(ge, pos, neg)
+    }
+
     pub fn c(&mut self, x: f64) -> NodeId {
         self.intern(Op::constant(x))
     }

@@ -45,6 +45,7 @@
 pub mod aot;
 pub mod codegen;
 pub mod dists;
+pub mod exprs;
 pub mod grad;
 pub mod gradgen;
 pub mod gradient;

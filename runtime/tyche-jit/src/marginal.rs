@@ -29,9 +29,9 @@
 //! probabilities given a draw are `p(z = k | rest) ∝ exp(s_k)` with `s_k`
 //! the summands, which [`Summed`] can evaluate from a draw's coordinates.
 
+use crate::exprs::Exprs;
 use crate::graph::Graph;
 use crate::kernel::Choice;
-use crate::native::Exprs;
 use crate::ops::{NodeId, Op};
 use crate::trace::{Event, NotStatic, Template, Trace, ValueKind};
 use tyche_dist::{Dist, DistKind};

@@ -12,7 +12,7 @@
 //! [`Op::Lookup`] reads a table of the [`Graph`](crate::graph::Graph) (data
 //! indexed by a random integer): it needs the tables, so the evaluators
 //! that have them (the graph's folding, the step programs of
-//! [`sequential`](crate::sequential), [`Exprs`](crate::native::Exprs))
+//! [`sequential`](crate::sequential), [`Exprs`](crate::exprs::Exprs))
 //! evaluate it with [`lookup`]. Kernels never contain it.
 
 use crate::special;

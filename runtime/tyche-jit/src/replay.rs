@@ -12,8 +12,8 @@
 //! chain reports for a model whose return value could not be traced (see
 //! `Trace::stopped`), bit for bit the interpreter's.
 
+use crate::exprs::Exprs;
 use crate::kernel::Choice;
-use crate::native::Exprs;
 use crate::sequential::fill;
 use crate::trace::Resume;
 use std::sync::Arc;

@@ -2355,7 +2355,7 @@ impl<'p> Tracer<'p> {
             Tanh => self.un_real(Un::Tanh, &args[0])?,
             Sigmoid => {
                 let x = self.real(&args[0])?;
-                TV::Real(sigmoid(&mut self.g, x))
+                TV::Real(self.g.sigmoid(x))
             }
             Logit => {
                 let x = self.real(&args[0])?;
@@ -3078,21 +3078,6 @@ fn flatten_tv(_g: &Graph, v: &TV) -> Option<Vec<NodeId>> {
     let mut out = Vec::new();
     go(v, &mut out)?;
     (out.len() <= 64).then_some(out)
-}
-
-/// `tyche_dist::special::sigmoid` as nodes (one `exp`).
-/// `σ(x)` as nodes, without overflow (`tyche-dist`'s formula).
-pub(crate) fn sigmoid(g: &mut Graph, x: NodeId) -> NodeId {
-    let ax = g.un(Un::Abs, x);
-    let nax = g.neg(ax);
-    let e = g.un(Un::Exp, nax);
-    let one = g.c(1.0);
-    let zero = g.c(0.0);
-    let d = g.add2(one, e);
-    let pos = g.div(one, d);
-    let neg = g.div(e, d);
-    let ge = g.cmp(Cmp::Ge, x, zero);
-    g.select(ge, pos, neg)
 }
 
 /// `tyche_dist::special::log_sum_exp` as nodes.

@@ -85,7 +85,7 @@ pub fn constrain(g: &mut Graph, s: Support, params: &[NodeId], phi: NodeId) -> (
             let nphi = g.neg(phi);
             let lc = ln_sigmoid(g, nphi);
             let jac = g.add2(ls, lc);
-            let p = crate::trace::sigmoid(g, phi);
+            let p = g.sigmoid(phi);
             match bounds {
                 None => (p, jac),
                 Some((i, j)) => {
@@ -160,7 +160,7 @@ pub fn unstick(x: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::native::Exprs;
+    use crate::exprs::Exprs;
 
     /// The stick-breaking transform lands on the simplex, φ = 0 is its
     /// centre, and [`unstick`] inverts it.
