@@ -444,7 +444,12 @@ impl Dist {
     }
 }
 
-fn build_mv_normal_cholesky(a: &Args) -> Result<Dist, ParamError> {
+/// A multivariate normal's parameters: `mu` finite, and the matrix
+/// parameter (named `what`) square with `mu`'s length. Returns both.
+fn mean_and_square<'a>(
+    a: &Args<'_, 'a>,
+    what: &str,
+) -> Result<(&'a [f64], &'a [Vec<f64>]), ParamError> {
     let mu = a.vector(0)?;
     for (i, &m) in mu.iter().enumerate() {
         if !m.is_finite() {
@@ -455,17 +460,24 @@ fn build_mv_normal_cholesky(a: &Args) -> Result<Dist, ParamError> {
     let rows = a.matrix(1)?;
     if rows.len() != k {
         return Err(a.err(format!(
-            "L must be {k}×{k} to match the length of mu, got {} rows",
+            "{what} must be {k}×{k} to match the length of mu, got {} rows",
             rows.len()
         )));
     }
     for (i, row) in rows.iter().enumerate() {
         if row.len() != k {
             return Err(a.err(format!(
-                "L must be {k}×{k} to match the length of mu, got row {i} of length {}",
+                "{what} must be {k}×{k} to match the length of mu, got row {i} of length {}",
                 row.len()
             )));
         }
+    }
+    Ok((mu, rows))
+}
+
+fn build_mv_normal_cholesky(a: &Args) -> Result<Dist, ParamError> {
+    let (mu, rows) = mean_and_square(a, "L")?;
+    for (i, row) in rows.iter().enumerate() {
         for (j, &c) in row.iter().enumerate().take(i) {
             if !c.is_finite() {
                 return Err(a.err(format!(
@@ -488,27 +500,9 @@ fn build_mv_normal_cholesky(a: &Args) -> Result<Dist, ParamError> {
 }
 
 fn build_mv_normal(a: &Args) -> Result<Dist, ParamError> {
-    let mu = a.vector(0)?;
-    for (i, &m) in mu.iter().enumerate() {
-        if !m.is_finite() {
-            return Err(a.err(format!("mu must be finite, got mu[{i}] = {}", fmt_num(m))));
-        }
-    }
+    let (mu, rows) = mean_and_square(a, "cov")?;
     let k = mu.len();
-    let rows = a.matrix(1)?;
-    if rows.len() != k {
-        return Err(a.err(format!(
-            "cov must be {k}×{k} to match the length of mu, got {} rows",
-            rows.len()
-        )));
-    }
     for (i, row) in rows.iter().enumerate() {
-        if row.len() != k {
-            return Err(a.err(format!(
-                "cov must be {k}×{k} to match the length of mu, got row {i} of length {}",
-                row.len()
-            )));
-        }
         for (j, &c) in row.iter().enumerate() {
             if !c.is_finite() {
                 return Err(a.err(format!(

@@ -70,12 +70,22 @@ impl Replayer {
             .iter()
             .map(|c| (program.site(c.site).name, c.index))
             .collect();
+        Replayer::with_names(program, globals, model, names, Vec::new())
+    }
+
+    fn with_names(
+        program: Arc<Program>,
+        globals: Arc<Vec<Value>>,
+        model: FuncId,
+        names: Vec<(tyche_ir::NameId, u32)>,
+        widths: Vec<Option<usize>>,
+    ) -> Replayer {
         Replayer {
             program,
             globals,
             model,
             names,
-            widths: Vec::new(),
+            widths,
             resume: None,
         }
     }
@@ -93,14 +103,8 @@ impl Replayer {
             .iter()
             .map(|c| (program.site(c.site).name, c.index))
             .collect();
-        Replayer {
-            program,
-            globals,
-            model,
-            names,
-            widths: slots.iter().map(|s| s.width).collect(),
-            resume: None,
-        }
+        let widths = slots.iter().map(|s| s.width).collect();
+        Replayer::with_names(program, globals, model, names, widths)
     }
 
     /// Whether [`Replayer::result`] starts at a resume point.
