@@ -329,8 +329,9 @@ fn not_gradient(e: NotStatic, method: tyche_infer::Method) -> tyche_core::Diagno
     ))
     .with_code("E0752")
     .with_note(
-        "gradient-based samplers need a model whose random choices are all continuous \
-         and whose structure (which choices it makes) is fixed by its data",
+        "gradient-based samplers need a model whose structure (which choices it makes) \
+         is fixed by its data and whose random choices are continuous, or discrete with \
+         finite support and used only by their own observations (those are summed out)",
     )
     .with_help("use `--method smc --rejuvenate 2` or `--method mh`, which handle discrete choices and changing structure");
     match e.span {
