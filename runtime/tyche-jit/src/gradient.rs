@@ -55,9 +55,6 @@ pub struct GradientModel {
     /// cannot be traced, the exact error where the density is marked
     /// faulty, the site where a point has no density.
     replayer: Replayer,
-    /// Where the program builds a distribution: an error there is an
-    /// invalid parameter (see [`GradientModel::fault`]).
-    dist_sites: std::collections::HashSet<tyche_core::Span>,
 }
 
 impl std::fmt::Debug for GradientModel {
@@ -161,13 +158,6 @@ impl GradientModel {
             result,
             supports,
             replayer,
-            dist_sites: program
-                .funcs
-                .iter()
-                .flat_map(|f| f.code.iter().zip(&f.spans))
-                .filter(|(i, _)| matches!(i, tyche_ir::Instr::MakeDist { .. }))
-                .map(|(_, span)| *span)
-                .collect(),
         })
     }
 
@@ -412,16 +402,10 @@ impl tyche_infer::NativeGradient for GradientModel {
             return None;
         }
         // A `cholesky` of a matrix that is not positive definite at this
-        // point, or a distribution whose parameters are invalid there (a
-        // rate past PoissonLog's bound, a scale computed as 0), is, as in
-        // Stan, a point the sampler rejects (a divergence), not an error of
-        // the model's: the rejection is the density being −∞ there.
-        self.replayer.error_at(theta).filter(|d| {
-            let at_dist = d
-                .labels
-                .iter()
-                .any(|l| l.primary && self.dist_sites.contains(&l.span));
-            !at_dist && !d.message.contains(tyche_vm::linalg::NOT_POSITIVE_DEFINITE)
-        })
+        // point is, as in Stan, a point the sampler rejects (a divergence),
+        // not an error of the model's.
+        self.replayer
+            .error_at(theta)
+            .filter(|d| !d.message.contains(tyche_vm::linalg::NOT_POSITIVE_DEFINITE))
     }
 }
