@@ -16,7 +16,7 @@ use tyche_core::SourceMap;
 use tyche_ir::dependence::{
     analyze, model_label, static_value, ChoiceStatus, EdgeKind, Graph, Node, NodeKind,
 };
-use tyche_ir::{EditKind, GlobalId};
+use tyche_ir::GlobalId;
 
 // ---------------------------------------------------------------------
 // The command
@@ -44,23 +44,14 @@ pub fn command(args: GraphArgs, io: &mut Io) -> u8 {
             Ok(c) => c,
             Err(d) => return report(io, &d, &sources),
         };
-    let mut edits = Vec::new();
-    let flags = [
-        (&args.interventions, EditKind::Do, false),
-        (&args.observations, EditKind::Observe, false),
-        (&args.counterfactuals, EditKind::Do, true),
-    ];
-    for (list, kind, counterfactual) in flags {
-        for arg in list {
-            match tyche_driver::parse_cli_edit(arg, kind) {
-                Ok(e) => edits.push(tyche_driver::CliEdit {
-                    counterfactual,
-                    ..e
-                }),
-                Err(msg) => return usage(io, msg),
-            }
-        }
-    }
+    let edits = match tyche_driver::parse_cli_edits(
+        &args.interventions,
+        &args.observations,
+        &args.counterfactuals,
+    ) {
+        Ok(e) => e,
+        Err(msg) => return usage(io, msg),
+    };
     // Data only matters for printing values: a program whose data is not
     // supplied still has a structure to draw.
     let data = match read_data(io, &mut sources, args.data.as_deref()) {

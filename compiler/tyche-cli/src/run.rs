@@ -6,7 +6,6 @@ use std::io::Write;
 use std::sync::Arc;
 use tyche_core::{render_all, Diagnostic, SourceMap};
 use tyche_driver::Compiled;
-use tyche_ir::EditKind;
 
 /// Runs `tyche run`.
 pub(crate) fn run(args: RunArgs, io: &mut Io) -> u8 {
@@ -37,23 +36,14 @@ pub(crate) fn run_source(args: RunArgs, source: Option<&str>, io: &mut Io) -> u8
         Ok(c) => c,
         Err(code) => return code,
     };
-    let mut edits = Vec::new();
-    let flags = [
-        (&args.interventions, EditKind::Do, false),
-        (&args.observations, EditKind::Observe, false),
-        (&args.counterfactuals, EditKind::Do, true),
-    ];
-    for (list, kind, counterfactual) in flags {
-        for arg in list {
-            match tyche_driver::parse_cli_edit(arg, kind) {
-                Ok(e) => edits.push(tyche_driver::CliEdit {
-                    counterfactual,
-                    ..e
-                }),
-                Err(msg) => return usage(io, msg),
-            }
-        }
-    }
+    let edits = match tyche_driver::parse_cli_edits(
+        &args.interventions,
+        &args.observations,
+        &args.counterfactuals,
+    ) {
+        Ok(e) => e,
+        Err(msg) => return usage(io, msg),
+    };
     let data = match read_data(io, &mut sources, args.data.as_deref()) {
         Ok(d) => d,
         Err(code) => return code,

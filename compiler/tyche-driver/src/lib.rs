@@ -20,6 +20,6 @@ pub use data::{
 };
 pub use globals::{evaluate_globals, model, result_type};
 pub use surgery::{
-    apply_cli_surgery, check_addressed_surgeries, parse_address, parse_cli_edit,
+    apply_cli_surgery, check_addressed_surgeries, parse_address, parse_cli_edit, parse_cli_edits,
     unreached_addresses, CliEdit,
 };

@@ -43,6 +43,31 @@ pub fn parse_address(target: &str) -> Result<(String, Option<u32>), String> {
     Ok((name.to_string(), index))
 }
 
+/// The edits of the command line's `--do`, `--observe` and
+/// `--counterfactual` flags, in that order (`tyche run`, `tyche graph` and
+/// the REPL's `:infer`); the error is a usage message.
+pub fn parse_cli_edits(
+    interventions: &[String],
+    observations: &[String],
+    counterfactuals: &[String],
+) -> Result<Vec<CliEdit>, String> {
+    let flags = [
+        (interventions, EditKind::Do, false),
+        (observations, EditKind::Observe, false),
+        (counterfactuals, EditKind::Do, true),
+    ];
+    let mut edits = Vec::new();
+    for (list, kind, counterfactual) in flags {
+        for arg in list {
+            edits.push(CliEdit {
+                counterfactual,
+                ..parse_cli_edit(arg, kind)?
+            });
+        }
+    }
+    Ok(edits)
+}
+
 /// Parses `NAME=VALUE`; the error is a usage message.
 pub fn parse_cli_edit(arg: &str, kind: EditKind) -> Result<CliEdit, String> {
     let (target, value) = arg

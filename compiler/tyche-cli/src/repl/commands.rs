@@ -486,23 +486,14 @@ impl Session {
                 return;
             }
         };
-        let mut extra = Vec::new();
-        let flags = [
-            (&args.interventions, EditKind::Do, false),
-            (&args.observations, EditKind::Observe, false),
-            (&args.counterfactuals, EditKind::Do, true),
-        ];
-        for (list, kind, counterfactual) in flags {
-            for arg in list {
-                match tyche_driver::parse_cli_edit(arg, kind) {
-                    Ok(e) => extra.push(CliEdit {
-                        counterfactual,
-                        ..e
-                    }),
-                    Err(msg) => return self.fail(io, msg),
-                }
-            }
-        }
+        let extra = match tyche_driver::parse_cli_edits(
+            &args.interventions,
+            &args.observations,
+            &args.counterfactuals,
+        ) {
+            Ok(e) => e,
+            Err(msg) => return self.fail(io, msg),
+        };
         let data = match &args.data {
             None => None,
             Some(path) => {
