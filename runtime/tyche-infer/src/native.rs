@@ -6,8 +6,9 @@
 //! Cranelift); this crate only consumes it, so it never depends on the
 //! compiler. A caller that has one puts it in
 //! [`Options::native`](crate::Options::native); the algorithms that can
-//! use it (MH on compiled code, through
-//! `compiled::NativeChain`) check that it describes the runs they see and otherwise keep the interpreter, and
+//! use it (MH on compiled code, through `compiled::NativeChain`) check
+//! that it describes the runs they see and otherwise keep the
+//! interpreter, and
 //! [`InferResult::backend`](crate::InferResult::backend) says which ran.
 //!
 //! Contract: θ holds the model's random choices in execution order, and
